@@ -1,0 +1,92 @@
+use std::path::PathBuf;
+
+/// What can go wrong while attesting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory walk failed.
+    #[error("walking {path}: {message}")]
+    Walk {
+        /// The root being walked.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An `--exclude` glob is invalid.
+    #[error("invalid --exclude pattern {pattern:?}: {message}")]
+    Glob {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A symbolic link points outside the working directory.
+    #[error("symlink {link} points outside {root} ({target}); exclude it or copy the file in")]
+    SymlinkOutsideRoot {
+        /// The link.
+        link: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+        /// The root it must stay within.
+        root: PathBuf,
+    },
+    /// A material or product path lies outside the working directory.
+    #[error("{0} is outside the working directory; materials and products must be inside it")]
+    OutsideWorkingDirectory(PathBuf),
+    /// A material or product path does not exist.
+    #[error("{0} does not exist")]
+    Missing(PathBuf),
+    /// Key material could not be read.
+    #[error("key: {0}")]
+    Key(String),
+    /// The password for an encrypted key is wrong (or the key is corrupt).
+    #[error("could not decrypt the private key: wrong password or corrupted key")]
+    WrongPassword,
+    /// A cryptographic operation failed.
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// `git` could not describe the source.
+    #[error("git: {0}")]
+    Git(String),
+    /// The working tree has uncommitted changes and a clean tree was required.
+    #[error("the working tree at {0} has uncommitted changes (--require-clean)")]
+    DirtyTree(PathBuf),
+    /// The build command could not be started.
+    #[error("could not run {command:?}: {source}")]
+    Spawn {
+        /// The program.
+        command: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The step has nothing to attest.
+    #[error("step {0:?} produced no products to attest; pass -p PATH for what it builds")]
+    NoProducts(String),
+    /// A subject argument could not be understood.
+    #[error("subject {0:?} is neither an existing file nor NAME@sha256:HEX")]
+    Subject(String),
+    /// Provenance needs CI facts that are missing.
+    #[error("{0}")]
+    Context(String),
+    /// The model rejected what we built.
+    #[error(transparent)]
+    Model(#[from] hallmark_model::Error),
+}
+
+impl Error {
+    /// Wraps an I/O error with its path.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}

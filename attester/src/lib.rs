@@ -1,0 +1,28 @@
+//! Hallmark's attester: everything that happens on the build side.
+//!
+//! - [`ci`]: which CI platform we run on (GitHub Actions, GitLab CI, local), from an injected
+//!   environment map;
+//! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state);
+//! - [`hashing`]: parallel, deterministic hashing of files and directory trees;
+//! - [`step`]: recording one build step (materials, command, products);
+//! - [`provenance`]: SLSA provenance builders (Hallmark's step buildType, GitHub's and GitLab's
+//!   whole-job formats);
+//! - [`keys`] and [`signer`]: key pairs, cosign key import, and the [`signer::Signer`] trait.
+#![forbid(unsafe_code)]
+
+pub mod ci;
+mod error;
+pub mod hashing;
+pub mod keys;
+pub mod provenance;
+pub mod signer;
+pub mod source;
+pub mod step;
+
+pub use error::Error;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Hallmark's version, recorded in provenance.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,31 @@
+//! Serde helpers for base64 byte fields. Writes standard base64 with padding; reads standard
+//! or URL-safe, padded or not, as the DSSE and protobuf-JSON specifications allow.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Deserializer, Serializer};
+
+/// Decodes standard or URL-safe base64, with or without padding.
+pub(crate) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    STANDARD.decode(text).or_else(|_| {
+        let normalized: String = text
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                other => other,
+            })
+            .collect();
+        URL_SAFE_NO_PAD.decode(normalized)
+    })
+}
+
+pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&STANDARD.encode(bytes))
+}
+
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    decode(&text).map_err(serde::de::Error::custom)
+}

@@ -1,0 +1,28 @@
+//! Hallmark's vocabulary: the data types every other crate speaks.
+//!
+//! - [`digest`]: digest algorithms, digests and digest sets, validated as in-toto does;
+//! - [`resource`]: in-toto ResourceDescriptor;
+//! - [`statement`]: in-toto Statement v1 (and v0.1 on read);
+//! - [`provenance`]: the SLSA provenance v1 predicate;
+//! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
+//! - [`bundle`]: the Sigstore bundle wire format.
+//!
+//! This crate does no I/O and no cryptography: it parses, validates and serializes.
+#![forbid(unsafe_code)]
+
+pub mod bundle;
+pub mod clock;
+mod base64_serde;
+pub mod digest;
+pub mod dsse;
+pub mod keyid;
+mod error;
+pub mod limits;
+pub mod provenance;
+pub mod resource;
+pub mod statement;
+
+pub use error::Error;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

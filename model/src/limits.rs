@@ -1,0 +1,24 @@
+//! Size limits for everything Hallmark reads from outside.
+//!
+//! One place, so readers agree and the limits are documented (docs/ARCHITECTURE.md).
+
+/// Largest Sigstore bundle or DSSE envelope accepted: 16 MiB. Real bundles are a few KiB;
+/// large SBOM predicates stay well under this.
+pub const MAX_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Largest JSON predicate file accepted by `attest --predicate`: 64 MiB.
+pub const MAX_PREDICATE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest key file accepted: 64 KiB.
+pub const MAX_KEY_BYTES: u64 = 64 * 1024;
+
+/// Largest OCI manifest or index accepted: 4 MiB (the distribution spec's own recommended limit).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Checks `size` against `limit`.
+pub fn check(what: &'static str, size: u64, limit: u64) -> crate::Result<()> {
+    if size > limit {
+        return Err(crate::Error::TooLarge { what, size, limit });
+    }
+    Ok(())
+}
