@@ -1,1 +1,63 @@
-//! placeholder
+//! The [`Signer`] trait and the key-based signer. Keyless (Fulcio/Rekor) signers implement the
+//! same trait in `hallmark-remote`.
+
+use hallmark_model::bundle::Bundle;
+use hallmark_model::dsse::{Envelope, Signature, pae};
+use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
+
+use crate::keys::SigningKey;
+use crate::{Error, Result};
+
+/// Something that turns a payload into a signed Sigstore bundle.
+pub trait Signer {
+    /// Signs `payload` as a DSSE envelope of `payload_type` and wraps it in a bundle with the
+    /// material needed to verify it.
+    fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> Result<Bundle>;
+
+    /// Who signs, for messages: a key id or a certificate identity.
+    fn identity(&self) -> String;
+
+    /// Signs an in-toto statement.
+    fn sign_statement(&self, statement: &Statement) -> Result<Bundle> {
+        let payload = serde_json::to_vec(statement)
+            .map_err(|e| Error::Signing(format!("serializing the statement: {e}")))?;
+        self.sign_dsse(PAYLOAD_TYPE, &payload)
+    }
+}
+
+/// Signs with a private key; bundles carry the key's id as a public-key hint.
+#[derive(Debug)]
+pub struct KeySigner {
+    key: SigningKey,
+}
+
+impl KeySigner {
+    /// Wraps a key.
+    pub fn new(key: SigningKey) -> Self {
+        KeySigner { key }
+    }
+
+    /// The key.
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+}
+
+impl Signer for KeySigner {
+    fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> Result<Bundle> {
+        let sig = self.key.sign(&pae(payload_type, payload))?;
+        let envelope = Envelope {
+            payload: payload.to_vec(),
+            payload_type: payload_type.to_owned(),
+            signatures: vec![Signature {
+                keyid: self.key.keyid().to_owned(),
+                sig,
+            }],
+        };
+        Ok(Bundle::for_key_signed(envelope, self.key.keyid()))
+    }
+
+    fn identity(&self) -> String {
+        format!("key {} ({})", self.key.keyid(), self.key.kind().name())
+    }
+}

@@ -1,1 +1,188 @@
-//! placeholder
+//! The git source of a build: commit, ref, remote URL (credentials stripped) and dirty state.
+//!
+//! Read through the `git` command, which every CI runner has. Checkouts owned by another uid
+//! (common on CI runners and in containers) are read with `safe.directory=*` for these read-only
+//! queries; the threat model (docs/threat-model.md) explains why that is acceptable here.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Error, Result};
+
+/// What git says about the working tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Top of the working tree.
+    pub root: PathBuf,
+    /// The checked-out commit.
+    pub commit: String,
+    /// The ref checked out (`refs/heads/main`), if HEAD is not detached.
+    pub git_ref: Option<String>,
+    /// The `origin` remote URL (or the first remote), without credentials.
+    pub remote_url: Option<String>,
+    /// True when tracked files have uncommitted changes.
+    pub dirty: bool,
+}
+
+impl SourceInfo {
+    /// The in-toto URI of this source: `git+<url>@<ref>`, or `git+<url>` when detached.
+    pub fn uri(&self) -> Option<String> {
+        let url = self.remote_url.as_ref()?;
+        Some(match &self.git_ref {
+            Some(r) => format!("git+{url}@{r}"),
+            None => format!("git+{url}"),
+        })
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
+    let output = Command::new("git")
+        .arg("-c")
+        .arg("safe.directory=*")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    Ok(Some(String::from_utf8_lossy(&output.stdout).trim().to_owned()))
+}
+
+/// Describes the git checkout containing `dir`, or `None` when `dir` is not in one (or git is not
+/// installed).
+pub fn discover(dir: &Path) -> Result<Option<SourceInfo>> {
+    let Ok(Some(root)) = git(dir, &["rev-parse", "--show-toplevel"]) else {
+        return Ok(None);
+    };
+    let root = PathBuf::from(root);
+    let Some(commit) = git(&root, &["rev-parse", "--verify", "-q", "HEAD"])? else {
+        // A repository without commits has no source to record.
+        return Ok(None);
+    };
+    let git_ref = git(&root, &["symbolic-ref", "-q", "HEAD"])?.filter(|r| !r.is_empty());
+    let remote_url = match git(&root, &["config", "--get", "remote.origin.url"])? {
+        Some(url) if !url.is_empty() => Some(url),
+        _ => first_remote_url(&root)?,
+    }
+    .map(|u| strip_credentials(&u));
+    let status = git(&root, &["status", "--porcelain", "--untracked-files=no"])?
+        .ok_or_else(|| Error::Git(format!("git status failed in {}", root.display())))?;
+    Ok(Some(SourceInfo {
+        root,
+        commit,
+        git_ref,
+        remote_url,
+        dirty: !status.is_empty(),
+    }))
+}
+
+fn first_remote_url(root: &Path) -> Result<Option<String>> {
+    let Some(remotes) = git(root, &["remote"])? else {
+        return Ok(None);
+    };
+    match remotes.lines().next() {
+        Some(name) => git(root, &["config", "--get", &format!("remote.{name}.url")]),
+        None => Ok(None),
+    }
+}
+
+/// Removes `user:password@` from URLs with a scheme (`https://tok@host/x` → `https://host/x`).
+/// scp-style `git@host:path` names a user, not a secret, and is kept.
+pub fn strip_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://{}{path}", &authority[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_credentials_from_urls() {
+        assert_eq!(
+            strip_credentials("https://x-access-token:ghs_secret@github.com/o/r.git"),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(strip_credentials("https://tok@h/a@b"), "https://h/a@b");
+        assert_eq!(strip_credentials("git@github.com:o/r.git"), "git@github.com:o/r.git");
+        assert_eq!(strip_credentials("https://h/p"), "https://h/p");
+    }
+
+    fn run(dir: &Path, args: &[&str]) {
+        let ok = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+        assert!(ok.status.success(), "{args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    }
+
+    #[test]
+    fn describes_a_checkout_and_its_dirty_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(d, &["init", "-q", "-b", "main"]);
+        run(d, &["remote", "add", "origin", "https://user:pw@git.example/o/r.git"]);
+        std::fs::write(d.join("f"), "1").unwrap();
+        run(d, &["add", "f"]);
+        run(d, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"]);
+        let info = discover(d).unwrap().unwrap();
+        assert_eq!(info.commit.len(), 40);
+        assert_eq!(info.git_ref.as_deref(), Some("refs/heads/main"));
+        assert_eq!(info.uri().unwrap(), "git+https://git.example/o/r.git@refs/heads/main");
+        assert!(!info.dirty);
+        std::fs::write(d.join("f"), "2").unwrap();
+        assert!(discover(d).unwrap().unwrap().dirty);
+        // Untracked build outputs do not make the source dirty.
+        std::fs::write(d.join("f"), "1").unwrap();
+        std::fs::write(d.join("new"), "x").unwrap();
+        assert!(!discover(d).unwrap().unwrap().dirty);
+    }
+
+    #[test]
+    fn outside_a_checkout_there_is_no_source() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(discover(dir.path()).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod ownership_tests {
+    use super::*;
+
+    /// CI runners often check out as another uid; git then refuses the repository unless told
+    /// it is safe. Needs permission to chown (CI runs as root).
+    #[test]
+    fn reads_a_checkout_owned_by_another_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let git = |args: &[&str]| {
+            let out = Command::new("git").arg("-C").arg(d).args(args).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        };
+        git(&["init", "-q"]);
+        std::fs::write(d.join("f"), "1").unwrap();
+        git(&["add", "f"]);
+        git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"]);
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            if let Err(e) = std::os::unix::fs::lchown(&p, Some(54321), Some(54321)) {
+                assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
+                eprintln!("not root: cannot chown, ownership case not exercised here");
+                return;
+            }
+            if p.is_dir() && !p.is_symlink() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        let plain = Command::new("git").arg("-C").arg(d).args(["rev-parse", "HEAD"]).output().unwrap();
+        assert!(!plain.status.success(), "git itself should refuse a foreign-owned checkout");
+        let info = discover(d).unwrap().expect("source despite foreign ownership");
+        assert_eq!(info.commit.len(), 40);
+    }
+}

@@ -127,3 +127,15 @@ impl Provenance {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
+
+/// buildType URI of one Hallmark build step (docs/buildtypes/step-v1.md).
+pub const STEP_BUILD_TYPE: &str = "https://hallmark.dev/buildtypes/step/v1";
+
+/// The step name in a predicate with Hallmark's step buildType, if it is one.
+pub fn step_name(predicate: &Value) -> Option<&str> {
+    let definition = predicate.get("buildDefinition")?;
+    if definition.get("buildType")?.as_str()? != STEP_BUILD_TYPE {
+        return None;
+    }
+    definition.get("externalParameters")?.get("step")?.as_str()
+}

@@ -1,0 +1,207 @@
+//! Whole-job provenance for `hallmark attest --provenance`.
+//!
+//! On GitHub Actions this is exactly what GitHub's own attester (actions/attest-build-provenance)
+//! writes, so `gh attestation verify` and other verifiers accept it. GitHub builds it from the
+//! OIDC token's claims; with key signing there is no token, so the same values are read from the
+//! job's environment. The one difference: the builder id uses `GITHUB_WORKFLOW_REF`, which equals
+//! the token's `job_workflow_ref` except inside reusable workflows.
+
+use std::collections::BTreeMap;
+
+use hallmark_model::digest::DigestSet;
+use hallmark_model::provenance::{BuildDefinition, BuildMetadata, Builder, Provenance, RunDetails};
+use hallmark_model::resource::ResourceDescriptor;
+use serde_json::json;
+
+use super::step::source_descriptor;
+use crate::VERSION;
+use crate::ci::{CiContext, GitHub, GitLab};
+use crate::source::SourceInfo;
+use crate::{Error, Result};
+
+/// GitHub's workflow buildType.
+pub const GITHUB_BUILD_TYPE: &str = "https://actions.github.io/buildtypes/workflow/v1";
+/// Hallmark's buildType for self-asserted local jobs.
+pub const LOCAL_BUILD_TYPE: &str = "https://hallmark.dev/buildtypes/local-job/v1";
+
+/// Builds whole-job provenance for the detected platform.
+pub fn job_provenance(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Provenance> {
+    match ci {
+        CiContext::GitHub(gh) => github(gh),
+        CiContext::GitLab(gl) => Ok(gitlab(gl)),
+        CiContext::Local => local(ci, source),
+    }
+}
+
+fn require(name: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::Context(format!(
+            "GitHub provenance needs {name}, which is not set in this job"
+        )));
+    }
+    Ok(())
+}
+
+fn github(gh: &GitHub) -> Result<Provenance> {
+    for (name, value) in [
+        ("GITHUB_REPOSITORY", &gh.repository),
+        ("GITHUB_REF", &gh.git_ref),
+        ("GITHUB_SHA", &gh.sha),
+        ("GITHUB_WORKFLOW_REF", &gh.workflow_ref),
+        ("GITHUB_RUN_ID", &gh.run_id),
+        ("GITHUB_RUN_ATTEMPT", &gh.run_attempt),
+    ] {
+        require(name, value)?;
+    }
+    // owner/repo/.github/workflows/main.yml@refs/heads/main → .github/workflows/main.yml, refs/heads/main
+    let without_repo = gh
+        .workflow_ref
+        .strip_prefix(&format!("{}/", gh.repository))
+        .unwrap_or(&gh.workflow_ref);
+    let (path, workflow_ref) = without_repo
+        .split_once('@')
+        .unwrap_or((without_repo, ""));
+    let server = &gh.server_url;
+    Ok(Provenance {
+        build_definition: BuildDefinition {
+            build_type: GITHUB_BUILD_TYPE.to_owned(),
+            external_parameters: json!({
+                "workflow": {
+                    "ref": workflow_ref,
+                    "repository": format!("{server}/{}", gh.repository),
+                    "path": path,
+                }
+            }),
+            internal_parameters: Some(json!({
+                "github": {
+                    "event_name": gh.event_name,
+                    "repository_id": gh.repository_id,
+                    "repository_owner_id": gh.repository_owner_id,
+                    "runner_environment": gh.runner_environment,
+                }
+            })),
+            resolved_dependencies: vec![ResourceDescriptor {
+                uri: format!("git+{server}/{}@{}", gh.repository, gh.git_ref),
+                digest: DigestSet::from([("gitCommit".to_owned(), gh.sha.clone())]),
+                ..Default::default()
+            }],
+        },
+        run_details: RunDetails {
+            builder: Builder {
+                id: format!("{server}/{}", gh.workflow_ref),
+                version: BTreeMap::new(),
+                builder_dependencies: Vec::new(),
+            },
+            metadata: Some(BuildMetadata {
+                invocation_id: Some(format!(
+                    "{server}/{}/actions/runs/{}/attempts/{}",
+                    gh.repository, gh.run_id, gh.run_attempt
+                )),
+                ..Default::default()
+            }),
+            byproducts: Vec::new(),
+        },
+    })
+}
+
+/// The GitLab runner's buildType: its PROVENANCE.md at the runner's version.
+fn gitlab(gl: &GitLab) -> Provenance {
+    let version = if gl.runner_version.starts_with('v') {
+        gl.runner_version.clone()
+    } else if !gl.runner_version.is_empty() {
+        format!("v{}", gl.runner_version)
+    } else {
+        gl.runner_revision.clone()
+    };
+    let ci = CiContext::GitLab(gl.clone());
+    Provenance {
+        build_definition: BuildDefinition {
+            build_type: format!(
+                "https://gitlab.com/gitlab-org/gitlab-runner/-/blob/{version}/PROVENANCE.md"
+            ),
+            external_parameters: json!({
+                "source": gl.project_url,
+                "entryPoint": gl.job_name,
+            }),
+            internal_parameters: Some(json!({
+                "name": gl.runner_description,
+                "job": gl.job_id,
+                "pipeline": gl.pipeline_id,
+            })),
+            resolved_dependencies: source_descriptor(None, &ci).into_iter().collect(),
+        },
+        run_details: RunDetails {
+            builder: Builder {
+                id: ci.builder_id(),
+                version: BTreeMap::from([("gitlab-runner".to_owned(), version)]),
+                builder_dependencies: Vec::new(),
+            },
+            metadata: Some(BuildMetadata {
+                invocation_id: ci.invocation_id(),
+                ..Default::default()
+            }),
+            byproducts: Vec::new(),
+        },
+    }
+}
+
+fn local(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Provenance> {
+    Ok(Provenance {
+        build_definition: BuildDefinition {
+            build_type: LOCAL_BUILD_TYPE.to_owned(),
+            external_parameters: json!({ "source": source.and_then(SourceInfo::uri) }),
+            internal_parameters: Some(json!({ "ci": ci.facts(), "sourceDirty": source.map(|s| s.dirty) })),
+            resolved_dependencies: source_descriptor(source, ci).into_iter().collect(),
+        },
+        run_details: RunDetails {
+            builder: Builder {
+                id: ci.builder_id(),
+                version: BTreeMap::from([("hallmark".to_owned(), VERSION.to_owned())]),
+                builder_dependencies: Vec::new(),
+            },
+            metadata: None,
+            byproducts: Vec::new(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ci::tests::github_env;
+
+    #[test]
+    fn github_provenance_is_byte_for_byte_githubs_shape() {
+        let ci = CiContext::detect(&github_env());
+        let got = job_provenance(&ci, None).unwrap().to_value();
+        // What actions/attest-build-provenance writes for the same job.
+        let want = json!({
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {
+                    "ref": "refs/heads/main",
+                    "repository": "https://github.com/octo/app",
+                    "path": ".github/workflows/build.yml"}},
+                "internalParameters": {"github": {
+                    "event_name": "push", "repository_id": "1000",
+                    "repository_owner_id": "2000", "runner_environment": "github-hosted"}},
+                "resolvedDependencies": [{
+                    "uri": "git+https://github.com/octo/app@refs/heads/main",
+                    "digest": {"gitCommit": "0123456789abcdef0123456789abcdef01234567"}}]
+            },
+            "runDetails": {
+                "builder": {"id": "https://github.com/octo/app/.github/workflows/build.yml@refs/heads/main"},
+                "metadata": {"invocationId": "https://github.com/octo/app/actions/runs/42/attempts/1"}
+            }
+        });
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn github_provenance_refuses_missing_facts() {
+        let mut env = github_env();
+        env.remove("GITHUB_SHA");
+        let err = job_provenance(&CiContext::detect(&env), None).unwrap_err();
+        assert!(err.to_string().contains("GITHUB_SHA"), "{err}");
+    }
+}
