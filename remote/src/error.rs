@@ -1,0 +1,45 @@
+use std::path::PathBuf;
+
+/// What can go wrong with a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file in the store could not be read or written.
+    #[error("store {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A store file is not what the OCI image layout says it should be.
+    #[error("store {path}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A blob's content does not match its digest.
+    #[error("store blob {expected} has digest {actual}: the store was modified")]
+    DigestMismatch {
+        /// The digest it is stored under.
+        expected: String,
+        /// The digest of its content.
+        actual: String,
+    },
+    /// A directory exists but is not an OCI image layout.
+    #[error("{0} exists but is not an OCI image layout (no oci-layout file); refusing to write into it")]
+    NotALayout(PathBuf),
+    /// Input too large or malformed.
+    #[error(transparent)]
+    Model(#[from] hallmark_model::Error),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}

@@ -1,0 +1,341 @@
+//! The local store: an OCI image layout directory.
+//!
+//! Each attestation is an OCI artifact manifest (artifactType = the Sigstore bundle media type,
+//! empty config, one bundle layer) whose `subject` is the attested artifact, as in a registry.
+//! `index.json` lists the manifests, annotated with their subject digest for fast lookup.
+//! Blobs are content-addressed and written atomically; `index.json` is replaced atomically under
+//! an exclusive lock, so concurrent writers never lose or corrupt entries.
+
+mod atomic;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use hallmark_model::bundle::BUNDLE_V0_3;
+use hallmark_model::digest::Digest;
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
+
+use crate::oci::{
+    ANNOTATION_CONTENT, ANNOTATION_PREDICATE_TYPE, ANNOTATION_SUBJECT, Descriptor, EMPTY_CONFIG,
+    EMPTY_MEDIA_TYPE, Index, MANIFEST_MEDIA_TYPE, Manifest, sha256_digest,
+};
+use crate::{Error, Result};
+use atomic::{WriterLock, write_atomic};
+
+/// Largest `index.json` read: 512 MiB (about a million attestation entries).
+const MAX_INDEX_BYTES: u64 = 512 * 1024 * 1024;
+const LAYOUT_FILE: &str = "oci-layout";
+const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+const LOCK_FILE: &str = ".hallmark.lock";
+
+/// The thing an attestation is about, as an OCI subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// Its SHA-256 digest.
+    pub digest: Digest,
+    /// Its size in bytes (0 when unknown).
+    pub size: u64,
+    /// Media type: [`crate::oci::FILE_MEDIA_TYPE`] for files, a manifest type for images.
+    pub media_type: String,
+}
+
+/// An attestation found in the store.
+#[derive(Debug, Clone)]
+pub struct StoredAttestation {
+    /// Digest of the artifact manifest that holds it.
+    pub manifest_digest: String,
+    /// The bundle bytes (digest-checked).
+    pub bundle: Vec<u8>,
+    /// The manifest's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// An OCI image layout directory used as an attestation store.
+#[derive(Debug, Clone)]
+pub struct LayoutStore {
+    root: PathBuf,
+}
+
+impl LayoutStore {
+    /// Opens the store at `root`, creating the layout when the directory is missing or empty.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let layout = root.join(LAYOUT_FILE);
+        if !layout.exists() {
+            let empty = match std::fs::read_dir(&root) {
+                Ok(mut entries) => entries.next().is_none(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                Err(e) => return Err(Error::io(&root)(e)),
+            };
+            if !empty {
+                return Err(Error::NotALayout(root));
+            }
+            std::fs::create_dir_all(root.join("blobs/sha256")).map_err(Error::io(&root))?;
+            write_atomic(&layout, LAYOUT_CONTENT)?;
+        }
+        let store = LayoutStore { root };
+        if !store.index_path().exists() {
+            let _lock = WriterLock::acquire(&store.root.join(LOCK_FILE))?;
+            if !store.index_path().exists() {
+                store.write_index(&Index::empty())?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing store for reading; `Ok(None)` when there is none at `root`.
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Option<Self>> {
+        let root = root.into();
+        if !root.join(LAYOUT_FILE).exists() {
+            return Ok(None);
+        }
+        Ok(Some(LayoutStore { root }))
+    }
+
+    /// The store directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.root.join("index.json")
+    }
+
+    fn blob_path(&self, digest: &str) -> Result<PathBuf> {
+        let hex = digest
+            .strip_prefix("sha256:")
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| Error::Corrupt {
+                path: self.index_path(),
+                message: format!("invalid blob digest {digest:?}"),
+            })?;
+        Ok(self.root.join("blobs/sha256").join(hex))
+    }
+
+    fn write_blob(&self, bytes: &[u8]) -> Result<String> {
+        let digest = sha256_digest(bytes);
+        let path = self.blob_path(&digest)?;
+        if !path.exists() {
+            write_atomic(&path, bytes)?;
+        }
+        Ok(digest)
+    }
+
+    /// Reads a blob, refusing more than `limit` bytes and content that does not match its digest.
+    pub fn read_blob(&self, digest: &str, limit: u64) -> Result<Vec<u8>> {
+        let path = self.blob_path(digest)?;
+        let bytes = read_limited(&path, limit, "blob")?;
+        let actual = sha256_digest(&bytes);
+        if actual != digest {
+            return Err(Error::DigestMismatch {
+                expected: digest.to_owned(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    fn read_index(&self) -> Result<Index> {
+        let path = self.index_path();
+        let bytes = read_limited(&path, MAX_INDEX_BYTES, "index.json")?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+            path,
+            message: format!("index.json: {e}"),
+        })
+    }
+
+    fn write_index(&self, index: &Index) -> Result<()> {
+        let bytes = serde_json::to_vec(index).map_err(|e| Error::Corrupt {
+            path: self.index_path(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&self.index_path(), &bytes)
+    }
+
+    /// Stores one bundle as an attestation of each subject (one artifact manifest per subject,
+    /// sharing the bundle blob). Returns the manifest descriptors. Storing the same bundle again
+    /// is a no-op.
+    pub fn put(
+        &self,
+        bundle: &[u8],
+        subjects: &[Subject],
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Vec<Descriptor>> {
+        let bundle_digest = self.write_blob(bundle)?;
+        let config_digest = self.write_blob(EMPTY_CONFIG)?;
+        let mut manifest_annotations = annotations.clone();
+        manifest_annotations.insert(ANNOTATION_CONTENT.to_owned(), "dsse-envelope".to_owned());
+        let mut written = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            let manifest = Manifest {
+                schema_version: 2,
+                media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+                artifact_type: Some(BUNDLE_V0_3.to_owned()),
+                config: Descriptor {
+                    media_type: EMPTY_MEDIA_TYPE.to_owned(),
+                    digest: config_digest.clone(),
+                    size: EMPTY_CONFIG.len() as u64,
+                    artifact_type: None,
+                    annotations: BTreeMap::new(),
+                },
+                layers: vec![Descriptor {
+                    media_type: BUNDLE_V0_3.to_owned(),
+                    digest: bundle_digest.clone(),
+                    size: bundle.len() as u64,
+                    artifact_type: None,
+                    annotations: BTreeMap::new(),
+                }],
+                subject: Some(Descriptor {
+                    media_type: subject.media_type.clone(),
+                    digest: subject.digest.to_string(),
+                    size: subject.size,
+                    artifact_type: None,
+                    annotations: BTreeMap::new(),
+                }),
+                annotations: manifest_annotations.clone(),
+            };
+            let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Corrupt {
+                path: self.root.clone(),
+                message: e.to_string(),
+            })?;
+            let digest = self.write_blob(&bytes)?;
+            let mut index_annotations = BTreeMap::from([(
+                ANNOTATION_SUBJECT.to_owned(),
+                subject.digest.to_string(),
+            )]);
+            if let Some(pt) = annotations.get(ANNOTATION_PREDICATE_TYPE) {
+                index_annotations.insert(ANNOTATION_PREDICATE_TYPE.to_owned(), pt.clone());
+            }
+            written.push(Descriptor {
+                media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+                digest,
+                size: bytes.len() as u64,
+                artifact_type: Some(BUNDLE_V0_3.to_owned()),
+                annotations: index_annotations,
+            });
+        }
+        let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
+        let mut index = self.read_index()?;
+        let known: std::collections::HashSet<String> =
+            index.manifests.iter().map(|d| d.digest.clone()).collect();
+        index
+            .manifests
+            .extend(written.iter().filter(|d| !known.contains(&d.digest)).cloned());
+        self.write_index(&index)?;
+        Ok(written)
+    }
+
+    /// The attestations whose subject is `digest`, oldest first.
+    pub fn referrers(&self, digest: &Digest) -> Result<Vec<StoredAttestation>> {
+        let wanted = digest.to_string();
+        let index = self.read_index()?;
+        let mut found = Vec::new();
+        for entry in index
+            .manifests
+            .iter()
+            .filter(|d| d.annotations.get(ANNOTATION_SUBJECT) == Some(&wanted))
+        {
+            let bytes = self.read_blob(&entry.digest, MAX_MANIFEST_BYTES)?;
+            let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+                path: self.blob_path(&entry.digest).unwrap_or_default(),
+                message: format!("manifest: {e}"),
+            })?;
+            // The index annotation is a hint; the manifest's own subject is what counts.
+            if manifest.subject.as_ref().map(|s| s.digest.as_str()) != Some(wanted.as_str()) {
+                continue;
+            }
+            let Some(layer) = manifest.layers.iter().find(|l| l.media_type.starts_with("application/vnd.dev.sigstore.bundle")) else {
+                continue;
+            };
+            let bundle = self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?;
+            found.push(StoredAttestation {
+                manifest_digest: entry.digest.clone(),
+                bundle,
+                annotations: manifest.annotations,
+            });
+        }
+        Ok(found)
+    }
+}
+
+fn read_limited(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(Error::io(path))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io(path))?;
+    hallmark_model::limits::check(what, bytes.len() as u64, limit)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hallmark_model::digest::DigestAlgorithm;
+
+    fn subject(byte: u8) -> Subject {
+        Subject {
+            digest: Digest::from_bytes(DigestAlgorithm::Sha256, &[byte; 32]),
+            size: 3,
+            media_type: crate::oci::FILE_MEDIA_TYPE.to_owned(),
+        }
+    }
+
+    #[test]
+    fn stores_and_finds_by_subject() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path().join("s")).unwrap();
+        store.put(b"bundle-1", &[subject(1), subject(2)], &BTreeMap::new()).unwrap();
+        store.put(b"bundle-1", &[subject(1)], &BTreeMap::new()).unwrap();
+        let found = store.referrers(&subject(1).digest).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].bundle, b"bundle-1");
+        assert_eq!(store.referrers(&subject(2).digest).unwrap().len(), 1);
+        assert!(store.referrers(&subject(3).digest).unwrap().is_empty());
+    }
+
+    #[test]
+    fn detects_tampered_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let d = store.put(b"bundle", &[subject(1)], &BTreeMap::new()).unwrap();
+        let manifest = store.read_blob(&d[0].digest, MAX_MANIFEST_BYTES).unwrap();
+        let m: Manifest = serde_json::from_slice(&manifest).unwrap();
+        let path = store.blob_path(&m.layers[0].digest).unwrap();
+        std::fs::write(path, b"evil").unwrap();
+        assert!(matches!(store.referrers(&subject(1).digest), Err(Error::DigestMismatch { .. })));
+    }
+
+    #[test]
+    fn refuses_to_take_over_a_non_empty_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x"), b"").unwrap();
+        assert!(matches!(LayoutStore::open(dir.path()), Err(Error::NotALayout(_))));
+    }
+
+    #[test]
+    fn concurrent_writers_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        LayoutStore::open(&root).unwrap();
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let store = LayoutStore::open(&root).unwrap();
+                    for i in 0..10u8 {
+                        let body = [t, i];
+                        store.put(&body, &[subject(t * 10 + i)], &BTreeMap::new()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let store = LayoutStore::open(&root).unwrap();
+        assert_eq!(store.read_index().unwrap().manifests.len(), 80);
+    }
+}

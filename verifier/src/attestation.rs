@@ -1,0 +1,201 @@
+//! Verification of one attestation bundle against trusted keys.
+
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::Digest;
+use hallmark_model::dsse::Envelope;
+use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
+use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
+use serde::Serialize;
+
+use crate::Rejection;
+use crate::keys::TrustedKey;
+
+/// How many DSSE signatures an envelope must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignaturePolicy {
+    /// Exactly one signature, from a trusted key (the default).
+    #[default]
+    ExactlyOne,
+    /// At least this many signatures, each from a different trusted key.
+    Threshold(usize),
+}
+
+/// What the provenance predicate says, when it is SLSA provenance v1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenanceSummary {
+    /// The buildType.
+    pub build_type: String,
+    /// The builder id.
+    pub builder_id: String,
+    /// The Hallmark step name, for step provenance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The source URI (a `git+` dependency), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_uri: Option<String>,
+    /// The source commit, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_commit: Option<String>,
+    /// When the build started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_on: Option<String>,
+    /// When it finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_on: Option<String>,
+}
+
+/// An attestation whose signature, statement and subject have been checked. Only this crate can
+/// make one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedAttestation {
+    statement: Statement,
+    signers: Vec<String>,
+    provenance: Option<ProvenanceSummary>,
+}
+
+impl VerifiedAttestation {
+    /// The verified statement.
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// The predicate type.
+    pub fn predicate_type(&self) -> &str {
+        &self.statement.predicate_type
+    }
+
+    /// Keyids of the trusted keys whose signatures verified.
+    pub fn signers(&self) -> &[String] {
+        &self.signers
+    }
+
+    /// The provenance summary, for SLSA provenance v1 predicates.
+    pub fn provenance(&self) -> Option<&ProvenanceSummary> {
+        self.provenance.as_ref()
+    }
+
+    /// The Hallmark step this attestation records, if any.
+    pub fn step(&self) -> Option<&str> {
+        self.provenance.as_ref()?.step.as_deref()
+    }
+}
+
+/// Verifies a serialized bundle for the artifact `digest`.
+pub fn verify_bundle(
+    bytes: &[u8],
+    digest: &Digest,
+    keys: &[TrustedKey],
+    policy: SignaturePolicy,
+) -> Result<VerifiedAttestation, Rejection> {
+    let bundle = Bundle::from_slice(bytes).map_err(|e| Rejection::Bundle(e.to_string()))?;
+    let vm = &bundle.verification_material;
+    if vm.certificate.is_some() || vm.x509_certificate_chain.is_some() {
+        return Err(Rejection::Keyless);
+    }
+    let envelope = bundle.dsse_envelope.ok_or(Rejection::NotDsse)?;
+    verify_envelope(&envelope, digest, keys, policy)
+}
+
+/// Verifies a DSSE envelope (bare, or from a bundle) for the artifact `digest`.
+pub fn verify_envelope(
+    envelope: &Envelope,
+    digest: &Digest,
+    keys: &[TrustedKey],
+    policy: SignaturePolicy,
+) -> Result<VerifiedAttestation, Rejection> {
+    let signers = check_signatures(envelope, keys, policy)?;
+    if envelope.payload_type != PAYLOAD_TYPE {
+        return Err(Rejection::PayloadType(envelope.payload_type.clone()));
+    }
+    let statement =
+        Statement::from_slice(&envelope.payload).map_err(|e| Rejection::Statement(e.to_string()))?;
+    if statement.subjects_matching(digest).next().is_none() {
+        let subjects = statement
+            .subject
+            .iter()
+            .take(5)
+            .map(|s| {
+                let d = s.digest.iter().next().map(|(a, v)| format!("{a}:{v}")).unwrap_or_default();
+                if s.name.is_empty() { d } else { format!("{} {d}", s.name) }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Rejection::Subject {
+            digest: digest.to_string(),
+            subjects,
+        });
+    }
+    let provenance = summarize(&statement)?;
+    Ok(VerifiedAttestation {
+        statement,
+        signers,
+        provenance,
+    })
+}
+
+fn check_signatures(
+    envelope: &Envelope,
+    keys: &[TrustedKey],
+    policy: SignaturePolicy,
+) -> Result<Vec<String>, Rejection> {
+    let found = envelope.signatures.len();
+    let (count_ok, required) = match policy {
+        SignaturePolicy::ExactlyOne => (found == 1, "exactly 1".to_owned()),
+        SignaturePolicy::Threshold(n) => (found >= n, format!("at least {n}")),
+    };
+    if !count_ok {
+        return Err(Rejection::SignatureCount { found, required });
+    }
+    let message = envelope.signed_bytes();
+    let mut signers: Vec<String> = Vec::new();
+    for signature in &envelope.signatures {
+        let by = keys
+            .iter()
+            .find(|k| !signers.iter().any(|s| s == k.keyid()) && k.verifies(&message, &signature.sig));
+        if let Some(key) = by {
+            signers.push(key.keyid().to_owned());
+        }
+    }
+    let needed = match policy {
+        SignaturePolicy::ExactlyOne => 1,
+        SignaturePolicy::Threshold(n) => n,
+    };
+    if signers.len() < needed {
+        let keyid = envelope
+            .signatures
+            .iter()
+            .map(|s| if s.keyid.is_empty() { "(no keyid)" } else { s.keyid.as_str() })
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(Rejection::Signature { keyid });
+    }
+    Ok(signers)
+}
+
+fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejection> {
+    if statement.predicate_type != SLSA_PROVENANCE_V1 {
+        return Ok(None);
+    }
+    let predicate = statement.predicate.as_ref().ok_or_else(|| Rejection::Statement("no predicate".into()))?;
+    let provenance = Provenance::from_value(predicate).map_err(|e| Rejection::Predicate {
+        predicate_type: SLSA_PROVENANCE_V1.to_owned(),
+        message: e.to_string(),
+    })?;
+    let source = provenance
+        .build_definition
+        .resolved_dependencies
+        .iter()
+        .find(|d| d.uri.starts_with("git+") || d.digest.contains_key("gitCommit"));
+    let metadata = provenance.run_details.metadata.clone().unwrap_or_default();
+    Ok(Some(ProvenanceSummary {
+        build_type: provenance.build_definition.build_type.clone(),
+        builder_id: provenance.run_details.builder.id.clone(),
+        step: step_name(predicate).map(str::to_owned),
+        source_uri: source.map(|s| s.uri.clone()).filter(|u| !u.is_empty()),
+        source_commit: source.and_then(|s| s.digest.get("gitCommit").cloned()),
+        started_on: metadata.started_on,
+        finished_on: metadata.finished_on,
+    }))
+}

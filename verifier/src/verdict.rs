@@ -1,0 +1,135 @@
+//! The verdict on an artifact: every candidate attestation checked, then the requirements.
+
+use hallmark_model::digest::Digest;
+use serde::Serialize;
+
+use crate::Rejection;
+use crate::attestation::{SignaturePolicy, VerifiedAttestation, verify_bundle};
+use crate::keys::TrustedKey;
+
+/// A bundle found for the artifact, and where it was found.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where it came from: a store manifest digest or a file name.
+    pub origin: String,
+    /// The bundle bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What must hold for the artifact to be allowed.
+#[derive(Debug, Clone, Default)]
+pub struct Requirements {
+    /// Trusted keys.
+    pub keys: Vec<TrustedKey>,
+    /// Steps that must each have a verified attestation for the artifact.
+    pub steps: Vec<String>,
+    /// How many signatures each envelope needs.
+    pub signatures: SignaturePolicy,
+}
+
+/// The outcome for one candidate.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttestationReport {
+    /// Where the bundle came from.
+    pub origin: String,
+    /// The verified attestation, if it passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<VerifiedAttestation>,
+    /// Why it was rejected, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Rejection>,
+}
+
+/// A reason the artifact is denied.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "rule", rename_all = "kebab-case")]
+pub enum Violation {
+    /// Nothing attests this digest.
+    #[error("no attestation matches this digest ({digest}); the artifact was changed or never attested")]
+    NoAttestation {
+        /// The artifact digest.
+        digest: String,
+    },
+    /// Attestations exist, but none verified.
+    #[error("none of the {count} attestations for {digest} could be verified")]
+    NoneVerified {
+        /// The artifact digest.
+        digest: String,
+        /// How many were tried.
+        count: usize,
+    },
+    /// A required step has no verified attestation.
+    #[error("required step {step:?} has no verified attestation for this artifact (verified steps: {found})")]
+    MissingStep {
+        /// The step.
+        step: String,
+        /// The steps that were found.
+        found: String,
+    },
+}
+
+/// The decision.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    /// The artifact's digest.
+    pub digest: String,
+    /// True when every requirement holds.
+    pub allowed: bool,
+    /// What was checked.
+    pub attestations: Vec<AttestationReport>,
+    /// Why it was denied (empty when allowed).
+    pub violations: Vec<Violation>,
+}
+
+impl Verdict {
+    /// The attestations that verified.
+    pub fn verified(&self) -> impl Iterator<Item = &VerifiedAttestation> {
+        self.attestations.iter().filter_map(|a| a.verified.as_ref())
+    }
+}
+
+/// Checks every candidate for `digest` and decides.
+pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirements) -> Verdict {
+    let attestations: Vec<AttestationReport> = candidates
+        .iter()
+        .map(|c| {
+            match verify_bundle(&c.bytes, digest, &requirements.keys, requirements.signatures) {
+                Ok(v) => AttestationReport { origin: c.origin.clone(), verified: Some(v), rejected: None },
+                Err(r) => AttestationReport { origin: c.origin.clone(), verified: None, rejected: Some(r) },
+            }
+        })
+        .collect();
+    let mut verdict = Verdict {
+        digest: digest.to_string(),
+        allowed: false,
+        attestations,
+        violations: Vec::new(),
+    };
+    if candidates.is_empty() {
+        verdict.violations.push(Violation::NoAttestation { digest: digest.to_string() });
+        return verdict;
+    }
+    let steps: Vec<String> = verdict
+        .verified()
+        .filter_map(VerifiedAttestation::step)
+        .map(str::to_owned)
+        .collect();
+    if verdict.verified().next().is_none() {
+        verdict.violations.push(Violation::NoneVerified {
+            digest: digest.to_string(),
+            count: candidates.len(),
+        });
+    }
+    let found = if steps.is_empty() { "none".to_owned() } else { steps.join(", ") };
+    let missing: Vec<Violation> = requirements
+        .steps
+        .iter()
+        .filter(|s| !steps.contains(s))
+        .map(|s| Violation::MissingStep { step: s.clone(), found: found.clone() })
+        .collect();
+    verdict.violations.extend(missing);
+    verdict.allowed = verdict.violations.is_empty();
+    verdict
+}
