@@ -213,7 +213,11 @@ impl CiContext {
 }
 
 fn non_empty(value: String, default: &str) -> String {
-    if value.is_empty() { default.to_owned() } else { value }
+    if value.is_empty() {
+        default.to_owned()
+    } else {
+        value
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +232,10 @@ pub(crate) mod tests {
             ("GITHUB_REPOSITORY", "octo/app"),
             ("GITHUB_REF", "refs/heads/main"),
             ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
-            ("GITHUB_WORKFLOW_REF", "octo/app/.github/workflows/build.yml@refs/heads/main"),
+            (
+                "GITHUB_WORKFLOW_REF",
+                "octo/app/.github/workflows/build.yml@refs/heads/main",
+            ),
             ("GITHUB_RUN_ID", "42"),
             ("GITHUB_RUN_ATTEMPT", "1"),
             ("GITHUB_EVENT_NAME", "push"),
@@ -268,7 +275,10 @@ pub(crate) mod tests {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         let ctx = CiContext::detect(&env);
-        assert_eq!(ctx.builder_id(), "https://gitlab.example/grp/proj/-/runners/7");
+        assert_eq!(
+            ctx.builder_id(),
+            "https://gitlab.example/grp/proj/-/runners/7"
+        );
         assert_eq!(ctx.source().unwrap().1, "refs/heads/main");
     }
 

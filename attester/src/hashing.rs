@@ -110,7 +110,11 @@ fn hash_one(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<(DigestSet, u
 
 /// Hashes every file under `paths` (files or directories, relative to `root` or absolute inside
 /// it). Names are relative to `root`. The result is sorted by name and free of duplicates.
-pub fn hash_paths(root: &Path, paths: &[PathBuf], options: &HashOptions) -> Result<Vec<HashedFile>> {
+pub fn hash_paths(
+    root: &Path,
+    paths: &[PathBuf],
+    options: &HashOptions,
+) -> Result<Vec<HashedFile>> {
     let root = root.canonicalize().map_err(Error::io(root))?;
     let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
     for path in paths {
@@ -144,7 +148,8 @@ fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
     }
     // The stderr target draws only when stderr is a terminal.
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("hashing {bar:30} {pos}/{len} files {elapsed}") {
+    if let Ok(style) = ProgressStyle::with_template("hashing {bar:30} {pos}/{len} files {elapsed}")
+    {
         bar.set_style(style);
     }
     bar
@@ -233,7 +238,9 @@ fn collect(
             path: start.clone(),
             message: e.to_string(),
         })?;
-        let Some(kind) = entry.file_type() else { continue };
+        let Some(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             continue;
         }
@@ -286,7 +293,12 @@ mod tests {
             excludes: vec!["*.o".into()],
             ..Default::default()
         };
-        let files = hash_paths(dir.path(), &[PathBuf::from("."), PathBuf::from("src/a.c")], &options).unwrap();
+        let files = hash_paths(
+            dir.path(),
+            &[PathBuf::from("."), PathBuf::from("src/a.c")],
+            &options,
+        )
+        .unwrap();
         let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["src/a.c", "src/sub/b.c"]);
     }
@@ -296,7 +308,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("f"), b"abc").unwrap();
         let d = hash_file(&dir.path().join("f")).unwrap();
-        assert_eq!(d.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            d.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
@@ -317,19 +332,27 @@ mod tests {
         let dir = tree();
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), b"s").unwrap();
-        let err = hash_paths(&dir.path().join("src"), &[PathBuf::from("../.git")], &HashOptions::default())
-            .unwrap_err();
+        let err = hash_paths(
+            &dir.path().join("src"),
+            &[PathBuf::from("../.git")],
+            &HashOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::OutsideWorkingDirectory(_)), "{err}");
-        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("src/link")).unwrap();
-        let err = hash_paths(dir.path(), &[PathBuf::from("src")], &HashOptions::default()).unwrap_err();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("src/link"))
+            .unwrap();
+        let err =
+            hash_paths(dir.path(), &[PathBuf::from("src")], &HashOptions::default()).unwrap_err();
         assert!(matches!(err, Error::SymlinkOutsideRoot { .. }), "{err}");
     }
 
     #[test]
     fn follows_symlinks_to_files_inside_the_root() {
         let dir = tree();
-        std::os::unix::fs::symlink(dir.path().join("src/a.c"), dir.path().join("src/alias.c")).unwrap();
-        let files = hash_paths(dir.path(), &[PathBuf::from("src")], &HashOptions::default()).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("src/a.c"), dir.path().join("src/alias.c"))
+            .unwrap();
+        let files =
+            hash_paths(dir.path(), &[PathBuf::from("src")], &HashOptions::default()).unwrap();
         let alias = files.iter().find(|f| f.name == "src/alias.c").unwrap();
         let real = files.iter().find(|f| f.name == "src/a.c").unwrap();
         assert_eq!(alias.digest, real.digest);
@@ -338,7 +361,12 @@ mod tests {
     #[test]
     fn missing_paths_are_named() {
         let dir = tree();
-        let err = hash_paths(dir.path(), &[PathBuf::from("nope")], &HashOptions::default()).unwrap_err();
+        let err = hash_paths(
+            dir.path(),
+            &[PathBuf::from("nope")],
+            &HashOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "nope does not exist");
     }
 }

@@ -47,7 +47,9 @@ fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
     if !output.status.success() {
         return Ok(None);
     }
-    Ok(Some(String::from_utf8_lossy(&output.stdout).trim().to_owned()))
+    Ok(Some(
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    ))
 }
 
 /// Describes the git checkout containing `dir`, or `None` when `dir` is not in one (or git is not
@@ -113,13 +115,25 @@ mod tests {
             "https://github.com/o/r.git"
         );
         assert_eq!(strip_credentials("https://tok@h/a@b"), "https://h/a@b");
-        assert_eq!(strip_credentials("git@github.com:o/r.git"), "git@github.com:o/r.git");
+        assert_eq!(
+            strip_credentials("git@github.com:o/r.git"),
+            "git@github.com:o/r.git"
+        );
         assert_eq!(strip_credentials("https://h/p"), "https://h/p");
     }
 
     fn run(dir: &Path, args: &[&str]) {
-        let ok = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
-        assert!(ok.status.success(), "{args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
     }
 
     #[test]
@@ -127,14 +141,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         run(d, &["init", "-q", "-b", "main"]);
-        run(d, &["remote", "add", "origin", "https://user:pw@git.example/o/r.git"]);
+        run(
+            d,
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://user:pw@git.example/o/r.git",
+            ],
+        );
         std::fs::write(d.join("f"), "1").unwrap();
         run(d, &["add", "f"]);
-        run(d, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"]);
+        run(
+            d,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qm",
+                "c",
+            ],
+        );
         let info = discover(d).unwrap().unwrap();
         assert_eq!(info.commit.len(), 40);
         assert_eq!(info.git_ref.as_deref(), Some("refs/heads/main"));
-        assert_eq!(info.uri().unwrap(), "git+https://git.example/o/r.git@refs/heads/main");
+        assert_eq!(
+            info.uri().unwrap(),
+            "git+https://git.example/o/r.git@refs/heads/main"
+        );
         assert!(!info.dirty);
         std::fs::write(d.join("f"), "2").unwrap();
         assert!(discover(d).unwrap().unwrap().dirty);
@@ -162,13 +198,30 @@ mod ownership_tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let git = |args: &[&str]| {
-            let out = Command::new("git").arg("-C").arg(d).args(args).output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(d)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         git(&["init", "-q"]);
         std::fs::write(d.join("f"), "1").unwrap();
         git(&["add", "f"]);
-        git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c"]);
+        git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "c",
+        ]);
         let mut stack = vec![d.to_path_buf()];
         while let Some(p) = stack.pop() {
             if let Err(e) = std::os::unix::fs::lchown(&p, Some(54321), Some(54321)) {
@@ -180,9 +233,19 @@ mod ownership_tests {
                 stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
             }
         }
-        let plain = Command::new("git").arg("-C").arg(d).args(["rev-parse", "HEAD"]).output().unwrap();
-        assert!(!plain.status.success(), "git itself should refuse a foreign-owned checkout");
-        let info = discover(d).unwrap().expect("source despite foreign ownership");
+        let plain = Command::new("git")
+            .arg("-C")
+            .arg(d)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap();
+        assert!(
+            !plain.status.success(),
+            "git itself should refuse a foreign-owned checkout"
+        );
+        let info = discover(d)
+            .unwrap()
+            .expect("source despite foreign ownership");
         assert_eq!(info.commit.len(), 40);
     }
 }

@@ -66,9 +66,18 @@ pub struct StepOutcome {
 
 fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PRIVATE", "CREDENTIAL", "API_KEY", "APIKEY"]
-        .iter()
-        .any(|marker| upper.contains(marker))
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PRIVATE",
+        "CREDENTIAL",
+        "API_KEY",
+        "APIKEY",
+    ]
+    .iter()
+    .any(|marker| upper.contains(marker))
 }
 
 /// The allowed variables and their values; values of secret-looking names are redacted.
@@ -209,7 +218,14 @@ mod tests {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         let clock = FixedClock(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
-        record_step(spec, &StepContext { cwd: dir, env: &env, clock: &clock })
+        record_step(
+            spec,
+            &StepContext {
+                cwd: dir,
+                env: &env,
+                clock: &clock,
+            },
+        )
     }
 
     fn project() -> tempfile::TempDir {
@@ -233,9 +249,15 @@ mod tests {
         assert_eq!(ext["env"]["CC"], "gcc");
         assert_eq!(ext["env"]["GH_TOKEN"], REDACTED);
         assert_eq!(ext["env"]["REPO"], "https://h/r");
-        assert_eq!(p["buildDefinition"]["resolvedDependencies"][0]["name"], "src/a.c");
+        assert_eq!(
+            p["buildDefinition"]["resolvedDependencies"][0]["name"],
+            "src/a.c"
+        );
         assert_eq!(p["buildDefinition"]["internalParameters"]["exitCode"], 0);
-        assert_eq!(p["runDetails"]["metadata"]["startedOn"], "2023-11-14T22:13:20Z");
+        assert_eq!(
+            p["runDetails"]["metadata"]["startedOn"],
+            "2023-11-14T22:13:20Z"
+        );
         // Same product bytes as the material.
         assert_eq!(st.subject[0].digest, out.materials[0].digest);
     }
@@ -243,7 +265,11 @@ mod tests {
     #[test]
     fn failed_commands_are_not_attested_unless_asked() {
         let dir = project();
-        let out = run(dir.path(), &spec("mkdir -p out && echo x > out/app; exit 3")).unwrap();
+        let out = run(
+            dir.path(),
+            &spec("mkdir -p out && echo x > out/app; exit 3"),
+        )
+        .unwrap();
         assert_eq!(out.exit_code, 3);
         assert!(out.statement.is_none());
         let mut s = spec("mkdir -p out && echo x > out/app; exit 3");

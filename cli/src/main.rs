@@ -1,1 +1,79 @@
-fn main(){}
+//! `hallmark`: record, sign, store and verify build provenance.
+//!
+//! Each subcommand parses its arguments, makes one library call and renders the result.
+//! Exit codes: 0 allowed or succeeded, 1 denied, 2 error. `hallmark run` exits with the build
+//! command's own code when the command fails.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod password;
+mod render;
+mod signing;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Hallmark records what went into each build step, what ran and what came out, signs it as SLSA
+/// provenance, stores it next to the artifact, and verifies it before anything ships.
+#[derive(Debug, Parser)]
+#[command(name = "hallmark", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 allowed/succeeded, 1 denied, 2 error.\n\
+Store: --store DIR, else $HALLMARK_STORE, else .hallmark/store at the git root (or the current directory).\n\
+Docs: README.md, docs/ARCHITECTURE.md, docs/buildtypes/step-v1.md")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a signing key pair (NAME.key, NAME.pub), or import a cosign key.
+    Keygen(cmd::keygen::Args),
+    /// Record one build step: hash materials, run the command, hash products, sign, store.
+    Run(cmd::run::Args),
+    /// Sign a one-shot attestation (whole-job provenance or any predicate) about subjects.
+    Attest(cmd::attest::Args),
+    /// Verify an artifact's attestations against trusted keys and required steps.
+    Verify(cmd::verify::Args),
+    /// Run the whole story in a temporary directory: keygen, a two-step build, verify, tamper.
+    Demo(cmd::demo::Args),
+    /// Print the version.
+    Version,
+}
+
+/// The outcome of a command, mapped to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Succeeded or allowed: exit 0.
+    Success,
+    /// Denied: exit 1.
+    Denied,
+    /// The build command's own exit code.
+    Code(u8),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen(args) => cmd::keygen::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Attest(args) => cmd::attest::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Version => {
+            println!("hallmark {}", env!("CARGO_PKG_VERSION"));
+            Ok(Outcome::Success)
+        }
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Denied) => ExitCode::from(1),
+        Ok(Outcome::Code(code)) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("hallmark: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

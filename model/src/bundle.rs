@@ -141,18 +141,28 @@ mod tests {
             payload_type: "t".into(),
             signatures: vec![],
         };
-        let json: Value = serde_json::from_slice(&Bundle::for_key_signed(env, "h").to_json()).unwrap();
+        let json: Value =
+            serde_json::from_slice(&Bundle::for_key_signed(env, "h").to_json()).unwrap();
         let vm = &json["verificationMaterial"];
         assert_eq!(vm["tlogEntries"], serde_json::json!([]));
-        assert_eq!(vm["timestampVerificationData"]["rfc3161Timestamps"], serde_json::json!([]));
+        assert_eq!(
+            vm["timestampVerificationData"]["rfc3161Timestamps"],
+            serde_json::json!([])
+        );
         assert_eq!(vm["publicKey"]["hint"], "h");
     }
 
     #[test]
     fn rejects_unknown_versions_and_oversize() {
         let b = br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.9+json","verificationMaterial":{},"dsseEnvelope":{"payload":"","payloadType":"t","signatures":[]}}"#;
-        assert!(matches!(Bundle::from_slice(b), Err(Error::BundleMediaType(_))));
+        assert!(matches!(
+            Bundle::from_slice(b),
+            Err(Error::BundleMediaType(_))
+        ));
         let big = vec![b' '; (MAX_BUNDLE_BYTES + 1) as usize];
-        assert!(matches!(Bundle::from_slice(&big), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            Bundle::from_slice(&big),
+            Err(Error::TooLarge { .. })
+        ));
     }
 }

@@ -90,7 +90,8 @@ pub fn validate_entry(algorithm: &str, value: &str) -> Result<()> {
 
 /// Validates every entry of a DigestSet.
 pub fn validate_set(set: &DigestSet) -> Result<()> {
-    set.iter().try_for_each(|(alg, value)| validate_entry(alg, value))
+    set.iter()
+        .try_for_each(|(alg, value)| validate_entry(alg, value))
 }
 
 /// One digest we computed or were given: an algorithm and its lowercase hex value.
@@ -184,8 +185,14 @@ mod tests {
             format!("sha256:{}", "g".repeat(64)).parse::<Digest>(),
             Err(Error::DigestEncoding { .. })
         ));
-        assert!(matches!("md5:00".parse::<Digest>(), Err(Error::DigestSyntax(_))));
-        assert!(matches!("nocolon".parse::<Digest>(), Err(Error::DigestSyntax(_))));
+        assert!(matches!(
+            "md5:00".parse::<Digest>(),
+            Err(Error::DigestSyntax(_))
+        ));
+        assert!(matches!(
+            "nocolon".parse::<Digest>(),
+            Err(Error::DigestSyntax(_))
+        ));
     }
 
     #[test]

@@ -10,13 +10,13 @@
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
 #![forbid(unsafe_code)]
 
+mod base64_serde;
 pub mod bundle;
 pub mod clock;
-mod base64_serde;
 pub mod digest;
 pub mod dsse;
-pub mod keyid;
 mod error;
+pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;

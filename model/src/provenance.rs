@@ -88,10 +88,18 @@ impl Provenance {
             .get("buildDefinition")
             .filter(|v| !v.is_null())
             .ok_or(Error::ProvenanceField("buildDefinition"))?;
-        if definition.get("buildType").and_then(Value::as_str).unwrap_or("").is_empty() {
+        if definition
+            .get("buildType")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             return Err(Error::ProvenanceField("buildDefinition.buildType"));
         }
-        if definition.get("externalParameters").is_none_or(Value::is_null) {
+        if definition
+            .get("externalParameters")
+            .is_none_or(Value::is_null)
+        {
             return Err(Error::ProvenanceField("buildDefinition.externalParameters"));
         }
         let run = predicate
@@ -102,7 +110,12 @@ impl Provenance {
             .get("builder")
             .filter(|v| !v.is_null())
             .ok_or(Error::ProvenanceField("runDetails.builder"))?;
-        if builder.get("id").and_then(Value::as_str).unwrap_or("").is_empty() {
+        if builder
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             return Err(Error::ProvenanceField("runDetails.builder.id"));
         }
         let provenance: Provenance =

@@ -51,7 +51,8 @@ impl Statement {
 
     /// Parses and validates a statement (v1 or v0.1).
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let statement: Statement = serde_json::from_slice(bytes).map_err(Error::json("statement"))?;
+        let statement: Statement =
+            serde_json::from_slice(bytes).map_err(Error::json("statement"))?;
         statement.validate()?;
         Ok(statement)
     }
@@ -120,15 +121,24 @@ mod tests {
             assert!(matches!(err, Error::UnsafeSubjectName(_)), "{bad}: {err}");
         }
         for good in ["dist/app.tar", "..hidden", "a..b", "ghcr.io/o/r", ""] {
-            assert!(Statement::new(vec![subject(good)], "t", json!({})).is_ok(), "{good}");
+            assert!(
+                Statement::new(vec![subject(good)], "t", json!({})).is_ok(),
+                "{good}"
+            );
         }
     }
 
     #[test]
     fn rejects_missing_pieces() {
         let no_subjects = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"t","predicate":{}}"#;
-        assert!(matches!(Statement::from_slice(no_subjects), Err(Error::NoSubjects)));
+        assert!(matches!(
+            Statement::from_slice(no_subjects),
+            Err(Error::NoSubjects)
+        ));
         let truncated = br#"{"_type":"https://in-toto.io/Statement/v1","subj"#;
-        assert!(matches!(Statement::from_slice(truncated), Err(Error::Json { .. })));
+        assert!(matches!(
+            Statement::from_slice(truncated),
+            Err(Error::Json { .. })
+        ));
     }
 }

@@ -30,7 +30,9 @@ pub enum Error {
         actual: String,
     },
     /// A directory exists but is not an OCI image layout.
-    #[error("{0} exists but is not an OCI image layout (no oci-layout file); refusing to write into it")]
+    #[error(
+        "{0} exists but is not an OCI image layout (no oci-layout file); refusing to write into it"
+    )]
     NotALayout(PathBuf),
     /// Input too large or malformed.
     #[error(transparent)]

@@ -109,16 +109,25 @@ pub fn verify_envelope(
     if envelope.payload_type != PAYLOAD_TYPE {
         return Err(Rejection::PayloadType(envelope.payload_type.clone()));
     }
-    let statement =
-        Statement::from_slice(&envelope.payload).map_err(|e| Rejection::Statement(e.to_string()))?;
+    let statement = Statement::from_slice(&envelope.payload)
+        .map_err(|e| Rejection::Statement(e.to_string()))?;
     if statement.subjects_matching(digest).next().is_none() {
         let subjects = statement
             .subject
             .iter()
             .take(5)
             .map(|s| {
-                let d = s.digest.iter().next().map(|(a, v)| format!("{a}:{v}")).unwrap_or_default();
-                if s.name.is_empty() { d } else { format!("{} {d}", s.name) }
+                let d = s
+                    .digest
+                    .iter()
+                    .next()
+                    .map(|(a, v)| format!("{a}:{v}"))
+                    .unwrap_or_default();
+                if s.name.is_empty() {
+                    d
+                } else {
+                    format!("{} {d}", s.name)
+                }
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -151,9 +160,9 @@ fn check_signatures(
     let message = envelope.signed_bytes();
     let mut signers: Vec<String> = Vec::new();
     for signature in &envelope.signatures {
-        let by = keys
-            .iter()
-            .find(|k| !signers.iter().any(|s| s == k.keyid()) && k.verifies(&message, &signature.sig));
+        let by = keys.iter().find(|k| {
+            !signers.iter().any(|s| s == k.keyid()) && k.verifies(&message, &signature.sig)
+        });
         if let Some(key) = by {
             signers.push(key.keyid().to_owned());
         }
@@ -166,7 +175,13 @@ fn check_signatures(
         let keyid = envelope
             .signatures
             .iter()
-            .map(|s| if s.keyid.is_empty() { "(no keyid)" } else { s.keyid.as_str() })
+            .map(|s| {
+                if s.keyid.is_empty() {
+                    "(no keyid)"
+                } else {
+                    s.keyid.as_str()
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ");
         return Err(Rejection::Signature { keyid });
@@ -178,7 +193,10 @@ fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejecti
     if statement.predicate_type != SLSA_PROVENANCE_V1 {
         return Ok(None);
     }
-    let predicate = statement.predicate.as_ref().ok_or_else(|| Rejection::Statement("no predicate".into()))?;
+    let predicate = statement
+        .predicate
+        .as_ref()
+        .ok_or_else(|| Rejection::Statement("no predicate".into()))?;
     let provenance = Provenance::from_value(predicate).map_err(|e| Rejection::Predicate {
         predicate_type: SLSA_PROVENANCE_V1.to_owned(),
         message: e.to_string(),

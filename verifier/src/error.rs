@@ -26,7 +26,9 @@ pub enum Rejection {
     #[error("the bundle could not be read: {0}")]
     Bundle(String),
     /// The bundle is signed with a certificate, and only keys were given as trust.
-    #[error("the bundle is signed keyless (with a certificate); verify it with --certificate-identity and --certificate-oidc-issuer")]
+    #[error(
+        "the bundle is signed keyless (with a certificate); verify it with --certificate-identity and --certificate-oidc-issuer"
+    )]
     Keyless,
     /// The bundle has no DSSE envelope.
     #[error("the bundle holds a plain message signature, not an attestation")]

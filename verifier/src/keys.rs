@@ -4,8 +4,8 @@ use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ED25519, UnparsedPublicKey};
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::{KeyKind, keyid_preimage};
 use hallmark_model::limits::{MAX_KEY_BYTES, check};
-use spki::der::Decode;
 use spki::SubjectPublicKeyInfoRef;
+use spki::der::Decode;
 
 use crate::{Error, Result};
 
@@ -62,7 +62,9 @@ impl TrustedKey {
                     .map(|o| o.to_string())
                     .unwrap_or_default();
                 if curve != OID_P256 {
-                    return Err(bad(format!("unsupported elliptic curve {curve}; only P-256")));
+                    return Err(bad(format!(
+                        "unsupported elliptic curve {curve}; only P-256"
+                    )));
                 }
                 KeyKind::EcdsaP256
             }

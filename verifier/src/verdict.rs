@@ -46,7 +46,9 @@ pub struct AttestationReport {
 #[serde(tag = "rule", rename_all = "kebab-case")]
 pub enum Violation {
     /// Nothing attests this digest.
-    #[error("no attestation matches this digest ({digest}); the artifact was changed or never attested")]
+    #[error(
+        "no attestation matches this digest ({digest}); the artifact was changed or never attested"
+    )]
     NoAttestation {
         /// The artifact digest.
         digest: String,
@@ -60,7 +62,9 @@ pub enum Violation {
         count: usize,
     },
     /// A required step has no verified attestation.
-    #[error("required step {step:?} has no verified attestation for this artifact (verified steps: {found})")]
+    #[error(
+        "required step {step:?} has no verified attestation for this artifact (verified steps: {found})"
+    )]
     MissingStep {
         /// The step.
         step: String,
@@ -95,9 +99,22 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
     let attestations: Vec<AttestationReport> = candidates
         .iter()
         .map(|c| {
-            match verify_bundle(&c.bytes, digest, &requirements.keys, requirements.signatures) {
-                Ok(v) => AttestationReport { origin: c.origin.clone(), verified: Some(v), rejected: None },
-                Err(r) => AttestationReport { origin: c.origin.clone(), verified: None, rejected: Some(r) },
+            match verify_bundle(
+                &c.bytes,
+                digest,
+                &requirements.keys,
+                requirements.signatures,
+            ) {
+                Ok(v) => AttestationReport {
+                    origin: c.origin.clone(),
+                    verified: Some(v),
+                    rejected: None,
+                },
+                Err(r) => AttestationReport {
+                    origin: c.origin.clone(),
+                    verified: None,
+                    rejected: Some(r),
+                },
             }
         })
         .collect();
@@ -108,7 +125,9 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
         violations: Vec::new(),
     };
     if candidates.is_empty() {
-        verdict.violations.push(Violation::NoAttestation { digest: digest.to_string() });
+        verdict.violations.push(Violation::NoAttestation {
+            digest: digest.to_string(),
+        });
         return verdict;
     }
     let steps: Vec<String> = verdict
@@ -122,12 +141,19 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
             count: candidates.len(),
         });
     }
-    let found = if steps.is_empty() { "none".to_owned() } else { steps.join(", ") };
+    let found = if steps.is_empty() {
+        "none".to_owned()
+    } else {
+        steps.join(", ")
+    };
     let missing: Vec<Violation> = requirements
         .steps
         .iter()
         .filter(|s| !steps.contains(s))
-        .map(|s| Violation::MissingStep { step: s.clone(), found: found.clone() })
+        .map(|s| Violation::MissingStep {
+            step: s.clone(),
+            found: found.clone(),
+        })
         .collect();
     verdict.violations.extend(missing);
     verdict.allowed = verdict.violations.is_empty();

@@ -1,4 +1,5 @@
 //! Every check of the key-based verifier, proven by a tampered input that must be rejected.
+#![allow(clippy::unwrap_used)]
 
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};
@@ -36,8 +37,15 @@ struct Fixture {
 fn fixture(kind: KeyKind) -> Fixture {
     let key = SigningKey::generate(kind).unwrap();
     let trusted = TrustedKey::from_pem(key.public_key_pem().as_bytes(), "k.pub").unwrap();
-    assert_eq!(trusted.keyid(), key.keyid(), "both sides agree on the keyid");
-    Fixture { signer: KeySigner::new(key), trusted }
+    assert_eq!(
+        trusted.keyid(),
+        key.keyid(),
+        "both sides agree on the keyid"
+    );
+    Fixture {
+        signer: KeySigner::new(key),
+        trusted,
+    }
 }
 
 fn signed(f: &Fixture, st: &Statement) -> Bundle {
@@ -45,8 +53,13 @@ fn signed(f: &Fixture, st: &Statement) -> Bundle {
 }
 
 fn check(f: &Fixture, bundle: &Bundle, d: &Digest) -> Result<(), Rejection> {
-    verify_bundle(&bundle.to_json(), d, std::slice::from_ref(&f.trusted), SignaturePolicy::ExactlyOne)
-        .map(|_| ())
+    verify_bundle(
+        &bundle.to_json(),
+        d,
+        std::slice::from_ref(&f.trusted),
+        SignaturePolicy::ExactlyOne,
+    )
+    .map(|_| ())
 }
 
 #[test]
@@ -54,7 +67,12 @@ fn good_bundles_verify_with_both_key_kinds() {
     for kind in [KeyKind::EcdsaP256, KeyKind::Ed25519] {
         let f = fixture(kind);
         let d = digest(1);
-        check(&f, &signed(&f, &statement_for(&d, "https://example.com/custom/v1")), &d).unwrap();
+        check(
+            &f,
+            &signed(&f, &statement_for(&d, "https://example.com/custom/v1")),
+            &d,
+        )
+        .unwrap();
     }
 }
 
@@ -64,9 +82,14 @@ fn tampered_payload_is_rejected() {
     let d = digest(1);
     let mut bundle = signed(&f, &statement_for(&d, "t"));
     let env = bundle.dsse_envelope.as_mut().unwrap();
-    let text = String::from_utf8(env.payload.clone()).unwrap().replace("\"anything\":true", "\"anything\":false");
+    let text = String::from_utf8(env.payload.clone())
+        .unwrap()
+        .replace("\"anything\":true", "\"anything\":false");
     env.payload = text.into_bytes();
-    assert!(matches!(check(&f, &bundle, &d), Err(Rejection::Signature { .. })));
+    assert!(matches!(
+        check(&f, &bundle, &d),
+        Err(Rejection::Signature { .. })
+    ));
 }
 
 #[test]
@@ -75,7 +98,10 @@ fn tampered_payload_type_is_rejected_by_the_signature() {
     let d = digest(1);
     let mut bundle = signed(&f, &statement_for(&d, "t"));
     bundle.dsse_envelope.as_mut().unwrap().payload_type = "text/plain".into();
-    assert!(matches!(check(&f, &bundle, &d), Err(Rejection::Signature { .. })));
+    assert!(matches!(
+        check(&f, &bundle, &d),
+        Err(Rejection::Signature { .. })
+    ));
 }
 
 #[test]
@@ -85,7 +111,10 @@ fn wrong_key_is_rejected() {
     let d = digest(1);
     let bundle = signed(&other, &statement_for(&d, "t"));
     let err = check(&f, &bundle, &d).unwrap_err();
-    assert!(err.to_string().contains("does not match the trusted keys"), "{err}");
+    assert!(
+        err.to_string().contains("does not match the trusted keys"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -105,8 +134,14 @@ fn two_signatures_are_rejected_unless_a_threshold_asks() {
     let mut bundle = signed(&f, &statement_for(&d, "t"));
     let env = bundle.dsse_envelope.as_mut().unwrap();
     let second = g.signer.key().sign(&env.signed_bytes()).unwrap();
-    env.signatures.push(Signature { keyid: g.trusted.keyid().into(), sig: second });
-    assert!(matches!(check(&f, &bundle, &d), Err(Rejection::SignatureCount { found: 2, .. })));
+    env.signatures.push(Signature {
+        keyid: g.trusted.keyid().into(),
+        sig: second,
+    });
+    assert!(matches!(
+        check(&f, &bundle, &d),
+        Err(Rejection::SignatureCount { found: 2, .. })
+    ));
     let both = [f.trusted.clone(), g.trusted.clone()];
     let v = verify_bundle(&bundle.to_json(), &d, &both, SignaturePolicy::Threshold(2)).unwrap();
     assert_eq!(v.signers().len(), 2);
@@ -125,24 +160,40 @@ fn truncated_and_oversized_bundles_are_rejected() {
     let f = fixture(KeyKind::EcdsaP256);
     let d = digest(1);
     let json = signed(&f, &statement_for(&d, "t")).to_json();
-    let err = verify_bundle(&json[..json.len() / 2], &d, &[f.trusted.clone()], SignaturePolicy::ExactlyOne)
-        .unwrap_err();
+    let err = verify_bundle(
+        &json[..json.len() / 2],
+        &d,
+        std::slice::from_ref(&f.trusted),
+        SignaturePolicy::ExactlyOne,
+    )
+    .unwrap_err();
     assert!(matches!(err, Rejection::Bundle(_)), "{err}");
     let mut big = json.clone();
     big.resize(MAX_BUNDLE_BYTES as usize + 1, b' ');
-    let err = verify_bundle(&big, &d, &[f.trusted.clone()], SignaturePolicy::ExactlyOne).unwrap_err();
+    let err = verify_bundle(
+        &big,
+        &d,
+        std::slice::from_ref(&f.trusted),
+        SignaturePolicy::ExactlyOne,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("over the limit"), "{err}");
 }
 
 /// Signs arbitrary JSON as if it were a statement, bypassing the attester's own validation.
 fn signed_raw(f: &Fixture, payload: serde_json::Value) -> Bundle {
-    f.signer.sign_dsse(PAYLOAD_TYPE, payload.to_string().as_bytes()).unwrap()
+    f.signer
+        .sign_dsse(PAYLOAD_TYPE, payload.to_string().as_bytes())
+        .unwrap()
 }
 
 #[test]
 fn a_signed_statement_without_subjects_is_rejected() {
     let f = fixture(KeyKind::EcdsaP256);
-    let bundle = signed_raw(&f, json!({"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "t", "predicate": {}}));
+    let bundle = signed_raw(
+        &f,
+        json!({"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "t", "predicate": {}}),
+    );
     let err = check(&f, &bundle, &digest(1)).unwrap_err();
     assert!(err.to_string().contains("no subjects"), "{err}");
 }
@@ -151,9 +202,12 @@ fn a_signed_statement_without_subjects_is_rejected() {
 fn a_signed_subject_name_with_path_traversal_is_rejected() {
     let f = fixture(KeyKind::EcdsaP256);
     let d = digest(1);
-    let bundle = signed_raw(&f, json!({"_type": "https://in-toto.io/Statement/v1",
+    let bundle = signed_raw(
+        &f,
+        json!({"_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "../../etc/passwd", "digest": {"sha256": d.hex()}}],
-        "predicateType": "t", "predicate": {}}));
+        "predicateType": "t", "predicate": {}}),
+    );
     let err = check(&f, &bundle, &d).unwrap_err();
     assert!(err.to_string().contains("path traversal"), "{err}");
 }
@@ -168,7 +222,7 @@ fn an_invalid_slsa_predicate_is_rejected_but_unknown_predicates_pass() {
     let v = verify_bundle(
         &signed(&f, &statement_for(&d, "https://example.com/unknown/v9")).to_json(),
         &d,
-        &[f.trusted.clone()],
+        std::slice::from_ref(&f.trusted),
         SignaturePolicy::ExactlyOne,
     )
     .unwrap();
@@ -181,8 +235,11 @@ fn statement_v0_1_and_sha512_only_subjects_are_accepted() {
     let f = fixture(KeyKind::EcdsaP256);
     let hex512 = "ab".repeat(64);
     let d = Digest::from_hex(DigestAlgorithm::Sha512, &hex512).unwrap();
-    let bundle = signed_raw(&f, json!({"_type": "https://in-toto.io/Statement/v0.1",
-        "subject": [{"digest": {"sha512": hex512}}], "predicateType": "t", "predicate": {}}));
+    let bundle = signed_raw(
+        &f,
+        json!({"_type": "https://in-toto.io/Statement/v0.1",
+        "subject": [{"digest": {"sha512": hex512}}], "predicateType": "t", "predicate": {}}),
+    );
     check(&f, &bundle, &d).unwrap();
 }
 
@@ -191,8 +248,9 @@ fn keyless_bundles_are_not_mistaken_for_key_signed_ones() {
     let f = fixture(KeyKind::EcdsaP256);
     let d = digest(1);
     let mut bundle = signed(&f, &statement_for(&d, "t"));
-    bundle.verification_material.certificate =
-        Some(hallmark_model::bundle::X509Certificate { raw_bytes: vec![0x30, 0x00] });
+    bundle.verification_material.certificate = Some(hallmark_model::bundle::X509Certificate {
+        raw_bytes: vec![0x30, 0x00],
+    });
     assert_eq!(check(&f, &bundle, &d), Err(Rejection::Keyless));
 }
 
@@ -207,12 +265,35 @@ fn verdicts_name_missing_steps_and_missing_attestations() {
     };
     let none = decide(&d, &[], &requirements);
     assert!(!none.allowed);
-    assert!(matches!(none.violations[0], Violation::NoAttestation { .. }));
+    assert!(matches!(
+        none.violations[0],
+        Violation::NoAttestation { .. }
+    ));
     let bundle = signed(&f, &statement_for(&d, "t"));
-    let verdict = decide(&d, &[Candidate { origin: "b.json".into(), bytes: bundle.to_json() }], &requirements);
+    let verdict = decide(
+        &d,
+        &[Candidate {
+            origin: "b.json".into(),
+            bytes: bundle.to_json(),
+        }],
+        &requirements,
+    );
     assert!(!verdict.allowed);
     assert_eq!(verdict.violations.len(), 1);
     assert!(verdict.violations[0].to_string().contains("\"package\""));
-    let no_steps = Requirements { steps: vec![], ..requirements };
-    assert!(decide(&d, &[Candidate { origin: "b".into(), bytes: bundle.to_json() }], &no_steps).allowed);
+    let no_steps = Requirements {
+        steps: vec![],
+        ..requirements
+    };
+    assert!(
+        decide(
+            &d,
+            &[Candidate {
+                origin: "b".into(),
+                bytes: bundle.to_json()
+            }],
+            &no_steps
+        )
+        .allowed
+    );
 }

@@ -4,8 +4,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
+use crypto_secretbox::aead::{Aead, KeyInit};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -153,7 +153,10 @@ V01tU1BlaEljNlBqd2h1Q2xHaVpJUWRvTGc9PSJ9
     fn imports_a_real_cosign_key() {
         let key = SigningKey::from_pem(COSIGN_SIGSTORE_KEY.as_bytes(), Some(b"hello")).unwrap();
         let pem = key.public_key_pem();
-        assert_eq!(pem.lines().skip(1).take(2).collect::<String>(), COSIGN_SIGSTORE_PUB);
+        assert_eq!(
+            pem.lines().skip(1).take(2).collect::<String>(),
+            COSIGN_SIGSTORE_PUB
+        );
     }
 
     #[test]
@@ -172,6 +175,9 @@ V01tU1BlaEljNlBqd2h1Q2xHaVpJUWRvTGc9PSJ9
     fn hostile_scrypt_parameters_are_refused() {
         let body = br#"{"kdf":{"name":"scrypt","params":{"N":1099511627776,"r":8,"p":1},"salt":"AA=="},"cipher":{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},"ciphertext":"AA=="}"#;
         let err = super::decrypt(body, b"x").unwrap_err();
-        assert!(err.to_string().contains("unsupported scrypt parameters"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported scrypt parameters"),
+            "{err}"
+        );
     }
 }

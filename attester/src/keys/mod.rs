@@ -4,9 +4,7 @@ mod cosign;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
-};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::{KeyKind, keyid_preimage, pem_encode, public_key_pem};
 use hallmark_model::limits::{MAX_KEY_BYTES, check};
@@ -37,6 +35,11 @@ impl std::fmt::Debug for SigningKey {
             .field("keyid", &self.keyid)
             .finish_non_exhaustive()
     }
+}
+
+/// True when the PEM text holds an encrypted key, so the caller knows to ask for a password.
+pub fn needs_password(text: &[u8]) -> bool {
+    pem::parse(text).is_ok_and(|block| is_encrypted(block.tag()))
 }
 
 impl SigningKey {

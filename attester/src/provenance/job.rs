@@ -58,9 +58,7 @@ fn github(gh: &GitHub) -> Result<Provenance> {
         .workflow_ref
         .strip_prefix(&format!("{}/", gh.repository))
         .unwrap_or(&gh.workflow_ref);
-    let (path, workflow_ref) = without_repo
-        .split_once('@')
-        .unwrap_or((without_repo, ""));
+    let (path, workflow_ref) = without_repo.split_once('@').unwrap_or((without_repo, ""));
     let server = &gh.server_url;
     Ok(Provenance {
         build_definition: BuildDefinition {
@@ -150,7 +148,9 @@ fn local(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Provenance> {
         build_definition: BuildDefinition {
             build_type: LOCAL_BUILD_TYPE.to_owned(),
             external_parameters: json!({ "source": source.and_then(SourceInfo::uri) }),
-            internal_parameters: Some(json!({ "ci": ci.facts(), "sourceDirty": source.map(|s| s.dirty) })),
+            internal_parameters: Some(
+                json!({ "ci": ci.facts(), "sourceDirty": source.map(|s| s.dirty) }),
+            ),
             resolved_dependencies: source_descriptor(source, ci).into_iter().collect(),
         },
         run_details: RunDetails {

@@ -43,7 +43,10 @@ pub struct StepRecord<'a> {
 
 /// The git source as a resolved dependency: `git+<url>@<ref>` with a `gitCommit` digest.
 /// CI-reported facts win over the local checkout's (CI checkouts are often detached).
-pub fn source_descriptor(source: Option<&SourceInfo>, ci: &CiContext) -> Option<ResourceDescriptor> {
+pub fn source_descriptor(
+    source: Option<&SourceInfo>,
+    ci: &CiContext,
+) -> Option<ResourceDescriptor> {
     let (uri, commit) = match (ci.source(), source) {
         (Some((url, git_ref, sha)), _) if !sha.is_empty() => (format!("git+{url}@{git_ref}"), sha),
         (_, Some(src)) => (src.uri().unwrap_or_default(), src.commit.clone()),
@@ -65,8 +68,9 @@ pub fn source_descriptor(source: Option<&SourceInfo>, ci: &CiContext) -> Option<
 impl StepRecord<'_> {
     /// The SLSA provenance v1 predicate of this step.
     pub fn provenance(&self) -> Provenance {
-        let mut resolved: Vec<ResourceDescriptor> =
-            source_descriptor(self.source, self.ci).into_iter().collect();
+        let mut resolved: Vec<ResourceDescriptor> = source_descriptor(self.source, self.ci)
+            .into_iter()
+            .collect();
         resolved.extend(self.materials.iter().cloned());
         Provenance {
             build_definition: BuildDefinition {

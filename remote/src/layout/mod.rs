@@ -201,10 +201,8 @@ impl LayoutStore {
                 message: e.to_string(),
             })?;
             let digest = self.write_blob(&bytes)?;
-            let mut index_annotations = BTreeMap::from([(
-                ANNOTATION_SUBJECT.to_owned(),
-                subject.digest.to_string(),
-            )]);
+            let mut index_annotations =
+                BTreeMap::from([(ANNOTATION_SUBJECT.to_owned(), subject.digest.to_string())]);
             if let Some(pt) = annotations.get(ANNOTATION_PREDICATE_TYPE) {
                 index_annotations.insert(ANNOTATION_PREDICATE_TYPE.to_owned(), pt.clone());
             }
@@ -220,9 +218,12 @@ impl LayoutStore {
         let mut index = self.read_index()?;
         let known: std::collections::HashSet<String> =
             index.manifests.iter().map(|d| d.digest.clone()).collect();
-        index
-            .manifests
-            .extend(written.iter().filter(|d| !known.contains(&d.digest)).cloned());
+        index.manifests.extend(
+            written
+                .iter()
+                .filter(|d| !known.contains(&d.digest))
+                .cloned(),
+        );
         self.write_index(&index)?;
         Ok(written)
     }
@@ -238,15 +239,19 @@ impl LayoutStore {
             .filter(|d| d.annotations.get(ANNOTATION_SUBJECT) == Some(&wanted))
         {
             let bytes = self.read_blob(&entry.digest, MAX_MANIFEST_BYTES)?;
-            let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
-                path: self.blob_path(&entry.digest).unwrap_or_default(),
-                message: format!("manifest: {e}"),
-            })?;
+            let manifest: Manifest =
+                serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+                    path: self.blob_path(&entry.digest).unwrap_or_default(),
+                    message: format!("manifest: {e}"),
+                })?;
             // The index annotation is a hint; the manifest's own subject is what counts.
             if manifest.subject.as_ref().map(|s| s.digest.as_str()) != Some(wanted.as_str()) {
                 continue;
             }
-            let Some(layer) = manifest.layers.iter().find(|l| l.media_type.starts_with("application/vnd.dev.sigstore.bundle")) else {
+            let Some(layer) = manifest.layers.iter().find(|l| {
+                l.media_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            }) else {
                 continue;
             };
             let bundle = self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?;
@@ -287,8 +292,12 @@ mod tests {
     fn stores_and_finds_by_subject() {
         let dir = tempfile::tempdir().unwrap();
         let store = LayoutStore::open(dir.path().join("s")).unwrap();
-        store.put(b"bundle-1", &[subject(1), subject(2)], &BTreeMap::new()).unwrap();
-        store.put(b"bundle-1", &[subject(1)], &BTreeMap::new()).unwrap();
+        store
+            .put(b"bundle-1", &[subject(1), subject(2)], &BTreeMap::new())
+            .unwrap();
+        store
+            .put(b"bundle-1", &[subject(1)], &BTreeMap::new())
+            .unwrap();
         let found = store.referrers(&subject(1).digest).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].bundle, b"bundle-1");
@@ -300,19 +309,27 @@ mod tests {
     fn detects_tampered_blobs() {
         let dir = tempfile::tempdir().unwrap();
         let store = LayoutStore::open(dir.path()).unwrap();
-        let d = store.put(b"bundle", &[subject(1)], &BTreeMap::new()).unwrap();
+        let d = store
+            .put(b"bundle", &[subject(1)], &BTreeMap::new())
+            .unwrap();
         let manifest = store.read_blob(&d[0].digest, MAX_MANIFEST_BYTES).unwrap();
         let m: Manifest = serde_json::from_slice(&manifest).unwrap();
         let path = store.blob_path(&m.layers[0].digest).unwrap();
         std::fs::write(path, b"evil").unwrap();
-        assert!(matches!(store.referrers(&subject(1).digest), Err(Error::DigestMismatch { .. })));
+        assert!(matches!(
+            store.referrers(&subject(1).digest),
+            Err(Error::DigestMismatch { .. })
+        ));
     }
 
     #[test]
     fn refuses_to_take_over_a_non_empty_directory() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("x"), b"").unwrap();
-        assert!(matches!(LayoutStore::open(dir.path()), Err(Error::NotALayout(_))));
+        assert!(matches!(
+            LayoutStore::open(dir.path()),
+            Err(Error::NotALayout(_))
+        ));
     }
 
     #[test]
@@ -327,7 +344,9 @@ mod tests {
                     let store = LayoutStore::open(&root).unwrap();
                     for i in 0..10u8 {
                         let body = [t, i];
-                        store.put(&body, &[subject(t * 10 + i)], &BTreeMap::new()).unwrap();
+                        store
+                            .put(&body, &[subject(t * 10 + i)], &BTreeMap::new())
+                            .unwrap();
                     }
                 })
             })

@@ -1,0 +1,124 @@
+//! `hallmark keygen`: write a key pair, or import a cosign key.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use hallmark_attester::keys::SigningKey;
+use hallmark_model::keyid::KeyKind;
+
+use crate::signing::load_key;
+use crate::{Outcome, password};
+
+/// Key algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Algorithm {
+    /// ECDSA P-256 with SHA-256 (what cosign uses).
+    EcdsaP256,
+    /// Ed25519.
+    Ed25519,
+}
+
+/// Arguments of `hallmark keygen`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  hallmark keygen --output k                   # k.key (unencrypted PKCS#8) and k.pub\n  \
+HALLMARK_PASSWORD=... hallmark keygen --encrypt --output ci   # cosign-compatible encrypted key\n  \
+COSIGN_PASSWORD=... hallmark keygen --import cosign.key --output k"
+)]
+pub struct Args {
+    /// Base name of the files written: NAME.key and NAME.pub.
+    #[arg(long, short = 'o', value_name = "NAME", default_value = "hallmark")]
+    pub output: PathBuf,
+    /// Key algorithm.
+    #[arg(long, value_enum, default_value = "ecdsa-p256")]
+    pub algorithm: Algorithm,
+    /// Encrypt the private key with a password ($HALLMARK_PASSWORD, or asked on the terminal),
+    /// in cosign's format, so cosign can use it too.
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Import an existing private key (cosign.key, PKCS#8 or SEC1 PEM) instead of generating one.
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn with_extension(base: &Path, ext: &str) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
+fn write_file(path: &Path, content: &[u8], mode: u32, force: bool) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).mode(mode);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; pass --force to overwrite it",
+                path.display()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("writing {}", path.display()))
+        }
+    })?;
+    file.write_all(content)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Runs `hallmark keygen`.
+pub fn run(args: Args) -> Result<Outcome> {
+    let private_path = with_extension(&args.output, "key");
+    let public_path = with_extension(&args.output, "pub");
+    if !args.force {
+        for p in [&private_path, &public_path] {
+            if p.exists() {
+                bail!(
+                    "{} already exists; pass --force to overwrite it",
+                    p.display()
+                );
+            }
+        }
+    }
+    let key = match &args.import {
+        Some(path) => load_key(path)?,
+        None => SigningKey::generate(match args.algorithm {
+            Algorithm::EcdsaP256 => KeyKind::EcdsaP256,
+            Algorithm::Ed25519 => KeyKind::Ed25519,
+        })?,
+    };
+    let private_pem = if args.encrypt {
+        key.encrypted_private_key_pem(password::read_new()?.as_bytes())?
+    } else {
+        key.private_key_pem()
+    };
+    write_file(&private_path, private_pem.as_bytes(), 0o600, args.force)?;
+    write_file(
+        &public_path,
+        key.public_key_pem().as_bytes(),
+        0o644,
+        args.force,
+    )?;
+    eprintln!(
+        "hallmark: wrote {} ({}{}) and {}; keyid {}",
+        private_path.display(),
+        key.kind().name(),
+        if args.encrypt {
+            ", encrypted"
+        } else {
+            ", unencrypted: keep it secret"
+        },
+        public_path.display(),
+        key.keyid()
+    );
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod attest;
+pub mod demo;
+pub mod keygen;
+pub mod run;
+pub mod verify;

@@ -1,0 +1,147 @@
+//! `hallmark run`: record one build step.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use hallmark_attester::ci::process_env;
+use hallmark_attester::hashing::HashOptions;
+use hallmark_attester::signer::Signer;
+use hallmark_attester::step::{StepContext, StepSpec, record_step};
+use hallmark_model::clock::SystemClock;
+use hallmark_model::digest::DigestAlgorithm;
+
+use crate::Outcome;
+use crate::signing::SignArgs;
+use crate::store::{OutputArgs, StoreArgs, save};
+
+/// Hashing options shared by `run` and `attest`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HashArgs {
+    /// Leave out paths matching GLOB (gitignore syntax, e.g. '*.o', 'target/'). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Also leave out what .gitignore files ignore.
+    #[arg(long)]
+    pub gitignore: bool,
+    /// Record SHA-512 digests as well as SHA-256.
+    #[arg(long)]
+    pub sha512: bool,
+}
+
+impl HashArgs {
+    /// As library options.
+    pub fn options(&self) -> HashOptions {
+        let mut algorithms = vec![DigestAlgorithm::Sha256];
+        if self.sha512 {
+            algorithms.push(DigestAlgorithm::Sha512);
+        }
+        HashOptions {
+            excludes: self.exclude.clone(),
+            respect_gitignore: self.gitignore,
+            algorithms,
+            progress: true,
+        }
+    }
+}
+
+/// Arguments of `hallmark run`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  hallmark run --step build -m src -p out --key k.key -- sh -c 'mkdir -p out && cat src/*.c > out/app'\n\n\
+The command's stdin, stdout and stderr pass through. If it fails, nothing is signed and its exit code is returned \
+(unless --attest-failure). Paths must lie inside the current directory; .git and .hallmark are never hashed."
+)]
+pub struct Args {
+    /// Step name, recorded in the provenance and required by `verify --step`.
+    #[arg(long, short = 'n')]
+    pub step: String,
+    /// Material: a file or directory the step reads. Repeatable.
+    #[arg(long = "materials", short = 'm', value_name = "PATH")]
+    pub materials: Vec<PathBuf>,
+    /// Product: a file or directory the step writes; products become the subjects. Repeatable.
+    #[arg(long = "products", short = 'p', value_name = "PATH")]
+    pub products: Vec<PathBuf>,
+    /// Record this environment variable's value (names that look secret are redacted). Repeatable.
+    #[arg(long, value_name = "VAR")]
+    pub env_allow: Vec<String>,
+    /// Sign and store provenance even when the command fails (its exit code is recorded).
+    #[arg(long)]
+    pub attest_failure: bool,
+    /// Refuse to run when tracked files have uncommitted changes.
+    #[arg(long)]
+    pub require_clean: bool,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+    #[command(flatten)]
+    pub sign: SignArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Runs `hallmark run`.
+pub fn run(args: Args) -> Result<Outcome> {
+    // Load the key first: a wrong password should fail before the build runs.
+    let signer = args.sign.signer()?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let env = process_env();
+    let spec = StepSpec {
+        name: args.step.clone(),
+        materials: args.materials,
+        products: args.products,
+        command: args.command,
+        env_allow: args.env_allow,
+        hashing: args.hashing.options(),
+        attest_failure: args.attest_failure,
+        require_clean: args.require_clean,
+    };
+    let outcome = record_step(
+        &spec,
+        &StepContext {
+            cwd: &cwd,
+            env: &env,
+            clock: &SystemClock,
+        },
+    )?;
+    let code = u8::try_from(outcome.exit_code.clamp(0, 255)).unwrap_or(1);
+    let Some(statement) = outcome.statement else {
+        eprintln!(
+            "hallmark: step {:?}: command exited with {}; nothing attested (pass --attest-failure to record failures)",
+            spec.name, outcome.exit_code
+        );
+        return Ok(Outcome::Code(code));
+    };
+    let bundle = signer.sign_statement(&statement)?;
+    let sizes: BTreeMap<String, u64> = outcome
+        .products
+        .iter()
+        .map(|p| (p.name.clone(), p.size))
+        .collect();
+    let place = save(
+        &bundle,
+        &statement,
+        &sizes,
+        Some(&spec.name),
+        &args.store,
+        &args.output,
+        &cwd,
+    )?;
+    eprintln!(
+        "hallmark: step {:?}: {} materials, {} products; signed by {}; stored in {}",
+        spec.name,
+        outcome.materials.len(),
+        outcome.products.len(),
+        signer.identity(),
+        place
+    );
+    Ok(if code == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Code(code)
+    })
+}

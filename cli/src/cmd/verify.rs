@@ -1,0 +1,136 @@
+//! `hallmark verify`: the yes-or-no answer for one artifact.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use hallmark_attester::hashing::hash_file;
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::Digest;
+use hallmark_model::dsse::Envelope;
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
+use hallmark_remote::layout::LayoutStore;
+use hallmark_verifier::attestation::SignaturePolicy;
+use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::verdict::{Candidate, Requirements, decide};
+
+use crate::Outcome;
+use crate::render::{self, Format};
+use crate::signing::read_limited;
+use crate::store::StoreArgs;
+
+/// Arguments of `hallmark verify`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  hallmark verify dist/app.tar --key k.pub --step package\n  \
+hallmark verify sha256:<hex> --key k.pub --format json\n  \
+hallmark verify app.bin --key k.pub --bundle app.bin.sigstore.json\n\n\
+Exit codes: 0 allowed, 1 denied (the output says which check failed), 2 error."
+)]
+pub struct Args {
+    /// The artifact: a file path, or sha256:HEX / sha512:HEX.
+    #[arg(value_name = "ARTIFACT")]
+    pub artifact: String,
+    /// A trusted public key (PEM). Repeatable.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// A Sigstore bundle or DSSE envelope file to check as well as the store's. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Vec<PathBuf>,
+    /// A step that must have a verified attestation for this artifact. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub step: Vec<String>,
+    /// Require at least N signatures from distinct trusted keys on each envelope (default: exactly one).
+    #[arg(long, value_name = "N")]
+    pub threshold: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// The artifact's name (for messages) and digest.
+fn resolve(artifact: &str) -> Result<(Option<String>, Digest)> {
+    let path = Path::new(artifact);
+    if path.is_file() {
+        return Ok((Some(artifact.to_owned()), hash_file(path)?));
+    }
+    if artifact.starts_with("sha256:") || artifact.starts_with("sha512:") {
+        return Ok((None, artifact.parse()?));
+    }
+    if path.exists() {
+        bail!("{artifact} is a directory; verify the files it holds, or pass sha256:HEX");
+    }
+    bail!("{artifact} is neither an existing file nor a digest (sha256:HEX)")
+}
+
+/// Reads a `--bundle` file: a Sigstore bundle, or a bare DSSE envelope (wrapped into one).
+fn candidate_from_file(path: &Path) -> Result<Candidate> {
+    let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
+    let is_bare_dsse = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .map(|v| v.get("payloadType").is_some() && v.get("mediaType").is_none())
+        .unwrap_or(false);
+    let bytes = if is_bare_dsse {
+        let envelope = Envelope::from_slice(&bytes)?;
+        Bundle::for_key_signed(envelope, "").to_json()
+    } else {
+        bytes
+    };
+    Ok(Candidate {
+        origin: path.display().to_string(),
+        bytes,
+    })
+}
+
+/// Runs `hallmark verify`.
+pub fn run(args: Args) -> Result<Outcome> {
+    if args.key.is_empty() {
+        bail!("no trusted keys: pass --key PUB (the public key the attestations were signed with)");
+    }
+    let keys = args
+        .key
+        .iter()
+        .map(|p| {
+            let text = read_limited(p, MAX_KEY_BYTES)?;
+            Ok(TrustedKey::from_pem(&text, &p.display().to_string())?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (name, digest) = resolve(&args.artifact)?;
+    let mut candidates = args
+        .bundle
+        .iter()
+        .map(|p| candidate_from_file(p))
+        .collect::<Result<Vec<_>>>()?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let dir = args.store.dir(&cwd);
+    if let Some(store) = LayoutStore::open_existing(&dir)? {
+        let found = store
+            .referrers(&digest)
+            .with_context(|| format!("reading the store {}", dir.display()))?;
+        candidates.extend(found.into_iter().map(|a| Candidate {
+            origin: format!("store {}", short(&a.manifest_digest)),
+            bytes: a.bundle,
+        }));
+    }
+    let requirements = Requirements {
+        keys,
+        steps: args.step,
+        signatures: match args.threshold {
+            Some(n) if n >= 1 => SignaturePolicy::Threshold(n),
+            Some(_) => bail!("--threshold must be at least 1"),
+            None => SignaturePolicy::ExactlyOne,
+        },
+    };
+    let verdict = decide(&digest, &candidates, &requirements);
+    render::verdict(&verdict, name.as_deref(), args.format, &requirements.keys)?;
+    Ok(if verdict.allowed {
+        Outcome::Success
+    } else {
+        Outcome::Denied
+    })
+}
+
+/// `sha256:0123456789ab` for display.
+pub fn short(digest: &str) -> String {
+    digest.chars().take(19).collect()
+}

@@ -1,0 +1,132 @@
+//! Renders verdicts for people (`human`) and machines (`json`).
+
+use anyhow::Result;
+use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::verdict::Verdict;
+use serde_json::{Value, json};
+
+/// Output format of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Plain words.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// Prints the verdict on stdout.
+pub fn verdict(
+    verdict: &Verdict,
+    name: Option<&str>,
+    format: Format,
+    keys: &[TrustedKey],
+) -> Result<()> {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&to_json(verdict, name, keys))?
+        ),
+        Format::Human => print!("{}", human(verdict, name, keys)),
+    }
+    Ok(())
+}
+
+fn key_origin<'a>(keys: &'a [TrustedKey], keyid: &str) -> &'a str {
+    keys.iter()
+        .find(|k| k.keyid() == keyid)
+        .map_or("", |k| k.origin())
+}
+
+/// The JSON document: stable field names, documented in docs/ARCHITECTURE.md.
+pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Value {
+    let attestations: Vec<Value> = verdict
+        .attestations
+        .iter()
+        .map(|a| match (&a.verified, &a.rejected) {
+            (Some(v), _) => {
+                let st = v.statement();
+                json!({
+                    "origin": a.origin,
+                    "verified": true,
+                    "predicateType": st.predicate_type,
+                    "step": v.step(),
+                    "signer": v.signers().iter().map(|id| json!({"keyid": id, "key": key_origin(keys, id)})).collect::<Vec<_>>(),
+                    "subjects": st.subject.iter().map(|s| json!({"name": s.name, "digest": s.digest})).collect::<Vec<_>>(),
+                    "provenance": v.provenance(),
+                })
+            }
+            (None, Some(r)) => json!({
+                "origin": a.origin,
+                "verified": false,
+                "check": serde_json::to_value(r).ok().and_then(|v| v.get("check").cloned()),
+                "reason": r.to_string(),
+            }),
+            (None, None) => json!({"origin": a.origin, "verified": false}),
+        })
+        .collect();
+    json!({
+        "artifact": { "name": name, "digest": verdict.digest },
+        "verdict": if verdict.allowed { "allow" } else { "deny" },
+        "allowed": verdict.allowed,
+        "violations": verdict.violations.iter().map(|v| {
+            let mut doc = serde_json::to_value(v).unwrap_or(Value::Null);
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("message".into(), Value::String(v.to_string()));
+            }
+            doc
+        }).collect::<Vec<_>>(),
+        "attestations": attestations,
+    })
+}
+
+fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
+    let mut out = String::new();
+    let what = match name {
+        Some(n) => format!("{n} ({})", verdict.digest),
+        None => verdict.digest.clone(),
+    };
+    if verdict.allowed {
+        out.push_str(&format!("ALLOWED  {what}\n"));
+    } else {
+        out.push_str(&format!("DENIED   {what}\n"));
+        for v in &verdict.violations {
+            out.push_str(&format!("  - {v}\n"));
+        }
+    }
+    for a in &verdict.attestations {
+        match (&a.verified, &a.rejected) {
+            (Some(v), _) => {
+                out.push_str(&format!("  verified attestation ({})\n", a.origin));
+                if let Some(p) = v.provenance() {
+                    if let Some(step) = &p.step {
+                        out.push_str(&format!("    step:       {step}\n"));
+                    }
+                    out.push_str(&format!("    built by:   {}\n", p.builder_id));
+                    match (&p.source_uri, &p.source_commit) {
+                        (Some(uri), Some(c)) => {
+                            out.push_str(&format!("    from:       {uri} (commit {c})\n"))
+                        }
+                        (None, Some(c)) => out.push_str(&format!("    from:       commit {c}\n")),
+                        (Some(uri), None) => out.push_str(&format!("    from:       {uri}\n")),
+                        (None, None) => out.push_str("    from:       (no source recorded)\n"),
+                    }
+                    if let Some(when) = p.finished_on.as_ref().or(p.started_on.as_ref()) {
+                        out.push_str(&format!("    when:       {when}\n"));
+                    }
+                }
+                out.push_str(&format!("    predicate:  {}\n", v.predicate_type()));
+                for id in v.signers() {
+                    out.push_str(&format!(
+                        "    signed by:  key {id} ({})\n",
+                        key_origin(keys, id)
+                    ));
+                }
+            }
+            (None, Some(r)) => {
+                out.push_str(&format!("  rejected attestation ({}): {r}\n", a.origin))
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}

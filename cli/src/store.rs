@@ -1,0 +1,107 @@
+//! Where attestations go: the local OCI layout store, and optional `--output` files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::{Digest, DigestAlgorithm};
+use hallmark_model::statement::Statement;
+use hallmark_remote::layout::{LayoutStore, Subject};
+use hallmark_remote::oci::{ANNOTATION_PREDICATE_TYPE, ANNOTATION_STEP, FILE_MEDIA_TYPE};
+
+/// Store selection.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Attestation store (an OCI image layout directory).
+    /// Default: $HALLMARK_STORE, else .hallmark/store at the git root or the current directory.
+    #[arg(long, value_name = "DIR", env = "HALLMARK_STORE")]
+    pub store: Option<PathBuf>,
+}
+
+/// Output format for `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BundleFormat {
+    /// Sigstore bundle v0.3 JSON.
+    Bundle,
+    /// Bare DSSE envelope JSON, for in-toto tools.
+    Dsse,
+}
+
+/// Where to copy the signed attestation, besides the store.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Also write the signed attestation to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Format of --output.
+    #[arg(long, value_enum, default_value = "bundle")]
+    pub format: BundleFormat,
+    /// Do not put the attestation in the store (only --output).
+    #[arg(long, requires = "output")]
+    pub no_store: bool,
+}
+
+impl StoreArgs {
+    /// The store directory: the flag, $HALLMARK_STORE, or .hallmark/store at the repo root.
+    pub fn dir(&self, cwd: &Path) -> PathBuf {
+        if let Some(dir) = &self.store {
+            return dir.clone();
+        }
+        let root = hallmark_attester::source::discover(cwd)
+            .ok()
+            .flatten()
+            .map(|s| s.root)
+            .unwrap_or_else(|| cwd.to_path_buf());
+        root.join(".hallmark/store")
+    }
+}
+
+/// Stores a signed statement (one manifest per sha256 subject) and writes `--output`.
+/// Returns a one-line description of where it went.
+pub fn save(
+    bundle: &Bundle,
+    statement: &Statement,
+    sizes: &BTreeMap<String, u64>,
+    step: Option<&str>,
+    store_args: &StoreArgs,
+    output: &OutputArgs,
+    cwd: &Path,
+) -> Result<String> {
+    let mut places = Vec::new();
+    if let Some(path) = &output.output {
+        let bytes = match output.format {
+            BundleFormat::Bundle => bundle.to_json(),
+            BundleFormat::Dsse => serde_json::to_vec(&bundle.dsse_envelope)?,
+        };
+        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        places.push(path.display().to_string());
+    }
+    if !output.no_store {
+        let dir = store_args.dir(cwd);
+        let store = LayoutStore::open(&dir)
+            .with_context(|| format!("opening the store {}", dir.display()))?;
+        let subjects: Vec<Subject> = statement
+            .subject
+            .iter()
+            .filter_map(|s| {
+                let hex = s.digest.get("sha256")?;
+                Some(Subject {
+                    digest: Digest::from_hex(DigestAlgorithm::Sha256, hex).ok()?,
+                    size: sizes.get(&s.name).copied().unwrap_or(0),
+                    media_type: FILE_MEDIA_TYPE.to_owned(),
+                })
+            })
+            .collect();
+        let mut annotations = BTreeMap::from([(
+            ANNOTATION_PREDICATE_TYPE.to_owned(),
+            statement.predicate_type.clone(),
+        )]);
+        if let Some(step) = step {
+            annotations.insert(ANNOTATION_STEP.to_owned(), step.to_owned());
+        }
+        store.put(&bundle.to_json(), &subjects, &annotations)?;
+        places.push(dir.display().to_string());
+    }
+    Ok(places.join(" and "))
+}
