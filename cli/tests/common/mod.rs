@@ -1,0 +1,154 @@
+//! Shared helpers for the CLI integration tests: a scratch git repository and a way to run the
+//! real `hallmark` binary in it.
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Scratch {
+    /// A git repository with `src/a.c` and `src/b.c` committed, as in the acceptance list.
+    pub fn repo() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/a.c"), "int a(void) { return 1; }\n").unwrap();
+        std::fs::write(dir.path().join("src/b.c"), "int b(void) { return 2; }\n").unwrap();
+        git(dir.path(), &["init", "-q"]);
+        git(
+            dir.path(),
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://ci-token:s3cr3t@git.example/acme/app.git",
+            ],
+        );
+        git(dir.path(), &["add", "src"]);
+        git(dir.path(), &["commit", "-qm", "sources"]);
+        Scratch { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+        cmd.args(args).current_dir(self.path());
+        for var in [
+            "HALLMARK_STORE",
+            "HALLMARK_KEY",
+            "HALLMARK_PASSWORD",
+            "COSIGN_PASSWORD",
+            "GITHUB_ACTIONS",
+            "GITLAB_CI",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        into_run(self.command(args).output().unwrap())
+    }
+
+    /// Runs and asserts the exit code, showing the output on failure.
+    pub fn expect(&self, args: &[&str], code: i32) -> Run {
+        let run = self.run(args);
+        assert_eq!(
+            run.code, code,
+            "hallmark {args:?}\nstdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+
+    /// keygen k + the two-step build of the acceptance list.
+    pub fn build_and_package(&self) {
+        self.expect(&["keygen", "--output", "k"], 0);
+        self.expect(
+            &[
+                "run",
+                "--step",
+                "build",
+                "-m",
+                "src",
+                "-p",
+                "out",
+                "--key",
+                "k.key",
+                "--",
+                "sh",
+                "-c",
+                "mkdir -p out && cat src/*.c > out/app",
+            ],
+            0,
+        );
+        self.expect(
+            &[
+                "run",
+                "--step",
+                "package",
+                "-m",
+                "out",
+                "-p",
+                "dist",
+                "--key",
+                "k.key",
+                "--",
+                "sh",
+                "-c",
+                "mkdir -p dist && tar -cf dist/app.tar out",
+            ],
+            0,
+        );
+    }
+}
+
+pub fn into_run(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

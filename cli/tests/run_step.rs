@@ -1,0 +1,358 @@
+//! `hallmark run` and `hallmark attest` behaviours beyond the happy path.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use common::{Scratch, into_run};
+use serde_json::Value;
+
+fn keyed() -> Scratch {
+    let s = Scratch::repo();
+    s.expect(&["keygen", "--output", "k"], 0);
+    s
+}
+
+#[test]
+fn a_failing_command_propagates_its_code_and_signs_nothing() {
+    let s = keyed();
+    let run = s.expect(
+        &[
+            "run", "--step", "t", "-p", "src", "--key", "k.key", "--", "sh", "-c", "exit 7",
+        ],
+        7,
+    );
+    assert!(run.stderr.contains("nothing attested"), "{}", run.stderr);
+    assert!(!s.file(".hallmark/store").exists());
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "t",
+            "-p",
+            "src",
+            "--key",
+            "k.key",
+            "--attest-failure",
+            "--",
+            "sh",
+            "-c",
+            "exit 7",
+        ],
+        7,
+    );
+    let v = s.expect(
+        &["verify", "src/a.c", "--key", "k.pub", "--format", "json"],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(doc["attestations"][0]["step"], "t");
+}
+
+#[test]
+fn require_clean_refuses_a_dirty_tree() {
+    let s = keyed();
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "t",
+            "-p",
+            "src",
+            "--key",
+            "k.key",
+            "--require-clean",
+            "--",
+            "true",
+        ],
+        0,
+    );
+    std::fs::write(s.file("src/a.c"), "changed").unwrap();
+    let run = s.expect(
+        &[
+            "run",
+            "--step",
+            "t",
+            "-p",
+            "src",
+            "--key",
+            "k.key",
+            "--require-clean",
+            "--",
+            "true",
+        ],
+        2,
+    );
+    assert!(run.stderr.contains("uncommitted changes"), "{}", run.stderr);
+}
+
+#[test]
+fn missing_key_and_missing_products_are_clear_errors() {
+    let s = keyed();
+    let run = s.expect(&["run", "--step", "t", "-p", "src", "--", "true"], 2);
+    assert!(run.stderr.contains("no signing key"), "{}", run.stderr);
+    let run = s.expect(
+        &[
+            "run",
+            "--step",
+            "t",
+            "-p",
+            "nothing-here",
+            "--key",
+            "k.key",
+            "--",
+            "true",
+        ],
+        2,
+    );
+    assert!(
+        run.stderr.contains("nothing-here does not exist"),
+        "{}",
+        run.stderr
+    );
+    let run = s.expect(
+        &[
+            "run",
+            "--step",
+            "t",
+            "-p",
+            "../outside",
+            "--key",
+            "k.key",
+            "--",
+            "true",
+        ],
+        2,
+    );
+    assert!(
+        run.stderr.contains("outside the working directory"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn two_runs_at_once_never_corrupt_the_store() {
+    let s = keyed();
+    for i in 0..6 {
+        std::fs::write(s.file(&format!("p{i}")), format!("product {i}")).unwrap();
+    }
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            s.command(&[
+                "run",
+                "--step",
+                &format!("s{i}"),
+                "-p",
+                &format!("p{i}"),
+                "--key",
+                "k.key",
+                "--",
+                "true",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        let run = into_run(child.wait_with_output().unwrap());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    for i in 0..6 {
+        s.expect(
+            &[
+                "verify",
+                &format!("p{i}"),
+                "--key",
+                "k.pub",
+                "--step",
+                &format!("s{i}"),
+            ],
+            0,
+        );
+    }
+}
+
+#[test]
+fn recorded_env_is_allow_listed_and_secrets_redacted() {
+    let s = keyed();
+    let out = s
+        .command(&[
+            "run",
+            "--step",
+            "t",
+            "-p",
+            "src",
+            "--key",
+            "k.key",
+            "--env-allow",
+            "CC",
+            "--env-allow",
+            "DEPLOY_TOKEN",
+            "--output",
+            "b.json",
+            "--",
+            "true",
+        ])
+        .env("CC", "clang")
+        .env("DEPLOY_TOKEN", "hunter2")
+        .env("UNLISTED", "x")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let bundle = std::fs::read_to_string(s.file("b.json")).unwrap();
+    let b: Value = serde_json::from_str(&bundle).unwrap();
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    let env = &st["predicate"]["buildDefinition"]["externalParameters"]["env"];
+    assert_eq!(env["CC"], "clang");
+    assert_eq!(env["DEPLOY_TOKEN"], "[REDACTED]");
+    assert!(env.get("UNLISTED").is_none());
+    assert!(!String::from_utf8_lossy(&payload).contains("hunter2"));
+}
+
+#[test]
+fn encrypted_keys_and_cosign_import() {
+    let s = Scratch::repo();
+    let run = into_run(
+        s.command(&["keygen", "--output", "enc", "--encrypt"])
+            .env("HALLMARK_PASSWORD", "pw")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let key = std::fs::read_to_string(s.file("enc.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
+    let wrong = into_run(
+        s.command(&[
+            "run", "--step", "t", "-p", "src", "--key", "enc.key", "--", "true",
+        ])
+        .env("HALLMARK_PASSWORD", "nope")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("wrong password"), "{}", wrong.stderr);
+    let ok = into_run(
+        s.command(&[
+            "run", "--step", "t", "-p", "src", "--key", "enc.key", "--", "true",
+        ])
+        .env("COSIGN_PASSWORD", "pw")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    s.expect(&["verify", "src/a.c", "--key", "enc.pub"], 0);
+    // Import the encrypted key as a plain one: same public key.
+    let imported = into_run(
+        s.command(&["keygen", "--import", "enc.key", "--output", "plain"])
+            .env("HALLMARK_PASSWORD", "pw")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert_eq!(
+        std::fs::read(s.file("plain.pub")).unwrap(),
+        std::fs::read(s.file("enc.pub")).unwrap()
+    );
+    // Never overwrite silently.
+    let again = s.expect(&["keygen", "--output", "plain"], 2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+}
+
+#[test]
+fn github_provenance_matches_githubs_attester() {
+    let s = keyed();
+    let mut cmd = s.command(&[
+        "attest",
+        "--subject",
+        "src/a.c",
+        "--provenance",
+        "--key",
+        "k.key",
+        "--output",
+        "gh.json",
+    ]);
+    for (k, v) in [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "octo/app"),
+        ("GITHUB_REF", "refs/tags/v1.0.0"),
+        ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+        (
+            "GITHUB_WORKFLOW_REF",
+            "octo/app/.github/workflows/release.yml@refs/tags/v1.0.0",
+        ),
+        ("GITHUB_RUN_ID", "99"),
+        ("GITHUB_RUN_ATTEMPT", "2"),
+        ("GITHUB_EVENT_NAME", "push"),
+        ("GITHUB_REPOSITORY_ID", "11"),
+        ("GITHUB_REPOSITORY_OWNER_ID", "22"),
+        ("RUNNER_ENVIRONMENT", "github-hosted"),
+    ] {
+        cmd.env(k, v);
+    }
+    let run = into_run(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let verify = s.expect(
+        &["verify", "src/a.c", "--key", "k.pub", "--format", "json"],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&verify.stdout).unwrap();
+    let p = &doc["attestations"][0]["provenance"];
+    assert_eq!(
+        p["buildType"],
+        "https://actions.github.io/buildtypes/workflow/v1"
+    );
+    assert_eq!(
+        p["builderId"],
+        "https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.0.0"
+    );
+    assert_eq!(
+        p["sourceUri"],
+        "git+https://github.com/octo/app@refs/tags/v1.0.0"
+    );
+}
+
+#[test]
+fn attest_by_name_and_digest() {
+    let s = keyed();
+    let hex = "b".repeat(64);
+    std::fs::write(s.file("sbom.json"), r#"{"spdxVersion":"SPDX-2.3"}"#).unwrap();
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &format!("ghcr.io/acme/app@sha256:{hex}"),
+            "--predicate",
+            "sbom.json",
+            "--type",
+            "https://spdx.dev/Document",
+            "--key",
+            "k.key",
+        ],
+        0,
+    );
+    s.expect(&["verify", &format!("sha256:{hex}"), "--key", "k.pub"], 0);
+    let bad = s.expect(
+        &[
+            "attest",
+            "--subject",
+            "nope",
+            "--provenance",
+            "--key",
+            "k.key",
+        ],
+        2,
+    );
+    assert!(
+        bad.stderr
+            .contains("neither an existing file nor NAME@sha256:HEX"),
+        "{}",
+        bad.stderr
+    );
+}
