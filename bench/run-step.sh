@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Benchmark: record one step over a big tree, hallmark vs in-toto-run vs plain sha256sum.
+#
+#   bash bench/setup.sh && bash bench/run-step.sh
+#
+# Builds hallmark in release (honouring CARGO_TARGET_DIR; set HALLMARK_BIN to skip the build and
+# use that binary), generates bench/work/tree (bench/gen-tree.sh: 20,000 files, 512 B to 64 KiB
+# each), makes one ECDSA P-256 key for both tools, then, from inside bench/work, runs each command
+# once as warm-up and BENCH_RUNS (default 3) timed times, with hyperfine when it is installed and
+# a plain loop otherwise. Nothing is dropped from the page cache: every tool reads a warm tree.
+# One extra run of each under GNU time gives its peak RSS. Unless BENCH_PHASES=0, hallmark is also
+# timed without its store (--no-store -o) and over materials only, to split its time into phases.
+#
+# Prints a markdown table, also written to bench/work/results.md (raw data in bench/work/results/).
+# Environment: HALLMARK_VENV (as in setup.sh), BENCH_RUNS, BENCH_WARMUP, BENCH_PHASES,
+# BENCH_FILES and BENCH_SEED (the tree's size and seed), HALLMARK_BIN.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+
+runs=${BENCH_RUNS:-3}
+warmup=${BENCH_WARMUP:-1}
+phases=${BENCH_PHASES:-1}
+files=${BENCH_FILES:-20000}
+seed=${BENCH_SEED:-42}
+venv=${HALLMARK_VENV:-$HOME/.cache/hallmark/venv}
+work=$root/bench/work
+results=$work/results
+
+log() { echo "run-step: $*" >&2; }
+
+# --- tools ------------------------------------------------------------------------------------
+if [[ -n ${HALLMARK_BIN:-} ]]; then
+  hallmark=$(realpath "$HALLMARK_BIN")
+else
+  log "building hallmark (release)"
+  cargo build --release --quiet -p hallmark-cli
+  target=${CARGO_TARGET_DIR:-target}
+  hallmark=$(realpath "$target/release/hallmark")
+fi
+[[ -x $hallmark ]] || { log "no hallmark binary at $hallmark"; exit 1; }
+in_toto_run=$venv/bin/in-toto-run
+[[ -x $in_toto_run ]] || { log "no $in_toto_run: run bash bench/setup.sh first"; exit 1; }
+have_hyperfine=0
+command -v hyperfine >/dev/null && have_hyperfine=1
+gnu_time=
+[[ -x /usr/bin/time ]] && /usr/bin/time -v true 2>/dev/null && gnu_time=/usr/bin/time
+
+# --- inputs -----------------------------------------------------------------------------------
+mkdir -p "$work" "$results"
+bash bench/gen-tree.sh "$work/tree" "$files" "$seed"
+cd "$work"
+if [[ ! -f k.key ]]; then
+  "$hallmark" keygen --output k >/dev/null
+fi
+# hallmark writes unencrypted PKCS#8 PEM, which in-toto-run reads too: one key serves both.
+if [[ ! -f k.pem ]] || ! cmp -s k.key k.pem; then
+  if grep -q -- '-----BEGIN PRIVATE KEY-----' k.key; then
+    cp k.key k.pem
+  else
+    openssl pkcs8 -topk8 -nocrypt -in k.key -out k.pem
+  fi
+fi
+openssl pkey -in k.pem -noout -text 2>/dev/null | grep -q 'NIST CURVE: P-256' ||
+  { log "k.pem is not an ECDSA P-256 key"; exit 1; }
+
+tree_bytes=$(du -sb tree | cut -f1)
+tree_files=$(find tree -type f | wc -l)
+
+# --- benchmark cases --------------------------------------------------------------------------
+# name | what it hashes | prepare (untimed, before every run) | command
+names=() notes=() preps=() cmds=()
+add() { names+=("$1"); notes+=("$2"); preps+=("$3"); cmds+=("$4"); }
+add "hallmark run" "tree x2 (materials + products), signs, stores 1 manifest per product" \
+  "rm -rf store" \
+  "$hallmark run --step build -m tree -p tree --key k.key --store store -- true"
+add "in-toto-run" "tree x2 (materials + products), signs, writes one .link" \
+  "rm -f build.*.link" \
+  "$in_toto_run -n build -m tree -p tree --signing-key k.pem --use-dsse --no-command"
+add "find | xargs sha256sum" "tree x1, nothing else" \
+  "true" \
+  "find tree -type f | xargs sha256sum > /dev/null"
+if [[ $phases == 1 ]]; then
+  add "hallmark run --no-store -o" "tree x2, signs, writes one bundle file (no store)" \
+    "rm -f out.json" \
+    "$hallmark run --step build -m tree -p tree --key k.key --no-store -o out.json -- true"
+  add "hallmark run -m only, --no-store" "tree x1 (materials only), signs, one bundle file" \
+    "rm -f out.json" \
+    "$hallmark run --step build -m tree --key k.key --no-store -o out.json -- true"
+fi
+
+slug() { tr -c 'a-zA-Z0-9\n' '_' <<<"$1"; }
+
+time_case() { # index -> writes $results/<slug>.times (one wall time in seconds per line)
+  local i=$1 s
+  s=$(slug "${names[$i]}")
+  if ((have_hyperfine)); then
+    hyperfine --style basic --warmup "$warmup" --runs "$runs" \
+      --prepare "${preps[$i]}" --command-name "${names[$i]}" \
+      --export-json "$results/$s.json" "${cmds[$i]}" >&2
+    python3 -c 'import json,sys; print("\n".join(str(t) for t in json.load(open(sys.argv[1]))["results"][0]["times"]))' \
+      "$results/$s.json" >"$results/$s.times"
+  else
+    local n t0 t1
+    : >"$results/$s.times"
+    for ((n = 0; n < warmup + runs; n++)); do
+      bash -c "${preps[$i]}"
+      t0=$(date +%s.%N)
+      bash -c "${cmds[$i]}" >/dev/null 2>&1
+      t1=$(date +%s.%N)
+      if ((n >= warmup)); then
+        python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1" >>"$results/$s.times"
+      fi
+    done
+  fi
+  log "${names[$i]}: $(tr '\n' ' ' <"$results/$s.times")s"
+}
+
+rss_case() { # index -> writes $results/<slug>.rss (KiB, or "-")
+  local i=$1 s
+  s=$(slug "${names[$i]}")
+  if [[ -z $gnu_time ]]; then
+    echo - >"$results/$s.rss"
+    return
+  fi
+  bash -c "${preps[$i]}"
+  "$gnu_time" -v -o "$results/$s.timev" bash -c "${cmds[$i]}" >"$results/$s.stdout" 2>"$results/$s.stderr"
+  sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$results/$s.timev" >"$results/$s.rss"
+}
+
+for i in "${!names[@]}"; do
+  log "timing: ${names[$i]}"
+  time_case "$i"
+  rss_case "$i"
+done
+
+# --- sanity checks on what the tools produced -------------------------------------------------
+# The last hallmark run (the GNU time one) left its store; in-toto-run its link.
+rm -rf store build.*.link
+"$hallmark" run --step build -m tree -p tree --key k.key --store store -- true 2>"$results/hallmark.stderr"
+"$in_toto_run" -n build -m tree -p tree --signing-key k.pem --use-dsse --no-command
+store_manifests=$(python3 -c 'import json; print(len(json.load(open("store/index.json"))["manifests"]))')
+store_blobs=$(find store/blobs -type f | wc -l)
+store_bytes=$(du -sb store | cut -f1)
+link_counts=$("$venv/bin/python" - <<'PY'
+import base64, glob, json
+env = json.load(open(glob.glob("build.*.link")[0]))
+st = json.loads(base64.b64decode(env["payload"]))
+pred = st.get("predicate", st)
+print(len(pred.get("materials", {})), len(pred.get("products", {})))
+PY
+)
+
+# --- report -----------------------------------------------------------------------------------
+export RESULTS=$results
+python3 - "$tree_files" "$tree_bytes" "$store_manifests" "$store_blobs" "$store_bytes" \
+  "$link_counts" "$(nproc)" "$have_hyperfine" "$runs" "$warmup" "${#names[@]}" \
+  "${names[@]}" "${notes[@]}" >"$work/results.md" <<'PY'
+import os, re, statistics, sys
+
+a = sys.argv[1:]
+tree_files, tree_bytes, manifests, blobs, store_bytes, link, ncpu, hf, runs, warmup, n = a[:11]
+n = int(n)
+names, notes = a[11:11 + n], a[11 + n:11 + 2 * n]
+res = os.environ["RESULTS"]
+
+def slug(s):
+    return re.sub(r"[^a-zA-Z0-9]", "_", s)
+
+rows = []
+for name, note in zip(names, notes):
+    with open(os.path.join(res, slug(name) + ".times")) as f:
+        times = [float(x) for x in f.read().split()]
+    with open(os.path.join(res, slug(name) + ".rss")) as f:
+        rss = f.read().strip()
+    rss = f"{int(rss) / 1024:.0f}" if rss.isdigit() else "-"
+    rows.append((name, note, statistics.median(times), min(times), rss))
+base = next(r for r in rows if r[0] == "in-toto-run")[2]
+print(f"Tree: {tree_files} files, {int(tree_bytes) / 1e6:.0f} MB; {ncpu} CPUs; "
+      f"{warmup} warm-up + {runs} timed runs each ({'hyperfine' if hf == '1' else 'shell loop'}); "
+      "warm page cache.\n")
+print("| Command | Work | Wall median (s) | Wall min (s) | Peak RSS (MiB) | in-toto-run median / this |")
+print("| --- | --- | ---: | ---: | ---: | ---: |")
+for name, note, med, mn, rss in rows:
+    print(f"| `{name}` | {note} | {med:.2f} | {mn:.2f} | {rss} | {base / med:.1f}x |")
+lm, lp = link.split()
+print(f"\nhallmark's store after one run: {manifests} manifests in index.json, {blobs} blobs, "
+      f"{int(store_bytes) / 1e6:.1f} MB. in-toto-run's link: {lm} materials, {lp} products.")
+PY
+cat "$work/results.md"

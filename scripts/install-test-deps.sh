@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests need, idempotently: a Python venv with the independent verifiers
+# (tests/interop/requirements.txt). Needs PyPI access the first time; later runs reuse the venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${HALLMARK_VENV:-$HOME/.cache/hallmark/venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+stamp="$venv/.hallmark-requirements"
+if ! cmp -s tests/interop/requirements.txt "$stamp" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+  cp tests/interop/requirements.txt "$stamp"
+fi
+command -v git > /dev/null || { echo "git is required by the tests" >&2; exit 2; }
+echo "test dependencies ready (venv: $venv)"

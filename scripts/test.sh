@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, then runs every gate.
+#   fmt --check, clippy -D warnings, all tests (nextest), the interop suite.
+# HALLMARK_VECTORS points the tests at shared/vectors (default: ../shared/vectors beside the clone).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HALLMARK_VECTORS="${HALLMARK_VECTORS:-$(cd .. && pwd)/shared/vectors}"
+[ -f "$HALLMARK_VECTORS/in-toto-attestation/MANIFEST.md" ] || {
+  echo "test vectors not found at $HALLMARK_VECTORS (set HALLMARK_VECTORS)" >&2; exit 2; }
+bash scripts/install-test-deps.sh
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== tests"
+if cargo nextest --version > /dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+echo "== interop"
+bash tests/interop/run.sh
