@@ -27,21 +27,30 @@ fn rows(manifest: &str, prefix: &str) -> Vec<Vec<String>> {
     manifest
         .lines()
         .filter(|l| l.starts_with(&format!("| `{prefix}")))
-        .map(|l| l.trim_matches('|').split('|').map(|c| c.trim().trim_matches('`').to_owned()).collect())
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_owned())
+                .collect()
+        })
         .collect()
 }
 
 fn judge(kind: &str, bytes: &[u8]) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     match kind {
-        "Statement" => Statement::from_slice(bytes).map(|_| ()).map_err(|e| err(&e)),
+        "Statement" => Statement::from_slice(bytes)
+            .map(|_| ())
+            .map_err(|e| err(&e)),
         "ResourceDescriptor" => serde_json::from_slice::<ResourceDescriptor>(bytes)
             .map_err(|e| err(&e))?
             .validate()
             .map_err(|e| err(&e)),
         "SLSA Provenance v1 predicate" => {
             let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| err(&e))?;
-            Provenance::from_value(&value).map(|_| ()).map_err(|e| err(&e))
+            Provenance::from_value(&value)
+                .map(|_| ())
+                .map_err(|e| err(&e))
         }
         other => panic!("MANIFEST names an unknown type {other:?}"),
     }
@@ -72,7 +81,11 @@ fn elided_only(result: hallmark_model::Result<()>) -> Result<(), String> {
     use hallmark_model::Error;
     match result {
         Ok(()) => Ok(()),
-        Err(Error::DigestEncoding { value, .. } | Error::DigestLength { value, .. }) if value.ends_with("...") => Ok(()),
+        Err(Error::DigestEncoding { value, .. } | Error::DigestLength { value, .. })
+            if value.ends_with("...") =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e.to_string()),
     }
 }
