@@ -136,6 +136,26 @@ mod tests {
         );
     }
 
+    fn commit_one_file(d: &Path) {
+        if !d.join(".git").exists() {
+            run(d, &["init", "-q"]);
+        }
+        std::fs::write(d.join("f"), "1").unwrap();
+        run(d, &["add", "f"]);
+        run(
+            d,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qm",
+                "c",
+            ],
+        );
+    }
+
     #[test]
     fn describes_a_checkout_and_its_dirty_state() {
         let dir = tempfile::tempdir().unwrap();
@@ -185,11 +205,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(discover(dir.path()).unwrap(), None);
     }
-}
-
-#[cfg(test)]
-mod ownership_tests {
-    use super::*;
 
     /// CI runners often check out as another uid; git then refuses the repository unless told
     /// it is safe. Needs permission to chown (CI runs as root).

@@ -132,10 +132,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         &cwd,
     )?;
     eprintln!(
-        "hallmark: step {:?}: {} materials, {} products; signed by {}; stored in {}",
+        "hallmark: step {:?}: {}, {}; signed by {}; stored in {}",
         spec.name,
-        outcome.materials.len(),
-        outcome.products.len(),
+        count(outcome.materials.len(), "material"),
+        count(outcome.products.len(), "product"),
         signer.identity(),
         place
     );
@@ -144,4 +144,13 @@ pub fn run(args: Args) -> Result<Outcome> {
     } else {
         Outcome::Code(code)
     })
+}
+
+/// `1 product`, `2 products`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
