@@ -170,20 +170,7 @@ mod tests {
                 "https://user:pw@git.example/o/r.git",
             ],
         );
-        std::fs::write(d.join("f"), "1").unwrap();
-        run(d, &["add", "f"]);
-        run(
-            d,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qm",
-                "c",
-            ],
-        );
+        commit_one_file(d);
         let info = discover(d).unwrap().unwrap();
         assert_eq!(info.commit.len(), 40);
         assert_eq!(info.git_ref.as_deref(), Some("refs/heads/main"));
@@ -212,31 +199,7 @@ mod tests {
     fn reads_a_checkout_owned_by_another_user() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let git = |args: &[&str]| {
-            let out = Command::new("git")
-                .arg("-C")
-                .arg(d)
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        git(&["init", "-q"]);
-        std::fs::write(d.join("f"), "1").unwrap();
-        git(&["add", "f"]);
-        git(&[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "c",
-        ]);
+        commit_one_file(d);
         let mut stack = vec![d.to_path_buf()];
         while let Some(p) = stack.pop() {
             if let Err(e) = std::os::unix::fs::lchown(&p, Some(54321), Some(54321)) {
