@@ -1,6 +1,10 @@
-//! Trusted public keys.
+//! Public keys: the user's trusted keys, and the keys inside certificates and trust roots.
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ED25519, UnparsedPublicKey};
+use aws_lc_rs::digest::{self as lc_digest, SHA256, SHA384};
+use aws_lc_rs::signature::{
+    self as sig, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ED25519, UnparsedPublicKey,
+    VerificationAlgorithm,
+};
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::{KeyKind, keyid_preimage};
 use hallmark_model::limits::{MAX_KEY_BYTES, check};
@@ -11,13 +15,143 @@ use crate::{Error, Result};
 
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
 const OID_ED25519: &str = "1.3.101.112";
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
 
-/// A public key the user trusts.
+/// Signature algorithms Hallmark verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// ECDSA P-256, SHA-256, DER signatures.
+    EcdsaP256Sha256,
+    /// ECDSA P-384, SHA-384, DER signatures.
+    EcdsaP384Sha384,
+    /// Ed25519.
+    Ed25519,
+    /// RSA PKCS#1 v1.5 with SHA-256 (2048 to 8192 bits).
+    RsaPkcs1Sha256,
+    /// RSA-PSS with SHA-256.
+    RsaPssSha256,
+}
+
+impl Algorithm {
+    fn verification(self) -> &'static dyn VerificationAlgorithm {
+        match self {
+            Algorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1,
+            Algorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1,
+            Algorithm::Ed25519 => &ED25519,
+            Algorithm::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RsaPssSha256 => &sig::RSA_PSS_2048_8192_SHA256,
+        }
+    }
+
+    /// The digest the algorithm signs, for prehashed verification; `None` for Ed25519.
+    pub fn digest(self) -> Option<&'static lc_digest::Algorithm> {
+        match self {
+            Algorithm::EcdsaP256Sha256 | Algorithm::RsaPkcs1Sha256 | Algorithm::RsaPssSha256 => Some(&SHA256),
+            Algorithm::EcdsaP384Sha384 => Some(&SHA384),
+            Algorithm::Ed25519 => None,
+        }
+    }
+}
+
+/// A parsed public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    algorithm: Algorithm,
+    raw: Vec<u8>,
+    spki: Vec<u8>,
+}
+
+impl PublicKey {
+    /// Parses a DER SubjectPublicKeyInfo. RSA keys default to PKCS#1 v1.5 with SHA-256.
+    pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, String> {
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+        let raw = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or("public key bits are not whole bytes")?
+            .to_vec();
+        let algorithm = match spki.algorithm.oid.to_string().as_str() {
+            OID_EC_PUBLIC_KEY => {
+                let curve = spki.algorithm.parameters_oid().map(|o| o.to_string()).unwrap_or_default();
+                match curve.as_str() {
+                    OID_P256 => Algorithm::EcdsaP256Sha256,
+                    OID_P384 => Algorithm::EcdsaP384Sha384,
+                    other => return Err(format!("unsupported elliptic curve {other}")),
+                }
+            }
+            OID_ED25519 => Algorithm::Ed25519,
+            OID_RSA => Algorithm::RsaPkcs1Sha256,
+            other => return Err(format!("unsupported key algorithm {other}")),
+        };
+        Ok(PublicKey { algorithm, raw, spki: der.to_vec() })
+    }
+
+    /// Parses a key whose algorithm a trust root names (`PKIX_ECDSA_P256_SHA_256`, ...).
+    pub fn from_spki_with_details(der: &[u8], details: &str) -> std::result::Result<Self, String> {
+        let mut key = Self::from_spki_der(der)?;
+        let wanted = match details {
+            "PKIX_ECDSA_P256_SHA_256" => Some(Algorithm::EcdsaP256Sha256),
+            "PKIX_ECDSA_P384_SHA_384" => Some(Algorithm::EcdsaP384Sha384),
+            "PKIX_ED25519" => Some(Algorithm::Ed25519),
+            d if d.starts_with("PKIX_RSA_PKCS1V15") || d.starts_with("PKCS1_RSA_PKCS1V5") => Some(Algorithm::RsaPkcs1Sha256),
+            d if d.starts_with("PKIX_RSA_PSS") || d.starts_with("PKCS1_RSA_PSS") => Some(Algorithm::RsaPssSha256),
+            "" | "PUBLIC_KEY_DETAILS_UNSPECIFIED" => None,
+            other => return Err(format!("unsupported keyDetails {other}")),
+        };
+        if let Some(wanted) = wanted {
+            let compatible = key.algorithm == wanted
+                || matches!((key.algorithm, wanted), (Algorithm::RsaPkcs1Sha256, Algorithm::RsaPssSha256));
+            if !compatible {
+                return Err(format!("keyDetails {details} does not match the key ({:?})", key.algorithm));
+            }
+            key.algorithm = wanted;
+        }
+        Ok(key)
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The subjectPublicKey bits (EC point, Ed25519 key, or RSAPublicKey DER).
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// True when `signature` is this key's signature over `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        UnparsedPublicKey::new(self.algorithm.verification(), &self.raw)
+            .verify(message, signature)
+            .is_ok()
+    }
+
+    /// True when `signature` signs a message whose digest (of this algorithm's hash) is `digest`.
+    /// Ed25519 cannot verify prehashed messages and always answers false.
+    pub fn verify_prehashed(&self, digest: &[u8], signature: &[u8]) -> bool {
+        let Some(algorithm) = self.algorithm.digest() else {
+            return false;
+        };
+        let Ok(digest) = lc_digest::Digest::import_less_safe(digest, algorithm) else {
+            return false;
+        };
+        UnparsedPublicKey::new(self.algorithm.verification(), &self.raw)
+            .verify_digest(&digest, signature)
+            .is_ok()
+    }
+}
+
+/// A public key the user trusts, with the securesystemslib keyid and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedKey {
-    kind: KeyKind,
-    raw: Vec<u8>,
+    key: PublicKey,
     keyid: String,
     origin: String,
 }
@@ -25,71 +159,39 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// Reads a `PUBLIC KEY` PEM (SubjectPublicKeyInfo). `origin` names it in messages.
     pub fn from_pem(text: &[u8], origin: &str) -> Result<Self> {
-        let bad = |message: String| Error::Key {
-            origin: origin.to_owned(),
-            message,
-        };
+        let bad = |message: String| Error::Key { origin: origin.to_owned(), message };
         check("public key", text.len() as u64, MAX_KEY_BYTES)?;
         let block = pem::parse(text).map_err(|e| bad(format!("not a PEM file: {e}")))?;
         if block.tag() != "PUBLIC KEY" {
-            return Err(bad(format!(
-                "expected a PUBLIC KEY PEM block, found {:?}",
-                block.tag()
-            )));
+            return Err(bad(format!("expected a PUBLIC KEY PEM block, found {:?}", block.tag())));
         }
         Self::from_spki_der(block.contents(), origin)
     }
 
     /// Reads a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8], origin: &str) -> Result<Self> {
-        let bad = |message: String| Error::Key {
-            origin: origin.to_owned(),
-            message,
+        let key = PublicKey::from_spki_der(der).map_err(|message| Error::Key { origin: origin.to_owned(), message })?;
+        let kind = match key.algorithm {
+            Algorithm::EcdsaP256Sha256 => Some(KeyKind::EcdsaP256),
+            Algorithm::Ed25519 => Some(KeyKind::Ed25519),
+            _ => None,
         };
-        let spki = SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|e| bad(format!("not a SubjectPublicKeyInfo: {e}")))?;
-        let algorithm = spki.algorithm.oid.to_string();
-        let raw = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| bad("public key bits are not whole bytes".to_owned()))?
-            .to_vec();
-        let kind = match algorithm.as_str() {
-            OID_EC_PUBLIC_KEY => {
-                let curve = spki
-                    .algorithm
-                    .parameters_oid()
-                    .map(|o| o.to_string())
-                    .unwrap_or_default();
-                if curve != OID_P256 {
-                    return Err(bad(format!(
-                        "unsupported elliptic curve {curve}; only P-256"
-                    )));
-                }
-                KeyKind::EcdsaP256
-            }
-            OID_ED25519 => KeyKind::Ed25519,
-            other => return Err(bad(format!("unsupported key algorithm {other}"))),
+        // securesystemslib's keyid where it defines one for the key type, else the SPKI digest.
+        let preimage = match kind {
+            Some(kind) => keyid_preimage(kind, der, &key.raw).into_bytes(),
+            None => der.to_vec(),
         };
-        let preimage = keyid_preimage(kind, der, &raw);
-        let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, preimage.as_bytes());
-        let keyid = Digest::from_bytes(DigestAlgorithm::Sha256, hash.as_ref())
-            .hex()
-            .to_owned();
-        Ok(TrustedKey {
-            kind,
-            raw,
-            keyid,
-            origin: origin.to_owned(),
-        })
+        let hash = lc_digest::digest(&SHA256, &preimage);
+        let keyid = Digest::from_bytes(DigestAlgorithm::Sha256, hash.as_ref()).hex().to_owned();
+        Ok(TrustedKey { key, keyid, origin: origin.to_owned() })
     }
 
-    /// The key type.
-    pub fn kind(&self) -> KeyKind {
-        self.kind
+    /// The parsed key.
+    pub fn key(&self) -> &PublicKey {
+        &self.key
     }
 
-    /// securesystemslib's default keyid of this key.
+    /// The keyid Hallmark writes for this key.
     pub fn keyid(&self) -> &str {
         &self.keyid
     }
@@ -101,12 +203,6 @@ impl TrustedKey {
 
     /// True when `signature` is this key's signature over `message`.
     pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
-        let algorithm: &dyn aws_lc_rs::signature::VerificationAlgorithm = match self.kind {
-            KeyKind::EcdsaP256 => &ECDSA_P256_SHA256_ASN1,
-            KeyKind::Ed25519 => &ED25519,
-        };
-        UnparsedPublicKey::new(algorithm, &self.raw)
-            .verify(message, signature)
-            .is_ok()
+        self.key.verify(message, signature)
     }
 }

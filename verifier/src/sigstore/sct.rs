@@ -1,0 +1,1 @@
+//! Signed certificate timestamps (RFC 6962) embedded in Fulcio certificates.

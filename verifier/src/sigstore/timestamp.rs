@@ -1,0 +1,1 @@
+//! RFC 3161 signed timestamps from the trust root's timestamp authorities.

@@ -1,0 +1,267 @@
+//! The Sigstore trust root: which transparency logs, certificate authorities, CT logs and
+//! timestamp authorities to trust, and when.
+//!
+//! Reads `trusted_root.json` (`application/vnd.dev.sigstore.trustedroot+json;version=0.1`) and
+//! ClientTrustConfig documents that wrap one. Entries keep their validity windows; an entry without
+//! `validFor` is unbounded, one whose `validFor` has no `start` is rejected (DESIGN.md).
+
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+
+use crate::keys::PublicKey;
+
+/// Largest trust root accepted: 4 MiB.
+pub const MAX_TRUST_ROOT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A validity window; both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    /// The first instant of validity.
+    pub start: SystemTime,
+    /// The last instant of validity, if it ends.
+    pub end: Option<SystemTime>,
+}
+
+impl Validity {
+    /// True when `time` lies within the window (ends included).
+    pub fn contains(&self, time: SystemTime) -> bool {
+        time >= self.start && self.end.is_none_or(|end| time <= end)
+    }
+}
+
+/// True when `time` lies within `validity`, or the entry is unbounded.
+pub fn valid_at(validity: Option<&Validity>, time: SystemTime) -> bool {
+    validity.is_none_or(|v| v.contains(time))
+}
+
+/// A transparency log (Rekor) or certificate transparency log.
+#[derive(Debug, Clone)]
+pub struct TransparencyLog {
+    /// Where the log lives (for messages).
+    pub base_url: String,
+    /// The log's public key.
+    pub key: PublicKey,
+    /// The log id: SHA-256 of the key's DER SPKI, as the trust root states it.
+    pub log_id: Vec<u8>,
+    /// When this key signed for the log.
+    pub validity: Option<Validity>,
+}
+
+/// A certificate authority (Fulcio) or timestamp authority.
+#[derive(Debug, Clone)]
+pub struct CertificateAuthority {
+    /// The authority's URI (for messages).
+    pub uri: String,
+    /// DER certificates, leaf-most first, the root last.
+    pub chain: Vec<Vec<u8>>,
+    /// When the authority issued.
+    pub validity: Option<Validity>,
+}
+
+/// A complete trust root.
+#[derive(Debug, Clone, Default)]
+pub struct TrustRoot {
+    /// Rekor logs.
+    pub tlogs: Vec<TransparencyLog>,
+    /// Fulcio CAs.
+    pub certificate_authorities: Vec<CertificateAuthority>,
+    /// Certificate transparency logs.
+    pub ctlogs: Vec<TransparencyLog>,
+    /// RFC 3161 timestamp authorities.
+    pub timestamp_authorities: Vec<CertificateAuthority>,
+}
+
+/// Why a trust root could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("trusted root: {0}")]
+pub struct TrustRootError(pub String);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRoot {
+    #[serde(default)]
+    media_type: String,
+    #[serde(default)]
+    tlogs: Vec<RawLog>,
+    #[serde(default)]
+    certificate_authorities: Vec<RawAuthority>,
+    #[serde(default)]
+    ctlogs: Vec<RawLog>,
+    #[serde(default)]
+    timestamp_authorities: Vec<RawAuthority>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLog {
+    #[serde(default)]
+    base_url: String,
+    public_key: RawKey,
+    log_id: RawLogId,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawKey {
+    #[serde(default)]
+    raw_bytes: String,
+    #[serde(default)]
+    key_details: String,
+    #[serde(default)]
+    valid_for: Option<RawValidity>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLogId {
+    key_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawAuthority {
+    #[serde(default)]
+    uri: String,
+    cert_chain: RawChain,
+    #[serde(default)]
+    valid_for: Option<RawValidity>,
+}
+
+#[derive(Deserialize)]
+struct RawChain {
+    #[serde(default)]
+    certificates: Vec<RawCert>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCert {
+    raw_bytes: String,
+}
+
+#[derive(Deserialize)]
+struct RawValidity {
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+}
+
+/// Parses an RFC 3339 timestamp as protobuf JSON writes it.
+pub fn parse_time(text: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339_weak(text.trim_end_matches('Z'))
+        .or_else(|_| humantime::parse_rfc3339(text))
+        .map_err(|e| format!("invalid timestamp {text:?}: {e}"))
+}
+
+fn validity(raw: Option<RawValidity>, what: &str) -> Result<Option<Validity>, TrustRootError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let start = raw
+        .start
+        .ok_or_else(|| TrustRootError(format!("{what} has validFor without a start")))?;
+    let start = parse_time(&start).map_err(|e| TrustRootError(format!("{what}: {e}")))?;
+    let end = raw
+        .end
+        .map(|e| parse_time(&e))
+        .transpose()
+        .map_err(|e| TrustRootError(format!("{what}: {e}")))?;
+    Ok(Some(Validity { start, end }))
+}
+
+fn b64(text: &str, what: &str) -> Result<Vec<u8>, TrustRootError> {
+    STANDARD
+        .decode(text)
+        .map_err(|e| TrustRootError(format!("{what}: invalid base64: {e}")))
+}
+
+fn log(raw: RawLog) -> Result<TransparencyLog, TrustRootError> {
+    let what = format!("log {}", raw.base_url);
+    let der = b64(&raw.public_key.raw_bytes, &what)?;
+    let key = PublicKey::from_spki_with_details(&der, &raw.public_key.key_details)
+        .map_err(|e| TrustRootError(format!("{what}: {e}")))?;
+    Ok(TransparencyLog {
+        log_id: b64(&raw.log_id.key_id, &what)?,
+        validity: validity(raw.public_key.valid_for, &what)?,
+        base_url: raw.base_url,
+        key,
+    })
+}
+
+fn authority(raw: RawAuthority) -> Result<CertificateAuthority, TrustRootError> {
+    let what = format!("authority {}", raw.uri);
+    let chain = raw
+        .cert_chain
+        .certificates
+        .iter()
+        .map(|c| b64(&c.raw_bytes, &what))
+        .collect::<Result<Vec<_>, _>>()?;
+    if chain.is_empty() {
+        return Err(TrustRootError(format!("{what} has an empty certificate chain")));
+    }
+    Ok(CertificateAuthority {
+        validity: validity(raw.valid_for, &what)?,
+        uri: raw.uri,
+        chain,
+    })
+}
+
+impl TrustRoot {
+    /// Parses a trusted_root.json, or a ClientTrustConfig holding one under `trustedRoot`.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, TrustRootError> {
+        if bytes.len() as u64 > MAX_TRUST_ROOT_BYTES {
+            return Err(TrustRootError(format!("{} bytes is over the {MAX_TRUST_ROOT_BYTES}-byte limit", bytes.len())));
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| TrustRootError(format!("invalid JSON: {e}")))?;
+        let root = match value.get("trustedRoot") {
+            Some(inner) => inner.clone(),
+            None => value,
+        };
+        let raw: RawRoot =
+            serde_json::from_value(root).map_err(|e| TrustRootError(format!("unexpected shape: {e}")))?;
+        if !raw.media_type.is_empty() && !raw.media_type.starts_with("application/vnd.dev.sigstore.trustedroot") {
+            return Err(TrustRootError(format!("unknown mediaType {:?}", raw.media_type)));
+        }
+        Ok(TrustRoot {
+            tlogs: raw.tlogs.into_iter().map(log).collect::<Result<_, _>>()?,
+            certificate_authorities: raw.certificate_authorities.into_iter().map(authority).collect::<Result<_, _>>()?,
+            ctlogs: raw.ctlogs.into_iter().map(log).collect::<Result<_, _>>()?,
+            timestamp_authorities: raw.timestamp_authorities.into_iter().map(authority).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The Rekor log with this log id.
+    pub fn tlog(&self, log_id: &[u8]) -> Option<&TransparencyLog> {
+        self.tlogs.iter().find(|l| l.log_id == log_id)
+    }
+
+    /// The CT log with this log id.
+    pub fn ctlog(&self, log_id: &[u8]) -> Option<&TransparencyLog> {
+        self.ctlogs.iter().find(|l| l.log_id == log_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_ends_are_inclusive() {
+        let start = parse_time("2024-01-01T00:00:00Z").unwrap();
+        let end = parse_time("2024-02-01T00:00:00.000Z").unwrap();
+        let v = Validity { start, end: Some(end) };
+        assert!(v.contains(start) && v.contains(end));
+        assert!(!v.contains(end + std::time::Duration::from_nanos(1)));
+        assert!(valid_at(None, start));
+    }
+
+    #[test]
+    fn a_validity_without_start_is_rejected() {
+        let root = br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[{"baseUrl":"x","hashAlgorithm":"SHA2_256","publicKey":{"rawBytes":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwrkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==","keyDetails":"PKIX_ECDSA_P256_SHA_256","validFor":{"end":"2030-01-01T00:00:00Z"}},"logId":{"keyId":"wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0="}}]}"#;
+        let err = TrustRoot::from_json(root).unwrap_err();
+        assert!(err.0.contains("without a start"), "{err}");
+    }
+}
