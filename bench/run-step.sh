@@ -9,7 +9,15 @@
 # once as warm-up and BENCH_RUNS (default 3) timed times, with hyperfine when it is installed and
 # a plain loop otherwise. Nothing is dropped from the page cache: every tool reads a warm tree.
 # One extra run of each under GNU time gives its peak RSS. Unless BENCH_PHASES=0, hallmark is also
-# timed without its store (--no-store -o) and with a one-file product, to split its time into phases.
+# timed without its store (--no-store -o) and with a one-file product, to split its time in phases.
+# Finally the digests hallmark signed are checked against in-toto-run's link, file by file.
+#
+# Each hallmark run gets a fresh, empty store: the previous one is renamed into bench/work/stores/
+# (untimed) rather than deleted, and the stores are deleted only at the start of the next
+# invocation, followed by a wait of 61 s. On ext4 without a journal, as on the machine these figures
+# come from, creating files right after deleting ~20,000 others is several times slower (inode
+# allocation skips inodes deleted within the last 60 s), which would bill the benchmark's own
+# clean-up to hallmark.
 #
 # Prints a markdown table, also written to bench/work/results.md (raw data in bench/work/results/).
 # Environment: HALLMARK_VENV (as in setup.sh), BENCH_RUNS, BENCH_WARMUP, BENCH_PHASES,
@@ -47,7 +55,16 @@ gnu_time=
 [[ -x /usr/bin/time ]] && /usr/bin/time -v true 2>/dev/null && gnu_time=/usr/bin/time
 
 # --- inputs -----------------------------------------------------------------------------------
+rm -rf "$results"
 mkdir -p "$work" "$results"
+deleted_at=0
+if [[ -e $work/stores || -e $work/store ]]; then
+  log "deleting the stores of the previous invocation"
+  rm -rf "$work/stores" "$work/store"
+  sync
+  deleted_at=$(date +%s)
+fi
+mkdir -p "$work/stores"
 bash bench/gen-tree.sh "$work/tree" "$files" "$seed"
 cd "$work"
 if [[ ! -f k.key ]]; then
@@ -72,22 +89,24 @@ tree_files=$(find tree -type f | wc -l)
 names=() notes=() preps=() cmds=()
 add() { names+=("$1"); notes+=("$2"); preps+=("$3"); cmds+=("$4"); }
 add "hallmark run" "tree x2 (materials + products), signs, stores 1 manifest per product" \
-  "rm -rf store" \
+  "if [ -e store ]; then mv store stores/\$(date +%s%N); fi; sync" \
   "$hallmark run --step build -m tree -p tree --key k.key --store store -- true"
 add "in-toto-run" "tree x2 (materials + products), signs, writes one .link" \
-  "rm -f build.*.link" \
+  "rm -f build.*.link; sync" \
   "$in_toto_run -n build -m tree -p tree --signing-key k.pem --use-dsse --no-command"
 add "find | xargs sha256sum" "tree x1, nothing else" \
-  "true" \
+  "sync" \
   "find tree -type f | xargs sha256sum > /dev/null"
 if [[ $phases == 1 ]]; then
   add "hallmark run --no-store -o" "tree x2, signs, writes one bundle file (no store)" \
-    "rm -f out.json" \
+    "rm -f out.json; sync" \
     "$hallmark run --step build -m tree -p tree --key k.key --no-store -o out.json -- true"
   # hallmark refuses a step without products: one small file stands in.
-  add "hallmark run -p one file, --no-store -o" "tree x1 (materials) + 1 product file, signs, one bundle file" \
-    "rm -f out.json" \
-    "$hallmark run --step build -m tree -p tree/d00/s00/f000000.bin --key k.key --no-store -o out.json -- true"
+  add "hallmark run -p one file, --no-store -o" \
+    "tree x1 (materials) + 1 product file, signs, one bundle file" \
+    "rm -f out.json; sync" \
+    "$hallmark run --step build -m tree -p tree/d00/s00/f000000.bin --key k.key --no-store \
+-o out.json -- true"
 fi
 
 slug() { tr -c 'a-zA-Z0-9\n' '_' <<<"$1"; }
@@ -99,8 +118,14 @@ time_case() { # index -> writes $results/<slug>.times (one wall time in seconds 
     hyperfine --style basic --warmup "$warmup" --runs "$runs" \
       --prepare "${preps[$i]}" --command-name "${names[$i]}" \
       --export-json "$results/$s.json" "${cmds[$i]}" >&2
-    python3 -c 'import json,sys; print("\n".join(str(t) for t in json.load(open(sys.argv[1]))["results"][0]["times"]))' \
-      "$results/$s.json" >"$results/$s.times"
+    python3 - "$results/$s.json" "$results/$s" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+with open(sys.argv[2] + ".times", "w") as f:
+    f.write("".join(f"{t}\n" for t in r["times"]))
+with open(sys.argv[2] + ".cpu", "w") as f:
+    f.write(f"{r['user']} {r['system']}\n")
+PY
   else
     local n t0 t1
     : >"$results/$s.times"
@@ -110,7 +135,8 @@ time_case() { # index -> writes $results/<slug>.times (one wall time in seconds 
       bash -c "${cmds[$i]}" >/dev/null 2>&1
       t1=$(date +%s.%N)
       if ((n >= warmup)); then
-        python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1" >>"$results/$s.times"
+        python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1" \
+          >>"$results/$s.times"
       fi
     done
   fi
@@ -125,67 +151,107 @@ rss_case() { # index -> writes $results/<slug>.rss (KiB, or "-")
     return
   fi
   bash -c "${preps[$i]}"
-  "$gnu_time" -v -o "$results/$s.timev" bash -c "${cmds[$i]}" >"$results/$s.stdout" 2>"$results/$s.stderr"
+  "$gnu_time" -v -o "$results/$s.timev" bash -c "${cmds[$i]}" \
+    >"$results/$s.stdout" 2>"$results/$s.stderr"
   sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$results/$s.timev" >"$results/$s.rss"
 }
 
-for i in "${!names[@]}"; do
+# hallmark with its store goes last, so the wait after deleting old stores overlaps other work.
+for i in $(seq 1 $((${#names[@]} - 1))) 0; do
+  if ((i == 0 && deleted_at > 0)); then
+    left=$((deleted_at + 61 - $(date +%s)))
+    if ((left > 0)); then
+      log "waiting ${left}s: inodes deleted in the last 60 s slow down file creation (see the top)"
+      sleep "$left"
+    fi
+  fi
   log "timing: ${names[$i]}"
   time_case "$i"
   rss_case "$i"
 done
 
 # --- sanity checks on what the tools produced -------------------------------------------------
-# The last hallmark run (the GNU time one) left its store; in-toto-run its link.
-rm -rf store build.*.link
-"$hallmark" run --step build -m tree -p tree --key k.key --store store -- true 2>"$results/hallmark.stderr"
-"$in_toto_run" -n build -m tree -p tree --signing-key k.pem --use-dsse --no-command
-store_manifests=$(python3 -c 'import json; print(len(json.load(open("store/index.json"))["manifests"]))')
+# The last hallmark run left its store (./store), the last in-toto-run its link.
+store_manifests=$(python3 -c 'import json; print(len(json.load(open("store/index.json"))["manifests"]))' )
 store_blobs=$(find store/blobs -type f | wc -l)
 store_bytes=$(du -sb store | cut -f1)
-link_counts=$("$venv/bin/python" - <<'PY'
+store_disk=$(($(du -sk store | cut -f1) * 1024))
+check=$(python3 - <<'PY'
 import base64, glob, json
-env = json.load(open(glob.glob("build.*.link")[0]))
-st = json.loads(base64.b64decode(env["payload"]))
-pred = st.get("predicate", st)
-print(len(pred.get("materials", {})), len(pred.get("products", {})))
+
+def payload(envelope):
+    return json.loads(base64.b64decode(envelope["payload"]))
+
+links = glob.glob("build.*.link")
+assert len(links) == 1, links
+link = payload(json.load(open(links[0])))
+link = link.get("predicate", link)
+index = json.load(open("store/index.json"))
+manifest = json.load(open("store/blobs/sha256/" + index["manifests"][0]["digest"][7:]))
+bundle = json.load(open("store/blobs/sha256/" + manifest["layers"][0]["digest"][7:]))
+st = payload(bundle["dsseEnvelope"])
+subjects = {s["name"]: s["digest"]["sha256"] for s in st["subject"]}
+materials = {d["name"]: d["digest"]["sha256"]
+             for d in st["predicate"]["buildDefinition"]["resolvedDependencies"]
+             if "name" in d and "sha256" in d.get("digest", {})}
+want_p = {k: v["sha256"] for k, v in link["products"].items()}
+want_m = {k: v["sha256"] for k, v in link["materials"].items()}
+assert subjects == want_p, "hallmark's subjects differ from in-toto-run's products"
+assert materials == want_m, "hallmark's materials differ from in-toto-run's materials"
+print(f"{len(want_m)} {len(want_p)}")
 PY
-)
+) || { log "hallmark and in-toto-run disagree on the digests"; exit 1; }
+log "digests agree: hallmark and in-toto-run both recorded $check materials/products"
 
 # --- report -----------------------------------------------------------------------------------
 export RESULTS=$results
 python3 - "$tree_files" "$tree_bytes" "$store_manifests" "$store_blobs" "$store_bytes" \
-  "$link_counts" "$(nproc)" "$have_hyperfine" "$runs" "$warmup" "${#names[@]}" \
+  "$store_disk" "$check" "$(nproc)" "$have_hyperfine" "$runs" "$warmup" "${#names[@]}" \
   "${names[@]}" "${notes[@]}" >"$work/results.md" <<'PY'
 import os, re, statistics, sys
 
 a = sys.argv[1:]
-tree_files, tree_bytes, manifests, blobs, store_bytes, link, ncpu, hf, runs, warmup, n = a[:11]
+tree_files, tree_bytes, manifests, blobs, store_bytes, store_disk, link, ncpu, hf, runs, warmup, n \
+    = a[:12]
 n = int(n)
-names, notes = a[11:11 + n], a[11 + n:11 + 2 * n]
+names, notes = a[12:12 + n], a[12 + n:12 + 2 * n]
 res = os.environ["RESULTS"]
 
 def slug(s):
     return re.sub(r"[^a-zA-Z0-9]", "_", s)
 
-rows = []
+def read(name, ext):
+    try:
+        with open(os.path.join(res, slug(name) + ext)) as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
+
+rows = {}
 for name, note in zip(names, notes):
-    with open(os.path.join(res, slug(name) + ".times")) as f:
-        times = [float(x) for x in f.read().split()]
-    with open(os.path.join(res, slug(name) + ".rss")) as f:
-        rss = f.read().strip()
-    rss = f"{int(rss) / 1024:.0f}" if rss.isdigit() else "-"
-    rows.append((name, note, statistics.median(times), min(times), rss))
-base = next(r for r in rows if r[0] == "in-toto-run")[2]
+    times = [float(x) for x in read(name, ".times")]
+    rss = read(name, ".rss")
+    rss = f"{int(rss[0]) / 1024:.0f}" if rss and rss[0].isdigit() else "-"
+    cpu = read(name, ".cpu")
+    cpu = f"{float(cpu[0]):.2f} + {float(cpu[1]):.2f}" if cpu else "-"
+    rows[name] = (note, statistics.median(times), min(times), cpu, rss)
+base = rows["in-toto-run"][1]
 print(f"Tree: {tree_files} files, {int(tree_bytes) / 1e6:.0f} MB; {ncpu} CPUs; "
       f"{warmup} warm-up + {runs} timed runs each ({'hyperfine' if hf == '1' else 'shell loop'}); "
       "warm page cache.\n")
-print("| Command | Work | Wall median (s) | Wall min (s) | Peak RSS (MiB) | in-toto-run median / this |")
-print("| --- | --- | ---: | ---: | ---: | ---: |")
-for name, note, med, mn, rss in rows:
-    print(f"| `{name}` | {note} | {med:.2f} | {mn:.2f} | {rss} | {base / med:.1f}x |")
+print("| Command | Work | Wall median (s) | Wall min (s) | CPU user + sys (s, mean) "
+      "| Peak RSS (MiB) | Speed-up vs in-toto-run (median) |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for name, (note, med, mn, cpu, rss) in rows.items():
+    code = name.replace("|", "\\|")
+    print(f"| `{code}` | {note} | {med:.2f} | {mn:.2f} | {cpu} | {rss} | {base / med:.1f}x |")
 lm, lp = link.split()
 print(f"\nhallmark's store after one run: {manifests} manifests in index.json, {blobs} blobs, "
-      f"{int(store_bytes) / 1e6:.1f} MB. in-toto-run's link: {lm} materials, {lp} products.")
+      f"{int(store_bytes) / 1e6:.1f} MB ({int(store_disk) / 1e6:.1f} MB on disk). "
+      f"Digests checked equal to in-toto-run's link: {lm} materials, {lp} products.")
+if "hallmark run --no-store -o" in rows:
+    store = rows["hallmark run"][1] - rows["hallmark run --no-store -o"][1]
+    print(f"Store phase (hallmark run minus hallmark run --no-store -o, medians): {store:.2f} s, "
+          f"{store / int(manifests) * 1000:.2f} ms per manifest.")
 PY
 cat "$work/results.md"

@@ -18,7 +18,8 @@ if [[ ! -x $venv/bin/python ]]; then
   mkdir -p "$(dirname "$venv")"
   python3 -m venv "$venv"
 fi
-if [[ $("$venv/bin/python" -m pip show in-toto 2>/dev/null | sed -n 's/^Version: //p') != "$IN_TOTO_VERSION" ]]; then
+installed=$("$venv/bin/python" -m pip show in-toto 2>/dev/null | sed -n 's/^Version: //p' || true)
+if [[ $installed != "$IN_TOTO_VERSION" ]]; then
   echo "setup: installing in-toto==$IN_TOTO_VERSION into $venv" >&2
   "$venv/bin/python" -m pip install --quiet "in-toto==$IN_TOTO_VERSION"
 fi

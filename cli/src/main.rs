@@ -37,6 +37,8 @@ enum Command {
     Attest(cmd::attest::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
     Verify(cmd::verify::Args),
+    /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
+    VerifyBundle(cmd::verify_bundle::Args),
     /// Run the whole story in a temporary directory: keygen, a two-step build, verify, tamper.
     Demo(cmd::demo::Args),
     /// Print the version.
@@ -61,9 +63,14 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Attest(args) => cmd::attest::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+        Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "embedded Sigstore trust root: public-good snapshot of {}",
+                hallmark_verifier::sigstore::embedded::SNAPSHOT
+            );
             Ok(Outcome::Success)
         }
     };

@@ -3,7 +3,6 @@
 //! Default-valued fields are always written: other clients reject their absence.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::base64_serde;
 use crate::dsse::Envelope;
@@ -34,9 +33,9 @@ pub struct Bundle {
     /// The signed DSSE envelope (Hallmark's content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsse_envelope: Option<Envelope>,
-    /// A plain message signature (read for interoperability).
+    /// A plain message signature over an artifact digest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_signature: Option<Value>,
+    pub message_signature: Option<MessageSignature>,
 }
 
 /// How to verify the bundle's signature.
@@ -52,9 +51,9 @@ pub struct VerificationMaterial {
     /// A certificate chain (v0.1/v0.2 keyless).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x509_certificate_chain: Option<X509CertificateChain>,
-    /// Transparency-log entries, read by the Sigstore verifier.
+    /// Transparency-log entries.
     #[serde(default)]
-    pub tlog_entries: Vec<Value>,
+    pub tlog_entries: Vec<TransparencyLogEntry>,
     /// RFC 3161 timestamps, read by the Sigstore verifier.
     #[serde(default)]
     pub timestamp_verification_data: TimestampVerificationData,
@@ -91,7 +90,167 @@ pub struct X509CertificateChain {
 pub struct TimestampVerificationData {
     /// The signed timestamps.
     #[serde(default)]
-    pub rfc3161_timestamps: Vec<Value>,
+    pub rfc3161_timestamps: Vec<Rfc3161Timestamp>,
+}
+
+/// One RFC 3161 timestamp token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rfc3161Timestamp {
+    /// DER TimeStampToken.
+    #[serde(with = "base64_serde")]
+    pub signed_timestamp: Vec<u8>,
+}
+
+/// A signature over an artifact digest (hashedrekord).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSignature {
+    /// The digest that was signed, if stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_digest: Option<HashOutput>,
+    /// The signature bytes.
+    #[serde(with = "base64_serde")]
+    pub signature: Vec<u8>,
+}
+
+/// A digest with its algorithm, as protobuf-specs writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashOutput {
+    /// `SHA2_256`, `SHA2_384`, `SHA2_512`.
+    #[serde(default)]
+    pub algorithm: String,
+    /// The digest bytes.
+    #[serde(with = "base64_serde")]
+    pub digest: Vec<u8>,
+}
+
+/// A transparency-log (Rekor) entry with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransparencyLogEntry {
+    /// Position in the log.
+    #[serde(with = "int64")]
+    pub log_index: i64,
+    /// Which log.
+    pub log_id: LogId,
+    /// Entry kind and version (`hashedrekord`/`0.0.1`, `dsse`/`0.0.1`, `intoto`/`0.0.2`, ...).
+    pub kind_version: KindVersion,
+    /// Seconds since the epoch when the log integrated the entry (0 for Rekor v2).
+    #[serde(default, with = "int64")]
+    pub integrated_time: i64,
+    /// The signed entry timestamp (SET), Rekor v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusion_promise: Option<InclusionPromise>,
+    /// The Merkle inclusion proof with its checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inclusion_proof: Option<InclusionProof>,
+    /// The canonicalized entry body the log hashed.
+    #[serde(default, with = "base64_serde")]
+    pub canonicalized_body: Vec<u8>,
+}
+
+/// A log id: SHA-256 of the log's public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogId {
+    /// The id bytes.
+    #[serde(with = "base64_serde")]
+    pub key_id: Vec<u8>,
+}
+
+/// Entry kind and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindVersion {
+    /// `hashedrekord`, `dsse`, `intoto`.
+    pub kind: String,
+    /// `0.0.1`, `0.0.2`.
+    pub version: String,
+}
+
+/// Rekor's promise to include the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionPromise {
+    /// The SET: the log's signature over the entry and its time.
+    #[serde(with = "base64_serde")]
+    pub signed_entry_timestamp: Vec<u8>,
+}
+
+/// An RFC 6962 inclusion proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionProof {
+    /// Index of the leaf.
+    #[serde(with = "int64")]
+    pub log_index: i64,
+    /// The tree root the proof leads to.
+    #[serde(with = "base64_serde")]
+    pub root_hash: Vec<u8>,
+    /// Size of that tree.
+    #[serde(with = "int64")]
+    pub tree_size: i64,
+    /// Sibling hashes, leaf to root.
+    #[serde(default, with = "base64_vec")]
+    pub hashes: Vec<Vec<u8>>,
+    /// The signed checkpoint for the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// A signed note (checkpoint) as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The note text with its signature lines.
+    pub envelope: String,
+}
+
+/// protobuf-JSON int64: written as a string, read from a string or a number.
+mod int64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(value: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_string())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Text(String),
+            Number(i64),
+        }
+        match Either::deserialize(deserializer)? {
+            Either::Number(n) => Ok(n),
+            Either::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// A list of base64 byte strings.
+mod base64_vec {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        items: &[Vec<u8>],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        let texts: Vec<String> = items
+            .iter()
+            .map(|b| base64::engine::general_purpose::STANDARD.encode(b))
+            .collect();
+        texts.serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Vec<u8>>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|t| crate::base64_serde::decode(t).map_err(serde::de::Error::custom))
+            .collect()
+    }
 }
 
 impl Bundle {

@@ -48,7 +48,9 @@ impl Algorithm {
     /// The digest the algorithm signs, for prehashed verification; `None` for Ed25519.
     pub fn digest(self) -> Option<&'static lc_digest::Algorithm> {
         match self {
-            Algorithm::EcdsaP256Sha256 | Algorithm::RsaPkcs1Sha256 | Algorithm::RsaPssSha256 => Some(&SHA256),
+            Algorithm::EcdsaP256Sha256 | Algorithm::RsaPkcs1Sha256 | Algorithm::RsaPssSha256 => {
+                Some(&SHA256)
+            }
             Algorithm::EcdsaP384Sha384 => Some(&SHA384),
             Algorithm::Ed25519 => None,
         }
@@ -66,7 +68,8 @@ pub struct PublicKey {
 impl PublicKey {
     /// Parses a DER SubjectPublicKeyInfo. RSA keys default to PKCS#1 v1.5 with SHA-256.
     pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, String> {
-        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+        let spki = SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
         let raw = spki
             .subject_public_key
             .as_bytes()
@@ -74,7 +77,11 @@ impl PublicKey {
             .to_vec();
         let algorithm = match spki.algorithm.oid.to_string().as_str() {
             OID_EC_PUBLIC_KEY => {
-                let curve = spki.algorithm.parameters_oid().map(|o| o.to_string()).unwrap_or_default();
+                let curve = spki
+                    .algorithm
+                    .parameters_oid()
+                    .map(|o| o.to_string())
+                    .unwrap_or_default();
                 match curve.as_str() {
                     OID_P256 => Algorithm::EcdsaP256Sha256,
                     OID_P384 => Algorithm::EcdsaP384Sha384,
@@ -85,7 +92,11 @@ impl PublicKey {
             OID_RSA => Algorithm::RsaPkcs1Sha256,
             other => return Err(format!("unsupported key algorithm {other}")),
         };
-        Ok(PublicKey { algorithm, raw, spki: der.to_vec() })
+        Ok(PublicKey {
+            algorithm,
+            raw,
+            spki: der.to_vec(),
+        })
     }
 
     /// Parses a key whose algorithm a trust root names (`PKIX_ECDSA_P256_SHA_256`, ...).
@@ -95,20 +106,44 @@ impl PublicKey {
             "PKIX_ECDSA_P256_SHA_256" => Some(Algorithm::EcdsaP256Sha256),
             "PKIX_ECDSA_P384_SHA_384" => Some(Algorithm::EcdsaP384Sha384),
             "PKIX_ED25519" => Some(Algorithm::Ed25519),
-            d if d.starts_with("PKIX_RSA_PKCS1V15") || d.starts_with("PKCS1_RSA_PKCS1V5") => Some(Algorithm::RsaPkcs1Sha256),
-            d if d.starts_with("PKIX_RSA_PSS") || d.starts_with("PKCS1_RSA_PSS") => Some(Algorithm::RsaPssSha256),
+            d if d.starts_with("PKIX_RSA_PKCS1V15") || d.starts_with("PKCS1_RSA_PKCS1V5") => {
+                Some(Algorithm::RsaPkcs1Sha256)
+            }
+            d if d.starts_with("PKIX_RSA_PSS") || d.starts_with("PKCS1_RSA_PSS") => {
+                Some(Algorithm::RsaPssSha256)
+            }
             "" | "PUBLIC_KEY_DETAILS_UNSPECIFIED" => None,
             other => return Err(format!("unsupported keyDetails {other}")),
         };
         if let Some(wanted) = wanted {
             let compatible = key.algorithm == wanted
-                || matches!((key.algorithm, wanted), (Algorithm::RsaPkcs1Sha256, Algorithm::RsaPssSha256));
+                || matches!(
+                    (key.algorithm, wanted),
+                    (Algorithm::RsaPkcs1Sha256, Algorithm::RsaPssSha256)
+                );
             if !compatible {
-                return Err(format!("keyDetails {details} does not match the key ({:?})", key.algorithm));
+                return Err(format!(
+                    "keyDetails {details} does not match the key ({:?})",
+                    key.algorithm
+                ));
             }
             key.algorithm = wanted;
         }
         Ok(key)
+    }
+
+    /// A bare PKCS#1 RSAPublicKey, as some trust roots hold CT log keys.
+    pub fn from_pkcs1_rsa(der: &[u8], details: &str) -> std::result::Result<Self, String> {
+        let algorithm = if details.contains("PSS") {
+            Algorithm::RsaPssSha256
+        } else {
+            Algorithm::RsaPkcs1Sha256
+        };
+        Ok(PublicKey {
+            algorithm,
+            raw: der.to_vec(),
+            spki: der.to_vec(),
+        })
     }
 
     /// The algorithm.
@@ -159,18 +194,27 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// Reads a `PUBLIC KEY` PEM (SubjectPublicKeyInfo). `origin` names it in messages.
     pub fn from_pem(text: &[u8], origin: &str) -> Result<Self> {
-        let bad = |message: String| Error::Key { origin: origin.to_owned(), message };
+        let bad = |message: String| Error::Key {
+            origin: origin.to_owned(),
+            message,
+        };
         check("public key", text.len() as u64, MAX_KEY_BYTES)?;
         let block = pem::parse(text).map_err(|e| bad(format!("not a PEM file: {e}")))?;
         if block.tag() != "PUBLIC KEY" {
-            return Err(bad(format!("expected a PUBLIC KEY PEM block, found {:?}", block.tag())));
+            return Err(bad(format!(
+                "expected a PUBLIC KEY PEM block, found {:?}",
+                block.tag()
+            )));
         }
         Self::from_spki_der(block.contents(), origin)
     }
 
     /// Reads a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8], origin: &str) -> Result<Self> {
-        let key = PublicKey::from_spki_der(der).map_err(|message| Error::Key { origin: origin.to_owned(), message })?;
+        let key = PublicKey::from_spki_der(der).map_err(|message| Error::Key {
+            origin: origin.to_owned(),
+            message,
+        })?;
         let kind = match key.algorithm {
             Algorithm::EcdsaP256Sha256 => Some(KeyKind::EcdsaP256),
             Algorithm::Ed25519 => Some(KeyKind::Ed25519),
@@ -182,8 +226,14 @@ impl TrustedKey {
             None => der.to_vec(),
         };
         let hash = lc_digest::digest(&SHA256, &preimage);
-        let keyid = Digest::from_bytes(DigestAlgorithm::Sha256, hash.as_ref()).hex().to_owned();
-        Ok(TrustedKey { key, keyid, origin: origin.to_owned() })
+        let keyid = Digest::from_bytes(DigestAlgorithm::Sha256, hash.as_ref())
+            .hex()
+            .to_owned();
+        Ok(TrustedKey {
+            key,
+            keyid,
+            origin: origin.to_owned(),
+        })
     }
 
     /// The parsed key.

@@ -5,3 +5,4 @@ pub mod demo;
 pub mod keygen;
 pub mod run;
 pub mod verify;
+pub mod verify_bundle;

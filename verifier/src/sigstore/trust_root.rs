@@ -180,8 +180,13 @@ fn b64(text: &str, what: &str) -> Result<Vec<u8>, TrustRootError> {
 fn log(raw: RawLog) -> Result<TransparencyLog, TrustRootError> {
     let what = format!("log {}", raw.base_url);
     let der = b64(&raw.public_key.raw_bytes, &what)?;
-    let key = PublicKey::from_spki_with_details(&der, &raw.public_key.key_details)
-        .map_err(|e| TrustRootError(format!("{what}: {e}")))?;
+    // PKCS1_* key details carry a bare RSAPublicKey rather than a SubjectPublicKeyInfo.
+    let key = if raw.public_key.key_details.starts_with("PKCS1_RSA") {
+        PublicKey::from_pkcs1_rsa(&der, &raw.public_key.key_details)
+    } else {
+        PublicKey::from_spki_with_details(&der, &raw.public_key.key_details)
+    }
+    .map_err(|e| TrustRootError(format!("{what}: {e}")))?;
     Ok(TransparencyLog {
         log_id: b64(&raw.log_id.key_id, &what)?,
         validity: validity(raw.public_key.valid_for, &what)?,
@@ -199,7 +204,9 @@ fn authority(raw: RawAuthority) -> Result<CertificateAuthority, TrustRootError> 
         .map(|c| b64(&c.raw_bytes, &what))
         .collect::<Result<Vec<_>, _>>()?;
     if chain.is_empty() {
-        return Err(TrustRootError(format!("{what} has an empty certificate chain")));
+        return Err(TrustRootError(format!(
+            "{what} has an empty certificate chain"
+        )));
     }
     Ok(CertificateAuthority {
         validity: validity(raw.valid_for, &what)?,
@@ -212,24 +219,42 @@ impl TrustRoot {
     /// Parses a trusted_root.json, or a ClientTrustConfig holding one under `trustedRoot`.
     pub fn from_json(bytes: &[u8]) -> Result<Self, TrustRootError> {
         if bytes.len() as u64 > MAX_TRUST_ROOT_BYTES {
-            return Err(TrustRootError(format!("{} bytes is over the {MAX_TRUST_ROOT_BYTES}-byte limit", bytes.len())));
+            return Err(TrustRootError(format!(
+                "{} bytes is over the {MAX_TRUST_ROOT_BYTES}-byte limit",
+                bytes.len()
+            )));
         }
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| TrustRootError(format!("invalid JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| TrustRootError(format!("invalid JSON: {e}")))?;
         let root = match value.get("trustedRoot") {
             Some(inner) => inner.clone(),
             None => value,
         };
-        let raw: RawRoot =
-            serde_json::from_value(root).map_err(|e| TrustRootError(format!("unexpected shape: {e}")))?;
-        if !raw.media_type.is_empty() && !raw.media_type.starts_with("application/vnd.dev.sigstore.trustedroot") {
-            return Err(TrustRootError(format!("unknown mediaType {:?}", raw.media_type)));
+        let raw: RawRoot = serde_json::from_value(root)
+            .map_err(|e| TrustRootError(format!("unexpected shape: {e}")))?;
+        if !raw.media_type.is_empty()
+            && !raw
+                .media_type
+                .starts_with("application/vnd.dev.sigstore.trustedroot")
+        {
+            return Err(TrustRootError(format!(
+                "unknown mediaType {:?}",
+                raw.media_type
+            )));
         }
         Ok(TrustRoot {
             tlogs: raw.tlogs.into_iter().map(log).collect::<Result<_, _>>()?,
-            certificate_authorities: raw.certificate_authorities.into_iter().map(authority).collect::<Result<_, _>>()?,
+            certificate_authorities: raw
+                .certificate_authorities
+                .into_iter()
+                .map(authority)
+                .collect::<Result<_, _>>()?,
             ctlogs: raw.ctlogs.into_iter().map(log).collect::<Result<_, _>>()?,
-            timestamp_authorities: raw.timestamp_authorities.into_iter().map(authority).collect::<Result<_, _>>()?,
+            timestamp_authorities: raw
+                .timestamp_authorities
+                .into_iter()
+                .map(authority)
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -252,7 +277,10 @@ mod tests {
     fn validity_ends_are_inclusive() {
         let start = parse_time("2024-01-01T00:00:00Z").unwrap();
         let end = parse_time("2024-02-01T00:00:00.000Z").unwrap();
-        let v = Validity { start, end: Some(end) };
+        let v = Validity {
+            start,
+            end: Some(end),
+        };
         assert!(v.contains(start) && v.contains(end));
         assert!(!v.contains(end + std::time::Duration::from_nanos(1)));
         assert!(valid_at(None, start));

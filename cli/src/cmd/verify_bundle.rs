@@ -1,0 +1,236 @@
+//! `hallmark verify-bundle`: verify one Sigstore bundle offline (the sigstore-conformance client
+//! protocol).
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+use hallmark_attester::hashing::hash_file;
+use hallmark_model::digest::Digest;
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
+use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
+use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
+use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+
+use crate::Outcome;
+use crate::signing::read_limited;
+
+/// Largest artifact read into memory (only Ed25519 message signatures need the bytes).
+const MAX_ARTIFACT_IN_MEMORY: u64 = 256 * 1024 * 1024;
+
+/// Who must have signed a keyless bundle.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdentityArgs {
+    /// The certificate identity (e-mail or URI SAN) that must have signed.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+    /// A regular expression the whole certificate identity must match.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer that must have vouched for the identity.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A regular expression the whole OIDC issuer must match.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// The workflow that signed (Fulcio Build Signer URI), e.g. https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.
+    #[arg(long, value_name = "URI")]
+    pub signer_workflow: Option<String>,
+    /// The source repository URI, e.g. https://github.com/o/r.
+    #[arg(long, value_name = "URI")]
+    pub source_repository: Option<String>,
+    /// The source ref, e.g. refs/heads/main.
+    #[arg(long, value_name = "REF")]
+    pub source_ref: Option<String>,
+    /// The source commit digest.
+    #[arg(long, value_name = "SHA")]
+    pub source_digest: Option<String>,
+    /// The runner environment (github-hosted, self-hosted).
+    #[arg(long, value_name = "ENV")]
+    pub runner_environment: Option<String>,
+}
+
+fn matcher(exact: &Option<String>, regexp: &Option<String>) -> Result<Option<Matcher>> {
+    Ok(match (exact, regexp) {
+        (Some(e), _) => Some(Matcher::Exact(e.clone())),
+        (None, Some(r)) => Some(Matcher::regex(r).map_err(anyhow::Error::msg)?),
+        (None, None) => None,
+    })
+}
+
+impl IdentityArgs {
+    /// The policy, if an identity was given; both identity and issuer are required together.
+    pub fn policy(&self) -> Result<Option<IdentityPolicy>> {
+        let identity = matcher(
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        )?;
+        let issuer = matcher(
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+        )?;
+        let (identity, issuer) = match (identity, issuer) {
+            (Some(i), Some(o)) => (i, o),
+            (None, None) => return Ok(None),
+            _ => bail!(
+                "--certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp] go together"
+            ),
+        };
+        let extensions = [
+            (
+                arcs::BUILD_SIGNER_URI,
+                &self.signer_workflow,
+                "--signer-workflow",
+            ),
+            (
+                arcs::SOURCE_REPOSITORY_URI,
+                &self.source_repository,
+                "--source-repository",
+            ),
+            (
+                arcs::SOURCE_REPOSITORY_REF,
+                &self.source_ref,
+                "--source-ref",
+            ),
+            (
+                arcs::SOURCE_REPOSITORY_DIGEST,
+                &self.source_digest,
+                "--source-digest",
+            ),
+            (
+                arcs::RUNNER_ENVIRONMENT,
+                &self.runner_environment,
+                "--runner-environment",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(arc, value, flag)| {
+            value
+                .as_ref()
+                .map(|v| (arc, Matcher::Exact(v.clone()), flag))
+        })
+        .collect();
+        Ok(Some(IdentityPolicy {
+            identity,
+            issuer,
+            extensions,
+        }))
+    }
+}
+
+/// Arguments of `hallmark verify-bundle`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  hallmark verify-bundle --bundle a.sigstore.json \\\n    \
+--certificate-identity https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1 \\\n    \
+--certificate-oidc-issuer https://token.actions.githubusercontent.com a.txt\n  \
+hallmark verify-bundle --bundle a.sigstore.json --key cosign.pub sha256:<hex>\n\n\
+Verification is offline, against the embedded public-good trust root (or --staging, or --trusted-root). \
+Exit codes: 0 verified, 1 rejected, 2 error."
+)]
+pub struct Args {
+    /// Use the embedded public-good staging trust root.
+    #[arg(long)]
+    pub staging: bool,
+    /// The Sigstore bundle to verify.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// Verify a bundle signed with this public key (PEM) instead of a certificate.
+    #[arg(long, value_name = "PEM", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
+    pub key: Option<PathBuf>,
+    /// A trusted_root.json or ClientTrustConfig to trust instead of the embedded root.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// The artifact: a file, or sha256:HEX.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub artifact: String,
+}
+
+fn trust_root(args: &Args) -> Result<TrustRoot> {
+    Ok(match &args.trusted_root {
+        Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
+            .with_context(|| format!("reading {}", path.display()))?,
+        None if args.staging => embedded::staging()?,
+        None => embedded::production()?,
+    })
+}
+
+/// Runs `hallmark verify-bundle`.
+pub fn run(args: Args) -> Result<Outcome> {
+    let trust = trust_root(&args)?;
+    let policy = args.identity.policy()?;
+    let key = match &args.key {
+        Some(path) => Some(TrustedKey::from_pem(
+            &read_limited(path, MAX_KEY_BYTES)?,
+            &path.display().to_string(),
+        )?),
+        None => None,
+    };
+    let signer = match (&policy, &key) {
+        (Some(p), None) => SignerTrust::Identity(p),
+        (None, Some(k)) => SignerTrust::Key(k.key()),
+        _ => bail!("pass --certificate-identity with --certificate-oidc-issuer, or --key"),
+    };
+    let bundle = read_limited(&args.bundle, MAX_BUNDLE_BYTES)?;
+    let path = Path::new(&args.artifact);
+    let (digest, bytes): (Digest, Option<Vec<u8>>) = if path.is_file() {
+        let digest = hash_file(path)?;
+        let small = std::fs::metadata(path)
+            .map(|m| m.len() <= MAX_ARTIFACT_IN_MEMORY)
+            .unwrap_or(false);
+        (
+            digest,
+            if small {
+                std::fs::read(path).ok()
+            } else {
+                None
+            },
+        )
+    } else {
+        (
+            args.artifact
+                .parse()
+                .with_context(|| format!("{} is neither a file nor sha256:HEX", args.artifact))?,
+            None,
+        )
+    };
+    let artifact = Artifact {
+        sha256: &digest,
+        bytes: bytes.as_deref(),
+    };
+    match verify_bundle(&bundle, artifact, &trust, signer, SystemTime::now()) {
+        Ok(v) => {
+            let who = match (&v.identity, &v.issuer) {
+                (Some(id), Some(iss)) => format!("{id} (issuer {iss})"),
+                _ => "the given key".to_owned(),
+            };
+            let when = v
+                .times
+                .iter()
+                .min()
+                .map(|t| humantime::format_rfc3339_seconds(*t).to_string());
+            println!(
+                "OK: {} signed by {who}{}",
+                args.artifact,
+                when.map(|w| format!(", at {w}")).unwrap_or_default()
+            );
+            Ok(Outcome::Success)
+        }
+        Err(e) => {
+            println!("REJECTED: {}: {e}", args.artifact);
+            Ok(Outcome::Denied)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Signing certificates: parsing the leaf, its identity and Fulcio extensions, and building the
+//! chain to a trust-root certificate authority (webpki, code-signing EKU, valid at signing time).
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use der::{Decode, Encode};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::SubjectAltName;
+use x509_cert::ext::pkix::name::GeneralName;
+
+use super::trust_root::{CertificateAuthority, valid_at};
+use crate::keys::PublicKey;
+
+/// DER of the OID 1.3.6.1.5.5.7.3.3 (id-kp-codeSigning).
+const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+/// Arc under which Fulcio's extensions live: 1.3.6.1.4.1.57264.1.
+const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1.";
+
+/// What Hallmark reads from a signing certificate.
+#[derive(Debug, Clone)]
+pub struct LeafCertificate {
+    /// The DER bytes.
+    pub der: Vec<u8>,
+    /// Start of validity.
+    pub not_before: SystemTime,
+    /// End of validity.
+    pub not_after: SystemTime,
+    /// The certified key.
+    pub key: PublicKey,
+    /// Subject alternative names: e-mail addresses and URIs (the signer identity).
+    pub identities: Vec<String>,
+    /// Fulcio extensions by their last arc (1 = legacy issuer, 8 = issuer, 9 = build signer URI, ...).
+    pub fulcio: BTreeMap<u32, String>,
+}
+
+impl LeafCertificate {
+    /// Parses a DER certificate.
+    pub fn parse(der: &[u8]) -> Result<Self, String> {
+        let cert = Certificate::from_der(der)
+            .map_err(|e| format!("the signing certificate is not valid DER X.509: {e}"))?;
+        let tbs = cert.tbs_certificate();
+        let spki = tbs
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| format!("the certificate's public key: {e}"))?;
+        let key = PublicKey::from_spki_der(&spki)
+            .map_err(|e| format!("the certificate's public key: {e}"))?;
+        let mut identities = Vec::new();
+        if let Ok(Some(san)) = tbs.get_extension::<SubjectAltName>() {
+            for name in &san.1.0 {
+                match name {
+                    GeneralName::Rfc822Name(n) => identities.push(n.to_string()),
+                    GeneralName::UniformResourceIdentifier(u) => identities.push(u.to_string()),
+                    _ => {}
+                }
+            }
+        }
+        let mut fulcio = BTreeMap::new();
+        for ext in tbs.extensions().into_iter().flatten() {
+            let oid = ext.extn_id.to_string();
+            let Some(arc) = oid
+                .strip_prefix(FULCIO_ARC)
+                .and_then(|a| a.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let raw = ext.extn_value.as_bytes();
+            // Arc 1 (and 2-6) hold raw strings; arcs 8 and later a DER UTF8String.
+            let value = if arc >= 8 {
+                der::asn1::Utf8StringRef::from_der(raw)
+                    .map(|s| s.as_str().to_owned())
+                    .map_err(|_| format!("Fulcio extension {oid} is not a UTF8String"))?
+            } else {
+                String::from_utf8_lossy(raw).into_owned()
+            };
+            fulcio.insert(arc, value);
+        }
+        Ok(LeafCertificate {
+            der: der.to_vec(),
+            not_before: tbs.validity().not_before.to_system_time(),
+            not_after: tbs.validity().not_after.to_system_time(),
+            key,
+            identities,
+            fulcio,
+        })
+    }
+
+    /// The OIDC issuer (Fulcio extension .8, else the legacy .1).
+    pub fn issuer(&self) -> Option<&str> {
+        self.fulcio
+            .get(&8)
+            .or_else(|| self.fulcio.get(&1))
+            .map(String::as_str)
+    }
+
+    /// True when `time` lies within the certificate's validity.
+    pub fn valid_at(&self, time: SystemTime) -> bool {
+        time >= self.not_before && time <= self.not_after
+    }
+}
+
+/// True when the DER certificate is self-signed by its name (a root).
+pub fn is_self_issued(der: &[u8]) -> bool {
+    Certificate::from_der(der)
+        .map(|c| c.tbs_certificate().issuer() == c.tbs_certificate().subject())
+        .unwrap_or(false)
+}
+
+fn unix(time: SystemTime) -> UnixTime {
+    UnixTime::since_unix_epoch(time.duration_since(UNIX_EPOCH).unwrap_or_default())
+}
+
+/// Verifies the leaf chains, with the code-signing EKU, to one of `authorities` whose validity
+/// contains `time`, using only the authority's own intermediates. Returns that authority and the
+/// DER SPKI of the certificate that issued the leaf (needed for SCTs).
+pub fn verify_chain<'a>(
+    leaf: &LeafCertificate,
+    authorities: &'a [CertificateAuthority],
+    time: SystemTime,
+) -> Result<(&'a CertificateAuthority, Vec<u8>), String> {
+    let leaf_der = CertificateDer::from(leaf.der.as_slice());
+    let end_entity = webpki::EndEntityCert::try_from(&leaf_der)
+        .map_err(|e| format!("the signing certificate cannot be used: {e}"))?;
+    let mut last_error = "no certificate authority in the trust root".to_owned();
+    for authority in authorities {
+        if !valid_at(authority.validity.as_ref(), time) {
+            last_error = format!(
+                "certificate authority {} was not valid at the signing time",
+                authority.uri
+            );
+            continue;
+        }
+        let Some((root, intermediates)) = authority.chain.split_last() else {
+            continue;
+        };
+        let root_der = CertificateDer::from(root.as_slice());
+        let Ok(anchor) = webpki::anchor_from_trusted_cert(&root_der) else {
+            continue;
+        };
+        let anchors = [anchor];
+        let intermediates: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .map(|c| CertificateDer::from(c.as_slice()))
+            .collect();
+        match end_entity.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            &intermediates,
+            unix(time),
+            webpki::KeyUsage::required(EKU_CODE_SIGNING),
+            None,
+            None,
+        ) {
+            Ok(path) => {
+                let issuer_der = path
+                    .intermediate_certificates()
+                    .next()
+                    .map(|c| c.der().to_vec())
+                    .unwrap_or_else(|| root.clone());
+                let issuer = Certificate::from_der(&issuer_der)
+                    .map_err(|e| format!("issuer certificate: {e}"))?;
+                let spki = issuer
+                    .tbs_certificate()
+                    .subject_public_key_info()
+                    .to_der()
+                    .map_err(|e| format!("issuer key: {e}"))?;
+                return Ok((authority, spki));
+            }
+            Err(e) => {
+                last_error = format!(
+                    "the signing certificate does not chain to {} at the signing time: {e:?}",
+                    authority.uri
+                )
+            }
+        }
+    }
+    Err(last_error)
+}

@@ -1,0 +1,238 @@
+//! The entry body the log stored must describe exactly what the bundle carries: the same
+//! signature, the same signer, the same artifact or payload.
+
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_model::bundle::TransparencyLogEntry;
+use hallmark_model::dsse::Envelope;
+use serde_json::Value;
+
+/// What the bundle signs.
+#[derive(Debug, Clone, Copy)]
+pub enum SignedContent<'a> {
+    /// A signature over an artifact whose SHA-256 is `digest`.
+    Message {
+        /// SHA-256 of the artifact.
+        digest: &'a [u8],
+        /// The signature.
+        signature: &'a [u8],
+    },
+    /// A DSSE envelope.
+    Dsse(&'a Envelope),
+}
+
+/// Who signed: the DER leaf certificate, or the DER public key.
+#[derive(Debug, Clone, Copy)]
+pub enum SignerMaterial<'a> {
+    /// A Fulcio (or other) certificate.
+    Certificate(&'a [u8]),
+    /// A public key.
+    PublicKey(&'a [u8]),
+}
+
+impl SignerMaterial<'_> {
+    fn der(&self) -> &[u8] {
+        match self {
+            SignerMaterial::Certificate(d) | SignerMaterial::PublicKey(d) => d,
+        }
+    }
+}
+
+fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn text<'a>(v: &'a Value, path: &[&str]) -> Result<&'a str, String> {
+    get(v, path)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("log entry body has no {}", path.join(".")))
+}
+
+fn b64(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
+    STANDARD
+        .decode(text(v, path)?)
+        .map_err(|_| format!("log entry body field {} is not base64", path.join(".")))
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The DER inside a base64 PEM (v0.0.1 bodies store the signer as base64 of PEM text).
+fn pem_der(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
+    let pem_text = b64(v, path)?;
+    let block = pem::parse(&pem_text)
+        .map_err(|_| format!("log entry body field {} is not PEM", path.join(".")))?;
+    Ok(block.into_contents())
+}
+
+fn same_signer(found: &[u8], signer: &SignerMaterial<'_>) -> Result<(), String> {
+    if found == signer.der() {
+        Ok(())
+    } else {
+        Err("the log entry names a different signing certificate or key".to_owned())
+    }
+}
+
+fn v002_signer(verifier: &Value, signer: &SignerMaterial<'_>) -> Result<(), String> {
+    let der = if get(verifier, &["x509Certificate"]).is_some() {
+        b64(verifier, &["x509Certificate", "rawBytes"])?
+    } else {
+        b64(verifier, &["publicKey", "rawBytes"])?
+    };
+    same_signer(&der, signer)
+}
+
+/// Checks the entry's canonicalized body against the bundle.
+pub fn check_body(
+    entry: &TransparencyLogEntry,
+    content: SignedContent<'_>,
+    signer: SignerMaterial<'_>,
+) -> Result<(), String> {
+    let body: Value = serde_json::from_slice(&entry.canonicalized_body)
+        .map_err(|_| "the log entry body is not JSON".to_owned())?;
+    let kind = (
+        entry.kind_version.kind.as_str(),
+        entry.kind_version.version.as_str(),
+    );
+    if text(&body, &["kind"])? != kind.0 || text(&body, &["apiVersion"])? != kind.1 {
+        return Err(format!(
+            "the log entry body is not the {} {} the bundle declares",
+            kind.0, kind.1
+        ));
+    }
+    match (kind, content) {
+        (("hashedrekord", "0.0.1"), SignedContent::Message { digest, signature }) => {
+            let spec = &body["spec"];
+            if text(spec, &["data", "hash", "algorithm"])? != "sha256"
+                || text(spec, &["data", "hash", "value"])? != hex_lower(digest)
+            {
+                return Err("the log entry records a different artifact digest".to_owned());
+            }
+            if b64(spec, &["signature", "content"])? != signature {
+                return Err("the log entry records a different signature".to_owned());
+            }
+            same_signer(
+                &pem_der(spec, &["signature", "publicKey", "content"])?,
+                &signer,
+            )
+        }
+        (("hashedrekord", "0.0.2"), content) => {
+            // Rekor v2 logs DSSE as a hashedrekord over SHA-256(PAE(type, payload)).
+            let (expected_digest, signature) = match content {
+                SignedContent::Message { digest, signature } => (digest.to_vec(), signature),
+                SignedContent::Dsse(envelope) => {
+                    let [only] = envelope.signatures.as_slice() else {
+                        return Err(
+                            "a hashedrekord entry covers exactly one DSSE signature".to_owned()
+                        );
+                    };
+                    (
+                        digest(&SHA256, &envelope.signed_bytes()).as_ref().to_vec(),
+                        only.sig.as_slice(),
+                    )
+                }
+            };
+            let spec = get(&body, &["spec", "hashedRekordV002"])
+                .ok_or("log entry body has no hashedRekordV002")?;
+            if text(spec, &["data", "algorithm"])? != "SHA2_256"
+                || b64(spec, &["data", "digest"])? != expected_digest
+            {
+                return Err("the log entry records a different artifact digest".to_owned());
+            }
+            if b64(spec, &["signature", "content"])? != signature {
+                return Err("the log entry records a different signature".to_owned());
+            }
+            v002_signer(&spec["signature"]["verifier"], &signer)
+        }
+        (("dsse", "0.0.1"), SignedContent::Dsse(envelope)) => {
+            let spec = &body["spec"];
+            let payload_hash = hex_lower(digest(&SHA256, &envelope.payload).as_ref());
+            if text(spec, &["payloadHash", "algorithm"])? != "sha256"
+                || text(spec, &["payloadHash", "value"])? != payload_hash
+            {
+                return Err("the log entry records a different DSSE payload".to_owned());
+            }
+            let logged = spec["signatures"]
+                .as_array()
+                .ok_or("log entry body has no signatures")?;
+            if logged.len() != envelope.signatures.len() {
+                return Err(
+                    "the log entry records a different number of DSSE signatures".to_owned(),
+                );
+            }
+            for (logged, sig) in logged.iter().zip(&envelope.signatures) {
+                if b64(logged, &["signature"])? != sig.sig {
+                    return Err("the log entry records a different DSSE signature".to_owned());
+                }
+                same_signer(&pem_der(logged, &["verifier"])?, &signer)?;
+            }
+            Ok(())
+        }
+        (("dsse", "0.0.2"), SignedContent::Dsse(envelope)) => {
+            let spec = get(&body, &["spec", "dsseV002"]).ok_or("log entry body has no dsseV002")?;
+            let payload_hash = digest(&SHA256, &envelope.payload);
+            if text(spec, &["payloadHash", "algorithm"])? != "SHA2_256"
+                || b64(spec, &["payloadHash", "digest"])? != payload_hash.as_ref()
+            {
+                return Err("the log entry records a different DSSE payload".to_owned());
+            }
+            let logged = spec["signatures"]
+                .as_array()
+                .ok_or("log entry body has no signatures")?;
+            if logged.len() != envelope.signatures.len() {
+                return Err(
+                    "the log entry records a different number of DSSE signatures".to_owned(),
+                );
+            }
+            for (logged, sig) in logged.iter().zip(&envelope.signatures) {
+                if b64(logged, &["content"])? != sig.sig {
+                    return Err("the log entry records a different DSSE signature".to_owned());
+                }
+                v002_signer(&logged["verifier"], &signer)?;
+            }
+            Ok(())
+        }
+        (("intoto", "0.0.2"), SignedContent::Dsse(envelope)) => {
+            check_intoto(&body["spec"]["content"], envelope, signer)
+        }
+        (kind, _) => Err(format!(
+            "log entry kind {} {} does not fit this bundle",
+            kind.0, kind.1
+        )),
+    }
+}
+
+/// Legacy `intoto` 0.0.2 entries store the envelope without its payload, with each signature
+/// base64-encoded twice.
+fn check_intoto(
+    content: &Value,
+    envelope: &Envelope,
+    signer: SignerMaterial<'_>,
+) -> Result<(), String> {
+    let payload_hash = hex_lower(digest(&SHA256, &envelope.payload).as_ref());
+    if text(content, &["payloadHash", "algorithm"])? != "sha256"
+        || text(content, &["payloadHash", "value"])? != payload_hash
+    {
+        return Err("the log entry records a different DSSE payload".to_owned());
+    }
+    if text(content, &["envelope", "payloadType"])? != envelope.payload_type {
+        return Err("the log entry records a different DSSE payload type".to_owned());
+    }
+    let logged = content["envelope"]["signatures"]
+        .as_array()
+        .ok_or("log entry body has no signatures")?;
+    if logged.len() != envelope.signatures.len() {
+        return Err("the log entry records a different number of DSSE signatures".to_owned());
+    }
+    for (logged, sig) in logged.iter().zip(&envelope.signatures) {
+        let once = b64(logged, &["sig"])?;
+        let twice = STANDARD.decode(&once).unwrap_or_default();
+        if once != sig.sig && twice != sig.sig {
+            return Err("the log entry records a different DSSE signature".to_owned());
+        }
+        same_signer(&pem_der(logged, &["publicKey"])?, &signer)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Verifies a Sigstore bundle end to end: content signature, signer (certificate chain and
+//! identity, or a trusted key), transparency-log evidence, timestamps, and the time rules.
+
+use std::time::SystemTime;
+
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::{Digest, DigestAlgorithm};
+use hallmark_model::dsse::Envelope;
+use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
+
+use super::certificate::{LeafCertificate, is_self_issued, verify_chain};
+use super::identity::IdentityPolicy;
+use super::sct::verify_embedded_scts;
+use super::timestamp::verify_timestamp;
+use super::tlog::body::{SignedContent, SignerMaterial};
+use super::tlog::{ProofRequirement, verify_entry};
+use super::trust_root::TrustRoot;
+use crate::keys::PublicKey;
+
+/// Who the bundle must have been signed by.
+#[derive(Debug, Clone, Copy)]
+pub enum SignerTrust<'a> {
+    /// A Fulcio certificate for this identity.
+    Identity(&'a IdentityPolicy),
+    /// This public key (a "managed key").
+    Key(&'a PublicKey),
+}
+
+/// The artifact being verified.
+#[derive(Debug, Clone, Copy)]
+pub struct Artifact<'a> {
+    /// Its SHA-256.
+    pub sha256: &'a Digest,
+    /// Its bytes, when available (needed only for Ed25519 message signatures).
+    pub bytes: Option<&'a [u8]>,
+}
+
+/// A bundle that passed every check.
+#[derive(Debug, Clone)]
+pub struct SigstoreVerified {
+    /// The signer identity (certificate SAN), for keyless bundles.
+    pub identity: Option<String>,
+    /// The OIDC issuer, for keyless bundles.
+    pub issuer: Option<String>,
+    /// Verified times of signing (SET integrated times and RFC 3161 times).
+    pub times: Vec<SystemTime>,
+    /// The in-toto statement, for DSSE bundles.
+    pub statement: Option<Statement>,
+    /// How many transparency-log entries verified.
+    pub tlog_entries: usize,
+}
+
+/// Why a bundle was rejected: the check that failed, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{check}: {message}")]
+pub struct SigstoreError {
+    /// The check (`bundle`, `certificate`, `identity`, `signature`, `tlog`, `timestamp`, `time`, `subject`, `sct`).
+    pub check: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+fn fail(check: &'static str) -> impl Fn(String) -> SigstoreError {
+    move |message| SigstoreError { check, message }
+}
+
+fn err<T>(check: &'static str, message: impl Into<String>) -> Result<T, SigstoreError> {
+    Err(SigstoreError {
+        check,
+        message: message.into(),
+    })
+}
+
+/// Verifies `bundle_bytes` for `artifact` against `trust`, at `now`.
+pub fn verify_bundle(
+    bundle_bytes: &[u8],
+    artifact: Artifact<'_>,
+    trust: &TrustRoot,
+    signer: SignerTrust<'_>,
+    now: SystemTime,
+) -> Result<SigstoreVerified, SigstoreError> {
+    let bundle = Bundle::from_slice(bundle_bytes).map_err(|e| fail("bundle")(e.to_string()))?;
+    let requirement = if bundle.media_type.ends_with("version=0.1") {
+        ProofRequirement::SetOrProof
+    } else {
+        ProofRequirement::InclusionProof
+    };
+    let vm = &bundle.verification_material;
+
+    // Who signed.
+    let leaf = match (&vm.certificate, &vm.x509_certificate_chain, &vm.public_key) {
+        (Some(cert), _, _) => {
+            Some(LeafCertificate::parse(&cert.raw_bytes).map_err(fail("certificate"))?)
+        }
+        (None, Some(chain), _) => {
+            let (first, rest) = chain.certificates.split_first().ok_or_else(|| {
+                fail("certificate")("the bundle's certificate chain is empty".into())
+            })?;
+            for extra in rest {
+                let trusted_root = trust
+                    .certificate_authorities
+                    .iter()
+                    .any(|ca| ca.chain.last() == Some(&extra.raw_bytes));
+                if is_self_issued(&extra.raw_bytes) && !trusted_root {
+                    return err(
+                        "certificate",
+                        "the bundle carries a root certificate that is not the trust root's",
+                    );
+                }
+            }
+            Some(LeafCertificate::parse(&first.raw_bytes).map_err(fail("certificate"))?)
+        }
+        (None, None, Some(_)) => None,
+        (None, None, None) => return err("bundle", "the bundle has no certificate or public key"),
+    };
+    let key = match (&leaf, signer) {
+        (Some(leaf), SignerTrust::Identity(_)) => &leaf.key,
+        (None, SignerTrust::Key(key)) => key,
+        (Some(_), SignerTrust::Key(_)) => {
+            return err(
+                "signature",
+                "the bundle is signed with a certificate, not with the given key",
+            );
+        }
+        (None, SignerTrust::Identity(_)) => {
+            return err(
+                "signature",
+                "the bundle is signed with a key; verify it with --key",
+            );
+        }
+    };
+    let signer_material = match &leaf {
+        Some(leaf) => SignerMaterial::Certificate(&leaf.der),
+        None => SignerMaterial::PublicKey(key.spki_der()),
+    };
+
+    // What was signed, and the signature over it.
+    let artifact_digest = sha256_bytes(artifact.sha256);
+    let (content, signature, statement) = match (&bundle.dsse_envelope, &bundle.message_signature) {
+        (Some(envelope), _) => {
+            let statement = verify_dsse(envelope, key, artifact.sha256)?;
+            let sig = envelope
+                .signatures
+                .first()
+                .map(|s| s.sig.as_slice())
+                .unwrap_or_default();
+            (SignedContent::Dsse(envelope), sig, Some(statement))
+        }
+        (None, Some(message)) => {
+            let digest = artifact_digest.as_ref().map_err(Clone::clone)?;
+            if let Some(stated) = &message.message_digest {
+                if stated.algorithm != "SHA2_256" || &stated.digest != digest {
+                    return err(
+                        "signature",
+                        "the bundle's message digest is not the artifact's digest",
+                    );
+                }
+            }
+            let ok = match (key.algorithm().digest(), artifact.bytes) {
+                (Some(_), _) => key.verify_prehashed(digest, &message.signature),
+                (None, Some(bytes)) => key.verify(bytes, &message.signature),
+                (None, None) => {
+                    return err(
+                        "signature",
+                        "an Ed25519 message signature needs the artifact itself, not its digest",
+                    );
+                }
+            };
+            if !ok {
+                return err(
+                    "signature",
+                    "the signature does not match the artifact and the signing key",
+                );
+            }
+            let content = SignedContent::Message {
+                digest,
+                signature: &message.signature,
+            };
+            (content, message.signature.as_slice(), None)
+        }
+        (None, None) => return err("bundle", "the bundle has no content"),
+    };
+
+    // Transparency log.
+    let mut times = Vec::new();
+    for entry in &vm.tlog_entries {
+        let verified = verify_entry(entry, trust, content, signer_material, requirement, now)
+            .map_err(fail("tlog"))?;
+        times.extend(verified.integrated_time);
+    }
+    if leaf.is_some() && vm.tlog_entries.is_empty() {
+        return err("tlog", "the bundle has no transparency-log entry");
+    }
+
+    // Timestamps.
+    for ts in &vm.timestamp_verification_data.rfc3161_timestamps {
+        let time = verify_timestamp(
+            &ts.signed_timestamp,
+            signature,
+            &trust.timestamp_authorities,
+        )
+        .map_err(|e| fail("timestamp")(e.to_string()))?;
+        if time > now {
+            return err("timestamp", "the RFC 3161 timestamp is in the future");
+        }
+        times.push(time);
+    }
+
+    let (identity, issuer) = match &leaf {
+        Some(leaf) => {
+            let Some(&first) = times.iter().min() else {
+                return err(
+                    "time",
+                    "no verified time of signing: the bundle needs a signed entry timestamp or an RFC 3161 timestamp",
+                );
+            };
+            for &time in &times {
+                if !leaf.valid_at(time) {
+                    return err(
+                        "time",
+                        format!(
+                            "the signing certificate was not valid at {} (valid {} to {})",
+                            humantime::format_rfc3339(time),
+                            humantime::format_rfc3339(leaf.not_before),
+                            humantime::format_rfc3339(leaf.not_after)
+                        ),
+                    );
+                }
+            }
+            let (_, issuer_spki) = verify_chain(leaf, &trust.certificate_authorities, first)
+                .map_err(fail("certificate"))?;
+            if !trust.ctlogs.is_empty() {
+                verify_embedded_scts(&leaf.der, &issuer_spki, &trust.ctlogs)
+                    .map_err(|e| fail("sct")(e.to_string()))?;
+            }
+            if let SignerTrust::Identity(policy) = signer {
+                policy.check(leaf).map_err(fail("identity"))?;
+            }
+            (
+                leaf.identities.first().cloned(),
+                leaf.issuer().map(str::to_owned),
+            )
+        }
+        None => (None, None),
+    };
+    Ok(SigstoreVerified {
+        identity,
+        issuer,
+        times,
+        statement,
+        tlog_entries: vm.tlog_entries.len(),
+    })
+}
+
+fn sha256_bytes(digest: &Digest) -> Result<Vec<u8>, SigstoreError> {
+    if digest.algorithm() != DigestAlgorithm::Sha256 {
+        return err(
+            "bundle",
+            "Sigstore verification needs the artifact's SHA-256",
+        );
+    }
+    (0..digest.hex().len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digest.hex()[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|e| fail("bundle")(e.to_string()))
+}
+
+fn verify_dsse(
+    envelope: &Envelope,
+    key: &PublicKey,
+    artifact: &Digest,
+) -> Result<Statement, SigstoreError> {
+    if envelope.signatures.len() != 1 {
+        return err(
+            "signature",
+            format!(
+                "the DSSE envelope carries {} signatures; exactly 1 required",
+                envelope.signatures.len()
+            ),
+        );
+    }
+    if !key.verify(&envelope.signed_bytes(), &envelope.signatures[0].sig) {
+        return err(
+            "signature",
+            "the DSSE signature does not match the signing key",
+        );
+    }
+    if envelope.payload_type != PAYLOAD_TYPE {
+        return err(
+            "signature",
+            format!(
+                "the DSSE payloadType is {:?}, not {PAYLOAD_TYPE}",
+                envelope.payload_type
+            ),
+        );
+    }
+    let statement =
+        Statement::from_slice(&envelope.payload).map_err(|e| fail("subject")(e.to_string()))?;
+    if statement.subjects_matching(artifact).next().is_none() {
+        return err(
+            "subject",
+            format!("no subject of the statement has digest {artifact}"),
+        );
+    }
+    Ok(statement)
+}
