@@ -2,7 +2,8 @@
 //! worker), deterministic order, `/`-separated relative names, and symlinks never followed outside
 //! the root.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -72,8 +73,91 @@ pub fn hash_file(path: &Path) -> Result<Digest> {
     Ok(Digest::from_hex(DigestAlgorithm::Sha256, &hex)?)
 }
 
+/// Digests of files hashed earlier in this process, reused when a file is hashed again (a step's
+/// products that were also its materials) only while it provably has not changed: the same
+/// device, inode, size, mtime and ctime, with both timestamps older than the cache's creation
+/// minus [`RACY_MARGIN`]. The margin is git's "racy clean" rule: file timestamps are coarse, so a
+/// file written just before or during the step is always hashed again. Userspace cannot set ctime,
+/// so a command that rewrites a file and restores its mtime still changes its stamp.
+#[derive(Debug)]
+pub struct HashCache {
+    settled_before: std::time::SystemTime,
+    entries: Mutex<HashMap<PathBuf, (FileStamp, DigestSet)>>,
+}
+
+/// How long before the cache's creation a file must have last changed to be reusable.
+pub const RACY_MARGIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    fn settled(&self, before: std::time::SystemTime) -> bool {
+        let limit = before
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        self.mtime.0 < limit && self.ctime.0 < limit
+    }
+}
+
+impl HashCache {
+    /// An empty cache; files changed after `now - RACY_MARGIN` are never reused.
+    pub fn new(now: std::time::SystemTime) -> Self {
+        HashCache {
+            settled_before: now.checked_sub(RACY_MARGIN).unwrap_or(std::time::UNIX_EPOCH),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn hash(&self, path: &Path, algorithms: &[DigestAlgorithm]) -> Result<(DigestSet, u64)> {
+        let file = File::open(path).map_err(Error::io(path))?;
+        let before = FileStamp::of(&file.metadata().map_err(Error::io(path))?);
+        if before.settled(self.settled_before) {
+            let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((stamp, digest)) = entries.get(path) {
+                let covers = algorithms.iter().all(|a| digest.contains_key(a.name()));
+                if *stamp == before && covers {
+                    return Ok((digest.clone(), stamp.size));
+                }
+            }
+        }
+        let (digest, size) = hash_open(file, path, algorithms)?;
+        let after = File::open(path)
+            .and_then(|f| f.metadata())
+            .map(|m| FileStamp::of(&m))
+            .map_err(Error::io(path))?;
+        if after == before && after.settled(self.settled_before) {
+            let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            entries.insert(path.to_path_buf(), (after, digest.clone()));
+        }
+        Ok((digest, size))
+    }
+}
+
 fn hash_one(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<(DigestSet, u64)> {
-    let mut file = File::open(path).map_err(Error::io(path))?;
+    let file = File::open(path).map_err(Error::io(path))?;
+    hash_open(file, path, algorithms)
+}
+
+fn hash_open(mut file: File, path: &Path, algorithms: &[DigestAlgorithm]) -> Result<(DigestSet, u64)> {
     let mut contexts: Vec<(DigestAlgorithm, Context)> = algorithms
         .iter()
         .map(|&a| {
@@ -115,6 +199,16 @@ pub fn hash_paths(
     paths: &[PathBuf],
     options: &HashOptions,
 ) -> Result<Vec<HashedFile>> {
+    hash_paths_cached(root, paths, options, None)
+}
+
+/// [`hash_paths`], reusing digests from `cache` for files that provably did not change.
+pub fn hash_paths_cached(
+    root: &Path,
+    paths: &[PathBuf],
+    options: &HashOptions,
+    cache: Option<&HashCache>,
+) -> Result<Vec<HashedFile>> {
     let root = root.canonicalize().map_err(Error::io(root))?;
     let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
     for path in paths {
@@ -125,7 +219,10 @@ pub fn hash_paths(
     let hashed: Result<Vec<HashedFile>> = files
         .into_par_iter()
         .map(|(name, path)| {
-            let (digest, size) = hash_one(&path, &algorithms)?;
+            let (digest, size) = match cache {
+                Some(cache) => cache.hash(&path, &algorithms)?,
+                None => hash_one(&path, &algorithms)?,
+            };
             bar.inc(1);
             Ok(HashedFile { name, digest, size })
         })
@@ -356,6 +453,30 @@ mod tests {
         let alias = files.iter().find(|f| f.name == "src/alias.c").unwrap();
         let real = files.iter().find(|f| f.name == "src/a.c").unwrap();
         assert_eq!(alias.digest, real.digest);
+    }
+
+    #[test]
+    fn the_cache_reuses_settled_files_and_rehashes_changed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"abc").unwrap();
+        let options = HashOptions::default();
+        let paths = [PathBuf::from("f")];
+        // A cache created now treats the just-written file as racy: never reused.
+        let fresh = HashCache::new(std::time::SystemTime::now());
+        hash_paths_cached(dir.path(), &paths, &options, Some(&fresh)).unwrap();
+        assert!(fresh.entries.lock().unwrap().is_empty());
+        // A cache whose window starts later reuses it while unchanged ...
+        let later = HashCache::new(std::time::SystemTime::now() + std::time::Duration::from_secs(10));
+        let first = hash_paths_cached(dir.path(), &paths, &options, Some(&later)).unwrap();
+        assert_eq!(later.entries.lock().unwrap().len(), 1);
+        let again = hash_paths_cached(dir.path(), &paths, &options, Some(&later)).unwrap();
+        assert_eq!(first, again);
+        // ... and a rewrite of the same size changes ctime, so it is hashed again.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&f, b"xyz").unwrap();
+        let changed = hash_paths_cached(dir.path(), &paths, &options, Some(&later)).unwrap();
+        assert_ne!(changed[0].digest, first[0].digest);
     }
 
     #[test]

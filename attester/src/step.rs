@@ -10,7 +10,7 @@ use hallmark_model::provenance::SLSA_PROVENANCE_V1;
 use hallmark_model::statement::Statement;
 
 use crate::ci::{CiContext, Env};
-use crate::hashing::{HashOptions, HashedFile, hash_paths};
+use crate::hashing::{HashCache, HashOptions, HashedFile, hash_paths_cached};
 use crate::provenance::step::StepRecord;
 use crate::source::{self, SourceInfo};
 use crate::{Error, Result};
@@ -112,7 +112,9 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         }
     }
     let ci = CiContext::detect(ctx.env);
-    let materials = hash_paths(ctx.cwd, &spec.materials, &spec.hashing)?;
+    // Products that were also materials, untouched by the command, are not read twice.
+    let cache = HashCache::new(ctx.clock.now());
+    let materials = hash_paths_cached(ctx.cwd, &spec.materials, &spec.hashing, Some(&cache))?;
 
     let started = ctx.clock.now();
     let exit_code = run_command(&spec.command, ctx.cwd)?;
@@ -127,7 +129,7 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
             source,
         });
     }
-    let products = hash_paths(ctx.cwd, &spec.products, &spec.hashing)?;
+    let products = hash_paths_cached(ctx.cwd, &spec.products, &spec.hashing, Some(&cache))?;
     if products.is_empty() {
         return Err(Error::NoProducts(spec.name.clone()));
     }

@@ -8,7 +8,7 @@
 
 mod atomic;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,11 @@ const MAX_INDEX_BYTES: u64 = 512 * 1024 * 1024;
 const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const LOCK_FILE: &str = ".hallmark.lock";
+
+/// (manifest digest, subject digest) of an index entry.
+fn index_key(d: &Descriptor) -> Option<(String, String)> {
+    Some((d.digest.clone(), d.annotations.get(ANNOTATION_SUBJECT)?.clone()))
+}
 
 /// The thing an attestation is about, as an OCI subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,78 +159,82 @@ impl LayoutStore {
         write_atomic(&self.index_path(), &bytes)
     }
 
-    /// Stores one bundle as an attestation of each subject (one artifact manifest per subject,
-    /// sharing the bundle blob). Returns the manifest descriptors. Storing the same bundle again
-    /// is a no-op.
+    /// Stores one bundle as an attestation of `subjects`: one artifact manifest whose OCI
+    /// `subject` is the first subject (the shape a registry holds for that artifact), and one
+    /// `index.json` entry per subject so each is found by its digest. A step with 20,000 products
+    /// writes two blobs, not 20,000 manifests. Storing the same bundle again is a no-op.
     pub fn put(
         &self,
         bundle: &[u8],
         subjects: &[Subject],
         annotations: &BTreeMap<String, String>,
-    ) -> Result<Vec<Descriptor>> {
+    ) -> Result<Descriptor> {
+        let first = subjects.first().ok_or_else(|| Error::Corrupt {
+            path: self.root.clone(),
+            message: "an attestation needs at least one subject".to_owned(),
+        })?;
         let bundle_digest = self.write_blob(bundle)?;
         let config_digest = self.write_blob(EMPTY_CONFIG)?;
         let mut manifest_annotations = annotations.clone();
         manifest_annotations.insert(ANNOTATION_CONTENT.to_owned(), "dsse-envelope".to_owned());
-        let mut written = Vec::with_capacity(subjects.len());
-        for subject in subjects {
-            let manifest = Manifest {
-                schema_version: 2,
-                media_type: MANIFEST_MEDIA_TYPE.to_owned(),
-                artifact_type: Some(BUNDLE_V0_3.to_owned()),
-                config: Descriptor {
-                    media_type: EMPTY_MEDIA_TYPE.to_owned(),
-                    digest: config_digest.clone(),
-                    size: EMPTY_CONFIG.len() as u64,
-                    artifact_type: None,
-                    annotations: BTreeMap::new(),
-                },
-                layers: vec![Descriptor {
-                    media_type: BUNDLE_V0_3.to_owned(),
-                    digest: bundle_digest.clone(),
-                    size: bundle.len() as u64,
-                    artifact_type: None,
-                    annotations: BTreeMap::new(),
-                }],
-                subject: Some(Descriptor {
-                    media_type: subject.media_type.clone(),
-                    digest: subject.digest.to_string(),
-                    size: subject.size,
-                    artifact_type: None,
-                    annotations: BTreeMap::new(),
-                }),
-                annotations: manifest_annotations.clone(),
-            };
-            let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Corrupt {
-                path: self.root.clone(),
-                message: e.to_string(),
-            })?;
-            let digest = self.write_blob(&bytes)?;
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+            artifact_type: Some(BUNDLE_V0_3.to_owned()),
+            config: Descriptor {
+                media_type: EMPTY_MEDIA_TYPE.to_owned(),
+                digest: config_digest,
+                size: EMPTY_CONFIG.len() as u64,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            },
+            layers: vec![Descriptor {
+                media_type: BUNDLE_V0_3.to_owned(),
+                digest: bundle_digest,
+                size: bundle.len() as u64,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            }],
+            subject: Some(Descriptor {
+                media_type: first.media_type.clone(),
+                digest: first.digest.to_string(),
+                size: first.size,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            }),
+            annotations: manifest_annotations,
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Corrupt {
+            path: self.root.clone(),
+            message: e.to_string(),
+        })?;
+        let digest = self.write_blob(&bytes)?;
+        let entry = |subject: &Subject| {
             let mut index_annotations =
                 BTreeMap::from([(ANNOTATION_SUBJECT.to_owned(), subject.digest.to_string())]);
             if let Some(pt) = annotations.get(ANNOTATION_PREDICATE_TYPE) {
                 index_annotations.insert(ANNOTATION_PREDICATE_TYPE.to_owned(), pt.clone());
             }
-            written.push(Descriptor {
+            Descriptor {
                 media_type: MANIFEST_MEDIA_TYPE.to_owned(),
-                digest,
+                digest: digest.clone(),
                 size: bytes.len() as u64,
                 artifact_type: Some(BUNDLE_V0_3.to_owned()),
                 annotations: index_annotations,
-            });
-        }
+            }
+        };
         let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
         let mut index = self.read_index()?;
-        let known: std::collections::HashSet<String> =
-            index.manifests.iter().map(|d| d.digest.clone()).collect();
-        index.manifests.extend(
-            written
-                .iter()
-                .filter(|d| !known.contains(&d.digest))
-                .cloned(),
-        );
+        let known: HashSet<(String, String)> = index.manifests.iter().filter_map(index_key).collect();
+        let mut seen = HashSet::new();
+        for subject in subjects {
+            let key = (digest.clone(), subject.digest.to_string());
+            if !known.contains(&key) && seen.insert(key) {
+                index.manifests.push(entry(subject));
+            }
+        }
         self.write_index(&index)?;
-        Ok(written)
+        Ok(entry(first))
     }
 
     /// The attestations whose subject is `digest`, oldest first.
@@ -244,8 +253,9 @@ impl LayoutStore {
                     path: self.blob_path(&entry.digest).unwrap_or_default(),
                     message: format!("manifest: {e}"),
                 })?;
-            // The index annotation is a hint; the manifest's own subject is what counts.
-            if manifest.subject.as_ref().map(|s| s.digest.as_str()) != Some(wanted.as_str()) {
+            // The index names the subject; the verifier still checks that the signed statement
+            // lists it, so a forged index entry yields a rejected attestation, never a pass.
+            if manifest.artifact_type.as_deref() != Some(BUNDLE_V0_3) && manifest.subject.is_none() {
                 continue;
             }
             let Some(layer) = manifest.layers.iter().find(|l| {
@@ -302,6 +312,8 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].bundle, b"bundle-1");
         assert_eq!(store.referrers(&subject(2).digest).unwrap().len(), 1);
+        // One manifest for both subjects, two index entries.
+        assert_eq!(store.read_index().unwrap().manifests.len(), 2);
         assert!(store.referrers(&subject(3).digest).unwrap().is_empty());
     }
 
@@ -312,7 +324,7 @@ mod tests {
         let d = store
             .put(b"bundle", &[subject(1)], &BTreeMap::new())
             .unwrap();
-        let manifest = store.read_blob(&d[0].digest, MAX_MANIFEST_BYTES).unwrap();
+        let manifest = store.read_blob(&d.digest, MAX_MANIFEST_BYTES).unwrap();
         let m: Manifest = serde_json::from_slice(&manifest).unwrap();
         let path = store.blob_path(&m.layers[0].digest).unwrap();
         std::fs::write(path, b"evil").unwrap();
