@@ -18,6 +18,9 @@ const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03
 /// Arc under which Fulcio's extensions live: 1.3.6.1.4.1.57264.1.
 const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1.";
 
+/// OID of Fulcio's username otherName SAN.
+const FULCIO_USERNAME: &str = "1.3.6.1.4.1.57264.1.7";
+
 /// What Hallmark reads from a signing certificate.
 #[derive(Debug, Clone)]
 pub struct LeafCertificate {
@@ -53,6 +56,12 @@ impl LeafCertificate {
                 match name {
                     GeneralName::Rfc822Name(n) => identities.push(n.to_string()),
                     GeneralName::UniformResourceIdentifier(u) => identities.push(u.to_string()),
+                    // Fulcio's username SAN: otherName 1.3.6.1.4.1.57264.1.7 holding a UTF8String.
+                    GeneralName::OtherName(other) if other.type_id.to_string() == FULCIO_USERNAME => {
+                        if let Ok(value) = other.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
+                            identities.push(value.as_str().to_owned());
+                        }
+                    }
                     _ => {}
                 }
             }

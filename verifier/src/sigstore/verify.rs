@@ -17,6 +17,9 @@ use super::tlog::{ProofRequirement, verify_entry};
 use super::trust_root::TrustRoot;
 use crate::keys::PublicKey;
 
+/// Most RFC 3161 timestamps one bundle may carry.
+pub const MAX_TIMESTAMPS: usize = 32;
+
 /// Who the bundle must have been signed by.
 #[derive(Debug, Clone, Copy)]
 pub enum SignerTrust<'a> {
@@ -192,8 +195,17 @@ pub fn verify_bundle(
         return err("tlog", "the bundle has no transparency-log entry");
     }
 
-    // Timestamps.
-    for ts in &vm.timestamp_verification_data.rfc3161_timestamps {
+    // Timestamps: at most MAX_TIMESTAMPS, no duplicates (each costs a chain verification).
+    let stamps = &vm.timestamp_verification_data.rfc3161_timestamps;
+    if stamps.len() > MAX_TIMESTAMPS {
+        return err("timestamp", format!("{} RFC 3161 timestamps; at most {MAX_TIMESTAMPS} are accepted", stamps.len()));
+    }
+    for (i, ts) in stamps.iter().enumerate() {
+        if stamps[..i].iter().any(|earlier| earlier.signed_timestamp == ts.signed_timestamp) {
+            return err("timestamp", "the bundle carries the same RFC 3161 timestamp twice");
+        }
+    }
+    for ts in stamps {
         let time = verify_timestamp(
             &ts.signed_timestamp,
             signature,
