@@ -300,7 +300,7 @@ mod tests {
             payload_type: "t".into(),
             signatures: vec![],
         };
-        let json: Value =
+        let json: serde_json::Value =
             serde_json::from_slice(&Bundle::for_key_signed(env, "h").to_json()).unwrap();
         let vm = &json["verificationMaterial"];
         assert_eq!(vm["tlogEntries"], serde_json::json!([]));

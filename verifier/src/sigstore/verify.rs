@@ -151,13 +151,10 @@ pub fn verify_bundle(
         }
         (None, Some(message)) => {
             let digest = artifact_digest.as_ref().map_err(Clone::clone)?;
-            if let Some(stated) = &message.message_digest {
-                if stated.algorithm != "SHA2_256" || &stated.digest != digest {
-                    return err(
-                        "signature",
-                        "the bundle's message digest is not the artifact's digest",
-                    );
-                }
+            if let Some(stated) = &message.message_digest
+                && (stated.algorithm != "SHA2_256" || &stated.digest != digest)
+            {
+                return err("signature", "the bundle's message digest is not the artifact's digest");
             }
             let ok = match (key.algorithm().digest(), artifact.bytes) {
                 (Some(_), _) => key.verify_prehashed(digest, &message.signature),

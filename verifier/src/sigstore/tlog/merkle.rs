@@ -111,7 +111,7 @@ mod tests {
                 assert!(verify_inclusion(i as u64, size as u64, leaf_hash(b"x"), &p, &r).is_err());
                 if let Some(first) = p.first() {
                     let mut bad = p.clone();
-                    bad[0] = leaf_hash(first);
+                    bad[0] = leaf_hash(first).to_vec();
                     assert!(verify_inclusion(i as u64, size as u64, leaves[i], &bad, &r).is_err());
                 }
                 assert!(verify_inclusion(size as u64, size as u64, leaves[i], &p, &r).is_err());
