@@ -3,10 +3,10 @@
 //! the root.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 use aws_lc_rs::digest::{Context, SHA256, SHA512};
 use hallmark_model::digest::{Digest, DigestAlgorithm, DigestSet};
@@ -122,7 +122,9 @@ impl HashCache {
     /// An empty cache; files changed after `now - RACY_MARGIN` are never reused.
     pub fn new(now: std::time::SystemTime) -> Self {
         HashCache {
-            settled_before: now.checked_sub(RACY_MARGIN).unwrap_or(std::time::UNIX_EPOCH),
+            settled_before: now
+                .checked_sub(RACY_MARGIN)
+                .unwrap_or(std::time::UNIX_EPOCH),
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -131,7 +133,10 @@ impl HashCache {
         let file = File::open(path).map_err(Error::io(path))?;
         let before = FileStamp::of(&file.metadata().map_err(Error::io(path))?);
         if before.settled(self.settled_before) {
-            let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let entries = self
+                .entries
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if let Some((stamp, digest)) = entries.get(path) {
                 let covers = algorithms.iter().all(|a| digest.contains_key(a.name()));
                 if *stamp == before && covers {
@@ -145,7 +150,10 @@ impl HashCache {
             .map(|m| FileStamp::of(&m))
             .map_err(Error::io(path))?;
         if after == before && after.settled(self.settled_before) {
-            let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut entries = self
+                .entries
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             entries.insert(path.to_path_buf(), (after, digest.clone()));
         }
         Ok((digest, size))
@@ -157,7 +165,11 @@ fn hash_one(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<(DigestSet, u
     hash_open(file, path, algorithms)
 }
 
-fn hash_open(mut file: File, path: &Path, algorithms: &[DigestAlgorithm]) -> Result<(DigestSet, u64)> {
+fn hash_open(
+    mut file: File,
+    path: &Path,
+    algorithms: &[DigestAlgorithm],
+) -> Result<(DigestSet, u64)> {
     let mut contexts: Vec<(DigestAlgorithm, Context)> = algorithms
         .iter()
         .map(|&a| {
@@ -467,7 +479,8 @@ mod tests {
         hash_paths_cached(dir.path(), &paths, &options, Some(&fresh)).unwrap();
         assert!(fresh.entries.lock().unwrap().is_empty());
         // A cache whose window starts later reuses it while unchanged ...
-        let later = HashCache::new(std::time::SystemTime::now() + std::time::Duration::from_secs(10));
+        let later =
+            HashCache::new(std::time::SystemTime::now() + std::time::Duration::from_secs(10));
         let first = hash_paths_cached(dir.path(), &paths, &options, Some(&later)).unwrap();
         assert_eq!(later.entries.lock().unwrap().len(), 1);
         let again = hash_paths_cached(dir.path(), &paths, &options, Some(&later)).unwrap();

@@ -7,6 +7,14 @@ use serde::{Deserialize, Deserializer, Serializer};
 
 /// Decodes standard or URL-safe base64, with or without padding.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    // Line breaks inside base64 are ignored, as Go's and Python's decoders do.
+    let owned;
+    let text = if text.contains(['\n', '\r']) {
+        owned = text.replace(['\n', '\r'], "");
+        owned.as_str()
+    } else {
+        text
+    };
     STANDARD.decode(text).or_else(|_| {
         let normalized: String = text
             .trim_end_matches('=')

@@ -52,10 +52,10 @@ pub struct VerificationMaterial {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x509_certificate_chain: Option<X509CertificateChain>,
     /// Transparency-log entries.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub tlog_entries: Vec<TransparencyLogEntry>,
-    /// RFC 3161 timestamps, read by the Sigstore verifier.
-    #[serde(default)]
+    /// RFC 3161 timestamps.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub timestamp_verification_data: TimestampVerificationData,
 }
 
@@ -89,7 +89,7 @@ pub struct X509CertificateChain {
 #[serde(rename_all = "camelCase")]
 pub struct TimestampVerificationData {
     /// The signed timestamps.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub rfc3161_timestamps: Vec<Rfc3161Timestamp>,
 }
 
@@ -203,6 +203,15 @@ pub struct InclusionProof {
 pub struct Checkpoint {
     /// The note text with its signature lines.
     pub envelope: String,
+}
+
+/// protobuf JSON writes `null` for a default value; read it as the default.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// protobuf-JSON int64: written as a string, read from a string or a number.

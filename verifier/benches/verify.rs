@@ -33,7 +33,11 @@ fn vectors() -> PathBuf {
 fn sigstore(c: &mut Criterion) {
     let dir = vectors().join("sigstore-conformance/test/assets/bundle-verify");
     let root = embedded::production().unwrap();
-    let policy = IdentityPolicy { identity: Matcher::Exact(IDENTITY.into()), issuer: Matcher::Exact(ISSUER.into()), extensions: vec![] };
+    let policy = IdentityPolicy {
+        identity: Matcher::Exact(IDENTITY.into()),
+        issuer: Matcher::Exact(ISSUER.into()),
+        extensions: vec![],
+    };
     let a_txt = std::fs::read(dir.join("a.txt")).unwrap();
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &a_txt);
     let digest = Digest::from_bytes(DigestAlgorithm::Sha256, d.as_ref());
@@ -41,12 +45,23 @@ fn sigstore(c: &mut Criterion) {
         let bundle = std::fs::read(dir.join(case).join("bundle.sigstore.json")).unwrap();
         c.bench_function(&format!("sigstore verify {case}"), |b| {
             b.iter(|| {
-                verify_bundle(&bundle, Artifact { sha256: &digest, bytes: None }, &root, SignerTrust::Identity(&policy), SystemTime::now())
-                    .unwrap()
+                verify_bundle(
+                    &bundle,
+                    Artifact {
+                        sha256: &digest,
+                        bytes: None,
+                    },
+                    &root,
+                    SignerTrust::Identity(&policy),
+                    SystemTime::now(),
+                )
+                .unwrap()
             })
         });
     }
-    c.bench_function("trust root parse (embedded production)", |b| b.iter(|| embedded::production().unwrap()));
+    c.bench_function("trust root parse (embedded production)", |b| {
+        b.iter(|| embedded::production().unwrap())
+    });
 }
 
 fn key_signed(c: &mut Criterion) {
@@ -59,9 +74,20 @@ fn key_signed(c: &mut Criterion) {
         serde_json::json!({"buildDefinition": {"buildType": "https://hallmark.dev/buildtypes/step/v1", "externalParameters": {"step": "package"}}, "runDetails": {"builder": {"id": "https://hallmark.dev/builders/local/self-asserted"}}}),
     )
     .unwrap();
-    let bundle = KeySigner::new(key).sign_statement(&statement).unwrap().to_json();
+    let bundle = KeySigner::new(key)
+        .sign_statement(&statement)
+        .unwrap()
+        .to_json();
     c.bench_function("key-signed step attestation verify", |b| {
-        b.iter(|| verify_key_bundle(&bundle, &digest, std::slice::from_ref(&trusted), SignaturePolicy::ExactlyOne).unwrap())
+        b.iter(|| {
+            verify_key_bundle(
+                &bundle,
+                &digest,
+                std::slice::from_ref(&trusted),
+                SignaturePolicy::ExactlyOne,
+            )
+            .unwrap()
+        })
     });
 }
 

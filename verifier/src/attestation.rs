@@ -82,6 +82,18 @@ impl VerifiedAttestation {
     }
 }
 
+impl VerifiedAttestation {
+    /// Wraps a statement from a verified keyless Sigstore bundle.
+    pub(crate) fn from_sigstore(statement: Statement, signer: String) -> Result<Self, Rejection> {
+        let provenance = summarize(&statement)?;
+        Ok(VerifiedAttestation {
+            statement,
+            signers: vec![signer],
+            provenance,
+        })
+    }
+}
+
 /// Verifies a serialized bundle for the artifact `digest`.
 pub fn verify_bundle(
     bytes: &[u8],

@@ -61,6 +61,9 @@ pub enum Rejection {
         /// The subjects it does name.
         subjects: String,
     },
+    /// A keyless bundle failed Sigstore verification.
+    #[error("Sigstore verification failed: {0}")]
+    Sigstore(String),
     /// The predicate claims a type it does not satisfy.
     #[error("the predicate claims to be {predicate_type} but is invalid: {message}")]
     Predicate {

@@ -168,16 +168,21 @@ impl PublicKey {
             .is_ok()
     }
 
-    /// True when `signature` signs a message whose digest (of this algorithm's hash) is `digest`.
+    /// True when `signature` signs a message whose SHA-256 is `digest`. The hash follows the
+    /// signed message, not the key: Sigstore clients sign SHA-256 digests with P-384 keys too.
     /// Ed25519 cannot verify prehashed messages and always answers false.
-    pub fn verify_prehashed(&self, digest: &[u8], signature: &[u8]) -> bool {
-        let Some(algorithm) = self.algorithm.digest() else {
+    pub fn verify_prehashed_sha256(&self, digest: &[u8], signature: &[u8]) -> bool {
+        let algorithm: &'static dyn VerificationAlgorithm = match self.algorithm {
+            Algorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1,
+            Algorithm::EcdsaP384Sha384 => &sig::ECDSA_P384_SHA256_ASN1,
+            Algorithm::RsaPkcs1Sha256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+            Algorithm::RsaPssSha256 => &sig::RSA_PSS_2048_8192_SHA256,
+            Algorithm::Ed25519 => return false,
+        };
+        let Ok(digest) = lc_digest::Digest::import_less_safe(digest, &SHA256) else {
             return false;
         };
-        let Ok(digest) = lc_digest::Digest::import_less_safe(digest, algorithm) else {
-            return false;
-        };
-        UnparsedPublicKey::new(self.algorithm.verification(), &self.raw)
+        UnparsedPublicKey::new(algorithm, &self.raw)
             .verify_digest(&digest, signature)
             .is_ok()
     }

@@ -6,6 +6,11 @@ use serde::Serialize;
 use crate::Rejection;
 use crate::attestation::{SignaturePolicy, VerifiedAttestation, verify_bundle};
 use crate::keys::TrustedKey;
+use crate::sigstore;
+use crate::sigstore::identity::IdentityPolicy;
+use crate::sigstore::trust_root::TrustRoot;
+use crate::sigstore::verify::{Artifact, SignerTrust};
+use std::time::SystemTime;
 
 /// A bundle found for the artifact, and where it was found.
 #[derive(Debug, Clone)]
@@ -16,11 +21,24 @@ pub struct Candidate {
     pub bytes: Vec<u8>,
 }
 
+/// Trust for keyless (Fulcio-certificate) bundles.
+#[derive(Debug, Clone)]
+pub struct KeylessTrust {
+    /// The Sigstore trust root.
+    pub root: TrustRoot,
+    /// Who must have signed.
+    pub identity: IdentityPolicy,
+}
+
 /// What must hold for the artifact to be allowed.
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {
     /// Trusted keys.
     pub keys: Vec<TrustedKey>,
+    /// Trusted keyless identities, if any.
+    pub keyless: Option<KeylessTrust>,
+    /// The time of verification (`None`: now).
+    pub at: Option<SystemTime>,
     /// Steps that must each have a verified attestation for the artifact.
     pub steps: Vec<String>,
     /// How many signatures each envelope needs.
@@ -94,28 +112,60 @@ impl Verdict {
     }
 }
 
+/// Checks one candidate: key-signed bundles against the keys, keyless ones against the
+/// Sigstore trust root and identity.
+fn check_candidate(
+    c: &Candidate,
+    digest: &Digest,
+    requirements: &Requirements,
+) -> Result<VerifiedAttestation, Rejection> {
+    match verify_bundle(
+        &c.bytes,
+        digest,
+        &requirements.keys,
+        requirements.signatures,
+    ) {
+        Err(Rejection::Keyless) => {
+            let keyless = requirements.keyless.as_ref().ok_or(Rejection::Keyless)?;
+            let now = requirements.at.unwrap_or_else(SystemTime::now);
+            let verified = sigstore::verify::verify_bundle(
+                &c.bytes,
+                Artifact {
+                    sha256: digest,
+                    bytes: None,
+                },
+                &keyless.root,
+                SignerTrust::Identity(&keyless.identity),
+                now,
+            )
+            .map_err(|e| Rejection::Sigstore(e.to_string()))?;
+            let statement = verified.statement.ok_or(Rejection::NotDsse)?;
+            let signer = format!(
+                "{} (issuer {})",
+                verified.identity.unwrap_or_default(),
+                verified.issuer.unwrap_or_default()
+            );
+            VerifiedAttestation::from_sigstore(statement, signer)
+        }
+        other => other,
+    }
+}
+
 /// Checks every candidate for `digest` and decides.
 pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirements) -> Verdict {
     let attestations: Vec<AttestationReport> = candidates
         .iter()
-        .map(|c| {
-            match verify_bundle(
-                &c.bytes,
-                digest,
-                &requirements.keys,
-                requirements.signatures,
-            ) {
-                Ok(v) => AttestationReport {
-                    origin: c.origin.clone(),
-                    verified: Some(v),
-                    rejected: None,
-                },
-                Err(r) => AttestationReport {
-                    origin: c.origin.clone(),
-                    verified: None,
-                    rejected: Some(r),
-                },
-            }
+        .map(|c| match check_candidate(c, digest, requirements) {
+            Ok(v) => AttestationReport {
+                origin: c.origin.clone(),
+                verified: Some(v),
+                rejected: None,
+            },
+            Err(r) => AttestationReport {
+                origin: c.origin.clone(),
+                verified: None,
+                rejected: Some(r),
+            },
         })
         .collect();
     let mut verdict = Verdict {

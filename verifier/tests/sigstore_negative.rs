@@ -10,8 +10,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_verifier::sigstore::embedded;
-use hallmark_verifier::sigstore::trust_root::TrustRoot;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
+use hallmark_verifier::sigstore::trust_root::TrustRoot;
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, SigstoreError, verify_bundle};
 use serde_json::{Value, json};
 
@@ -24,21 +24,36 @@ fn case(name: &str) -> Value {
     let vectors = std::env::var_os("HALLMARK_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
-    let path = vectors.join("sigstore-conformance/test/assets/bundle-verify").join(name).join("bundle.sigstore.json");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (set HALLMARK_VECTORS)", path.display()));
+    let path = vectors
+        .join("sigstore-conformance/test/assets/bundle-verify")
+        .join(name)
+        .join("bundle.sigstore.json");
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (set HALLMARK_VECTORS)", path.display()));
     serde_json::from_slice(&bytes).unwrap()
 }
 
 fn policy() -> IdentityPolicy {
-    IdentityPolicy { identity: Matcher::Exact(IDENTITY.into()), issuer: Matcher::Exact(ISSUER.into()), extensions: vec![] }
+    IdentityPolicy {
+        identity: Matcher::Exact(IDENTITY.into()),
+        issuer: Matcher::Exact(ISSUER.into()),
+        extensions: vec![],
+    }
 }
 
-fn check_with(bundle: &Value, digest_hex: &str, policy: &IdentityPolicy) -> Result<(), SigstoreError> {
+fn check_with(
+    bundle: &Value,
+    digest_hex: &str,
+    policy: &IdentityPolicy,
+) -> Result<(), SigstoreError> {
     let digest = Digest::from_hex(DigestAlgorithm::Sha256, digest_hex).unwrap();
     let root = embedded::production().unwrap();
     verify_bundle(
         &serde_json::to_vec(bundle).unwrap(),
-        Artifact { sha256: &digest, bytes: None },
+        Artifact {
+            sha256: &digest,
+            bytes: None,
+        },
         &root,
         SignerTrust::Identity(policy),
         SystemTime::now(),
@@ -80,14 +95,20 @@ fn corrupted_inclusion_proof() {
 #[test]
 fn forged_set() {
     let mut b = case("happy-path-v0.3");
-    flip_b64(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"]);
+    flip_b64(
+        &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"],
+    );
     rejected(&b, "tlog", "SET");
 }
 
 #[test]
 fn shifted_integrated_time() {
     let mut b = case("happy-path-v0.3");
-    let t: i64 = b["verificationMaterial"]["tlogEntries"][0]["integratedTime"].as_str().unwrap().parse().unwrap();
+    let t: i64 = b["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = json!((t - 60).to_string());
     rejected(&b, "tlog", "SET");
 }
@@ -109,7 +130,8 @@ fn checkpoint_signed_by_another_key() {
 #[test]
 fn log_id_not_in_the_root() {
     let mut b = case("happy-path-v0.3");
-    b["verificationMaterial"]["tlogEntries"][0]["logId"]["keyId"] = json!(STANDARD.encode([7u8; 32]));
+    b["verificationMaterial"]["tlogEntries"][0]["logId"]["keyId"] =
+        json!(STANDARD.encode([7u8; 32]));
     rejected(&b, "tlog", "not a transparency log of the trust root");
 }
 
@@ -118,14 +140,20 @@ fn check_case(name: &str) -> Result<(), SigstoreError> {
     let vectors = std::env::var_os("HALLMARK_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
-    let dir = vectors.join("sigstore-conformance/test/assets/bundle-verify").join(name);
-    let root = TrustRoot::from_json(&std::fs::read(dir.join("trusted_root.json")).unwrap()).unwrap();
+    let dir = vectors
+        .join("sigstore-conformance/test/assets/bundle-verify")
+        .join(name);
+    let root =
+        TrustRoot::from_json(&std::fs::read(dir.join("trusted_root.json")).unwrap()).unwrap();
     let artifact = std::fs::read(dir.join("artifact")).unwrap();
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &artifact);
     let digest = Digest::from_bytes(DigestAlgorithm::Sha256, d.as_ref());
     verify_bundle(
         &std::fs::read(dir.join("bundle.sigstore.json")).unwrap(),
-        Artifact { sha256: &digest, bytes: Some(&artifact) },
+        Artifact {
+            sha256: &digest,
+            bytes: Some(&artifact),
+        },
         &root,
         SignerTrust::Identity(&policy()),
         SystemTime::now(),
@@ -135,7 +163,10 @@ fn check_case(name: &str) -> Result<(), SigstoreError> {
 
 #[test]
 fn certificate_expired_at_signing_time() {
-    for name in ["intoto-expired-certificate_fail", "intoto-set-outside-signing-cert-validity_fail"] {
+    for name in [
+        "intoto-expired-certificate_fail",
+        "intoto-set-outside-signing-cert-validity_fail",
+    ] {
         let err = check_case(name).expect_err(name);
         assert_eq!(err.check, "time", "{name}: {err}");
         assert!(err.message.contains("was not valid at"), "{name}: {err}");
@@ -144,7 +175,8 @@ fn certificate_expired_at_signing_time() {
 
 #[test]
 fn tsa_time_outside_the_certificate_validity() {
-    let err = check_case("intoto-tsa-timestamp-outside-cert-validity_fail").expect_err("TSA time outside validity");
+    let err = check_case("intoto-tsa-timestamp-outside-cert-validity_fail")
+        .expect_err("TSA time outside validity");
     assert_eq!(err.check, "time", "{err}");
     assert!(err.message.contains("was not valid at"), "{err}");
 }
@@ -153,20 +185,37 @@ fn tsa_time_outside_the_certificate_validity() {
 fn wrong_identity_issuer_and_workflow_show_expected_and_actual() {
     let b = case("happy-path-v0.3");
     let mut p = policy();
-    p.identity = Matcher::Exact("https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main".into());
+    p.identity = Matcher::Exact(
+        "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main".into(),
+    );
     let err = check_with(&b, A_TXT, &p).unwrap_err();
     assert_eq!(err.check, "identity");
-    assert!(err.message.contains("expected \"https://github.com/evil") && err.message.contains(IDENTITY), "{err}");
+    assert!(
+        err.message.contains("expected \"https://github.com/evil")
+            && err.message.contains(IDENTITY),
+        "{err}"
+    );
 
     let mut p = policy();
     p.issuer = Matcher::Exact("https://accounts.google.com".into());
     let err = check_with(&b, A_TXT, &p).unwrap_err();
-    assert!(err.message.contains("OIDC issuer mismatch") && err.message.contains(ISSUER), "{err}");
+    assert!(
+        err.message.contains("OIDC issuer mismatch") && err.message.contains(ISSUER),
+        "{err}"
+    );
 
     let mut p = policy();
-    p.extensions.push((arcs::BUILD_SIGNER_URI, Matcher::Exact("https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1".into()), "--signer-workflow"));
+    p.extensions.push((
+        arcs::BUILD_SIGNER_URI,
+        Matcher::Exact("https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1".into()),
+        "--signer-workflow",
+    ));
     let err = check_with(&b, A_TXT, &p).unwrap_err();
-    assert!(err.message.contains("--signer-workflow mismatch") && err.message.contains("extremely-dangerous-oidc-beacon.yml"), "{err}");
+    assert!(
+        err.message.contains("--signer-workflow mismatch")
+            && err.message.contains("extremely-dangerous-oidc-beacon.yml"),
+        "{err}"
+    );
 
     // Regular expressions must match the whole value, not a prefix.
     let mut p = policy();
@@ -180,7 +229,10 @@ fn wrong_identity_issuer_and_workflow_show_expected_and_actual() {
 fn dsse_with_two_signatures() {
     let mut b = case("happy-path-intoto-in-dsse-v3");
     let sig = b["dsseEnvelope"]["signatures"][0].clone();
-    b["dsseEnvelope"]["signatures"].as_array_mut().unwrap().push(sig);
+    b["dsseEnvelope"]["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .push(sig);
     rejected(&b, "signature", "exactly 1 required");
 }
 
@@ -209,8 +261,16 @@ fn certificate_replaced_by_another_valid_one() {
 #[test]
 fn tampered_log_body() {
     let mut b = case("happy-path-v0.3");
-    let body = STANDARD.decode(b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"].as_str().unwrap()).unwrap();
-    let text = String::from_utf8(body).unwrap().replace(A_TXT, &"2".repeat(64));
+    let body = STANDARD
+        .decode(
+            b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let text = String::from_utf8(body)
+        .unwrap()
+        .replace(A_TXT, &"2".repeat(64));
     b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"] = json!(STANDARD.encode(text));
     rejected(&b, "tlog", "different artifact digest");
 }

@@ -11,7 +11,11 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_remote::layout::LayoutStore;
 use hallmark_verifier::attestation::SignaturePolicy;
 use hallmark_verifier::keys::TrustedKey;
-use hallmark_verifier::verdict::{Candidate, Requirements, decide};
+use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
+use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements, decide};
+
+use super::verify_bundle::IdentityArgs;
 
 use crate::Outcome;
 use crate::render::{self, Format};
@@ -23,7 +27,9 @@ use crate::store::StoreArgs;
 #[command(
     after_help = "Examples:\n  hallmark verify dist/app.tar --key k.pub --step package\n  \
 hallmark verify sha256:<hex> --key k.pub --format json\n  \
-hallmark verify app.bin --key k.pub --bundle app.bin.sigstore.json\n\n\
+hallmark verify app.bin --key k.pub --bundle app.bin.sigstore.json\n  \
+hallmark verify app.tar --bundle app.sigstore.json --certificate-identity https://github.com/o/r/.github/workflows/release.yml@refs/heads/main \\\n    \
+--certificate-oidc-issuer https://token.actions.githubusercontent.com --source-repository https://github.com/o/r\n\n\
 Exit codes: 0 allowed, 1 denied (the output says which check failed), 2 error."
 )]
 pub struct Args {
@@ -42,6 +48,12 @@ pub struct Args {
     /// Require at least N signatures from distinct trusted keys on each envelope (default: exactly one).
     #[arg(long, value_name = "N")]
     pub threshold: Option<usize>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// A trusted_root.json or ClientTrustConfig for keyless bundles (default: the embedded
+    /// public-good root).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -84,9 +96,24 @@ fn candidate_from_file(path: &Path) -> Result<Candidate> {
 
 /// Runs `hallmark verify`.
 pub fn run(args: Args) -> Result<Outcome> {
-    if args.key.is_empty() {
-        bail!("no trusted keys: pass --key PUB (the public key the attestations were signed with)");
+    let identity = args.identity.policy()?;
+    if args.key.is_empty() && identity.is_none() {
+        bail!(
+            "no trust given: pass --key PUB (the public key the attestations were signed with), \
+             or --certificate-identity with --certificate-oidc-issuer for keyless attestations"
+        );
     }
+    let keyless = match identity {
+        Some(identity) => {
+            let root = match &args.trusted_root {
+                Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
+                    .with_context(|| format!("reading {}", path.display()))?,
+                None => embedded::production()?,
+            };
+            Some(KeylessTrust { root, identity })
+        }
+        None => None,
+    };
     let keys = args
         .key
         .iter()
@@ -114,6 +141,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     let requirements = Requirements {
         keys,
+        keyless,
+        at: None,
         steps: args.step,
         signatures: match args.threshold {
             Some(n) if n >= 1 => SignaturePolicy::Threshold(n),

@@ -32,7 +32,10 @@ const LOCK_FILE: &str = ".hallmark.lock";
 
 /// (manifest digest, subject digest) of an index entry.
 fn index_key(d: &Descriptor) -> Option<(String, String)> {
-    Some((d.digest.clone(), d.annotations.get(ANNOTATION_SUBJECT)?.clone()))
+    Some((
+        d.digest.clone(),
+        d.annotations.get(ANNOTATION_SUBJECT)?.clone(),
+    ))
 }
 
 /// The thing an attestation is about, as an OCI subject.
@@ -225,7 +228,8 @@ impl LayoutStore {
         };
         let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
         let mut index = self.read_index()?;
-        let known: HashSet<(String, String)> = index.manifests.iter().filter_map(index_key).collect();
+        let known: HashSet<(String, String)> =
+            index.manifests.iter().filter_map(index_key).collect();
         let mut seen = HashSet::new();
         for subject in subjects {
             let key = (digest.clone(), subject.digest.to_string());
@@ -255,7 +259,8 @@ impl LayoutStore {
                 })?;
             // The index names the subject; the verifier still checks that the signed statement
             // lists it, so a forged index entry yields a rejected attestation, never a pass.
-            if manifest.artifact_type.as_deref() != Some(BUNDLE_V0_3) && manifest.subject.is_none() {
+            if manifest.artifact_type.as_deref() != Some(BUNDLE_V0_3) && manifest.subject.is_none()
+            {
                 continue;
             }
             let Some(layer) = manifest.layers.iter().find(|l| {

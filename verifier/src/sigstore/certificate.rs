@@ -57,7 +57,9 @@ impl LeafCertificate {
                     GeneralName::Rfc822Name(n) => identities.push(n.to_string()),
                     GeneralName::UniformResourceIdentifier(u) => identities.push(u.to_string()),
                     // Fulcio's username SAN: otherName 1.3.6.1.4.1.57264.1.7 holding a UTF8String.
-                    GeneralName::OtherName(other) if other.type_id.to_string() == FULCIO_USERNAME => {
+                    GeneralName::OtherName(other)
+                        if other.type_id.to_string() == FULCIO_USERNAME =>
+                    {
                         if let Ok(value) = other.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
                             identities.push(value.as_str().to_owned());
                         }

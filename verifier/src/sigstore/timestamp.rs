@@ -45,6 +45,14 @@ const UNSUPPORTED: &str = "unsupported algorithm";
 #[error("RFC 3161 timestamp: {0}")]
 pub struct TimestampError(pub String);
 
+impl TimestampError {
+    /// True when the token is a valid-looking timestamp of other bytes: it says nothing about
+    /// this signature, so callers may set it aside rather than reject the bundle.
+    pub fn is_imprint_mismatch(&self) -> bool {
+        self.0.starts_with(IMPRINT)
+    }
+}
+
 fn fail(check: &str, detail: impl Display) -> TimestampError {
     TimestampError(format!("{check}: {detail}"))
 }
