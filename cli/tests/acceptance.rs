@@ -183,7 +183,7 @@ fn verify_by_digest_and_errors_exit_two() {
         err.stderr
     );
     let err = s.expect(&["verify", "out/app"], 2);
-    assert!(err.stderr.contains("no trusted keys"), "{}", err.stderr);
+    assert!(err.stderr.contains("no trust given"), "{}", err.stderr);
     let err = s.expect(&["verify", "sha256:abc", "--key", "k.pub"], 2);
     assert!(err.stderr.contains("64 hex characters"), "{}", err.stderr);
     let err = s.expect(&["verify", "out/app", "--key", "k.key"], 2);
