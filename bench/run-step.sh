@@ -91,28 +91,32 @@ openssl pkey -in k.pem -noout -text 2>/dev/null | grep -q 'NIST CURVE: P-256' ||
 tree_bytes=$(du -sb tree | cut -f1)
 tree_files=$(find tree -type f | wc -l)
 
+# Quoted for the shell that hyperfine (or bash -c) runs each command in.
+hq=$(printf %q "$hallmark")
+iq=$(printf %q "$in_toto_run")
+
 # --- benchmark cases --------------------------------------------------------------------------
 # name | what it hashes | prepare (untimed, before every run) | command
 names=() notes=() preps=() cmds=()
 add() { names+=("$1"); notes+=("$2"); preps+=("$3"); cmds+=("$4"); }
-add "hallmark run" "tree x2 (materials + products), signs, stores 1 manifest per product" \
+add "hallmark run" "tree as materials + products, signs, writes a fresh store" \
   "if [ -e store ]; then mv store stores/\$(date +%s%N); fi; sync" \
-  "$hallmark run --step build -m tree -p tree --key k.key --store store -- true"
-add "in-toto-run" "tree x2 (materials + products), signs, writes one .link" \
+  "$hq run --step build -m tree -p tree --key k.key --store store -- true"
+add "in-toto-run" "tree as materials + products (hashed twice), signs, writes one .link" \
   "rm -f build.*.link; sync" \
-  "$in_toto_run -n build -m tree -p tree --signing-key k.pem --use-dsse --no-command"
-add "find | xargs sha256sum" "tree x1, nothing else" \
+  "$iq -n build -m tree -p tree --signing-key k.pem --use-dsse --no-command"
+add "find | xargs sha256sum" "hashes the tree once, nothing else" \
   "sync" \
   "find tree -type f | xargs sha256sum > /dev/null"
 if [[ $phases == 1 ]]; then
-  add "hallmark run --no-store -o" "tree x2, signs, writes one bundle file (no store)" \
+  add "hallmark run --no-store -o" "as hallmark run, but one bundle file instead of the store" \
     "rm -f out.json; sync" \
-    "$hallmark run --step build -m tree -p tree --key k.key --no-store -o out.json -- true"
+    "$hq run --step build -m tree -p tree --key k.key --no-store -o out.json -- true"
   # hallmark refuses a step without products: one small file stands in.
   add "hallmark run -p one file, --no-store -o" \
-    "tree x1 (materials) + 1 product file, signs, one bundle file" \
+    "tree as materials, 1 file as product, one bundle file" \
     "rm -f out.json; sync" \
-    "$hallmark run --step build -m tree -p tree/d00/s00/f000000.bin --key k.key --no-store \
+    "$hq run --step build -m tree -p tree/d00/s00/f000000.bin --key k.key --no-store \
 -o out.json -- true"
 fi
 
