@@ -140,18 +140,20 @@ impl HashCache {
         algorithms: &[DigestAlgorithm],
         buffer: &mut [u8],
     ) -> Result<(DigestSet, u64)> {
-        // A stat is cheaper than open + fstat + close for the files that hit.
-        let before = FileStamp::of(&std::fs::metadata(path).map_err(Error::io(path))?);
-        if before.settled(self.settled_before) {
+        // A stat is cheaper than open + fstat + close for the files that hit; files the cache
+        // has never seen (the first pass) go straight to reading.
+        let cached = {
             let entries = self
                 .entries
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some((stamp, digest)) = entries.get(path) {
-                let covers = algorithms.iter().all(|a| digest.contains_key(a.name()));
-                if *stamp == before && covers {
-                    return Ok((digest.clone(), stamp.size));
-                }
+            entries.get(path).cloned()
+        };
+        if let Some((stamp, digest)) = cached {
+            let now = FileStamp::of(&std::fs::metadata(path).map_err(Error::io(path))?);
+            let covers = algorithms.iter().all(|a| digest.contains_key(a.name()));
+            if now == stamp && now.settled(self.settled_before) && covers {
+                return Ok((digest, stamp.size));
             }
         }
         let mut file = File::open(path).map_err(Error::io(path))?;
