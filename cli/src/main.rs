@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "hallmark", version, about, long_about = None, propagate_version = true)]
 #[command(after_help = "Exit codes: 0 allowed/succeeded, 1 denied, 2 error.\n\
 Store: --store DIR, else $HALLMARK_STORE, else .hallmark/store at the git root (or the current directory).\n\
+Sigstore trust root: embedded public-good snapshot of 2025-09-22 (hallmark version), or --trusted-root FILE.\n\
 Docs: README.md, docs/ARCHITECTURE.md, docs/buildtypes/step-v1.md")]
 struct Cli {
     #[command(subcommand)]

@@ -193,3 +193,11 @@ fn verify_by_digest_and_errors_exit_two() {
         err.stderr
     );
 }
+
+#[test]
+fn help_and_version_name_the_trust_root_snapshot() {
+    let s = Scratch::repo();
+    let snapshot = hallmark_verifier::sigstore::embedded::SNAPSHOT;
+    assert!(s.expect(&["--help"], 0).stdout.contains(snapshot));
+    assert!(s.expect(&["version"], 0).stdout.contains(snapshot));
+}

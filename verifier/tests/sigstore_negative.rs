@@ -274,3 +274,39 @@ fn tampered_log_body() {
     b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"] = json!(STANDARD.encode(text));
     rejected(&b, "tlog", "different artifact digest");
 }
+
+#[test]
+fn rekor_v2_log_not_valid_at_the_timestamp() {
+    let vectors = std::env::var_os("HALLMARK_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
+    let dir = vectors.join("sigstore-conformance/test/assets/bundle-verify/rekor2-happy-path");
+    let mut root: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("trusted_root.json")).unwrap()).unwrap();
+    let bundle = std::fs::read(dir.join("bundle.sigstore.json")).unwrap();
+    let digest = Digest::from_hex(DigestAlgorithm::Sha256, A_TXT).unwrap();
+    let verify = |root: &Value| {
+        let trust = TrustRoot::from_json(&serde_json::to_vec(root).unwrap()).unwrap();
+        verify_bundle(
+            &bundle,
+            Artifact {
+                sha256: &digest,
+                bytes: None,
+            },
+            &trust,
+            SignerTrust::Identity(&policy()),
+            SystemTime::now(),
+        )
+    };
+    verify(&root).unwrap();
+    for log in root["tlogs"].as_array_mut().unwrap() {
+        log["publicKey"]["validFor"] =
+            json!({"start": "2000-01-01T00:00:00Z", "end": "2001-01-01T00:00:00Z"});
+    }
+    let err = verify(&root).unwrap_err();
+    assert_eq!(err.check, "tlog", "{err}");
+    assert!(
+        err.message.contains("not valid at any verified time"),
+        "{err}"
+    );
+}

@@ -14,7 +14,7 @@ use super::sct::verify_embedded_scts;
 use super::timestamp::verify_timestamp;
 use super::tlog::body::{SignedContent, SignerMaterial};
 use super::tlog::{ProofRequirement, verify_entry};
-use super::trust_root::TrustRoot;
+use super::trust_root::{TrustRoot, valid_at};
 use crate::keys::PublicKey;
 
 /// Most RFC 3161 timestamps one bundle may carry.
@@ -186,10 +186,14 @@ pub fn verify_bundle(
 
     // Transparency log.
     let mut times = Vec::new();
+    let mut unanchored_logs = Vec::new();
     for entry in &vm.tlog_entries {
         let verified = verify_entry(entry, trust, content, signer_material, requirement, now)
             .map_err(fail("tlog"))?;
-        times.extend(verified.integrated_time);
+        match verified.integrated_time {
+            Some(time) => times.push(time),
+            None => unanchored_logs.push(verified),
+        }
     }
     if leaf.is_some() && vm.tlog_entries.is_empty() {
         return err("tlog", "the bundle has no transparency-log entry");
@@ -233,6 +237,20 @@ pub fn verify_bundle(
             return err("timestamp", "the RFC 3161 timestamp is in the future");
         }
         times.push(time);
+    }
+
+    // Entries without a SET (Rekor v2) are dated by the timestamps: the log's key must have been
+    // valid at one of them.
+    for entry in &unanchored_logs {
+        if !times.is_empty() && !times.iter().any(|&t| valid_at(entry.validity.as_ref(), t)) {
+            return err(
+                "tlog",
+                format!(
+                    "log {} was not valid at any verified time of signing",
+                    entry.log
+                ),
+            );
+        }
     }
 
     let (identity, issuer) = match &leaf {

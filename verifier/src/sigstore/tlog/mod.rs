@@ -22,6 +22,8 @@ pub struct VerifiedEntry {
     pub integrated_time: Option<SystemTime>,
     /// The log (base URL).
     pub log: String,
+    /// When the log's key was valid, to check against timestamps when there is no SET.
+    pub validity: Option<super::trust_root::Validity>,
 }
 
 /// Whether an entry may rest on its SET alone (bundle v0.1) or needs an inclusion proof.
@@ -120,6 +122,7 @@ pub fn verify_entry(
         None => {}
     }
     Ok(VerifiedEntry {
+        validity: log.validity,
         integrated_time,
         log: log.base_url.clone(),
     })
