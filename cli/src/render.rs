@@ -31,10 +31,12 @@ pub fn verdict(
     Ok(())
 }
 
-fn key_origin<'a>(keys: &'a [TrustedKey], keyid: &str) -> &'a str {
-    keys.iter()
-        .find(|k| k.keyid() == keyid)
-        .map_or("", |k| k.origin())
+/// A signer: a trusted key (keyid and file), or a keyless identity with its issuer.
+fn signer_json(keys: &[TrustedKey], id: &str) -> Value {
+    match keys.iter().find(|k| k.keyid() == id) {
+        Some(key) => json!({"keyid": id, "key": key.origin()}),
+        None => json!({"identity": id}),
+    }
 }
 
 /// The JSON document: stable field names, documented in docs/ARCHITECTURE.md.
@@ -50,7 +52,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
                     "verified": true,
                     "predicateType": st.predicate_type,
                     "step": v.step(),
-                    "signer": v.signers().iter().map(|id| json!({"keyid": id, "key": key_origin(keys, id)})).collect::<Vec<_>>(),
+                    "signer": v.signers().iter().map(|id| signer_json(keys, id)).collect::<Vec<_>>(),
                     "subjects": st.subject.iter().map(|s| json!({"name": s.name, "digest": s.digest})).collect::<Vec<_>>(),
                     "provenance": v.provenance(),
                 })
@@ -116,10 +118,12 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
                 }
                 out.push_str(&format!("    predicate:  {}\n", v.predicate_type()));
                 for id in v.signers() {
-                    out.push_str(&format!(
-                        "    signed by:  key {id} ({})\n",
-                        key_origin(keys, id)
-                    ));
+                    match keys.iter().find(|k| k.keyid() == id) {
+                        Some(key) => {
+                            out.push_str(&format!("    signed by:  key {id} ({})\n", key.origin()))
+                        }
+                        None => out.push_str(&format!("    signed by:  {id}\n")),
+                    }
                 }
             }
             (None, Some(r)) => {
