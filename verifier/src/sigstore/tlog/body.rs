@@ -154,21 +154,10 @@ pub fn check_body(
             {
                 return Err("the log entry records a different DSSE payload".to_owned());
             }
-            let logged = spec["signatures"]
-                .as_array()
-                .ok_or("log entry body has no signatures")?;
-            if logged.len() != envelope.signatures.len() {
-                return Err(
-                    "the log entry records a different number of DSSE signatures".to_owned(),
-                );
-            }
-            for (logged, sig) in logged.iter().zip(&envelope.signatures) {
-                if b64(logged, &["signature"])? != sig.sig {
-                    return Err("the log entry records a different DSSE signature".to_owned());
-                }
-                same_signer(&pem_der(logged, &["verifier"])?, &signer)?;
-            }
-            Ok(())
+            same_signatures(&spec["signatures"], envelope, |logged, sig| {
+                Ok(b64(logged, &["signature"])? == sig
+                    && same_signer(&pem_der(logged, &["verifier"])?, &signer).is_ok())
+            })
         }
         (("dsse", "0.0.2"), SignedContent::Dsse(envelope)) => {
             let spec = get(&body, &["spec", "dsseV002"]).ok_or("log entry body has no dsseV002")?;
@@ -178,21 +167,10 @@ pub fn check_body(
             {
                 return Err("the log entry records a different DSSE payload".to_owned());
             }
-            let logged = spec["signatures"]
-                .as_array()
-                .ok_or("log entry body has no signatures")?;
-            if logged.len() != envelope.signatures.len() {
-                return Err(
-                    "the log entry records a different number of DSSE signatures".to_owned(),
-                );
-            }
-            for (logged, sig) in logged.iter().zip(&envelope.signatures) {
-                if b64(logged, &["content"])? != sig.sig {
-                    return Err("the log entry records a different DSSE signature".to_owned());
-                }
-                v002_signer(&logged["verifier"], &signer)?;
-            }
-            Ok(())
+            same_signatures(&spec["signatures"], envelope, |logged, sig| {
+                Ok(b64(logged, &["content"])? == sig
+                    && v002_signer(&logged["verifier"], &signer).is_ok())
+            })
         }
         (("intoto", "0.0.2"), SignedContent::Dsse(envelope)) => {
             check_intoto(&body["spec"]["content"], envelope, signer)
@@ -202,6 +180,27 @@ pub fn check_body(
             kind.0, kind.1
         )),
     }
+}
+
+/// The logged signature list must match the envelope's one for one; `matches` compares one
+/// logged signature (and its signer) with the envelope's signature bytes.
+fn same_signatures(
+    logged: &Value,
+    envelope: &Envelope,
+    matches: impl Fn(&Value, &[u8]) -> Result<bool, String>,
+) -> Result<(), String> {
+    let logged = logged
+        .as_array()
+        .ok_or("log entry body has no signatures")?;
+    if logged.len() != envelope.signatures.len() {
+        return Err("the log entry records a different number of DSSE signatures".to_owned());
+    }
+    for (logged, sig) in logged.iter().zip(&envelope.signatures) {
+        if !matches(logged, &sig.sig)? {
+            return Err("the log entry records a different DSSE signature or signer".to_owned());
+        }
+    }
+    Ok(())
 }
 
 /// Legacy `intoto` 0.0.2 entries store the envelope without its payload, with each signature
@@ -220,19 +219,14 @@ fn check_intoto(
     if text(content, &["envelope", "payloadType"])? != envelope.payload_type {
         return Err("the log entry records a different DSSE payload type".to_owned());
     }
-    let logged = content["envelope"]["signatures"]
-        .as_array()
-        .ok_or("log entry body has no signatures")?;
-    if logged.len() != envelope.signatures.len() {
-        return Err("the log entry records a different number of DSSE signatures".to_owned());
-    }
-    for (logged, sig) in logged.iter().zip(&envelope.signatures) {
-        let once = b64(logged, &["sig"])?;
-        let twice = STANDARD.decode(&once).unwrap_or_default();
-        if once != sig.sig && twice != sig.sig {
-            return Err("the log entry records a different DSSE signature".to_owned());
-        }
-        same_signer(&pem_der(logged, &["publicKey"])?, &signer)?;
-    }
-    Ok(())
+    same_signatures(
+        &content["envelope"]["signatures"],
+        envelope,
+        |logged, sig| {
+            let once = b64(logged, &["sig"])?;
+            let twice = STANDARD.decode(&once).unwrap_or_default();
+            Ok((once == sig || twice == sig)
+                && same_signer(&pem_der(logged, &["publicKey"])?, &signer).is_ok())
+        },
+    )
 }
