@@ -34,6 +34,22 @@ pub enum Error {
         "{0} exists but is not an OCI image layout (no oci-layout file); refusing to write into it"
     )]
     NotALayout(PathBuf),
+    /// An `oci://` reference that cannot be used.
+    #[error("{reference:?} {message}")]
+    Reference {
+        /// The reference as written.
+        reference: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A registry request failed.
+    #[error("registry {registry}: {message}")]
+    Registry {
+        /// The registry host.
+        registry: String,
+        /// What happened.
+        message: String,
+    },
     /// Input too large or malformed.
     #[error(transparent)]
     Model(#[from] hallmark_model::Error),

@@ -8,6 +8,7 @@
 mod error;
 pub mod layout;
 pub mod oci;
+pub mod registry;
 
 pub use error::Error;
 

@@ -1,0 +1,336 @@
+//! A small, blocking OCI distribution client: manifests, blobs, the referrers API, token and
+//! basic auth, retries with backoff, size limits, TLS by default.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ureq::Agent;
+use ureq::http::{Method, Request, Response, StatusCode};
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+
+use super::reference::Reference;
+use crate::oci::sha256_digest;
+use crate::{Error, Result};
+
+/// Media types a manifest request accepts.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// Attempts per request (transport errors, 5xx and 429 are retried).
+const ATTEMPTS: u32 = 4;
+
+/// Registry credentials. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password or token.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Hosts (`host:port`) reached over plain HTTP. Insecure: for loopback test registries.
+    pub insecure_hosts: Vec<String>,
+    /// Credentials for every registry (from `HALLMARK_REGISTRY_USERNAME`/`_PASSWORD`).
+    pub credentials: Option<Credentials>,
+    /// Extra CA certificates (PEM) to trust instead of the web PKI roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Per-request timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// A manifest as fetched: bytes (digest-checked), media type and digest.
+#[derive(Debug, Clone)]
+pub struct FetchedManifest {
+    /// The raw bytes.
+    pub bytes: Vec<u8>,
+    /// The `Content-Type`.
+    pub media_type: String,
+    /// `sha256:<hex>` of the bytes.
+    pub digest: String,
+}
+
+/// The client.
+#[derive(Debug)]
+pub struct RegistryClient {
+    agent: Agent,
+    options: ClientOptions,
+    tokens: Mutex<HashMap<String, String>>,
+}
+
+impl RegistryClient {
+    /// A client with these options.
+    pub fn new(options: ClientOptions) -> Result<Self> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut tls = TlsConfig::builder().provider(TlsProvider::Rustls).unversioned_rustls_crypto_provider(provider);
+        if let Some(pem) = &options.ca_pem {
+            let certs: Vec<_> = ureq::tls::parse_pem(pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::Registry { registry: String::new(), message: "--registry-ca holds no certificate".into() });
+            }
+            tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
+        }
+        let agent: Agent = Agent::config_builder()
+            .tls_config(tls.build())
+            .http_status_as_error(false)
+            .timeout_global(Some(options.timeout.unwrap_or(Duration::from_secs(60))))
+            .max_redirects(5)
+            .build()
+            .into();
+        Ok(RegistryClient { agent, options, tokens: Mutex::new(HashMap::new()) })
+    }
+
+    fn base(&self, registry: &str) -> String {
+        let scheme = if self.options.insecure_hosts.iter().any(|h| h == registry) { "http" } else { "https" };
+        format!("{scheme}://{registry}/v2")
+    }
+
+    fn err(registry: &str, message: impl Into<String>) -> Error {
+        Error::Registry { registry: registry.to_owned(), message: message.into() }
+    }
+
+    /// Sends one request, handling auth challenges and retrying transient failures.
+    fn send(
+        &self,
+        registry: &str,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        scope: &str,
+    ) -> Result<Response<ureq::Body>> {
+        let mut challenge_answered = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut builder = Request::builder().method(method.clone()).uri(url);
+            for (k, v) in headers {
+                builder = builder.header(*k, *v);
+            }
+            if let Some(auth) = self.authorization(registry, scope) {
+                builder = builder.header("Authorization", auth);
+            }
+            let request = builder.body(body.to_vec()).map_err(|e| Self::err(registry, e.to_string()))?;
+            let result = self.agent.run(request);
+            let retryable = match &result {
+                Ok(r) => r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS,
+                Err(_) => true,
+            };
+            if retryable && attempt < ATTEMPTS {
+                std::thread::sleep(Duration::from_millis(150 * 4u64.pow(attempt - 1)));
+                continue;
+            }
+            let response = result.map_err(|e| Self::err(registry, format!("{method} {url}: {e}")))?;
+            if response.status() == StatusCode::UNAUTHORIZED && !challenge_answered {
+                challenge_answered = true;
+                let challenge = response
+                    .headers()
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                self.answer_challenge(registry, &challenge, scope)?;
+                attempt = 0;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    fn authorization(&self, registry: &str, scope: &str) -> Option<String> {
+        let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.get(&format!("{registry} {scope}")).cloned()
+    }
+
+    fn basic(&self) -> Option<String> {
+        self.options
+            .credentials
+            .as_ref()
+            .map(|c| format!("Basic {}", STANDARD.encode(format!("{}:{}", c.username, c.password))))
+    }
+
+    fn answer_challenge(&self, registry: &str, challenge: &str, scope: &str) -> Result<()> {
+        let value = if let Some(params) = challenge.strip_prefix("Bearer ") {
+            let param = |name: &str| {
+                params.split(',').find_map(|p| {
+                    let (k, v) = p.trim().split_once('=')?;
+                    (k == name).then(|| v.trim_matches('"').to_owned())
+                })
+            };
+            let realm = param("realm").ok_or_else(|| Self::err(registry, "token challenge without a realm"))?;
+            let mut url = format!("{realm}?scope={}", percent(scope));
+            if let Some(service) = param("service") {
+                url.push_str(&format!("&service={}", percent(&service)));
+            }
+            let mut builder = Request::builder().method(Method::GET).uri(&url);
+            if let Some(basic) = self.basic() {
+                builder = builder.header("Authorization", basic);
+            }
+            let request = builder.body(Vec::new()).map_err(|e| Self::err(registry, e.to_string()))?;
+            let mut response = self.agent.run(request).map_err(|e| Self::err(registry, format!("token request: {e}")))?;
+            if !response.status().is_success() {
+                return Err(Self::err(registry, format!("token request refused ({}); check the registry credentials", response.status())));
+            }
+            let body = read_limited(&mut response, 64 * 1024).map_err(|m| Self::err(registry, m))?;
+            let json: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|_| Self::err(registry, "token response is not JSON"))?;
+            let token = json
+                .get("token")
+                .or_else(|| json.get("access_token"))
+                .and_then(|t| t.as_str())
+                .ok_or_else(|| Self::err(registry, "token response has no token"))?;
+            format!("Bearer {token}")
+        } else if challenge.starts_with("Basic") {
+            self.basic().ok_or_else(|| {
+                Self::err(registry, "the registry wants credentials: set HALLMARK_REGISTRY_USERNAME and HALLMARK_REGISTRY_PASSWORD")
+            })?
+        } else {
+            return Err(Self::err(registry, "unauthorized, with no usable challenge"));
+        };
+        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.insert(format!("{registry} {scope}"), value);
+        Ok(())
+    }
+
+    fn scope(reference: &Reference, push: bool) -> String {
+        format!("repository:{}:{}", reference.repository, if push { "pull,push" } else { "pull" })
+    }
+
+    /// Fetches a manifest by tag or digest; `Ok(None)` when the registry says 404.
+    pub fn get_manifest(&self, reference: &Reference, limit: u64) -> Result<Option<FetchedManifest>> {
+        let url = format!("{}/{}/manifests/{}", self.base(&reference.registry), reference.repository, reference.manifest_reference());
+        let mut response = self.send(&reference.registry, Method::GET, &url, &[("Accept", MANIFEST_ACCEPT)], &[], &Self::scope(reference, false))?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(Self::err(&reference.registry, format!("GET manifest {reference}: {}", response.status())));
+        }
+        let media_type = header(&response, "content-type");
+        let bytes = read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
+        let digest = sha256_digest(&bytes);
+        if let Some(expected) = &reference.digest
+            && expected != &digest
+        {
+            return Err(Self::err(&reference.registry, format!("manifest {reference} has digest {digest}")));
+        }
+        Ok(Some(FetchedManifest { bytes, media_type, digest }))
+    }
+
+    /// Stores a manifest under `tag_or_digest`; returns its digest.
+    pub fn put_manifest(&self, reference: &Reference, tag_or_digest: &str, bytes: &[u8], media_type: &str) -> Result<String> {
+        let url = format!("{}/{}/manifests/{tag_or_digest}", self.base(&reference.registry), reference.repository);
+        let response = self.send(&reference.registry, Method::PUT, &url, &[("Content-Type", media_type)], bytes, &Self::scope(reference, true))?;
+        if !response.status().is_success() {
+            return Err(Self::err(&reference.registry, format!("PUT manifest {tag_or_digest}: {}", response.status())));
+        }
+        Ok(sha256_digest(bytes))
+    }
+
+    /// Uploads a blob unless the registry has it; returns its digest.
+    pub fn put_blob(&self, reference: &Reference, bytes: &[u8]) -> Result<String> {
+        let digest = sha256_digest(bytes);
+        let scope = Self::scope(reference, true);
+        let base = self.base(&reference.registry);
+        let head = format!("{base}/{}/blobs/{digest}", reference.repository);
+        if self.send(&reference.registry, Method::HEAD, &head, &[], &[], &scope)?.status().is_success() {
+            return Ok(digest);
+        }
+        let start = format!("{base}/{}/blobs/uploads/", reference.repository);
+        let response = self.send(&reference.registry, Method::POST, &start, &[], &[], &scope)?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(Self::err(&reference.registry, format!("starting a blob upload: {}", response.status())));
+        }
+        let location = header(&response, "location");
+        let location = if location.starts_with("http") {
+            location
+        } else {
+            format!("{}{location}", base.trim_end_matches("/v2"))
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let url = format!("{location}{separator}digest={digest}");
+        let response = self.send(&reference.registry, Method::PUT, &url, &[("Content-Type", "application/octet-stream")], bytes, &scope)?;
+        if response.status() != StatusCode::CREATED {
+            return Err(Self::err(&reference.registry, format!("uploading blob {digest}: {}", response.status())));
+        }
+        Ok(digest)
+    }
+
+    /// Downloads a blob, refusing more than `limit` bytes and content that is not `digest`.
+    pub fn get_blob(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
+        let url = format!("{}/{}/blobs/{digest}", self.base(&reference.registry), reference.repository);
+        let mut response = self.send(&reference.registry, Method::GET, &url, &[], &[], &Self::scope(reference, false))?;
+        if !response.status().is_success() {
+            return Err(Self::err(&reference.registry, format!("GET blob {digest}: {}", response.status())));
+        }
+        let bytes = read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
+        let actual = sha256_digest(&bytes);
+        if actual != digest {
+            return Err(Self::err(&reference.registry, format!("blob {digest} has digest {actual}")));
+        }
+        Ok(bytes)
+    }
+
+    /// The referrers index for `digest` from the OCI 1.1 referrers API; `Ok(None)` when the
+    /// registry has no such API (404), so the caller falls back to the tag schema.
+    pub fn referrers(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Option<Vec<u8>>> {
+        let url = format!("{}/{}/referrers/{digest}", self.base(&reference.registry), reference.repository);
+        let mut response = self.send(
+            &reference.registry,
+            Method::GET,
+            &url,
+            &[("Accept", "application/vnd.oci.image.index.v1+json")],
+            &[],
+            &Self::scope(reference, false),
+        )?;
+        let is_index = header(&response, "content-type").starts_with("application/vnd.oci.image.index.v1+json");
+        if response.status() == StatusCode::NOT_FOUND || !is_index {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(Self::err(&reference.registry, format!("GET referrers: {}", response.status())));
+        }
+        read_limited(&mut response, limit).map(Some).map_err(|m| Self::err(&reference.registry, m))
+    }
+}
+
+fn header(response: &Response<ureq::Body>, name: &str) -> String {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+fn read_limited(response: &mut Response<ureq::Body>, limit: u64) -> std::result::Result<Vec<u8>, String> {
+    response
+        .body_mut()
+        .with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| format!("reading the response (limit {limit} bytes): {e}"))
+}
+
+/// Percent-encodes a query value.
+fn percent(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,4 @@
+//! OCI registries: references, a distribution client, and attestations as referrers.
+
+pub mod client;
+pub mod reference;
