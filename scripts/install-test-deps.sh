@@ -13,4 +13,17 @@ if ! cmp -s tests/interop/requirements.txt "$stamp" 2>/dev/null; then
   cp tests/interop/requirements.txt "$stamp"
 fi
 command -v git > /dev/null || { echo "git is required by the tests" >&2; exit 2; }
+# The registry tests run the CNCF distribution registry and push images with skopeo.
+missing=()
+command -v docker-registry > /dev/null || missing+=(docker-registry)
+command -v skopeo > /dev/null || missing+=(skopeo)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    echo "installing ${missing[*]} (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
+  else
+    echo "missing ${missing[*]}: install them (apt-get install ${missing[*]}) and re-run" >&2
+    exit 2
+  fi
+fi
 echo "test dependencies ready (venv: $venv)"

@@ -7,6 +7,7 @@
 
 mod cmd;
 mod password;
+mod registry;
 mod render;
 mod signing;
 mod store;
@@ -36,6 +37,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Sign a one-shot attestation (whole-job provenance or any predicate) about subjects.
     Attest(cmd::attest::Args),
+    /// Push attestations from the local store to registries (`--pending` retries failed pushes).
+    Push(cmd::push::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
     Verify(cmd::verify::Args),
     /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Attest(args) => cmd::attest::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+        Command::Push(args) => cmd::push::run(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {

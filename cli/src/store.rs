@@ -57,18 +57,46 @@ impl StoreArgs {
     }
 }
 
-/// Stores a signed statement (one manifest per sha256 subject) and writes `--output`.
-/// Returns a one-line description of where it went.
+/// What the store records about a subject besides its digest.
+#[derive(Debug, Clone)]
+pub struct SubjectMeta {
+    /// Size in bytes (0 when unknown).
+    pub size: u64,
+    /// Media type: a file, or an OCI manifest type.
+    pub media_type: String,
+}
+
+impl SubjectMeta {
+    /// A file of `size` bytes.
+    pub fn file(size: u64) -> Self {
+        SubjectMeta {
+            size,
+            media_type: FILE_MEDIA_TYPE.to_owned(),
+        }
+    }
+}
+
+/// Where a signed attestation went.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// A one-line description for messages.
+    pub place: String,
+    /// The store directory and the attestation's manifest digest in it, when stored.
+    pub stored: Option<(PathBuf, String)>,
+}
+
+/// Stores a signed statement and writes `--output`.
 pub fn save(
     bundle: &Bundle,
     statement: &Statement,
-    sizes: &BTreeMap<String, u64>,
+    meta: &BTreeMap<String, SubjectMeta>,
     step: Option<&str>,
     store_args: &StoreArgs,
     output: &OutputArgs,
     cwd: &Path,
-) -> Result<String> {
+) -> Result<Saved> {
     let mut places = Vec::new();
+    let mut stored = None;
     if let Some(path) = &output.output {
         let bytes = match output.format {
             BundleFormat::Bundle => bundle.to_json(),
@@ -86,10 +114,14 @@ pub fn save(
             .iter()
             .filter_map(|s| {
                 let hex = s.digest.get("sha256")?;
+                let m = meta
+                    .get(&s.name)
+                    .cloned()
+                    .unwrap_or_else(|| SubjectMeta::file(0));
                 Some(Subject {
                     digest: Digest::from_hex(DigestAlgorithm::Sha256, hex).ok()?,
-                    size: sizes.get(&s.name).copied().unwrap_or(0),
-                    media_type: FILE_MEDIA_TYPE.to_owned(),
+                    size: m.size,
+                    media_type: m.media_type,
                 })
             })
             .collect();
@@ -100,8 +132,12 @@ pub fn save(
         if let Some(step) = step {
             annotations.insert(ANNOTATION_STEP.to_owned(), step.to_owned());
         }
-        store.put(&bundle.to_json(), &subjects, &annotations)?;
+        let descriptor = store.put(&bundle.to_json(), &subjects, &annotations)?;
         places.push(dir.display().to_string());
+        stored = Some((dir, descriptor.digest));
     }
-    Ok(places.join(" and "))
+    Ok(Saved {
+        place: places.join(" and "),
+        stored,
+    })
 }

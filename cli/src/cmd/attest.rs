@@ -17,8 +17,15 @@ use hallmark_model::statement::{Statement, check_subject_name};
 
 use super::run::HashArgs;
 use crate::Outcome;
+use crate::registry::RegistryArgs;
 use crate::signing::{SignArgs, read_limited};
-use crate::store::{OutputArgs, StoreArgs, save};
+use crate::store::{OutputArgs, StoreArgs, SubjectMeta, save};
+use hallmark_remote::layout::{LayoutStore, Pending};
+use hallmark_remote::oci::MANIFEST_MEDIA_TYPE;
+use hallmark_remote::registry::attestations::RegistryAttestations;
+use hallmark_remote::registry::reference::Reference;
+
+use super::push::push_one;
 
 /// Arguments of `hallmark attest`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +37,8 @@ On GitHub Actions, --provenance writes exactly what actions/attest-build-provena
 runner's provenance format; elsewhere a self-asserted local provenance."
 )]
 pub struct Args {
-    /// A file to hash, NAME@sha256:HEX, or sha256:HEX. Repeatable.
+    /// A file to hash, oci://REGISTRY/REPO:TAG or @sha256:HEX (the attestation is pushed next to
+    /// it), NAME@sha256:HEX, or sha256:HEX. Repeatable.
     #[arg(long, required = true, value_name = "SUBJECT")]
     pub subject: Vec<String>,
     /// Attest whole-job SLSA provenance for this CI job.
@@ -50,48 +58,103 @@ pub struct Args {
     pub store: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
-/// Resolves one `--subject`: an existing file, `NAME@ALG:HEX`, or `ALG:HEX`.
+/// One resolved `--subject`.
+struct ResolvedSubject {
+    descriptor: ResourceDescriptor,
+    meta: SubjectMeta,
+    /// For `oci://` subjects: where the attestation is pushed.
+    target: Option<Reference>,
+}
+
+/// Resolves one `--subject`: an `oci://` reference, an existing file, `NAME@ALG:HEX`, or `ALG:HEX`.
+/// A tag is resolved once, here; everything after works on the digest.
 fn subject(
     arg: &str,
     cwd: &Path,
-    hashing: &HashArgs,
-    sizes: &mut BTreeMap<String, u64>,
-) -> Result<ResourceDescriptor> {
+    args: &Args,
+    env: &BTreeMap<String, String>,
+) -> Result<ResolvedSubject> {
+    if arg.starts_with("oci://") {
+        let reference: Reference = arg.parse()?;
+        let name = format!("{}/{}", reference.registry, reference.repository);
+        let (target, meta, digest) = match &reference.digest {
+            // Known digest: nothing to ask the registry now (it may be down; the push can wait).
+            Some(d) => (
+                reference.clone(),
+                SubjectMeta {
+                    size: 0,
+                    media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+                },
+                d.clone(),
+            ),
+            None => {
+                let client = args.registry.client(&reference.registry, env)?;
+                let resolved = RegistryAttestations::new(&client).resolve(&reference)?;
+                eprintln!("hallmark: {arg} is {}", resolved.digest);
+                let meta = SubjectMeta {
+                    size: resolved.size,
+                    media_type: resolved.media_type.clone(),
+                };
+                (resolved.reference, meta, resolved.digest)
+            }
+        };
+        let digest: Digest = digest.parse()?;
+        return Ok(ResolvedSubject {
+            descriptor: ResourceDescriptor::named(name, digest.to_set()),
+            meta,
+            target: Some(target),
+        });
+    }
     let path = Path::new(arg);
     if cwd.join(path).is_file() {
-        let hashed = hash_paths(cwd, &[path.to_path_buf()], &hashing.options())?;
+        let hashed = hash_paths(cwd, &[path.to_path_buf()], &args.hashing.options())?;
         let file = hashed
             .into_iter()
             .next()
             .context("hashing produced nothing")?;
-        sizes.insert(file.name.clone(), file.size);
-        return Ok(file.to_descriptor());
+        return Ok(ResolvedSubject {
+            meta: SubjectMeta::file(file.size),
+            descriptor: file.to_descriptor(),
+            target: None,
+        });
     }
     let (name, digest) = match arg.rsplit_once('@') {
         Some((name, digest)) => (name, digest),
         None => ("", arg),
     };
     let digest: Digest = digest.parse().with_context(|| {
-        format!("subject {arg:?} is neither an existing file nor NAME@sha256:HEX")
+        format!(
+            "subject {arg:?} is neither an existing file, an oci:// reference, nor NAME@sha256:HEX"
+        )
     })?;
     check_subject_name(name)?;
-    Ok(ResourceDescriptor::named(name, digest.to_set()))
+    Ok(ResolvedSubject {
+        descriptor: ResourceDescriptor::named(name, digest.to_set()),
+        meta: SubjectMeta::file(0),
+        target: None,
+    })
 }
 
 /// Runs `hallmark attest`.
 pub fn run(args: Args) -> Result<Outcome> {
     let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    let mut sizes = BTreeMap::new();
-    let subjects = args
+    let env = process_env();
+    let resolved = args
         .subject
         .iter()
-        .map(|s| subject(s, &cwd, &args.hashing, &mut sizes))
+        .map(|s| subject(s, &cwd, &args, &env))
         .collect::<Result<Vec<_>>>()?;
+    let meta: BTreeMap<String, SubjectMeta> = resolved
+        .iter()
+        .map(|r| (r.descriptor.name.clone(), r.meta.clone()))
+        .collect();
     let (predicate_type, predicate) = if args.provenance {
-        let ci = CiContext::detect(&process_env());
+        let ci = CiContext::detect(&env);
         let src = source::discover(&cwd)?;
         (
             SLSA_PROVENANCE_V1.to_owned(),
@@ -106,12 +169,23 @@ pub fn run(args: Args) -> Result<Outcome> {
             .with_context(|| format!("{} is not JSON", path.display()))?;
         (uri.clone(), value)
     };
-    let statement = Statement::new(subjects, predicate_type, predicate)?;
+    let statement = Statement::new(
+        resolved.iter().map(|r| r.descriptor.clone()).collect(),
+        predicate_type,
+        predicate,
+    )?;
     let bundle = signer.sign_statement(&statement)?;
-    let place = save(
+    let targets: Vec<&Reference> = resolved.iter().filter_map(|r| r.target.as_ref()).collect();
+    if !targets.is_empty() && args.output.no_store {
+        bail!(
+            "oci:// subjects need the local store (it keeps the attestation until the push succeeds); drop --no-store"
+        );
+    }
+    // The local store first: a failed push must never lose a signed attestation.
+    let saved = save(
         &bundle,
         &statement,
-        &sizes,
+        &meta,
         None,
         &args.store,
         &args.output,
@@ -122,7 +196,37 @@ pub fn run(args: Args) -> Result<Outcome> {
         statement.subject.len(),
         statement.predicate_type,
         signer.identity(),
-        place
+        saved.place
     );
+    let Some((store_dir, manifest)) = &saved.stored else {
+        return Ok(Outcome::Success);
+    };
+    let mut failed = 0;
+    for target in targets {
+        let store = LayoutStore::open(store_dir)?;
+        store.mark_pending(manifest, &target.to_string())?;
+        match push_one(
+            &store,
+            &Pending {
+                manifest_digest: manifest.clone(),
+                target: target.to_string(),
+            },
+            &args.registry,
+            &env,
+        ) {
+            Ok(pushed) => eprintln!("hallmark: pushed to {target} as {pushed}"),
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "hallmark: error: pushing to {target} failed: {e:#}\n\
+                     hallmark: the signed attestation is pending in the local store {}; run `hallmark push --pending` when the registry is reachable",
+                    store_dir.display()
+                );
+            }
+        }
+    }
+    if failed > 0 {
+        return Ok(Outcome::Code(2));
+    }
     Ok(Outcome::Success)
 }

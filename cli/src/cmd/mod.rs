@@ -3,6 +3,7 @@
 pub mod attest;
 pub mod demo;
 pub mod keygen;
+pub mod push;
 pub mod run;
 pub mod verify;
 pub mod verify_bundle;

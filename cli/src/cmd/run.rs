@@ -13,7 +13,7 @@ use hallmark_model::digest::DigestAlgorithm;
 
 use crate::Outcome;
 use crate::signing::SignArgs;
-use crate::store::{OutputArgs, StoreArgs, save};
+use crate::store::{OutputArgs, StoreArgs, SubjectMeta, save};
 
 /// Hashing options shared by `run` and `attest`.
 #[derive(Debug, Clone, clap::Args)]
@@ -117,15 +117,15 @@ pub fn run(args: Args) -> Result<Outcome> {
         return Ok(Outcome::Code(code));
     };
     let bundle = signer.sign_statement(&statement)?;
-    let sizes: BTreeMap<String, u64> = outcome
+    let meta: BTreeMap<String, SubjectMeta> = outcome
         .products
         .iter()
-        .map(|p| (p.name.clone(), p.size))
+        .map(|p| (p.name.clone(), SubjectMeta::file(p.size)))
         .collect();
-    let place = save(
+    let saved = save(
         &bundle,
         &statement,
-        &sizes,
+        &meta,
         Some(&spec.name),
         &args.store,
         &args.output,
@@ -137,7 +137,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         count(outcome.materials.len(), "material"),
         count(outcome.products.len(), "product"),
         signer.identity(),
-        place
+        saved.place
     );
     Ok(if code == 0 {
         Outcome::Success

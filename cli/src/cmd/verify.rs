@@ -18,9 +18,13 @@ use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements, decide};
 use super::verify_bundle::IdentityArgs;
 
 use crate::Outcome;
+use crate::registry::RegistryArgs;
 use crate::render::{self, Format};
 use crate::signing::read_limited;
 use crate::store::StoreArgs;
+use hallmark_attester::ci::process_env;
+use hallmark_remote::registry::attestations::RegistryAttestations;
+use hallmark_remote::registry::reference::Reference;
 
 /// Arguments of `hallmark verify`.
 #[derive(Debug, clap::Args)]
@@ -33,7 +37,7 @@ hallmark verify app.tar --bundle app.sigstore.json --certificate-identity https:
 Exit codes: 0 allowed, 1 denied (the output says which check failed), 2 error."
 )]
 pub struct Args {
-    /// The artifact: a file path, or sha256:HEX / sha512:HEX.
+    /// The artifact: a file path, sha256:HEX / sha512:HEX, or oci://REGISTRY/REPO:TAG|@DIGEST.
     #[arg(value_name = "ARTIFACT")]
     pub artifact: String,
     /// A trusted public key (PEM). Repeatable.
@@ -59,6 +63,8 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// The artifact's name (for messages) and digest.
@@ -122,12 +128,36 @@ pub fn run(args: Args) -> Result<Outcome> {
             Ok(TrustedKey::from_pem(&text, &p.display().to_string())?)
         })
         .collect::<Result<Vec<_>>>()?;
-    let (name, digest) = resolve(&args.artifact)?;
+    let env = process_env();
+    let mut from_registry = Vec::new();
+    let (name, digest) = if args.artifact.starts_with("oci://") {
+        let reference: Reference = args.artifact.parse()?;
+        let client = args.registry.client(&reference.registry, &env)?;
+        let attestations = RegistryAttestations::new(&client);
+        // Resolve the tag once; discovery and verification use the digest only.
+        let subject = attestations.resolve(&reference)?;
+        let where_ = format!("registry {}/{}", reference.registry, reference.repository);
+        from_registry = attestations
+            .discover(&subject)?
+            .into_iter()
+            .map(|a| Candidate {
+                origin: format!("{where_} {}", short(&a.manifest_digest)),
+                bytes: a.bundle,
+            })
+            .collect();
+        (
+            Some(subject.reference.to_string()),
+            subject.digest.parse::<Digest>()?,
+        )
+    } else {
+        resolve(&args.artifact)?
+    };
     let mut candidates = args
         .bundle
         .iter()
         .map(|p| candidate_from_file(p))
         .collect::<Result<Vec<_>>>()?;
+    candidates.extend(from_registry);
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let dir = args.store.dir(&cwd);
     if let Some(store) = LayoutStore::open_existing(&dir)? {

@@ -49,6 +49,16 @@ pub struct Subject {
     pub media_type: String,
 }
 
+/// An attestation waiting to be pushed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pending {
+    /// The attestation manifest in this store.
+    pub manifest_digest: String,
+    /// Where it goes: `oci://REGISTRY/REPO@sha256:...` of the attested artifact.
+    pub target: String,
+}
+
 /// An attestation found in the store.
 #[derive(Debug, Clone)]
 pub struct StoredAttestation {
@@ -241,6 +251,77 @@ impl LayoutStore {
         Ok(entry(first))
     }
 
+    fn pending_path(&self) -> PathBuf {
+        self.root.join("pending.json")
+    }
+
+    /// Attestations signed and stored here but not yet pushed to their registry.
+    pub fn pending(&self) -> Result<Vec<Pending>> {
+        let path = self.pending_path();
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let bytes = read_limited(&path, MAX_INDEX_BYTES, "pending.json")?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+            path,
+            message: format!("pending.json: {e}"),
+        })
+    }
+
+    fn update_pending(&self, change: impl FnOnce(&mut Vec<Pending>)) -> Result<()> {
+        let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
+        let mut pending = self.pending()?;
+        change(&mut pending);
+        let bytes = serde_json::to_vec_pretty(&pending).map_err(|e| Error::Corrupt {
+            path: self.pending_path(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&self.pending_path(), &bytes)
+    }
+
+    /// Records that the attestation in manifest `manifest_digest` still has to reach `target`.
+    pub fn mark_pending(&self, manifest_digest: &str, target: &str) -> Result<()> {
+        let entry = Pending {
+            manifest_digest: manifest_digest.to_owned(),
+            target: target.to_owned(),
+        };
+        self.update_pending(|p| {
+            if !p.contains(&entry) {
+                p.push(entry);
+            }
+        })
+    }
+
+    /// Records that a pending attestation has been pushed.
+    pub fn clear_pending(&self, entry: &Pending) -> Result<()> {
+        self.update_pending(|p| p.retain(|e| e != entry))
+    }
+
+    /// The attestation held by the manifest `manifest_digest`.
+    pub fn attestation(&self, manifest_digest: &str) -> Result<StoredAttestation> {
+        let bytes = self.read_blob(manifest_digest, MAX_MANIFEST_BYTES)?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+            path: self.blob_path(manifest_digest).unwrap_or_default(),
+            message: format!("manifest: {e}"),
+        })?;
+        let layer = manifest
+            .layers
+            .iter()
+            .find(|l| {
+                l.media_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            })
+            .ok_or_else(|| Error::Corrupt {
+                path: self.root.clone(),
+                message: format!("manifest {manifest_digest} holds no bundle"),
+            })?;
+        Ok(StoredAttestation {
+            manifest_digest: manifest_digest.to_owned(),
+            bundle: self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?,
+            annotations: manifest.annotations,
+        })
+    }
+
     /// The attestations whose subject is `digest`, oldest first.
     pub fn referrers(&self, digest: &Digest) -> Result<Vec<StoredAttestation>> {
         let wanted = digest.to_string();
@@ -337,6 +418,32 @@ mod tests {
             store.referrers(&subject(1).digest),
             Err(Error::DigestMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn pending_entries_survive_and_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let d = store
+            .put(b"bundle", &[subject(1)], &BTreeMap::new())
+            .unwrap();
+        store
+            .mark_pending(&d.digest, "oci://r/x@sha256:aa")
+            .unwrap();
+        store
+            .mark_pending(&d.digest, "oci://r/x@sha256:aa")
+            .unwrap();
+        let pending = store.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            store
+                .attestation(&pending[0].manifest_digest)
+                .unwrap()
+                .bundle,
+            b"bundle"
+        );
+        store.clear_pending(&pending[0]).unwrap();
+        assert!(store.pending().unwrap().is_empty());
     }
 
     #[test]

@@ -34,7 +34,9 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,7 +76,9 @@ impl RegistryClient {
     /// A client with these options.
     pub fn new(options: ClientOptions) -> Result<Self> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut tls = TlsConfig::builder().provider(TlsProvider::Rustls).unversioned_rustls_crypto_provider(provider);
+        let mut tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(provider);
         if let Some(pem) = &options.ca_pem {
             let certs: Vec<_> = ureq::tls::parse_pem(pem)
                 .filter_map(|item| match item {
@@ -83,7 +87,10 @@ impl RegistryClient {
                 })
                 .collect();
             if certs.is_empty() {
-                return Err(Error::Registry { registry: String::new(), message: "--registry-ca holds no certificate".into() });
+                return Err(Error::Registry {
+                    registry: String::new(),
+                    message: "--registry-ca holds no certificate".into(),
+                });
             }
             tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
         }
@@ -94,16 +101,27 @@ impl RegistryClient {
             .max_redirects(5)
             .build()
             .into();
-        Ok(RegistryClient { agent, options, tokens: Mutex::new(HashMap::new()) })
+        Ok(RegistryClient {
+            agent,
+            options,
+            tokens: Mutex::new(HashMap::new()),
+        })
     }
 
     fn base(&self, registry: &str) -> String {
-        let scheme = if self.options.insecure_hosts.iter().any(|h| h == registry) { "http" } else { "https" };
+        let scheme = if self.options.insecure_hosts.iter().any(|h| h == registry) {
+            "http"
+        } else {
+            "https"
+        };
         format!("{scheme}://{registry}/v2")
     }
 
     fn err(registry: &str, message: impl Into<String>) -> Error {
-        Error::Registry { registry: registry.to_owned(), message: message.into() }
+        Error::Registry {
+            registry: registry.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// Sends one request, handling auth challenges and retrying transient failures.
@@ -127,17 +145,22 @@ impl RegistryClient {
             if let Some(auth) = self.authorization(registry, scope) {
                 builder = builder.header("Authorization", auth);
             }
-            let request = builder.body(body.to_vec()).map_err(|e| Self::err(registry, e.to_string()))?;
+            let request = builder
+                .body(body.to_vec())
+                .map_err(|e| Self::err(registry, e.to_string()))?;
             let result = self.agent.run(request);
             let retryable = match &result {
-                Ok(r) => r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS,
+                Ok(r) => {
+                    r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS
+                }
                 Err(_) => true,
             };
             if retryable && attempt < ATTEMPTS {
                 std::thread::sleep(Duration::from_millis(150 * 4u64.pow(attempt - 1)));
                 continue;
             }
-            let response = result.map_err(|e| Self::err(registry, format!("{method} {url}: {e}")))?;
+            let response =
+                result.map_err(|e| Self::err(registry, format!("{method} {url}: {e}")))?;
             if response.status() == StatusCode::UNAUTHORIZED && !challenge_answered {
                 challenge_answered = true;
                 let challenge = response
@@ -160,10 +183,12 @@ impl RegistryClient {
     }
 
     fn basic(&self) -> Option<String> {
-        self.options
-            .credentials
-            .as_ref()
-            .map(|c| format!("Basic {}", STANDARD.encode(format!("{}:{}", c.username, c.password))))
+        self.options.credentials.as_ref().map(|c| {
+            format!(
+                "Basic {}",
+                STANDARD.encode(format!("{}:{}", c.username, c.password))
+            )
+        })
     }
 
     fn answer_challenge(&self, registry: &str, challenge: &str, scope: &str) -> Result<()> {
@@ -174,7 +199,8 @@ impl RegistryClient {
                     (k == name).then(|| v.trim_matches('"').to_owned())
                 })
             };
-            let realm = param("realm").ok_or_else(|| Self::err(registry, "token challenge without a realm"))?;
+            let realm = param("realm")
+                .ok_or_else(|| Self::err(registry, "token challenge without a realm"))?;
             let mut url = format!("{realm}?scope={}", percent(scope));
             if let Some(service) = param("service") {
                 url.push_str(&format!("&service={}", percent(&service)));
@@ -183,14 +209,26 @@ impl RegistryClient {
             if let Some(basic) = self.basic() {
                 builder = builder.header("Authorization", basic);
             }
-            let request = builder.body(Vec::new()).map_err(|e| Self::err(registry, e.to_string()))?;
-            let mut response = self.agent.run(request).map_err(|e| Self::err(registry, format!("token request: {e}")))?;
+            let request = builder
+                .body(Vec::new())
+                .map_err(|e| Self::err(registry, e.to_string()))?;
+            let mut response = self
+                .agent
+                .run(request)
+                .map_err(|e| Self::err(registry, format!("token request: {e}")))?;
             if !response.status().is_success() {
-                return Err(Self::err(registry, format!("token request refused ({}); check the registry credentials", response.status())));
+                return Err(Self::err(
+                    registry,
+                    format!(
+                        "token request refused ({}); check the registry credentials",
+                        response.status()
+                    ),
+                ));
             }
-            let body = read_limited(&mut response, 64 * 1024).map_err(|m| Self::err(registry, m))?;
-            let json: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|_| Self::err(registry, "token response is not JSON"))?;
+            let body =
+                read_limited(&mut response, 64 * 1024).map_err(|m| Self::err(registry, m))?;
+            let json: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|_| Self::err(registry, "token response is not JSON"))?;
             let token = json
                 .get("token")
                 .or_else(|| json.get("access_token"))
@@ -202,7 +240,10 @@ impl RegistryClient {
                 Self::err(registry, "the registry wants credentials: set HALLMARK_REGISTRY_USERNAME and HALLMARK_REGISTRY_PASSWORD")
             })?
         } else {
-            return Err(Self::err(registry, "unauthorized, with no usable challenge"));
+            return Err(Self::err(
+                registry,
+                "unauthorized, with no usable challenge",
+            ));
         };
         let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         tokens.insert(format!("{registry} {scope}"), value);
@@ -210,36 +251,87 @@ impl RegistryClient {
     }
 
     fn scope(reference: &Reference, push: bool) -> String {
-        format!("repository:{}:{}", reference.repository, if push { "pull,push" } else { "pull" })
+        format!(
+            "repository:{}:{}",
+            reference.repository,
+            if push { "pull,push" } else { "pull" }
+        )
     }
 
     /// Fetches a manifest by tag or digest; `Ok(None)` when the registry says 404.
-    pub fn get_manifest(&self, reference: &Reference, limit: u64) -> Result<Option<FetchedManifest>> {
-        let url = format!("{}/{}/manifests/{}", self.base(&reference.registry), reference.repository, reference.manifest_reference());
-        let mut response = self.send(&reference.registry, Method::GET, &url, &[("Accept", MANIFEST_ACCEPT)], &[], &Self::scope(reference, false))?;
+    pub fn get_manifest(
+        &self,
+        reference: &Reference,
+        limit: u64,
+    ) -> Result<Option<FetchedManifest>> {
+        let url = format!(
+            "{}/{}/manifests/{}",
+            self.base(&reference.registry),
+            reference.repository,
+            reference.manifest_reference()
+        );
+        let mut response = self.send(
+            &reference.registry,
+            Method::GET,
+            &url,
+            &[("Accept", MANIFEST_ACCEPT)],
+            &[],
+            &Self::scope(reference, false),
+        )?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(Self::err(&reference.registry, format!("GET manifest {reference}: {}", response.status())));
+            return Err(Self::err(
+                &reference.registry,
+                format!("GET manifest {reference}: {}", response.status()),
+            ));
         }
         let media_type = header(&response, "content-type");
-        let bytes = read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
+        let bytes =
+            read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
         let digest = sha256_digest(&bytes);
         if let Some(expected) = &reference.digest
             && expected != &digest
         {
-            return Err(Self::err(&reference.registry, format!("manifest {reference} has digest {digest}")));
+            return Err(Self::err(
+                &reference.registry,
+                format!("manifest {reference} has digest {digest}"),
+            ));
         }
-        Ok(Some(FetchedManifest { bytes, media_type, digest }))
+        Ok(Some(FetchedManifest {
+            bytes,
+            media_type,
+            digest,
+        }))
     }
 
     /// Stores a manifest under `tag_or_digest`; returns its digest.
-    pub fn put_manifest(&self, reference: &Reference, tag_or_digest: &str, bytes: &[u8], media_type: &str) -> Result<String> {
-        let url = format!("{}/{}/manifests/{tag_or_digest}", self.base(&reference.registry), reference.repository);
-        let response = self.send(&reference.registry, Method::PUT, &url, &[("Content-Type", media_type)], bytes, &Self::scope(reference, true))?;
+    pub fn put_manifest(
+        &self,
+        reference: &Reference,
+        tag_or_digest: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<String> {
+        let url = format!(
+            "{}/{}/manifests/{tag_or_digest}",
+            self.base(&reference.registry),
+            reference.repository
+        );
+        let response = self.send(
+            &reference.registry,
+            Method::PUT,
+            &url,
+            &[("Content-Type", media_type)],
+            bytes,
+            &Self::scope(reference, true),
+        )?;
         if !response.status().is_success() {
-            return Err(Self::err(&reference.registry, format!("PUT manifest {tag_or_digest}: {}", response.status())));
+            return Err(Self::err(
+                &reference.registry,
+                format!("PUT manifest {tag_or_digest}: {}", response.status()),
+            ));
         }
         Ok(sha256_digest(bytes))
     }
@@ -250,13 +342,20 @@ impl RegistryClient {
         let scope = Self::scope(reference, true);
         let base = self.base(&reference.registry);
         let head = format!("{base}/{}/blobs/{digest}", reference.repository);
-        if self.send(&reference.registry, Method::HEAD, &head, &[], &[], &scope)?.status().is_success() {
+        if self
+            .send(&reference.registry, Method::HEAD, &head, &[], &[], &scope)?
+            .status()
+            .is_success()
+        {
             return Ok(digest);
         }
         let start = format!("{base}/{}/blobs/uploads/", reference.repository);
         let response = self.send(&reference.registry, Method::POST, &start, &[], &[], &scope)?;
         if response.status() != StatusCode::ACCEPTED {
-            return Err(Self::err(&reference.registry, format!("starting a blob upload: {}", response.status())));
+            return Err(Self::err(
+                &reference.registry,
+                format!("starting a blob upload: {}", response.status()),
+            ));
         }
         let location = header(&response, "location");
         let location = if location.starts_with("http") {
@@ -266,32 +365,69 @@ impl RegistryClient {
         };
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={digest}");
-        let response = self.send(&reference.registry, Method::PUT, &url, &[("Content-Type", "application/octet-stream")], bytes, &scope)?;
+        let response = self.send(
+            &reference.registry,
+            Method::PUT,
+            &url,
+            &[("Content-Type", "application/octet-stream")],
+            bytes,
+            &scope,
+        )?;
         if response.status() != StatusCode::CREATED {
-            return Err(Self::err(&reference.registry, format!("uploading blob {digest}: {}", response.status())));
+            return Err(Self::err(
+                &reference.registry,
+                format!("uploading blob {digest}: {}", response.status()),
+            ));
         }
         Ok(digest)
     }
 
     /// Downloads a blob, refusing more than `limit` bytes and content that is not `digest`.
     pub fn get_blob(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
-        let url = format!("{}/{}/blobs/{digest}", self.base(&reference.registry), reference.repository);
-        let mut response = self.send(&reference.registry, Method::GET, &url, &[], &[], &Self::scope(reference, false))?;
+        let url = format!(
+            "{}/{}/blobs/{digest}",
+            self.base(&reference.registry),
+            reference.repository
+        );
+        let mut response = self.send(
+            &reference.registry,
+            Method::GET,
+            &url,
+            &[],
+            &[],
+            &Self::scope(reference, false),
+        )?;
         if !response.status().is_success() {
-            return Err(Self::err(&reference.registry, format!("GET blob {digest}: {}", response.status())));
+            return Err(Self::err(
+                &reference.registry,
+                format!("GET blob {digest}: {}", response.status()),
+            ));
         }
-        let bytes = read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
+        let bytes =
+            read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
         let actual = sha256_digest(&bytes);
         if actual != digest {
-            return Err(Self::err(&reference.registry, format!("blob {digest} has digest {actual}")));
+            return Err(Self::err(
+                &reference.registry,
+                format!("blob {digest} has digest {actual}"),
+            ));
         }
         Ok(bytes)
     }
 
     /// The referrers index for `digest` from the OCI 1.1 referrers API; `Ok(None)` when the
     /// registry has no such API (404), so the caller falls back to the tag schema.
-    pub fn referrers(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Option<Vec<u8>>> {
-        let url = format!("{}/{}/referrers/{digest}", self.base(&reference.registry), reference.repository);
+    pub fn referrers(
+        &self,
+        reference: &Reference,
+        digest: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        let url = format!(
+            "{}/{}/referrers/{digest}",
+            self.base(&reference.registry),
+            reference.repository
+        );
         let mut response = self.send(
             &reference.registry,
             Method::GET,
@@ -300,22 +436,95 @@ impl RegistryClient {
             &[],
             &Self::scope(reference, false),
         )?;
-        let is_index = header(&response, "content-type").starts_with("application/vnd.oci.image.index.v1+json");
+        let is_index = header(&response, "content-type")
+            .starts_with("application/vnd.oci.image.index.v1+json");
         if response.status() == StatusCode::NOT_FOUND || !is_index {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(Self::err(&reference.registry, format!("GET referrers: {}", response.status())));
+            return Err(Self::err(
+                &reference.registry,
+                format!("GET referrers: {}", response.status()),
+            ));
         }
-        read_limited(&mut response, limit).map(Some).map_err(|m| Self::err(&reference.registry, m))
+        read_limited(&mut response, limit)
+            .map(Some)
+            .map_err(|m| Self::err(&reference.registry, m))
     }
 }
 
-fn header(response: &Response<ureq::Body>, name: &str) -> String {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+impl RegistryClient {
+    /// Every tag of the repository that starts with `prefix`, following pagination.
+    pub fn tags_with_prefix(&self, reference: &Reference, prefix: &str) -> Result<Vec<String>> {
+        let base = self.base(&reference.registry);
+        let mut url = format!("{base}/{}/tags/list?n=1000", reference.repository);
+        let mut found = Vec::new();
+        for _ in 0..MAX_TAG_PAGES {
+            let mut response = self.send(
+                &reference.registry,
+                Method::GET,
+                &url,
+                &[],
+                &[],
+                &Self::scope(reference, false),
+            )?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(found);
+            }
+            if !response.status().is_success() {
+                return Err(Self::err(
+                    &reference.registry,
+                    format!("listing tags: {}", response.status()),
+                ));
+            }
+            let link = header(&response, "link");
+            let body = read_limited(&mut response, 16 * 1024 * 1024)
+                .map_err(|m| Self::err(&reference.registry, m))?;
+            let page: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|_| Self::err(&reference.registry, "tag list is not JSON"))?;
+            found.extend(
+                page["tags"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str())
+                    .filter(|t| t.starts_with(prefix))
+                    .map(str::to_owned),
+            );
+            // RFC 5988 `Link: </v2/...?last=x&n=1000>; rel="next"`.
+            match link
+                .split_once('<')
+                .and_then(|(_, rest)| rest.split_once('>'))
+            {
+                Some((next, _)) if link.contains("rel=\"next\"") => {
+                    url = format!("{}{next}", base.trim_end_matches("/v2"));
+                }
+                _ => return Ok(found),
+            }
+        }
+        Err(Self::err(
+            &reference.registry,
+            format!("more than {MAX_TAG_PAGES} pages of tags"),
+        ))
+    }
 }
 
-fn read_limited(response: &mut Response<ureq::Body>, limit: u64) -> std::result::Result<Vec<u8>, String> {
+/// Pages of a tag listing read at most.
+const MAX_TAG_PAGES: usize = 100;
+
+fn header(response: &Response<ureq::Body>, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn read_limited(
+    response: &mut Response<ureq::Body>,
+    limit: u64,
+) -> std::result::Result<Vec<u8>, String> {
     response
         .body_mut()
         .with_config()
@@ -329,7 +538,9 @@ fn percent(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -1,4 +1,5 @@
 //! OCI registries: references, a distribution client, and attestations as referrers.
 
+pub mod attestations;
 pub mod client;
 pub mod reference;

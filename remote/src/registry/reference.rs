@@ -19,7 +19,10 @@ pub struct Reference {
 }
 
 fn bad(text: &str, why: &str) -> Error {
-    Error::Reference { reference: text.to_owned(), message: why.to_owned() }
+    Error::Reference {
+        reference: text.to_owned(),
+        message: why.to_owned(),
+    }
 }
 
 fn valid_repository(repo: &str) -> bool {
@@ -28,7 +31,8 @@ fn valid_repository(repo: &str) -> bool {
         && repo.len() <= 255
         && repo.split('/').all(|c| {
             !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
                 && c.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
                 && c.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
         })
@@ -37,14 +41,18 @@ fn valid_repository(repo: &str) -> bool {
 fn valid_tag(tag: &str) -> bool {
     let mut bytes = tag.bytes();
     tag.len() <= 128
-        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 fn valid_digest(digest: &str) -> bool {
-    digest
-        .strip_prefix("sha256:")
-        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    digest.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 impl FromStr for Reference {
@@ -54,9 +62,14 @@ impl FromStr for Reference {
         let rest = text
             .strip_prefix("oci://")
             .ok_or_else(|| bad(text, "must start with oci://"))?;
-        let (registry, path) = rest.split_once('/').ok_or_else(|| bad(text, "has no repository"))?;
+        let (registry, path) = rest
+            .split_once('/')
+            .ok_or_else(|| bad(text, "has no repository"))?;
         if registry.is_empty() || registry.contains('@') {
-            return Err(bad(text, "has no registry host (or carries credentials, which are never accepted in references)"));
+            return Err(bad(
+                text,
+                "has no registry host (or carries credentials, which are never accepted in references)",
+            ));
         }
         let (name, digest) = match path.split_once('@') {
             Some((n, d)) => (n, Some(d.to_owned())),
@@ -68,30 +81,50 @@ impl FromStr for Reference {
             _ => (name, None),
         };
         if !valid_repository(repository) {
-            return Err(bad(text, "has an invalid repository name (lowercase letters, digits, '.', '_', '-', '/')"));
+            return Err(bad(
+                text,
+                "has an invalid repository name (lowercase letters, digits, '.', '_', '-', '/')",
+            ));
         }
         if tag.as_deref().is_some_and(|t| !valid_tag(t)) {
             return Err(bad(text, "has an invalid tag"));
         }
         if digest.as_deref().is_some_and(|d| !valid_digest(d)) {
-            return Err(bad(text, "has an invalid digest (expected sha256:<64 lowercase hex>)"));
+            return Err(bad(
+                text,
+                "has an invalid digest (expected sha256:<64 lowercase hex>)",
+            ));
         }
         if tag.is_none() && digest.is_none() {
-            return Err(bad(text, "names neither a tag nor a digest (add :TAG or @sha256:HEX)"));
+            return Err(bad(
+                text,
+                "names neither a tag nor a digest (add :TAG or @sha256:HEX)",
+            ));
         }
-        Ok(Reference { registry: registry.to_owned(), repository: repository.to_owned(), tag, digest })
+        Ok(Reference {
+            registry: registry.to_owned(),
+            repository: repository.to_owned(),
+            tag,
+            digest,
+        })
     }
 }
 
 impl Reference {
     /// The same repository at `digest`.
     pub fn with_digest(&self, digest: &str) -> Reference {
-        Reference { digest: Some(digest.to_owned()), ..self.clone() }
+        Reference {
+            digest: Some(digest.to_owned()),
+            ..self.clone()
+        }
     }
 
     /// The reference to request a manifest by: the digest when known, else the tag.
     pub fn manifest_reference(&self) -> &str {
-        self.digest.as_deref().or(self.tag.as_deref()).unwrap_or("latest")
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .unwrap_or("latest")
     }
 }
 
@@ -115,7 +148,10 @@ mod tests {
     #[test]
     fn parses_tags_digests_and_ports() {
         let r: Reference = "oci://127.0.0.1:5000/demo/app:v1".parse().unwrap();
-        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("127.0.0.1:5000", "demo/app", Some("v1")));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", "demo/app", Some("v1"))
+        );
         let d = format!("sha256:{}", "a".repeat(64));
         let r: Reference = format!("oci://ghcr.io/o/app@{d}").parse().unwrap();
         assert_eq!(r.digest.as_deref(), Some(d.as_str()));

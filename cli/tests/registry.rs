@@ -1,0 +1,337 @@
+//! Attestations next to images in a real registry: the CNCF distribution registry (Debian
+//! `docker-registry`) started on a loopback port, images pushed with `skopeo`.
+//! `scripts/install-test-deps.sh` installs both; without them this test fails, it does not skip.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Scratch;
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A registry process on a fixed loopback port with its own storage; stops on drop.
+struct Registry {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Registry {
+    fn start(dir: &Path) -> Registry {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut registry = Registry {
+            port,
+            dir: dir.to_path_buf(),
+            child: None,
+        };
+        registry.restart();
+        registry
+    }
+
+    fn restart(&mut self) {
+        let config = self.dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{}\n",
+                self.dir.join("data").display(),
+                self.port
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry is not installed: run scripts/install-test-deps.sh");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
+                let mut buf = [0u8; 12];
+                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("registry did not start on port {}", self.port);
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Builds a one-layer OCI image layout and copies it to `dest` with skopeo, preserving
+/// digests. Returns the manifest digest.
+fn push_image(work: &Path, dest: &str, content: &str) -> String {
+    let layout = work.join(format!("layout-{}", sha256_hex(dest.as_bytes())));
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let src = layout.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("hello.txt"), content).unwrap();
+    let tar = Command::new("tar")
+        .args(["-cf", "-", "-C"])
+        .arg(&src)
+        .arg("hello.txt")
+        .output()
+        .unwrap();
+    assert!(tar.status.success());
+    let layer = tar.stdout;
+    let layer_hex = sha256_hex(&layer);
+    std::fs::write(blobs.join(&layer_hex), &layer).unwrap();
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}"]}}}}"#
+    );
+    let config_hex = sha256_hex(config.as_bytes());
+    std::fs::write(blobs.join(&config_hex), &config).unwrap();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer_hex}","size":{}}}]}}"#,
+        config.len(),
+        layer.len()
+    );
+    let manifest_hex = sha256_hex(manifest.as_bytes());
+    std::fs::write(blobs.join(&manifest_hex), &manifest).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_hex}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("skopeo")
+        .args([
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+        ])
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://{dest}"))
+        .output()
+        .expect("skopeo is not installed: run scripts/install-test-deps.sh");
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("sha256:{manifest_hex}")
+}
+
+#[test]
+fn attest_push_discover_verify_and_the_pending_outbox() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let mut registry = Registry::start(storage.path());
+    let host = registry.host();
+    let app = push_image(storage.path(), &format!("{host}/demo/app:v1"), "app");
+    let other = push_image(storage.path(), &format!("{host}/demo/other:v1"), "other");
+    let late = push_image(storage.path(), &format!("{host}/demo/late:v1"), "late");
+    assert_ne!(app, other);
+    s.expect(&["keygen", "--output", "k"], 0);
+    let insecure = ["--allow-insecure-registry", host.as_str()];
+
+    // The acceptance story.
+    let mut attest = vec!["attest", "--subject"];
+    let app_ref = format!("oci://{host}/demo/app:v1");
+    attest.extend([app_ref.as_str(), "--provenance", "--key", "k.key"]);
+    attest.extend(insecure);
+    let run = s.expect(&attest, 0);
+    assert!(
+        run.stderr.contains(&app),
+        "resolved digest is named: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("plain HTTP"),
+        "insecure use warns: {}",
+        run.stderr
+    );
+
+    // Verify from the registry only (an empty local store), so discovery is what is tested.
+    let empty = tempfile::tempdir().unwrap();
+    let store_flag = ["--store", empty.path().to_str().unwrap()];
+    let mut verify = vec!["verify", app_ref.as_str(), "--key", "k.pub"];
+    verify.extend(insecure);
+    verify.extend(store_flag);
+    let ok = s.expect(&verify, 0);
+    assert!(
+        ok.stdout.contains(&format!("registry {host}/demo/app")),
+        "{}",
+        ok.stdout
+    );
+    assert!(ok.stdout.contains(&app), "{}", ok.stdout);
+
+    let other_ref = format!("oci://{host}/demo/other:v1");
+    let mut verify_other = vec!["verify", other_ref.as_str(), "--key", "k.pub"];
+    verify_other.extend(insecure);
+    let denied = s.expect(&verify_other, 1);
+    assert!(
+        denied.stdout.contains("no attestation matches this digest"),
+        "{}",
+        denied.stdout
+    );
+
+    // Idempotent: attesting the same statement again is harmless; pushing it again stores it once.
+    let mut push_again = vec!["push", app_ref.as_str()];
+    push_again.extend(insecure);
+    s.expect(&push_again, 0);
+    let tag_index = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!(
+            "docker://{host}/demo/app:{}",
+            app.replacen(':', "-", 1)
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        tag_index.status.success(),
+        "a second client sees the referrers tag-schema index"
+    );
+    let index: serde_json::Value = serde_json::from_slice(&tag_index.stdout).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1, "{index}");
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+
+    // Registry down: the attestation is signed, kept and marked pending; exit non-zero.
+    registry.stop();
+    let late_ref = format!("oci://{host}/demo/late@{late}");
+    let mut attest_late = vec![
+        "attest",
+        "--subject",
+        late_ref.as_str(),
+        "--provenance",
+        "--key",
+        "k.key",
+    ];
+    attest_late.extend(insecure);
+    let failed = s.run(&attest_late);
+    assert_ne!(failed.code, 0);
+    assert!(
+        failed.stderr.contains("pending in the local store"),
+        "{}",
+        failed.stderr
+    );
+
+    // Registry back: push --pending delivers it, and verify passes.
+    registry.restart();
+    let mut pending = vec!["push", "--pending"];
+    pending.extend(insecure);
+    let pushed = s.expect(&pending, 0);
+    assert!(
+        pushed.stderr.contains("pushed 1, failed 0"),
+        "{}",
+        pushed.stderr
+    );
+    let again = s.expect(&pending, 0);
+    assert!(again.stderr.contains("nothing to push"), "{}", again.stderr);
+    let mut verify_late = vec!["verify", late_ref.as_str(), "--key", "k.pub"];
+    verify_late.extend(insecure);
+    verify_late.extend(store_flag);
+    s.expect(&verify_late, 0);
+}
+
+#[test]
+fn concurrent_pushes_for_one_subject_are_all_discoverable() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    let digest = push_image(storage.path(), &format!("{host}/demo/busy:v1"), "busy");
+    s.expect(&["keygen", "--output", "k"], 0);
+    let reference = format!("oci://{host}/demo/busy@{digest}");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            std::fs::write(s.file(&format!("p{i}.json")), format!(r#"{{"n": {i}}}"#)).unwrap();
+            let store = s.file(&format!("store{i}"));
+            s.command(&[
+                "attest",
+                "--subject",
+                &reference,
+                "--predicate",
+                &format!("p{i}.json"),
+                "--type",
+                "https://example.com/n/v1",
+                "--key",
+                "k.key",
+                "--allow-insecure-registry",
+                &host,
+                "--store",
+                store.to_str().unwrap(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let run = s.expect(
+        &[
+            "verify",
+            &reference,
+            "--key",
+            "k.pub",
+            "--allow-insecure-registry",
+            &host,
+            "--store",
+            empty.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        doc["attestations"].as_array().unwrap().len(),
+        8,
+        "all 8 concurrent pushes are discoverable"
+    );
+}

@@ -1,0 +1,312 @@
+//! Attestations in a registry: pushed as OCI 1.1 artifact manifests whose `subject` is the
+//! attested manifest, discovered through the referrers API or, where a registry lacks it, the
+//! referrers tag schema (`sha256-<hex>` image index), which Hallmark maintains itself.
+//!
+//! Registries have no conditional PUT, so concurrent writers of the tag-schema index can
+//! overwrite each other. On such registries each attestation manifest is also tagged
+//! `sha256-<subject hex>.<12 hex of its own digest>`: creating a tag is atomic, so discovery
+//! (the index plus those tags) never misses an attestation, and every writer folds the tags it
+//! finds back into the index, repairing what a race dropped.
+
+use std::collections::BTreeMap;
+
+use hallmark_model::bundle::BUNDLE_V0_3;
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
+
+use super::client::RegistryClient;
+use super::reference::Reference;
+use crate::layout::StoredAttestation;
+use crate::oci::{
+    ANNOTATION_CONTENT, Descriptor, EMPTY_CONFIG, EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, Index,
+    MANIFEST_MEDIA_TYPE, Manifest,
+};
+use crate::{Error, Result};
+
+/// Rounds of read-modify-write-reread on the tag-schema index before giving up.
+const TAG_SCHEMA_ROUNDS: u32 = 8;
+
+/// A subject resolved to its manifest digest: everything after works on the digest only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The reference, with the digest filled in.
+    pub reference: Reference,
+    /// The manifest's digest.
+    pub digest: String,
+    /// The manifest's media type.
+    pub media_type: String,
+    /// The manifest's size.
+    pub size: u64,
+}
+
+/// Attestations in one registry.
+#[derive(Debug)]
+pub struct RegistryAttestations<'a> {
+    client: &'a RegistryClient,
+}
+
+fn corrupt(reference: &Reference, message: impl Into<String>) -> Error {
+    Error::Registry {
+        registry: reference.registry.clone(),
+        message: message.into(),
+    }
+}
+
+/// The tag of one attestation manifest on registries without the referrers API.
+pub fn attestation_tag(subject_digest: &str, manifest_digest: &str) -> String {
+    let short: String = manifest_digest
+        .trim_start_matches("sha256:")
+        .chars()
+        .take(12)
+        .collect();
+    format!("{}.{short}", tag_schema_tag(subject_digest))
+}
+
+/// The tag-schema tag for a digest: `sha256:abc` → `sha256-abc`.
+pub fn tag_schema_tag(digest: &str) -> String {
+    digest.replacen(':', "-", 1)
+}
+
+impl<'a> RegistryAttestations<'a> {
+    /// Wraps a client.
+    pub fn new(client: &'a RegistryClient) -> Self {
+        RegistryAttestations { client }
+    }
+
+    /// Resolves a tag (once) to the manifest digest; a digest reference is checked to exist.
+    pub fn resolve(&self, reference: &Reference) -> Result<Resolved> {
+        let manifest = self
+            .client
+            .get_manifest(reference, MAX_MANIFEST_BYTES)?
+            .ok_or_else(|| corrupt(reference, format!("{reference} does not exist")))?;
+        Ok(Resolved {
+            reference: reference.with_digest(&manifest.digest),
+            digest: manifest.digest.clone(),
+            media_type: manifest.media_type,
+            size: manifest.bytes.len() as u64,
+        })
+    }
+
+    /// Pushes one bundle as a referrer of `subject`. Idempotent: the same bundle yields the same
+    /// manifest, and the tag-schema index never lists it twice. Returns the manifest digest.
+    pub fn push(
+        &self,
+        subject: &Resolved,
+        bundle: &[u8],
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<String> {
+        let target = &subject.reference;
+        let config = self.client.put_blob(target, EMPTY_CONFIG)?;
+        let layer = self.client.put_blob(target, bundle)?;
+        let mut manifest_annotations = annotations.clone();
+        manifest_annotations.insert(ANNOTATION_CONTENT.to_owned(), "dsse-envelope".to_owned());
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+            artifact_type: Some(BUNDLE_V0_3.to_owned()),
+            config: Descriptor {
+                media_type: EMPTY_MEDIA_TYPE.to_owned(),
+                digest: config,
+                size: EMPTY_CONFIG.len() as u64,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            },
+            layers: vec![Descriptor {
+                media_type: BUNDLE_V0_3.to_owned(),
+                digest: layer,
+                size: bundle.len() as u64,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            }],
+            subject: Some(Descriptor {
+                media_type: subject.media_type.clone(),
+                digest: subject.digest.clone(),
+                size: subject.size,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            }),
+            annotations: manifest_annotations,
+        };
+        let bytes = serde_json::to_vec(&manifest).map_err(|e| corrupt(target, e.to_string()))?;
+        let digest = crate::oci::sha256_digest(&bytes);
+        if self
+            .client
+            .referrers(target, &subject.digest, MAX_MANIFEST_BYTES)?
+            .is_some()
+        {
+            self.client
+                .put_manifest(target, &digest, &bytes, MANIFEST_MEDIA_TYPE)?;
+            return Ok(digest);
+        }
+        self.client.put_manifest(
+            target,
+            &attestation_tag(&subject.digest, &digest),
+            &bytes,
+            MANIFEST_MEDIA_TYPE,
+        )?;
+        let descriptor = Descriptor {
+            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+            digest: digest.clone(),
+            size: bytes.len() as u64,
+            artifact_type: Some(BUNDLE_V0_3.to_owned()),
+            annotations: annotations.clone(),
+        };
+        self.add_to_tag_schema(subject, descriptor)?;
+        Ok(digest)
+    }
+
+    /// Read, modify, write, re-read: the registry has no conditional PUT, so a concurrent writer
+    /// may overwrite the index; the re-read catches that and the loop adds the entry again.
+    fn add_to_tag_schema(&self, subject: &Resolved, descriptor: Descriptor) -> Result<()> {
+        let tag = tag_schema_tag(&subject.digest);
+        let tag_ref = Reference {
+            tag: Some(tag.clone()),
+            digest: None,
+            ..subject.reference.clone()
+        };
+        for round in 0..TAG_SCHEMA_ROUNDS {
+            let mut index = self.tag_schema_index(&tag_ref)?;
+            let mut wanted = vec![descriptor.clone()];
+            wanted.extend(self.tagged_attestations(subject, &index)?);
+            let mut missing: Vec<Descriptor> = Vec::new();
+            for w in wanted {
+                let listed = index
+                    .manifests
+                    .iter()
+                    .chain(&missing)
+                    .any(|d| d.digest == w.digest);
+                if !listed {
+                    missing.push(w);
+                }
+            }
+            if missing.is_empty() {
+                return Ok(());
+            }
+            index.manifests.extend(missing);
+            let bytes = serde_json::to_vec(&index).map_err(|e| corrupt(&tag_ref, e.to_string()))?;
+            self.client
+                .put_manifest(&tag_ref, &tag, &bytes, INDEX_MEDIA_TYPE)?;
+            if self
+                .tag_schema_index(&tag_ref)?
+                .manifests
+                .iter()
+                .any(|d| d.digest == descriptor.digest)
+            {
+                return Ok(());
+            }
+            // Lost a race: back off a little, differently per round, and merge again.
+            std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(round + 1)));
+        }
+        Err(corrupt(
+            &tag_ref,
+            format!(
+                "could not add the attestation to the referrers index {tag} after {TAG_SCHEMA_ROUNDS} rounds"
+            ),
+        ))
+    }
+
+    /// Descriptors of the attestations tagged for `subject` that `index` does not list yet.
+    fn tagged_attestations(&self, subject: &Resolved, index: &Index) -> Result<Vec<Descriptor>> {
+        let prefix = format!("{}.", tag_schema_tag(&subject.digest));
+        let mut found = Vec::new();
+        for tag in self.client.tags_with_prefix(&subject.reference, &prefix)? {
+            let tagged = Reference {
+                tag: Some(tag),
+                digest: None,
+                ..subject.reference.clone()
+            };
+            let Some(m) = self.client.get_manifest(&tagged, MAX_MANIFEST_BYTES)? else {
+                continue;
+            };
+            if index.manifests.iter().any(|d| d.digest == m.digest) {
+                continue;
+            }
+            let Ok(parsed) = serde_json::from_slice::<Manifest>(&m.bytes) else {
+                continue;
+            };
+            if parsed.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject.digest.as_str()) {
+                continue;
+            }
+            found.push(Descriptor {
+                media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+                digest: m.digest,
+                size: m.bytes.len() as u64,
+                artifact_type: parsed.artifact_type,
+                annotations: parsed
+                    .annotations
+                    .into_iter()
+                    .filter(|(k, _)| k != ANNOTATION_CONTENT)
+                    .collect(),
+            });
+        }
+        Ok(found)
+    }
+
+    fn tag_schema_index(&self, tag_ref: &Reference) -> Result<Index> {
+        match self.client.get_manifest(tag_ref, MAX_MANIFEST_BYTES)? {
+            None => Ok(Index::empty()),
+            Some(m) => serde_json::from_slice(&m.bytes).map_err(|e| {
+                corrupt(
+                    tag_ref,
+                    format!("referrers index {}: {e}", tag_ref.manifest_reference()),
+                )
+            }),
+        }
+    }
+
+    /// The attestations (Sigstore bundles) referring to `subject`, digest-checked.
+    pub fn discover(&self, subject: &Resolved) -> Result<Vec<StoredAttestation>> {
+        let target = &subject.reference;
+        let index: Index =
+            match self
+                .client
+                .referrers(target, &subject.digest, MAX_MANIFEST_BYTES)?
+            {
+                Some(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| corrupt(target, format!("referrers response: {e}")))?,
+                None => {
+                    let tag = tag_schema_tag(&subject.digest);
+                    let mut index = self.tag_schema_index(&Reference {
+                        tag: Some(tag),
+                        digest: None,
+                        ..target.clone()
+                    })?;
+                    let tagged = self.tagged_attestations(subject, &index)?;
+                    index.manifests.extend(tagged);
+                    index
+                }
+            };
+        let mut found = Vec::new();
+        for entry in index.manifests.iter().filter(|d| {
+            d.artifact_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"))
+        }) {
+            let Some(manifest) = self
+                .client
+                .get_manifest(&target.with_digest(&entry.digest), MAX_MANIFEST_BYTES)?
+            else {
+                continue;
+            };
+            let parsed: Manifest = serde_json::from_slice(&manifest.bytes)
+                .map_err(|e| corrupt(target, format!("manifest {}: {e}", entry.digest)))?;
+            if parsed.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject.digest.as_str()) {
+                continue;
+            }
+            let Some(layer) = parsed.layers.iter().find(|l| {
+                l.media_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            }) else {
+                continue;
+            };
+            let bundle = self
+                .client
+                .get_blob(target, &layer.digest, MAX_BUNDLE_BYTES)?;
+            found.push(StoredAttestation {
+                manifest_digest: entry.digest.clone(),
+                bundle,
+                annotations: parsed.annotations,
+            });
+        }
+        Ok(found)
+    }
+}
