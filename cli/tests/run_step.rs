@@ -350,8 +350,7 @@ fn attest_by_name_and_digest() {
         2,
     );
     assert!(
-        bad.stderr
-            .contains("neither an existing file nor NAME@sha256:HEX"),
+        bad.stderr.contains("is neither an existing file"),
         "{}",
         bad.stderr
     );

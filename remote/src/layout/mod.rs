@@ -80,27 +80,47 @@ impl LayoutStore {
     /// Opens the store at `root`, creating the layout when the directory is missing or empty.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
-        let layout = root.join(LAYOUT_FILE);
-        if !layout.exists() {
-            let empty = match std::fs::read_dir(&root) {
-                Ok(mut entries) => entries.next().is_none(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => return Err(Error::io(&root)(e)),
-            };
-            if !empty {
-                return Err(Error::NotALayout(root));
-            }
-            std::fs::create_dir_all(root.join("blobs/sha256")).map_err(Error::io(&root))?;
-            write_atomic(&layout, LAYOUT_CONTENT)?;
-        }
         let store = LayoutStore { root };
-        if !store.index_path().exists() {
-            let _lock = WriterLock::acquire(&store.root.join(LOCK_FILE))?;
-            if !store.index_path().exists() {
-                store.write_index(&Index::empty())?;
+        if store.root.join(LAYOUT_FILE).exists() && store.index_path().exists() {
+            return Ok(store);
+        }
+        // A directory with content but neither a layout nor our lock is someone else's.
+        if store.foreign_content(true)? {
+            return Err(Error::NotALayout(store.root));
+        }
+        std::fs::create_dir_all(&store.root).map_err(Error::io(&store.root))?;
+        // Initialise under the lock: another process may be creating the same store right now.
+        let _lock = WriterLock::acquire(&store.root.join(LOCK_FILE))?;
+        if !store.root.join(LAYOUT_FILE).exists() {
+            if store.foreign_content(false)? {
+                return Err(Error::NotALayout(store.root));
             }
+            std::fs::create_dir_all(store.root.join("blobs/sha256"))
+                .map_err(Error::io(&store.root))?;
+            write_atomic(&store.root.join(LAYOUT_FILE), LAYOUT_CONTENT)?;
+        }
+        if !store.index_path().exists() {
+            store.write_index(&Index::empty())?;
         }
         Ok(store)
+    }
+
+    /// True when the directory holds entries other than our lock file (and, when
+    /// `lock_means_ours`, holds no lock file at all: a lock means a store is being created).
+    fn foreign_content(&self, lock_means_ours: bool) -> Result<bool> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Error::io(&self.root)(e)),
+        };
+        let names: Vec<std::ffi::OsString> = entries
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        let has_lock = names.iter().any(|n| n == LOCK_FILE);
+        if lock_means_ours && has_lock {
+            return Ok(false);
+        }
+        Ok(names.iter().any(|n| n != LOCK_FILE))
     }
 
     /// Opens an existing store for reading; `Ok(None)` when there is none at `root`.
@@ -454,6 +474,37 @@ mod tests {
             LayoutStore::open(dir.path()),
             Err(Error::NotALayout(_))
         ));
+    }
+
+    #[test]
+    fn concurrent_first_opens_create_one_store() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("fresh");
+            let threads: Vec<_> = (0..6u8)
+                .map(|t| {
+                    let root = root.clone();
+                    std::thread::spawn(move || {
+                        LayoutStore::open(&root)
+                            .unwrap()
+                            .put(&[t], &[subject(t)], &BTreeMap::new())
+                            .unwrap();
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(
+                LayoutStore::open(&root)
+                    .unwrap()
+                    .read_index()
+                    .unwrap()
+                    .manifests
+                    .len(),
+                6
+            );
+        }
     }
 
     #[test]
