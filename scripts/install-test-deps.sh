@@ -13,10 +13,13 @@ if ! cmp -s tests/interop/requirements.txt "$stamp" 2>/dev/null; then
   cp tests/interop/requirements.txt "$stamp"
 fi
 command -v git > /dev/null || { echo "git is required by the tests" >&2; exit 2; }
-# The registry tests run the CNCF distribution registry and push images with skopeo.
+# The registry tests run the CNCF distribution registry (with htpasswd auth and TLS from a test
+# CA made with openssl) and push images with skopeo.
 missing=()
 command -v docker-registry > /dev/null || missing+=(docker-registry)
 command -v skopeo > /dev/null || missing+=(skopeo)
+command -v htpasswd > /dev/null || missing+=(apache2-utils)
+command -v openssl > /dev/null || missing+=(openssl)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"

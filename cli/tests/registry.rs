@@ -22,11 +22,17 @@ fn sha256_hex(bytes: &[u8]) -> String {
 struct Registry {
     port: u16,
     dir: PathBuf,
+    extra: String,
     child: Option<Child>,
 }
 
 impl Registry {
     fn start(dir: &Path) -> Registry {
+        Self::start_with(dir, String::new())
+    }
+
+    /// A registry with extra YAML appended (TLS under `http:`, then `auth:`).
+    fn start_with(dir: &Path, extra: String) -> Registry {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,6 +41,7 @@ impl Registry {
         let mut registry = Registry {
             port,
             dir: dir.to_path_buf(),
+            extra,
             child: None,
         };
         registry.restart();
@@ -46,9 +53,10 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{}\n",
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{}\n{}",
                 self.dir.join("data").display(),
-                self.port
+                self.port,
+                self.extra
             ),
         )
         .unwrap();
@@ -95,6 +103,10 @@ impl Drop for Registry {
 /// Builds a one-layer OCI image layout and copies it to `dest` with skopeo, preserving
 /// digests. Returns the manifest digest.
 fn push_image(work: &Path, dest: &str, content: &str) -> String {
+    push_image_with(work, dest, content, &[])
+}
+
+fn push_image_with(work: &Path, dest: &str, content: &str, skopeo_args: &[&str]) -> String {
     let layout = work.join(format!("layout-{}", sha256_hex(dest.as_bytes())));
     let blobs = layout.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
@@ -143,6 +155,7 @@ fn push_image(work: &Path, dest: &str, content: &str) -> String {
             "--dest-tls-verify=false",
             "--preserve-digests",
         ])
+        .args(skopeo_args)
         .arg(format!("oci:{}:v1", layout.display()))
         .arg(format!("docker://{dest}"))
         .output()
@@ -334,4 +347,167 @@ fn concurrent_pushes_for_one_subject_are_all_discoverable() {
         8,
         "all 8 concurrent pushes are discoverable"
     );
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tls_from_a_test_ca_and_htpasswd_auth() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let d = storage.path();
+    // A test CA and a server certificate for 127.0.0.1.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=hallmark test CA",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        d.join("san.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+    let htpasswd = Command::new("htpasswd")
+        .args(["-Bbn", "alice", "s3cr3t-pw"])
+        .output()
+        .expect("htpasswd (apache2-utils)");
+    assert!(htpasswd.status.success());
+    std::fs::write(d.join("htpasswd"), &htpasswd.stdout).unwrap();
+    let extra = format!(
+        "  tls:\n    certificate: {}\n    key: {}\nauth:\n  htpasswd:\n    realm: hallmark-test\n    path: {}\n",
+        d.join("server.pem").display(),
+        d.join("server.key").display(),
+        d.join("htpasswd").display()
+    );
+    let registry = Registry::start_with(d, extra);
+    let host = registry.host();
+    push_image_with(
+        d,
+        &format!("{host}/demo/app:v1"),
+        "app",
+        &["--dest-creds", "alice:s3cr3t-pw"],
+    );
+    s.expect(&["keygen", "--output", "k"], 0);
+    let app_ref = format!("oci://{host}/demo/app:v1");
+    let ca = d.join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let with_creds = |args: &[&str]| {
+        common::into_run(
+            s.command(args)
+                .env("HALLMARK_REGISTRY_USERNAME", "alice")
+                .env("HALLMARK_REGISTRY_PASSWORD", "s3cr3t-pw")
+                .output()
+                .unwrap(),
+        )
+    };
+    let run = with_creds(&[
+        "attest",
+        "--subject",
+        &app_ref,
+        "--provenance",
+        "--key",
+        "k.key",
+        "--registry-ca",
+        ca,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let empty = tempfile::tempdir().unwrap();
+    let run = with_creds(&[
+        "verify",
+        &app_ref,
+        "--key",
+        "k.pub",
+        "--registry-ca",
+        ca,
+        "--store",
+        empty.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!run.text().contains("s3cr3t-pw"));
+
+    // Without credentials: a clear error naming what to set.
+    let run = s.run(&["verify", &app_ref, "--key", "k.pub", "--registry-ca", ca]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("HALLMARK_REGISTRY_USERNAME"),
+        "{}",
+        run.stderr
+    );
+    // Without the CA: TLS refuses the server, never falls back to plain HTTP.
+    let run = with_creds(&["verify", &app_ref, "--key", "k.pub"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!run.text().contains("s3cr3t-pw"));
+    // Wrong password: refused, and the password is never echoed.
+    let wrong = common::into_run(
+        s.command(&["verify", &app_ref, "--key", "k.pub", "--registry-ca", ca])
+            .env("HALLMARK_REGISTRY_USERNAME", "alice")
+            .env("HALLMARK_REGISTRY_PASSWORD", "not-the-pw")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(!wrong.text().contains("not-the-pw"));
 }
