@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use base64::Engine;
 use hallmark_remote::registry::client::{ClientOptions, Credentials, RegistryClient};
 
 use crate::signing::read_limited;
@@ -20,10 +21,89 @@ pub struct RegistryArgs {
     pub registry_ca: Option<PathBuf>,
 }
 
-/// Credentials for `registry` from the environment, without ever printing them:
+/// Largest docker `config.json` read.
+const MAX_DOCKER_CONFIG: u64 = 1024 * 1024;
+
+/// Credentials for `registry`, without ever printing them, from (first match wins):
 /// `HALLMARK_REGISTRY_USERNAME`/`_PASSWORD`; on GitLab CI `CI_REGISTRY_USER`/`_PASSWORD` for
-/// `CI_REGISTRY`; `GITHUB_TOKEN` for ghcr.io.
+/// `CI_REGISTRY`; `GITHUB_TOKEN` for ghcr.io; docker's `config.json` (`credHelpers`,
+/// `credsStore`, `auths`) in `$DOCKER_CONFIG` or `~/.docker`.
 pub fn credentials_for(registry: &str, env: &BTreeMap<String, String>) -> Option<Credentials> {
+    from_env(registry, env).or_else(|| from_docker_config(registry, env))
+}
+
+fn from_docker_config(registry: &str, env: &BTreeMap<String, String>) -> Option<Credentials> {
+    let dir = match env.get("DOCKER_CONFIG") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env.get("HOME")?).join(".docker"),
+    };
+    let bytes = read_limited(&dir.join("config.json"), MAX_DOCKER_CONFIG).ok()?;
+    let config: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let helper = config["credHelpers"][registry]
+        .as_str()
+        .or_else(|| config["credsStore"].as_str());
+    if let Some(helper) = helper
+        && let Some(found) = from_helper(helper, registry, env)
+    {
+        return Some(found);
+    }
+    let auths = config["auths"].as_object()?;
+    let entry = auths.get(registry).or_else(|| {
+        auths.iter().find_map(|(k, v)| {
+            (k.trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                == registry)
+                .then_some(v)
+        })
+    })?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(entry["auth"].as_str()?)
+        .ok()?;
+    let (username, password) = String::from_utf8(decoded)
+        .ok()?
+        .split_once(':')
+        .map(|(u, p)| (u.to_owned(), p.to_owned()))?;
+    Some(Credentials { username, password })
+}
+
+/// Asks `docker-credential-<helper> get`, as docker does.
+fn from_helper(
+    helper: &str,
+    registry: &str,
+    env: &BTreeMap<String, String>,
+) -> Option<Credentials> {
+    use std::io::Write;
+    if !helper
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return None;
+    }
+    let mut command = std::process::Command::new(format!("docker-credential-{helper}"));
+    if let Some(path) = env.get("PATH") {
+        command.env("PATH", path);
+    }
+    let mut child = command
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(registry.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    if !output.status.success() || output.stdout.len() > 64 * 1024 {
+        return None;
+    }
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    Some(Credentials {
+        username: answer["Username"].as_str()?.to_owned(),
+        password: answer["Secret"].as_str()?.to_owned(),
+    })
+}
+
+fn from_env(registry: &str, env: &BTreeMap<String, String>) -> Option<Credentials> {
     let get = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
     if let (Some(username), Some(password)) = (
         get("HALLMARK_REGISTRY_USERNAME"),
@@ -79,6 +159,33 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn reads_docker_config_auths_and_credential_helpers() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = base64::engine::general_purpose::STANDARD.encode("bob:pw1");
+        std::fs::write(
+            dir.path().join("config.json"),
+            format!(r#"{{"auths":{{"https://reg.example":{{"auth":"{auth}"}}}},"credHelpers":{{"helped.example":"fake"}}}}"#),
+        )
+        .unwrap();
+        let helper = dir.path().join("docker-credential-fake");
+        std::fs::write(&helper, "#!/bin/sh\nread host\necho \"{\\\"Username\\\":\\\"carol\\\",\\\"Secret\\\":\\\"pw-$host\\\"}\"\n").unwrap();
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let e = env(&[
+            ("DOCKER_CONFIG", dir.path().to_str().unwrap()),
+            ("PATH", &format!("{}:/usr/bin:/bin", dir.path().display())),
+        ]);
+        let c = credentials_for("reg.example", &e).unwrap();
+        assert_eq!((c.username.as_str(), c.password.as_str()), ("bob", "pw1"));
+        let c = credentials_for("helped.example", &e).unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.password.as_str()),
+            ("carol", "pw-helped.example")
+        );
+        assert!(credentials_for("other.example", &e).is_none());
     }
 
     #[test]
