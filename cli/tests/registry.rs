@@ -511,3 +511,162 @@ fn tls_from_a_test_ca_and_htpasswd_auth() {
     assert_eq!(wrong.code, 2, "{}", wrong.stderr);
     assert!(!wrong.text().contains("not-the-pw"));
 }
+
+/// A TCP proxy in front of the registry that sabotages the next `faults` connections, in turn
+/// dropping them, answering 500, or stalling before passing them on.
+struct FaultyProxy {
+    port: u16,
+    faults: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    injected: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultyProxy {
+    fn start(upstream: u16) -> FaultyProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let faults = Arc::new(AtomicUsize::new(0));
+        let injected = Arc::new(AtomicUsize::new(0));
+        let (f, inj) = (faults.clone(), injected.clone());
+        std::thread::spawn(move || {
+            for (n, client) in listener.incoming().enumerate() {
+                let Ok(mut client) = client else { continue };
+                let sabotage = f
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1))
+                    .is_ok();
+                if sabotage {
+                    inj.fetch_add(1, Ordering::SeqCst);
+                    match n % 3 {
+                        0 => drop(client),
+                        1 => {
+                            let mut buf = [0u8; 4096];
+                            let _ = client.read(&mut buf);
+                            let _ = client.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        }
+                        _ => {
+                            std::thread::sleep(Duration::from_millis(300));
+                            drop(client);
+                        }
+                    }
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c1, mut s1) = (client, server);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c1, &mut s1);
+                    let _ = s1.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s2, &mut c2);
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        FaultyProxy {
+            port,
+            faults,
+            injected,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn sabotage(&self, connections: usize) {
+        self.faults
+            .store(connections, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn retries_ride_out_faults_and_the_outbox_keeps_what_fails() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let digest = push_image(
+        storage.path(),
+        &format!("{}/demo/flaky:v1", registry.host()),
+        "flaky",
+    );
+    let proxy = FaultyProxy::start(registry.port);
+    let host = proxy.host();
+    s.expect(&["keygen", "--output", "k"], 0);
+    let reference = format!("oci://{host}/demo/flaky@{digest}");
+
+    // Transient faults (drops, 500s, stalls) on a few connections: retries absorb them.
+    proxy.sabotage(3);
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &reference,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &host,
+        ],
+        0,
+    );
+    assert_eq!(
+        proxy.injected.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the faults were exercised"
+    );
+
+    // A fault that outlasts the retries: the attestation stays pending, exit non-zero.
+    proxy.sabotage(1000);
+    std::fs::write(s.file("x.json"), r#"{"x": 1}"#).unwrap();
+    let failed = s.run(&[
+        "attest",
+        "--subject",
+        &reference,
+        "--predicate",
+        "x.json",
+        "--type",
+        "https://example.com/x/v1",
+        "--key",
+        "k.key",
+        "--allow-insecure-registry",
+        &host,
+    ]);
+    assert_ne!(failed.code, 0);
+    assert!(
+        failed.stderr.contains("pending in the local store"),
+        "{}",
+        failed.stderr
+    );
+    proxy.sabotage(0);
+    let pushed = s.expect(
+        &["push", "--pending", "--allow-insecure-registry", &host],
+        0,
+    );
+    assert!(
+        pushed.stderr.contains("pushed 1, failed 0"),
+        "{}",
+        pushed.stderr
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let run = s.expect(
+        &[
+            "verify",
+            &reference,
+            "--key",
+            "k.pub",
+            "--allow-insecure-registry",
+            &host,
+            "--store",
+            empty.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["attestations"].as_array().unwrap().len(), 2);
+}
