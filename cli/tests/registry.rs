@@ -670,3 +670,174 @@ fn retries_ride_out_faults_and_the_outbox_keeps_what_fails() {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["attestations"].as_array().unwrap().len(), 2);
 }
+
+/// A two-platform image (linux/amd64, linux/arm64) pushed with skopeo --all. Returns the index
+/// digest and the two platform manifest digests.
+fn push_multi_platform(work: &Path, dest: &str) -> (String, String, String) {
+    let layout = work.join("layout-multi");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| {
+        let hex = sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        hex
+    };
+    let mut entries = Vec::new();
+    let mut digests = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let src = work.join(format!("src-{arch}"));
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("arch.txt"), arch).unwrap();
+        let tar = Command::new("tar")
+            .args(["-cf", "-", "-C"])
+            .arg(&src)
+            .arg("arch.txt")
+            .output()
+            .unwrap();
+        let layer = put(&tar.stdout);
+        let config = format!(
+            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer}"]}}}}"#
+        );
+        let config_hex = put(config.as_bytes());
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer}","size":{}}}]}}"#,
+            config.len(),
+            tar.stdout.len()
+        );
+        let hex = put(manifest.as_bytes());
+        entries.push(format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{hex}","size":{},"platform":{{"os":"linux","architecture":"{arch}"}}}}"#,
+            manifest.len()
+        ));
+        digests.push(format!("sha256:{hex}"));
+    }
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+        entries.join(",")
+    );
+    let index_hex = put(index.as_bytes());
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:{index_hex}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}}"#,
+            index.len()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("skopeo")
+        .args([
+            "copy",
+            "--quiet",
+            "--all",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+        ])
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg(format!("docker://{dest}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        format!("sha256:{index_hex}"),
+        digests[0].clone(),
+        digests[1].clone(),
+    )
+}
+
+#[test]
+fn image_indexes_and_platform_manifests_are_attested_separately() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    let (index, _amd64, arm64) =
+        push_multi_platform(storage.path(), &format!("{host}/demo/multi:v1"));
+    s.expect(&["keygen", "--output", "k"], 0);
+    let reference = format!("oci://{host}/demo/multi:v1");
+    let insecure = ["--allow-insecure-registry", host.as_str()];
+    let empty = tempfile::tempdir().unwrap();
+    let store = ["--store", empty.path().to_str().unwrap()];
+
+    let mut attest = vec![
+        "attest",
+        "--subject",
+        reference.as_str(),
+        "--provenance",
+        "--key",
+        "k.key",
+        "--platform",
+        "linux/arm64",
+    ];
+    attest.extend(insecure);
+    let run = s.expect(&attest, 0);
+    assert!(
+        run.stderr.contains(&format!(
+            "linux/arm64 manifest {arm64} of image index {index}"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // The arm64 manifest verifies; the index itself was not attested; amd64 neither.
+    let mut verify_arm = vec![
+        "verify",
+        reference.as_str(),
+        "--key",
+        "k.pub",
+        "--platform",
+        "linux/arm64",
+    ];
+    verify_arm.extend(insecure);
+    verify_arm.extend(store);
+    let ok = s.expect(&verify_arm, 0);
+    assert!(
+        ok.stderr.contains(&index) && ok.stderr.contains(&arm64),
+        "names both digests: {}",
+        ok.stderr
+    );
+    let mut verify_index = vec!["verify", reference.as_str(), "--key", "k.pub"];
+    verify_index.extend(insecure);
+    verify_index.extend(store);
+    let denied = s.expect(&verify_index, 1);
+    assert!(
+        denied.stderr.contains(&format!("image index {index}")),
+        "{}",
+        denied.stderr
+    );
+    let mut verify_amd = vec![
+        "verify",
+        reference.as_str(),
+        "--key",
+        "k.pub",
+        "--platform",
+        "linux/amd64",
+    ];
+    verify_amd.extend(insecure);
+    verify_amd.extend(store);
+    s.expect(&verify_amd, 1);
+    let mut bad = vec![
+        "verify",
+        reference.as_str(),
+        "--key",
+        "k.pub",
+        "--platform",
+        "windows/amd64",
+    ];
+    bad.extend(insecure);
+    let err = s.expect(&bad, 2);
+    assert!(
+        err.stderr
+            .contains("has no windows/amd64 manifest (it has: linux/amd64, linux/arm64)"),
+        "{}",
+        err.stderr
+    );
+}

@@ -58,6 +58,9 @@ pub struct Args {
     pub store: StoreArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// For an oci:// image index: attest this platform's manifest (`linux/amd64`, `linux/arm64/v8`).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -81,20 +84,28 @@ fn subject(
     if arg.starts_with("oci://") {
         let reference: Reference = arg.parse()?;
         let name = format!("{}/{}", reference.registry, reference.repository);
-        let (target, meta, digest) = match &reference.digest {
+        let (target, meta, digest) = match (&reference.digest, &args.platform) {
             // Known digest: nothing to ask the registry now (it may be down; the push can wait).
-            Some(d) => (
-                reference.clone(),
-                SubjectMeta {
+            (Some(d), None) => {
+                let meta = SubjectMeta {
                     size: 0,
                     media_type: MANIFEST_MEDIA_TYPE.to_owned(),
-                },
-                d.clone(),
-            ),
-            None => {
+                };
+                (reference.clone(), meta, d.clone())
+            }
+            (_, platform) => {
                 let client = args.registry.client(&reference.registry, env)?;
-                let resolved = RegistryAttestations::new(&client).resolve(&reference)?;
-                eprintln!("hallmark: {arg} is {}", resolved.digest);
+                let resolved = RegistryAttestations::new(&client)
+                    .resolve_platform(&reference, platform.as_deref())?;
+                eprintln!(
+                    "hallmark: {arg} is {}",
+                    resolved.describe(platform.as_deref())
+                );
+                if resolved.is_index() {
+                    eprintln!(
+                        "hallmark: attesting the whole image index; pass --platform OS/ARCH to attest one platform's manifest"
+                    );
+                }
                 let meta = SubjectMeta {
                     size: resolved.size,
                     media_type: resolved.media_type.clone(),

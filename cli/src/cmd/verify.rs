@@ -63,6 +63,9 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// For an oci:// image index: verify this platform's manifest instead of the index.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -135,7 +138,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         let client = args.registry.client(&reference.registry, &env)?;
         let attestations = RegistryAttestations::new(&client);
         // Resolve the tag once; discovery and verification use the digest only.
-        let subject = attestations.resolve(&reference)?;
+        let subject = attestations.resolve_platform(&reference, args.platform.as_deref())?;
+        eprintln!(
+            "hallmark: {} is {}",
+            args.artifact,
+            subject.describe(args.platform.as_deref())
+        );
         let where_ = format!("registry {}/{}", reference.registry, reference.repository);
         from_registry = attestations
             .discover(&subject)?

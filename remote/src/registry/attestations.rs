@@ -36,6 +36,27 @@ pub struct Resolved {
     pub media_type: String,
     /// The manifest's size.
     pub size: u64,
+    /// When the reference named an image index and a platform was picked: the index digest.
+    pub index: Option<String>,
+}
+
+impl Resolved {
+    /// True when this is an image index (a multi-platform image) rather than one manifest.
+    pub fn is_index(&self) -> bool {
+        self.media_type.contains("index") || self.media_type.contains("manifest.list")
+    }
+
+    /// What was resolved, in words: `sha256:…`, `image index sha256:…`, or
+    /// `linux/arm64 manifest sha256:… of image index sha256:…`.
+    pub fn describe(&self, platform: Option<&str>) -> String {
+        match (&self.index, platform) {
+            (Some(index), Some(p)) => {
+                format!("{p} manifest {} of image index {index}", self.digest)
+            }
+            _ if self.is_index() => format!("image index {}", self.digest),
+            _ => self.digest.clone(),
+        }
+    }
 }
 
 /// Attestations in one registry.
@@ -83,7 +104,77 @@ impl<'a> RegistryAttestations<'a> {
             digest: manifest.digest.clone(),
             media_type: manifest.media_type,
             size: manifest.bytes.len() as u64,
+            index: None,
         })
+    }
+
+    /// Resolves like [`Self::resolve`]; when the reference names an image index and `platform`
+    /// (`os/arch[/variant]`) is given, descends to that platform's manifest. Without a platform an
+    /// index stays an index: attesting an index and attesting one platform are different claims.
+    pub fn resolve_platform(
+        &self,
+        reference: &Reference,
+        platform: Option<&str>,
+    ) -> Result<Resolved> {
+        let top = self.resolve(reference)?;
+        let Some(platform) = platform else {
+            return Ok(top);
+        };
+        if !top.is_index() {
+            return Err(corrupt(
+                reference,
+                format!(
+                    "{reference} is a single-platform manifest ({}); drop --platform",
+                    top.digest
+                ),
+            ));
+        }
+        let fetched = self
+            .client
+            .get_manifest(&top.reference, MAX_MANIFEST_BYTES)?
+            .ok_or_else(|| corrupt(reference, format!("{reference} vanished")))?;
+        let index: serde_json::Value = serde_json::from_slice(&fetched.bytes)
+            .map_err(|e| corrupt(reference, format!("image index: {e}")))?;
+        let mut parts = platform.split('/');
+        let (os, arch, variant) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next(),
+        );
+        let entries = index["manifests"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let chosen = entries.iter().find(|m| {
+            let p = &m["platform"];
+            p["os"] == os && p["architecture"] == arch && variant.is_none_or(|v| p["variant"] == v)
+        });
+        let Some(chosen) = chosen else {
+            let available: Vec<String> = entries
+                .iter()
+                .filter_map(|m| {
+                    Some(format!(
+                        "{}/{}",
+                        m["platform"]["os"].as_str()?,
+                        m["platform"]["architecture"].as_str()?
+                    ))
+                })
+                .collect();
+            return Err(corrupt(
+                reference,
+                format!(
+                    "image index {} has no {platform} manifest (it has: {})",
+                    top.digest,
+                    available.join(", ")
+                ),
+            ));
+        };
+        let digest = chosen["digest"]
+            .as_str()
+            .ok_or_else(|| corrupt(reference, "index entry without a digest"))?;
+        let mut resolved = self.resolve(&top.reference.with_digest(digest))?;
+        resolved.index = Some(top.digest);
+        Ok(resolved)
     }
 
     /// Pushes one bundle as a referrer of `subject`. Idempotent: the same bundle yields the same
