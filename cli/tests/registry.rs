@@ -841,3 +841,110 @@ fn image_indexes_and_platform_manifests_are_attested_separately() {
         err.stderr
     );
 }
+
+#[test]
+fn cosign_legacy_att_attestations_are_read() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    let digest = push_image(
+        storage.path(),
+        &format!("{host}/demo/cosigned:v1"),
+        "cosigned",
+    );
+    s.expect(&["keygen", "--output", "k"], 0);
+    // A DSSE envelope about the image, laid out as cosign v2 attaches attestations: a manifest
+    // tagged sha256-<hex>.att whose layer is the envelope (application/vnd.dsse.envelope.v1+json).
+    let subject = format!("{host}/demo/cosigned@{digest}");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--output",
+            "env.json",
+            "--format",
+            "dsse",
+            "--no-store",
+        ],
+        0,
+    );
+    let envelope = std::fs::read(s.file("env.json")).unwrap();
+    let layout = storage.path().join("att-layout");
+    let blobs = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let env_hex = sha256_hex(&envelope);
+    std::fs::write(blobs.join(&env_hex), &envelope).unwrap();
+    let config = br#"{"architecture":"","os":"","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_hex = sha256_hex(config);
+    std::fs::write(blobs.join(&config_hex), config).unwrap();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.dsse.envelope.v1+json","digest":"sha256:{env_hex}","size":{},"annotations":{{"predicateType":"https://slsa.dev/provenance/v1"}}}}]}}"#,
+        config.len(),
+        envelope.len()
+    );
+    let manifest_hex = sha256_hex(manifest.as_bytes());
+    std::fs::write(blobs.join(&manifest_hex), &manifest).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        format!(r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_hex}","size":{}}}]}}"#, manifest.len()),
+    )
+    .unwrap();
+    let att_tag = format!("{}.att", digest.replacen(':', "-", 1));
+    let out = Command::new("skopeo")
+        .args([
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+        ])
+        .arg(format!("oci:{}", layout.display()))
+        .arg(format!("docker://{host}/demo/cosigned:{att_tag}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let reference = format!("oci://{host}/demo/cosigned:v1");
+    let empty = tempfile::tempdir().unwrap();
+    let run = s.expect(
+        &[
+            "verify",
+            &reference,
+            "--key",
+            "k.pub",
+            "--allow-insecure-registry",
+            &host,
+            "--store",
+            empty.path().to_str().unwrap(),
+        ],
+        0,
+    );
+    assert!(run.stdout.contains("cosign .att"), "{}", run.stdout);
+    s.expect(&["keygen", "--output", "other"], 0);
+    s.expect(
+        &[
+            "verify",
+            &reference,
+            "--key",
+            "other.pub",
+            "--allow-insecure-registry",
+            &host,
+            "--store",
+            empty.path().to_str().unwrap(),
+        ],
+        1,
+    );
+}

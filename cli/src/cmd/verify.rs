@@ -145,13 +145,19 @@ pub fn run(args: Args) -> Result<Outcome> {
             subject.describe(args.platform.as_deref())
         );
         let where_ = format!("registry {}/{}", reference.registry, reference.repository);
-        from_registry = attestations
-            .discover(&subject)?
+        let referrers = attestations.discover(&subject)?;
+        // cosign v2's legacy `sha256-<hex>.att` attestations go through the same checks.
+        let legacy = hallmark_remote::registry::cosign::discover(&client, &subject)?;
+        from_registry = referrers
             .into_iter()
             .map(|a| Candidate {
                 origin: format!("{where_} {}", short(&a.manifest_digest)),
                 bytes: a.bundle,
             })
+            .chain(legacy.into_iter().map(|a| Candidate {
+                origin: format!("{where_} cosign .att {}", short(&a.manifest_digest)),
+                bytes: a.bundle,
+            }))
             .collect();
         (
             Some(subject.reference.to_string()),

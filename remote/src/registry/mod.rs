@@ -2,4 +2,5 @@
 
 pub mod attestations;
 pub mod client;
+pub mod cosign;
 pub mod reference;
