@@ -37,6 +37,10 @@ enum Command {
     Run(cmd::run::Args),
     /// Sign a one-shot attestation (whole-job provenance or any predicate) about subjects.
     Attest(cmd::attest::Args),
+    /// Push a file to a registry as an OCI artifact, so it can be attested there.
+    PushArtifact(cmd::artifact::PushArtifactArgs),
+    /// Fetch an artifact's attestations from a registry into the local store (for offline use).
+    Pull(cmd::artifact::PullArgs),
     /// Push attestations from the local store to registries (`--pending` retries failed pushes).
     Push(cmd::push::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
@@ -68,6 +72,8 @@ fn main() -> ExitCode {
         Command::Attest(args) => cmd::attest::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Push(args) => cmd::push::run(args),
+        Command::PushArtifact(args) => cmd::artifact::push_artifact(args),
+        Command::Pull(args) => cmd::artifact::pull(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {

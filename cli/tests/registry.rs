@@ -948,3 +948,83 @@ fn cosign_legacy_att_attestations_are_read() {
         1,
     );
 }
+
+#[test]
+fn files_as_oci_artifacts_and_pull_for_offline_verification() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let mut registry = Registry::start(storage.path());
+    let host = registry.host();
+    s.expect(&["keygen", "--output", "k"], 0);
+    std::fs::write(s.file("firmware.bin"), b"\x7fELF firmware 1.4.2").unwrap();
+    let reference = format!("oci://{host}/plc/firmware:1.4.2");
+    let pushed = s.expect(
+        &[
+            "push-artifact",
+            "firmware.bin",
+            &reference,
+            "--allow-insecure-registry",
+            &host,
+        ],
+        0,
+    );
+    let pinned = pushed.stdout.trim().to_owned();
+    assert!(
+        pinned.starts_with(&format!("{reference}@sha256:")),
+        "{pinned}"
+    );
+    let raw = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{host}/plc/firmware:1.4.2"))
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    assert_eq!(
+        manifest["artifactType"],
+        "application/vnd.dev.hallmark.file.v1"
+    );
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "firmware.bin"
+    );
+
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &reference,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &host,
+        ],
+        0,
+    );
+    let evidence = tempfile::tempdir().unwrap();
+    let evidence_dir = evidence.path().to_str().unwrap();
+    let run = s.expect(
+        &[
+            "pull",
+            &reference,
+            "--store",
+            evidence_dir,
+            "--allow-insecure-registry",
+            &host,
+        ],
+        0,
+    );
+    assert!(
+        run.stderr.contains("pulled 1 attestation"),
+        "{}",
+        run.stderr
+    );
+
+    // Offline: the registry is gone; the pulled evidence still verifies by digest.
+    registry.stop();
+    let digest = pinned.rsplit_once('@').unwrap().1.to_owned();
+    s.expect(
+        &["verify", &digest, "--key", "k.pub", "--store", evidence_dir],
+        0,
+    );
+}

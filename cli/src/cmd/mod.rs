@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod artifact;
 pub mod attest;
 pub mod demo;
 pub mod keygen;

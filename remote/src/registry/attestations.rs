@@ -401,3 +401,55 @@ impl<'a> RegistryAttestations<'a> {
         Ok(found)
     }
 }
+
+/// Default artifactType of files pushed with `hallmark push-artifact`.
+pub const FILE_ARTIFACT_TYPE: &str = "application/vnd.dev.hallmark.file.v1";
+
+impl RegistryAttestations<'_> {
+    /// Pushes a file as an OCI artifact (ORAS-style: empty config, one layer titled with the file
+    /// name) under `reference`'s tag. Returns the manifest digest.
+    pub fn push_file(
+        &self,
+        reference: &Reference,
+        name: &str,
+        bytes: &[u8],
+        artifact_type: &str,
+        media_type: &str,
+    ) -> Result<String> {
+        let config = self.client.put_blob(reference, EMPTY_CONFIG)?;
+        let layer = self.client.put_blob(reference, bytes)?;
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+            artifact_type: Some(artifact_type.to_owned()),
+            config: Descriptor {
+                media_type: EMPTY_MEDIA_TYPE.to_owned(),
+                digest: config,
+                size: EMPTY_CONFIG.len() as u64,
+                artifact_type: None,
+                annotations: BTreeMap::new(),
+            },
+            layers: vec![Descriptor {
+                media_type: media_type.to_owned(),
+                digest: layer,
+                size: bytes.len() as u64,
+                artifact_type: None,
+                annotations: BTreeMap::from([(
+                    "org.opencontainers.image.title".to_owned(),
+                    name.to_owned(),
+                )]),
+            }],
+            subject: None,
+            annotations: BTreeMap::new(),
+        };
+        let body = serde_json::to_vec(&manifest).map_err(|e| corrupt(reference, e.to_string()))?;
+        let tag = reference.tag.as_deref().ok_or_else(|| {
+            corrupt(
+                reference,
+                "push-artifact needs a tag (oci://REGISTRY/REPO:TAG)",
+            )
+        })?;
+        self.client
+            .put_manifest(reference, tag, &body, MANIFEST_MEDIA_TYPE)
+    }
+}
