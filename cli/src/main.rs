@@ -41,6 +41,8 @@ enum Command {
     PushArtifact(cmd::artifact::PushArtifactArgs),
     /// Fetch an artifact's attestations from a registry into the local store (for offline use).
     Pull(cmd::artifact::PullArgs),
+    /// Copy an artifact with its attestations between registries and OCI layout directories.
+    Copy(cmd::copy::Args),
     /// Push attestations from the local store to registries (`--pending` retries failed pushes).
     Push(cmd::push::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => cmd::attest::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Push(args) => cmd::push::run(args),
+        Command::Copy(args) => cmd::copy::run(args),
         Command::PushArtifact(args) => cmd::artifact::push_artifact(args),
         Command::Pull(args) => cmd::artifact::pull(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),

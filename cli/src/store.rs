@@ -126,7 +126,10 @@ pub fn save(
             })
             .collect();
         let mut annotations = BTreeMap::from([
-            (ANNOTATION_PREDICATE_TYPE.to_owned(), statement.predicate_type.clone()),
+            (
+                ANNOTATION_PREDICATE_TYPE.to_owned(),
+                statement.predicate_type.clone(),
+            ),
             (
                 "org.opencontainers.image.created".to_owned(),
                 humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

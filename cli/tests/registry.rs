@@ -1028,3 +1028,104 @@ fn files_as_oci_artifacts_and_pull_for_offline_verification() {
         0,
     );
 }
+
+#[test]
+fn copy_carries_images_and_attestations_across_an_air_gap() {
+    let s = Scratch::repo();
+    let storage_a = tempfile::tempdir().unwrap();
+    let storage_b = tempfile::tempdir().unwrap();
+    let a = Registry::start(storage_a.path());
+    let b = Registry::start(storage_b.path());
+    let (ha, hb) = (a.host(), b.host());
+    let (index, _amd64, arm64) =
+        push_multi_platform(storage_a.path(), &format!("{ha}/demo/multi:v1"));
+    s.expect(&["keygen", "--output", "k"], 0);
+    let src = format!("oci://{ha}/demo/multi:v1");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &src,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &ha,
+        ],
+        0,
+    );
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &src,
+            "--platform",
+            "linux/arm64",
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &ha,
+        ],
+        0,
+    );
+
+    // Registry A → a directory (the transfer medium).
+    let transfer = tempfile::tempdir().unwrap();
+    let dir = transfer.path().join("transfer");
+    let dir = dir.to_str().unwrap();
+    let run = s.expect(&["copy", &src, dir, "--allow-insecure-registry", &ha], 0);
+    assert!(
+        run.stderr.contains("3 manifest(s)") && run.stderr.contains("2 attestation(s)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout.trim(), index);
+    // Offline, straight from the directory.
+    s.expect(&["verify", &index, "--key", "k.pub", "--store", dir], 0);
+    s.expect(&["verify", &arm64, "--key", "k.pub", "--store", dir], 0);
+
+    // The directory → registry B, with a new name.
+    let dst = format!("oci://{hb}/mirror/multi:v1");
+    s.expect(&["copy", dir, &dst, "--allow-insecure-registry", &hb], 0);
+    let empty = tempfile::tempdir().unwrap();
+    let store = empty.path().to_str().unwrap();
+    s.expect(
+        &[
+            "verify",
+            &dst,
+            "--key",
+            "k.pub",
+            "--allow-insecure-registry",
+            &hb,
+            "--store",
+            store,
+        ],
+        0,
+    );
+    s.expect(
+        &[
+            "verify",
+            &dst,
+            "--platform",
+            "linux/arm64",
+            "--key",
+            "k.pub",
+            "--allow-insecure-registry",
+            &hb,
+            "--store",
+            store,
+        ],
+        0,
+    );
+    let pulled = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{hb}/mirror/multi:v1"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        format!("sha256:{}", sha256_hex(&pulled.stdout)),
+        index,
+        "digests are preserved"
+    );
+}

@@ -9,6 +9,7 @@ mod error;
 pub mod layout;
 pub mod oci;
 pub mod registry;
+pub mod transfer;
 
 pub use error::Error;
 

@@ -2,6 +2,7 @@
 
 pub mod artifact;
 pub mod attest;
+pub mod copy;
 pub mod demo;
 pub mod keygen;
 pub mod push;

@@ -24,6 +24,9 @@ use crate::oci::{
 use crate::{Error, Result};
 use atomic::{WriterLock, write_atomic};
 
+/// Annotation naming an image in an OCI layout.
+pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+
 /// Largest `index.json` read: 512 MiB (about a million attestation entries).
 const MAX_INDEX_BYTES: u64 = 512 * 1024 * 1024;
 const LAYOUT_FILE: &str = "oci-layout";
@@ -152,7 +155,8 @@ impl LayoutStore {
         Ok(self.root.join("blobs/sha256").join(hex))
     }
 
-    fn write_blob(&self, bytes: &[u8]) -> Result<String> {
+    /// Writes a content-addressed blob (idempotent); returns its digest.
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<String> {
         let digest = sha256_digest(bytes);
         let path = self.blob_path(&digest)?;
         if !path.exists() {
@@ -340,6 +344,47 @@ impl LayoutStore {
             bundle: self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?,
             annotations: manifest.annotations,
         })
+    }
+
+    /// Lists an image manifest (or index) under a ref name, replacing an older entry of that name.
+    pub fn tag_image(&self, descriptor: Descriptor, ref_name: &str) -> Result<()> {
+        let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
+        let mut index = self.read_index()?;
+        index.manifests.retain(|d| {
+            d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) != Some(ref_name)
+        });
+        let mut descriptor = descriptor;
+        descriptor
+            .annotations
+            .insert(ANNOTATION_REF_NAME.to_owned(), ref_name.to_owned());
+        index.manifests.push(descriptor);
+        self.write_index(&index)
+    }
+
+    /// The image listed under `ref_name`, or the only image when `ref_name` is `None`.
+    pub fn image(&self, ref_name: Option<&str>) -> Result<Descriptor> {
+        let index = self.read_index()?;
+        let images: Vec<&Descriptor> = index
+            .manifests
+            .iter()
+            .filter(|d| d.annotations.contains_key(ANNOTATION_REF_NAME))
+            .filter(|d| {
+                ref_name.is_none_or(|r| {
+                    d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(r)
+                })
+            })
+            .collect();
+        match images.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::Corrupt {
+                path: self.index_path(),
+                message: format!("no image named {}", ref_name.unwrap_or("(any)")),
+            }),
+            _ => Err(Error::Corrupt {
+                path: self.index_path(),
+                message: "several images: name one with --tag".to_owned(),
+            }),
+        }
     }
 
     /// The attestations whose subject is `digest`, oldest first.
