@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 enum Place {
-    Registry(RegistryClient, Reference),
+    Registry(Box<RegistryClient>, Reference),
     Layout(LayoutStore),
 }
 
@@ -42,7 +42,7 @@ fn place(text: &str, registry: &RegistryArgs, create: bool) -> Result<Place> {
     if text.starts_with("oci://") {
         let reference: Reference = text.parse().or_else(|_| format!("{text}:latest").parse())?;
         let client = registry.client(&reference.registry, &process_env())?;
-        return Ok(Place::Registry(client, reference));
+        return Ok(Place::Registry(Box::new(client), reference));
     }
     let dir = PathBuf::from(text);
     let store = if create {
