@@ -1129,3 +1129,55 @@ fn copy_carries_images_and_attestations_across_an_air_gap() {
         "digests are preserved"
     );
 }
+
+#[test]
+fn htpasswd_auth_without_tls() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let d = storage.path();
+    let htpasswd = Command::new("htpasswd")
+        .args(["-Bbn", "bob", "pl41n-pw"])
+        .output()
+        .expect("htpasswd (apache2-utils)");
+    std::fs::write(d.join("htpasswd"), &htpasswd.stdout).unwrap();
+    let extra = format!(
+        "auth:\n  htpasswd:\n    realm: hallmark-test\n    path: {}\n",
+        d.join("htpasswd").display()
+    );
+    let registry = Registry::start_with(d, extra);
+    let host = registry.host();
+    push_image_with(
+        d,
+        &format!("{host}/demo/app:v1"),
+        "app",
+        &["--dest-creds", "bob:pl41n-pw"],
+    );
+    s.expect(&["keygen", "--output", "k"], 0);
+    let reference = format!("oci://{host}/demo/app:v1");
+    let args = [
+        "attest",
+        "--subject",
+        reference.as_str(),
+        "--provenance",
+        "--key",
+        "k.key",
+        "--allow-insecure-registry",
+        host.as_str(),
+    ];
+    let denied = s.run(&args);
+    assert_eq!(denied.code, 2);
+    assert!(
+        denied.stderr.contains("HALLMARK_REGISTRY_USERNAME"),
+        "{}",
+        denied.stderr
+    );
+    let ok = common::into_run(
+        s.command(&args)
+            .env("HALLMARK_REGISTRY_USERNAME", "bob")
+            .env("HALLMARK_REGISTRY_PASSWORD", "pl41n-pw")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(!ok.text().contains("pl41n-pw"));
+}
