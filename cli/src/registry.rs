@@ -25,7 +25,7 @@ pub struct RegistryArgs {
 const MAX_DOCKER_CONFIG: u64 = 1024 * 1024;
 
 /// Credentials for `registry`, without ever printing them, from (first match wins):
-/// `HALLMARK_REGISTRY_USERNAME`/`_PASSWORD`; on GitLab CI `CI_REGISTRY_USER`/`_PASSWORD` for
+/// `HALLMARK_REGISTRY_USERNAME`/`_PASSWORD` when `HALLMARK_REGISTRY` names this host (comma-separated list); on GitLab CI `CI_REGISTRY_USER`/`_PASSWORD` for
 /// `CI_REGISTRY`; `GITHUB_TOKEN` for ghcr.io; docker's `config.json` (`credHelpers`,
 /// `credsStore`, `auths`) in `$DOCKER_CONFIG` or `~/.docker`.
 pub fn credentials_for(registry: &str, env: &BTreeMap<String, String>) -> Option<Credentials> {
@@ -109,7 +109,17 @@ fn from_env(registry: &str, env: &BTreeMap<String, String>) -> Option<Credential
         get("HALLMARK_REGISTRY_USERNAME"),
         get("HALLMARK_REGISTRY_PASSWORD"),
     ) {
-        return Some(Credentials { username, password });
+        // Credentials go only to the registries they were given for: a command pointed at
+        // another registry must never hand them over.
+        let hosts = get("HALLMARK_REGISTRY").unwrap_or_default();
+        if hosts.split(',').any(|h| h.trim() == registry) {
+            return Some(Credentials { username, password });
+        }
+        if hosts.is_empty() {
+            eprintln!(
+                "hallmark: warning: HALLMARK_REGISTRY_USERNAME/PASSWORD ignored: set HALLMARK_REGISTRY to the registry host(s) they are for"
+            );
+        }
     }
     if get("CI_REGISTRY").as_deref() == Some(registry)
         && let (Some(username), Some(password)) =
@@ -186,6 +196,23 @@ mod tests {
             ("carol", "pw-helped.example")
         );
         assert!(credentials_for("other.example", &e).is_none());
+    }
+
+    #[test]
+    fn env_credentials_only_go_to_the_named_registry() {
+        let e = env(&[
+            ("HALLMARK_REGISTRY", "reg.corp:5000, other.corp"),
+            ("HALLMARK_REGISTRY_USERNAME", "u"),
+            ("HALLMARK_REGISTRY_PASSWORD", "p"),
+        ]);
+        assert!(credentials_for("reg.corp:5000", &e).is_some());
+        assert!(credentials_for("other.corp", &e).is_some());
+        assert!(credentials_for("evil.example", &e).is_none());
+        let unnamed = env(&[
+            ("HALLMARK_REGISTRY_USERNAME", "u"),
+            ("HALLMARK_REGISTRY_PASSWORD", "p"),
+        ]);
+        assert!(credentials_for("reg.corp:5000", &unnamed).is_none());
     }
 
     #[test]

@@ -81,6 +81,12 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
     })
 }
 
+/// Appends one line, with control characters from attacker-supplied text neutralised.
+fn push_line(out: &mut String, line: &str) {
+    out.extend(line.chars().map(|c| if c.is_control() { '?' } else { c }));
+    out.push('\n');
+}
+
 fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
     let mut out = String::new();
     let what = match name {
@@ -88,47 +94,51 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
         None => verdict.digest.clone(),
     };
     if verdict.allowed {
-        out.push_str(&format!("ALLOWED  {what}\n"));
+        push_line(&mut out, &format!("ALLOWED  {what}"));
     } else {
-        out.push_str(&format!("DENIED   {what}\n"));
+        push_line(&mut out, &format!("DENIED   {what}"));
         for v in &verdict.violations {
-            out.push_str(&format!("  - {v}\n"));
+            push_line(&mut out, &format!("  - {v}"));
         }
     }
     for a in &verdict.attestations {
         match (&a.verified, &a.rejected) {
             (Some(v), _) => {
-                out.push_str(&format!("  verified attestation ({})\n", a.origin));
+                push_line(&mut out, &format!("  verified attestation ({})", a.origin));
                 if let Some(p) = v.provenance() {
                     if let Some(step) = &p.step {
-                        out.push_str(&format!("    step:       {step}\n"));
+                        push_line(&mut out, &format!("    step:       {step}"));
                     }
-                    out.push_str(&format!("    built by:   {}\n", p.builder_id));
+                    push_line(&mut out, &format!("    built by:   {}", p.builder_id));
                     match (&p.source_uri, &p.source_commit) {
                         (Some(uri), Some(c)) => {
-                            out.push_str(&format!("    from:       {uri} (commit {c})\n"))
+                            push_line(&mut out, &format!("    from:       {uri} (commit {c})"))
                         }
-                        (None, Some(c)) => out.push_str(&format!("    from:       commit {c}\n")),
-                        (Some(uri), None) => out.push_str(&format!("    from:       {uri}\n")),
-                        (None, None) => out.push_str("    from:       (no source recorded)\n"),
+                        (None, Some(c)) => {
+                            push_line(&mut out, &format!("    from:       commit {c}"))
+                        }
+                        (Some(uri), None) => push_line(&mut out, &format!("    from:       {uri}")),
+                        (None, None) => push_line(&mut out, "    from:       (no source recorded)"),
                     }
                     if let Some(when) = p.finished_on.as_ref().or(p.started_on.as_ref()) {
-                        out.push_str(&format!("    when:       {when}\n"));
+                        push_line(&mut out, &format!("    when:       {when}"));
                     }
                 }
-                out.push_str(&format!("    predicate:  {}\n", v.predicate_type()));
+                push_line(&mut out, &format!("    predicate:  {}", v.predicate_type()));
                 for id in v.signers() {
                     match keys.iter().find(|k| k.keyid() == id) {
-                        Some(key) => {
-                            out.push_str(&format!("    signed by:  key {id} ({})\n", key.origin()))
-                        }
-                        None => out.push_str(&format!("    signed by:  {id}\n")),
+                        Some(key) => push_line(
+                            &mut out,
+                            &format!("    signed by:  key {id} ({})", key.origin()),
+                        ),
+                        None => push_line(&mut out, &format!("    signed by:  {id}")),
                     }
                 }
             }
-            (None, Some(r)) => {
-                out.push_str(&format!("  rejected attestation ({}): {r}\n", a.origin))
-            }
+            (None, Some(r)) => push_line(
+                &mut out,
+                &format!("  rejected attestation ({}): {r}", a.origin),
+            ),
             (None, None) => {}
         }
     }

@@ -457,6 +457,7 @@ fn tls_from_a_test_ca_and_htpasswd_auth() {
     let with_creds = |args: &[&str]| {
         common::into_run(
             s.command(args)
+                .env("HALLMARK_REGISTRY", &host)
                 .env("HALLMARK_REGISTRY_USERNAME", "alice")
                 .env("HALLMARK_REGISTRY_PASSWORD", "s3cr3t-pw")
                 .output()
@@ -503,6 +504,7 @@ fn tls_from_a_test_ca_and_htpasswd_auth() {
     // Wrong password: refused, and the password is never echoed.
     let wrong = common::into_run(
         s.command(&["verify", &app_ref, "--key", "k.pub", "--registry-ca", ca])
+            .env("HALLMARK_REGISTRY", &host)
             .env("HALLMARK_REGISTRY_USERNAME", "alice")
             .env("HALLMARK_REGISTRY_PASSWORD", "not-the-pw")
             .output()
@@ -1173,6 +1175,7 @@ fn htpasswd_auth_without_tls() {
     );
     let ok = common::into_run(
         s.command(&args)
+            .env("HALLMARK_REGISTRY", &host)
             .env("HALLMARK_REGISTRY_USERNAME", "bob")
             .env("HALLMARK_REGISTRY_PASSWORD", "pl41n-pw")
             .output()

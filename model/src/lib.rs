@@ -21,6 +21,7 @@ pub mod limits;
 pub mod provenance;
 pub mod resource;
 pub mod statement;
+pub mod text;
 
 pub use error::Error;
 

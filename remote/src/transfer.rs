@@ -16,6 +16,9 @@ use crate::{Error, Result};
 /// Largest blob copied (blobs pass through memory one at a time).
 pub const MAX_BLOB_BYTES: u64 = 1024 * 1024 * 1024;
 
+/// Most manifests copied for one artifact (an index and its platform manifests).
+const MAX_NODES: usize = 256;
+
 /// One end of a copy.
 pub enum End<'a> {
     /// A registry repository, with its client.
@@ -94,6 +97,17 @@ fn media_type_of(bytes: &[u8]) -> String {
 fn graph(end: &End<'_>, digest: Option<&str>, out: &mut Vec<Node>, depth: u32) -> Result<String> {
     if depth > 4 {
         return Err(err("manifest graph nests too deeply"));
+    }
+    // Each manifest once, and a bounded graph whatever the source lists.
+    if let Some(d) = digest
+        && out.iter().any(|n| n.digest == d)
+    {
+        return Ok(d.to_owned());
+    }
+    if out.len() >= MAX_NODES {
+        return Err(err(format!(
+            "more than {MAX_NODES} manifests below one artifact"
+        )));
     }
     let (digest, media_type, bytes) = fetch_manifest(end, digest)?;
     let value: serde_json::Value =

@@ -5,6 +5,7 @@ use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
 use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
+use hallmark_model::text::printable;
 use serde::Serialize;
 
 use crate::Rejection;
@@ -133,12 +134,12 @@ pub fn verify_envelope(
                     .digest
                     .iter()
                     .next()
-                    .map(|(a, v)| format!("{a}:{v}"))
+                    .map(|(a, v)| printable(&format!("{a}:{v}")))
                     .unwrap_or_default();
                 if s.name.is_empty() {
                     d
                 } else {
-                    format!("{} {d}", s.name)
+                    format!("{} {d}", printable(&s.name))
                 }
             })
             .collect::<Vec<_>>()
@@ -162,6 +163,13 @@ fn check_signatures(
     policy: SignaturePolicy,
 ) -> Result<Vec<String>, Rejection> {
     let found = envelope.signatures.len();
+    if policy == SignaturePolicy::Threshold(0) {
+        // A threshold of zero would accept an unsigned envelope.
+        return Err(Rejection::SignatureCount {
+            found,
+            required: "at least 1".to_owned(),
+        });
+    }
     let (count_ok, required) = match policy {
         SignaturePolicy::ExactlyOne => (found == 1, "exactly 1".to_owned()),
         SignaturePolicy::Threshold(n) => (found >= n, format!("at least {n}")),
@@ -189,9 +197,9 @@ fn check_signatures(
             .iter()
             .map(|s| {
                 if s.keyid.is_empty() {
-                    "(no keyid)"
+                    "(no keyid)".to_owned()
                 } else {
-                    s.keyid.as_str()
+                    printable(&s.keyid)
                 }
             })
             .collect::<Vec<_>>()

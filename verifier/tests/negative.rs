@@ -297,3 +297,30 @@ fn verdicts_name_missing_steps_and_missing_attestations() {
         .allowed
     );
 }
+
+#[test]
+fn a_zero_threshold_never_accepts_an_unsigned_envelope() {
+    let f = fixture(KeyKind::EcdsaP256);
+    let d = digest(1);
+    let mut bundle = signed(&f, &statement_for(&d, "t"));
+    bundle.dsse_envelope.as_mut().unwrap().signatures.clear();
+    let err = verify_bundle(
+        &bundle.to_json(),
+        &d,
+        std::slice::from_ref(&f.trusted),
+        SignaturePolicy::Threshold(0),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Rejection::SignatureCount { .. }), "{err}");
+}
+
+#[test]
+fn hostile_keyids_cannot_paint_the_terminal() {
+    let f = fixture(KeyKind::EcdsaP256);
+    let other = fixture(KeyKind::EcdsaP256);
+    let d = digest(1);
+    let mut bundle = signed(&other, &statement_for(&d, "t"));
+    bundle.dsse_envelope.as_mut().unwrap().signatures[0].keyid = "\u{1b}[2J\nALLOWED".into();
+    let err = check(&f, &bundle, &d).unwrap_err().to_string();
+    assert!(!err.contains('\u{1b}') && !err.contains('\n'), "{err:?}");
+}

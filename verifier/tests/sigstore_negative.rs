@@ -310,3 +310,14 @@ fn rekor_v2_log_not_valid_at_the_timestamp() {
         "{err}"
     );
 }
+
+#[test]
+fn duplicate_log_entries_are_rejected() {
+    let mut b = case("happy-path-v0.3");
+    let entry = b["verificationMaterial"]["tlogEntries"][0].clone();
+    b["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry);
+    rejected(&b, "tlog", "same log entry twice");
+}

@@ -77,6 +77,10 @@ impl Scratch {
         cmd.args(args).current_dir(self.path());
         for var in [
             "HALLMARK_STORE",
+            "HALLMARK_REGISTRY",
+            "HALLMARK_REGISTRY_USERNAME",
+            "HALLMARK_REGISTRY_PASSWORD",
+            "DOCKER_CONFIG",
             "HALLMARK_KEY",
             "HALLMARK_PASSWORD",
             "COSIGN_PASSWORD",

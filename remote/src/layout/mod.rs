@@ -403,10 +403,10 @@ impl LayoutStore {
                     path: self.blob_path(&entry.digest).unwrap_or_default(),
                     message: format!("manifest: {e}"),
                 })?;
-            // The index names the subject; the verifier still checks that the signed statement
-            // lists it, so a forged index entry yields a rejected attestation, never a pass.
-            if manifest.artifact_type.as_deref() != Some(BUNDLE_V0_3) && manifest.subject.is_none()
-            {
+            // Only attestation manifests. The index entry names the subject (a manifest's OCI
+            // subject is only the first of a multi-product step); the verifier then checks that
+            // the signed statement itself lists the artifact, so a forged entry is just rejected.
+            if manifest.artifact_type.as_deref() != Some(BUNDLE_V0_3) {
                 continue;
             }
             let Some(layer) = manifest.layers.iter().find(|l| {

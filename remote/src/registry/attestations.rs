@@ -22,6 +22,11 @@ use crate::oci::{
 };
 use crate::{Error, Result};
 
+/// Most attestations read for one subject.
+pub const MAX_ATTESTATIONS: usize = 256;
+/// Most bundle bytes read for one subject.
+pub const MAX_TOTAL_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Rounds of read-modify-write-reread on the tag-schema index before giving up.
 const TAG_SCHEMA_ROUNDS: u32 = 8;
 
@@ -299,7 +304,12 @@ impl<'a> RegistryAttestations<'a> {
     fn tagged_attestations(&self, subject: &Resolved, index: &Index) -> Result<Vec<Descriptor>> {
         let prefix = format!("{}.", tag_schema_tag(&subject.digest));
         let mut found = Vec::new();
-        for tag in self.client.tags_with_prefix(&subject.reference, &prefix)? {
+        for tag in self
+            .client
+            .tags_with_prefix(&subject.reference, &prefix)?
+            .into_iter()
+            .take(MAX_ATTESTATIONS)
+        {
             let tagged = Reference {
                 tag: Some(tag),
                 digest: None,
@@ -367,11 +377,27 @@ impl<'a> RegistryAttestations<'a> {
                 }
             };
         let mut found = Vec::new();
-        for entry in index.manifests.iter().filter(|d| {
+        let mut seen = std::collections::HashSet::new();
+        let mut total_bytes = 0u64;
+        let candidates = index.manifests.iter().filter(|d| {
             d.artifact_type
                 .as_deref()
                 .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"))
-        }) {
+        });
+        for entry in candidates {
+            // Bounded work whatever the registry lists: unique manifests, a count and a byte budget.
+            if !seen.insert(entry.digest.clone()) {
+                continue;
+            }
+            if seen.len() > MAX_ATTESTATIONS {
+                return Err(corrupt(
+                    target,
+                    format!(
+                        "more than {MAX_ATTESTATIONS} attestations refer to {}",
+                        subject.digest
+                    ),
+                ));
+            }
             let Some(manifest) = self
                 .client
                 .get_manifest(&target.with_digest(&entry.digest), MAX_MANIFEST_BYTES)?
@@ -389,6 +415,16 @@ impl<'a> RegistryAttestations<'a> {
             }) else {
                 continue;
             };
+            total_bytes += layer.size;
+            if total_bytes > MAX_TOTAL_BUNDLE_BYTES {
+                return Err(corrupt(
+                    target,
+                    format!(
+                        "the attestations of {} exceed {MAX_TOTAL_BUNDLE_BYTES} bytes",
+                        subject.digest
+                    ),
+                ));
+            }
             let bundle = self
                 .client
                 .get_blob(target, &layer.digest, MAX_BUNDLE_BYTES)?;

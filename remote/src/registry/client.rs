@@ -64,12 +64,19 @@ pub struct FetchedManifest {
     pub digest: String,
 }
 
-/// The client.
-#[derive(Debug)]
+/// The client. Its `Debug` never shows cached tokens or credentials.
 pub struct RegistryClient {
     agent: Agent,
     options: ClientOptions,
     tokens: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("insecure_hosts", &self.options.insecure_hosts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RegistryClient {
@@ -117,6 +124,31 @@ impl RegistryClient {
         format!("{scheme}://{registry}/v2")
     }
 
+    /// `scheme://registry` of this registry.
+    fn origin(&self, registry: &str) -> String {
+        self.base(registry).trim_end_matches("/v2").to_owned()
+    }
+
+    /// True when `url` is on this registry's own origin (scheme, host and port).
+    fn same_origin(&self, registry: &str, url: &str) -> bool {
+        url.starts_with(&format!("{}/", self.origin(registry)))
+    }
+
+    /// Resolves a `Location` or `Link` target: a path is taken relative to the registry; an
+    /// absolute URL is kept (it may be a storage backend) but never receives credentials.
+    fn resolve_url(&self, registry: &str, target: &str) -> Result<String> {
+        if target.starts_with('/') {
+            return Ok(format!("{}{target}", self.origin(registry)));
+        }
+        if target.starts_with("https://") || target.starts_with("http://") {
+            return Ok(target.to_owned());
+        }
+        Err(Self::err(
+            registry,
+            format!("unusable URL {target:?} in a response"),
+        ))
+    }
+
     fn err(registry: &str, message: impl Into<String>) -> Error {
         Error::Registry {
             registry: registry.to_owned(),
@@ -142,7 +174,11 @@ impl RegistryClient {
             for (k, v) in headers {
                 builder = builder.header(*k, *v);
             }
-            if let Some(auth) = self.authorization(registry, scope) {
+            // Credentials only ever go to the registry itself, never to a host a response named.
+            if let Some(auth) = self
+                .authorization(registry, scope)
+                .filter(|_| self.same_origin(registry, url))
+            {
                 builder = builder.header("Authorization", auth);
             }
             let request = builder
@@ -201,6 +237,13 @@ impl RegistryClient {
             };
             let realm = param("realm")
                 .ok_or_else(|| Self::err(registry, "token challenge without a realm"))?;
+            let insecure_ok = self.options.insecure_hosts.iter().any(|h| h == registry);
+            if !(realm.starts_with("https://") || (insecure_ok && realm.starts_with("http://"))) {
+                return Err(Self::err(
+                    registry,
+                    format!("refusing token realm {realm:?}: not https"),
+                ));
+            }
             let mut url = format!("{realm}?scope={}", percent(scope));
             if let Some(service) = param("service") {
                 url.push_str(&format!("&service={}", percent(&service)));
@@ -237,7 +280,7 @@ impl RegistryClient {
             format!("Bearer {token}")
         } else if challenge.starts_with("Basic") {
             self.basic().ok_or_else(|| {
-                Self::err(registry, "the registry wants credentials: set HALLMARK_REGISTRY_USERNAME and HALLMARK_REGISTRY_PASSWORD")
+                Self::err(registry, "the registry wants credentials: set HALLMARK_REGISTRY to this host with HALLMARK_REGISTRY_USERNAME and HALLMARK_REGISTRY_PASSWORD, or log in with docker")
             })?
         } else {
             return Err(Self::err(
@@ -358,11 +401,7 @@ impl RegistryClient {
             ));
         }
         let location = header(&response, "location");
-        let location = if location.starts_with("http") {
-            location
-        } else {
-            format!("{}{location}", base.trim_end_matches("/v2"))
-        };
+        let location = self.resolve_url(&reference.registry, &location)?;
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={digest}");
         let response = self.send(
@@ -438,7 +477,10 @@ impl RegistryClient {
         )?;
         let is_index = header(&response, "content-type")
             .starts_with("application/vnd.oci.image.index.v1+json");
-        if response.status() == StatusCode::NOT_FOUND || !is_index {
+        // Only "no such API" means fall back; an auth or server error is an error.
+        if response.status() == StatusCode::NOT_FOUND
+            || (response.status().is_success() && !is_index)
+        {
             return Ok(None);
         }
         if !response.status().is_success() {
@@ -497,7 +539,7 @@ impl RegistryClient {
                 .and_then(|(_, rest)| rest.split_once('>'))
             {
                 Some((next, _)) if link.contains("rel=\"next\"") => {
-                    url = format!("{}{next}", base.trim_end_matches("/v2"));
+                    url = self.resolve_url(&reference.registry, next)?;
                 }
                 _ => return Ok(found),
             }
@@ -544,4 +586,41 @@ fn percent(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_leave_the_registry_origin() {
+        let client = RegistryClient::new(ClientOptions {
+            insecure_hosts: vec!["127.0.0.1:5000".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(client.same_origin(
+            "127.0.0.1:5000",
+            "http://127.0.0.1:5000/v2/x/blobs/uploads/1"
+        ));
+        assert!(!client.same_origin("127.0.0.1:5000", "http://127.0.0.1:5000@evil.example/v2/x"));
+        assert!(!client.same_origin("127.0.0.1:5000", "http://127.0.0.1:50001/v2/x"));
+        assert!(
+            !client.same_origin("reg.example", "http://reg.example/v2/x"),
+            "https registry, http URL"
+        );
+        assert_eq!(
+            client
+                .resolve_url("127.0.0.1:5000", "/v2/x/tags/list?last=a")
+                .unwrap(),
+            "http://127.0.0.1:5000/v2/x/tags/list?last=a"
+        );
+        assert!(
+            client
+                .resolve_url("127.0.0.1:5000", "@evil.example/v2/x")
+                .is_err()
+        );
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("tokens"), "{shown}");
+    }
 }

@@ -71,15 +71,16 @@ pub struct IdentityPolicy {
 }
 
 impl IdentityPolicy {
-    /// Checks the certificate; the error shows the expected value next to the actual one.
-    pub fn check(&self, leaf: &LeafCertificate) -> Result<(), String> {
-        if !leaf.identities.iter().any(|id| self.identity.matches(id)) {
+    /// Checks the certificate and returns the identity that matched; the error shows the
+    /// expected value next to the actual one.
+    pub fn check(&self, leaf: &LeafCertificate) -> Result<String, String> {
+        let Some(matched) = leaf.identities.iter().find(|id| self.identity.matches(id)) else {
             return Err(format!(
                 "certificate identity mismatch: expected {}, certificate has {:?}",
                 self.identity.describe(),
                 leaf.identities
             ));
-        }
+        };
         let issuer = leaf.issuer().unwrap_or("");
         if !self.issuer.matches(issuer) {
             return Err(format!(
@@ -96,6 +97,6 @@ impl IdentityPolicy {
                 ));
             }
         }
-        Ok(())
+        Ok(matched.clone())
     }
 }

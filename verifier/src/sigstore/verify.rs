@@ -17,6 +17,9 @@ use super::tlog::{ProofRequirement, verify_entry};
 use super::trust_root::{TrustRoot, valid_at};
 use crate::keys::PublicKey;
 
+/// Most transparency-log entries one bundle may carry.
+pub const MAX_TLOG_ENTRIES: usize = 8;
+
 /// Most RFC 3161 timestamps one bundle may carry.
 pub const MAX_TIMESTAMPS: usize = 32;
 
@@ -187,7 +190,19 @@ pub fn verify_bundle(
     // Transparency log.
     let mut times = Vec::new();
     let mut unanchored_logs = Vec::new();
-    for entry in &vm.tlog_entries {
+    if vm.tlog_entries.len() > MAX_TLOG_ENTRIES {
+        return err(
+            "tlog",
+            format!(
+                "{} log entries; at most {MAX_TLOG_ENTRIES} are accepted",
+                vm.tlog_entries.len()
+            ),
+        );
+    }
+    for (i, entry) in vm.tlog_entries.iter().enumerate() {
+        if vm.tlog_entries[..i].contains(entry) {
+            return err("tlog", "the bundle carries the same log entry twice");
+        }
         let verified = verify_entry(entry, trust, content, signer_material, requirement, now)
             .map_err(fail("tlog"))?;
         match verified.integrated_time {
@@ -242,7 +257,13 @@ pub fn verify_bundle(
     // Entries without a SET (Rekor v2) are dated by the timestamps: the log's key must have been
     // valid at one of them.
     for entry in &unanchored_logs {
-        if !times.is_empty() && !times.iter().any(|&t| valid_at(entry.validity.as_ref(), t)) {
+        // With no verified time at all (a key-signed bundle), the log must be valid now.
+        let valid = if times.is_empty() {
+            valid_at(entry.validity.as_ref(), now)
+        } else {
+            times.iter().any(|&t| valid_at(entry.validity.as_ref(), t))
+        };
+        if !valid {
             return err(
                 "tlog",
                 format!(
@@ -280,13 +301,14 @@ pub fn verify_bundle(
                 verify_embedded_scts(&leaf.der, &issuer_spki, &trust.ctlogs)
                     .map_err(|e| fail("sct")(e.to_string()))?;
             }
-            if let SignerTrust::Identity(policy) = signer {
-                policy.check(leaf).map_err(fail("identity"))?;
-            }
-            (
-                leaf.identities.first().cloned(),
-                leaf.issuer().map(str::to_owned),
-            )
+            // Report the identity the policy matched, not merely the first SAN.
+            let identity = match signer {
+                SignerTrust::Identity(policy) => {
+                    Some(policy.check(leaf).map_err(fail("identity"))?)
+                }
+                SignerTrust::Key(_) => leaf.identities.first().cloned(),
+            };
+            (identity, leaf.issuer().map(str::to_owned))
         }
         None => (None, None),
     };
