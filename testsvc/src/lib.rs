@@ -6,5 +6,6 @@
 //!   accepting Rekor v1 `dsse` entries.
 #![forbid(unsafe_code)]
 
+pub mod fulcio;
 pub mod log;
 pub mod oidc;

@@ -1,0 +1,177 @@
+//! A keyless bundle made entirely by the test services (OIDC identity → Fulcio certificate with
+//! an SCT → DSSE signature → transparency-log entry) passes Hallmark's full Sigstore verifier with
+//! an identity policy, and fails for the wrong identity or a swapped certificate.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hallmark_attester::keys::SigningKey;
+use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::bundle::{
+    BUNDLE_V0_3, Bundle, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
+    TransparencyLogEntry, VerificationMaterial, X509Certificate,
+};
+use hallmark_model::digest::{Digest, DigestAlgorithm};
+use hallmark_model::keyid::{KeyKind, pem_encode};
+use hallmark_model::resource::ResourceDescriptor;
+use hallmark_model::statement::Statement;
+use hallmark_testsvc::fulcio::{Identity, TestFulcio};
+use hallmark_testsvc::log::TransparencyLog;
+use hallmark_verifier::keys::PublicKey;
+use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
+use hallmark_verifier::sigstore::trust_root::TrustRoot;
+use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+use serde_json::json;
+
+const WORKFLOW: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .to_vec()
+}
+
+#[test]
+fn keyless_bundles_from_the_test_services_verify() {
+    let now = SystemTime::now() - Duration::from_secs(30);
+    let fulcio = TestFulcio::new().unwrap();
+    let mut log = TransparencyLog::new("test-rekor.local - 7").unwrap();
+    let ephemeral = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    let point = PublicKey::from_spki_der(ephemeral.public_key_der())
+        .unwrap()
+        .raw()
+        .to_vec();
+    let identity = Identity {
+        san: WORKFLOW.into(),
+        issuer: ISSUER.into(),
+        extensions: vec![
+            (arcs::BUILD_SIGNER_URI as u64, WORKFLOW.into()),
+            (
+                arcs::SOURCE_REPOSITORY_URI as u64,
+                "https://github.com/acme/app".into(),
+            ),
+        ],
+    };
+    let leaf = fulcio.issue(&point, &identity, now).unwrap();
+
+    let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &[3; 32]);
+    let statement = Statement::new(vec![ResourceDescriptor::named("app.tar", digest.to_set())], "https://slsa.dev/provenance/v1",
+        json!({"buildDefinition": {"buildType": "t", "externalParameters": {}}, "runDetails": {"builder": {"id": "b"}}})).unwrap();
+    let envelope = KeySigner::new(ephemeral)
+        .sign_statement(&statement)
+        .unwrap()
+        .dsse_envelope
+        .unwrap();
+    let sigs: Vec<Vec<u8>> = envelope.signatures.iter().map(|s| s.sig.clone()).collect();
+    let logged = log
+        .append_dsse(
+            &envelope.payload,
+            &sigs,
+            &pem_encode("CERTIFICATE", &leaf),
+            now.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + 1,
+        )
+        .unwrap();
+    let bundle = Bundle {
+        media_type: BUNDLE_V0_3.into(),
+        verification_material: VerificationMaterial {
+            certificate: Some(X509Certificate {
+                raw_bytes: leaf.clone(),
+            }),
+            tlog_entries: vec![TransparencyLogEntry {
+                log_index: logged.log_index as i64,
+                log_id: LogId {
+                    key_id: log.log_id().to_vec(),
+                },
+                kind_version: KindVersion {
+                    kind: "dsse".into(),
+                    version: "0.0.1".into(),
+                },
+                integrated_time: logged.integrated_time,
+                inclusion_promise: Some(InclusionPromise {
+                    signed_entry_timestamp: logged.signed_entry_timestamp.clone(),
+                }),
+                inclusion_proof: Some(InclusionProof {
+                    log_index: logged.log_index as i64,
+                    root_hash: logged.root_hash.to_vec(),
+                    tree_size: logged.tree_size as i64,
+                    hashes: logged.proof.iter().map(|h| h.to_vec()).collect(),
+                    checkpoint: Some(Checkpoint {
+                        envelope: logged.checkpoint.clone(),
+                    }),
+                }),
+                canonicalized_body: logged.body.clone(),
+            }],
+            ..Default::default()
+        },
+        dsse_envelope: Some(envelope),
+        message_signature: None,
+    };
+    let valid = json!({"start": "2020-01-01T00:00:00Z"});
+    let root = TrustRoot::from_json(&serde_json::to_vec(&json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{"baseUrl": "http://127.0.0.1/rekor", "hashAlgorithm": "SHA2_256",
+                   "publicKey": {"rawBytes": STANDARD.encode(log.public_key_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": valid},
+                   "logId": {"keyId": STANDARD.encode(log.log_id())}}],
+        "certificateAuthorities": [{"uri": "http://127.0.0.1/fulcio", "certChain": {"certificates": [{"rawBytes": STANDARD.encode(fulcio.root_der())}]}, "validFor": valid}],
+        "ctlogs": [{"baseUrl": "http://127.0.0.1/ct", "hashAlgorithm": "SHA2_256",
+                    "publicKey": {"rawBytes": STANDARD.encode(fulcio.ct_public_key_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": valid},
+                    "logId": {"keyId": STANDARD.encode(sha256(fulcio.ct_public_key_der()))}}]
+    })).unwrap()).unwrap();
+    let policy = |identity: &str, workflow: &str| IdentityPolicy {
+        identity: Matcher::Exact(identity.into()),
+        issuer: Matcher::Exact(ISSUER.into()),
+        extensions: vec![(
+            arcs::BUILD_SIGNER_URI,
+            Matcher::Exact(workflow.into()),
+            "--signer-workflow",
+        )],
+    };
+    let check = |b: &Bundle, p: &IdentityPolicy| {
+        verify_bundle(
+            &b.to_json(),
+            Artifact {
+                sha256: &digest,
+                bytes: None,
+            },
+            &root,
+            SignerTrust::Identity(p),
+            SystemTime::now(),
+        )
+    };
+    let ok = check(&bundle, &policy(WORKFLOW, WORKFLOW)).unwrap();
+    assert_eq!(ok.identity.as_deref(), Some(WORKFLOW));
+    assert_eq!(ok.issuer.as_deref(), Some(ISSUER));
+
+    let err = check(
+        &bundle,
+        &policy(
+            "https://github.com/evil/x/.github/workflows/y.yml@refs/heads/main",
+            WORKFLOW,
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(err.check, "identity");
+    let err = check(
+        &bundle,
+        &policy(
+            WORKFLOW,
+            "https://github.com/acme/app/.github/workflows/other.yml@refs/heads/main",
+        ),
+    )
+    .unwrap_err();
+    assert!(err.message.contains("--signer-workflow mismatch"), "{err}");
+    // A certificate for another key from the same CA: the envelope signature no longer matches.
+    let other = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    let other_point = PublicKey::from_spki_der(other.public_key_der())
+        .unwrap()
+        .raw()
+        .to_vec();
+    let mut swapped = bundle.clone();
+    swapped.verification_material.certificate = Some(X509Certificate {
+        raw_bytes: fulcio.issue(&other_point, &identity, now).unwrap(),
+    });
+    assert!(check(&swapped, &policy(WORKFLOW, WORKFLOW)).is_err());
+}
