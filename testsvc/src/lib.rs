@@ -7,5 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fulcio;
+pub mod http;
 pub mod log;
+pub mod services;
 pub mod oidc;

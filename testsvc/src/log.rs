@@ -60,6 +60,11 @@ fn sha(parts: &[&[u8]]) -> [u8; 32] {
     out
 }
 
+/// RFC 6962 leaf hash of an entry body.
+pub fn leaf_hash(body: &[u8]) -> [u8; 32] {
+    sha(&[&[0], body])
+}
+
 /// RFC 6962 root of `leaves` (leaf hashes).
 fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
     match leaves.len() {
@@ -166,6 +171,7 @@ impl TransparencyLog {
     /// certificate or key `verifier_pem`, and returns it with its proof, checkpoint and SET.
     pub fn append_dsse(
         &mut self,
+        envelope_json: &[u8],
         payload: &[u8],
         signatures: &[Vec<u8>],
         verifier_pem: &str,
@@ -175,8 +181,7 @@ impl TransparencyLog {
             return Err(LogError::Entry("a DSSE entry needs a signature".into()));
         }
         let payload_hash = hex(digest(&SHA256, payload).as_ref());
-        let envelope_hash =
-            hex(digest(&SHA256, &[payload, &signatures.concat()].concat()).as_ref());
+        let envelope_hash = hex(digest(&SHA256, envelope_json).as_ref());
         let sigs: Vec<Value> = signatures
             .iter()
             .map(|s| json!({"signature": STANDARD.encode(s), "verifier": STANDARD.encode(verifier_pem)}))

@@ -68,6 +68,7 @@ fn keyless_bundles_from_the_test_services_verify() {
     let sigs: Vec<Vec<u8>> = envelope.signatures.iter().map(|s| s.sig.clone()).collect();
     let logged = log
         .append_dsse(
+            &serde_json::to_vec(&envelope).unwrap(),
             &envelope.payload,
             &sigs,
             &pem_encode("CERTIFICATE", &leaf),
