@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod http;
+pub mod keyless;
 pub mod layout;
 pub mod oci;
 pub mod registry;

@@ -9,5 +9,5 @@
 pub mod fulcio;
 pub mod http;
 pub mod log;
-pub mod services;
 pub mod oidc;
+pub mod services;

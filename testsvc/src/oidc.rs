@@ -83,20 +83,36 @@ pub struct TokenError(pub String);
 
 /// Verifies an ES256 ID token against the issuers Fulcio trusts (`iss` → JWKS), checking the
 /// signature, `aud`, `exp` and `nbf`. Returns the claims.
-pub fn verify_token(token: &str, issuers: &[(String, Value)], audience: &str, now: i64) -> Result<Value, TokenError> {
+pub fn verify_token(
+    token: &str,
+    issuers: &[(String, Value)],
+    audience: &str,
+    now: i64,
+) -> Result<Value, TokenError> {
     let bad = |m: &str| TokenError(m.to_owned());
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad("not a JWT"));
     };
-    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| bad("JWT part is not base64url"));
-    let header: Value = serde_json::from_slice(&decode(h)?).map_err(|_| bad("JWT header is not JSON"))?;
-    let claims: Value = serde_json::from_slice(&decode(p)?).map_err(|_| bad("JWT claims are not JSON"))?;
+    let decode = |part: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| bad("JWT part is not base64url"))
+    };
+    let header: Value =
+        serde_json::from_slice(&decode(h)?).map_err(|_| bad("JWT header is not JSON"))?;
+    let claims: Value =
+        serde_json::from_slice(&decode(p)?).map_err(|_| bad("JWT claims are not JSON"))?;
     if header["alg"] != "ES256" {
         return Err(bad("only ES256 tokens are accepted"));
     }
     let iss = claims["iss"].as_str().ok_or_else(|| bad("no iss"))?;
-    let (_, jwks) = issuers.iter().find(|(url, _)| url == iss).ok_or_else(|| TokenError(format!("untrusted issuer {iss:?}")))?;
+    let (_, jwks) = issuers
+        .iter()
+        .find(|(url, _)| url == iss)
+        .ok_or_else(|| TokenError(format!("untrusted issuer {iss:?}")))?;
     let kid = header["kid"].as_str().unwrap_or("");
     let key = jwks["keys"]
         .as_array()
@@ -104,14 +120,20 @@ pub fn verify_token(token: &str, issuers: &[(String, Value)], audience: &str, no
         .flatten()
         .find(|k| k["kid"].as_str().unwrap_or("") == kid)
         .ok_or_else(|| bad("no JWKS key for the token's kid"))?;
-    let (x, y) = (decode(key["x"].as_str().unwrap_or(""))?, decode(key["y"].as_str().unwrap_or(""))?);
+    let (x, y) = (
+        decode(key["x"].as_str().unwrap_or(""))?,
+        decode(key["y"].as_str().unwrap_or(""))?,
+    );
     let mut point = vec![4u8];
     point.extend(x);
     point.extend(y);
     let signature = decode(s)?;
-    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED, &point)
-        .verify(format!("{h}.{p}").as_bytes(), &signature)
-        .map_err(|_| bad("signature does not verify"))?;
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+        &point,
+    )
+    .verify(format!("{h}.{p}").as_bytes(), &signature)
+    .map_err(|_| bad("signature does not verify"))?;
     let aud_ok = match &claims["aud"] {
         Value::String(a) => a == audience,
         Value::Array(list) => list.iter().any(|a| a == audience),
@@ -137,16 +159,35 @@ mod tests {
     fn tokens_verify_and_forgeries_do_not() {
         let issuer = Issuer::new("http://127.0.0.1:1/oidc").unwrap();
         let trusted = vec![(issuer.url().to_owned(), issuer.jwks())];
-        let token = issuer.token(&json!({"sub": "repo:acme/app", "aud": "sigstore", "exp": 2000})).unwrap();
-        assert_eq!(verify_token(&token, &trusted, "sigstore", 1000).unwrap()["sub"], "repo:acme/app");
-        assert!(verify_token(&token, &trusted, "sigstore", 2001).unwrap_err().0.contains("expired"));
+        let token = issuer
+            .token(&json!({"sub": "repo:acme/app", "aud": "sigstore", "exp": 2000}))
+            .unwrap();
+        assert_eq!(
+            verify_token(&token, &trusted, "sigstore", 1000).unwrap()["sub"],
+            "repo:acme/app"
+        );
+        assert!(
+            verify_token(&token, &trusted, "sigstore", 2001)
+                .unwrap_err()
+                .0
+                .contains("expired")
+        );
         assert!(verify_token(&token, &trusted, "other", 1000).is_err());
         let stranger = Issuer::new("http://127.0.0.1:2/evil").unwrap();
-        let forged = stranger.token(&json!({"sub": "x", "aud": "sigstore", "exp": 2000})).unwrap();
-        assert!(verify_token(&forged, &trusted, "sigstore", 1000).unwrap_err().0.contains("untrusted issuer"));
+        let forged = stranger
+            .token(&json!({"sub": "x", "aud": "sigstore", "exp": 2000}))
+            .unwrap();
+        assert!(
+            verify_token(&forged, &trusted, "sigstore", 1000)
+                .unwrap_err()
+                .0
+                .contains("untrusted issuer")
+        );
         // Same issuer URL, another key: the signature fails.
         let impostor = Issuer::new(issuer.url()).unwrap();
-        let fake = impostor.token(&json!({"sub": "x", "aud": "sigstore", "exp": 2000})).unwrap();
+        let fake = impostor
+            .token(&json!({"sub": "x", "aud": "sigstore", "exp": 2000}))
+            .unwrap();
         assert!(verify_token(&fake, &trusted, "sigstore", 1000).is_err());
     }
 }

@@ -35,14 +35,22 @@ fn error(status: u16, message: &str) -> Response {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The uncompressed P-256 point of a PEM `PUBLIC KEY` or `CERTIFICATE`.
 fn p256_point(pem_text: &str) -> Option<Vec<u8>> {
     let block = pem::parse(pem_text).ok()?;
     let spki = match block.tag() {
-        "CERTIFICATE" => x509_cert::Certificate::from_der(block.contents()).ok()?.tbs_certificate().subject_public_key_info().to_der().ok()?,
+        "CERTIFICATE" => x509_cert::Certificate::from_der(block.contents())
+            .ok()?
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .ok()?,
         "PUBLIC KEY" => block.contents().to_vec(),
         _ => return None,
     };
@@ -53,17 +61,30 @@ fn p256_point(pem_text: &str) -> Option<Vec<u8>> {
 impl Services {
     /// Starts the services on a free loopback port.
     pub fn start() -> Result<Self, LogError> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| LogError::Crypto(e.to_string()))?;
-        let port = listener.local_addr().map_err(|e| LogError::Crypto(e.to_string()))?.port();
+        let listener =
+            TcpListener::bind("127.0.0.1:0").map_err(|e| LogError::Crypto(e.to_string()))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| LogError::Crypto(e.to_string()))?
+            .port();
         let url = format!("http://127.0.0.1:{port}");
         let services = Services {
             issuer: Arc::new(Issuer::new(&format!("{url}/oidc"))?),
             fulcio: Arc::new(TestFulcio::new()?),
-            log: Arc::new(Mutex::new(TransparencyLog::new(&format!("127.0.0.1:{port}/rekor - 1"))?)),
+            log: Arc::new(Mutex::new(TransparencyLog::new(&format!(
+                "127.0.0.1:{port}/rekor - 1"
+            ))?)),
             url,
         };
-        let (issuer, fulcio, log) = (services.issuer.clone(), services.fulcio.clone(), services.log.clone());
-        serve(listener, Arc::new(move |r: &Request| route(r, &issuer, &fulcio, &log)));
+        let (issuer, fulcio, log) = (
+            services.issuer.clone(),
+            services.fulcio.clone(),
+            services.log.clone(),
+        );
+        serve(
+            listener,
+            Arc::new(move |r: &Request| route(r, &issuer, &fulcio, &log)),
+        );
         Ok(services)
     }
 
@@ -94,8 +115,10 @@ impl Services {
 
     /// A ClientTrustConfig (what sigstore-python's `--trust-config` takes) for these services.
     pub fn client_trust_config(&self) -> Value {
-        let service = |path: &str| json!({"url": format!("{}{path}", self.url), "majorApiVersion": 1,
-                                          "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "hallmark-test"});
+        let service = |path: &str| {
+            json!({"url": format!("{}{path}", self.url), "majorApiVersion": 1,
+                                          "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "hallmark-test"})
+        };
         json!({
             "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
             "trustedRoot": self.trusted_root(),
@@ -108,9 +131,16 @@ impl Services {
     }
 }
 
-fn route(r: &Request, issuer: &Issuer, fulcio: &TestFulcio, log: &Mutex<TransparencyLog>) -> Response {
+fn route(
+    r: &Request,
+    issuer: &Issuer,
+    fulcio: &TestFulcio,
+    log: &Mutex<TransparencyLog>,
+) -> Response {
     match (r.method.as_str(), r.path.as_str()) {
-        ("GET", "/oidc/.well-known/openid-configuration") => json_response(200, &issuer.discovery()),
+        ("GET", "/oidc/.well-known/openid-configuration") => {
+            json_response(200, &issuer.discovery())
+        }
         ("GET", "/oidc/jwks") => json_response(200, &issuer.jwks()),
         ("POST", "/fulcio/api/v2/signingCert") => signing_cert(r, issuer, fulcio),
         ("POST", "/rekor/api/v1/log/entries") => log_entry(r, log),
@@ -120,48 +150,97 @@ fn route(r: &Request, issuer: &Issuer, fulcio: &TestFulcio, log: &Mutex<Transpar
 
 /// Fulcio v2: verify the token and the proof of possession, issue a certificate with an SCT.
 fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&r.body) else { return error(400, "body is not JSON") };
-    let token = body["credentials"]["oidcIdentityToken"].as_str().unwrap_or("");
-    let claims = match verify_token(token, &[(issuer.url().to_owned(), issuer.jwks())], "sigstore", now()) {
+    let Ok(body) = serde_json::from_slice::<Value>(&r.body) else {
+        return error(400, "body is not JSON");
+    };
+    let token = body["credentials"]["oidcIdentityToken"]
+        .as_str()
+        .unwrap_or("");
+    let claims = match verify_token(
+        token,
+        &[(issuer.url().to_owned(), issuer.jwks())],
+        "sigstore",
+        now(),
+    ) {
         Ok(c) => c,
         Err(e) => return error(401, &e.to_string()),
     };
-    let Some(point) = body["publicKeyRequest"]["publicKey"]["content"].as_str().and_then(p256_point) else {
-        return error(400, "publicKeyRequest.publicKey.content must be a P-256 PEM public key");
+    let Some(point) = body["publicKeyRequest"]["publicKey"]["content"]
+        .as_str()
+        .and_then(p256_point)
+    else {
+        return error(
+            400,
+            "publicKeyRequest.publicKey.content must be a P-256 PEM public key",
+        );
     };
     let subject = claims["sub"].as_str().unwrap_or("");
-    let proof = STANDARD.decode(body["publicKeyRequest"]["proofOfPossession"].as_str().unwrap_or("")).unwrap_or_default();
-    if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point).verify(subject.as_bytes(), &proof).is_err() {
-        return error(400, "proof of possession does not verify over the token's subject");
+    let proof = STANDARD
+        .decode(
+            body["publicKeyRequest"]["proofOfPossession"]
+                .as_str()
+                .unwrap_or(""),
+        )
+        .unwrap_or_default();
+    if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
+        .verify(subject.as_bytes(), &proof)
+        .is_err()
+    {
+        return error(
+            400,
+            "proof of possession does not verify over the token's subject",
+        );
     }
-    let san = match (claims["email"].as_str(), claims["job_workflow_ref"].as_str()) {
+    let san = match (
+        claims["email"].as_str(),
+        claims["job_workflow_ref"].as_str(),
+    ) {
         (_, Some(workflow)) => format!("https://github.com/{workflow}"),
         (Some(email), None) => email.to_owned(),
         (None, None) if subject.contains("://") => subject.to_owned(),
-        _ => return error(400, "the token names no usable identity (email, job_workflow_ref or a URI subject)"),
+        _ => {
+            return error(
+                400,
+                "the token names no usable identity (email, job_workflow_ref or a URI subject)",
+            );
+        }
     };
     let mut extensions = Vec::new();
     if let Some(workflow) = claims["job_workflow_ref"].as_str() {
         extensions.push((9, format!("https://github.com/{workflow}")));
     }
-    for (arc, claim, prefix) in [(11, "runner_environment", ""), (12, "repository", "https://github.com/"), (13, "sha", ""), (14, "ref", "")] {
+    for (arc, claim, prefix) in [
+        (11, "runner_environment", ""),
+        (12, "repository", "https://github.com/"),
+        (13, "sha", ""),
+        (14, "ref", ""),
+    ] {
         if let Some(v) = claims[claim].as_str() {
             extensions.push((arc, format!("{prefix}{v}")));
         }
     }
-    let identity = Identity { san, issuer: issuer.url().to_owned(), extensions };
+    let identity = Identity {
+        san,
+        issuer: issuer.url().to_owned(),
+        extensions,
+    };
     match fulcio.issue(&point, &identity, SystemTime::now()) {
-        Ok(leaf) => json_response(200, &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": [
-            hallmark_model::keyid::pem_encode("CERTIFICATE", &leaf),
-            hallmark_model::keyid::pem_encode("CERTIFICATE", fulcio.root_der()),
-        ]}}})),
+        Ok(leaf) => json_response(
+            200,
+            &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": [
+                hallmark_model::keyid::pem_encode("CERTIFICATE", &leaf),
+                hallmark_model::keyid::pem_encode("CERTIFICATE", fulcio.root_der()),
+            ]}}}),
+        ),
         Err(e) => error(500, &e.to_string()),
     }
 }
 
 /// Rekor v1: accept a `dsse` entry whose signatures verify, log it, return it with its evidence.
 fn log_entry(r: &Request, log: &Mutex<TransparencyLog>) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&r.body) else { return error(400, "body is not JSON") };
+    let Ok(body) = serde_json::from_slice::<Value>(&r.body) else {
+        return error(400, "body is not JSON");
+    };
     if body["kind"] != "dsse" || body["apiVersion"] != "0.0.1" {
         return error(400, "only dsse 0.0.1 entries are accepted");
     }
@@ -170,37 +249,60 @@ fn log_entry(r: &Request, log: &Mutex<TransparencyLog>) -> Response {
     let Ok(envelope) = hallmark_model::dsse::Envelope::from_slice(envelope_text.as_bytes()) else {
         return error(400, "proposedContent.envelope is not a DSSE envelope");
     };
-    let Some(verifier_pem) = content["verifiers"][0].as_str().and_then(|v| STANDARD.decode(v).ok()).and_then(|v| String::from_utf8(v).ok()) else {
+    let Some(verifier_pem) = content["verifiers"][0]
+        .as_str()
+        .and_then(|v| STANDARD.decode(v).ok())
+        .and_then(|v| String::from_utf8(v).ok())
+    else {
         return error(400, "proposedContent.verifiers[0] must be base64 PEM");
     };
-    let Some(point) = p256_point(&verifier_pem) else { return error(400, "unusable verifier") };
+    let Some(point) = p256_point(&verifier_pem) else {
+        return error(400, "unusable verifier");
+    };
     let pae = envelope.signed_bytes();
     let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point);
-    if envelope.signatures.is_empty() || envelope.signatures.iter().any(|s| key.verify(&pae, &s.sig).is_err()) {
-        return error(400, "the envelope's signatures do not verify with the verifier");
+    if envelope.signatures.is_empty()
+        || envelope
+            .signatures
+            .iter()
+            .any(|s| key.verify(&pae, &s.sig).is_err())
+    {
+        return error(
+            400,
+            "the envelope's signatures do not verify with the verifier",
+        );
     }
     let sigs: Vec<Vec<u8>> = envelope.signatures.iter().map(|s| s.sig.clone()).collect();
     let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
-    let logged = match log.append_dsse(envelope_text.as_bytes(), &envelope.payload, &sigs, &verifier_pem, now()) {
+    let logged = match log.append_dsse(
+        envelope_text.as_bytes(),
+        &envelope.payload,
+        &sigs,
+        &verifier_pem,
+        now(),
+    ) {
         Ok(l) => l,
         Err(e) => return error(500, &e.to_string()),
     };
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let uuid = hex(&crate::log::leaf_hash(&logged.body));
-    json_response(201, &json!({ uuid: {
-        "body": STANDARD.encode(&logged.body),
-        "integratedTime": logged.integrated_time,
-        "logID": hex(&log.log_id()),
-        "logIndex": logged.log_index,
-        "verification": {
-            "inclusionProof": {
-                "checkpoint": logged.checkpoint,
-                "hashes": logged.proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
-                "logIndex": logged.log_index,
-                "rootHash": hex(&logged.root_hash),
-                "treeSize": logged.tree_size,
-            },
-            "signedEntryTimestamp": STANDARD.encode(&logged.signed_entry_timestamp),
-        }
-    }}))
+    json_response(
+        201,
+        &json!({ uuid: {
+            "body": STANDARD.encode(&logged.body),
+            "integratedTime": logged.integrated_time,
+            "logID": hex(&log.log_id()),
+            "logIndex": logged.log_index,
+            "verification": {
+                "inclusionProof": {
+                    "checkpoint": logged.checkpoint,
+                    "hashes": logged.proof.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+                    "logIndex": logged.log_index,
+                    "rootHash": hex(&logged.root_hash),
+                    "treeSize": logged.tree_size,
+                },
+                "signedEntryTimestamp": STANDARD.encode(&logged.signed_entry_timestamp),
+            }
+        }}),
+    )
 }

@@ -62,7 +62,13 @@ fn logged_key_signed_bundles_verify_and_tampering_is_caught() {
     let sigs: Vec<Vec<u8>> = envelope.signatures.iter().map(|s| s.sig.clone()).collect();
     let pem = signer.key().public_key_pem();
     let logged = log
-        .append_dsse(&serde_json::to_vec(&envelope).unwrap(), &envelope.payload, &sigs, &pem, now)
+        .append_dsse(
+            &serde_json::to_vec(&envelope).unwrap(),
+            &envelope.payload,
+            &sigs,
+            &pem,
+            now,
+        )
         .unwrap();
     bundle
         .verification_material

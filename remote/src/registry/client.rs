@@ -2,14 +2,13 @@
 //! basic auth, retries with backoff, size limits, TLS by default.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ureq::Agent;
 use ureq::http::{Method, Request, Response, StatusCode};
-use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 use super::reference::Reference;
 use crate::oci::sha256_digest;
@@ -82,32 +81,7 @@ impl std::fmt::Debug for RegistryClient {
 impl RegistryClient {
     /// A client with these options.
     pub fn new(options: ClientOptions) -> Result<Self> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(provider);
-        if let Some(pem) = &options.ca_pem {
-            let certs: Vec<_> = ureq::tls::parse_pem(pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::Registry {
-                    registry: String::new(),
-                    message: "--registry-ca holds no certificate".into(),
-                });
-            }
-            tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
-        }
-        let agent: Agent = Agent::config_builder()
-            .tls_config(tls.build())
-            .http_status_as_error(false)
-            .timeout_global(Some(options.timeout.unwrap_or(Duration::from_secs(60))))
-            .max_redirects(5)
-            .build()
-            .into();
+        let agent = crate::http::agent(options.ca_pem.as_deref(), options.timeout)?;
         Ok(RegistryClient {
             agent,
             options,

@@ -1,0 +1,315 @@
+//! Keyless signing: an OIDC identity token buys a short-lived Fulcio certificate for an ephemeral
+//! key; the DSSE signature goes to Rekor; the returned entry (proof, checkpoint, SET) and the
+//! certificate are verified against the trust root before any bundle is written.
+
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hallmark_attester::keys::SigningKey;
+use hallmark_attester::signer::Signer;
+use hallmark_model::bundle::{
+    BUNDLE_V0_3, Bundle, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
+    TransparencyLogEntry, VerificationMaterial, X509Certificate,
+};
+use hallmark_model::digest::Digest;
+use hallmark_model::dsse::{Envelope, Signature, pae};
+use hallmark_model::keyid::KeyKind;
+use hallmark_model::statement::Statement;
+use hallmark_verifier::sigstore::certificate::LeafCertificate;
+use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
+use hallmark_verifier::sigstore::trust_root::TrustRoot;
+use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+use serde_json::{Value, json};
+use ureq::Agent;
+use ureq::http::{Request, StatusCode};
+
+/// Largest service response read.
+const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
+
+/// Where and as whom to sign.
+#[derive(Debug, Clone)]
+pub struct KeylessConfig {
+    /// Fulcio base URL (`https://fulcio.sigstore.dev`).
+    pub fulcio_url: String,
+    /// Rekor base URL (`https://rekor.sigstore.dev`).
+    pub rekor_url: String,
+    /// The OIDC identity token (never logged).
+    pub token: String,
+    /// The trust root the returned certificate and log entry must verify against.
+    pub trust_root: TrustRoot,
+}
+
+/// A keyless signer.
+pub struct KeylessSigner {
+    agent: Agent,
+    config: KeylessConfig,
+    identity: String,
+}
+
+impl std::fmt::Debug for KeylessSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeylessSigner")
+            .field("fulcio", &self.config.fulcio_url)
+            .field("rekor", &self.config.rekor_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn fail(message: impl Into<String>) -> hallmark_attester::Error {
+    hallmark_attester::Error::Signing(message.into())
+}
+
+/// The claims of a JWT, unverified (Fulcio verifies it; we only need `sub` for the proof of
+/// possession and the identity for messages).
+pub fn token_claims(token: &str) -> Result<Value, String> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or("the identity token is not a JWT")?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| "the identity token is not base64url")?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| "the identity token's claims are not JSON".to_owned())
+}
+
+impl KeylessSigner {
+    /// A signer; fails early when the token cannot be read.
+    pub fn new(agent: Agent, config: KeylessConfig) -> Result<Self, String> {
+        let claims = token_claims(&config.token)?;
+        let identity = claims["email"]
+            .as_str()
+            .or(claims["sub"].as_str())
+            .unwrap_or("(unknown)")
+            .to_owned();
+        Ok(KeylessSigner {
+            agent,
+            config,
+            identity,
+        })
+    }
+
+    fn post(
+        &self,
+        url: &str,
+        body: &Value,
+        bearer: Option<&str>,
+    ) -> hallmark_attester::Result<(StatusCode, Value)> {
+        let mut builder = Request::builder()
+            .method("POST")
+            .uri(url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json");
+        if let Some(token) = bearer {
+            builder = builder.header("Authorization", format!("Bearer {token}"));
+        }
+        let request = builder
+            .body(body.to_string().into_bytes())
+            .map_err(|e| fail(e.to_string()))?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| fail(format!("POST {url}: {e}")))?;
+        let status = response.status();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| fail(format!("reading the answer of {url}: {e}")))?;
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok((status, value))
+    }
+
+    fn certificate(&self, key: &SigningKey) -> hallmark_attester::Result<Vec<u8>> {
+        let claims = token_claims(&self.config.token).map_err(fail)?;
+        let subject = claims["sub"]
+            .as_str()
+            .ok_or_else(|| fail("the identity token has no sub claim"))?;
+        let proof = key.sign(subject.as_bytes())?;
+        let request = json!({
+            "credentials": {"oidcIdentityToken": self.config.token},
+            "publicKeyRequest": {
+                "publicKey": {"algorithm": "ECDSA", "content": key.public_key_pem()},
+                "proofOfPossession": STANDARD.encode(proof),
+            }
+        });
+        let url = format!(
+            "{}/api/v2/signingCert",
+            self.config.fulcio_url.trim_end_matches('/')
+        );
+        let (status, answer) = self.post(&url, &request, None)?;
+        if !status.is_success() {
+            return Err(fail(format!(
+                "Fulcio refused the certificate ({status}): {}",
+                answer["message"].as_str().unwrap_or("")
+            )));
+        }
+        let chain = answer["signedCertificateEmbeddedSct"]["chain"]["certificates"]
+            .as_array()
+            .or_else(|| answer["signedCertificateDetachedSct"]["chain"]["certificates"].as_array())
+            .ok_or_else(|| fail("Fulcio's answer has no certificate chain"))?;
+        let leaf_pem = chain
+            .first()
+            .and_then(Value::as_str)
+            .ok_or_else(|| fail("Fulcio's chain is empty"))?;
+        let leaf = pem::parse(leaf_pem)
+            .map_err(|e| fail(format!("Fulcio's certificate: {e}")))?
+            .into_contents();
+        let parsed = LeafCertificate::parse(&leaf).map_err(fail)?;
+        if parsed.key.spki_der() != key.public_key_der() {
+            return Err(fail("Fulcio's certificate is not for our key"));
+        }
+        Ok(leaf)
+    }
+
+    fn log(
+        &self,
+        envelope: &Envelope,
+        leaf: &[u8],
+    ) -> hallmark_attester::Result<TransparencyLogEntry> {
+        let envelope_json = serde_json::to_string(envelope).map_err(|e| fail(e.to_string()))?;
+        let leaf_pem = hallmark_model::keyid::pem_encode("CERTIFICATE", leaf);
+        let request = json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": {"proposedContent": {
+            "envelope": envelope_json, "verifiers": [STANDARD.encode(leaf_pem)]}}});
+        let url = format!(
+            "{}/api/v1/log/entries",
+            self.config.rekor_url.trim_end_matches('/')
+        );
+        let (status, answer) = self.post(&url, &request, None)?;
+        if status != StatusCode::CREATED && !status.is_success() {
+            return Err(fail(format!(
+                "Rekor refused the entry ({status}): {}",
+                answer["message"].as_str().unwrap_or("")
+            )));
+        }
+        let (_, entry) = answer
+            .as_object()
+            .and_then(|m| m.iter().next())
+            .ok_or_else(|| fail("Rekor's answer holds no entry"))?;
+        let hex = |v: &Value| -> hallmark_attester::Result<Vec<u8>> {
+            let s = v
+                .as_str()
+                .ok_or_else(|| fail("Rekor's answer lacks a hex field"))?;
+            (0..s.len() / 2)
+                .map(|i| {
+                    s.get(2 * i..2 * i + 2)
+                        .and_then(|b| u8::from_str_radix(b, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| fail("Rekor's answer has malformed hex"))
+        };
+        let b64 = |v: &Value| {
+            STANDARD
+                .decode(v.as_str().unwrap_or(""))
+                .map_err(|_| fail("Rekor's answer has malformed base64"))
+        };
+        let proof = &entry["verification"]["inclusionProof"];
+        Ok(TransparencyLogEntry {
+            log_index: entry["logIndex"]
+                .as_i64()
+                .ok_or_else(|| fail("Rekor's answer has no logIndex"))?,
+            log_id: LogId {
+                key_id: hex(&entry["logID"])?,
+            },
+            kind_version: KindVersion {
+                kind: "dsse".into(),
+                version: "0.0.1".into(),
+            },
+            integrated_time: entry["integratedTime"]
+                .as_i64()
+                .ok_or_else(|| fail("Rekor's answer has no integratedTime"))?,
+            inclusion_promise: Some(InclusionPromise {
+                signed_entry_timestamp: b64(&entry["verification"]["signedEntryTimestamp"])?,
+            }),
+            inclusion_proof: Some(InclusionProof {
+                log_index: proof["logIndex"]
+                    .as_i64()
+                    .ok_or_else(|| fail("Rekor's proof has no logIndex"))?,
+                root_hash: hex(&proof["rootHash"])?,
+                tree_size: proof["treeSize"]
+                    .as_i64()
+                    .ok_or_else(|| fail("Rekor's proof has no treeSize"))?,
+                hashes: proof["hashes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(hex)
+                    .collect::<Result<_, _>>()?,
+                checkpoint: proof["checkpoint"].as_str().map(|c| Checkpoint {
+                    envelope: c.to_owned(),
+                }),
+            }),
+            canonicalized_body: b64(&entry["body"])?,
+        })
+    }
+}
+
+impl Signer for KeylessSigner {
+    fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> hallmark_attester::Result<Bundle> {
+        let key = SigningKey::generate(KeyKind::EcdsaP256)?;
+        let leaf = self.certificate(&key)?;
+        let envelope = Envelope {
+            payload: payload.to_vec(),
+            payload_type: payload_type.to_owned(),
+            signatures: vec![Signature {
+                keyid: String::new(),
+                sig: key.sign(&pae(payload_type, payload))?,
+            }],
+        };
+        let entry = self.log(&envelope, &leaf)?;
+        let bundle = Bundle {
+            media_type: BUNDLE_V0_3.to_owned(),
+            verification_material: VerificationMaterial {
+                certificate: Some(X509Certificate {
+                    raw_bytes: leaf.clone(),
+                }),
+                tlog_entries: vec![entry],
+                ..Default::default()
+            },
+            dsse_envelope: Some(envelope),
+            message_signature: None,
+        };
+        // Nothing is written unless what the services returned verifies end to end.
+        let parsed = LeafCertificate::parse(&leaf).map_err(fail)?;
+        let identity = parsed.identities.first().cloned().unwrap_or_default();
+        let policy = IdentityPolicy {
+            identity: Matcher::Exact(identity),
+            issuer: Matcher::Exact(parsed.issuer().unwrap_or("").to_owned()),
+            extensions: Vec::new(),
+        };
+        let statement = Statement::from_slice(payload).map_err(|e| fail(e.to_string()))?;
+        let subject = statement
+            .subject
+            .first()
+            .and_then(|s| s.digest.get("sha256"))
+            .ok_or_else(|| fail("the statement has no sha256 subject"))?;
+        let digest: Digest = format!("sha256:{subject}")
+            .parse()
+            .map_err(|e: hallmark_model::Error| fail(e.to_string()))?;
+        verify_bundle(
+            &bundle.to_json(),
+            Artifact {
+                sha256: &digest,
+                bytes: None,
+            },
+            &self.config.trust_root,
+            SignerTrust::Identity(&policy),
+            SystemTime::now(),
+        )
+        .map_err(|e| {
+            fail(format!(
+                "the signed bundle does not verify against the trust root: {e}"
+            ))
+        })?;
+        Ok(bundle)
+    }
+
+    fn identity(&self) -> String {
+        format!(
+            "keyless identity {} (Fulcio {})",
+            self.identity, self.config.fulcio_url
+        )
+    }
+}
