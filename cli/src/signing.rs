@@ -4,8 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::keys::SigningKey;
-use hallmark_attester::signer::KeySigner;
+use hallmark_attester::signer::{KeySigner, Signer};
 use hallmark_model::limits::MAX_KEY_BYTES;
+use hallmark_remote::keyless::{self, KeylessConfig, KeylessSigner};
+use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
 
 use crate::password;
 
@@ -14,8 +17,35 @@ use crate::password;
 pub struct SignArgs {
     /// Private key to sign with: PKCS#8 PEM (ECDSA P-256 or Ed25519), SEC1 EC PEM, or a cosign
     /// encrypted key (password from $HALLMARK_PASSWORD / $COSIGN_PASSWORD, or a prompt).
-    #[arg(long, value_name = "FILE", env = "HALLMARK_KEY")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "HALLMARK_KEY",
+        conflicts_with = "keyless"
+    )]
     pub key: Option<PathBuf>,
+    /// Sign keyless: an OIDC identity token buys a short-lived Fulcio certificate, and the
+    /// signature is recorded in Rekor. The token comes from --identity-token, $SIGSTORE_ID_TOKEN,
+    /// or the GitHub Actions runtime (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN, audience sigstore).
+    #[arg(long)]
+    pub keyless: bool,
+    /// The identity token, or @FILE to read it from a file.
+    #[arg(long, value_name = "TOKEN|@FILE", requires = "keyless")]
+    pub identity_token: Option<String>,
+    /// Fulcio URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://fulcio.sigstore.dev"
+    )]
+    pub fulcio_url: String,
+    /// Rekor URL.
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    /// Trust root the returned certificate and log entry must verify against (default: the
+    /// embedded public-good root).
+    #[arg(long = "sigstore-trusted-root", value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 /// Reads a whole file, refusing more than `limit` bytes.
@@ -49,13 +79,46 @@ pub fn load_key(path: &std::path::Path) -> Result<SigningKey> {
 
 impl SignArgs {
     /// The signer these options name.
-    pub fn signer(&self) -> Result<KeySigner> {
+    pub fn signer(&self) -> Result<Box<dyn Signer>> {
+        if self.keyless {
+            return Ok(Box::new(self.keyless_signer()?));
+        }
         let Some(path) = &self.key else {
             bail!(
-                "no signing key: pass --key FILE (create one with `hallmark keygen`); \
-                 keyless signing is not available in this version"
+                "no signing key: pass --key FILE (create one with `hallmark keygen`), or --keyless"
             );
         };
-        Ok(KeySigner::new(load_key(path)?))
+        Ok(Box::new(KeySigner::new(load_key(path)?)))
+    }
+
+    fn keyless_signer(&self) -> Result<KeylessSigner> {
+        let env = hallmark_attester::ci::process_env();
+        let agent = hallmark_remote::http::agent(None, None)?;
+        let token = match &self.identity_token {
+            Some(t) if t.starts_with('@') => {
+                let path = PathBuf::from(&t[1..]);
+                String::from_utf8(read_limited(&path, 64 * 1024)?).context("the token file is not text")?.trim().to_owned()
+            }
+            Some(t) => t.clone(),
+            None => match env.get("SIGSTORE_ID_TOKEN").filter(|t| !t.is_empty()) {
+                Some(t) => t.clone(),
+                None => keyless::github_actions_token(&agent, &env)?.context(
+                    "keyless signing needs an identity token: --identity-token, $SIGSTORE_ID_TOKEN, or the GitHub Actions \
+                     token (add `permissions: id-token: write` to the job)",
+                )?,
+            },
+        };
+        let trust_root = match &self.trusted_root {
+            Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
+                .with_context(|| format!("reading {}", path.display()))?,
+            None => embedded::production()?,
+        };
+        let config = KeylessConfig {
+            fulcio_url: self.fulcio_url.clone(),
+            rekor_url: self.rekor_url.clone(),
+            token,
+            trust_root,
+        };
+        KeylessSigner::new(agent, config).map_err(anyhow::Error::msg)
     }
 }

@@ -74,6 +74,48 @@ pub fn token_claims(token: &str) -> Result<Value, String> {
         .map_err(|_| "the identity token's claims are not JSON".to_owned())
 }
 
+/// The GitHub Actions OIDC token for audience `sigstore`, when the job may request one
+/// (`ACTIONS_ID_TOKEN_REQUEST_URL` and `_TOKEN` set by `permissions: id-token: write`).
+pub fn github_actions_token(
+    agent: &Agent,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<String>, crate::Error> {
+    let (Some(url), Some(bearer)) = (
+        env.get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    ) else {
+        return Ok(None);
+    };
+    let err = |m: String| crate::Error::Registry {
+        registry: "GitHub Actions token service".into(),
+        message: m,
+    };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let request = Request::builder()
+        .method("GET")
+        .uri(format!("{url}{separator}audience=sigstore"))
+        .header("Authorization", format!("bearer {bearer}"))
+        .header("Accept", "application/json")
+        .body(Vec::new())
+        .map_err(|e| err(e.to_string()))?;
+    let mut response = agent.run(request).map_err(|e| err(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(err(format!("token request refused: {}", response.status())));
+    }
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_vec()
+        .map_err(|e| err(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|_| err("the token answer is not JSON".into()))?;
+    value["value"]
+        .as_str()
+        .map(|t| Some(t.to_owned()))
+        .ok_or_else(|| err("the token answer has no value".into()))
+}
+
 impl KeylessSigner {
     /// A signer; fails early when the token cannot be read.
     pub fn new(agent: Agent, config: KeylessConfig) -> Result<Self, String> {

@@ -144,7 +144,28 @@ fn route(
         ("GET", "/oidc/jwks") => json_response(200, &issuer.jwks()),
         ("POST", "/fulcio/api/v2/signingCert") => signing_cert(r, issuer, fulcio),
         ("POST", "/rekor/api/v1/log/entries") => log_entry(r, log),
+        ("GET", "/actions/token") => actions_token(r, issuer),
         _ => error(404, "not found"),
+    }
+}
+
+/// The bearer the GitHub Actions stand-in expects in `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+pub const ACTIONS_RUNTIME_TOKEN: &str = "hallmark-test-runtime-token";
+
+/// Serves ID tokens the way the GitHub Actions runtime does (`{"value": JWT}` for a bearer).
+fn actions_token(r: &Request, issuer: &Issuer) -> Response {
+    if r.header("authorization") != Some(&format!("bearer {ACTIONS_RUNTIME_TOKEN}")) {
+        return error(401, "bad runtime token");
+    }
+    let claims = json!({
+        "sub": "repo:acme/app:ref:refs/heads/main", "aud": "sigstore", "exp": now() + 300, "iat": now(),
+        "job_workflow_ref": "acme/app/.github/workflows/release.yml@refs/heads/main",
+        "repository": "acme/app", "ref": "refs/heads/main", "sha": "0123456789abcdef0123456789abcdef01234567",
+        "runner_environment": "github-hosted",
+    });
+    match issuer.token(&claims) {
+        Ok(token) => json_response(200, &json!({"value": token})),
+        Err(e) => error(500, &e.to_string()),
     }
 }
 

@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::{CiContext, process_env};
 use hallmark_attester::hashing::hash_paths;
 use hallmark_attester::provenance::job::job_provenance;
-use hallmark_attester::signer::Signer;
 use hallmark_attester::source;
 use hallmark_model::digest::Digest;
 use hallmark_model::limits::MAX_PREDICATE_BYTES;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use hallmark_attester::ci::process_env;
 use hallmark_attester::hashing::HashOptions;
-use hallmark_attester::signer::Signer;
 use hallmark_attester::step::{StepContext, StepSpec, record_step};
 use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;

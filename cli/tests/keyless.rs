@@ -1,0 +1,165 @@
+//! `hallmark run --keyless` and `attest --keyless` against the local test services over HTTP,
+//! judged by `hallmark verify` with identity flags.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{Scratch, into_run};
+use hallmark_testsvc::services::{ACTIONS_RUNTIME_TOKEN, Services};
+use serde_json::json;
+
+const WORKFLOW: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn setup() -> (Scratch, Services, String) {
+    let s = Scratch::repo();
+    let services = Services::start().unwrap();
+    let root = s.file("test-root.json");
+    std::fs::write(&root, serde_json::to_vec(&services.trusted_root()).unwrap()).unwrap();
+    (s, services, root.display().to_string())
+}
+
+#[test]
+fn run_keyless_with_a_token_then_verify_by_identity() {
+    let (s, services, root) = setup();
+    let token = services
+        .token(&json!({"sub": "repo:acme/app:ref:refs/heads/main", "aud": "sigstore", "exp": now() + 300,
+                       "job_workflow_ref": "acme/app/.github/workflows/release.yml@refs/heads/main", "repository": "acme/app"}))
+        .unwrap();
+    std::fs::write(s.file("token"), &token).unwrap();
+    let fulcio = format!("{}/fulcio", services.url);
+    let rekor = format!("{}/rekor", services.url);
+    let run = s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "src",
+            "--keyless",
+            "--identity-token",
+            "@token",
+            "--fulcio-url",
+            &fulcio,
+            "--rekor-url",
+            &rekor,
+            "--sigstore-trusted-root",
+            &root,
+            "--",
+            "true",
+        ],
+        0,
+    );
+    assert!(
+        run.stderr.contains("keyless identity repo:acme/app"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.text().contains(&token), "the token is never printed");
+    let issuer = format!("{}/oidc", services.url);
+    let ok = s.expect(
+        &[
+            "verify",
+            "src/a.c",
+            "--certificate-identity",
+            WORKFLOW,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            &root,
+            "--source-repository",
+            "https://github.com/acme/app",
+            "--step",
+            "build",
+        ],
+        0,
+    );
+    assert!(ok.stdout.contains(WORKFLOW), "{}", ok.stdout);
+    let denied = s.expect(
+        &[
+            "verify",
+            "src/a.c",
+            "--certificate-identity",
+            "https://github.com/evil/x/.github/workflows/y.yml@refs/heads/main",
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            &root,
+        ],
+        1,
+    );
+    assert!(
+        denied.stdout.contains("certificate identity mismatch"),
+        "{}",
+        denied.stdout
+    );
+}
+
+#[test]
+fn the_github_actions_token_path() {
+    let (s, services, root) = setup();
+    let mut cmd = s.command(&[
+        "attest",
+        "--subject",
+        "src/a.c",
+        "--provenance",
+        "--keyless",
+        "--fulcio-url",
+        &format!("{}/fulcio", services.url),
+        "--rekor-url",
+        &format!("{}/rekor", services.url),
+        "--sigstore-trusted-root",
+        &root,
+        "--output",
+        "a.sigstore.json",
+    ]);
+    cmd.env(
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        format!("{}/actions/token?api-version=2.0", services.url),
+    )
+    .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", ACTIONS_RUNTIME_TOKEN);
+    let run = into_run(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let issuer = format!("{}/oidc", services.url);
+    s.expect(
+        &[
+            "verify-bundle",
+            "--bundle",
+            "a.sigstore.json",
+            "--certificate-identity",
+            WORKFLOW,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            &root,
+            "src/a.c",
+        ],
+        0,
+    );
+    // Without any token source, keyless signing says what is missing.
+    let none = s.expect(
+        &[
+            "attest",
+            "--subject",
+            "src/a.c",
+            "--provenance",
+            "--keyless",
+        ],
+        2,
+    );
+    assert!(
+        none.stderr.contains("needs an identity token"),
+        "{}",
+        none.stderr
+    );
+}
