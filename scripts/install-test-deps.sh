@@ -12,6 +12,14 @@ if ! cmp -s tests/interop/requirements.txt "$stamp" 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
   cp tests/interop/requirements.txt "$stamp"
 fi
+sigvenv="$venv-sigstore"
+if [ ! -x "$sigvenv/bin/python" ]; then
+  python3 -m venv "$sigvenv"
+fi
+if ! cmp -s tests/interop/requirements-sigstore.txt "$sigvenv/.hallmark-requirements" 2>/dev/null; then
+  "$sigvenv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements-sigstore.txt
+  cp tests/interop/requirements-sigstore.txt "$sigvenv/.hallmark-requirements"
+fi
 command -v git > /dev/null || { echo "git is required by the tests" >&2; exit 2; }
 # The registry tests run the CNCF distribution registry (with htpasswd auth and TLS from a test
 # CA made with openssl) and push images with skopeo.

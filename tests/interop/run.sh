@@ -42,5 +42,42 @@ done
 "$hallmark" keygen --output other 2>/dev/null
 check "envelope is rejected with another key" 1 \
   "$python" "$OLDPWD/tests/interop/sslib_verify.py" env-ecdsa-p256.json other.pub
+# Keyless: Hallmark signs against the local test services (OIDC, Fulcio, Rekor); sigstore-python
+# verifies the bundle offline with the services' trust config, and rejects a tampered copy.
+sigstore_bin="${HALLMARK_VENV:-$HOME/.cache/hallmark/venv}-sigstore/bin/sigstore"
+[ -x "$sigstore_bin" ] || { echo "interop: no sigstore-python at $sigstore_bin; run scripts/install-test-deps.sh" >&2; exit 2; }
+cargo build -q -p hallmark-testsvc --manifest-path "$OLDPWD/Cargo.toml"
+"$target/debug/hallmark-testsvc" svc 120 2> svc.log &
+svc_pid=$!
+trap 'kill $svc_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -f svc/url ] && [ -f svc/trust_config.json ] && break; sleep 0.1; done
+url=$(cat svc/url)
+echo "artifact for keyless signing" > app.bin
+# A first entry, so the proof of the second has a sibling hash to corrupt.
+"$hallmark" run --step warmup -m src -p src --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
+  --rekor-url "$url/rekor" --sigstore-trusted-root svc/trusted_root.json --no-store --output first.json -- true 2> /dev/null
+"$hallmark" run --step build -m src -p app.bin --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
+  --rekor-url "$url/rekor" --sigstore-trusted-root svc/trusted_root.json --no-store --output keyless.json -- true 2> /dev/null
+check "keyless bundle verifies with sigstore-python" 0 \
+  "$sigstore_bin" --trust-config svc/trust_config.json verify identity --offline --bundle keyless.json \
+  --cert-identity ci@hallmark.test --cert-oidc-issuer "$url/oidc" app.bin
+check "keyless bundle verifies with hallmark verify-bundle" 0 \
+  "$hallmark" verify-bundle --bundle keyless.json --certificate-identity ci@hallmark.test \
+  --certificate-oidc-issuer "$url/oidc" --trusted-root svc/trusted_root.json app.bin
+"$python" - keyless.json <<'PY'
+import base64, json, sys
+p = sys.argv[1]
+b = json.load(open(p))
+proof = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+h = bytearray(base64.b64decode(proof["hashes"][0])); h[0] ^= 1
+proof["hashes"][0] = base64.b64encode(bytes(h)).decode()
+json.dump(b, open(p + ".tampered", "w"))
+PY
+check "tampered keyless bundle is rejected by sigstore-python" 1 \
+  "$sigstore_bin" --trust-config svc/trust_config.json verify identity --offline --bundle keyless.json.tampered \
+  --cert-identity ci@hallmark.test --cert-oidc-issuer "$url/oidc" app.bin
+check "tampered keyless bundle is rejected by hallmark" 1 \
+  "$hallmark" verify-bundle --bundle keyless.json.tampered --certificate-identity ci@hallmark.test \
+  --certificate-oidc-issuer "$url/oidc" --trusted-root svc/trusted_root.json app.bin
 echo "interop: $passed passed, $failed failed"
 [ "$failed" = 0 ]
