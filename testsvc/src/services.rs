@@ -6,7 +6,10 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
+    UnparsedPublicKey,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use der::{Decode, Encode};
@@ -16,6 +19,20 @@ use crate::fulcio::{Identity, TestFulcio};
 use crate::http::{Request, Response, serve};
 use crate::log::{LogError, TransparencyLog};
 use crate::oidc::{Issuer, verify_token};
+
+/// A deliberate misbehaviour, to prove clients check what services answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// Behave.
+    #[default]
+    None,
+    /// Fulcio certifies a different key than the one requested.
+    FulcioWrongKey,
+    /// Rekor returns a corrupted signed entry timestamp.
+    RekorBadSet,
+    /// Rekor returns an inclusion proof for another root.
+    RekorBadProof,
+}
 
 /// Running services.
 pub struct Services {
@@ -61,6 +78,11 @@ fn p256_point(pem_text: &str) -> Option<Vec<u8>> {
 impl Services {
     /// Starts the services on a free loopback port.
     pub fn start() -> Result<Self, LogError> {
+        Self::start_with(Fault::None)
+    }
+
+    /// Starts services that misbehave as `fault` says.
+    pub fn start_with(fault: Fault) -> Result<Self, LogError> {
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| LogError::Crypto(e.to_string()))?;
         let port = listener
@@ -83,7 +105,7 @@ impl Services {
         );
         serve(
             listener,
-            Arc::new(move |r: &Request| route(r, &issuer, &fulcio, &log)),
+            Arc::new(move |r: &Request| route(r, &issuer, &fulcio, &log, fault)),
         );
         Ok(services)
     }
@@ -136,14 +158,15 @@ fn route(
     issuer: &Issuer,
     fulcio: &TestFulcio,
     log: &Mutex<TransparencyLog>,
+    fault: Fault,
 ) -> Response {
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/oidc/.well-known/openid-configuration") => {
             json_response(200, &issuer.discovery())
         }
         ("GET", "/oidc/jwks") => json_response(200, &issuer.jwks()),
-        ("POST", "/fulcio/api/v2/signingCert") => signing_cert(r, issuer, fulcio),
-        ("POST", "/rekor/api/v1/log/entries") => log_entry(r, log),
+        ("POST", "/fulcio/api/v2/signingCert") => signing_cert(r, issuer, fulcio, fault),
+        ("POST", "/rekor/api/v1/log/entries") => log_entry(r, log, fault),
         ("GET", "/actions/token") => actions_token(r, issuer),
         _ => error(404, "not found"),
     }
@@ -170,7 +193,7 @@ fn actions_token(r: &Request, issuer: &Issuer) -> Response {
 }
 
 /// Fulcio v2: verify the token and the proof of possession, issue a certificate with an SCT.
-fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio) -> Response {
+fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio, fault: Fault) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(&r.body) else {
         return error(400, "body is not JSON");
     };
@@ -245,6 +268,14 @@ fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio) -> Response {
         issuer: issuer.url().to_owned(),
         extensions,
     };
+    let point = if fault == Fault::FulcioWrongKey {
+        match EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING) {
+            Ok(k) => k.public_key().as_ref().to_vec(),
+            Err(e) => return error(500, &e.to_string()),
+        }
+    } else {
+        point
+    };
     match fulcio.issue(&point, &identity, SystemTime::now()) {
         Ok(leaf) => json_response(
             200,
@@ -258,7 +289,7 @@ fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio) -> Response {
 }
 
 /// Rekor v1: accept a `dsse` entry whose signatures verify, log it, return it with its evidence.
-fn log_entry(r: &Request, log: &Mutex<TransparencyLog>) -> Response {
+fn log_entry(r: &Request, log: &Mutex<TransparencyLog>, fault: Fault) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(&r.body) else {
         return error(400, "body is not JSON");
     };
@@ -295,7 +326,7 @@ fn log_entry(r: &Request, log: &Mutex<TransparencyLog>) -> Response {
     }
     let sigs: Vec<Vec<u8>> = envelope.signatures.iter().map(|s| s.sig.clone()).collect();
     let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
-    let logged = match log.append_dsse(
+    let mut logged = match log.append_dsse(
         envelope_text.as_bytes(),
         &envelope.payload,
         &sigs,
@@ -305,6 +336,15 @@ fn log_entry(r: &Request, log: &Mutex<TransparencyLog>) -> Response {
         Ok(l) => l,
         Err(e) => return error(500, &e.to_string()),
     };
+    match fault {
+        Fault::RekorBadSet => {
+            if let Some(b) = logged.signed_entry_timestamp.last_mut() {
+                *b ^= 1;
+            }
+        }
+        Fault::RekorBadProof => logged.root_hash[0] ^= 1,
+        _ => {}
+    }
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let uuid = hex(&crate::log::leaf_hash(&logged.body));
     json_response(

@@ -112,3 +112,28 @@ fn untrusted_and_expired_tokens_are_refused_before_any_bundle() {
             .is_err()
     );
 }
+
+#[test]
+fn misbehaving_services_are_caught_before_any_bundle() {
+    use hallmark_testsvc::services::Fault;
+    let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &[7; 32]);
+    for (fault, expected) in [
+        (Fault::FulcioWrongKey, "not for our key"),
+        (Fault::RekorBadSet, "does not verify against the trust root"),
+        (
+            Fault::RekorBadProof,
+            "does not verify against the trust root",
+        ),
+    ] {
+        let services = Services::start_with(fault).unwrap();
+        let token = services
+            .token(
+                &json!({"sub": "https://acme.example/ci", "aud": "sigstore", "exp": now() + 300}),
+            )
+            .unwrap();
+        let err = signer(&services, token)
+            .sign_statement(&statement(&digest))
+            .unwrap_err();
+        assert!(err.to_string().contains(expected), "{fault:?}: {err}");
+    }
+}
