@@ -11,3 +11,4 @@ pub mod http;
 pub mod log;
 pub mod oidc;
 pub mod services;
+pub mod tsa;
