@@ -42,6 +42,9 @@ pub struct SignArgs {
     /// Rekor URL.
     #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
     pub rekor_url: String,
+    /// An RFC 3161 time-stamping authority URL to countersign keyless signatures.
+    #[arg(long, value_name = "URL", requires = "keyless")]
+    pub timestamp_server: Option<String>,
     /// Trust root the returned certificate and log entry must verify against (default: the
     /// embedded public-good root).
     #[arg(long = "sigstore-trusted-root", value_name = "FILE")]
@@ -118,6 +121,7 @@ impl SignArgs {
             rekor_url: self.rekor_url.clone(),
             token,
             trust_root,
+            timestamp_url: self.timestamp_server.clone(),
         };
         KeylessSigner::new(agent, config).map_err(anyhow::Error::msg)
     }

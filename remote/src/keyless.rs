@@ -38,6 +38,8 @@ pub struct KeylessConfig {
     pub token: String,
     /// The trust root the returned certificate and log entry must verify against.
     pub trust_root: TrustRoot,
+    /// An RFC 3161 time-stamping authority to countersign the signature (optional).
+    pub timestamp_url: Option<String>,
 }
 
 /// A keyless signer.
@@ -72,6 +74,34 @@ pub fn token_claims(token: &str) -> Result<Value, String> {
         .map_err(|_| "the identity token is not base64url")?;
     serde_json::from_slice(&bytes)
         .map_err(|_| "the identity token's claims are not JSON".to_owned())
+}
+
+/// A DER RFC 3161 TimeStampReq for the SHA-256 of `message`, asking for the TSA certificate.
+pub fn timestamp_request(message: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        // Every element here is shorter than 128 bytes.
+        let mut out = vec![tag, content.len() as u8];
+        out.extend(content);
+        out
+    }
+    // id-sha256 2.16.840.1.101.3.4.2.1 with NULL parameters.
+    let sha256 = tlv(
+        0x30,
+        &[
+            tlv(
+                0x06,
+                &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
+            ),
+            vec![0x05, 0x00],
+        ]
+        .concat(),
+    );
+    let hashed = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
+    let imprint = tlv(0x30, &[sha256, tlv(0x04, hashed.as_ref())].concat());
+    tlv(
+        0x30,
+        &[tlv(0x02, &[1]), imprint, tlv(0x01, &[0xff])].concat(),
+    )
 }
 
 /// The GitHub Actions OIDC token for audience `sigstore`, when the job may request one
@@ -206,6 +236,31 @@ impl KeylessSigner {
         Ok(leaf)
     }
 
+    fn timestamp(&self, url: &str, signature: &[u8]) -> hallmark_attester::Result<Vec<u8>> {
+        let request = Request::builder()
+            .method("POST")
+            .uri(url)
+            .header("Content-Type", "application/timestamp-query")
+            .body(timestamp_request(signature))
+            .map_err(|e| fail(e.to_string()))?;
+        let mut response = self
+            .agent
+            .run(request)
+            .map_err(|e| fail(format!("POST {url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(fail(format!(
+                "the timestamp authority refused ({})",
+                response.status()
+            )));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_vec()
+            .map_err(|e| fail(format!("reading the timestamp: {e}")))
+    }
+
     fn log(
         &self,
         envelope: &Envelope,
@@ -301,6 +356,17 @@ impl Signer for KeylessSigner {
             }],
         };
         let entry = self.log(&envelope, &leaf)?;
+        let mut timestamps = Vec::new();
+        if let Some(url) = &self.config.timestamp_url {
+            let signature = envelope
+                .signatures
+                .first()
+                .map(|s| s.sig.clone())
+                .unwrap_or_default();
+            timestamps.push(hallmark_model::bundle::Rfc3161Timestamp {
+                signed_timestamp: self.timestamp(url, &signature)?,
+            });
+        }
         let bundle = Bundle {
             media_type: BUNDLE_V0_3.to_owned(),
             verification_material: VerificationMaterial {
@@ -308,6 +374,9 @@ impl Signer for KeylessSigner {
                     raw_bytes: leaf.clone(),
                 }),
                 tlog_entries: vec![entry],
+                timestamp_verification_data: hallmark_model::bundle::TimestampVerificationData {
+                    rfc3161_timestamps: timestamps,
+                },
                 ..Default::default()
             },
             dsse_envelope: Some(envelope),

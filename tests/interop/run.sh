@@ -57,7 +57,7 @@ echo "artifact for keyless signing" > app.bin
 "$hallmark" run --step warmup -m src -p src --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
   --rekor-url "$url/rekor" --sigstore-trusted-root svc/trusted_root.json --no-store --output first.json -- true 2> /dev/null
 "$hallmark" run --step build -m src -p app.bin --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
-  --rekor-url "$url/rekor" --sigstore-trusted-root svc/trusted_root.json --no-store --output keyless.json -- true 2> /dev/null
+  --rekor-url "$url/rekor" --timestamp-server "$url/tsa/api/v1/timestamp" --sigstore-trusted-root svc/trusted_root.json --no-store --output keyless.json -- true 2> /dev/null
 check "keyless bundle verifies with sigstore-python" 0 \
   "$sigstore_bin" --trust-config svc/trust_config.json verify identity --offline --bundle keyless.json \
   --cert-identity ci@hallmark.test --cert-oidc-issuer "$url/oidc" app.bin

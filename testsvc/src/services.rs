@@ -19,6 +19,7 @@ use crate::fulcio::{Identity, TestFulcio};
 use crate::http::{Request, Response, serve};
 use crate::log::{LogError, TransparencyLog};
 use crate::oidc::{Issuer, verify_token};
+use crate::tsa::TestTsa;
 
 /// A deliberate misbehaviour, to prove clients check what services answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -41,6 +42,7 @@ pub struct Services {
     issuer: Arc<Issuer>,
     fulcio: Arc<TestFulcio>,
     log: Arc<Mutex<TransparencyLog>>,
+    tsa: Arc<TestTsa>,
 }
 
 fn json_response(status: u16, value: &Value) -> Response {
@@ -93,11 +95,13 @@ impl Services {
         let services = Services {
             issuer: Arc::new(Issuer::new(&format!("{url}/oidc"))?),
             fulcio: Arc::new(TestFulcio::new()?),
+            tsa: Arc::new(TestTsa::new()?),
             log: Arc::new(Mutex::new(TransparencyLog::new(&format!(
                 "127.0.0.1:{port}/rekor - 1"
             ))?)),
             url,
         };
+        let tsa = services.tsa.clone();
         let (issuer, fulcio, log) = (
             services.issuer.clone(),
             services.fulcio.clone(),
@@ -105,7 +109,15 @@ impl Services {
         );
         serve(
             listener,
-            Arc::new(move |r: &Request| route(r, &issuer, &fulcio, &log, fault)),
+            Arc::new(move |r: &Request| {
+                if r.method == "POST" && r.path == "/tsa/api/v1/timestamp" {
+                    return match tsa.respond(&r.body) {
+                        Ok(der) => (200, "application/timestamp-reply", der),
+                        Err(e) => error(400, &e.to_string()),
+                    };
+                }
+                route(r, &issuer, &fulcio, &log, fault)
+            }),
         );
         Ok(services)
     }
@@ -131,7 +143,10 @@ impl Services {
             "ctlogs": [{"baseUrl": format!("{}/ct", self.url), "hashAlgorithm": "SHA2_256",
                        "publicKey": {"rawBytes": STANDARD.encode(ct), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": valid},
                        "logId": {"keyId": STANDARD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, ct).as_ref())}}],
-            "timestampAuthorities": []
+            "timestampAuthorities": [{"subject": {"organization": "hallmark-test", "commonName": "hallmark test TSA"},
+                       "uri": format!("{}/tsa/api/v1/timestamp", self.url),
+                       "certChain": {"certificates": self.tsa.chain().iter().map(|c| json!({"rawBytes": STANDARD.encode(c)})).collect::<Vec<_>>()},
+                       "validFor": valid}]
         })
     }
 
@@ -147,7 +162,7 @@ impl Services {
             "signingConfig": {
                 "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
                 "caUrls": [service("/fulcio")], "oidcUrls": [service("/oidc")], "rekorTlogUrls": [service("/rekor")],
-                "tsaUrls": [], "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"}
+                "tsaUrls": [service("/tsa/api/v1/timestamp")], "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"}
             }
         })
     }

@@ -197,14 +197,3 @@ fn parse_request(request: &[u8]) -> Result<(String, Vec<u8>), LogError> {
         der::Decode::decode(&mut alg_reader).map_err(|_| bad("bad algorithm OID"))?;
     Ok((alg_oid.to_string(), hashed.as_bytes().to_vec()))
 }
-
-/// A DER TimeStampReq for the SHA-256 of `message`, asking for the TSA certificate.
-pub fn request_for(message: &[u8]) -> Vec<u8> {
-    let hashed = digest(&SHA256, message);
-    let sha256_alg = seq(&[oid(SHA256_OID).unwrap_or_default(), vec![0x05, 0x00]]);
-    seq(&[
-        integer(&[1]),
-        seq(&[sha256_alg, tlv(0x04, hashed.as_ref())]),
-        tlv(0x01, &[0xff]),
-    ])
-}

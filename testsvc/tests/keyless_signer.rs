@@ -32,6 +32,7 @@ fn signer(services: &Services, token: String) -> KeylessSigner {
         rekor_url: format!("{}/rekor", services.url),
         token,
         trust_root: root,
+        timestamp_url: Some(format!("{}/tsa/api/v1/timestamp", services.url)),
     };
     KeylessSigner::new(hallmark_remote::http::agent(None, None).unwrap(), config).unwrap()
 }
@@ -82,6 +83,19 @@ fn a_workflow_identity_signs_keyless_and_verifies() {
     )
     .unwrap();
     assert_eq!(verified.tlog_entries, 1);
+    assert_eq!(
+        bundle
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .len(),
+        1
+    );
+    assert_eq!(
+        verified.times.len(),
+        2,
+        "the SET and the RFC 3161 timestamp both date the signature"
+    );
 }
 
 #[test]

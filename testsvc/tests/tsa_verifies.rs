@@ -1,7 +1,8 @@
 //! The test TSA's timestamps pass Hallmark's RFC 3161 verifier, for the stamped bytes only.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use hallmark_testsvc::tsa::{TestTsa, request_for};
+use hallmark_remote::keyless::timestamp_request as request_for;
+use hallmark_testsvc::tsa::TestTsa;
 use hallmark_verifier::sigstore::timestamp::verify_timestamp;
 use hallmark_verifier::sigstore::trust_root::CertificateAuthority;
 
