@@ -42,6 +42,10 @@ pub struct SignArgs {
     /// Rekor URL.
     #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
     pub rekor_url: String,
+    /// A Sigstore SigningConfig (v0.2) naming the Fulcio, Rekor and TSA URLs; a ClientTrustConfig's
+    /// `signingConfig` works too. Overrides --fulcio-url, --rekor-url and --timestamp-server.
+    #[arg(long, value_name = "FILE", requires = "keyless")]
+    pub signing_config: Option<PathBuf>,
     /// An RFC 3161 time-stamping authority URL to countersign keyless signatures.
     #[arg(long, value_name = "URL", requires = "keyless")]
     pub timestamp_server: Option<String>,
@@ -116,12 +120,35 @@ impl SignArgs {
                 .with_context(|| format!("reading {}", path.display()))?,
             None => embedded::production()?,
         };
+        let (mut fulcio_url, mut rekor_url, mut timestamp_url) = (
+            self.fulcio_url.clone(),
+            self.rekor_url.clone(),
+            self.timestamp_server.clone(),
+        );
+        if let Some(path) = &self.signing_config {
+            let value: serde_json::Value =
+                serde_json::from_slice(&read_limited(path, 1024 * 1024)?)
+                    .with_context(|| format!("{} is not JSON", path.display()))?;
+            let config = value.get("signingConfig").unwrap_or(&value);
+            let first = |key: &str| {
+                config[key]
+                    .as_array()
+                    .and_then(|l| l.first())
+                    .and_then(|s| s["url"].as_str())
+                    .map(str::to_owned)
+            };
+            fulcio_url =
+                first("caUrls").with_context(|| format!("{} names no caUrls", path.display()))?;
+            rekor_url = first("rekorTlogUrls")
+                .with_context(|| format!("{} names no rekorTlogUrls", path.display()))?;
+            timestamp_url = first("tsaUrls").or(timestamp_url);
+        }
         let config = KeylessConfig {
-            fulcio_url: self.fulcio_url.clone(),
-            rekor_url: self.rekor_url.clone(),
+            fulcio_url,
+            rekor_url,
             token,
             trust_root,
-            timestamp_url: self.timestamp_server.clone(),
+            timestamp_url,
         };
         KeylessSigner::new(agent, config).map_err(anyhow::Error::msg)
     }

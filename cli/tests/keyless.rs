@@ -163,3 +163,58 @@ fn the_github_actions_token_path() {
         none.stderr
     );
 }
+
+#[test]
+fn a_signing_config_names_the_services() {
+    let (s, services, root) = setup();
+    std::fs::write(
+        s.file("trust_config.json"),
+        serde_json::to_vec(&services.client_trust_config()).unwrap(),
+    )
+    .unwrap();
+    let token = services.token(&json!({"sub": "ops@acme.example", "email": "ops@acme.example", "aud": "sigstore", "exp": now() + 300})).unwrap();
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            "src/b.c",
+            "--provenance",
+            "--keyless",
+            "--identity-token",
+            &token,
+            "--signing-config",
+            "trust_config.json",
+            "--sigstore-trusted-root",
+            &root,
+            "--output",
+            "b.json",
+            "--no-store",
+        ],
+        0,
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.file("b.json")).unwrap()).unwrap();
+    assert_eq!(
+        bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let issuer = format!("{}/oidc", services.url);
+    s.expect(
+        &[
+            "verify-bundle",
+            "--bundle",
+            "b.json",
+            "--certificate-identity",
+            "ops@acme.example",
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            &root,
+            "src/b.c",
+        ],
+        0,
+    );
+}
