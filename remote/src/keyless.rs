@@ -76,14 +76,50 @@ pub fn token_claims(token: &str) -> Result<Value, String> {
         .map_err(|_| "the identity token's claims are not JSON".to_owned())
 }
 
+/// A DER TLV (definite length, short or long form).
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend(content);
+    out
+}
+
+/// A PKCS#10 certification request for `key` with an empty subject (Fulcio takes the identity
+/// from the token); its signature is the proof of possession.
+pub fn certificate_request(key: &SigningKey) -> hallmark_attester::Result<Vec<u8>> {
+    let info = tlv(
+        0x30,
+        &[
+            tlv(0x02, &[0]),
+            tlv(0x30, &[]),
+            key.public_key_der().to_vec(),
+            tlv(0xa0, &[]),
+        ]
+        .concat(),
+    );
+    let signature = key.sign(&info)?;
+    // ecdsa-with-SHA256 1.2.840.10045.4.3.2
+    let algorithm = tlv(
+        0x30,
+        &tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]),
+    );
+    let bits = [&[0u8][..], &signature].concat();
+    Ok(tlv(0x30, &[info, algorithm, tlv(0x03, &bits)].concat()))
+}
+
 /// A DER RFC 3161 TimeStampReq for the SHA-256 of `message`, asking for the TSA certificate.
 pub fn timestamp_request(message: &[u8]) -> Vec<u8> {
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        // Every element here is shorter than 128 bytes.
-        let mut out = vec![tag, content.len() as u8];
-        out.extend(content);
-        out
-    }
     // id-sha256 2.16.840.1.101.3.4.2.1 with NULL parameters.
     let sha256 = tlv(
         0x30,

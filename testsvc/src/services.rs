@@ -77,6 +77,20 @@ fn p256_point(pem_text: &str) -> Option<Vec<u8>> {
     spki.subject_public_key.as_bytes().map(<[u8]>::to_vec)
 }
 
+/// The P-256 point of a base64 PEM CSR whose self-signature verifies.
+fn csr_point(b64_pem: &str) -> Option<Vec<u8>> {
+    let pem_text = String::from_utf8(STANDARD.decode(b64_pem).ok()?).ok()?;
+    let block = pem::parse(pem_text).ok()?;
+    let csr = x509_cert::request::CertReq::from_der(block.contents()).ok()?;
+    let info = csr.info.to_der().ok()?;
+    let point = csr.info.public_key.subject_public_key.as_bytes()?.to_vec();
+    let signature = csr.signature.as_bytes()?;
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
+        .verify(&info, signature)
+        .ok()?;
+    Some(point)
+}
+
 impl Services {
     /// Starts the services on a free loopback port.
     pub fn start() -> Result<Self, LogError> {
@@ -224,32 +238,47 @@ fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio, fault: Fault)
         Ok(c) => c,
         Err(e) => return error(401, &e.to_string()),
     };
-    let Some(point) = body["publicKeyRequest"]["publicKey"]["content"]
-        .as_str()
-        .and_then(p256_point)
-    else {
-        return error(
-            400,
-            "publicKeyRequest.publicKey.content must be a P-256 PEM public key",
-        );
-    };
     let subject = claims["sub"].as_str().unwrap_or("");
-    let proof = STANDARD
-        .decode(
-            body["publicKeyRequest"]["proofOfPossession"]
-                .as_str()
-                .unwrap_or(""),
-        )
-        .unwrap_or_default();
-    if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
-        .verify(subject.as_bytes(), &proof)
-        .is_err()
-    {
-        return error(
-            400,
-            "proof of possession does not verify over the token's subject",
-        );
-    }
+    // The key and its proof of possession: a signed PKCS#10 request, or a public key with a
+    // signature over the token's subject.
+    let point = if let Some(csr) = body["certificateSigningRequest"].as_str() {
+        match csr_point(csr) {
+            Some(p) => p,
+            None => {
+                return error(
+                    400,
+                    "certificateSigningRequest is not a P-256 CSR with a valid signature",
+                );
+            }
+        }
+    } else {
+        let Some(point) = body["publicKeyRequest"]["publicKey"]["content"]
+            .as_str()
+            .and_then(p256_point)
+        else {
+            return error(
+                400,
+                "publicKeyRequest.publicKey.content must be a P-256 PEM public key",
+            );
+        };
+        let proof = STANDARD
+            .decode(
+                body["publicKeyRequest"]["proofOfPossession"]
+                    .as_str()
+                    .unwrap_or(""),
+            )
+            .unwrap_or_default();
+        if UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
+            .verify(subject.as_bytes(), &proof)
+            .is_err()
+        {
+            return error(
+                400,
+                "proof of possession does not verify over the token's subject",
+            );
+        }
+        point
+    };
     let san = match (
         claims["email"].as_str(),
         claims["job_workflow_ref"].as_str(),

@@ -151,3 +151,28 @@ fn misbehaving_services_are_caught_before_any_bundle() {
         assert!(err.to_string().contains(expected), "{fault:?}: {err}");
     }
 }
+
+#[test]
+fn fulcio_refuses_a_csr_whose_signature_is_not_the_keys() {
+    use base64::Engine;
+    use hallmark_attester::keys::SigningKey;
+    use hallmark_model::keyid::KeyKind;
+    let services = Services::start().unwrap();
+    let token = services
+        .token(&json!({"sub": "https://acme.example/ci", "aud": "sigstore", "exp": now() + 300}))
+        .unwrap();
+    let key = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    let mut csr = hallmark_remote::keyless::certificate_request(&key).unwrap();
+    let last = csr.len() - 1;
+    csr[last] ^= 1;
+    let pem = hallmark_model::keyid::pem_encode("CERTIFICATE REQUEST", &csr);
+    let body = json!({"credentials": {"oidcIdentityToken": token},
+                      "certificateSigningRequest": base64::engine::general_purpose::STANDARD.encode(pem)});
+    let agent = hallmark_remote::http::agent(None, None).unwrap();
+    let response = agent
+        .post(format!("{}/fulcio/api/v2/signingCert", services.url))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
