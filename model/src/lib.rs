@@ -10,6 +10,7 @@
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
 #![forbid(unsafe_code)]
 
+pub mod asn1;
 mod base64_serde;
 pub mod bundle;
 pub mod clock;

@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::Signer;
+use hallmark_model::asn1::tlv;
 use hallmark_model::bundle::{
     BUNDLE_V0_3, Bundle, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
     TransparencyLogEntry, VerificationMaterial, X509Certificate,
@@ -74,25 +75,6 @@ pub fn token_claims(token: &str) -> Result<Value, String> {
         .map_err(|_| "the identity token is not base64url")?;
     serde_json::from_slice(&bytes)
         .map_err(|_| "the identity token's claims are not JSON".to_owned())
-}
-
-/// A DER TLV (definite length, short or long form).
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let bytes: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend(content);
-    out
 }
 
 /// A PKCS#10 certification request for `key` with an empty subject (Fulcio takes the identity

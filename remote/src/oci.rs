@@ -90,6 +90,47 @@ impl Index {
     }
 }
 
+impl Descriptor {
+    /// A descriptor without artifact type or annotations.
+    pub fn plain(media_type: &str, digest: String, size: u64) -> Self {
+        Descriptor {
+            media_type: media_type.to_owned(),
+            digest,
+            size,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+impl Manifest {
+    /// The artifact manifest of an attestation: artifactType = the bundle media type, the empty
+    /// config, one bundle layer, `subject`, and the given annotations plus the content kind.
+    pub fn attestation(
+        config_digest: String,
+        bundle_digest: String,
+        bundle_size: u64,
+        subject: Descriptor,
+        annotations: &BTreeMap<String, String>,
+    ) -> Self {
+        let mut annotations = annotations.clone();
+        annotations.insert(ANNOTATION_CONTENT.to_owned(), "dsse-envelope".to_owned());
+        Manifest {
+            schema_version: 2,
+            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
+            artifact_type: Some(hallmark_model::bundle::BUNDLE_V0_3.to_owned()),
+            config: Descriptor::plain(EMPTY_MEDIA_TYPE, config_digest, EMPTY_CONFIG.len() as u64),
+            layers: vec![Descriptor::plain(
+                hallmark_model::bundle::BUNDLE_V0_3,
+                bundle_digest,
+                bundle_size,
+            )],
+            subject: Some(subject),
+            annotations,
+        }
+    }
+}
+
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);

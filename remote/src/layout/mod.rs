@@ -18,8 +18,8 @@ use hallmark_model::digest::Digest;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
 
 use crate::oci::{
-    ANNOTATION_CONTENT, ANNOTATION_PREDICATE_TYPE, ANNOTATION_SUBJECT, Descriptor, EMPTY_CONFIG,
-    EMPTY_MEDIA_TYPE, Index, MANIFEST_MEDIA_TYPE, Manifest, sha256_digest,
+    ANNOTATION_PREDICATE_TYPE, ANNOTATION_SUBJECT, Descriptor, EMPTY_CONFIG, Index,
+    MANIFEST_MEDIA_TYPE, Manifest, sha256_digest,
 };
 use crate::{Error, Result};
 use atomic::{WriterLock, write_atomic};
@@ -212,35 +212,17 @@ impl LayoutStore {
         })?;
         let bundle_digest = self.write_blob(bundle)?;
         let config_digest = self.write_blob(EMPTY_CONFIG)?;
-        let mut manifest_annotations = annotations.clone();
-        manifest_annotations.insert(ANNOTATION_CONTENT.to_owned(), "dsse-envelope".to_owned());
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
-            artifact_type: Some(BUNDLE_V0_3.to_owned()),
-            config: Descriptor {
-                media_type: EMPTY_MEDIA_TYPE.to_owned(),
-                digest: config_digest,
-                size: EMPTY_CONFIG.len() as u64,
-                artifact_type: None,
-                annotations: BTreeMap::new(),
-            },
-            layers: vec![Descriptor {
-                media_type: BUNDLE_V0_3.to_owned(),
-                digest: bundle_digest,
-                size: bundle.len() as u64,
-                artifact_type: None,
-                annotations: BTreeMap::new(),
-            }],
-            subject: Some(Descriptor {
-                media_type: first.media_type.clone(),
-                digest: first.digest.to_string(),
-                size: first.size,
-                artifact_type: None,
-                annotations: BTreeMap::new(),
-            }),
-            annotations: manifest_annotations,
-        };
+        let manifest = Manifest::attestation(
+            config_digest,
+            bundle_digest,
+            bundle.len() as u64,
+            Descriptor::plain(
+                &first.media_type.clone(),
+                first.digest.to_string(),
+                first.size,
+            ),
+            annotations,
+        );
         let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Corrupt {
             path: self.root.clone(),
             message: e.to_string(),

@@ -193,35 +193,17 @@ impl<'a> RegistryAttestations<'a> {
         let target = &subject.reference;
         let config = self.client.put_blob(target, EMPTY_CONFIG)?;
         let layer = self.client.put_blob(target, bundle)?;
-        let mut manifest_annotations = annotations.clone();
-        manifest_annotations.insert(ANNOTATION_CONTENT.to_owned(), "dsse-envelope".to_owned());
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: MANIFEST_MEDIA_TYPE.to_owned(),
-            artifact_type: Some(BUNDLE_V0_3.to_owned()),
-            config: Descriptor {
-                media_type: EMPTY_MEDIA_TYPE.to_owned(),
-                digest: config,
-                size: EMPTY_CONFIG.len() as u64,
-                artifact_type: None,
-                annotations: BTreeMap::new(),
-            },
-            layers: vec![Descriptor {
-                media_type: BUNDLE_V0_3.to_owned(),
-                digest: layer,
-                size: bundle.len() as u64,
-                artifact_type: None,
-                annotations: BTreeMap::new(),
-            }],
-            subject: Some(Descriptor {
-                media_type: subject.media_type.clone(),
-                digest: subject.digest.clone(),
-                size: subject.size,
-                artifact_type: None,
-                annotations: BTreeMap::new(),
-            }),
-            annotations: manifest_annotations,
-        };
+        let manifest = Manifest::attestation(
+            config,
+            layer,
+            bundle.len() as u64,
+            Descriptor::plain(
+                &subject.media_type.clone(),
+                subject.digest.clone(),
+                subject.size,
+            ),
+            annotations,
+        );
         let bytes = serde_json::to_vec(&manifest).map_err(|e| corrupt(target, e.to_string()))?;
         let digest = crate::oci::sha256_digest(&bytes);
         if self
