@@ -1,8 +1,13 @@
-//! Hallmark's stores and services.
+//! Hallmark's stores and the services it talks to.
 //!
-//! Today: [`layout::LayoutStore`], the local store, an OCI image layout directory holding
-//! attestations as OCI artifact manifests whose `subject` is the attested artifact, the same shape
-//! a registry holds. Registries, Fulcio, Rekor and TSA clients come next, behind the same types.
+//! - [`layout`]: the local store, an OCI image layout holding attestations as OCI artifact
+//!   manifests whose `subject` is the attested artifact (the shape a registry holds), with the
+//!   pending-push outbox;
+//! - [`registry`]: `oci://` references, a distribution client, attestations as referrers (with
+//!   the tag-schema fallback) and cosign's legacy `.att` tags;
+//! - [`transfer`]: copying artifacts with their attestations between registries and layouts;
+//! - [`keyless`]: the keyless signer (Fulcio, Rekor, RFC 3161 TSA);
+//! - [`http`]: the one HTTP stack (ureq + rustls on aws-lc-rs).
 #![forbid(unsafe_code)]
 
 mod error;
