@@ -47,6 +47,8 @@ enum Command {
     Push(cmd::push::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
     Verify(cmd::verify::Args),
+    /// Rego policies: run their tests, or evaluate one against an input document.
+    Policy(cmd::policy::Args),
     /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
     VerifyBundle(cmd::verify_bundle::Args),
     /// Run the whole story in a temporary directory: keygen, a two-step build, verify, tamper.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::PushArtifact(args) => cmd::artifact::push_artifact(args),
         Command::Pull(args) => cmd::artifact::pull(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
+        Command::Policy(args) => cmd::policy::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

@@ -12,6 +12,7 @@
 pub mod attestation;
 mod error;
 pub mod keys;
+pub mod policy;
 pub mod sigstore;
 pub mod verdict;
 

@@ -79,6 +79,14 @@ pub enum Violation {
         /// How many were tried.
         count: usize,
     },
+    /// A policy rule denied the artifact.
+    #[error("policy: {code}: {message}")]
+    Policy {
+        /// The rule's code, e.g. `step.missing`.
+        code: String,
+        /// The rule's message.
+        message: String,
+    },
     /// A required step has no verified attestation.
     #[error(
         "required step {step:?} has no verified attestation for this artifact (verified steps: {found})"

@@ -5,6 +5,7 @@ pub mod attest;
 pub mod copy;
 pub mod demo;
 pub mod keygen;
+pub mod policy;
 pub mod push;
 pub mod run;
 pub mod verify;

@@ -11,9 +11,10 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_remote::layout::LayoutStore;
 use hallmark_verifier::attestation::SignaturePolicy;
 use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::policy::{Policy, policy_input};
 use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
-use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements, decide};
+use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements, Violation, decide};
 
 use super::verify_bundle::IdentityArgs;
 
@@ -63,6 +64,10 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// A Rego policy file or directory (with data.json/.yaml) the verified attestations must
+    /// satisfy; see policies/README.md. Fail closed.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub policy: Option<PathBuf>,
     /// For an oci:// image index: verify this platform's manifest instead of the index.
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
@@ -194,7 +199,27 @@ pub fn run(args: Args) -> Result<Outcome> {
             None => SignaturePolicy::ExactlyOne,
         },
     };
-    let verdict = decide(&digest, &candidates, &requirements);
+    let mut verdict = decide(&digest, &candidates, &requirements);
+    if let Some(path) = &args.policy {
+        let policy = Policy::load(path, false)?;
+        let input = policy_input(
+            &verdict,
+            name.as_deref(),
+            std::time::SystemTime::now(),
+            &serde_json::json!({}),
+        );
+        let decision = policy.evaluate(&input);
+        for w in &decision.warn {
+            eprintln!("hallmark: warning: {}: {}", w.code, w.msg);
+        }
+        verdict
+            .violations
+            .extend(decision.deny.into_iter().map(|f| Violation::Policy {
+                code: f.code,
+                message: f.msg,
+            }));
+        verdict.allowed = verdict.violations.is_empty();
+    }
     render::verdict(&verdict, name.as_deref(), args.format, &requirements.keys)?;
     Ok(if verdict.allowed {
         Outcome::Success

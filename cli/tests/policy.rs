@@ -1,0 +1,154 @@
+//! Policies: the library's own tests, `verify --policy` decisions, and failing closed.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::Scratch;
+
+fn library() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../policies")
+        .display()
+        .to_string()
+}
+
+fn policy_dir(s: &Scratch, name: &str, rego: &str, data: &str) -> String {
+    let dir = s.file(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("policy.rego"), rego).unwrap();
+    if !data.is_empty() {
+        std::fs::write(dir.join("data.json"), data).unwrap();
+    }
+    dir.display().to_string()
+}
+
+#[test]
+fn the_policy_library_tests_pass_and_a_failing_test_fails() {
+    let s = Scratch::repo();
+    let run = s.expect(&["policy", "test", &library()], 0);
+    assert!(run.stdout.contains(" passed, 0 failed"), "{}", run.stdout);
+    let broken = policy_dir(
+        &s,
+        "broken",
+        "package t\n\nimport rego.v1\n\ntest_wrong if {\n\t1 == 2\n}\n",
+        "",
+    );
+    let run = s.expect(&["policy", "test", &broken], 1);
+    assert!(
+        run.stdout.contains("FAIL data.t.test_wrong"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn verify_with_the_library_allows_and_names_missing_steps() {
+    let s = Scratch::repo();
+    s.build_and_package();
+    let baseline =
+        std::fs::read_to_string(PathBuf::from(library()).join("hallmark/baseline.rego")).unwrap();
+    let ok = policy_dir(
+        &s,
+        "ok",
+        &baseline,
+        r#"{"hallmark_config": {"required_steps": ["package"]}}"#,
+    );
+    let run = s.expect(
+        &["verify", "dist/app.tar", "--key", "k.pub", "--policy", &ok],
+        0,
+    );
+    assert!(
+        run.stderr.contains("builder.self-asserted"),
+        "a warning, not a denial: {}",
+        run.stderr
+    );
+    let strict = policy_dir(
+        &s,
+        "strict",
+        &baseline,
+        r#"{"hallmark_config": {"required_steps": ["package", "test"]}}"#,
+    );
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--policy",
+            &strict,
+        ],
+        1,
+    );
+    assert!(
+        run.stdout
+            .contains("policy: step.missing: required step \"test\""),
+        "{}",
+        run.stdout
+    );
+    let builders = policy_dir(
+        &s,
+        "builders",
+        &baseline,
+        r#"{"hallmark_config": {"trusted_builders": ["https://ci.example/b"]}}"#,
+    );
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--policy",
+            &builders,
+        ],
+        1,
+    );
+    assert!(
+        run.stdout.contains("builder.untrusted") && run.stdout.contains("self-asserted"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn policies_fail_closed() {
+    let s = Scratch::repo();
+    s.build_and_package();
+    let no_deny = policy_dir(
+        &s,
+        "nodeny",
+        "package hallmark\n\nimport rego.v1\n\nwarn contains \"x\" if false\n",
+        "",
+    );
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--policy",
+            &no_deny,
+        ],
+        1,
+    );
+    assert!(run.stdout.contains("policy.undefined"), "{}", run.stdout);
+    let broken = policy_dir(
+        &s,
+        "syntax",
+        "package hallmark\n\ndeny contains v if {\n",
+        "",
+    );
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--policy",
+            &broken,
+        ],
+        1,
+    );
+    assert!(run.stdout.contains("policy.error"), "{}", run.stdout);
+}
