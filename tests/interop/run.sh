@@ -50,14 +50,18 @@ cargo build -q -p hallmark-testsvc --manifest-path "$OLDPWD/Cargo.toml"
 "$target/debug/hallmark-testsvc" svc 120 2> svc.log &
 svc_pid=$!
 trap 'kill $svc_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -f svc/url ] && [ -f svc/trust_config.json ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -f svc/url ] && break; sleep 0.1; done
+[ -f svc/url ] || { echo "interop: the test services did not start"; cat svc.log; exit 2; }
 url=$(cat svc/url)
 echo "artifact for keyless signing" > app.bin
 # A first entry, so the proof of the second has a sibling hash to corrupt.
-"$hallmark" run --step warmup -m src -p src --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
-  --rekor-url "$url/rekor" --sigstore-trusted-root svc/trusted_root.json --no-store --output first.json -- true 2> /dev/null
-"$hallmark" run --step build -m src -p app.bin --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
-  --rekor-url "$url/rekor" --timestamp-server "$url/tsa/api/v1/timestamp" --sigstore-trusted-root svc/trusted_root.json --no-store --output keyless.json -- true 2> /dev/null
+check "keyless signing (first entry)" 0 \
+  "$hallmark" run --step warmup -m src -p src --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
+  --rekor-url "$url/rekor" --sigstore-trusted-root svc/trusted_root.json --no-store --output first.json -- true
+check "keyless signing with an RFC 3161 timestamp" 0 \
+  "$hallmark" run --step build -m src -p app.bin --keyless --identity-token @svc/token --fulcio-url "$url/fulcio" \
+  --rekor-url "$url/rekor" --timestamp-server "$url/tsa/api/v1/timestamp" --sigstore-trusted-root svc/trusted_root.json \
+  --no-store --output keyless.json -- true
 check "keyless bundle verifies with sigstore-python" 0 \
   "$sigstore_bin" --trust-config svc/trust_config.json verify identity --offline --bundle keyless.json \
   --cert-identity ci@hallmark.test --cert-oidc-issuer "$url/oidc" app.bin
