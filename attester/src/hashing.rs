@@ -66,6 +66,14 @@ impl HashedFile {
     }
 }
 
+/// SHA-256 of bytes already in memory.
+pub fn sha256(bytes: &[u8]) -> Digest {
+    Digest::from_bytes(
+        DigestAlgorithm::Sha256,
+        aws_lc_rs::digest::digest(&SHA256, bytes).as_ref(),
+    )
+}
+
 /// Hashes one file with SHA-256.
 pub fn hash_file(path: &Path) -> Result<Digest> {
     let set = hash_one(

@@ -104,13 +104,16 @@ pub struct Digest {
 impl Digest {
     /// Makes a digest from raw digest bytes.
     pub fn from_bytes(algorithm: DigestAlgorithm, bytes: &[u8]) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            hex.push(HEX[usize::from(b >> 4)] as char);
-            hex.push(HEX[usize::from(b & 0xf)] as char);
+        Digest {
+            algorithm,
+            hex: crate::hex::encode(bytes),
         }
-        Digest { algorithm, hex }
+    }
+
+    /// The raw digest bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // The hex was validated on construction.
+        crate::hex::decode(&self.hex).unwrap_or_default()
     }
 
     /// Makes a digest from hex, checking the length and normalising to lowercase.

@@ -50,11 +50,7 @@ pub fn keyid_preimage(kind: KeyKind, spki_der: &[u8], raw_public: &[u8]) -> Stri
     // PEM and hex contain neither `"` nor `\`, so no escaping is needed for canonical JSON.
     let (keytype, scheme, public) = match kind {
         KeyKind::EcdsaP256 => ("ecdsa", "ecdsa-sha2-nistp256", public_key_pem(spki_der)),
-        KeyKind::Ed25519 => ("ed25519", "ed25519", hex_lower(raw_public)),
+        KeyKind::Ed25519 => ("ed25519", "ed25519", crate::hex::encode(raw_public)),
     };
     format!(r#"{{"keytype":"{keytype}","keyval":{{"public":"{public}"}},"scheme":"{scheme}"}}"#)
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

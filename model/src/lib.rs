@@ -17,6 +17,7 @@ pub mod clock;
 pub mod digest;
 pub mod dsse;
 mod error;
+pub mod hex;
 pub mod keyid;
 pub mod limits;
 pub mod provenance;

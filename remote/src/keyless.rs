@@ -304,16 +304,9 @@ impl KeylessSigner {
             .and_then(|m| m.iter().next())
             .ok_or_else(|| fail("Rekor's answer holds no entry"))?;
         let hex = |v: &Value| -> hallmark_attester::Result<Vec<u8>> {
-            let s = v
-                .as_str()
-                .ok_or_else(|| fail("Rekor's answer lacks a hex field"))?;
-            (0..s.len() / 2)
-                .map(|i| {
-                    s.get(2 * i..2 * i + 2)
-                        .and_then(|b| u8::from_str_radix(b, 16).ok())
-                })
-                .collect::<Option<Vec<u8>>>()
-                .ok_or_else(|| fail("Rekor's answer has malformed hex"))
+            v.as_str()
+                .and_then(hallmark_model::hex::decode)
+                .ok_or_else(|| fail("Rekor's answer lacks a hex field or has malformed hex"))
         };
         let b64 = |v: &Value| {
             STANDARD

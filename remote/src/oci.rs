@@ -133,10 +133,5 @@ impl Manifest {
 
 /// `sha256:<hex>` of `bytes`.
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    let d = hallmark_model::digest::Digest::from_bytes(
-        hallmark_model::digest::DigestAlgorithm::Sha256,
-        d.as_ref(),
-    );
-    d.to_string()
+    hallmark_attester::hashing::sha256(bytes).to_string()
 }

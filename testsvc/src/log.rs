@@ -104,10 +104,6 @@ fn path(m: usize, leaves: &[[u8; 32]]) -> Vec<[u8; 32]> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl TransparencyLog {
     /// A new, empty log with a fresh P-256 key; `origin` names it in checkpoints.
     pub fn new(origin: &str) -> Result<Self, LogError> {
@@ -180,8 +176,8 @@ impl TransparencyLog {
         if signatures.is_empty() {
             return Err(LogError::Entry("a DSSE entry needs a signature".into()));
         }
-        let payload_hash = hex(digest(&SHA256, payload).as_ref());
-        let envelope_hash = hex(digest(&SHA256, envelope_json).as_ref());
+        let payload_hash = hallmark_model::hex::encode(digest(&SHA256, payload).as_ref());
+        let envelope_hash = hallmark_model::hex::encode(digest(&SHA256, envelope_json).as_ref());
         let sigs: Vec<Value> = signatures
             .iter()
             .map(|s| json!({"signature": STANDARD.encode(s), "verifier": STANDARD.encode(verifier_pem)}))
@@ -207,7 +203,7 @@ impl TransparencyLog {
         let set_payload = format!(
             r#"{{"body":"{}","integratedTime":{now},"logID":"{}","logIndex":{log_index}}}"#,
             STANDARD.encode(&body),
-            hex(&self.log_id)
+            hallmark_model::hex::encode(&self.log_id)
         );
         Ok(LoggedEntry {
             log_index: log_index as u64,

@@ -389,7 +389,7 @@ fn log_entry(r: &Request, log: &Mutex<TransparencyLog>, fault: Fault) -> Respons
         Fault::RekorBadProof => logged.root_hash[0] ^= 1,
         _ => {}
     }
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let hex = hallmark_model::hex::encode;
     let uuid = hex(&crate::log::leaf_hash(&logged.body));
     json_response(
         201,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use hallmark_attester::hashing::hash_file;
+use hallmark_attester::hashing::{hash_file, sha256};
 use hallmark_model::digest::Digest;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_verifier::keys::TrustedKey;
@@ -186,18 +186,18 @@ pub fn run(args: Args) -> Result<Outcome> {
     let bundle = read_limited(&args.bundle, MAX_BUNDLE_BYTES)?;
     let path = Path::new(&args.artifact);
     let (digest, bytes): (Digest, Option<Vec<u8>>) = if path.is_file() {
-        let digest = hash_file(path)?;
+        // Read the file once: small artifacts are kept (Ed25519 message signatures need the
+        // bytes) and hashed in memory; large ones are hashed as a stream.
         let small = std::fs::metadata(path)
             .map(|m| m.len() <= MAX_ARTIFACT_IN_MEMORY)
             .unwrap_or(false);
-        (
-            digest,
-            if small {
-                std::fs::read(path).ok()
-            } else {
-                None
-            },
-        )
+        if small {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            (sha256(&bytes), Some(bytes))
+        } else {
+            (hash_file(path)?, None)
+        }
     } else {
         (
             args.artifact

@@ -128,10 +128,7 @@ fn rekor_entry(text: &str) -> std::result::Result<TransparencyLogEntry, String> 
     let log_id_hex = payload["logID"]
         .as_str()
         .ok_or("bundle annotation has no logID")?;
-    let key_id = (0..log_id_hex.len() / 2)
-        .map(|i| u8::from_str_radix(log_id_hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
-        .collect::<std::result::Result<Vec<u8>, _>>()
-        .map_err(|_| "bundle logID is not hex")?;
+    let key_id = hallmark_model::hex::decode(log_id_hex).ok_or("bundle logID is not hex")?;
     Ok(TransparencyLogEntry {
         log_index: payload["logIndex"]
             .as_i64()

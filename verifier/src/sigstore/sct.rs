@@ -5,6 +5,7 @@
 //! (RFC 6962 §3.2): the leaf's TBSCertificate without the SCT list extension, bound to the issuer's
 //! key hash. Every other byte of the TBSCertificate is kept as it was.
 
+use hallmark_model::hex::encode as hex;
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_lc_rs::digest::{SHA256, digest};
@@ -187,10 +188,6 @@ fn algorithm_matches(key: Algorithm, hash: u8, signature: u8) -> bool {
             | (Algorithm::RsaPkcs1Sha256, 4, 1)
             | (Algorithm::Ed25519, 8, 7)
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Verifies the SCTs embedded in `leaf_der` (extension 1.3.6.1.4.1.11129.2.4.2) as precertificate

@@ -328,11 +328,7 @@ fn sha256_bytes(digest: &Digest) -> Result<Vec<u8>, SigstoreError> {
             "Sigstore verification needs the artifact's SHA-256",
         );
     }
-    (0..digest.hex().len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&digest.hex()[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|e| fail("bundle")(e.to_string()))
+    Ok(digest.to_bytes())
 }
 
 fn verify_dsse(

@@ -55,10 +55,6 @@ fn b64(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
         .map_err(|_| format!("log entry body field {} is not base64", path.join(".")))
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The DER inside a base64 PEM (v0.0.1 bodies store the signer as base64 of PEM text).
 fn pem_der(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
     let pem_text = b64(v, path)?;
@@ -106,7 +102,7 @@ pub fn check_body(
         (("hashedrekord", "0.0.1"), SignedContent::Message { digest, signature }) => {
             let spec = &body["spec"];
             if text(spec, &["data", "hash", "algorithm"])? != "sha256"
-                || text(spec, &["data", "hash", "value"])? != hex_lower(digest)
+                || text(spec, &["data", "hash", "value"])? != hallmark_model::hex::encode(digest)
             {
                 return Err("the log entry records a different artifact digest".to_owned());
             }
@@ -148,7 +144,8 @@ pub fn check_body(
         }
         (("dsse", "0.0.1"), SignedContent::Dsse(envelope)) => {
             let spec = &body["spec"];
-            let payload_hash = hex_lower(digest(&SHA256, &envelope.payload).as_ref());
+            let payload_hash =
+                hallmark_model::hex::encode(digest(&SHA256, &envelope.payload).as_ref());
             if text(spec, &["payloadHash", "algorithm"])? != "sha256"
                 || text(spec, &["payloadHash", "value"])? != payload_hash
             {
@@ -210,7 +207,7 @@ fn check_intoto(
     envelope: &Envelope,
     signer: SignerMaterial<'_>,
 ) -> Result<(), String> {
-    let payload_hash = hex_lower(digest(&SHA256, &envelope.payload).as_ref());
+    let payload_hash = hallmark_model::hex::encode(digest(&SHA256, &envelope.payload).as_ref());
     if text(content, &["payloadHash", "algorithm"])? != "sha256"
         || text(content, &["payloadHash", "value"])? != payload_hash
     {

@@ -35,10 +35,6 @@ pub enum ProofRequirement {
     SetOrProof,
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Verifies one entry. `now` bounds the integrated time from above.
 pub fn verify_entry(
     entry: &TransparencyLogEntry,
@@ -69,7 +65,7 @@ pub fn verify_entry(
             &log.key,
             &STANDARD.encode(&entry.canonicalized_body),
             entry.integrated_time,
-            &hex_lower(&entry.log_id.key_id),
+            &hallmark_model::hex::encode(&entry.log_id.key_id),
             entry.log_index,
         )?;
         let time = UNIX_EPOCH + Duration::from_secs(entry.integrated_time.unsigned_abs());
