@@ -13,7 +13,8 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// The bytes of a hex string (either case); `None` for odd lengths or other characters.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    // from_str_radix alone would accept a leading '+'.
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
