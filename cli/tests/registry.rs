@@ -18,6 +18,32 @@ fn sha256_hex(bytes: &[u8]) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `hallmark verify REFERENCE --key KEY` against the plain-HTTP test registry at `host`, with
+/// an empty local store so that every attestation has to come from the registry.
+fn verify_from_registry(
+    s: &Scratch,
+    reference: &str,
+    key: &str,
+    host: &str,
+    extra: &[&str],
+    code: i32,
+) -> common::Run {
+    let empty = tempfile::tempdir().unwrap();
+    let store = empty.path().to_str().unwrap();
+    let mut args = vec![
+        "verify",
+        reference,
+        "--key",
+        key,
+        "--allow-insecure-registry",
+        host,
+        "--store",
+        store,
+    ];
+    args.extend_from_slice(extra);
+    s.expect(&args, code)
+}
+
 /// A registry process on a fixed loopback port with its own storage; stops on drop.
 struct Registry {
     port: u16,
@@ -325,22 +351,7 @@ fn concurrent_pushes_for_one_subject_are_all_discoverable() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let empty = tempfile::tempdir().unwrap();
-    let run = s.expect(
-        &[
-            "verify",
-            &reference,
-            "--key",
-            "k.pub",
-            "--allow-insecure-registry",
-            &host,
-            "--store",
-            empty.path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        0,
-    );
+    let run = verify_from_registry(&s, &reference, "k.pub", &host, &["--format", "json"], 0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         doc["attestations"].as_array().unwrap().len(),
@@ -653,22 +664,7 @@ fn retries_ride_out_faults_and_the_outbox_keeps_what_fails() {
         "{}",
         pushed.stderr
     );
-    let empty = tempfile::tempdir().unwrap();
-    let run = s.expect(
-        &[
-            "verify",
-            &reference,
-            "--key",
-            "k.pub",
-            "--allow-insecure-registry",
-            &host,
-            "--store",
-            empty.path().to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        0,
-    );
+    let run = verify_from_registry(&s, &reference, "k.pub", &host, &["--format", "json"], 0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["attestations"].as_array().unwrap().len(), 2);
 }
@@ -920,35 +916,10 @@ fn cosign_legacy_att_attestations_are_read() {
     );
 
     let reference = format!("oci://{host}/demo/cosigned:v1");
-    let empty = tempfile::tempdir().unwrap();
-    let run = s.expect(
-        &[
-            "verify",
-            &reference,
-            "--key",
-            "k.pub",
-            "--allow-insecure-registry",
-            &host,
-            "--store",
-            empty.path().to_str().unwrap(),
-        ],
-        0,
-    );
+    let run = verify_from_registry(&s, &reference, "k.pub", &host, &[], 0);
     assert!(run.stdout.contains("cosign .att"), "{}", run.stdout);
     s.expect(&["keygen", "--output", "other"], 0);
-    s.expect(
-        &[
-            "verify",
-            &reference,
-            "--key",
-            "other.pub",
-            "--allow-insecure-registry",
-            &host,
-            "--store",
-            empty.path().to_str().unwrap(),
-        ],
-        1,
-    );
+    verify_from_registry(&s, &reference, "other.pub", &host, &[], 1);
 }
 
 #[test]
