@@ -6,11 +6,13 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod evidence;
 mod password;
 mod registry;
 mod render;
 mod signing;
 mod store;
+mod vsa_out;
 
 use std::process::ExitCode;
 
@@ -47,7 +49,11 @@ enum Command {
     Push(cmd::push::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
     Verify(cmd::verify::Args),
-    /// Rego policies: run their tests, or evaluate one against an input document.
+    /// Sign a release manager's approval of an artifact (change control as evidence).
+    Approve(cmd::approve::Args),
+    /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
+    Inspect(cmd::inspect::Args),
+    /// Policies: run their tests, evaluate one against an input, or explain a declarative policy.
     Policy(cmd::policy::Args),
     /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
     VerifyBundle(cmd::verify_bundle::Args),
@@ -81,6 +87,8 @@ fn main() -> ExitCode {
         Command::Pull(args) => cmd::artifact::pull(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
         Command::Policy(args) => cmd::policy::run(args),
+        Command::Approve(args) => cmd::approve::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

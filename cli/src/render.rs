@@ -2,7 +2,10 @@
 
 use anyhow::Result;
 use hallmark_verifier::keys::TrustedKey;
-use hallmark_verifier::verdict::Verdict;
+use hallmark_verifier::verdict::{Verdict, Violation};
+use hallmark_verifier::vsa::AcceptedVsa;
+
+use crate::evidence::Evidence;
 use serde_json::{Value, json};
 
 /// Output format of `verify`.
@@ -27,6 +30,51 @@ pub fn verdict(
             serde_json::to_string_pretty(&to_json(verdict, name, keys))?
         ),
         Format::Human => print!("{}", human(verdict, name, keys)),
+    }
+    Ok(())
+}
+
+/// Prints that a trusted VSA allowed the artifact.
+pub fn accepted_vsa(vsa: &AcceptedVsa, evidence: &Evidence, format: Format) -> Result<()> {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "artifact": {"name": evidence.name, "digest": evidence.digest.to_string()},
+                "verdict": "allow",
+                "allowed": true,
+                "violations": [],
+                "acceptedVsa": vsa,
+            }))?
+        ),
+        Format::Human => {
+            let mut out = String::new();
+            push_line(
+                &mut out,
+                &format!("ALLOWED  {} ({})", evidence.label(), evidence.digest),
+            );
+            push_line(
+                &mut out,
+                &format!(
+                    "  by a PASSED verification summary ({}) from {} signed by key {}",
+                    vsa.origin, vsa.verifier_id, vsa.signer
+                ),
+            );
+            push_line(
+                &mut out,
+                &format!(
+                    "    verified:   {} under policy {}",
+                    vsa.time_verified, vsa.policy_digest
+                ),
+            );
+            if !vsa.verified_levels.is_empty() {
+                push_line(
+                    &mut out,
+                    &format!("    levels:     {}", vsa.verified_levels.join(", ")),
+                );
+            }
+            print!("{out}");
+        }
     }
     Ok(())
 }
@@ -99,6 +147,17 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
         push_line(&mut out, &format!("DENIED   {what}"));
         for v in &verdict.violations {
             push_line(&mut out, &format!("  - {v}"));
+            if let Violation::Policy { details, .. } = v {
+                for field in ["expected", "actual", "attestation"] {
+                    if let Some(value) = details.get(field).filter(|v| !v.is_null()) {
+                        let text = value
+                            .as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| value.to_string());
+                        push_line(&mut out, &format!("      {field}: {text}"));
+                    }
+                }
+            }
         }
     }
     for a in &verdict.attestations {

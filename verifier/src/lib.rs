@@ -10,11 +10,13 @@
 #![forbid(unsafe_code)]
 
 pub mod attestation;
+pub mod chain;
 mod error;
 pub mod keys;
 pub mod policy;
 pub mod sigstore;
 pub mod verdict;
+pub mod vsa;
 
 pub use error::{Error, Rejection};
 

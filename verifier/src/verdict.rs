@@ -86,6 +86,8 @@ pub enum Violation {
         code: String,
         /// The rule's message.
         message: String,
+        /// Everything else the rule reported (step, file, attestation, expected, actual).
+        details: serde_json::Value,
     },
     /// A required step has no verified attestation.
     #[error(
@@ -122,7 +124,7 @@ impl Verdict {
 
 /// Checks one candidate: key-signed bundles against the keys, keyless ones against the
 /// Sigstore trust root and identity.
-fn check_candidate(
+pub(crate) fn check_candidate(
     c: &Candidate,
     digest: &Digest,
     requirements: &Requirements,

@@ -151,18 +151,8 @@ fn subject(
 
 /// Runs `hallmark attest`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let env = process_env();
-    let resolved = args
-        .subject
-        .iter()
-        .map(|s| subject(s, &cwd, &args, &env))
-        .collect::<Result<Vec<_>>>()?;
-    let meta: BTreeMap<String, SubjectMeta> = resolved
-        .iter()
-        .map(|r| (r.descriptor.name.clone(), r.meta.clone()))
-        .collect();
     let (predicate_type, predicate) = if args.provenance {
         let ci = CiContext::detect(&env);
         let src = source::discover(&cwd)?;
@@ -179,6 +169,23 @@ pub fn run(args: Args) -> Result<Outcome> {
             .with_context(|| format!("{} is not JSON", path.display()))?;
         (uri.clone(), value)
     };
+    publish(&args, predicate_type, predicate)
+}
+
+/// Signs `predicate` about the `--subject`s, stores it, and pushes it next to `oci://` subjects.
+pub fn publish(args: &Args, predicate_type: String, predicate: serde_json::Value) -> Result<Outcome> {
+    let signer = args.sign.signer()?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let env = process_env();
+    let resolved = args
+        .subject
+        .iter()
+        .map(|s| subject(s, &cwd, args, &env))
+        .collect::<Result<Vec<_>>>()?;
+    let meta: BTreeMap<String, SubjectMeta> = resolved
+        .iter()
+        .map(|r| (r.descriptor.name.clone(), r.meta.clone()))
+        .collect();
     let statement = Statement::new(
         resolved.iter().map(|r| r.descriptor.clone()).collect(),
         predicate_type,

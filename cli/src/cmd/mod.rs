@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+pub mod approve;
 pub mod artifact;
 pub mod attest;
 pub mod copy;
 pub mod demo;
+pub mod inspect;
 pub mod keygen;
 pub mod policy;
 pub mod push;

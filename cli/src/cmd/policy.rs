@@ -28,9 +28,15 @@ pub enum PolicyCommand {
         /// The policy file or directory.
         #[arg(long)]
         policy: PathBuf,
-        /// The input document (JSON), e.g. from `hallmark verify --format json`'s policy input.
+        /// The input document (JSON): docs/policy-input.md.
         #[arg(long)]
         input: PathBuf,
+    },
+    /// Print the Rego a declarative policy means (its configuration module and the library
+    /// rules it configures), and the keys it trusts.
+    Explain {
+        /// The declarative policy file (apiVersion hallmark.dev/policy/v1).
+        file: PathBuf,
     },
 }
 
@@ -56,6 +62,20 @@ pub fn run(args: Args) -> Result<Outcome> {
             } else {
                 Outcome::Denied
             })
+        }
+        PolicyCommand::Explain { file } => {
+            let policy = Policy::load(&file, false)?;
+            if policy.modules().len() == 1 || !policy.path().is_file() {
+                anyhow::bail!("{} is Rego already; explain takes a declarative policy", file.display());
+            }
+            println!("# Policy digest {} (recorded in VSAs).", policy.digest());
+            for key in policy.keys() {
+                println!("# Trusts key {} from {}.", key.keyid(), key.origin());
+            }
+            for (name, text) in policy.modules() {
+                println!("\n# ---- module {name} ----\n{}", text.trim_end());
+            }
+            Ok(Outcome::Success)
         }
         PolicyCommand::Eval { policy, input } => {
             let policy = Policy::load(&policy, false)?;

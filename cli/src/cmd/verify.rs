@@ -1,234 +1,178 @@
 //! `hallmark verify`: the yes-or-no answer for one artifact.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result, bail};
-use hallmark_attester::hashing::hash_file;
-use hallmark_model::bundle::Bundle;
-use hallmark_model::digest::Digest;
-use hallmark_model::dsse::Envelope;
-use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
-use hallmark_remote::layout::LayoutStore;
-use hallmark_verifier::attestation::SignaturePolicy;
-use hallmark_verifier::keys::TrustedKey;
+use anyhow::{Context, Result};
 use hallmark_verifier::policy::{Policy, policy_input};
-use hallmark_verifier::sigstore::embedded;
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
-use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements, Violation, decide};
-
-use super::verify_bundle::IdentityArgs;
+use hallmark_verifier::verdict::{Verdict, Violation, decide};
+use hallmark_verifier::vsa;
 
 use crate::Outcome;
-use crate::registry::RegistryArgs;
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key};
 use crate::render::{self, Format};
-use crate::signing::read_limited;
-use crate::store::StoreArgs;
-use hallmark_attester::ci::process_env;
-use hallmark_remote::registry::attestations::RegistryAttestations;
-use hallmark_remote::registry::reference::Reference;
 
 /// Arguments of `hallmark verify`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  hallmark verify dist/app.tar --key k.pub --step package\n  \
+hallmark verify dist/app.tar --policy release.yaml            (keys come from the policy)\n  \
+hallmark verify dist/app.tar --key k.pub --policy policies/hallmark --emit-vsa app.vsa.json --vsa-signing-key verifier.key\n  \
+hallmark verify dist/app.tar --accept-vsa-from verifier.pub --policy release.yaml\n  \
 hallmark verify sha256:<hex> --key k.pub --format json\n  \
-hallmark verify app.bin --key k.pub --bundle app.bin.sigstore.json\n  \
 hallmark verify app.tar --bundle app.sigstore.json --certificate-identity https://github.com/o/r/.github/workflows/release.yml@refs/heads/main \\\n    \
 --certificate-oidc-issuer https://token.actions.githubusercontent.com --source-repository https://github.com/o/r\n\n\
+With --policy, the verified chain of steps behind the artifact (found in the store and the --bundle files)\n\
+goes into the policy input (docs/policy-input.md); violations name the rule, the step and the file.\n\n\
 Exit codes: 0 allowed, 1 denied (the output says which check failed), 2 error."
 )]
 pub struct Args {
     /// The artifact: a file path, sha256:HEX / sha512:HEX, or oci://REGISTRY/REPO:TAG|@DIGEST.
     #[arg(value_name = "ARTIFACT")]
     pub artifact: String,
-    /// A trusted public key (PEM). Repeatable.
-    #[arg(long, value_name = "PUB")]
-    pub key: Vec<PathBuf>,
-    /// A Sigstore bundle or DSSE envelope file to check as well as the store's. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub bundle: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// A step that must have a verified attestation for this artifact. Repeatable.
     #[arg(long, value_name = "NAME")]
     pub step: Vec<String>,
-    /// Require at least N signatures from distinct trusted keys on each envelope (default: exactly one).
-    #[arg(long, value_name = "N")]
-    pub threshold: Option<usize>,
-    #[command(flatten)]
-    pub identity: IdentityArgs,
-    /// A trusted_root.json or ClientTrustConfig for keyless bundles (default: the embedded
-    /// public-good root).
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     #[command(flatten)]
-    pub store: StoreArgs,
-    /// A Rego policy file or directory (with data.json/.yaml) the verified attestations must
-    /// satisfy; see policies/README.md. Fail closed.
+    pub sources: SourceArgs,
+    /// A policy: a declarative release policy (.yaml with apiVersion hallmark.dev/policy/v1), a
+    /// Rego file, or a directory of Rego modules and data.json/.yaml; see policies/README.md.
+    /// Fail closed.
     #[arg(long, value_name = "FILE|DIR")]
     pub policy: Option<PathBuf>,
-    /// For an oci:// image index: verify this platform's manifest instead of the index.
-    #[arg(long, value_name = "OS/ARCH")]
-    pub platform: Option<String>,
-    #[command(flatten)]
-    pub registry: RegistryArgs,
+    /// A caller-supplied fact for the policy input (`context.facts`), e.g. environment=prod.
+    /// Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub fact: Vec<String>,
+    /// Write a signed SLSA Verification Summary (VSA) of this decision to FILE, and store it with
+    /// the artifact's attestations. Needs --policy and --vsa-signing-key.
+    #[arg(long, value_name = "FILE", requires_all = ["policy", "vsa_signing_key"])]
+    pub emit_vsa: Option<PathBuf>,
+    /// The verifier's private key that signs the VSA.
+    #[arg(long, value_name = "FILE", requires = "emit_vsa")]
+    pub vsa_signing_key: Option<PathBuf>,
+    /// The verifier id written into the VSA.
+    #[arg(long, value_name = "URI", default_value = vsa::DEFAULT_VERIFIER_ID)]
+    pub vsa_verifier_id: String,
+    /// Accept a PASSED VSA signed by this verifier key (PEM) as the evidence: no chain walk, no
+    /// policy evaluation. With --policy, the VSA must be for the same policy digest. Repeatable.
+    #[arg(long, value_name = "PUB")]
+    pub accept_vsa_from: Vec<PathBuf>,
+    /// The oldest VSA accepted, e.g. 24h or 7d.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub vsa_max_age: Duration,
 }
 
-/// The artifact's name (for messages) and digest.
-fn resolve(artifact: &str) -> Result<(Option<String>, Digest)> {
-    let path = Path::new(artifact);
-    if path.is_file() {
-        return Ok((Some(artifact.to_owned()), hash_file(path)?));
+fn facts(pairs: &[String]) -> Result<serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for pair in pairs {
+        let (k, v) = pair
+            .split_once('=')
+            .with_context(|| format!("--fact {pair}: expected KEY=VALUE"))?;
+        map.insert(k.to_owned(), serde_json::Value::String(v.to_owned()));
     }
-    if artifact.starts_with("sha256:") || artifact.starts_with("sha512:") {
-        return Ok((None, artifact.parse()?));
-    }
-    if path.exists() {
-        bail!("{artifact} is a directory; verify the files it holds, or pass sha256:HEX");
-    }
-    bail!("{artifact} is neither an existing file nor a digest (sha256:HEX)")
-}
-
-/// Reads a `--bundle` file: a Sigstore bundle, or a bare DSSE envelope (wrapped into one).
-fn candidate_from_file(path: &Path) -> Result<Candidate> {
-    let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
-    let is_bare_dsse = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map(|v| v.get("payloadType").is_some() && v.get("mediaType").is_none())
-        .unwrap_or(false);
-    let bytes = if is_bare_dsse {
-        let envelope = Envelope::from_slice(&bytes)?;
-        Bundle::for_key_signed(envelope, "").to_json()
-    } else {
-        bytes
-    };
-    Ok(Candidate {
-        origin: path.display().to_string(),
-        bytes,
-    })
+    Ok(serde_json::Value::Object(map))
 }
 
 /// Runs `hallmark verify`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let identity = args.identity.policy()?;
-    if args.key.is_empty() && identity.is_none() {
-        bail!(
-            "no trust given: pass --key PUB (the public key the attestations were signed with), \
-             or --certificate-identity with --certificate-oidc-issuer for keyless attestations"
-        );
-    }
-    let keyless = match identity {
-        Some(identity) => {
-            let root = match &args.trusted_root {
-                Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
-                    .with_context(|| format!("reading {}", path.display()))?,
-                None => embedded::production()?,
-            };
-            Some(KeylessTrust { root, identity })
+    let policy = args
+        .policy
+        .as_deref()
+        .map(|p| Policy::load(p, false))
+        .transpose()?;
+    let facts = facts(&args.fact)?;
+    let evidence = Evidence::gather(&args.artifact, &args.sources)?;
+    let now = SystemTime::now();
+    if !args.accept_vsa_from.is_empty() {
+        let keys = args
+            .accept_vsa_from
+            .iter()
+            .map(|p| read_key(p))
+            .collect::<Result<Vec<_>>>()?;
+        let wanted = policy.as_ref().map(Policy::digest);
+        match vsa::accept(
+            &evidence.candidates,
+            &evidence.digest,
+            &keys,
+            wanted,
+            now,
+            args.vsa_max_age,
+        ) {
+            Ok(accepted) => {
+                render::accepted_vsa(&accepted, &evidence, args.format)?;
+                return Ok(Outcome::Success);
+            }
+            Err(why) => {
+                let other_trust = !args.trust.key.is_empty()
+                    || args.trust.identity.policy()?.is_some()
+                    || policy.as_ref().is_some_and(|p| !p.keys().is_empty());
+                if !other_trust {
+                    // Nothing else to verify with: the VSA was the only acceptable evidence.
+                    let verdict = Verdict {
+                        digest: evidence.digest.to_string(),
+                        allowed: false,
+                        attestations: Vec::new(),
+                        violations: vec![Violation::Policy {
+                            code: "vsa.not-accepted".to_owned(),
+                            message: format!("no acceptable verification summary: {why}"),
+                            details: serde_json::Value::Null,
+                        }],
+                    };
+                    render::verdict(&verdict, evidence.name.as_deref(), args.format, &keys)?;
+                    return Ok(Outcome::Denied);
+                }
+                eprintln!(
+                    "hallmark: no acceptable VSA for {} ({why}); verifying the attestations",
+                    evidence.label()
+                );
+            }
         }
-        None => None,
-    };
-    let keys = args
-        .key
-        .iter()
-        .map(|p| {
-            let text = read_limited(p, MAX_KEY_BYTES)?;
-            Ok(TrustedKey::from_pem(&text, &p.display().to_string())?)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let env = process_env();
-    let mut from_registry = Vec::new();
-    let (name, digest) = if args.artifact.starts_with("oci://") {
-        let reference: Reference = args.artifact.parse()?;
-        let client = args.registry.client(&reference.registry, &env)?;
-        let attestations = RegistryAttestations::new(&client);
-        // Resolve the tag once; discovery and verification use the digest only.
-        let subject = attestations.resolve_platform(&reference, args.platform.as_deref())?;
-        eprintln!(
-            "hallmark: {} is {}",
-            args.artifact,
-            subject.describe(args.platform.as_deref())
-        );
-        let where_ = format!("registry {}/{}", reference.registry, reference.repository);
-        let referrers = attestations.discover(&subject)?;
-        // cosign v2's legacy `sha256-<hex>.att` attestations go through the same checks.
-        let legacy = hallmark_remote::registry::cosign::discover(&client, &subject)?;
-        from_registry = referrers
-            .into_iter()
-            .map(|a| Candidate {
-                origin: format!("{where_} {}", short(&a.manifest_digest)),
-                bytes: a.bundle,
-            })
-            .chain(legacy.into_iter().map(|a| Candidate {
-                origin: format!("{where_} cosign .att {}", short(&a.manifest_digest)),
-                bytes: a.bundle,
-            }))
-            .collect();
-        (
-            Some(subject.reference.to_string()),
-            subject.digest.parse::<Digest>()?,
-        )
-    } else {
-        resolve(&args.artifact)?
-    };
-    let mut candidates = args
-        .bundle
-        .iter()
-        .map(|p| candidate_from_file(p))
-        .collect::<Result<Vec<_>>>()?;
-    candidates.extend(from_registry);
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    let dir = args.store.dir(&cwd);
-    if let Some(store) = LayoutStore::open_existing(&dir)? {
-        let found = store
-            .referrers(&digest)
-            .with_context(|| format!("reading the store {}", dir.display()))?;
-        candidates.extend(found.into_iter().map(|a| Candidate {
-            origin: format!("store {}", short(&a.manifest_digest)),
-            bytes: a.bundle,
-        }));
     }
-    let requirements = Requirements {
-        keys,
-        keyless,
-        at: None,
-        steps: args.step,
-        signatures: match args.threshold {
-            Some(n) if n >= 1 => SignaturePolicy::Threshold(n),
-            Some(_) => bail!("--threshold must be at least 1"),
-            None => SignaturePolicy::ExactlyOne,
-        },
-    };
-    let mut verdict = decide(&digest, &candidates, &requirements);
-    if let Some(path) = &args.policy {
-        let policy = Policy::load(path, false)?;
-        let input = policy_input(
-            &verdict,
-            name.as_deref(),
-            std::time::SystemTime::now(),
-            &serde_json::json!({}),
-        );
+    let extra_keys = policy.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default();
+    let requirements = args.trust.requirements(extra_keys, args.step)?;
+    let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
+    if let Some(policy) = &policy {
+        let chain = evidence.chain(&requirements)?;
+        let input = policy_input(&verdict, evidence.name.as_deref(), &chain, now, &facts);
         let decision = policy.evaluate(&input);
         for w in &decision.warn {
             eprintln!("hallmark: warning: {}: {}", w.code, w.msg);
         }
         verdict
             .violations
-            .extend(decision.deny.into_iter().map(|f| Violation::Policy {
-                code: f.code,
-                message: f.msg,
+            .extend(decision.deny.iter().map(|f| Violation::Policy {
+                code: f.code.clone(),
+                message: f.msg.clone(),
+                details: f.details.clone(),
             }));
         verdict.allowed = verdict.violations.is_empty();
+        if let (Some(path), Some(key)) = (&args.emit_vsa, &args.vsa_signing_key) {
+            let summary = vsa::Summary {
+                verifier_id: args.vsa_verifier_id.clone(),
+                policy_uri: policy.path().display().to_string(),
+                policy_digest: policy.digest().to_owned(),
+                levels: decision.levels.clone(),
+                passed: verdict.allowed,
+                time: now,
+            };
+            crate::vsa_out::emit(&verdict, &evidence, &chain, &summary, key, path, &args.sources)?;
+        }
     }
-    render::verdict(&verdict, name.as_deref(), args.format, &requirements.keys)?;
+    render::verdict(
+        &verdict,
+        evidence.name.as_deref(),
+        args.format,
+        &requirements.keys,
+    )?;
     Ok(if verdict.allowed {
         Outcome::Success
     } else {
         Outcome::Denied
     })
-}
-
-/// `sha256:0123456789ab` for display.
-pub fn short(digest: &str) -> String {
-    digest.chars().take(19).collect()
 }

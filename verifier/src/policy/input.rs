@@ -4,15 +4,18 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
+use crate::chain::Chain;
 use crate::verdict::Verdict;
 
 /// Version of the policy input document.
 pub const INPUT_VERSION: &str = "hallmark.dev/policy-input/v1";
 
-/// The input for `verdict`'s verified attestations, at `now`, with caller-supplied `facts`.
+/// The input for `verdict`'s verified attestations and the verified `chain` behind the artifact,
+/// at `now`, with caller-supplied `facts`.
 pub fn policy_input(
     verdict: &Verdict,
     name: Option<&str>,
+    chain: &Chain,
     now: SystemTime,
     facts: &Value,
 ) -> Value {
@@ -35,6 +38,7 @@ pub fn policy_input(
         "version": INPUT_VERSION,
         "artifact": {"digest": verdict.digest, "name": name},
         "attestations": attestations,
+        "chain": chain,
         "context": {"time": humantime::format_rfc3339_seconds(now).to_string(), "facts": facts},
     })
 }

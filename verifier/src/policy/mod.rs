@@ -5,13 +5,18 @@
 //! with `v = {"code": ..., "msg": ..., "attestation": ...}`. A missing or undefined `deny`, or
 //! any evaluation error, denies (fail closed).
 
+mod declarative;
 mod input;
+mod library;
 mod tests_runner;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::keys::TrustedKey;
+
+pub use declarative::API_VERSION;
 pub use input::{INPUT_VERSION, policy_input};
 pub use tests_runner::{TestOutcome, run_tests};
 
@@ -55,6 +60,8 @@ pub struct Decision {
     pub deny: Vec<Finding>,
     /// Warnings: reported, not fatal.
     pub warn: Vec<Finding>,
+    /// The SLSA levels the policy verified (`data.hallmark.verified_levels`), for VSAs.
+    pub levels: Vec<String>,
 }
 
 /// Loaded policy modules and data.
@@ -64,6 +71,7 @@ pub struct Policy {
     sources: Vec<(String, String)>,
     data: Vec<Value>,
     digest: String,
+    keys: Vec<TrustedKey>,
 }
 
 fn read(path: &Path) -> Result<String, PolicyError> {
@@ -102,12 +110,38 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, PolicyError> {
 }
 
 impl Policy {
-    /// Loads `path` (a `.rego` file or a directory of modules and `data.json`/`.yaml` files).
-    /// `*_test.rego` files are left out unless `with_tests`.
+    /// Loads `path`: a declarative policy (`.yaml` with `apiVersion: hallmark.dev/policy/v1`), a
+    /// `.rego` file, or a directory of modules and `data.json`/`.yaml` files. `*_test.rego` files
+    /// are left out unless `with_tests`.
     pub fn load(path: &Path, with_tests: bool) -> Result<Self, PolicyError> {
+        if path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            let text = read(path)?;
+            if !declarative::is_declarative(&text) {
+                return Err(error(
+                    path,
+                    format!(
+                        "not a declarative policy (apiVersion: {API_VERSION}); data files go in a \
+                         directory next to the .rego modules"
+                    ),
+                ));
+            }
+            let compiled = declarative::compile(path, &text)?;
+            let digest = digest_of(&compiled.modules, &[]);
+            return Ok(Policy {
+                path: path.to_path_buf(),
+                sources: compiled.modules,
+                data: Vec::new(),
+                digest,
+                keys: compiled.keys,
+            });
+        }
         let mut sources = Vec::new();
         let mut data = Vec::new();
-        let mut hasher = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut data_texts = Vec::new();
         for file in files(path)? {
             let name = file.display().to_string();
             let text = read(&file)?;
@@ -115,8 +149,6 @@ impl Policy {
                 if name.ends_with("_test.rego") && !with_tests {
                     continue;
                 }
-                hasher.update(name.as_bytes());
-                hasher.update(text.as_bytes());
                 sources.push((name, text));
             } else {
                 let value: Value = if name.ends_with(".json") {
@@ -127,26 +159,37 @@ impl Policy {
                     serde_json::from_str(&v.to_json_str().map_err(|e| error(&file, e.to_string()))?)
                         .map_err(|e| error(&file, e.to_string()))?
                 };
-                hasher.update(name.as_bytes());
-                hasher.update(text.as_bytes());
                 data.push(value);
+                data_texts.push((name, text));
             }
         }
         if sources.is_empty() {
             return Err(error(path, "no .rego modules"));
         }
-        let digest = hasher
-            .finish()
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
+        let digest = digest_of(&sources, &data_texts);
         Ok(Policy {
             path: path.to_path_buf(),
             sources,
             data,
-            digest: format!("sha256:{digest}"),
+            digest,
+            keys: Vec::new(),
         })
+    }
+
+    /// Where the policy was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Public keys a declarative policy names as signers or approvers: trusted for verification.
+    pub fn keys(&self) -> &[TrustedKey] {
+        &self.keys
+    }
+
+    /// The Rego modules evaluated, as `(name, text)`: for a declarative policy, the generated
+    /// configuration and the library (`hallmark policy explain`).
+    pub fn modules(&self) -> &[(String, String)] {
+        &self.sources
     }
 
     /// SHA-256 over the modules and data (for VSAs and audit records).
@@ -222,8 +265,43 @@ impl Policy {
                 )),
             }
         }
+        decision.levels = match engine.eval_rule("data.hallmark.verified_levels".to_owned()) {
+            Ok(value) => strings(&value),
+            Err(_) => Vec::new(),
+        };
         decision
     }
+}
+
+/// `sha256:` over the module texts then the data texts (in path order), each length-prefixed
+/// so that no two different policies hash alike. Names are left out: the same policy read through
+/// another path has the same digest.
+fn digest_of(sources: &[(String, String)], data: &[(String, String)]) -> String {
+    let mut hasher = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for (kind, list) in [(b'm', sources), (b'd', data)] {
+        for (_, text) in list {
+            hasher.update(&[kind]);
+            hasher.update(&(text.len() as u64).to_be_bytes());
+            hasher.update(text.as_bytes());
+        }
+    }
+    format!(
+        "sha256:{}",
+        hallmark_model::hex::encode(hasher.finish().as_ref())
+    )
+}
+
+fn strings(value: &regorus::Value) -> Vec<String> {
+    let json: Value = value
+        .to_json_str()
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null);
+    json.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 fn findings(value: &regorus::Value) -> Vec<Finding> {

@@ -1,0 +1,272 @@
+//! What `verify` and `inspect` share: the trust to verify with, and the evidence for an artifact
+//! (bundle files, the registry's attestations, the local store's), plus lookups for the chain.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use hallmark_attester::ci::process_env;
+use hallmark_attester::hashing::hash_file;
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::Digest;
+use hallmark_model::dsse::Envelope;
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
+use hallmark_remote::layout::LayoutStore;
+use hallmark_remote::registry::attestations::RegistryAttestations;
+use hallmark_remote::registry::reference::Reference;
+use hallmark_verifier::attestation::SignaturePolicy;
+use hallmark_verifier::chain::{self, Chain};
+use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
+use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements};
+
+use crate::cmd::verify_bundle::IdentityArgs;
+use crate::registry::RegistryArgs;
+use crate::signing::read_limited;
+use crate::store::StoreArgs;
+
+/// Who is trusted to have signed.
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// A trusted public key (PEM). Repeatable.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// Require at least N signatures from distinct trusted keys on each envelope (default: exactly one).
+    #[arg(long, value_name = "N")]
+    pub threshold: Option<usize>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// A trusted_root.json or ClientTrustConfig for keyless bundles (default: the embedded
+    /// public-good root).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+/// Reads a PEM public key file.
+pub fn read_key(path: &Path) -> Result<TrustedKey> {
+    let text = read_limited(path, MAX_KEY_BYTES)?;
+    Ok(TrustedKey::from_pem(&text, &path.display().to_string())?)
+}
+
+/// Reads `--trusted-root`, or the embedded public-good root.
+pub fn trust_root(path: Option<&Path>) -> Result<TrustRoot> {
+    Ok(match path {
+        Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
+            .with_context(|| format!("reading {}", path.display()))?,
+        None => embedded::production()?,
+    })
+}
+
+impl TrustArgs {
+    /// The requirements: these keys plus `extra` (keys a declarative policy names), the keyless
+    /// identity, the signature threshold and the required steps.
+    pub fn requirements(&self, extra: Vec<TrustedKey>, steps: Vec<String>) -> Result<Requirements> {
+        let identity = self.identity.policy()?;
+        let mut keys = self
+            .key
+            .iter()
+            .map(|p| read_key(p))
+            .collect::<Result<Vec<_>>>()?;
+        for k in extra {
+            if !keys.iter().any(|have| have.keyid() == k.keyid()) {
+                keys.push(k);
+            }
+        }
+        if keys.is_empty() && identity.is_none() {
+            bail!(
+                "no trust given: pass --key PUB (the public key the attestations were signed with), \
+                 or --certificate-identity with --certificate-oidc-issuer for keyless attestations"
+            );
+        }
+        let keyless = match identity {
+            Some(identity) => Some(KeylessTrust {
+                root: trust_root(self.trusted_root.as_deref())?,
+                identity,
+            }),
+            None => None,
+        };
+        Ok(Requirements {
+            keys,
+            keyless,
+            at: None,
+            steps,
+            signatures: match self.threshold {
+                Some(n) if n >= 1 => SignaturePolicy::Threshold(n),
+                Some(_) => bail!("--threshold must be at least 1"),
+                None => SignaturePolicy::ExactlyOne,
+            },
+        })
+    }
+}
+
+/// Where to look for an artifact's attestations.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// A Sigstore bundle or DSSE envelope file to check as well as the store's. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Vec<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// For an oci:// image index: verify this platform's manifest instead of the index.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// The artifact and every candidate attestation found for it.
+pub struct Evidence {
+    /// The artifact's name or reference, for messages.
+    pub name: Option<String>,
+    /// Its digest.
+    pub digest: Digest,
+    /// Candidates for the artifact itself.
+    pub candidates: Vec<Candidate>,
+    files: Vec<Candidate>,
+    store: Option<LayoutStore>,
+}
+
+/// The artifact's name (for messages) and digest.
+fn resolve(artifact: &str) -> Result<(Option<String>, Digest)> {
+    let path = Path::new(artifact);
+    if path.is_file() {
+        return Ok((Some(artifact.to_owned()), hash_file(path)?));
+    }
+    if artifact.starts_with("sha256:") || artifact.starts_with("sha512:") {
+        return Ok((None, artifact.parse()?));
+    }
+    if path.exists() {
+        bail!("{artifact} is a directory; verify the files it holds, or pass sha256:HEX");
+    }
+    bail!("{artifact} is neither an existing file nor a digest (sha256:HEX)")
+}
+
+/// Reads a `--bundle` file: a Sigstore bundle, or a bare DSSE envelope (wrapped into one).
+fn candidate_from_file(path: &Path) -> Result<Candidate> {
+    let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
+    let is_bare_dsse = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .map(|v| v.get("payloadType").is_some() && v.get("mediaType").is_none())
+        .unwrap_or(false);
+    let bytes = if is_bare_dsse {
+        let envelope = Envelope::from_slice(&bytes)?;
+        Bundle::for_key_signed(envelope, "").to_json()
+    } else {
+        bytes
+    };
+    Ok(Candidate {
+        origin: path.display().to_string(),
+        bytes,
+    })
+}
+
+/// `sha256:0123456789ab` for display.
+pub fn short(digest: &str) -> String {
+    digest.chars().take(19).collect()
+}
+
+/// The attestations a registry holds for `artifact` (referrers and cosign `.att`), with the
+/// artifact's reference and digest.
+fn from_registry(
+    artifact: &str,
+    args: &SourceArgs,
+) -> Result<(Option<String>, Digest, Vec<Candidate>)> {
+    let env = process_env();
+    let reference: Reference = artifact.parse()?;
+    let client = args.registry.client(&reference.registry, &env)?;
+    let attestations = RegistryAttestations::new(&client);
+    // Resolve the tag once; discovery and verification use the digest only.
+    let subject = attestations.resolve_platform(&reference, args.platform.as_deref())?;
+    eprintln!(
+        "hallmark: {artifact} is {}",
+        subject.describe(args.platform.as_deref())
+    );
+    let where_ = format!("registry {}/{}", reference.registry, reference.repository);
+    let referrers = attestations.discover(&subject)?;
+    // cosign v2's legacy `sha256-<hex>.att` attestations go through the same checks.
+    let legacy = hallmark_remote::registry::cosign::discover(&client, &subject)?;
+    let found = referrers
+        .into_iter()
+        .map(|a| Candidate {
+            origin: format!("{where_} {}", short(&a.manifest_digest)),
+            bytes: a.bundle,
+        })
+        .chain(legacy.into_iter().map(|a| Candidate {
+            origin: format!("{where_} cosign .att {}", short(&a.manifest_digest)),
+            bytes: a.bundle,
+        }))
+        .collect();
+    Ok((
+        Some(subject.reference.to_string()),
+        subject.digest.parse::<Digest>()?,
+        found,
+    ))
+}
+
+impl Evidence {
+    /// Resolves `artifact` (file, digest or `oci://`) and gathers its candidates.
+    pub fn gather(artifact: &str, args: &SourceArgs) -> Result<Self> {
+        let (name, digest, remote) = if artifact.starts_with("oci://") {
+            from_registry(artifact, args)?
+        } else {
+            let (name, digest) = resolve(artifact)?;
+            (name, digest, Vec::new())
+        };
+        let files = args
+            .bundle
+            .iter()
+            .map(|p| candidate_from_file(p))
+            .collect::<Result<Vec<_>>>()?;
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let dir = args.store.dir(&cwd);
+        let store = LayoutStore::open_existing(&dir)
+            .with_context(|| format!("opening the store {}", dir.display()))?;
+        let mut evidence = Evidence {
+            name,
+            digest,
+            candidates: Vec::new(),
+            files,
+            store,
+        };
+        let mut candidates = evidence.files.clone();
+        candidates.extend(remote);
+        candidates.extend(evidence.stored(&evidence.digest)?);
+        evidence.candidates = candidates;
+        Ok(evidence)
+    }
+
+    fn stored(&self, digest: &Digest) -> Result<Vec<Candidate>> {
+        let Some(store) = &self.store else {
+            return Ok(Vec::new());
+        };
+        let found = store
+            .referrers(digest)
+            .with_context(|| format!("reading the store {}", store.root().display()))?;
+        Ok(found
+            .into_iter()
+            .map(|a| Candidate {
+                origin: format!("store {}", short(&a.manifest_digest)),
+                bytes: a.bundle,
+            })
+            .collect())
+    }
+
+    /// The artifact's name, or its digest.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.digest.to_string())
+    }
+
+    /// Walks the verified provenance chain behind the artifact: upstream steps are looked up in
+    /// the `--bundle` files and the local store.
+    pub fn chain(&self, requirements: &Requirements) -> Result<Chain> {
+        chain::walk(
+            &self.digest,
+            &self.candidates,
+            |d| {
+                let mut found = self.files.clone();
+                found.extend(self.stored(d)?);
+                Ok::<_, anyhow::Error>(found)
+            },
+            requirements,
+        )
+    }
+}

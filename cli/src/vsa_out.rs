@@ -1,0 +1,86 @@
+//! `verify --emit-vsa`: sign the decision as a SLSA VSA, write it, and store it with the
+//! artifact's attestations so that `verify --accept-vsa-from` finds it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::resource::ResourceDescriptor;
+use hallmark_model::statement::Statement;
+use hallmark_verifier::chain::Chain;
+use hallmark_verifier::verdict::Verdict;
+use hallmark_verifier::vsa::{InputAttestation, Summary, VSA_V1};
+
+use crate::evidence::{Evidence, SourceArgs};
+use crate::signing::load_key;
+use crate::store::{BundleFormat, OutputArgs, SubjectMeta, save};
+
+/// Signs and writes the VSA for `verdict`, listing the chain's and the artifact's verified
+/// attestations as its inputs.
+pub fn emit(
+    verdict: &Verdict,
+    evidence: &Evidence,
+    chain: &Chain,
+    summary: &Summary,
+    key: &Path,
+    out: &Path,
+    sources: &SourceArgs,
+) -> Result<()> {
+    let mut inputs: Vec<InputAttestation> = chain
+        .steps
+        .iter()
+        .map(|s| InputAttestation {
+            uri: s.origin.clone(),
+            digest: s.id.clone(),
+        })
+        .collect();
+    for (report, candidate) in verdict.attestations.iter().zip(&evidence.candidates) {
+        let id = hallmark_verifier::chain::bundle_id(&candidate.bytes);
+        if report.verified.is_some() && !inputs.iter().any(|i| i.digest == id) {
+            inputs.push(InputAttestation {
+                uri: report.origin.clone(),
+                digest: id,
+            });
+        }
+    }
+    let resource = evidence.label();
+    let subject = ResourceDescriptor {
+        name: evidence
+            .name
+            .clone()
+            .unwrap_or_else(|| "artifact".to_owned()),
+        digest: evidence.digest.to_set(),
+        ..Default::default()
+    };
+    let statement = Statement::new(
+        vec![subject],
+        VSA_V1.to_owned(),
+        summary.predicate(&resource, &inputs),
+    )?;
+    let signer = KeySigner::new(load_key(key)?);
+    let bundle = signer.sign_statement(&statement)?;
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let output = OutputArgs {
+        output: Some(out.to_path_buf()),
+        format: BundleFormat::Bundle,
+        no_store: false,
+    };
+    let meta = BTreeMap::from([(statement.subject[0].name.clone(), SubjectMeta::file(0))]);
+    let saved = save(
+        &bundle,
+        &statement,
+        &meta,
+        None,
+        &sources.store,
+        &output,
+        &cwd,
+    )?;
+    eprintln!(
+        "hallmark: VSA ({}) for {resource} signed by {}; written to {}",
+        if summary.passed { "PASSED" } else { "FAILED" },
+        signer.identity(),
+        saved.place
+    );
+    Ok(())
+}

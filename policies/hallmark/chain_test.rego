@@ -1,0 +1,89 @@
+package hallmark_test.chain
+
+import rego.v1
+
+import data.hallmark_test.fixtures as f
+
+extra := f.material("extra.txt", "sha256:ee", [])
+
+from_build := f.material("bin/app", "sha256:b1", [f.id_build])
+
+test_intact_chain_has_no_gaps if {
+	count(f.denials(f.good, {})) == 0
+}
+
+test_unattested_input_is_denied if {
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, extra]})])
+	vs := f.denied(doc, {}, "chain.unattested-input")
+	count(vs) == 1
+	some v in vs
+	v.step == "package"
+	v.file == "extra.txt"
+	v.digest == "sha256:ee"
+	v.attestation == "store sha256:03"
+	v.msg == `step "package" consumed "extra.txt" (sha256:ee) that no attested step produced and that is not a declared external input`
+}
+
+test_declared_external_input_is_allowed if {
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, extra]})])
+	not "chain.unattested-input" in f.codes(doc, {"external_inputs": ["sha256:ee"]})
+	"chain.unattested-input" in f.codes(doc, {"external_inputs": ["sha256:ff"]})
+}
+
+test_source_step_without_source_uri_is_not_a_source_step if {
+	# The build step reads src/main.c; without a sourceUri it is not a source step.
+	doc := f.with_steps([f.step(f.id_build, "build", [f.material("src/main.c", "sha256:c0", [])], [f.product("bin/app", "sha256:b1")], {"provenance": {"sourceUri": null}}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, {}, "chain.unattested-input")
+	v.step == "build"
+	v.file == "src/main.c"
+}
+
+test_step_consuming_produced_material_is_not_a_source_step if {
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, extra]})])
+	some v in f.denied(doc, {}, "chain.unattested-input")
+	v.step == "package"
+}
+
+test_source_steps_setting_names_the_source_steps if {
+	# With source_steps set, only the named steps may read unattested inputs: the package step
+	# (a sourceUri, no produced material) would qualify by default but is not named.
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [extra]})])
+	not "chain.unattested-input" in f.codes(doc, {})
+	vs := f.denied(doc, {"source_steps": ["build"]}, "chain.unattested-input")
+	count(vs) == 1
+	some v in vs
+	v.step == "package"
+}
+
+test_named_source_step_needs_no_source_uri if {
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": null}}), f.test_step({}), f.package_step({})])
+	not "chain.unattested-input" in f.codes(doc, {"source_steps": ["build"]})
+	"chain.unattested-input" in f.codes(doc, {})
+}
+
+test_unnamed_step_is_described_by_origin if {
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"step": null, "materials": [from_build, extra]})])
+	some v in f.denied(doc, {}, "chain.unattested-input")
+	v.step == null
+	v.msg == `the step of store sha256:03 consumed "extra.txt" (sha256:ee) that no attested step produced and that is not a declared external input`
+}
+
+test_failed_step_is_denied if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"exitCode": 2}), f.package_step({})])
+	some v in f.denied(doc, {}, "chain.step-failed")
+	v.step == "test"
+	v.actual == 2
+	v.attestation == "store sha256:02"
+}
+
+test_step_without_exit_code_is_not_failed if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"exitCode": null}), f.package_step({})])
+	not "chain.step-failed" in f.codes(doc, {})
+	not "chain.step-failed" in f.codes(f.good, {})
+}
+
+test_truncated_chain_is_denied if {
+	doc := object.union(f.good, {"chain": {"truncated": true}})
+	"chain.truncated" in f.codes(doc, {})
+	not "chain.truncated" in f.codes(f.good, {})
+}

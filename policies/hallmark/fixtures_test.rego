@@ -1,0 +1,115 @@
+# Shared fixtures of the policy tests (no tests here). An intact three-step chain:
+#   build (source step: reads src/main.c from the checkout) -> bin/app
+#   test  (consumes bin/app)
+#   package (consumes bin/app) -> dist/app.tar, the artifact (the root)
+package hallmark_test.fixtures
+
+import rego.v1
+
+builder := "https://ci.example/builder"
+
+source := "git+https://git.example/acme/app@refs/heads/main"
+
+now := "2026-11-25T12:00:00Z"
+
+id_build := "sha256:01"
+
+id_test := "sha256:02"
+
+id_package := "sha256:03"
+
+# A chain step; `patch` is merged over the defaults (object.union: nested objects merge,
+# arrays and scalars replace).
+step(id, name, materials, products, patch) := object.union(
+	{
+		"id": id,
+		"origin": sprintf("store %s", [id]),
+		"step": name,
+		"signers": ["ci-key"],
+		"provenance": {
+			"buildType": "https://hallmark.dev/step/v1",
+			"builderId": builder,
+			"step": name,
+			"sourceUri": source,
+			"sourceCommit": "0123abcd",
+			"startedOn": "2026-11-25T10:00:00Z",
+			"finishedOn": "2026-11-25T10:05:00Z",
+		},
+		"command": ["sh", "-c", "make"],
+		"exitCode": 0,
+		"runnerEnvironment": "github-hosted",
+		"materials": materials,
+		"products": products,
+	},
+	patch,
+)
+
+material(name, digest, produced_by) := {"name": name, "digest": digest, "producedBy": produced_by}
+
+product(name, digest) := {"name": name, "digest": digest}
+
+build_step(patch) := step(id_build, "build", [material("src/main.c", "sha256:c0", [])], [product("bin/app", "sha256:b1")], patch)
+
+test_step(patch) := step(id_test, "test", [material("bin/app", "sha256:b1", [id_build])], [product("report.xml", "sha256:e1")], patch)
+
+package_step(patch) := step(id_package, "package", [material("bin/app", "sha256:b1", [id_build])], [product("dist/app.tar", "sha256:aa")], patch)
+
+# The provenance attestation of a chain step, as input.attestations lists it.
+provenance_attestation(st) := {
+	"origin": st.origin,
+	"predicateType": "https://slsa.dev/provenance/v1",
+	"statement": {"predicateType": "https://slsa.dev/provenance/v1", "predicate": {}},
+	"signers": st.signers,
+	"step": st.step,
+	"provenance": st.provenance,
+}
+
+attestation(origin, predicate_type, signers) := {
+	"origin": origin,
+	"predicateType": predicate_type,
+	"statement": {"predicateType": predicate_type, "predicate": {}},
+	"signers": signers,
+	"step": null,
+	"provenance": null,
+}
+
+approval(origin, signers) := attestation(origin, "https://hallmark.dev/approval/v1", signers)
+
+sbom := attestation("store sha256:5b", "https://spdx.dev/Document/v2.3", ["ci-key"])
+
+# The input for a chain: `steps`, whose last one is the root.
+doc_with(steps, extra_attestations) := {
+	"version": "hallmark.dev/policy-input/v1",
+	"artifact": {"digest": "sha256:aa", "name": "dist/app.tar"},
+	"attestations": array.concat([provenance_attestation(steps[count(steps) - 1])], extra_attestations),
+	"chain": {"roots": [steps[count(steps) - 1].id], "truncated": false, "steps": steps},
+	"context": {"time": now, "facts": {}},
+}
+
+good := doc_with([build_step({}), test_step({}), package_step({})], [sbom, approval("store sha256:a1", ["alice"]), approval("store sha256:a2", ["bob"])])
+
+# The same input with its chain's steps replaced.
+with_steps(steps) := doc_with(steps, [sbom, approval("store sha256:a1", ["alice"]), approval("store sha256:a2", ["bob"])])
+
+# Every setting, satisfied by `good`.
+full_config := {
+	"required_steps": ["build", "test", "package"],
+	"trusted_builders": [builder],
+	"source_repositories": ["https://git.example/acme/app"],
+	"source_refs": ["refs/heads/main", "refs/tags/v*"],
+	"max_age_hours": 24,
+	"step_signers": {"build": ["ci-key"], "test": ["ci-key"], "package": ["ci-key"]},
+	"sbom_required": true,
+	"allow_self_hosted_runners": false,
+	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"]},
+	"min_slsa_build_level": 2,
+}
+
+denials(doc, cfg) := {v | some v in data.hallmark.deny with input as doc with data.hallmark_config as cfg}
+
+codes(doc, cfg) := {v.code | some v in denials(doc, cfg)}
+
+warnings(doc, cfg) := {v.code | some v in data.hallmark.warn with input as doc with data.hallmark_config as cfg}
+
+# The denials of one code.
+denied(doc, cfg, code) := {v | some v in denials(doc, cfg); v.code == code}
