@@ -29,15 +29,36 @@ fn step(s: &Scratch, name: &str, key: &str, materials: &[&str], product: &str, s
 }
 
 fn build(s: &Scratch) {
-    step(s, "build", "build", &["src"], "out", "mkdir -p out && cat src/*.c > out/app");
+    step(
+        s,
+        "build",
+        "build",
+        &["src"],
+        "out",
+        "mkdir -p out && cat src/*.c > out/app",
+    );
 }
 
 fn test(s: &Scratch, key: &str) {
-    step(s, "test", key, &["out"], "reports", "mkdir -p reports && echo passed > reports/test.txt");
+    step(
+        s,
+        "test",
+        key,
+        &["out"],
+        "reports",
+        "mkdir -p reports && echo passed > reports/test.txt",
+    );
 }
 
 fn package(s: &Scratch, materials: &[&str]) {
-    step(s, "package", "package", materials, "dist", "mkdir -p dist && tar -cf dist/app.tar out");
+    step(
+        s,
+        "package",
+        "package",
+        materials,
+        "dist",
+        "mkdir -p dist && tar -cf dist/app.tar out",
+    );
 }
 
 /// A repository with the keys and the policy, ready for the steps.
@@ -80,7 +101,11 @@ fn a_file_no_step_produced_is_an_unattested_input() {
     std::fs::write(s.file("extra.txt"), "slipped in\n").unwrap();
     package(&s, &["out", "reports", "extra.txt"]);
     let run = verify(&s, &[], 1);
-    assert!(run.stdout.contains("chain.unattested-input"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("chain.unattested-input"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("step \"package\"") && run.stdout.contains("extra.txt"),
         "names the step and the file: {}",
@@ -105,8 +130,16 @@ fn a_missing_step_is_named() {
     package(&s, &["out"]);
     let run = verify(&s, &[], 1);
     assert!(run.stdout.contains("step.missing"), "{}", run.stdout);
-    assert!(run.stdout.contains("\"test\""), "names the step: {}", run.stdout);
-    assert!(!run.stdout.contains("chain.unattested-input"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\"test\""),
+        "names the step: {}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("chain.unattested-input"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -117,8 +150,16 @@ fn a_step_signed_by_a_key_not_allowed_for_it_is_denied() {
     test(&s, "build");
     package(&s, &["out", "reports"]);
     let run = verify(&s, &[], 1);
-    assert!(run.stdout.contains("step.signer-not-allowed"), "{}", run.stdout);
-    assert!(run.stdout.contains("\"test\""), "names the step: {}", run.stdout);
+    assert!(
+        run.stdout.contains("step.signer-not-allowed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"test\""),
+        "names the step: {}",
+        run.stdout
+    );
     // A key nobody trusts: the test step does not verify at all, so its report is unattested.
     let s = scratch();
     s.expect(&["keygen", "--output", "stranger"], 0);
@@ -127,7 +168,11 @@ fn a_step_signed_by_a_key_not_allowed_for_it_is_denied() {
     package(&s, &["out", "reports"]);
     let run = verify(&s, &[], 1);
     assert!(run.stdout.contains("step.missing"), "{}", run.stdout);
-    assert!(run.stdout.contains("chain.unattested-input"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("chain.unattested-input"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -136,8 +181,16 @@ fn the_declarative_policy_and_its_explained_rego_agree() {
     build(&s);
     package(&s, &["out"]);
     let explained = s.expect(&["policy", "explain", "release.yaml"], 0);
-    assert!(explained.stdout.contains("config := {"), "{}", explained.stdout);
-    assert!(explained.stdout.contains("\"required_steps\""), "{}", explained.stdout);
+    assert!(
+        explained.stdout.contains("config := {"),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained.stdout.contains("\"required_steps\""),
+        "{}",
+        explained.stdout
+    );
     // The same decision from the declarative file and from a Rego directory holding what
     // `explain` printed.
     let dir = s.file("explained");
@@ -146,10 +199,31 @@ fn the_declarative_policy_and_its_explained_rego_agree() {
         let text = module.split_once('\n').unwrap().1;
         std::fs::write(dir.join(format!("m{i}.rego")), text).unwrap();
     }
-    let keys = ["--key", "build.pub", "--key", "test.pub", "--key", "package.pub"];
-    let mut a = vec!["verify", "dist/app.tar", "--format", "json", "--policy", "release.yaml"];
+    let keys = [
+        "--key",
+        "build.pub",
+        "--key",
+        "test.pub",
+        "--key",
+        "package.pub",
+    ];
+    let mut a = vec![
+        "verify",
+        "dist/app.tar",
+        "--format",
+        "json",
+        "--policy",
+        "release.yaml",
+    ];
     a.extend(keys);
-    let mut b = vec!["verify", "dist/app.tar", "--format", "json", "--policy", "explained"];
+    let mut b = vec![
+        "verify",
+        "dist/app.tar",
+        "--format",
+        "json",
+        "--policy",
+        "explained",
+    ];
     b.extend(keys);
     let codes = |run: Run| -> Vec<String> {
         let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -163,16 +237,37 @@ fn the_declarative_policy_and_its_explained_rego_agree() {
     let from_yaml = codes(s.expect(&a, 1));
     let from_rego = codes(s.expect(&b, 1));
     assert_eq!(from_yaml, from_rego);
-    assert!(from_yaml.contains(&"step.missing".to_owned()), "{from_yaml:?}");
+    assert!(
+        from_yaml.contains(&"step.missing".to_owned()),
+        "{from_yaml:?}"
+    );
 }
 
 #[test]
 fn a_bad_declarative_policy_is_an_error_not_an_allow() {
     let s = intact();
-    std::fs::write(s.file("typo.yaml"), "apiVersion: hallmark.dev/policy/v1\nstepz: {}\n").unwrap();
-    let run = s.expect(&["verify", "dist/app.tar", "--policy", "typo.yaml", "--key", "build.pub"], 2);
+    std::fs::write(
+        s.file("typo.yaml"),
+        "apiVersion: hallmark.dev/policy/v1\nstepz: {}\n",
+    )
+    .unwrap();
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--policy",
+            "typo.yaml",
+            "--key",
+            "build.pub",
+        ],
+        2,
+    );
     assert!(run.stderr.contains("stepz"), "{}", run.stderr);
-    std::fs::write(s.file("nokey.yaml"), "apiVersion: hallmark.dev/policy/v1\nsteps: {build: {signers: [missing.pub]}}\n").unwrap();
+    std::fs::write(
+        s.file("nokey.yaml"),
+        "apiVersion: hallmark.dev/policy/v1\nsteps: {build: {signers: [missing.pub]}}\n",
+    )
+    .unwrap();
     s.expect(&["verify", "dist/app.tar", "--policy", "nokey.yaml"], 2);
 }
 
@@ -184,25 +279,74 @@ fn approvals_count_distinct_listed_approvers_who_did_not_sign_the_build() {
     );
     std::fs::write(s.file("release.yaml"), policy).unwrap();
     let run = verify(&s, &[], 1);
-    assert!(run.stdout.contains("approval.insufficient"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("approval.insufficient"),
+        "{}",
+        run.stdout
+    );
     s.expect(
-        &["approve", "dist/app.tar", "--reason", "release 1.0", "--ticket", "CHG-1", "--key", "alice.key"],
+        &[
+            "approve",
+            "dist/app.tar",
+            "--reason",
+            "release 1.0",
+            "--ticket",
+            "CHG-1",
+            "--key",
+            "alice.key",
+        ],
         0,
     );
     // The builder approving their own build does not count.
-    s.expect(&["approve", "dist/app.tar", "--reason", "lgtm", "--key", "build.key"], 0);
+    s.expect(
+        &[
+            "approve",
+            "dist/app.tar",
+            "--reason",
+            "lgtm",
+            "--key",
+            "build.key",
+        ],
+        0,
+    );
     let run = verify(&s, &[], 1);
-    assert!(run.stdout.contains("approval.insufficient"), "{}", run.stdout);
-    s.expect(&["approve", "dist/app.tar", "--reason", "ok", "--key", "bob.key"], 0);
+    assert!(
+        run.stdout.contains("approval.insufficient"),
+        "{}",
+        run.stdout
+    );
+    s.expect(
+        &[
+            "approve",
+            "dist/app.tar",
+            "--reason",
+            "ok",
+            "--key",
+            "bob.key",
+        ],
+        0,
+    );
     verify(&s, &[], 0);
-    let run = s.run(&["approve", "dist/app.tar", "--reason", " ", "--key", "bob.key"]);
+    let run = s.run(&[
+        "approve",
+        "dist/app.tar",
+        "--reason",
+        " ",
+        "--key",
+        "bob.key",
+    ]);
     assert_eq!(run.code, 2, "an empty reason is refused: {}", run.stderr);
 }
 
 fn emit_vsa(s: &Scratch) {
     let run = verify(
-        &s,
-        &["--emit-vsa", "vsa.json", "--vsa-signing-key", "verifier.key"],
+        s,
+        &[
+            "--emit-vsa",
+            "vsa.json",
+            "--vsa-signing-key",
+            "verifier.key",
+        ],
         0,
     );
     assert!(run.stderr.contains("VSA (PASSED)"), "{}", run.stderr);
@@ -214,17 +358,48 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
     emit_vsa(&s);
     let vsa: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s.file("vsa.json")).unwrap()).unwrap();
-    assert!(vsa["dsseEnvelope"]["payload"].is_string(), "a signed bundle");
+    assert!(
+        vsa["dsseEnvelope"]["payload"].is_string(),
+        "a signed bundle"
+    );
     // The VSA is in the store: accepted with no other trust at all.
-    let run = s.expect(&["verify", "dist/app.tar", "--accept-vsa-from", "verifier.pub"], 0);
-    assert!(run.stdout.contains("verification summary"), "{}", run.stdout);
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+        ],
+        0,
+    );
+    assert!(
+        run.stdout.contains("verification summary"),
+        "{}",
+        run.stdout
+    );
     // Same policy: accepted; and from the file alone, without the store.
     s.expect(
-        &["verify", "dist/app.tar", "--accept-vsa-from", "verifier.pub", "--policy", "release.yaml"],
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--policy",
+            "release.yaml",
+        ],
         0,
     );
     s.expect(
-        &["verify", "dist/app.tar", "--accept-vsa-from", "verifier.pub", "--bundle", "vsa.json", "--store", "elsewhere"],
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--bundle",
+            "vsa.json",
+            "--store",
+            "elsewhere",
+        ],
         0,
     );
 }
@@ -244,19 +419,42 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
     let run = accept(&["--accept-vsa-from", "alice.pub"], 1);
     assert!(run.stdout.contains("vsa.not-accepted"), "{}", run.stdout);
     // Too old.
-    let run = accept(&["--accept-vsa-from", "verifier.pub", "--vsa-max-age", "0s"], 1);
+    let run = accept(
+        &["--accept-vsa-from", "verifier.pub", "--vsa-max-age", "0s"],
+        1,
+    );
     assert!(run.stdout.contains("older than"), "{}", run.stdout);
     // Another policy.
-    std::fs::write(s.file("other.yaml"), format!("{POLICY}sbomRequired: true\n")).unwrap();
-    let run = accept(&["--accept-vsa-from", "verifier.pub", "--policy", "other.yaml"], 1);
-    assert!(run.stdout.contains("not the given policy") || run.stdout.contains("sbom.missing"), "{}", run.stdout);
+    std::fs::write(
+        s.file("other.yaml"),
+        format!("{POLICY}sbomRequired: true\n"),
+    )
+    .unwrap();
+    let run = accept(
+        &[
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--policy",
+            "other.yaml",
+        ],
+        1,
+    );
+    assert!(
+        run.stdout.contains("not the given policy") || run.stdout.contains("sbom.missing"),
+        "{}",
+        run.stdout
+    );
     // Tampered: the payload says something else than was signed.
     let mut doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s.file("vsa.json")).unwrap()).unwrap();
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let payload = b64.decode(doc["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap();
-    let forged = String::from_utf8(payload).unwrap().replace("\"PASSED\"", "\"PASSED\" ");
+    let payload = b64
+        .decode(doc["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let forged = String::from_utf8(payload)
+        .unwrap()
+        .replace("\"PASSED\"", "\"PASSED\" ");
     doc["dsseEnvelope"]["payload"] = b64.encode(forged).into();
     std::fs::write(s.file("vsa.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
     let run = accept(&["--accept-vsa-from", "verifier.pub"], 1);
@@ -266,22 +464,53 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
     build(&t);
     package(&t, &["out"]);
     let run = t.expect(
-        &["verify", "dist/app.tar", "--policy", "release.yaml", "--emit-vsa", "vsa.json", "--vsa-signing-key", "verifier.key"],
+        &[
+            "verify",
+            "dist/app.tar",
+            "--policy",
+            "release.yaml",
+            "--emit-vsa",
+            "vsa.json",
+            "--vsa-signing-key",
+            "verifier.key",
+        ],
         1,
     );
     assert!(run.stderr.contains("VSA (FAILED)"), "{}", run.stderr);
-    let run = t.expect(&["verify", "dist/app.tar", "--accept-vsa-from", "verifier.pub"], 1);
+    let run = t.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+        ],
+        1,
+    );
     assert!(run.stdout.contains("not PASSED"), "{}", run.stdout);
 }
 
 #[test]
 fn inspect_shows_the_chain_as_a_tree_json_mermaid_and_dot() {
     let s = intact();
-    let keys = ["--key", "build.pub", "--key", "test.pub", "--key", "package.pub"];
+    let keys = [
+        "--key",
+        "build.pub",
+        "--key",
+        "test.pub",
+        "--key",
+        "package.pub",
+    ];
     let mut args = vec!["inspect", "dist/app.tar"];
     args.extend(keys);
     let run = s.expect(&args, 0);
-    for want in ["step package", "step build", "step test", "out/app", "reports/test.txt", "cat src/*.c"] {
+    for want in [
+        "step package",
+        "step build",
+        "step test",
+        "out/app",
+        "reports/test.txt",
+        "cat src/*.c",
+    ] {
         assert!(run.stdout.contains(want), "{want}: {}", run.stdout);
     }
     let mut json = args.clone();
@@ -291,11 +520,17 @@ fn inspect_shows_the_chain_as_a_tree_json_mermaid_and_dot() {
     let mut mermaid = args.clone();
     mermaid.extend(["--format", "mermaid"]);
     let out = s.expect(&mermaid, 0).stdout;
-    assert!(out.starts_with("flowchart LR") && out.contains("reports/test.txt"), "{out}");
+    assert!(
+        out.starts_with("flowchart LR") && out.contains("reports/test.txt"),
+        "{out}"
+    );
     let mut dot = args.clone();
     dot.extend(["--format", "dot"]);
     let out = s.expect(&dot, 0).stdout;
-    assert!(out.starts_with("digraph") && out.trim_end().ends_with('}'), "{out}");
+    assert!(
+        out.starts_with("digraph") && out.trim_end().ends_with('}'),
+        "{out}"
+    );
     // Untrusted: nothing verified, nothing shown.
     s.expect(&["inspect", "dist/app.tar", "--key", "alice.pub"], 1);
 }

@@ -47,12 +47,28 @@ fn the_policy_library_tests_pass_and_a_failing_test_fails() {
 fn verify_with_the_library_allows_and_names_missing_steps() {
     let s = Scratch::repo();
     s.build_and_package();
-    let baseline =
-        std::fs::read_to_string(PathBuf::from(library()).join("hallmark/baseline.rego")).unwrap();
-    let ok = policy_dir(
-        &s,
+    // The library's modules (no tests) in one file each, plus per-case data.
+    let modules: Vec<(String, String)> =
+        std::fs::read_dir(PathBuf::from(library()).join("hallmark"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rego"))
+            .filter(|p| !p.display().to_string().ends_with("_test.rego"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+    let library_dir = |name: &str, data: &str| {
+        let dir = policy_dir(&s, name, "", data);
+        std::fs::remove_file(PathBuf::from(&dir).join("policy.rego")).unwrap();
+        for (file, text) in &modules {
+            std::fs::write(PathBuf::from(&dir).join(file), text).unwrap();
+        }
+        dir
+    };
+    let ok = library_dir(
         "ok",
-        &baseline,
         r#"{"hallmark_config": {"required_steps": ["package"]}}"#,
     );
     let run = s.expect(
@@ -64,10 +80,8 @@ fn verify_with_the_library_allows_and_names_missing_steps() {
         "a warning, not a denial: {}",
         run.stderr
     );
-    let strict = policy_dir(
-        &s,
+    let strict = library_dir(
         "strict",
-        &baseline,
         r#"{"hallmark_config": {"required_steps": ["package", "test"]}}"#,
     );
     let run = s.expect(
@@ -87,10 +101,8 @@ fn verify_with_the_library_allows_and_names_missing_steps() {
         "{}",
         run.stdout
     );
-    let builders = policy_dir(
-        &s,
+    let builders = library_dir(
         "builders",
-        &baseline,
         r#"{"hallmark_config": {"trusted_builders": ["https://ci.example/b"]}}"#,
     );
     let run = s.expect(

@@ -73,6 +73,13 @@ source_allowed(uri, allowed) if {
 
 source_allowed(uri, allowed) if uri in allowed
 
+# A repository listed as https://host/o/r also matches clones of https://host/o/r.git.
+source_allowed(uri, allowed) if {
+	some repo in allowed
+	not endswith(repo, ".git")
+	startswith(uri, sprintf("git+%s.git@", [repo]))
+}
+
 # Every step built from a source built it from an allowed ref, when the globs are configured
 # ("refs/heads/main", "refs/tags/v*"; `*` stays within one path segment, `**` spans several).
 # The ref is what follows the last "@" of sourceUri; a sourceUri without one is denied.

@@ -72,6 +72,15 @@ test_source_equal_to_repository_is_allowed if {
 	not "source.untrusted" in f.codes(f.good, {"source_repositories": ["https://git.example/acme/app"]})
 }
 
+test_source_clone_url_with_dot_git_is_allowed if {
+	uri := "git+https://git.example/acme/app.git@refs/heads/main"
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": uri}}), f.test_step({}), f.package_step({})])
+	not "source.untrusted" in f.codes(doc, {"source_repositories": ["https://git.example/acme/app"]})
+	evil := "git+https://git.example/acme/app.gitx@refs/heads/main"
+	doc2 := f.with_steps([f.build_step({"provenance": {"sourceUri": evil}}), f.test_step({}), f.package_step({})])
+	"source.untrusted" in f.codes(doc2, {"source_repositories": ["https://git.example/acme/app"]})
+}
+
 test_disallowed_ref_is_denied if {
 	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": "git+https://git.example/acme/app@refs/heads/feature"}}), f.test_step({}), f.package_step({})])
 	some v in f.denied(doc, f.full_config, "source.ref-not-allowed")

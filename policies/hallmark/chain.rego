@@ -29,7 +29,7 @@ deny contains v if {
 
 external_input(digest) if digest in setting("external_inputs")
 
-source_step(st) if false
+source_step(st) if st.step in setting("source_steps")
 
 source_step(st) if {
 	not setting("source_steps")

@@ -143,7 +143,9 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
 pub fn bundle_id(bytes: &[u8]) -> String {
     format!(
         "sha256:{}",
-        hallmark_model::hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
+        hallmark_model::hex::encode(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref()
+        )
     )
 }
 

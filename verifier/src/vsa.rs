@@ -109,7 +109,11 @@ fn check(
     if verified.predicate_type() != VSA_V1 {
         return Err(None);
     }
-    let p = verified.statement().predicate.clone().unwrap_or(Value::Null);
+    let p = verified
+        .statement()
+        .predicate
+        .clone()
+        .unwrap_or(Value::Null);
     let text = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).unwrap_or("");
     let fail = |why: String| Err(Some(format!("{}: {why}", c.origin)));
     if text("/verificationResult") != "PASSED" {

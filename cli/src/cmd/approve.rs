@@ -18,10 +18,12 @@ const MAX_TEXT: usize = 4096;
 
 /// Arguments of `hallmark approve`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  hallmark approve dist/app.tar --reason 'release 1.4, tested in staging' --ticket CHG-1234 --key rm-alice.key\n  \
+#[command(
+    after_help = "Examples:\n  hallmark approve dist/app.tar --reason 'release 1.4, tested in staging' --ticket CHG-1234 --key rm-alice.key\n  \
 hallmark approve oci://ghcr.io/acme/app@sha256:<hex> --reason 'hotfix' --keyless\n\n\
 A policy can then demand N distinct approvers from a list, none of whom signed the build\n\
-(declarative: `approvals: {required: 2, approvers: [alice.pub, bob.pub]}`).")]
+(declarative: `approvals: {required: 2, approvers: [alice.pub, bob.pub]}`)."
+)]
 pub struct Args {
     /// The artifact: a file, sha256:HEX, NAME@sha256:HEX, or oci://REGISTRY/REPO:TAG|@DIGEST.
     #[arg(value_name = "ARTIFACT")]

@@ -173,7 +173,11 @@ pub fn run(args: Args) -> Result<Outcome> {
 }
 
 /// Signs `predicate` about the `--subject`s, stores it, and pushes it next to `oci://` subjects.
-pub fn publish(args: &Args, predicate_type: String, predicate: serde_json::Value) -> Result<Outcome> {
+pub fn publish(
+    args: &Args,
+    predicate_type: String,
+    predicate: serde_json::Value,
+) -> Result<Outcome> {
     let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let env = process_env();

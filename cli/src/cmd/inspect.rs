@@ -25,11 +25,13 @@ pub enum InspectFormat {
 
 /// Arguments of `hallmark inspect`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  hallmark inspect dist/app.tar --key build.pub --key package.pub\n  \
+#[command(
+    after_help = "Examples:\n  hallmark inspect dist/app.tar --key build.pub --key package.pub\n  \
 hallmark inspect dist/app.tar --key k.pub --format mermaid > chain.mmd\n  \
 hallmark inspect dist/app.tar --key k.pub --format dot | dot -Tsvg > chain.svg\n\n\
 Only attestations that verify against the given trust are shown. Exit codes: 0 a chain was found,\n\
-1 nothing verified for the artifact, 2 error.")]
+1 nothing verified for the artifact, 2 error."
+)]
 pub struct Args {
     /// The artifact: a file path, sha256:HEX, or oci://REGISTRY/REPO:TAG|@DIGEST.
     #[arg(value_name = "ARTIFACT")]
@@ -50,10 +52,12 @@ pub fn run(args: Args) -> Result<Outcome> {
     let chain = evidence.chain(&requirements)?;
     let text = match args.format {
         InspectFormat::Tree => tree(&chain, &evidence.label(), &evidence.digest.to_string()),
-        InspectFormat::Json => serde_json::to_string_pretty(&json!({
-            "artifact": {"name": evidence.name, "digest": evidence.digest.to_string()},
-            "chain": chain,
-        }))? + "\n",
+        InspectFormat::Json => {
+            serde_json::to_string_pretty(&json!({
+                "artifact": {"name": evidence.name, "digest": evidence.digest.to_string()},
+                "chain": chain,
+            }))? + "\n"
+        }
         InspectFormat::Mermaid => mermaid(&chain),
         InspectFormat::Dot => dot(&chain),
     };
@@ -122,7 +126,10 @@ fn node<'a>(
     };
     let child = format!("{prefix}{inner}");
     if !shown.insert(step.id.as_str()) {
-        out.push_str(&format!("{prefix}{branch}{} (shown above)\n", step_title(step)));
+        out.push_str(&format!(
+            "{prefix}{branch}{} (shown above)\n",
+            step_title(step)
+        ));
         return;
     }
     out.push_str(&format!("{prefix}{branch}{}\n", step_title(step)));
@@ -183,16 +190,18 @@ fn node<'a>(
     }
 }
 
-/// Edges `producer -> consumer` with the file names carried, and each step's count of inputs no
-/// step produced.
-fn edges(chain: &Chain) -> (BTreeMap<(usize, usize), Vec<String>>, Vec<usize>) {
+/// `(producer, consumer)` step indexes → the file names carried between them.
+type Edges = BTreeMap<(usize, usize), Vec<String>>;
+
+/// The edges between steps, and each step's count of inputs no step produced.
+fn edges(chain: &Chain) -> (Edges, Vec<usize>) {
     let index: BTreeMap<&str, usize> = chain
         .steps
         .iter()
         .enumerate()
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
-    let mut edges: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    let mut edges = Edges::new();
     let mut inputs = vec![0; chain.steps.len()];
     for (to, s) in chain.steps.iter().enumerate() {
         for m in &s.materials {
@@ -236,14 +245,14 @@ fn mermaid(chain: &Chain) -> String {
             quote(&s.provenance.builder_id)
         ));
         if inputs[i] > 0 {
-            out.push_str(&format!(
-                "  in{i}([\"{} input(s)\"]) --> s{i}\n",
-                inputs[i]
-            ));
+            out.push_str(&format!("  in{i}([\"{} input(s)\"]) --> s{i}\n", inputs[i]));
         }
     }
     for ((f, t), files) in &edges {
-        out.push_str(&format!("  s{f} -- \"{}\" --> s{t}\n", quote(&edge_label(files))));
+        out.push_str(&format!(
+            "  s{f} -- \"{}\" --> s{t}\n",
+            quote(&edge_label(files))
+        ));
     }
     for root in &chain.roots {
         if let Some(i) = chain.steps.iter().position(|s| &s.id == root) {

@@ -66,7 +66,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         PolicyCommand::Explain { file } => {
             let policy = Policy::load(&file, false)?;
             if policy.modules().len() == 1 || !policy.path().is_file() {
-                anyhow::bail!("{} is Rego already; explain takes a declarative policy", file.display());
+                anyhow::bail!(
+                    "{} is Rego already; explain takes a declarative policy",
+                    file.display()
+                );
             }
             println!("# Policy digest {} (recorded in VSAs).", policy.digest());
             for key in policy.keys() {

@@ -134,7 +134,10 @@ pub fn run(args: Args) -> Result<Outcome> {
             }
         }
     }
-    let extra_keys = policy.as_ref().map(|p| p.keys().to_vec()).unwrap_or_default();
+    let extra_keys = policy
+        .as_ref()
+        .map(|p| p.keys().to_vec())
+        .unwrap_or_default();
     let requirements = args.trust.requirements(extra_keys, args.step)?;
     let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
     if let Some(policy) = &policy {
@@ -161,7 +164,15 @@ pub fn run(args: Args) -> Result<Outcome> {
                 passed: verdict.allowed,
                 time: now,
             };
-            crate::vsa_out::emit(&verdict, &evidence, &chain, &summary, key, path, &args.sources)?;
+            crate::vsa_out::emit(
+                &verdict,
+                &evidence,
+                &chain,
+                &summary,
+                key,
+                path,
+                &args.sources,
+            )?;
         }
     }
     render::verdict(

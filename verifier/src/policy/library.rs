@@ -16,6 +16,7 @@ macro_rules! module {
 /// The library's modules (tests left out), by path.
 pub const MODULES: &[(&str, &str)] = &[
     module!("config.rego"),
+    module!("common.rego"),
     module!("baseline.rego"),
     module!("chain.rego"),
     module!("signers.rego"),
