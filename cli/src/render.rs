@@ -129,6 +129,14 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
     })
 }
 
+/// Policies see keyids; people see the key file next to a shortened keyid.
+fn name_keys(text: &str, keys: &[TrustedKey]) -> String {
+    keys.iter().fold(text.to_owned(), |t, k| {
+        let id = k.keyid();
+        t.replace(id, &format!("{} (key {})", k.origin(), &id[..id.len().min(12)]))
+    })
+}
+
 /// Appends one line, with control characters from attacker-supplied text neutralised.
 fn push_line(out: &mut String, line: &str) {
     out.extend(line.chars().map(|c| if c.is_control() { '?' } else { c }));
@@ -146,7 +154,7 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
     } else {
         push_line(&mut out, &format!("DENIED   {what}"));
         for v in &verdict.violations {
-            push_line(&mut out, &format!("  - {v}"));
+            push_line(&mut out, &name_keys(&format!("  - {v}"), keys));
             if let Violation::Policy { details, .. } = v {
                 for field in ["expected", "actual", "attestation"] {
                     if let Some(value) = details.get(field).filter(|v| !v.is_null()) {
@@ -154,7 +162,7 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
                             .as_str()
                             .map(str::to_owned)
                             .unwrap_or_else(|| value.to_string());
-                        push_line(&mut out, &format!("      {field}: {text}"));
+                        push_line(&mut out, &name_keys(&format!("      {field}: {text}"), keys));
                     }
                 }
             }

@@ -3,8 +3,8 @@
 # - chain.unattested-input: a step consumed a material that no verified step of the chain
 #   produced, that is not a declared external input (setting external_inputs: ["sha256:..."]),
 #   and the step is not a source step. Source steps: the names in setting source_steps when it
-#   is set; otherwise every step with a provenance sourceUri none of whose materials has a
-#   producer (it reads its inputs from the source checkout).
+#   is set; otherwise every step that records a source (provenance sourceUri or sourceCommit)
+#   and none of whose materials has a producer (it reads its inputs from the source checkout).
 # - chain.step-failed: a step recorded a non-zero exit code.
 # - chain.truncated: a size limit stopped the walk, so the chain was not fully checked.
 package hallmark
@@ -33,9 +33,13 @@ source_step(st) if st.step in setting("source_steps")
 
 source_step(st) if {
 	not setting("source_steps")
-	is_string(st.provenance.sourceUri)
+	records_source(st)
 	not consumes_produced_material(st)
 }
+
+records_source(st) if is_string(st.provenance.sourceUri)
+
+records_source(st) if is_string(st.provenance.sourceCommit)
 
 consumes_produced_material(st) if {
 	some m in st.materials

@@ -30,9 +30,9 @@ test_declared_external_input_is_allowed if {
 	"chain.unattested-input" in f.codes(doc, {"external_inputs": ["sha256:ff"]})
 }
 
-test_source_step_without_source_uri_is_not_a_source_step if {
-	# The build step reads src/main.c; without a sourceUri it is not a source step.
-	doc := f.with_steps([f.step(f.id_build, "build", [f.material("src/main.c", "sha256:c0", [])], [f.product("bin/app", "sha256:b1")], {"provenance": {"sourceUri": null}}), f.test_step({}), f.package_step({})])
+test_source_step_without_any_source_is_not_a_source_step if {
+	# The build step reads src/main.c; recording no source at all, it is not a source step.
+	doc := f.with_steps([f.step(f.id_build, "build", [f.material("src/main.c", "sha256:c0", [])], [f.product("bin/app", "sha256:b1")], {"provenance": {"sourceUri": null, "sourceCommit": null}}), f.test_step({}), f.package_step({})])
 	some v in f.denied(doc, {}, "chain.unattested-input")
 	v.step == "build"
 	v.file == "src/main.c"
@@ -55,8 +55,13 @@ test_source_steps_setting_names_the_source_steps if {
 	v.step == "package"
 }
 
-test_named_source_step_needs_no_source_uri if {
+test_step_with_only_a_source_commit_is_a_source_step if {
 	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": null}}), f.test_step({}), f.package_step({})])
+	not "chain.unattested-input" in f.codes(doc, {})
+}
+
+test_named_source_step_needs_no_source if {
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": null, "sourceCommit": null}}), f.test_step({}), f.package_step({})])
 	not "chain.unattested-input" in f.codes(doc, {"source_steps": ["build"]})
 	"chain.unattested-input" in f.codes(doc, {})
 }
