@@ -133,7 +133,10 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
 fn name_keys(text: &str, keys: &[TrustedKey]) -> String {
     keys.iter().fold(text.to_owned(), |t, k| {
         let id = k.keyid();
-        t.replace(id, &format!("{} (key {})", k.origin(), &id[..id.len().min(12)]))
+        t.replace(
+            id,
+            &format!("{} (key {})", k.origin(), &id[..id.len().min(12)]),
+        )
     })
 }
 
@@ -162,7 +165,10 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
                             .as_str()
                             .map(str::to_owned)
                             .unwrap_or_else(|| value.to_string());
-                        push_line(&mut out, &name_keys(&format!("      {field}: {text}"), keys));
+                        push_line(
+                            &mut out,
+                            &name_keys(&format!("      {field}: {text}"), keys),
+                        );
                     }
                 }
             }

@@ -85,6 +85,32 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
         0,
     );
     assert!(ok.stdout.contains(WORKFLOW), "{}", ok.stdout);
+    // The policy input carries the keyless signer in detail: issuer, Fulcio extensions, and the
+    // times the log proved.
+    let rego = |repo: &str| {
+        format!(
+            "package hallmark\n\nimport rego.v1\n\ndeny contains v if {{\n\tnot signed_from({repo:?})\n\tv := {{\"code\": \"signer.repo\", \"msg\": sprintf(\"%v\", [input.attestations[0].signerDetails])}}\n}}\n\n\
+             signed_from(repo) if {{\n\tsome a in input.attestations\n\tsome d in a.signerDetails\n\td.issuer == {issuer:?}\n\t\
+             d.extensions.sourceRepositoryURI == repo\n\tcount(a.verifiedTimes) > 0\n}}\n"
+        )
+    };
+    std::fs::write(s.file("repo.rego"), rego("https://github.com/acme/app")).unwrap();
+    std::fs::write(s.file("other.rego"), rego("https://github.com/evil/app")).unwrap();
+    let keyless_flags = [
+        "--certificate-identity",
+        WORKFLOW,
+        "--certificate-oidc-issuer",
+        &issuer,
+        "--trusted-root",
+        &root,
+    ];
+    let mut allowed = vec!["verify", "src/a.c", "--policy", "repo.rego"];
+    allowed.extend(keyless_flags);
+    s.expect(&allowed, 0);
+    let mut denied = vec!["verify", "src/a.c", "--policy", "other.rego"];
+    denied.extend(keyless_flags);
+    let run = s.expect(&denied, 1);
+    assert!(run.stdout.contains("signer.repo"), "{}", run.stdout);
     let denied = s.expect(
         &[
             "verify",

@@ -53,6 +53,8 @@ pub struct ProvenanceSummary {
 pub struct VerifiedAttestation {
     statement: Statement,
     signers: Vec<String>,
+    signer_details: Vec<serde_json::Value>,
+    verified_times: Vec<String>,
     provenance: Option<ProvenanceSummary>,
 }
 
@@ -72,6 +74,18 @@ impl VerifiedAttestation {
         &self.signers
     }
 
+    /// Each signer in detail: `{"keyid"}` for keys; `{"identity", "issuer", "extensions"}` for
+    /// keyless certificates (the Fulcio extensions by name).
+    pub fn signer_details(&self) -> &[serde_json::Value] {
+        &self.signer_details
+    }
+
+    /// Times of signing proven by a transparency log or a timestamp authority (RFC 3339);
+    /// empty for key-signed attestations, whose times are only claimed.
+    pub fn verified_times(&self) -> &[String] {
+        &self.verified_times
+    }
+
     /// The provenance summary, for SLSA provenance v1 predicates.
     pub fn provenance(&self) -> Option<&ProvenanceSummary> {
         self.provenance.as_ref()
@@ -84,12 +98,23 @@ impl VerifiedAttestation {
 }
 
 impl VerifiedAttestation {
-    /// Wraps a statement from a verified keyless Sigstore bundle.
-    pub(crate) fn from_sigstore(statement: Statement, signer: String) -> Result<Self, Rejection> {
+    /// Wraps a statement from a verified keyless Sigstore bundle: `signer` for messages and
+    /// simple policies, `details` with the issuer and extensions, and the verified times.
+    pub(crate) fn from_sigstore(
+        statement: Statement,
+        signer: String,
+        details: serde_json::Value,
+        times: &[std::time::SystemTime],
+    ) -> Result<Self, Rejection> {
         let provenance = summarize(&statement)?;
         Ok(VerifiedAttestation {
             statement,
             signers: vec![signer],
+            signer_details: vec![details],
+            verified_times: times
+                .iter()
+                .map(|t| humantime::format_rfc3339_seconds(*t).to_string())
+                .collect(),
             provenance,
         })
     }
@@ -152,7 +177,12 @@ pub fn verify_envelope(
     let provenance = summarize(&statement)?;
     Ok(VerifiedAttestation {
         statement,
+        signer_details: signers
+            .iter()
+            .map(|id| serde_json::json!({"keyid": id}))
+            .collect(),
         signers,
+        verified_times: Vec::new(),
         provenance,
     })
 }

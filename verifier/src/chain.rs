@@ -45,6 +45,10 @@ pub struct ChainStep {
     pub step: Option<String>,
     /// Keyids or keyless identities that signed it.
     pub signers: Vec<String>,
+    /// The signers in detail (issuer and Fulcio extensions for keyless ones).
+    pub signer_details: Vec<Value>,
+    /// Signing times proven by a log or timestamp authority (RFC 3339).
+    pub verified_times: Vec<String>,
     /// The provenance summary.
     pub provenance: ProvenanceSummary,
     /// The command, for Hallmark step provenance.
@@ -107,7 +111,13 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
     let statement = v.statement();
     let predicate = statement.predicate.as_ref();
     let at = |p: &str| predicate.and_then(|v| v.pointer(p));
-    let runner_environment = at("/buildDefinition/internalParameters/github/runner_environment")
+    // The certificate's extension is verified; the predicate's field is what the builder said.
+    let certified = v
+        .signer_details()
+        .iter()
+        .find_map(|d| d.pointer("/extensions/runnerEnvironment"));
+    let runner_environment = certified
+        .or_else(|| at("/buildDefinition/internalParameters/github/runner_environment"))
         .or_else(|| at("/buildDefinition/internalParameters/ci/runnerEnvironment"))
         .and_then(Value::as_str)
         .map(str::to_owned);
@@ -116,6 +126,8 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
         origin: origin.to_owned(),
         step: v.step().map(str::to_owned),
         signers: v.signers().to_vec(),
+        signer_details: v.signer_details().to_vec(),
+        verified_times: v.verified_times().to_vec(),
         command: string_list(at("/buildDefinition/externalParameters/command")),
         exit_code: at("/buildDefinition/internalParameters/exitCode").and_then(Value::as_i64),
         runner_environment,

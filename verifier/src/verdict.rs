@@ -150,12 +150,16 @@ pub(crate) fn check_candidate(
             )
             .map_err(|e| Rejection::Sigstore(e.to_string()))?;
             let statement = verified.statement.ok_or(Rejection::NotDsse)?;
-            let signer = format!(
-                "{} (issuer {})",
-                verified.identity.unwrap_or_default(),
-                verified.issuer.unwrap_or_default()
-            );
-            VerifiedAttestation::from_sigstore(statement, signer)
+            let identity = verified.identity.unwrap_or_default();
+            let issuer = verified.issuer.unwrap_or_default();
+            let signer = format!("{identity} (issuer {issuer})");
+            let details = serde_json::json!({
+                "identity": identity,
+                "issuer": issuer,
+                "extensions": verified.extensions,
+                "tlogEntries": verified.tlog_entries,
+            });
+            VerifiedAttestation::from_sigstore(statement, signer, details, &verified.times)
         }
         other => other,
     }

@@ -29,6 +29,8 @@ pub fn policy_input(
                 "predicateType": v.predicate_type(),
                 "statement": v.statement(),
                 "signers": v.signers(),
+                "signerDetails": v.signer_details(),
+                "verifiedTimes": v.verified_times(),
                 "step": v.step(),
                 "provenance": v.provenance(),
             }))

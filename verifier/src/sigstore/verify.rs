@@ -1,6 +1,7 @@
 //! Verifies a Sigstore bundle end to end: content signature, signer (certificate chain and
 //! identity, or a trusted key), transparency-log evidence, timestamps, and the time rules.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use hallmark_model::bundle::Bundle;
@@ -54,7 +55,28 @@ pub struct SigstoreVerified {
     pub statement: Option<Statement>,
     /// How many transparency-log entries verified.
     pub tlog_entries: usize,
+    /// The leaf certificate's Fulcio extensions by name (`sourceRepositoryURI`, ...), for
+    /// keyless bundles.
+    pub extensions: BTreeMap<String, String>,
 }
+
+/// Names of the Fulcio extensions (OID 1.3.6.1.4.1.57264.1.N) by their last arc.
+const EXTENSION_NAMES: &[(u32, &str)] = &[
+    (9, "buildSignerURI"),
+    (10, "buildSignerDigest"),
+    (11, "runnerEnvironment"),
+    (12, "sourceRepositoryURI"),
+    (13, "sourceRepositoryDigest"),
+    (14, "sourceRepositoryRef"),
+    (15, "sourceRepositoryIdentifier"),
+    (16, "sourceRepositoryOwnerURI"),
+    (17, "sourceRepositoryOwnerIdentifier"),
+    (18, "buildConfigURI"),
+    (19, "buildConfigDigest"),
+    (20, "buildTrigger"),
+    (21, "runInvocationURI"),
+    (22, "sourceRepositoryVisibilityAtSigning"),
+];
 
 /// Why a bundle was rejected: the check that failed, in plain words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -274,7 +296,7 @@ pub fn verify_bundle(
         }
     }
 
-    let (identity, issuer) = match &leaf {
+    let (identity, issuer, extensions) = match &leaf {
         Some(leaf) => {
             let Some(&first) = times.iter().min() else {
                 return err(
@@ -308,13 +330,18 @@ pub fn verify_bundle(
                 }
                 SignerTrust::Key(_) => leaf.identities.first().cloned(),
             };
-            (identity, leaf.issuer().map(str::to_owned))
+            let extensions = EXTENSION_NAMES
+                .iter()
+                .filter_map(|(arc, name)| Some(((*name).to_owned(), leaf.fulcio.get(arc)?.clone())))
+                .collect();
+            (identity, leaf.issuer().map(str::to_owned), extensions)
         }
-        None => (None, None),
+        None => (None, None, BTreeMap::new()),
     };
     Ok(SigstoreVerified {
         identity,
         issuer,
+        extensions,
         times,
         statement,
         tlog_entries: vm.tlog_entries.len(),
