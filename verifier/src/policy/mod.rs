@@ -72,6 +72,18 @@ pub struct Policy {
     data: Vec<Value>,
     digest: String,
     keys: Vec<TrustedKey>,
+    prepared: Prepared,
+}
+
+/// The engine with the modules parsed and the data loaded, built on first use and cloned for
+/// each evaluation (parsing the library is most of the cost of a decision).
+#[derive(Clone, Default)]
+struct Prepared(std::sync::OnceLock<Result<regorus::Engine, String>>);
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prepared")
+    }
 }
 
 fn read(path: &Path) -> Result<String, PolicyError> {
@@ -137,6 +149,7 @@ impl Policy {
                 data: Vec::new(),
                 digest,
                 keys: compiled.keys,
+                prepared: Prepared::default(),
             });
         }
         let mut sources = Vec::new();
@@ -173,6 +186,7 @@ impl Policy {
             data,
             digest,
             keys: Vec::new(),
+            prepared: Prepared::default(),
         })
     }
 
@@ -211,6 +225,10 @@ impl Policy {
                 .add_data_json(&json)
                 .map_err(|e| error(&self.path, e.to_string()))?;
         }
+        // Analyse the modules now (the first query does it), so every clone starts prepared.
+        engine
+            .eval_query("true".to_owned(), false)
+            .map_err(|e| error(&self.path, e.to_string()))?;
         Ok(engine)
     }
 
@@ -223,10 +241,14 @@ impl Policy {
             msg,
             details: Value::Null,
         };
-        let mut engine = match self.engine() {
-            Ok(e) => e,
+        let prepared = self
+            .prepared
+            .0
+            .get_or_init(|| self.engine().map_err(|e| e.to_string()));
+        let mut engine = match prepared {
+            Ok(e) => e.clone(),
             Err(e) => {
-                decision.deny.push(fail("policy.error", e.to_string()));
+                decision.deny.push(fail("policy.error", e.clone()));
                 return decision;
             }
         };

@@ -1,0 +1,132 @@
+//! Decision latency for a 10-step chain (docs/benchmarks.md): walking the chain (verifying
+//! every step attestation), building the policy input, and evaluating the policy library through
+//! a declarative policy that uses every rule.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hallmark_attester::keys::SigningKey;
+use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::digest::{Digest, DigestAlgorithm};
+use hallmark_model::keyid::KeyKind;
+use hallmark_model::resource::ResourceDescriptor;
+use hallmark_model::statement::Statement;
+use hallmark_verifier::chain::walk;
+use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::policy::{Policy, policy_input};
+use hallmark_verifier::verdict::{Candidate, Requirements, decide};
+use serde_json::json;
+
+const STEPS: usize = 10;
+/// Source files the first step reads.
+const SOURCES: usize = 50;
+
+fn file_digest(name: &str) -> Digest {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
+    Digest::from_bytes(DigestAlgorithm::Sha256, d.as_ref())
+}
+
+fn chain(c: &mut Criterion) {
+    let key = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    let trusted = TrustedKey::from_pem(key.public_key_pem().as_bytes(), "k.pub").unwrap();
+    let signer = KeySigner::new(key);
+    let mut by_subject: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    for i in 0..STEPS {
+        let materials: Vec<serde_json::Value> = if i == 0 {
+            (0..SOURCES)
+                .map(|n| {
+                    let name = format!("src/f{n}.c");
+                    json!({"name": name, "digest": {"sha256": file_digest(&name).hex()}})
+                })
+                .collect()
+        } else {
+            let name = format!("out/step{}", i - 1);
+            vec![json!({"name": name, "digest": {"sha256": file_digest(&name).hex()}})]
+        };
+        let mut deps = vec![
+            json!({"uri": "git+https://git.example/acme/app.git@refs/heads/main", "digest": {"gitCommit": "0123456789abcdef0123456789abcdef01234567"}}),
+        ];
+        deps.extend(materials);
+        let product = format!("out/step{i}");
+        let statement = Statement::new(
+            vec![ResourceDescriptor::named(&product, file_digest(&product).to_set())],
+            "https://slsa.dev/provenance/v1",
+            json!({
+                "buildDefinition": {
+                    "buildType": "https://hallmark.dev/buildtypes/step/v1",
+                    "externalParameters": {"step": format!("step{i}"), "command": ["make", format!("step{i}")]},
+                    "internalParameters": {"exitCode": 0},
+                    "resolvedDependencies": deps,
+                },
+                "runDetails": {
+                    "builder": {"id": "https://ci.example/builder"},
+                    "metadata": {"startedOn": now, "finishedOn": now},
+                },
+            }),
+        )
+        .unwrap();
+        let bundle = signer.sign_statement(&statement).unwrap().to_json();
+        by_subject
+            .entry(file_digest(&product).to_string())
+            .or_default()
+            .push(Candidate {
+                origin: format!("store step{i}"),
+                bytes: bundle,
+            });
+    }
+    let steps: Vec<String> = (0..STEPS).map(|i| format!("step{i}")).collect();
+    let yaml = format!(
+        "apiVersion: hallmark.dev/policy/v1\nsteps:\n{}sources: {{repositories: [https://git.example/acme/app], refs: [refs/heads/main]}}\n\
+         builders: [https://ci.example/builder]\nmaxAge: 7d\nselfHostedRunners: false\nslsaBuildLevel: 2\n",
+        steps
+            .iter()
+            .map(|s| format!("  {s}: {{signers: [{{keyid: {}}}]}}\n", trusted.keyid()))
+            .collect::<String>()
+    );
+    let path = std::env::temp_dir().join(format!("hallmark-bench-{}.yaml", std::process::id()));
+    std::fs::write(&path, yaml).unwrap();
+    let policy = Policy::load(&path, false).unwrap();
+    std::fs::remove_file(&path).ok();
+    let requirements = Requirements {
+        keys: vec![trusted],
+        ..Default::default()
+    };
+    let artifact = file_digest(&format!("out/step{}", STEPS - 1));
+    let initial = by_subject[&artifact.to_string()].clone();
+    let lookup =
+        |d: &Digest| Ok::<_, ()>(by_subject.get(&d.to_string()).cloned().unwrap_or_default());
+    let decision = || {
+        let verdict = decide(&artifact, &initial, &requirements);
+        let chain = walk(&artifact, &initial, lookup, &requirements).unwrap();
+        assert_eq!(chain.steps.len(), STEPS);
+        let input = policy_input(&verdict, Some("app"), &chain, SystemTime::now(), &json!({}));
+        policy.evaluate(&input)
+    };
+    let d = decision();
+    assert!(d.deny.is_empty(), "{:?}", d.deny);
+    c.bench_function(
+        "decision: 10-step chain, declarative policy (all rules)",
+        |b| b.iter(decision),
+    );
+    let verdict = decide(&artifact, &initial, &requirements);
+    let walked = walk(&artifact, &initial, lookup, &requirements).unwrap();
+    let input = policy_input(
+        &verdict,
+        Some("app"),
+        &walked,
+        SystemTime::now(),
+        &json!({}),
+    );
+    c.bench_function("chain walk: 10 steps (verify each)", |b| {
+        b.iter(|| walk(&artifact, &initial, lookup, &requirements).unwrap())
+    });
+    c.bench_function("policy evaluate: 10-step chain input", |b| {
+        b.iter(|| policy.evaluate(&input))
+    });
+}
+
+criterion_group!(benches, chain);
+criterion_main!(benches);
