@@ -151,32 +151,30 @@ fn subject(
 
 /// Runs `hallmark attest`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    let env = process_env();
-    let (predicate_type, predicate) = if args.provenance {
-        let ci = CiContext::detect(&env);
-        let src = source::discover(&cwd)?;
-        (
-            SLSA_PROVENANCE_V1.to_owned(),
-            job_provenance(&ci, src.as_ref())?.to_value(),
-        )
-    } else {
+    publish(&args, |cwd, env| {
+        if args.provenance {
+            let ci = CiContext::detect(env);
+            let src = source::discover(cwd)?;
+            return Ok((
+                SLSA_PROVENANCE_V1.to_owned(),
+                job_provenance(&ci, src.as_ref())?.to_value(),
+            ));
+        }
         let (Some(path), Some(uri)) = (&args.predicate, &args.predicate_type) else {
             bail!("pass --provenance, or --predicate FILE with --type URI");
         };
         let bytes = read_limited(path, MAX_PREDICATE_BYTES)?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not JSON", path.display()))?;
-        (uri.clone(), value)
-    };
-    publish(&args, predicate_type, predicate)
+        Ok((uri.clone(), value))
+    })
 }
 
-/// Signs `predicate` about the `--subject`s, stores it, and pushes it next to `oci://` subjects.
+/// Signs the predicate that `predicate` makes (once the signer and the `--subject`s are known
+/// good) about the subjects, stores it, and pushes it next to `oci://` subjects.
 pub fn publish(
     args: &Args,
-    predicate_type: String,
-    predicate: serde_json::Value,
+    predicate: impl FnOnce(&Path, &BTreeMap<String, String>) -> Result<(String, serde_json::Value)>,
 ) -> Result<Outcome> {
     let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
@@ -190,6 +188,7 @@ pub fn publish(
         .iter()
         .map(|r| (r.descriptor.name.clone(), r.meta.clone()))
         .collect();
+    let (predicate_type, predicate) = predicate(&cwd, &env)?;
     let statement = Statement::new(
         resolved.iter().map(|r| r.descriptor.clone()).collect(),
         predicate_type,
