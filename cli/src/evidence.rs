@@ -16,7 +16,9 @@ use hallmark_remote::registry::reference::Reference;
 use hallmark_verifier::attestation::SignaturePolicy;
 use hallmark_verifier::chain::{self, Chain};
 use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::policy::Policy;
 use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
 use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
 use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements};
 
@@ -58,32 +60,46 @@ pub fn trust_root(path: Option<&Path>) -> Result<TrustRoot> {
 }
 
 impl TrustArgs {
-    /// The requirements: these keys plus `extra` (keys a declarative policy names), the keyless
-    /// identity, the signature threshold and the required steps.
-    pub fn requirements(&self, extra: Vec<TrustedKey>, steps: Vec<String>) -> Result<Requirements> {
-        let identity = self.identity.policy()?;
+    /// The requirements: these keys and identities plus those a declarative policy names
+    /// (`policy`), the signature threshold and the required steps.
+    pub fn requirements(
+        &self,
+        policy: Option<&Policy>,
+        steps: Vec<String>,
+    ) -> Result<Requirements> {
         let mut keys = self
             .key
             .iter()
             .map(|p| read_key(p))
             .collect::<Result<Vec<_>>>()?;
-        for k in extra {
-            if !keys.iter().any(|have| have.keyid() == k.keyid()) {
-                keys.push(k);
+        let mut identities: Vec<IdentityPolicy> = self.identity.policy()?.into_iter().collect();
+        if let Some(policy) = policy {
+            for k in policy.keys() {
+                if !keys.iter().any(|have| have.keyid() == k.keyid()) {
+                    keys.push(k.clone());
+                }
             }
+            identities.extend(policy.identities().iter().map(|(identity, issuer)| {
+                IdentityPolicy {
+                    identity: Matcher::Exact(identity.clone()),
+                    issuer: Matcher::Exact(issuer.clone()),
+                    extensions: Vec::new(),
+                }
+            }));
         }
-        if keys.is_empty() && identity.is_none() {
+        if keys.is_empty() && identities.is_empty() {
             bail!(
                 "no trust given: pass --key PUB (the public key the attestations were signed with), \
                  or --certificate-identity with --certificate-oidc-issuer for keyless attestations"
             );
         }
-        let keyless = match identity {
-            Some(identity) => Some(KeylessTrust {
+        let keyless = if identities.is_empty() {
+            None
+        } else {
+            Some(KeylessTrust {
                 root: trust_root(self.trusted_root.as_deref())?,
-                identity,
-            }),
-            None => None,
+                identities,
+            })
         };
         Ok(Requirements {
             keys,

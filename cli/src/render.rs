@@ -122,6 +122,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
             let mut doc = serde_json::to_value(v).unwrap_or(Value::Null);
             if let Some(obj) = doc.as_object_mut() {
                 obj.insert("message".into(), Value::String(v.to_string()));
+                obj.insert("artifact".into(), json!({"name": name, "digest": verdict.digest}));
             }
             doc
         }).collect::<Vec<_>>(),

@@ -111,6 +111,43 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     denied.extend(keyless_flags);
     let run = s.expect(&denied, 1);
     assert!(run.stdout.contains("signer.repo"), "{}", run.stdout);
+    // A declarative policy's keyless signers are trusted identities: no certificate flags.
+    let declarative = |identity: &str| {
+        format!(
+            "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {{signers: [{{identity: \"{identity}\", issuer: \"{issuer}\"}}]}}\n"
+        )
+    };
+    std::fs::write(s.file("keyless.yaml"), declarative(WORKFLOW)).unwrap();
+    let run = s.expect(
+        &[
+            "verify",
+            "src/a.c",
+            "--policy",
+            "keyless.yaml",
+            "--trusted-root",
+            &root,
+        ],
+        0,
+    );
+    assert!(run.stdout.contains(WORKFLOW), "{}", run.stdout);
+    let other = "https://github.com/acme/app/.github/workflows/other.yml@refs/heads/main";
+    std::fs::write(s.file("other.yaml"), declarative(other)).unwrap();
+    let run = s.expect(
+        &[
+            "verify",
+            "src/a.c",
+            "--policy",
+            "other.yaml",
+            "--trusted-root",
+            &root,
+        ],
+        1,
+    );
+    assert!(
+        run.stdout.contains("certificate identity mismatch") && run.stdout.contains("step.missing"),
+        "{}",
+        run.stdout
+    );
     let denied = s.expect(
         &[
             "verify",

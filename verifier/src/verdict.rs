@@ -26,8 +26,9 @@ pub struct Candidate {
 pub struct KeylessTrust {
     /// The Sigstore trust root.
     pub root: TrustRoot,
-    /// Who must have signed.
-    pub identity: IdentityPolicy,
+    /// Who may have signed: the bundle must match one of these (flags, or identities a
+    /// declarative policy names).
+    pub identities: Vec<IdentityPolicy>,
 }
 
 /// What must hold for the artifact to be allowed.
@@ -138,17 +139,41 @@ pub(crate) fn check_candidate(
         Err(Rejection::Keyless) => {
             let keyless = requirements.keyless.as_ref().ok_or(Rejection::Keyless)?;
             let now = requirements.at.unwrap_or_else(SystemTime::now);
-            let verified = sigstore::verify::verify_bundle(
-                &c.bytes,
-                Artifact {
-                    sha256: digest,
-                    bytes: None,
-                },
-                &keyless.root,
-                SignerTrust::Identity(&keyless.identity),
-                now,
-            )
-            .map_err(|e| Rejection::Sigstore(e.to_string()))?;
+            let mut first_error = None;
+            let mut found = None;
+            for identity in &keyless.identities {
+                match sigstore::verify::verify_bundle(
+                    &c.bytes,
+                    Artifact {
+                        sha256: digest,
+                        bytes: None,
+                    },
+                    &keyless.root,
+                    SignerTrust::Identity(identity),
+                    now,
+                ) {
+                    Ok(v) => {
+                        found = Some(v);
+                        break;
+                    }
+                    // Only an identity mismatch is worth trying the next identity for.
+                    Err(e) if e.check == "identity" => {
+                        first_error.get_or_insert(e);
+                    }
+                    Err(e) => return Err(Rejection::Sigstore(e.to_string())),
+                }
+            }
+            let verified = match (found, first_error) {
+                (Some(v), _) => v,
+                (None, Some(e)) if keyless.identities.len() > 1 => {
+                    return Err(Rejection::Sigstore(format!(
+                        "matches none of the {} trusted identities; the first: {e}",
+                        keyless.identities.len()
+                    )));
+                }
+                (None, Some(e)) => return Err(Rejection::Sigstore(e.to_string())),
+                (None, None) => return Err(Rejection::Keyless),
+            };
             let statement = verified.statement.ok_or(Rejection::NotDsse)?;
             let identity = verified.identity.unwrap_or_default();
             let issuer = verified.issuer.unwrap_or_default();

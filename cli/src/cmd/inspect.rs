@@ -48,7 +48,7 @@ pub struct Args {
 /// Runs `hallmark inspect`.
 pub fn run(args: Args) -> Result<Outcome> {
     let evidence = Evidence::gather(&args.artifact, &args.sources)?;
-    let requirements = args.trust.requirements(Vec::new(), Vec::new())?;
+    let requirements = args.trust.requirements(None, Vec::new())?;
     let chain = evidence.chain(&requirements)?;
     let text = match args.format {
         InspectFormat::Tree => tree(&chain, &evidence.label(), &evidence.digest.to_string()),

@@ -111,7 +111,9 @@ pub fn run(args: Args) -> Result<Outcome> {
             Err(why) => {
                 let other_trust = !args.trust.key.is_empty()
                     || args.trust.identity.policy()?.is_some()
-                    || policy.as_ref().is_some_and(|p| !p.keys().is_empty());
+                    || policy
+                        .as_ref()
+                        .is_some_and(|p| !p.keys().is_empty() || !p.identities().is_empty());
                 if !other_trust {
                     // Nothing else to verify with: the VSA was the only acceptable evidence.
                     let verdict = Verdict {
@@ -134,11 +136,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             }
         }
     }
-    let extra_keys = policy
-        .as_ref()
-        .map(|p| p.keys().to_vec())
-        .unwrap_or_default();
-    let requirements = args.trust.requirements(extra_keys, args.step)?;
+    let requirements = args.trust.requirements(policy.as_ref(), args.step)?;
     let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
     if let Some(policy) = &policy {
         let chain = evidence.chain(&requirements)?;

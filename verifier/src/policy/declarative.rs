@@ -85,6 +85,7 @@ struct Declarative {
 pub(super) struct Compiled {
     pub modules: Vec<(String, String)>,
     pub keys: Vec<TrustedKey>,
+    pub identities: Vec<(String, String)>,
 }
 
 /// True when `text` is a declarative policy (rather than data or Rego).
@@ -97,13 +98,20 @@ struct Signers<'a> {
     base: &'a Path,
     path: &'a Path,
     keys: Vec<TrustedKey>,
+    identities: Vec<(String, String)>,
 }
 
 impl Signers<'_> {
     fn resolve(&mut self, s: &SignerRef) -> Result<String, PolicyError> {
         match s {
             SignerRef::KeyId { keyid } => Ok(keyid.clone()),
-            SignerRef::Identity { identity, issuer } => Ok(format!("{identity} (issuer {issuer})")),
+            SignerRef::Identity { identity, issuer } => {
+                let pair = (identity.clone(), issuer.clone());
+                if !self.identities.contains(&pair) {
+                    self.identities.push(pair);
+                }
+                Ok(format!("{identity} (issuer {issuer})"))
+            }
             SignerRef::Key(file) => {
                 let path = self.base.join(file);
                 let text = super::read(&path)?;
@@ -155,6 +163,7 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
         base,
         path,
         keys: Vec::new(),
+        identities: Vec::new(),
     };
     let mut config = Map::new();
     let required: Vec<&String> = policy
@@ -250,5 +259,6 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
     Ok(Compiled {
         modules,
         keys: signers.keys,
+        identities: signers.identities,
     })
 }

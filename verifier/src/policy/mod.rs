@@ -72,6 +72,7 @@ pub struct Policy {
     data: Vec<Value>,
     digest: String,
     keys: Vec<TrustedKey>,
+    identities: Vec<(String, String)>,
     prepared: Prepared,
 }
 
@@ -149,6 +150,7 @@ impl Policy {
                 data: Vec::new(),
                 digest,
                 keys: compiled.keys,
+                identities: compiled.identities,
                 prepared: Prepared::default(),
             });
         }
@@ -186,6 +188,7 @@ impl Policy {
             data,
             digest,
             keys: Vec::new(),
+            identities: Vec::new(),
             prepared: Prepared::default(),
         })
     }
@@ -198,6 +201,12 @@ impl Policy {
     /// Public keys a declarative policy names as signers or approvers: trusted for verification.
     pub fn keys(&self) -> &[TrustedKey] {
         &self.keys
+    }
+
+    /// Keyless `(identity, issuer)` pairs a declarative policy names: trusted for verification
+    /// (exact matches) against the Sigstore trust root.
+    pub fn identities(&self) -> &[(String, String)] {
+        &self.identities
     }
 
     /// The Rego modules evaluated, as `(name, text)`: for a declarative policy, the generated
