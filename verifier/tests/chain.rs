@@ -1,0 +1,237 @@
+//! The chain walk: links, cycles, limits, and upstream attestations that do not verify.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use hallmark_attester::keys::SigningKey;
+use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::digest::{Digest, DigestAlgorithm};
+use hallmark_model::keyid::KeyKind;
+use hallmark_model::resource::ResourceDescriptor;
+use hallmark_model::statement::Statement;
+use hallmark_verifier::chain::{Chain, walk};
+use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::verdict::{Candidate, Requirements};
+use serde_json::json;
+
+fn digest(name: &str) -> Digest {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
+    Digest::from_bytes(DigestAlgorithm::Sha256, d.as_ref())
+}
+
+struct World {
+    signer: KeySigner,
+    requirements: Requirements,
+    by_subject: BTreeMap<String, Vec<Candidate>>,
+}
+
+impl World {
+    fn new() -> Self {
+        let key = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+        let trusted = TrustedKey::from_pem(key.public_key_pem().as_bytes(), "k.pub").unwrap();
+        World {
+            signer: KeySigner::new(key),
+            requirements: Requirements {
+                keys: vec![trusted],
+                ..Default::default()
+            },
+            by_subject: BTreeMap::new(),
+        }
+    }
+
+    /// A step reading `materials` and writing `products`, signed by `signer` (or the world's key).
+    fn step_by(
+        &mut self,
+        signer: Option<&KeySigner>,
+        name: &str,
+        materials: &[&str],
+        products: &[&str],
+    ) {
+        let deps: Vec<_> = materials
+            .iter()
+            .map(|m| json!({"name": m, "digest": {"sha256": digest(m).hex()}}))
+            .collect();
+        let statement = Statement::new(
+            products
+                .iter()
+                .map(|p| ResourceDescriptor::named(*p, digest(p).to_set()))
+                .collect(),
+            "https://slsa.dev/provenance/v1",
+            json!({
+                "buildDefinition": {
+                    "buildType": "https://hallmark.dev/buildtypes/step/v1",
+                    "externalParameters": {"step": name, "command": ["make", name]},
+                    "internalParameters": {"exitCode": 0},
+                    "resolvedDependencies": deps,
+                },
+                "runDetails": {"builder": {"id": "https://ci.example/b"}},
+            }),
+        )
+        .unwrap();
+        let bundle = signer
+            .unwrap_or(&self.signer)
+            .sign_statement(&statement)
+            .unwrap()
+            .to_json();
+        for p in products {
+            self.by_subject
+                .entry(digest(p).to_string())
+                .or_default()
+                .push(Candidate {
+                    origin: format!("test {name}"),
+                    bytes: bundle.clone(),
+                });
+        }
+    }
+
+    fn step(&mut self, name: &str, materials: &[&str], products: &[&str]) {
+        self.step_by(None, name, materials, products);
+    }
+
+    fn walk(&self, artifact: &str) -> Chain {
+        let d = digest(artifact);
+        let initial = self
+            .by_subject
+            .get(&d.to_string())
+            .cloned()
+            .unwrap_or_default();
+        walk(
+            &d,
+            &initial,
+            |m| {
+                Ok::<_, ()>(
+                    self.by_subject
+                        .get(&m.to_string())
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            },
+            &self.requirements,
+        )
+        .unwrap()
+    }
+}
+
+fn step<'a>(chain: &'a Chain, name: &str) -> &'a hallmark_verifier::chain::ChainStep {
+    chain
+        .steps
+        .iter()
+        .find(|s| s.step.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no step {name} in {chain:?}"))
+}
+
+#[test]
+fn materials_link_to_the_steps_that_produced_them() {
+    let mut w = World::new();
+    w.step("build", &["src/a.c"], &["out/app"]);
+    w.step("test", &["out/app"], &["report"]);
+    w.step("package", &["out/app", "report", "extra"], &["app.tar"]);
+    let chain = w.walk("app.tar");
+    assert_eq!(chain.steps.len(), 3);
+    assert_eq!(chain.roots, vec![step(&chain, "package").id.clone()]);
+    let package = step(&chain, "package");
+    let produced = |name: &str| {
+        package
+            .materials
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap()
+            .produced_by
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(produced("out/app"), vec![step(&chain, "build").id.clone()]);
+    assert_eq!(produced("report"), vec![step(&chain, "test").id.clone()]);
+    assert!(produced("extra").is_empty(), "nothing produced extra");
+    assert!(!chain.truncated);
+}
+
+#[test]
+fn an_upstream_step_signed_by_an_untrusted_key_is_not_in_the_chain() {
+    let mut w = World::new();
+    let stranger = KeySigner::new(SigningKey::generate(KeyKind::EcdsaP256).unwrap());
+    w.step_by(Some(&stranger), "build", &["src/a.c"], &["out/app"]);
+    w.step("package", &["out/app"], &["app.tar"]);
+    let chain = w.walk("app.tar");
+    assert_eq!(chain.steps.len(), 1, "{chain:?}");
+    assert!(
+        step(&chain, "package").materials[0]
+            .produced_by
+            .as_ref()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_forged_upstream_payload_is_not_in_the_chain() {
+    let mut w = World::new();
+    w.step("build", &["src/a.c"], &["out/app"]);
+    w.step("package", &["out/app"], &["app.tar"]);
+    // Replace the build attestation's payload with another statement, keeping the signature.
+    let key = digest("out/app").to_string();
+    let original = w.by_subject[&key][0].bytes.clone();
+    let mut doc: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64
+        .decode(doc["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let forged = String::from_utf8(payload).unwrap().replace("make", "evil");
+    doc["dsseEnvelope"]["payload"] = b64.encode(forged).into();
+    w.by_subject.get_mut(&key).unwrap()[0].bytes = serde_json::to_vec(&doc).unwrap();
+    let chain = w.walk("app.tar");
+    assert_eq!(chain.steps.len(), 1, "{chain:?}");
+}
+
+#[test]
+fn cycles_end_and_a_step_is_not_its_own_producer() {
+    let mut w = World::new();
+    // a reads x and writes y; b reads y and writes x: a loop. c writes its own input (in place).
+    w.step("a", &["x"], &["y"]);
+    w.step("b", &["y"], &["x"]);
+    w.step("c", &["x", "z"], &["z", "final"]);
+    let chain = w.walk("final");
+    assert_eq!(chain.steps.len(), 3, "{chain:?}");
+    let c = step(&chain, "c");
+    let z = c.materials.iter().find(|m| m.name == "z").unwrap();
+    assert!(z.produced_by.as_ref().unwrap().is_empty(), "not by itself");
+}
+
+#[test]
+fn a_long_chain_is_truncated_not_unbounded() {
+    let mut w = World::new();
+    let n = hallmark_verifier::chain::MAX_CHAIN_STEPS + 5;
+    for i in 0..n {
+        let input = format!("f{i}");
+        let output = format!("f{}", i + 1);
+        w.step(&format!("s{i}"), &[&input], &[&output]);
+    }
+    let chain = w.walk(&format!("f{n}"));
+    assert!(chain.truncated);
+    assert_eq!(chain.steps.len(), hallmark_verifier::chain::MAX_CHAIN_STEPS);
+}
+
+#[test]
+fn attestations_that_are_not_provenance_are_not_steps() {
+    let mut w = World::new();
+    let statement = Statement::new(
+        vec![ResourceDescriptor::named(
+            "app.tar",
+            digest("app.tar").to_set(),
+        )],
+        "https://spdx.dev/Document",
+        json!({"spdxVersion": "SPDX-2.3"}),
+    )
+    .unwrap();
+    let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
+    w.by_subject
+        .entry(digest("app.tar").to_string())
+        .or_default()
+        .push(Candidate {
+            origin: "sbom".into(),
+            bytes: bundle,
+        });
+    let chain = w.walk("app.tar");
+    assert!(chain.steps.is_empty() && chain.roots.is_empty());
+}
