@@ -20,6 +20,13 @@ pub struct Args {
 
 const MAIN_C: &str = "#include <stdio.h>\nint helper(void);\nint main(void) { printf(\"%d\\n\", helper()); return 0; }\n";
 const UTIL_C: &str = "int helper(void) { return 42; }\n";
+const RELEASE_POLICY: &str = "apiVersion: hallmark.dev/policy/v1
+steps:
+  build:   {signers: [k.pub]}
+  package: {signers: [k.pub]}
+sources: {repositories: [https://git.example/acme/toy]}
+maxAge: 1d
+";
 
 struct Demo {
     exe: PathBuf,
@@ -193,6 +200,69 @@ pub fn run(args: Args) -> Result<Outcome> {
         0,
         "The same for the compiled binary, as JSON for machines.",
     )?;
+    std::fs::write(dir.join("release.yaml"), RELEASE_POLICY)?;
+    println!("\n# A release policy, ten lines instead of Rego (release.yaml):\n{RELEASE_POLICY}");
+    demo.hallmark(
+        &["verify", "dist/app.tar", "--policy", "release.yaml"],
+        0,
+        "Whole-pipeline check: every step present, signed by its key, every input accounted for.",
+    )?;
+    demo.hallmark(
+        &["inspect", "dist/app.tar", "--key", "k.pub"],
+        0,
+        "The provenance chain behind the package, as a tree.",
+    )?;
+    demo.hallmark(
+        &["keygen", "--output", "verifier"],
+        0,
+        "A key for the verifier itself.",
+    )?;
+    demo.hallmark(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--policy",
+            "release.yaml",
+            "--emit-vsa",
+            "app.vsa.json",
+            "--vsa-signing-key",
+            "verifier.key",
+        ],
+        0,
+        "The decision, signed as a SLSA verification summary (VSA) and stored with the package.",
+    )?;
+    demo.hallmark(
+        &["verify", "dist/app.tar", "--accept-vsa-from", "verifier.pub"],
+        0,
+        "Downstream (e.g. at deployment), the trusted VSA is enough.",
+    )?;
+    std::fs::write(dir.join("notes.txt"), "not from any build step\n")?;
+    demo.hallmark(
+        &[
+            "run",
+            "--step",
+            "package",
+            "-m",
+            "out",
+            "-m",
+            "notes.txt",
+            "-p",
+            "release",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p release && tar -cf release/app.tar out notes.txt",
+        ],
+        0,
+        "A second package that also slips in notes.txt, a file no attested step produced ...",
+    )?;
+    demo.hallmark(
+        &["verify", "release/app.tar", "--policy", "release.yaml"],
+        1,
+        "... is denied by the policy, naming the step and the file (chain.unattested-input).",
+    )?;
     std::fs::OpenOptions::new()
         .append(true)
         .open(dir.join("dist/app.tar"))
@@ -210,7 +280,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         "An attestation signed by an untrusted key is denied too.",
     )?;
     println!(
-        "\nDemo complete: two steps recorded, signed and stored in .hallmark/store; both denials as expected."
+        "\nDemo complete: steps recorded, signed and stored in .hallmark/store; a policy allowed the chain, a VSA \
+         recorded the decision; every denial as expected."
     );
     Ok(Outcome::Success)
 }
