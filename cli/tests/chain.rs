@@ -9,9 +9,9 @@ use common::{Run, Scratch};
 const POLICY: &str = "apiVersion: hallmark.dev/policy/v1
 kind: ReleasePolicy
 steps:
-  build:   {signers: [build.pub]}
-  test:    {signers: [test.pub]}
-  package: {signers: [package.pub]}
+  build:   {signers: [build.pub], inputs: [source]}
+  test:    {signers: [test.pub], inputs: [build]}
+  package: {signers: [package.pub], inputs: [build, test]}
 sources:
   repositories: [https://git.example/acme/app]
   refs: [refs/heads/*]
@@ -138,6 +138,55 @@ fn a_missing_step_is_named() {
     assert!(
         !run.stdout.contains("chain.unattested-input"),
         "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_chain_re_recorded_from_a_tampered_file_is_denied() {
+    let s = scratch();
+    build(&s);
+    // out/app changes after the build; test and package are recorded again from it.
+    std::fs::write(s.file("out/app"), "backdoor\n").unwrap();
+    test(&s, "test");
+    package(&s, &["out", "reports"]);
+    let run = verify(&s, &[], 1);
+    assert!(
+        run.stdout.contains("chain.unattested-input"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("step \"test\" consumed \"out/app\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_input_from_a_step_not_named_for_it_is_denied() {
+    let s = scratch();
+    build(&s);
+    test(&s, "test");
+    // The test step may only read what build produced, not its own earlier report.
+    step(
+        &s,
+        "test",
+        "test",
+        &["out", "reports"],
+        "reports2",
+        "mkdir -p reports2 && cp reports/* reports2/",
+    );
+    package(&s, &["out", "reports2"]);
+    let run = verify(&s, &[], 1);
+    assert!(
+        run.stdout.contains("chain.input-from-wrong-step"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("reports/test.txt"),
+        "names the file: {}",
         run.stdout
     );
 }

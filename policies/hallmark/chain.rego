@@ -5,6 +5,12 @@
 #   and the step is not a source step. Source steps: the names in setting source_steps when it
 #   is set; otherwise every step that records a source (provenance sourceUri or sourceCommit)
 #   and none of whose materials has a producer (it reads its inputs from the source checkout).
+# - chain.input-from-wrong-step: with setting step_inputs ({"package": ["build", "test"]}), a
+#   material a step consumed was produced only by steps not named for it (as in-toto's
+#   MATCH ... FROM). "source" in the list makes the step a source step.
+# - chain.source-step-assumed (warning): source_steps is not set, so steps were taken as source
+#   steps by the heuristic above; name them (source_steps, or "source" in step_inputs) so a chain
+#   cut short and re-recorded from a tampered file cannot pass as starting at the source.
 # - chain.step-failed: a step recorded a non-zero exit code.
 # - chain.truncated: a size limit stopped the walk, so the chain was not fully checked.
 package hallmark
@@ -29,12 +35,59 @@ deny contains v if {
 
 external_input(digest) if digest in setting("external_inputs")
 
+# Source steps are named when source_steps is set, or when step_inputs lists "source" for them.
+source_steps_named if setting("source_steps")
+
+source_steps_named if {
+	some _, inputs in setting("step_inputs")
+	"source" in inputs
+}
+
 source_step(st) if st.step in setting("source_steps")
 
-source_step(st) if {
-	not setting("source_steps")
+source_step(st) if "source" in object.get(setting("step_inputs"), st.step, [])
+
+source_step(st) if assumed_source_step(st)
+
+assumed_source_step(st) if {
+	not source_steps_named
 	records_source(st)
 	not consumes_produced_material(st)
+}
+
+warn contains v if {
+	some st in steps
+	assumed_source_step(st)
+	some m in st.materials
+	count(producers(m)) == 0
+	v := {
+		"code": "chain.source-step-assumed",
+		"msg": sprintf("%s was taken as reading from the source checkout because it consumed nothing an attested step produced; name the source steps in the policy (sourceSteps, or inputs: [source])", [step_desc(st)]),
+		"step": object.get(st, "step", null),
+		"attestation": st.origin,
+	}
+}
+
+# Each material a step consumed must come from one of the steps named for it.
+deny contains v if {
+	some st in steps
+	allowed := object.get(setting("step_inputs"), st.step, null)
+	is_array(allowed)
+	some m in st.materials
+	ids := producers(m)
+	count(ids) > 0
+	names := {n | some id in ids; some p in steps; p.id == id; n := object.get(p, "step", null)}
+	count({n | some n in names; n in allowed}) == 0
+	v := {
+		"code": "chain.input-from-wrong-step",
+		"msg": sprintf("%s consumed %q (%s), produced by %v, not by one of the steps it may take inputs from (%v)", [step_desc(st), m.name, m.digest, names, allowed]),
+		"step": object.get(st, "step", null),
+		"file": m.name,
+		"digest": m.digest,
+		"attestation": st.origin,
+		"expected": allowed,
+		"actual": names,
+	}
 }
 
 records_source(st) if is_string(st.provenance.sourceUri)

@@ -92,3 +92,32 @@ test_truncated_chain_is_denied if {
 	"chain.truncated" in f.codes(doc, {})
 	not "chain.truncated" in f.codes(f.good, {})
 }
+
+test_the_source_step_heuristic_warns if {
+	"chain.source-step-assumed" in f.warnings(f.good, {})
+	not "chain.source-step-assumed" in f.warnings(f.good, {"source_steps": ["build"]})
+	not "chain.source-step-assumed" in f.warnings(f.good, {"step_inputs": {"build": ["source"]}})
+}
+
+test_input_from_a_step_not_named_for_it_is_denied if {
+	from_test := f.material("report.xml", "sha256:e1", [f.id_test])
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [f.material("bin/app", "sha256:b1", [f.id_build]), from_test]})])
+	inputs := {"build": ["source"], "test": ["build"], "package": ["build"]}
+	some v in f.denied(doc, {"step_inputs": inputs}, "chain.input-from-wrong-step")
+	v.step == "package"
+	v.file == "report.xml"
+	allowed := object.union(inputs, {"package": ["build", "test"]})
+	not "chain.input-from-wrong-step" in f.codes(doc, {"step_inputs": allowed})
+}
+
+test_a_chain_re_recorded_from_a_tampered_file_is_denied_when_sources_are_named if {
+	# Someone changed bin/app after the build and re-recorded only the later steps: the test
+	# step now reads a file no attested step produced. By the heuristic alone it would pass as
+	# a source step; with the source steps named it cannot.
+	tampered := f.material("bin/app", "sha256:bad", [])
+	doc := f.with_steps([f.test_step({"id": "sha256:12", "materials": [tampered]})])
+	not "chain.unattested-input" in f.codes(doc, {})
+	some v in f.denied(doc, {"step_inputs": {"build": ["source"], "test": ["build"]}}, "chain.unattested-input")
+	v.step == "test"
+	v.file == "bin/app"
+}

@@ -99,6 +99,7 @@ full_config := {
 	"source_refs": ["refs/heads/main", "refs/tags/v*"],
 	"max_age_hours": 24,
 	"step_signers": {"build": ["ci-key"], "test": ["ci-key"], "package": ["ci-key"]},
+	"step_inputs": {"build": ["source"], "test": ["build"], "package": ["build"]},
 	"sbom_required": true,
 	"allow_self_hosted_runners": false,
 	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"]},

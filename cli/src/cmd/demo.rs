@@ -22,8 +22,8 @@ const MAIN_C: &str = "#include <stdio.h>\nint helper(void);\nint main(void) { pr
 const UTIL_C: &str = "int helper(void) { return 42; }\n";
 const RELEASE_POLICY: &str = "apiVersion: hallmark.dev/policy/v1
 steps:
-  build:   {signers: [k.pub]}
-  package: {signers: [k.pub]}
+  build:   {signers: [k.pub], inputs: [source]}
+  package: {signers: [k.pub], inputs: [build]}
 sources: {repositories: [https://git.example/acme/toy]}
 maxAge: 1d
 ";
@@ -232,7 +232,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         "The decision, signed as a SLSA verification summary (VSA) and stored with the package.",
     )?;
     demo.hallmark(
-        &["verify", "dist/app.tar", "--accept-vsa-from", "verifier.pub"],
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+        ],
         0,
         "Downstream (e.g. at deployment), the trusted VSA is enough.",
     )?;

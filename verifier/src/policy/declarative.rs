@@ -29,6 +29,9 @@ enum SignerRef {
 struct StepRule {
     #[serde(default)]
     signers: Vec<SignerRef>,
+    /// The steps (or `source`) whose products this step may consume.
+    #[serde(default)]
+    inputs: Option<Vec<String>>,
     #[serde(default = "yes")]
     required: bool,
 }
@@ -183,6 +186,25 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
     }
     if !step_signers.is_empty() {
         config.insert("step_signers".into(), Value::Object(step_signers));
+    }
+    let mut step_inputs = Map::new();
+    for (name, rule) in &policy.steps {
+        let Some(inputs) = &rule.inputs else { continue };
+        if let Some(unknown) = inputs
+            .iter()
+            .find(|i| *i != "source" && !policy.steps.contains_key(*i))
+        {
+            return Err(error(
+                path,
+                format!(
+                    "steps.{name}.inputs names {unknown:?}, which is neither a step of this policy nor \"source\""
+                ),
+            ));
+        }
+        step_inputs.insert(name.clone(), json!(inputs));
+    }
+    if !step_inputs.is_empty() {
+        config.insert("step_inputs".into(), Value::Object(step_inputs));
     }
     if let Some(s) = &policy.sources {
         if !s.repositories.is_empty() {
