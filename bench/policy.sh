@@ -17,7 +17,8 @@
 # `in-toto-run -n si -m ... -p ... --signing-key k.pem --use-dsse` (si.<keyid>.link files). The
 # products are checked equal byte for byte. The decisions:
 #
-#   hallmark:  release.yaml (hallmark.dev/policy/v1): s0..s9 each signed by k.pub, maxAge 7d;
+#   hallmark:  release.yaml (hallmark.dev/policy/v1): s0..s9 each signed by k.pub, each taking its
+#              inputs from the previous step (s0 from the source: in-toto's MATCH ... FROM), maxAge 7d;
 #              `hallmark verify out/s9 --policy release.yaml`
 #   in-toto:   root.layout, a DSSE envelope signed with k.pem (made by the venv's Python with the
 #              in-toto 3.1.0 API), expiring in a day: steps s0..s9 with the key as functionary,
@@ -130,7 +131,8 @@ links=$(find "$it" -maxdepth 1 -name 's*.link' | wc -l)
 {
   echo 'apiVersion: hallmark.dev/policy/v1'
   echo 'steps:'
-  for ((i = 0; i < nsteps; i++)); do echo "  s$i: {signers: [k.pub]}"; done
+  echo "  s0: {signers: [k.pub], inputs: [source]}"
+  for ((i = 1; i < nsteps; i++)); do echo "  s$i: {signers: [k.pub], inputs: [s$((i - 1))]}"; done
   echo 'maxAge: 7d'
 } >"$hm/release.yaml"
 

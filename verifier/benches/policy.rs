@@ -83,7 +83,11 @@ fn chain(c: &mut Criterion) {
          builders: [https://ci.example/builder]\nmaxAge: 7d\nselfHostedRunners: false\nslsaBuildLevel: 2\n",
         steps
             .iter()
-            .map(|s| format!("  {s}: {{signers: [{{keyid: {}}}]}}\n", trusted.keyid()))
+            .enumerate()
+            .map(|(i, s)| {
+                let from = if i == 0 { "source".to_owned() } else { format!("step{}", i - 1) };
+                format!("  {s}: {{signers: [{{keyid: {}}}], inputs: [{from}]}}\n", trusted.keyid())
+            })
             .collect::<String>()
     );
     let path = std::env::temp_dir().join(format!("hallmark-bench-{}.yaml", std::process::id()));
