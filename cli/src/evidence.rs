@@ -1,6 +1,7 @@
 //! What `verify` and `inspect` share: the trust to verify with, and the evidence for an artifact
 //! (bundle files, the registry's attestations, the local store's), plus lookups for the chain.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +11,8 @@ use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
-use hallmark_remote::layout::LayoutStore;
+use hallmark_model::statement::Statement;
+use hallmark_remote::layout::{LayoutStore, ReferrerIndex};
 use hallmark_remote::registry::attestations::RegistryAttestations;
 use hallmark_remote::registry::reference::Reference;
 use hallmark_verifier::attestation::SignaturePolicy;
@@ -138,8 +140,27 @@ pub struct Evidence {
     pub digest: Digest,
     /// Candidates for the artifact itself.
     pub candidates: Vec<Candidate>,
-    files: Vec<Candidate>,
-    store: Option<LayoutStore>,
+    /// `--bundle` files by the subject digests they claim (verified only when used).
+    files: BTreeMap<String, Vec<Candidate>>,
+    /// The store and its index, read once for all lookups.
+    store: Option<(LayoutStore, ReferrerIndex)>,
+}
+
+/// The sha256 subjects a bundle's statement claims, unverified: only to route `--bundle` files
+/// to the lookups that may use them (every use verifies them).
+fn claimed_subjects(bytes: &[u8]) -> Vec<String> {
+    Bundle::from_slice(bytes)
+        .ok()
+        .and_then(|b| b.dsse_envelope)
+        .and_then(|e| Statement::from_slice(&e.payload).ok())
+        .map(|s| {
+            s.subject
+                .iter()
+                .filter_map(|d| d.digest.get("sha256"))
+                .map(|hex| format!("sha256:{}", hex.to_ascii_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The artifact's name (for messages) and digest.
@@ -234,16 +255,33 @@ impl Evidence {
             .collect::<Result<Vec<_>>>()?;
         let cwd = std::env::current_dir().context("reading the current directory")?;
         let dir = args.store.dir(&cwd);
-        let store = LayoutStore::open_existing(&dir)
-            .with_context(|| format!("opening the store {}", dir.display()))?;
+        let store = match LayoutStore::open_existing(&dir)
+            .with_context(|| format!("opening the store {}", dir.display()))?
+        {
+            Some(store) => {
+                let index = store
+                    .referrer_index()
+                    .with_context(|| format!("reading the store {}", dir.display()))?;
+                Some((store, index))
+            }
+            None => None,
+        };
+        let mut by_subject: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        for f in &files {
+            for subject in claimed_subjects(&f.bytes) {
+                by_subject.entry(subject).or_default().push(f.clone());
+            }
+        }
         let mut evidence = Evidence {
             name,
             digest,
             candidates: Vec::new(),
-            files,
+            files: by_subject,
             store,
         };
-        let mut candidates = evidence.files.clone();
+        // Every file is a candidate for the artifact itself, so that one that does not name it
+        // is reported as rejected, not silently ignored.
+        let mut candidates = files;
         candidates.extend(remote);
         candidates.extend(evidence.stored(&evidence.digest)?);
         evidence.candidates = candidates;
@@ -251,11 +289,11 @@ impl Evidence {
     }
 
     fn stored(&self, digest: &Digest) -> Result<Vec<Candidate>> {
-        let Some(store) = &self.store else {
+        let Some((store, index)) = &self.store else {
             return Ok(Vec::new());
         };
         let found = store
-            .referrers(digest)
+            .referrers_in(index, digest)
             .with_context(|| format!("reading the store {}", store.root().display()))?;
         Ok(found
             .into_iter()
@@ -278,7 +316,7 @@ impl Evidence {
             &self.digest,
             &self.candidates,
             |d| {
-                let mut found = self.files.clone();
+                let mut found = self.files.get(&d.to_string()).cloned().unwrap_or_default();
                 found.extend(self.stored(d)?);
                 Ok::<_, anyhow::Error>(found)
             },

@@ -1,6 +1,7 @@
 //! Renders verdicts for people (`human`) and machines (`json`).
 
 use anyhow::Result;
+use hallmark_model::text::is_unsafe;
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::verdict::{Verdict, Violation};
 use hallmark_verifier::vsa::AcceptedVsa;
@@ -143,7 +144,7 @@ fn name_keys(text: &str, keys: &[TrustedKey]) -> String {
 
 /// Appends one line, with control characters from attacker-supplied text neutralised.
 fn push_line(out: &mut String, line: &str) {
-    out.extend(line.chars().map(|c| if c.is_control() { '?' } else { c }));
+    out.extend(line.chars().map(|c| if is_unsafe(c) { '?' } else { c }));
     out.push('\n');
 }
 

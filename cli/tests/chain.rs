@@ -312,12 +312,59 @@ fn a_bad_declarative_policy_is_an_error_not_an_allow() {
         2,
     );
     assert!(run.stderr.contains("stepz"), "{}", run.stderr);
-    std::fs::write(
-        s.file("nokey.yaml"),
-        "apiVersion: hallmark.dev/policy/v1\nsteps: {build: {signers: [missing.pub]}}\n",
-    )
-    .unwrap();
-    s.expect(&["verify", "dist/app.tar", "--policy", "nokey.yaml"], 2);
+    for (bad, says) in [
+        (
+            "steps:\n  build: {inputs: [source]}\n  build: {}\n",
+            "declared twice",
+        ),
+        (
+            "steps:\n  build: {inputs: [source]}\nsteps: {}\n",
+            "duplicate",
+        ),
+        (
+            "steps:\n  build: {inputs: [source], signers: []}\n",
+            "empty list",
+        ),
+        (
+            "steps:\n  build: {inputs: [source]}\nsources: {repositories: []}\n",
+            "empty list",
+        ),
+        (
+            "steps:\n  build: {signers: [build.pub]}\n",
+            "read the source",
+        ),
+        ("steps:\n  build: {inputs: [biuld]}\n", "biuld"),
+        (
+            "steps:\n  build: {inputs: [source]}\nartifactFrom: [pakage]\n",
+            "pakage",
+        ),
+        (
+            "steps:\n  build: {inputs: [source]}\napprovals: {required: 0, approvers: [build.pub]}\n",
+            "approvals",
+        ),
+        (
+            "steps:\n  build: {signers: [missing.pub], inputs: [source]}\n",
+            "missing.pub",
+        ),
+    ] {
+        std::fs::write(
+            s.file("bad.yaml"),
+            format!("apiVersion: hallmark.dev/policy/v1\n{bad}"),
+        )
+        .unwrap();
+        let run = s.expect(
+            &[
+                "verify",
+                "dist/app.tar",
+                "--policy",
+                "bad.yaml",
+                "--key",
+                "build.pub",
+            ],
+            2,
+        );
+        assert!(run.stderr.contains(says), "{bad}: {}", run.stderr);
+    }
 }
 
 #[test]
@@ -411,13 +458,16 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
         vsa["dsseEnvelope"]["payload"].is_string(),
         "a signed bundle"
     );
-    // The VSA is in the store: accepted with no other trust at all.
+    let digest = policy_digest(&s, "release.yaml");
+    // The VSA is in the store: accepted with no other trust at all, for the named policy.
     let run = s.expect(
         &[
             "verify",
             "dist/app.tar",
             "--accept-vsa-from",
             "verifier.pub",
+            "--vsa-policy-digest",
+            &digest,
         ],
         0,
     );
@@ -426,7 +476,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
         "{}",
         run.stdout
     );
-    // Same policy: accepted; and from the file alone, without the store.
+    // The same policy given as a file; and from the VSA file alone, without the store.
     s.expect(
         &[
             "verify",
@@ -444,6 +494,8 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
             "dist/app.tar",
             "--accept-vsa-from",
             "verifier.pub",
+            "--vsa-policy-digest",
+            &digest,
             "--bundle",
             "vsa.json",
             "--store",
@@ -451,25 +503,81 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
         ],
         0,
     );
+    // Without saying which policy, no VSA is evidence: a VSA of any policy would do.
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+        ],
+        2,
+    );
+    assert!(run.stderr.contains("--vsa-policy-digest"), "{}", run.stderr);
+    // --step cannot be combined: an accepted VSA would silently skip it.
+    s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--policy",
+            "release.yaml",
+            "--step",
+            "x",
+        ],
+        2,
+    );
+}
+
+/// The policy digest `hallmark policy explain` prints.
+fn policy_digest(s: &Scratch, file: &str) -> String {
+    let run = s.expect(&["policy", "explain", file], 0);
+    run.stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
 fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy() {
     let s = intact();
     emit_vsa(&s);
-    let isolated = ["--store", "elsewhere"];
+    let digest = policy_digest(&s, "release.yaml");
     let accept = |extra: &[&str], code: i32| {
-        let mut args = vec!["verify", "dist/app.tar", "--bundle", "vsa.json"];
-        args.extend(isolated);
+        let mut args = vec![
+            "verify",
+            "dist/app.tar",
+            "--bundle",
+            "vsa.json",
+            "--store",
+            "elsewhere",
+        ];
         args.extend(extra);
         s.expect(&args, code)
     };
     // Another verifier's key.
-    let run = accept(&["--accept-vsa-from", "alice.pub"], 1);
+    let run = accept(
+        &[
+            "--accept-vsa-from",
+            "alice.pub",
+            "--vsa-policy-digest",
+            &digest,
+        ],
+        1,
+    );
     assert!(run.stdout.contains("vsa.not-accepted"), "{}", run.stdout);
     // Too old.
     let run = accept(
-        &["--accept-vsa-from", "verifier.pub", "--vsa-max-age", "0s"],
+        &[
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--vsa-policy-digest",
+            &digest,
+            "--vsa-max-age",
+            "0s",
+        ],
         1,
     );
     assert!(run.stdout.contains("older than"), "{}", run.stdout);
@@ -479,17 +587,19 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
         format!("{POLICY}sbomRequired: true\n"),
     )
     .unwrap();
+    let other = policy_digest(&s, "other.yaml");
+    assert_ne!(other, digest);
     let run = accept(
         &[
             "--accept-vsa-from",
             "verifier.pub",
-            "--policy",
-            "other.yaml",
+            "--vsa-policy-digest",
+            &other,
         ],
         1,
     );
     assert!(
-        run.stdout.contains("not the given policy") || run.stdout.contains("sbom.missing"),
+        run.stdout.contains("not the given policy"),
         "{}",
         run.stdout
     );
@@ -506,7 +616,15 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
         .replace("\"PASSED\"", "\"PASSED\" ");
     doc["dsseEnvelope"]["payload"] = b64.encode(forged).into();
     std::fs::write(s.file("vsa.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
-    let run = accept(&["--accept-vsa-from", "verifier.pub"], 1);
+    let run = accept(
+        &[
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--vsa-policy-digest",
+            &digest,
+        ],
+        1,
+    );
     assert!(run.stdout.contains("vsa.not-accepted"), "{}", run.stdout);
     // A FAILED VSA is never evidence.
     let t = scratch();
@@ -532,6 +650,8 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
             "dist/app.tar",
             "--accept-vsa-from",
             "verifier.pub",
+            "--vsa-policy-digest",
+            &digest,
         ],
         1,
     );

@@ -163,4 +163,47 @@ fn policies_fail_closed() {
         1,
     );
     assert!(run.stdout.contains("policy.error"), "{}", run.stdout);
+    // A deny that is not a set of findings (a boolean, an object) is not "no findings".
+    for (name, rego) in [
+        (
+            "boolean",
+            "package hallmark\n\nimport rego.v1\n\ndefault deny := false\n",
+        ),
+        (
+            "object",
+            "package hallmark\n\nimport rego.v1\n\ndeny[\"x\"] := 1 if true\n",
+        ),
+    ] {
+        let dir = policy_dir(&s, name, rego, "");
+        let run = s.expect(
+            &["verify", "dist/app.tar", "--key", "k.pub", "--policy", &dir],
+            1,
+        );
+        assert!(
+            run.stdout.contains("policy.error") && run.stdout.contains("not a set"),
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    // A declarative policy dropped into a Rego directory would configure nothing: refused.
+    let dir = policy_dir(
+        &s,
+        "mixed",
+        "package hallmark\n\nimport rego.v1\n\ndeny contains x if false\n",
+        "",
+    );
+    std::fs::write(
+        PathBuf::from(&dir).join("release.yaml"),
+        "apiVersion: hallmark.dev/policy/v1\nsteps: {build: {inputs: [source]}}\n",
+    )
+    .unwrap();
+    let run = s.expect(
+        &["verify", "dist/app.tar", "--key", "k.pub", "--policy", &dir],
+        2,
+    );
+    assert!(
+        run.stderr.contains("declarative policy inside"),
+        "{}",
+        run.stderr
+    );
 }

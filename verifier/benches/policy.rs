@@ -85,8 +85,15 @@ fn chain(c: &mut Criterion) {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let from = if i == 0 { "source".to_owned() } else { format!("step{}", i - 1) };
-                format!("  {s}: {{signers: [{{keyid: {}}}], inputs: [{from}]}}\n", trusted.keyid())
+                let from = if i == 0 {
+                    "source".to_owned()
+                } else {
+                    format!("step{}", i - 1)
+                };
+                format!(
+                    "  {s}: {{signers: [{{keyid: {}}}], inputs: [{from}]}}\n",
+                    trusted.keyid()
+                )
             })
             .collect::<String>()
     );

@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use hallmark_model::digest::{Digest, DigestAlgorithm};
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::Digest;
+use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use serde::Serialize;
 use serde_json::Value;
@@ -26,8 +28,9 @@ pub const MAX_CHAIN_LOOKUPS: usize = 20_000;
 pub struct ChainArtifact {
     /// Its name in the attestation (a path relative to the step's directory).
     pub name: String,
-    /// `sha256:<hex>`.
-    pub digest: String,
+    /// `sha256:<hex>` (or the first other `alg:hex`); `null` for an input recorded without a
+    /// digest (unpinned).
+    pub digest: Option<String>,
     /// Ids of the chain steps that list it as a product (materials only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub produced_by: Option<Vec<String>>,
@@ -37,7 +40,7 @@ pub struct ChainArtifact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainStep {
-    /// `sha256:` of the bundle bytes: stable across stores and registries.
+    /// `sha256:` of the signed DSSE payload: the same statement stored twice is one step.
     pub id: String,
     /// Where the bundle was found.
     pub origin: String,
@@ -75,28 +78,40 @@ pub struct Chain {
     pub truncated: bool,
 }
 
-/// The sha256 digests of a descriptor list, as `(name, sha256:<hex>)`.
-fn sha256_entries(list: &[hallmark_model::resource::ResourceDescriptor]) -> Vec<(String, String)> {
-    list.iter()
-        .filter_map(|d| {
-            let hex = d.digest.get("sha256")?;
-            Digest::from_hex(DigestAlgorithm::Sha256, hex).ok()?;
-            Some((d.name.clone(), format!("sha256:{hex}")))
-        })
-        .collect()
+/// A descriptor's digest as `alg:hex` (lower case): sha256 when it has one, else its first
+/// other digest; `None` when it has none (an unpinned input).
+fn digest_of(d: &ResourceDescriptor) -> Option<String> {
+    let (alg, value) = d
+        .digest
+        .get_key_value("sha256")
+        .or_else(|| d.digest.iter().find(|(alg, _)| *alg != "gitCommit"))?;
+    Some(format!("{alg}:{}", value.to_ascii_lowercase()))
 }
 
-fn materials(statement: &Statement) -> Vec<(String, String)> {
+/// The git source of a provenance (recorded in the provenance summary, not as a material).
+fn is_source(d: &ResourceDescriptor) -> bool {
+    d.uri.starts_with("git+") || d.digest.contains_key("gitCommit")
+}
+
+fn materials(statement: &Statement) -> Vec<ChainArtifact> {
     let deps = statement
         .predicate
         .as_ref()
         .and_then(|p| p.pointer("/buildDefinition/resolvedDependencies"))
-        .and_then(|v| {
-            serde_json::from_value::<Vec<hallmark_model::resource::ResourceDescriptor>>(v.clone())
-                .ok()
-        })
+        .and_then(|v| serde_json::from_value::<Vec<ResourceDescriptor>>(v.clone()).ok())
         .unwrap_or_default();
-    sha256_entries(&deps)
+    deps.iter()
+        .filter(|d| !is_source(d))
+        .map(|d| ChainArtifact {
+            name: if d.name.is_empty() {
+                d.uri.clone()
+            } else {
+                d.name.clone()
+            },
+            digest: digest_of(d),
+            produced_by: Some(Vec::new()),
+        })
+        .collect()
 }
 
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
@@ -132,27 +147,26 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
         exit_code: at("/buildDefinition/internalParameters/exitCode").and_then(Value::as_i64),
         runner_environment,
         provenance,
-        materials: materials(statement)
-            .into_iter()
-            .map(|(name, digest)| ChainArtifact {
-                name,
-                digest,
-                produced_by: Some(Vec::new()),
-            })
-            .collect(),
-        products: sha256_entries(&statement.subject)
-            .into_iter()
-            .map(|(name, digest)| ChainArtifact {
-                name,
-                digest,
+        materials: materials(statement),
+        products: statement
+            .subject
+            .iter()
+            .map(|d| ChainArtifact {
+                name: d.name.clone(),
+                digest: digest_of(d),
                 produced_by: None,
             })
             .collect(),
     })
 }
 
-/// The id of an attestation: `sha256:` of its bundle bytes.
-pub fn bundle_id(bytes: &[u8]) -> String {
+/// The id of an attestation: `sha256:` of its signed DSSE payload (as chain step ids), or of
+/// the bundle bytes when it holds no DSSE envelope.
+pub fn attestation_id(bundle: &[u8]) -> String {
+    statement_id(bundle).unwrap_or_else(|| sha256_id(bundle))
+}
+
+fn sha256_id(bytes: &[u8]) -> String {
     format!(
         "sha256:{}",
         hallmark_model::hex::encode(
@@ -160,6 +174,16 @@ pub fn bundle_id(bytes: &[u8]) -> String {
         )
     )
 }
+
+/// The id of a step: `sha256:` of its signed DSSE payload, so that the same statement stored
+/// twice (re-serialised, re-signed, or copied to another store) is one step.
+fn statement_id(bundle: &[u8]) -> Option<String> {
+    let envelope = Bundle::from_slice(bundle).ok()?.dsse_envelope?;
+    Some(sha256_id(&envelope.payload))
+}
+
+/// Most candidates considered for one digest.
+pub const MAX_CANDIDATES_PER_DIGEST: usize = 256;
 
 /// Walks back from `digest`: `initial` are its candidates, `lookup` finds candidates for a
 /// material's digest. Every candidate is verified with `requirements`; rejected ones are left out.
@@ -175,7 +199,7 @@ pub fn walk<E>(
     let mut queue: VecDeque<(Digest, Option<Vec<Candidate>>)> =
         VecDeque::from([(digest.clone(), Some(initial.to_vec()))]);
     let mut lookups = 0usize;
-    while let Some((wanted, given)) = queue.pop_front() {
+    'walk: while let Some((wanted, given)) = queue.pop_front() {
         let candidates = match given {
             Some(c) => c,
             None => {
@@ -187,13 +211,22 @@ pub fn walk<E>(
                 lookup(&wanted)?
             }
         };
-        for c in &candidates {
-            let id = bundle_id(&c.bytes);
+        if candidates.len() > MAX_CANDIDATES_PER_DIGEST {
+            chain.truncated = true;
+        }
+        for c in candidates.iter().take(MAX_CANDIDATES_PER_DIGEST) {
+            let Some(id) = statement_id(&c.bytes) else {
+                continue;
+            };
             if seen_steps.contains(&id) {
                 if wanted == *digest && !chain.roots.contains(&id) {
                     chain.roots.push(id);
                 }
                 continue;
+            }
+            if chain.steps.len() >= MAX_CHAIN_STEPS {
+                chain.truncated = true;
+                break 'walk;
             }
             let Ok(verified) = check_candidate(c, &wanted, requirements) else {
                 continue;
@@ -201,17 +234,14 @@ pub fn walk<E>(
             let Some(step) = step_from(id.clone(), &c.origin, &verified) else {
                 continue;
             };
-            if chain.steps.len() >= MAX_CHAIN_STEPS {
-                chain.truncated = true;
-                break;
-            }
             seen_steps.insert(id.clone());
             if wanted == *digest {
                 chain.roots.push(id);
             }
             for m in &step.materials {
-                if seen_digests.insert(m.digest.clone())
-                    && let Ok(d) = m.digest.parse::<Digest>()
+                if let Some(d) = &m.digest
+                    && seen_digests.insert(d.clone())
+                    && let Ok(d) = d.parse::<Digest>()
                 {
                     queue.push_back((d, None));
                 }
@@ -223,23 +253,31 @@ pub fn walk<E>(
     Ok(chain)
 }
 
-/// Fills each material's `producedBy` with the steps that list its digest as a product.
+/// Fills each material's `producedBy` with the steps that list its digest as a product. A step
+/// that lists a digest as both material and product passed it through: it did not produce it.
 fn link(chain: &mut Chain) {
     let mut producers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in &chain.steps {
+        let consumed: BTreeSet<&String> = s
+            .materials
+            .iter()
+            .filter_map(|m| m.digest.as_ref())
+            .collect();
         for p in &s.products {
-            producers
-                .entry(p.digest.clone())
-                .or_default()
-                .push(s.id.clone());
+            if let Some(d) = &p.digest
+                && !consumed.contains(d)
+            {
+                producers.entry(d.clone()).or_default().push(s.id.clone());
+            }
         }
     }
     for s in &mut chain.steps {
         for m in &mut s.materials {
             m.produced_by = Some(
-                producers
-                    .get(&m.digest)
-                    .map(|ids| ids.iter().filter(|id| **id != s.id).cloned().collect())
+                m.digest
+                    .as_ref()
+                    .and_then(|d| producers.get(d))
+                    .cloned()
                     .unwrap_or_default(),
             );
         }

@@ -38,7 +38,7 @@ pub struct Summary {
 pub struct InputAttestation {
     /// Where it was found.
     pub uri: String,
-    /// `sha256:<hex>` of the bundle.
+    /// `sha256:<hex>` of the attestation (its DSSE payload).
     pub digest: String,
 }
 
@@ -91,10 +91,10 @@ fn check(
     c: &Candidate,
     digest: &Digest,
     keys: &[TrustedKey],
-    policy_digest: Option<&str>,
+    policy_digest: &str,
     now: SystemTime,
     max_age: Duration,
-) -> Result<AcceptedVsa, Option<String>> {
+) -> Result<(AcceptedVsa, SystemTime), Option<String>> {
     // Only to skip other attestations quietly: nothing unsigned is trusted below.
     let claims_vsa = hallmark_model::bundle::Bundle::from_slice(&c.bytes)
         .ok()
@@ -140,14 +140,12 @@ fn check(
         .and_then(Value::as_str)
         .map(|h| format!("sha256:{h}"))
         .unwrap_or_default();
-    if let Some(wanted) = policy_digest
-        && recorded != wanted
-    {
+    if recorded != policy_digest {
         return fail(format!(
-            "decided under policy {recorded}, not the given policy {wanted}"
+            "decided under policy {recorded}, not the given policy {policy_digest}"
         ));
     }
-    Ok(AcceptedVsa {
+    let accepted = AcceptedVsa {
         origin: c.origin.clone(),
         signer: verified.signers().first().cloned().unwrap_or_default(),
         verifier_id: text("/verifier/id").to_owned(),
@@ -162,36 +160,34 @@ fn check(
                     .collect()
             })
             .unwrap_or_default(),
-    })
+    };
+    Ok((accepted, at))
 }
 
 /// The newest PASSED VSA among `candidates` for `digest`, signed by one of `keys`, no older than
-/// `max_age`, and (when given) decided under `policy_digest`. The error says why none was taken.
+/// `max_age`, and decided under `policy_digest`. The error says why none was taken.
 pub fn accept(
     candidates: &[Candidate],
     digest: &Digest,
     keys: &[TrustedKey],
-    policy_digest: Option<&str>,
+    policy_digest: &str,
     now: SystemTime,
     max_age: Duration,
 ) -> Result<AcceptedVsa, String> {
     let mut reasons = Vec::new();
-    let mut best: Option<AcceptedVsa> = None;
+    let mut best: Option<(AcceptedVsa, SystemTime)> = None;
     for c in candidates {
         match check(c, digest, keys, policy_digest, now, max_age) {
-            Ok(a) => {
-                if best
-                    .as_ref()
-                    .is_none_or(|b| a.time_verified > b.time_verified)
-                {
-                    best = Some(a);
+            Ok((a, at)) => {
+                if best.as_ref().is_none_or(|(_, b)| at > *b) {
+                    best = Some((a, at));
                 }
             }
             Err(Some(why)) => reasons.push(why),
             Err(None) => {}
         }
     }
-    best.ok_or_else(|| {
+    best.map(|(a, _)| a).ok_or_else(|| {
         if reasons.is_empty() {
             "no VSA signed by a trusted verifier was found".to_owned()
         } else {

@@ -235,3 +235,85 @@ fn attestations_that_are_not_provenance_are_not_steps() {
     let chain = w.walk("app.tar");
     assert!(chain.steps.is_empty() && chain.roots.is_empty());
 }
+
+#[test]
+fn a_copy_of_a_bundle_is_the_same_step_and_pass_through_is_not_production() {
+    let mut w = World::new();
+    // The build works in place: it lists out/lib as material and product, unchanged (a file
+    // slipped into its directory), and produces out/app.
+    w.step("build", &["src/a.c", "out/lib"], &["out/app", "out/lib"]);
+    w.step("package", &["out/app", "out/lib"], &["app.tar"]);
+    // Someone with write access to the store adds a re-serialised copy of the build bundle.
+    let key = digest("out/app").to_string();
+    let mut copy = w.by_subject[&key][0].clone();
+    copy.bytes.push(b' ');
+    copy.origin = "copy".into();
+    for subject in ["out/app", "out/lib"] {
+        w.by_subject
+            .get_mut(&digest(subject).to_string())
+            .unwrap()
+            .push(copy.clone());
+    }
+    let chain = w.walk("app.tar");
+    assert_eq!(chain.steps.len(), 2, "the copy is the same step: {chain:?}");
+    let package = step(&chain, "package");
+    let lib = package
+        .materials
+        .iter()
+        .find(|m| m.name == "out/lib")
+        .unwrap();
+    assert!(
+        lib.produced_by.as_ref().unwrap().is_empty(),
+        "passed through, not produced: {lib:?}"
+    );
+    let app = package
+        .materials
+        .iter()
+        .find(|m| m.name == "out/app")
+        .unwrap();
+    assert_eq!(app.produced_by.as_ref().unwrap().len(), 1);
+}
+
+#[test]
+fn inputs_without_a_sha256_digest_stay_visible() {
+    let mut w = World::new();
+    let statement = Statement::new(
+        vec![ResourceDescriptor::named("app.tar", digest("app.tar").to_set())],
+        "https://slsa.dev/provenance/v1",
+        json!({
+            "buildDefinition": {
+                "buildType": "https://hallmark.dev/buildtypes/step/v1",
+                "externalParameters": {"step": "package"},
+                "resolvedDependencies": [
+                    {"uri": "git+https://git.example/acme/app@refs/heads/main", "digest": {"gitCommit": "0123456789abcdef0123456789abcdef01234567"}},
+                    {"name": "evil.bin", "digest": {"sha512": "AB".repeat(64)}},
+                    {"uri": "https://example.com/lib.tar.gz"},
+                ],
+            },
+            "runDetails": {"builder": {"id": "https://ci.example/b"}},
+        }),
+    )
+    .unwrap();
+    let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
+    w.by_subject.insert(
+        digest("app.tar").to_string(),
+        vec![Candidate {
+            origin: "package".into(),
+            bytes: bundle,
+        }],
+    );
+    let chain = w.walk("app.tar");
+    let materials = &step(&chain, "package").materials;
+    assert_eq!(
+        materials.len(),
+        2,
+        "the git source is not a material: {materials:?}"
+    );
+    assert_eq!(
+        materials[0].digest.as_deref(),
+        Some(format!("sha512:{}", "ab".repeat(64)).as_str()),
+        "other algorithms kept, hex lower-cased"
+    );
+    assert_eq!(materials[1].name, "https://example.com/lib.tar.gz");
+    assert_eq!(materials[1].digest, None, "unpinned");
+}

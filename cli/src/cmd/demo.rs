@@ -237,9 +237,11 @@ pub fn run(args: Args) -> Result<Outcome> {
             "dist/app.tar",
             "--accept-vsa-from",
             "verifier.pub",
+            "--policy",
+            "release.yaml",
         ],
         0,
-        "Downstream (e.g. at deployment), the trusted VSA is enough.",
+        "Downstream (e.g. at deployment), a trusted VSA for the same policy is enough.",
     )?;
     std::fs::write(dir.join("notes.txt"), "not from any build step\n")?;
     demo.hallmark(

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use hallmark_model::text::printable;
 use hallmark_verifier::chain::{Chain, ChainStep};
 use serde_json::json;
 
@@ -61,7 +62,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         InspectFormat::Mermaid => mermaid(&chain),
         InspectFormat::Dot => dot(&chain),
     };
-    print!("{}", neutralise(&text));
+    print!("{text}");
     if chain.roots.is_empty() {
         eprintln!(
             "hallmark: no verified provenance for {} ({}); check the trust flags (--key, --certificate-identity)",
@@ -73,11 +74,17 @@ pub fn run(args: Args) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Control characters from attestations never reach the terminal.
-fn neutralise(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-        .collect()
+/// Text from an attestation, safe on one line of a terminal.
+fn t(text: &str) -> String {
+    printable(text)
+}
+
+/// A material's or product's digest, shortened, or that it has none.
+fn digest_label(digest: &Option<String>) -> String {
+    match digest {
+        Some(d) => t(&short(d)),
+        None => "(no digest: unpinned)".to_owned(),
+    }
 }
 
 /// How many unproduced inputs a tree lists per step before summarising.
@@ -86,15 +93,15 @@ const SHOWN_SOURCES: usize = 5;
 fn step_title(s: &ChainStep) -> String {
     format!(
         "step {} ({})",
-        s.step.as_deref().unwrap_or("(unnamed)"),
-        s.origin
+        t(s.step.as_deref().unwrap_or("(unnamed)")),
+        t(&s.origin)
     )
 }
 
 fn tree(chain: &Chain, label: &str, digest: &str) -> String {
     let by_id: BTreeMap<&str, &ChainStep> =
         chain.steps.iter().map(|s| (s.id.as_str(), s)).collect();
-    let mut out = format!("{label} {}\n", short(digest));
+    let mut out = format!("{} {}\n", t(label), short(digest));
     let mut shown = BTreeSet::new();
     for (i, root) in chain.roots.iter().enumerate() {
         if let Some(step) = by_id.get(root.as_str()) {
@@ -135,20 +142,23 @@ fn node<'a>(
     out.push_str(&format!("{prefix}{branch}{}\n", step_title(step)));
     let p = &step.provenance;
     if let Some(cmd) = &step.command {
-        out.push_str(&format!("{child}  $ {}\n", cmd.join(" ")));
+        out.push_str(&format!("{child}  $ {}\n", t(&cmd.join(" "))));
     }
     if let Some(code) = step.exit_code.filter(|c| *c != 0) {
         out.push_str(&format!("{child}  exit code: {code}\n"));
     }
-    out.push_str(&format!("{child}  builder: {}\n", p.builder_id));
+    out.push_str(&format!("{child}  builder: {}\n", t(&p.builder_id)));
     if let Some(uri) = &p.source_uri {
         let commit = p.source_commit.as_deref().unwrap_or("?");
-        out.push_str(&format!("{child}  source:  {uri} ({commit})\n"));
+        out.push_str(&format!("{child}  source:  {} ({})\n", t(uri), t(commit)));
     }
     if let (Some(a), Some(b)) = (&p.started_on, &p.finished_on) {
-        out.push_str(&format!("{child}  time:    {a} .. {b}\n"));
+        out.push_str(&format!("{child}  time:    {} .. {}\n", t(a), t(b)));
     }
-    out.push_str(&format!("{child}  signed:  {}\n", step.signers.join(", ")));
+    out.push_str(&format!(
+        "{child}  signed:  {}\n",
+        t(&step.signers.join(", "))
+    ));
     let (produced, sources): (Vec<_>, Vec<_>) = step.materials.iter().partition(|m| {
         m.produced_by
             .as_ref()
@@ -164,7 +174,11 @@ fn node<'a>(
         } else {
             ("├─ ", "│  ")
         };
-        out.push_str(&format!("{child}{b}{} {}\n", m.name, short(&m.digest)));
+        out.push_str(&format!(
+            "{child}{b}{} {}\n",
+            t(&m.name),
+            digest_label(&m.digest)
+        ));
         let producers: Vec<&&ChainStep> = m
             .produced_by
             .iter()
@@ -181,8 +195,8 @@ fn node<'a>(
         let b = if n == count { "└─ " } else { "├─ " };
         out.push_str(&format!(
             "{child}{b}{} {} (input: no attested step produced it)\n",
-            m.name,
-            short(&m.digest)
+            t(&m.name),
+            digest_label(&m.digest)
         ));
     }
     if extra > 0 {
@@ -230,9 +244,13 @@ fn edge_label(files: &[String]) -> String {
     label
 }
 
-/// Text safe inside a double-quoted Mermaid or DOT label.
+/// Text safe inside a double-quoted Mermaid or DOT label: one line, no quotes, backslashes or
+/// markup.
 fn quote(text: &str) -> String {
-    text.replace(['"', '\\'], "'")
+    printable(text)
+        .replace(['"', '\\'], "'")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn mermaid(chain: &Chain) -> String {

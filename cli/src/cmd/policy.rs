@@ -75,6 +75,9 @@ pub fn run(args: Args) -> Result<Outcome> {
             for key in policy.keys() {
                 println!("# Trusts key {} from {}.", key.keyid(), key.origin());
             }
+            for (identity, issuer) in policy.identities() {
+                println!("# Trusts the keyless identity {identity} (issuer {issuer}).");
+            }
             for (name, text) in policy.modules() {
                 println!("\n# ---- module {name} ----\n{}", text.trim_end());
             }

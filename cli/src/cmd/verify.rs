@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
+use hallmark_model::text::printable;
 use hallmark_verifier::policy::{Policy, policy_input};
 use hallmark_verifier::verdict::{Verdict, Violation, decide};
 use hallmark_verifier::vsa;
@@ -60,9 +61,19 @@ pub struct Args {
     #[arg(long, value_name = "URI", default_value = vsa::DEFAULT_VERIFIER_ID)]
     pub vsa_verifier_id: String,
     /// Accept a PASSED VSA signed by this verifier key (PEM) as the evidence: no chain walk, no
-    /// policy evaluation. With --policy, the VSA must be for the same policy digest. Repeatable.
-    #[arg(long, value_name = "PUB")]
+    /// policy evaluation. The VSA must be for the policy given with --policy (same digest) or
+    /// --vsa-policy-digest. Repeatable.
+    #[arg(long, value_name = "PUB", conflicts_with_all = ["step", "threshold", "emit_vsa"])]
     pub accept_vsa_from: Vec<PathBuf>,
+    /// The policy digest an accepted VSA must record (as `hallmark policy explain` prints it),
+    /// instead of --policy.
+    #[arg(
+        long,
+        value_name = "sha256:HEX",
+        requires = "accept_vsa_from",
+        conflicts_with = "policy"
+    )]
+    pub vsa_policy_digest: Option<String>,
     /// The oldest VSA accepted, e.g. 24h or 7d.
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
     pub vsa_max_age: Duration,
@@ -95,12 +106,23 @@ pub fn run(args: Args) -> Result<Outcome> {
             .iter()
             .map(|p| read_key(p))
             .collect::<Result<Vec<_>>>()?;
-        let wanted = policy.as_ref().map(Policy::digest);
+        let wanted = match (&policy, &args.vsa_policy_digest) {
+            (Some(p), _) => p.digest().to_owned(),
+            (None, Some(d)) => d
+                .parse::<hallmark_model::digest::Digest>()
+                .with_context(|| format!("--vsa-policy-digest {d}"))?
+                .to_string(),
+            (None, None) => anyhow::bail!(
+                "--accept-vsa-from needs the policy the VSA must have been decided under: --policy FILE \
+                 or --vsa-policy-digest sha256:HEX (a VSA for any policy would accept anything that \
+                 verifier ever passed)"
+            ),
+        };
         match vsa::accept(
             &evidence.candidates,
             &evidence.digest,
             &keys,
-            wanted,
+            &wanted,
             now,
             args.vsa_max_age,
         ) {
@@ -143,7 +165,11 @@ pub fn run(args: Args) -> Result<Outcome> {
         let input = policy_input(&verdict, evidence.name.as_deref(), &chain, now, &facts);
         let decision = policy.evaluate(&input);
         for w in &decision.warn {
-            eprintln!("hallmark: warning: {}: {}", w.code, w.msg);
+            eprintln!(
+                "hallmark: warning: {}: {}",
+                printable(&w.code),
+                printable(&w.msg)
+            );
         }
         verdict
             .violations
@@ -156,7 +182,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         if let (Some(path), Some(key)) = (&args.emit_vsa, &args.vsa_signing_key) {
             let summary = vsa::Summary {
                 verifier_id: args.vsa_verifier_id.clone(),
-                policy_uri: policy.path().display().to_string(),
+                // The file name, not the local path (which would leak into a shared record).
+                policy_uri: policy
+                    .path()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 policy_digest: policy.digest().to_owned(),
                 levels: decision.levels.clone(),
                 passed: verdict.allowed,

@@ -62,6 +62,12 @@ pub struct Pending {
     pub target: String,
 }
 
+/// The store's index read once: subject digest → attestation manifest digests.
+#[derive(Debug, Clone, Default)]
+pub struct ReferrerIndex {
+    by_subject: BTreeMap<String, Vec<String>>,
+}
+
 /// An attestation found in the store.
 #[derive(Debug, Clone)]
 pub struct StoredAttestation {
@@ -371,18 +377,41 @@ impl LayoutStore {
 
     /// The attestations whose subject is `digest`, oldest first.
     pub fn referrers(&self, digest: &Digest) -> Result<Vec<StoredAttestation>> {
-        let wanted = digest.to_string();
-        let index = self.read_index()?;
+        let index = self.referrer_index()?;
+        self.referrers_in(&index, digest)
+    }
+
+    /// Reads the index once, for many lookups (walking a chain of steps).
+    pub fn referrer_index(&self) -> Result<ReferrerIndex> {
+        let mut by_subject: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for entry in self.read_index()?.manifests {
+            if let Some(subject) = entry.annotations.get(ANNOTATION_SUBJECT) {
+                by_subject
+                    .entry(subject.clone())
+                    .or_default()
+                    .push(entry.digest.clone());
+            }
+        }
+        Ok(ReferrerIndex { by_subject })
+    }
+
+    /// The attestations `index` lists for `digest`, oldest first.
+    pub fn referrers_in(
+        &self,
+        index: &ReferrerIndex,
+        digest: &Digest,
+    ) -> Result<Vec<StoredAttestation>> {
         let mut found = Vec::new();
-        for entry in index
-            .manifests
-            .iter()
-            .filter(|d| d.annotations.get(ANNOTATION_SUBJECT) == Some(&wanted))
+        for manifest_digest in index
+            .by_subject
+            .get(&digest.to_string())
+            .into_iter()
+            .flatten()
         {
-            let bytes = self.read_blob(&entry.digest, MAX_MANIFEST_BYTES)?;
+            let bytes = self.read_blob(manifest_digest, MAX_MANIFEST_BYTES)?;
             let manifest: Manifest =
                 serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
-                    path: self.blob_path(&entry.digest).unwrap_or_default(),
+                    path: self.blob_path(manifest_digest).unwrap_or_default(),
                     message: format!("manifest: {e}"),
                 })?;
             // Only attestation manifests. The index entry names the subject (a manifest's OCI
@@ -399,7 +428,7 @@ impl LayoutStore {
             };
             let bundle = self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?;
             found.push(StoredAttestation {
-                manifest_digest: entry.digest.clone(),
+                manifest_digest: manifest_digest.clone(),
                 bundle,
                 annotations: manifest.annotations,
             });

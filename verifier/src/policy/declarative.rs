@@ -1,11 +1,17 @@
 //! The declarative release policy (`apiVersion: hallmark.dev/policy/v1`): ten lines of YAML
 //! compiled into the policy library's configuration, so it is evaluated by the same Rego rules
 //! as a hand-written policy and gives identical results. `hallmark policy explain` prints it.
+//!
+//! A mistake in the file is an error, never a silently weaker policy: unknown or duplicate
+//! fields, empty lists, steps named in `inputs`/`sourceSteps`/`artifactFrom` that are not
+//! declared, and a `steps` list that does not say which steps read the source.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value, json};
 
 use super::{PolicyError, error, library};
@@ -13,6 +19,9 @@ use crate::keys::TrustedKey;
 
 /// The `apiVersion` of a declarative policy.
 pub const API_VERSION: &str = "hallmark.dev/policy/v1";
+
+/// The pseudo-step a source step takes its inputs from.
+const SOURCE: &str = "source";
 
 /// Who may sign: a public key file (relative to the policy file), a keyid, or a keyless
 /// identity with its issuer.
@@ -28,7 +37,7 @@ enum SignerRef {
 #[serde(deny_unknown_fields)]
 struct StepRule {
     #[serde(default)]
-    signers: Vec<SignerRef>,
+    signers: Option<Vec<SignerRef>>,
     /// The steps (or `source`) whose products this step may consume.
     #[serde(default)]
     inputs: Option<Vec<String>>,
@@ -44,16 +53,18 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 struct Sources {
     #[serde(default)]
-    repositories: Vec<String>,
+    repositories: Option<Vec<String>>,
     #[serde(default)]
-    refs: Vec<String>,
+    refs: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Approvals {
     required: u32,
     approvers: Vec<SignerRef>,
+    #[serde(default)]
+    max_age: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,12 +73,16 @@ struct Declarative {
     api_version: String,
     #[serde(default)]
     kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_map")]
     steps: BTreeMap<String, StepRule>,
+    #[serde(default)]
+    artifact_from: Option<Vec<String>>,
     #[serde(default)]
     sources: Option<Sources>,
     #[serde(default)]
     builders: Option<Vec<String>>,
+    #[serde(default)]
+    builder_keys: Option<Vec<SignerRef>>,
     #[serde(default)]
     max_age: Option<String>,
     #[serde(default)]
@@ -84,7 +99,35 @@ struct Declarative {
     slsa_build_level: Option<u8>,
 }
 
-/// A compiled declarative policy: the Rego modules to evaluate and the keys it names.
+/// A map that refuses a key given twice (YAML would keep the last one silently).
+fn unique_map<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of step names")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, V>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!(
+                        "step {key:?} is declared twice"
+                    )));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Unique(std::marker::PhantomData))
+}
+
+/// A compiled declarative policy: the Rego modules to evaluate and the trust it names.
 pub(super) struct Compiled {
     pub modules: Vec<(String, String)>,
     pub keys: Vec<TrustedKey>,
@@ -97,6 +140,7 @@ pub(super) fn is_declarative(text: &str) -> bool {
         .any(|l| l.trim_start().starts_with("apiVersion:") && l.contains(API_VERSION))
 }
 
+/// Resolves signer references into the strings policies compare, collecting the trust.
 struct Signers<'a> {
     base: &'a Path,
     path: &'a Path,
@@ -107,7 +151,7 @@ struct Signers<'a> {
 impl Signers<'_> {
     fn resolve(&mut self, s: &SignerRef) -> Result<String, PolicyError> {
         match s {
-            SignerRef::KeyId { keyid } => Ok(keyid.clone()),
+            SignerRef::KeyId { keyid } => Ok(keyid.to_ascii_lowercase()),
             SignerRef::Identity { identity, issuer } => {
                 let pair = (identity.clone(), issuer.clone());
                 if !self.identities.contains(&pair) {
@@ -129,18 +173,146 @@ impl Signers<'_> {
         }
     }
 
-    fn all(&mut self, list: &[SignerRef]) -> Result<Vec<String>, PolicyError> {
+    fn all(&mut self, what: &str, list: &[SignerRef]) -> Result<Vec<String>, PolicyError> {
+        non_empty(self.path, what, list)?;
         list.iter().map(|s| self.resolve(s)).collect()
     }
 }
 
+/// An explicitly empty list is a mistake: it would either deny everything or check nothing.
+fn non_empty<T>(path: &Path, what: &str, list: &[T]) -> Result<(), PolicyError> {
+    if list.is_empty() {
+        return Err(error(
+            path,
+            format!("{what} is an empty list; leave it out, or name at least one"),
+        ));
+    }
+    Ok(())
+}
+
+fn hours(path: &Path, what: &str, text: &str) -> Result<f64, PolicyError> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| error(path, format!("{what} {text:?}: {e} (e.g. 72h, 7d)")))?;
+    Ok(d.as_secs_f64() / 3600.0)
+}
+
+/// Checks that every name in `names` is a declared step (or `source` where allowed).
+fn declared(
+    path: &Path,
+    what: &str,
+    names: &[String],
+    steps: &BTreeMap<String, StepRule>,
+    source_allowed: bool,
+) -> Result<(), PolicyError> {
+    non_empty(path, what, names)?;
+    match names
+        .iter()
+        .find(|n| !steps.contains_key(*n) && !(source_allowed && *n == SOURCE))
+    {
+        Some(unknown) => Err(error(
+            path,
+            format!(
+                "{what} names {unknown:?}, which is not a step of this policy{}",
+                if source_allowed {
+                    " nor \"source\""
+                } else {
+                    ""
+                }
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The step settings: required, declared, signers, inputs, source and artifact steps.
+fn compile_steps(
+    policy: &Declarative,
+    path: &Path,
+    signers: &mut Signers<'_>,
+    config: &mut Map<String, Value>,
+) -> Result<(), PolicyError> {
+    let steps = &policy.steps;
+    if steps.is_empty() {
+        if policy.source_steps.is_some() || policy.artifact_from.is_some() {
+            return Err(error(path, "sourceSteps and artifactFrom need steps"));
+        }
+        return Ok(());
+    }
+    let names: Vec<&String> = steps.keys().collect();
+    config.insert("declared_steps".into(), json!(names));
+    let required: Vec<&String> = steps
+        .iter()
+        .filter(|(_, r)| r.required)
+        .map(|(n, _)| n)
+        .collect();
+    if !required.is_empty() {
+        config.insert("required_steps".into(), json!(required));
+    }
+    let mut step_signers = Map::new();
+    let mut step_inputs = Map::new();
+    for (name, rule) in steps {
+        if let Some(list) = &rule.signers {
+            let what = format!("steps.{name}.signers");
+            step_signers.insert(name.clone(), json!(signers.all(&what, list)?));
+        }
+        if let Some(inputs) = &rule.inputs {
+            declared(path, &format!("steps.{name}.inputs"), inputs, steps, true)?;
+            step_inputs.insert(name.clone(), json!(inputs));
+        }
+    }
+    if !step_signers.is_empty() {
+        config.insert("step_signers".into(), Value::Object(step_signers));
+    }
+    let reads_source = steps.values().any(|r| {
+        r.inputs
+            .as_ref()
+            .is_some_and(|i| i.iter().any(|n| n == SOURCE))
+    });
+    if let Some(list) = &policy.source_steps {
+        declared(path, "sourceSteps", list, steps, false)?;
+        config.insert("source_steps".into(), json!(list));
+    } else if !reads_source {
+        return Err(error(
+            path,
+            "say which steps read the source checkout: `inputs: [source]` on those steps, or \
+             `sourceSteps: [...]`; otherwise a chain cut short and re-recorded from a tampered \
+             file could pass as starting at the source",
+        ));
+    }
+    // The steps that may produce the artifact: as given, or the steps no other step takes
+    // inputs from (the ends of the declared graph).
+    let artifact_steps: Vec<String> = match &policy.artifact_from {
+        Some(list) => {
+            declared(path, "artifactFrom", list, steps, false)?;
+            list.clone()
+        }
+        None if !step_inputs.is_empty() => {
+            let consumed: BTreeSet<&str> = steps
+                .values()
+                .filter_map(|r| r.inputs.as_ref())
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            steps
+                .keys()
+                .filter(|n| !consumed.contains(n.as_str()))
+                .cloned()
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    if !artifact_steps.is_empty() {
+        config.insert("artifact_steps".into(), json!(artifact_steps));
+    }
+    if !step_inputs.is_empty() {
+        config.insert("step_inputs".into(), Value::Object(step_inputs));
+    }
+    Ok(())
+}
+
 /// Compiles the declarative policy at `path` (text `text`).
 pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> {
-    let value = regorus::Value::from_yaml_str(text)
-        .map_err(|e| error(path, e.to_string()))?
-        .to_json_str()
-        .map_err(|e| error(path, e.to_string()))?;
-    let policy: Declarative = serde_json::from_str(&value).map_err(|e| {
+    let policy: Declarative = yaml_serde::from_str(text).map_err(|e| {
         error(
             path,
             format!("{e} (see docs/policy-file.md for the fields of {API_VERSION})"),
@@ -169,67 +341,35 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
         identities: Vec::new(),
     };
     let mut config = Map::new();
-    let required: Vec<&String> = policy
-        .steps
-        .iter()
-        .filter(|(_, r)| r.required)
-        .map(|(n, _)| n)
-        .collect();
-    if !required.is_empty() {
-        config.insert("required_steps".into(), json!(required));
-    }
-    let mut step_signers = Map::new();
-    for (name, rule) in &policy.steps {
-        if !rule.signers.is_empty() {
-            step_signers.insert(name.clone(), json!(signers.all(&rule.signers)?));
-        }
-    }
-    if !step_signers.is_empty() {
-        config.insert("step_signers".into(), Value::Object(step_signers));
-    }
-    let mut step_inputs = Map::new();
-    for (name, rule) in &policy.steps {
-        let Some(inputs) = &rule.inputs else { continue };
-        if let Some(unknown) = inputs
-            .iter()
-            .find(|i| *i != "source" && !policy.steps.contains_key(*i))
-        {
-            return Err(error(
-                path,
-                format!(
-                    "steps.{name}.inputs names {unknown:?}, which is neither a step of this policy nor \"source\""
-                ),
-            ));
-        }
-        step_inputs.insert(name.clone(), json!(inputs));
-    }
-    if !step_inputs.is_empty() {
-        config.insert("step_inputs".into(), Value::Object(step_inputs));
-    }
+    compile_steps(&policy, path, &mut signers, &mut config)?;
     if let Some(s) = &policy.sources {
-        if !s.repositories.is_empty() {
-            config.insert("source_repositories".into(), json!(s.repositories));
+        if let Some(list) = &s.repositories {
+            non_empty(path, "sources.repositories", list)?;
+            config.insert("source_repositories".into(), json!(list));
         }
-        if !s.refs.is_empty() {
-            config.insert("source_refs".into(), json!(s.refs));
+        if let Some(list) = &s.refs {
+            non_empty(path, "sources.refs", list)?;
+            config.insert("source_refs".into(), json!(list));
         }
     }
-    if let Some(b) = &policy.builders {
-        config.insert("trusted_builders".into(), json!(b));
+    if let Some(list) = &policy.builders {
+        non_empty(path, "builders", list)?;
+        config.insert("trusted_builders".into(), json!(list));
+    }
+    if let Some(list) = &policy.builder_keys {
+        config.insert(
+            "builder_keys".into(),
+            json!(signers.all("builderKeys", list)?),
+        );
     }
     if let Some(age) = &policy.max_age {
-        let d = humantime::parse_duration(age)
-            .map_err(|e| error(path, format!("maxAge {age:?}: {e} (e.g. 72h, 7d)")))?;
-        config.insert("max_age_hours".into(), json!(d.as_secs_f64() / 3600.0));
+        config.insert("max_age_hours".into(), json!(hours(path, "maxAge", age)?));
     }
     if let Some(b) = policy.sbom_required {
         config.insert("sbom_required".into(), json!(b));
     }
     if let Some(b) = policy.self_hosted_runners {
         config.insert("allow_self_hosted_runners".into(), json!(b));
-    }
-    if let Some(s) = &policy.source_steps {
-        config.insert("source_steps".into(), json!(s));
     }
     if let Some(inputs) = &policy.external_inputs {
         for d in inputs {
@@ -239,20 +379,25 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
         config.insert("external_inputs".into(), json!(inputs));
     }
     if let Some(a) = &policy.approvals {
-        if a.required as usize > a.approvers.len() {
+        if a.required == 0 || a.required as usize > a.approvers.len() {
             return Err(error(
                 path,
                 format!(
-                    "approvals: {} required but only {} approvers listed",
+                    "approvals: {} required of {} approvers listed; need 1 to {}",
                     a.required,
+                    a.approvers.len(),
                     a.approvers.len()
                 ),
             ));
         }
-        config.insert(
-            "approvals".into(),
-            json!({"required": a.required, "approvers": signers.all(&a.approvers)?}),
-        );
+        let mut approvals = json!({
+            "required": a.required,
+            "approvers": signers.all("approvals.approvers", &a.approvers)?,
+        });
+        if let Some(age) = &a.max_age {
+            approvals["max_age_hours"] = json!(hours(path, "approvals.maxAge", age)?);
+        }
+        config.insert("approvals".into(), approvals);
     }
     if let Some(level) = policy.slsa_build_level {
         if !(1..=3).contains(&level) {

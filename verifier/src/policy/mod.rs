@@ -166,6 +166,14 @@ impl Policy {
                 }
                 sources.push((name, text));
             } else {
+                if declarative::is_declarative(&text) {
+                    // Loaded as data it would configure nothing: the library would run with an
+                    // empty configuration and allow far more than the file says.
+                    return Err(error(
+                        &file,
+                        "a declarative policy inside a policy directory; pass it itself with --policy FILE",
+                    ));
+                }
                 let value: Value = if name.ends_with(".json") {
                     serde_json::from_str(&text).map_err(|e| error(&file, e.to_string()))?
                 } else {
@@ -283,7 +291,15 @@ impl Policy {
                         ));
                     }
                 }
-                Ok(value) => out.extend(findings(&value)),
+                Ok(value) => match findings(&value) {
+                    Some(found) => out.extend(found),
+                    None => out.push(fail(
+                        "policy.error",
+                        format!(
+                            "data.hallmark.{rule} is not a set of findings (write `{rule} contains {{\"code\": ..., \"msg\": ...}} if {{ ... }}`); denying (fail closed)"
+                        ),
+                    )),
+                },
                 // A missing rule: no warnings is fine; no deny is a missing entrypoint.
                 Err(e) if e.to_string().contains("not a valid rule path") => {
                     if rule == "deny" {
@@ -335,22 +351,22 @@ fn strings(value: &regorus::Value) -> Vec<String> {
         .collect()
 }
 
-fn findings(value: &regorus::Value) -> Vec<Finding> {
-    let json: Value = value
-        .to_json_str()
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null);
-    json.as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| Finding {
-            code: v["code"].as_str().unwrap_or("policy.violation").to_owned(),
-            msg: v["msg"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string()),
-            details: v.clone(),
-        })
-        .collect()
+/// The findings of a `deny`/`warn` set; `None` when the rule is not a set (or array) at all, e.g.
+/// `deny := true` or an object, which must not be read as "no findings".
+fn findings(value: &regorus::Value) -> Option<Vec<Finding>> {
+    let json: Value = serde_json::from_str(&value.to_json_str().ok()?).ok()?;
+    let items = json.as_array()?;
+    Some(
+        items
+            .iter()
+            .map(|v| Finding {
+                code: v["code"].as_str().unwrap_or("policy.violation").to_owned(),
+                msg: v["msg"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string()),
+                details: v.clone(),
+            })
+            .collect(),
+    )
 }
