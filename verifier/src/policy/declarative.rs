@@ -207,7 +207,7 @@ fn declared(
     non_empty(path, what, names)?;
     match names
         .iter()
-        .find(|n| !steps.contains_key(*n) && !(source_allowed && *n == SOURCE))
+        .find(|n| !(steps.contains_key(*n) || (source_allowed && *n == SOURCE)))
     {
         Some(unknown) => Err(error(
             path,
