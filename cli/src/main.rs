@@ -48,7 +48,7 @@ enum Command {
     /// Push attestations from the local store to registries (`--pending` retries failed pushes).
     Push(cmd::push::Args),
     /// Verify an artifact's attestations against trusted keys and required steps.
-    Verify(cmd::verify::Args),
+    Verify(Box<cmd::verify::Args>),
     /// Sign a release manager's approval of an artifact (change control as evidence).
     Approve(cmd::approve::Args),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => cmd::keygen::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Attest(args) => cmd::attest::run(args),
-        Command::Verify(args) => cmd::verify::run(args),
+        Command::Verify(args) => cmd::verify::run(*args),
         Command::Push(args) => cmd::push::run(args),
         Command::Copy(args) => cmd::copy::run(args),
         Command::PushArtifact(args) => cmd::artifact::push_artifact(args),
