@@ -207,3 +207,39 @@ fn policies_fail_closed() {
         run.stderr
     );
 }
+
+#[test]
+fn caller_facts_reach_the_policy() {
+    let s = Scratch::repo();
+    s.build_and_package();
+    let dir = policy_dir(
+        &s,
+        "facts",
+        "package hallmark\n\nimport rego.v1\n\ndeny contains v if {\n\tinput.context.facts.environment != \"staging\"\n\tv := {\"code\": \"env.wrong\", \"msg\": sprintf(\"environment %v\", [input.context.facts.environment])}\n}\n",
+        "",
+    );
+    let verify = |fact: &str, code: i32| {
+        s.expect(
+            &[
+                "verify",
+                "dist/app.tar",
+                "--key",
+                "k.pub",
+                "--policy",
+                &dir,
+                "--fact",
+                fact,
+            ],
+            code,
+        )
+    };
+    verify("environment=staging", 0);
+    let run = verify("environment=prod", 1);
+    assert!(
+        run.stdout.contains("env.wrong: environment prod"),
+        "{}",
+        run.stdout
+    );
+    let run = verify("no-equals-sign", 2);
+    assert!(run.stderr.contains("KEY=VALUE"), "{}", run.stderr);
+}
