@@ -114,7 +114,7 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     // A declarative policy's keyless signers are trusted identities: no certificate flags.
     let declarative = |identity: &str| {
         format!(
-            "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {{signers: [{{identity: \"{identity}\", issuer: \"{issuer}\"}}]}}\n"
+            "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {{signers: [{{identity: \"{identity}\", issuer: \"{issuer}\"}}], inputs: [source]}}\n"
         )
     };
     std::fs::write(s.file("keyless.yaml"), declarative(WORKFLOW)).unwrap();

@@ -171,7 +171,7 @@ fn policies_fail_closed() {
         ),
         (
             "object",
-            "package hallmark\n\nimport rego.v1\n\ndeny[\"x\"] := 1 if true\n",
+            "package hallmark\n\nimport rego.v1\n\ndeny := {\"code\": \"x\"}\n",
         ),
     ] {
         let dir = policy_dir(&s, name, rego, "");

@@ -58,3 +58,55 @@ test_without_approvers_list_any_signer_counts if {
 test_approvals_not_required_by_default if {
 	not "approval.insufficient" in f.codes(with_approvals([]), {})
 }
+
+# --- the environment and the age of approvals ---
+
+in_env(doc, env) := object.union(doc, {"context": {"facts": {"environment": env}}})
+
+test_approval_for_another_environment_is_set_aside if {
+	doc := in_env(with_approvals([f.approval_with("store sha256:a1", ["alice"], {"environment": "prod"}), f.approval_with("store sha256:a2", ["bob"], {"environment": "staging"})]), "prod")
+	vs := f.denied(doc, cfg, "approval.insufficient")
+	count(vs) == 1
+	some v in vs
+	v.actual == 1
+	v.approvers == ["alice"]
+	v.set_aside == [{"attestation": "store sha256:a2", "signers": ["bob"], "reason": `approved for environment "staging", not "prod"`}]
+	v.msg == `dist/app.tar needs 2 approvals, has 1 valid (["alice"]); excluded for having signed a step of the build: []; set aside: store sha256:a2 signed by ["bob"] (approved for environment "staging", not "prod")`
+}
+
+test_approvals_for_the_environment_or_none_count if {
+	doc := in_env(with_approvals([f.approval_with("store sha256:a1", ["alice"], {"environment": "prod"}), f.approval("store sha256:a2", ["bob"])]), "prod")
+	not "approval.insufficient" in f.codes(doc, cfg)
+	# Without an environment fact, an approval's environment is not checked.
+	other := with_approvals([f.approval_with("store sha256:a1", ["alice"], {"environment": "staging"}), f.approval("store sha256:a2", ["bob"])])
+	not "approval.insufficient" in f.codes(other, cfg)
+}
+
+test_old_approval_is_set_aside if {
+	aged := {"approvals": {"required": 2, "approvers": ["alice", "bob"], "max_age_hours": 72}}
+	doc := with_approvals([f.approval("store sha256:a1", ["alice"]), f.approval_with("store sha256:a2", ["bob"], {"approvedAt": "2026-11-01T00:00:00Z"})])
+	some v in f.denied(doc, aged, "approval.insufficient")
+	v.actual == 1
+	v.set_aside == [{"attestation": "store sha256:a2", "signers": ["bob"], "reason": "approved at 2026-11-01T00:00:00Z, more than 72 hours before 2026-11-25T12:00:00Z"}]
+	v.msg == `dist/app.tar needs 2 approvals, has 1 valid (["alice"]); excluded for having signed a step of the build: []; set aside: store sha256:a2 signed by ["bob"] (approved at 2026-11-01T00:00:00Z, more than 72 hours before 2026-11-25T12:00:00Z)`
+	# Without a maximum age it counts.
+	not "approval.insufficient" in f.codes(doc, cfg)
+}
+
+test_approval_without_approved_at_is_set_aside_when_age_is_limited if {
+	aged := {"approvals": {"required": 2, "approvers": ["alice", "bob"], "max_age_hours": 72}}
+	doc := with_approvals([f.approval("store sha256:a1", ["alice"]), f.attestation("store sha256:a2", "https://hallmark.dev/approval/v1", ["bob"])])
+	some v in f.denied(doc, aged, "approval.insufficient")
+	v.set_aside == [{"attestation": "store sha256:a2", "signers": ["bob"], "reason": "it records no approvedAt, so its age cannot be checked against approvals.max_age_hours 72"}]
+	not "approval.insufficient" in f.codes(doc, {"approvals": {"required": 2, "approvers": ["alice", "bob"]}})
+	bad := with_approvals([f.approval("store sha256:a1", ["alice"]), f.approval_with("store sha256:a2", ["bob"], {"approvedAt": "last week"})])
+	some w in f.denied(bad, aged, "approval.insufficient")
+	w.set_aside[0].reason == `its approvedAt "last week" is not an RFC 3339 time, so its age cannot be checked against approvals.max_age_hours 72`
+}
+
+test_recent_approvals_count if {
+	aged := {"approvals": {"required": 2, "approvers": ["alice", "bob"], "max_age_hours": 72}}
+	not "approval.insufficient" in f.codes(f.good, aged)
+	some v in f.denied(with_approvals([f.approval("store sha256:a1", ["alice"])]), aged, "approval.insufficient")
+	v.set_aside == []
+}

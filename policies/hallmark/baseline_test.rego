@@ -139,3 +139,196 @@ test_self_asserted_builder_warns if {
 	"builder.self-asserted" in f.warnings(doc, {})
 	not "builder.self-asserted" in f.warnings(f.good, {})
 }
+
+# --- declared steps ---
+
+test_undeclared_step_is_denied if {
+	deploy := f.step("sha256:04", "deploy", [f.material("dist/app.tar", "sha256:aa", [f.id_package])], [], {})
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({}), deploy])
+	vs := f.denied(doc, f.full_config, "step.undeclared")
+	count(vs) == 1
+	some v in vs
+	v.step == "deploy"
+	v.attestation == "store sha256:04"
+	v.expected == ["build", "test", "package"]
+	v.actual == "deploy"
+	v.msg == `step "deploy" (store sha256:04) is not one of the declared steps ["build", "test", "package"]`
+}
+
+test_unnamed_step_is_undeclared if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"step": null}), f.package_step({})])
+	vs := f.denied(doc, {"declared_steps": ["build", "test", "package"]}, "step.undeclared")
+	count(vs) == 1
+	some v in vs
+	v.step == null
+	v.actual == null
+	v.attestation == "store sha256:02"
+	v.msg == `the step of store sha256:02 names no step; the declared steps are ["build", "test", "package"]`
+}
+
+test_declared_steps_pass if {
+	not "step.undeclared" in f.codes(f.good, {"declared_steps": ["build", "test", "package"]})
+	# Without the setting, any step name is fine.
+	doc := f.with_steps([f.build_step({}), f.test_step({"step": "lint"}), f.package_step({"step": null})])
+	not "step.undeclared" in f.codes(doc, {})
+}
+
+# --- source refs: the ref starts at the first "@refs/" ---
+
+test_branch_named_like_an_allowed_ref_is_denied if {
+	# A branch called "feature@refs/heads/main": the text after the last "@" would read
+	# refs/heads/main.
+	uri := "git+https://git.example/acme/app.git@refs/heads/feature@refs/heads/main"
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": uri}}), f.test_step({}), f.package_step({})])
+	vs := f.denied(doc, f.full_config, "source.ref-not-allowed")
+	count(vs) == 1
+	some v in vs
+	v.step == "build"
+	v.actual == "refs/heads/feature@refs/heads/main"
+	v.msg == `step "build" (store sha256:01) was built from ref "refs/heads/feature@refs/heads/main" of "git+https://git.example/acme/app.git@refs/heads/feature@refs/heads/main", which matches none of the allowed refs ["refs/heads/main", "refs/tags/v*"]`
+}
+
+test_branch_and_tag_refs_are_allowed if {
+	main := "git+https://git.example/acme/app.git@refs/heads/main"
+	tag := "git+ssh://git@git.example/acme/app@refs/tags/v2.0.1"
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": main}}), f.test_step({"provenance": {"sourceUri": tag}}), f.package_step({})])
+	not "source.ref-not-allowed" in f.codes(doc, f.full_config)
+}
+
+test_commit_ref_is_after_the_last_at if {
+	uri := "git+ssh://git@git.example/acme/app@0123abcd"
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": uri}}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, {"source_refs": ["refs/heads/main"]}, "source.ref-not-allowed")
+	v.actual == "0123abcd"
+	not "source.ref-not-allowed" in f.codes(doc, {"source_refs": ["refs/heads/main", "0123abcd"]})
+}
+
+# --- source must be recorded ---
+
+test_step_without_source_is_denied_when_repositories_are_set if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"provenance": {"sourceUri": null}}), f.package_step({})])
+	vs := f.denied(doc, f.full_config, "source.unknown")
+	count(vs) == 1
+	some v in vs
+	v.step == "test"
+	v.attestation == "store sha256:02"
+	v.expected == ["https://git.example/acme/app"]
+	v.actual == null
+	v.msg == `step "test" (store sha256:02) records no source (provenance sourceUri), so it cannot be checked against the allowed repositories ["https://git.example/acme/app"]`
+	not "source.untrusted" in f.codes(doc, f.full_config)
+}
+
+test_step_without_source_passes_without_repositories if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"provenance": {"sourceUri": null}}), f.package_step({})])
+	not "source.unknown" in f.codes(doc, {})
+	not "source.unknown" in f.codes(doc, {"trusted_builders": [f.builder]})
+	not "source.unknown" in f.codes(f.good, f.full_config)
+}
+
+# --- the time of a step: verified, else claimed ---
+
+test_verified_time_decides_the_age if {
+	# finishedOn claims a recent finish; the log proved a signature days earlier (the earliest
+	# of the verified times counts).
+	doc := f.with_steps([f.build_step({"verifiedTimes": ["2026-11-25T10:05:00Z", "2026-11-20T09:00:00Z"]}), f.test_step({}), f.package_step({})])
+	vs := f.denied(doc, f.full_config, "provenance.too-old")
+	count(vs) == 1
+	some v in vs
+	v.step == "build"
+	v.basis == "verified"
+	v.actual == "2026-11-20T09:00:00Z"
+	v.msg == `step "build" (store sha256:01) was signed at 2026-11-20T09:00:00Z (verified time), more than 24 hours before 2026-11-25T12:00:00Z`
+}
+
+test_verified_time_overrides_an_old_claim if {
+	doc := f.with_steps([f.build_step({"verifiedTimes": ["2026-11-25T10:05:00Z"], "provenance": {"finishedOn": "2026-11-01T00:00:00Z"}}), f.test_step({}), f.package_step({})])
+	not "provenance.too-old" in f.codes(doc, f.full_config)
+}
+
+test_claimed_time_is_named_as_claimed if {
+	doc := f.with_steps([f.build_step({"provenance": {"finishedOn": "2026-11-20T10:00:00Z"}}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, f.full_config, "provenance.too-old")
+	v.basis == "claimed"
+	v.msg == `step "build" (store sha256:01) finished at 2026-11-20T10:00:00Z (claimed finishedOn, not verified), more than 24 hours before 2026-11-25T12:00:00Z`
+}
+
+test_step_without_any_time_is_denied if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"verifiedTimes": null, "provenance": {"finishedOn": null}}), f.package_step({})])
+	vs := f.denied(doc, f.full_config, "provenance.time-unknown")
+	count(vs) == 1
+	some v in vs
+	v.step == "test"
+	v.attestation == "store sha256:02"
+	v.expected == 24
+	v.actual == null
+	v.msg == `step "test" (store sha256:02) has no verified signing time and no valid finishedOn, so its age cannot be checked against max_age_hours 24`
+	not "provenance.time-unknown" in f.codes(doc, {})
+}
+
+test_unparseable_claimed_time_is_unknown if {
+	doc := f.with_steps([f.build_step({"provenance": {"finishedOn": "yesterday"}}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, {"max_age_hours": 24}, "provenance.time-unknown")
+	v.step == "build"
+}
+
+test_verified_time_makes_the_time_known if {
+	doc := f.with_steps([f.build_step({"verifiedTimes": ["2026-11-25T10:05:00Z"], "provenance": {"finishedOn": null}}), f.test_step({}), f.package_step({})])
+	not "provenance.time-unknown" in f.codes(doc, f.full_config)
+	not "provenance.time-unknown" in f.codes(f.good, f.full_config)
+}
+
+test_future_claimed_time_is_denied if {
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"provenance": {"finishedOn": "2027-01-01T00:00:00Z"}})])
+	vs := f.denied(doc, f.full_config, "provenance.from-the-future")
+	count(vs) == 1
+	some v in vs
+	v.step == "package"
+	v.basis == "claimed"
+	v.actual == "2027-01-01T00:00:00Z"
+	v.expected == f.now
+	v.msg == `step "package" (store sha256:03) finished at 2027-01-01T00:00:00Z (claimed finishedOn, not verified), more than 300 seconds after the verification time 2026-11-25T12:00:00Z`
+	not "provenance.too-old" in f.codes(doc, f.full_config)
+	not "provenance.from-the-future" in f.codes(doc, {})
+}
+
+test_future_verified_time_is_denied if {
+	doc := f.with_steps([f.build_step({"verifiedTimes": ["2026-11-25T12:05:01Z"]}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, f.full_config, "provenance.from-the-future")
+	v.basis == "verified"
+	v.msg == `step "build" (store sha256:01) was signed at 2026-11-25T12:05:01Z (verified time), more than 300 seconds after the verification time 2026-11-25T12:00:00Z`
+}
+
+test_small_clock_skew_is_allowed if {
+	doc := f.with_steps([f.build_step({"verifiedTimes": ["2026-11-25T12:05:00Z"]}), f.test_step({"provenance": {"finishedOn": "2026-11-25T12:04:59+00:00"}}), f.package_step({})])
+	not "provenance.from-the-future" in f.codes(doc, f.full_config)
+}
+
+# --- the origin is named once ---
+
+test_unnamed_step_names_its_origin_once if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"step": null, "provenance": {"builderId": "https://evil.example/b"}}), f.package_step({})])
+	some v in f.denied(doc, {"trusted_builders": [f.builder]}, "builder.untrusted")
+	v.msg == `the step of store sha256:02 was built by "https://evil.example/b", which is not a trusted builder (expected one of ["https://ci.example/builder"])`
+	some w in f.denied(doc, {"max_age_hours": 1}, "provenance.too-old")
+	w.step == null
+	w.msg == `the step of store sha256:02 finished at 2026-11-25T10:05:00Z (claimed finishedOn, not verified), more than 1 hours before 2026-11-25T12:00:00Z`
+}
+
+test_named_step_names_its_origin_once if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"provenance": {"builderId": "https://evil.example/b"}}), f.package_step({})])
+	some v in f.denied(doc, {"trusted_builders": [f.builder]}, "builder.untrusted")
+	v.msg == `step "test" (store sha256:02) was built by "https://evil.example/b", which is not a trusted builder (expected one of ["https://ci.example/builder"])`
+}
+
+test_missing_builder_id_is_untrusted if {
+	# Absent or null, the builderId cannot be trusted (and must not stop the evaluation).
+	doc := f.with_steps([f.build_step({"provenance": {"builderId": null}}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, {"trusted_builders": [f.builder]}, "builder.untrusted")
+	v.actual == null
+	v.msg == `step "build" (store sha256:01) was built by null, which is not a trusted builder (expected one of ["https://ci.example/builder"])`
+}
+
+test_refs_alone_also_need_a_recorded_source if {
+	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": null}}), f.test_step({}), f.package_step({})])
+	"source.unknown" in f.codes(doc, {"source_refs": ["refs/heads/main"]})
+}

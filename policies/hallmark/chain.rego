@@ -13,6 +13,11 @@
 #   cut short and re-recorded from a tampered file cannot pass as starting at the source.
 # - chain.step-failed: a step recorded a non-zero exit code.
 # - chain.truncated: a size limit stopped the walk, so the chain was not fully checked.
+# - chain.unpinned-input: a step (source steps included) consumed a material recorded without a
+#   digest (a resolvedDependency with no digest): nothing can tie it to an attested product or a
+#   declared external input. One finding per material; chain.unattested-input skips it.
+# - chain.artifact-from-wrong-step: with setting artifact_steps (["package"]), a step that
+#   produced the artifact (input.chain.roots) has a name not in the list, or none did.
 package hallmark
 
 import rego.v1
@@ -21,15 +26,59 @@ deny contains v if {
 	some st in steps
 	not source_step(st)
 	some m in st.materials
+	pinned(m)
 	count(producers(m)) == 0
 	not external_input(m.digest)
 	v := {
 		"code": "chain.unattested-input",
-		"msg": sprintf("%s consumed %q (%s) that no attested step produced and that is not a declared external input", [step_desc(st), m.name, m.digest]),
+		"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input", [step_desc(st), material_desc(m)]),
 		"step": object.get(st, "step", null),
-		"file": m.name,
+		"file": object.get(m, "name", null),
 		"digest": m.digest,
 		"attestation": st.origin,
+	}
+}
+
+# Every material of every step, source steps included, records a digest.
+deny contains v if {
+	some st in steps
+	some m in st.materials
+	not pinned(m)
+	v := {
+		"code": "chain.unpinned-input",
+		"msg": sprintf("%s consumed %s with no digest: an unpinned input cannot be checked", [step_desc(st), quote(object.get(m, "name", null))]),
+		"step": object.get(st, "step", null),
+		"file": object.get(m, "name", null),
+		"digest": null,
+		"attestation": st.origin,
+	}
+}
+
+# The artifact comes from one of the named steps, when the list is configured.
+deny contains v if {
+	allowed := setting("artifact_steps")
+	some st in root_steps
+	name := object.get(st, "step", null)
+	not name in allowed
+	v := {
+		"code": "chain.artifact-from-wrong-step",
+		"msg": sprintf("%s was produced by %s, not by one of %v", [artifact_label, step_ref(st), allowed]),
+		"step": name,
+		"attestation": st.origin,
+		"expected": allowed,
+		"actual": name,
+	}
+}
+
+deny contains v if {
+	allowed := setting("artifact_steps")
+	count(root_steps) == 0
+	v := {
+		"code": "chain.artifact-from-wrong-step",
+		"msg": sprintf("no verified step of the chain produced %s (expected one of %v)", [artifact_label, allowed]),
+		"step": null,
+		"expected": allowed,
+		"actual": null,
 	}
 }
 
@@ -80,10 +129,10 @@ deny contains v if {
 	count({n | some n in names; n in allowed}) == 0
 	v := {
 		"code": "chain.input-from-wrong-step",
-		"msg": sprintf("%s consumed %q (%s), produced by %v, not by one of the steps it may take inputs from (%v)", [step_desc(st), m.name, m.digest, names, allowed]),
+		"msg": sprintf("%s consumed %s, produced by %v, not by one of the steps it may take inputs from (%v)", [step_desc(st), material_desc(m), names, allowed]),
 		"step": object.get(st, "step", null),
-		"file": m.name,
-		"digest": m.digest,
+		"file": object.get(m, "name", null),
+		"digest": material_digest(m),
 		"attestation": st.origin,
 		"expected": allowed,
 		"actual": names,
@@ -106,7 +155,7 @@ deny contains v if {
 	code != 0
 	v := {
 		"code": "chain.step-failed",
-		"msg": sprintf("%s (%s) exited with code %v", [step_desc(st), st.origin, code]),
+		"msg": sprintf("%s exited with code %v", [step_ref(st), code]),
 		"step": object.get(st, "step", null),
 		"attestation": st.origin,
 		"expected": 0,

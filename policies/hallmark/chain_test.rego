@@ -121,3 +121,109 @@ test_a_chain_re_recorded_from_a_tampered_file_is_denied_when_sources_are_named i
 	v.step == "test"
 	v.file == "bin/app"
 }
+
+# --- the step that produced the artifact ---
+
+test_artifact_from_a_wrong_step_is_denied if {
+	# The test step's products include dist/app.tar, and it is the root.
+	t := f.test_step({"products": [f.product("dist/app.tar", "sha256:aa")]})
+	doc := f.with_steps([f.build_step({}), f.package_step({}), t])
+	vs := f.denied(doc, f.full_config, "chain.artifact-from-wrong-step")
+	count(vs) == 1
+	some v in vs
+	v.step == "test"
+	v.attestation == "store sha256:02"
+	v.expected == ["package"]
+	v.actual == "test"
+	v.msg == `dist/app.tar was produced by step "test" (store sha256:02), not by one of ["package"]`
+}
+
+test_artifact_from_an_unnamed_step_is_denied if {
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"step": null})])
+	some v in f.denied(doc, {"artifact_steps": ["package"]}, "chain.artifact-from-wrong-step")
+	v.step == null
+	v.msg == `dist/app.tar was produced by the step of store sha256:03, not by one of ["package"]`
+}
+
+test_artifact_from_one_of_the_artifact_steps_passes if {
+	not "chain.artifact-from-wrong-step" in f.codes(f.good, {"artifact_steps": ["package"]})
+	not "chain.artifact-from-wrong-step" in f.codes(f.good, {"artifact_steps": ["test", "package"]})
+	t := f.test_step({"products": [f.product("dist/app.tar", "sha256:aa")]})
+	not "chain.artifact-from-wrong-step" in f.codes(f.with_steps([f.build_step({}), f.package_step({}), t]), {})
+}
+
+test_artifact_without_a_producing_step_is_denied_when_artifact_steps_are_set if {
+	doc := object.union(f.good, {"chain": {"roots": []}})
+	some v in f.denied(doc, {"artifact_steps": ["package"]}, "chain.artifact-from-wrong-step")
+	v.actual == null
+	v.msg == `no verified step of the chain produced dist/app.tar (expected one of ["package"])`
+	not "chain.artifact-from-wrong-step" in f.codes(doc, {})
+}
+
+# --- unpinned inputs ---
+
+unpinned := {"name": "https://example.com/lib.tar", "digest": null, "producedBy": []}
+
+test_unpinned_input_is_denied if {
+	doc := f.with_steps([f.build_step({"materials": [f.material("src/main.c", "sha256:c0", []), unpinned]}), f.test_step({}), f.package_step({})])
+	vs := f.denied(doc, f.full_config, "chain.unpinned-input")
+	count(vs) == 1
+	some v in vs
+	v.step == "build"
+	v.file == "https://example.com/lib.tar"
+	v.digest == null
+	v.attestation == "store sha256:01"
+	v.msg == `step "build" consumed "https://example.com/lib.tar" with no digest: an unpinned input cannot be checked`
+	# The source step reads it, and by the heuristic too.
+	"chain.unpinned-input" in f.codes(doc, {})
+}
+
+test_unpinned_input_is_one_finding if {
+	# In a step that is not a source step, the unpinned material is not also unattested.
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, unpinned]})])
+	vs := {v | some v in f.denials(doc, {}); v.file == "https://example.com/lib.tar"}
+	count(vs) == 1
+	some v in vs
+	v.code == "chain.unpinned-input"
+	v.step == "package"
+}
+
+test_material_without_a_digest_field_is_unpinned if {
+	m := {"name": "vendor.tar", "producedBy": []}
+	doc := f.with_steps([f.build_step({}), f.test_step({"materials": [from_build, m]}), f.package_step({})])
+	some v in f.denied(doc, {}, "chain.unpinned-input")
+	v.step == "test"
+	v.file == "vendor.tar"
+	not "chain.unattested-input" in f.codes(doc, {})
+}
+
+test_pinned_inputs_are_not_unpinned if {
+	not "chain.unpinned-input" in f.codes(f.good, f.full_config)
+}
+
+test_sha512_input_is_checked_like_any_digest if {
+	sha512 := f.material("lib.tar", "sha512:5e", [])
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, sha512]})])
+	some v in f.denied(doc, {}, "chain.unattested-input")
+	v.digest == "sha512:5e"
+	v.msg == `step "package" consumed "lib.tar" (sha512:5e) that no attested step produced and that is not a declared external input`
+	not "chain.unpinned-input" in f.codes(doc, {})
+	not "chain.unattested-input" in f.codes(doc, {"external_inputs": ["sha512:5e"]})
+}
+
+test_wrong_step_message_survives_a_null_digest if {
+	# A material with producers but no digest (not what Hallmark records, but it must not stop
+	# the evaluation or print garbage).
+	m := {"name": "report.xml", "digest": null, "producedBy": [f.id_test]}
+	doc := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, m]})])
+	some v in f.denied(doc, {"step_inputs": {"build": ["source"], "test": ["build"], "package": ["build"]}}, "chain.input-from-wrong-step")
+	v.digest == null
+	v.msg == `step "package" consumed "report.xml", produced by {"test"}, not by one of the steps it may take inputs from (["build"])`
+	"chain.unpinned-input" in f.codes(doc, {})
+}
+
+test_failed_unnamed_step_names_its_origin_once if {
+	doc := f.with_steps([f.build_step({}), f.test_step({"step": null, "exitCode": 1}), f.package_step({})])
+	some v in f.denied(doc, {}, "chain.step-failed")
+	v.msg == "the step of store sha256:02 exited with code 1"
+}

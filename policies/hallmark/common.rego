@@ -1,5 +1,6 @@
-# Shared helpers of Hallmark's policy library. They read the settings only through `config`
-# (config.rego), never data.hallmark_config.
+# Shared helpers of Hallmark's policy library, and the warning for unknown settings
+# (config.unknown-key, at the end). They read the settings only through `config` (config.rego),
+# never data.hallmark_config.
 package hallmark
 
 import rego.v1
@@ -24,27 +25,142 @@ steps := object.get(input, ["chain", "steps"], [])
 # Ids of the steps that produced the artifact itself.
 root_ids := object.get(input, ["chain", "roots"], [])
 
+# The chain steps that produced the artifact (input.chain.roots, looked up by id).
+root_steps := [st | some st in steps; st.id in root_ids]
+
 # Every verified provenance: the chain's steps, plus any provenance attestation of the artifact
 # itself (the same records as the roots; kept so the rules hold if the chain is absent).
 # Duplicates collapse because both sides build identical objects.
 provenances contains p if {
 	some st in steps
-	p := {"origin": st.origin, "step": object.get(st, "step", null), "signers": object.get(st, "signers", []), "provenance": st.provenance}
+	p := provenance_record(st)
 }
 
 provenances contains p if {
 	some a in input.attestations
 	is_object(a.provenance)
-	p := {"origin": a.origin, "step": object.get(a, "step", null), "signers": object.get(a, "signers", []), "provenance": a.provenance}
+	p := provenance_record(a)
 }
+
+provenance_record(x) := {
+	"origin": x.origin,
+	"step": object.get(x, "step", null),
+	"signers": object.get(x, "signers", []),
+	"verifiedTimes": verified_times(x),
+	"provenance": x.provenance,
+}
+
+# The signing times a transparency log or timestamp authority proved ([] when none).
+verified_times(x) := ts if {
+	ts := x.verifiedTimes
+	is_array(ts)
+} else := []
+
+# The certificate and key details of a step's signatures ([] when none).
+signer_details(x) := ds if {
+	ds := x.signerDetails
+	is_array(ds)
+} else := []
 
 # Everyone who signed a step of the build.
 build_signers := {s | some p in provenances; some s in p.signers}
 
 # "step \"build\"" for a named step, "the step of <origin>" otherwise (p is a chain step or a
-# provenance record).
+# provenance record). Use it where the message does not name the origin otherwise.
 step_desc(p) := sprintf("step %q", [p.step]) if is_string(p.step)
 else := sprintf("the step of %s", [p.origin])
 
+# The step with its origin, the origin named once: "step \"build\" (store X)" for a named step,
+# "the step of store X" otherwise.
+step_ref(p) := sprintf("step %q (%s)", [p.step, p.origin]) if is_string(p.step)
+else := sprintf("the step of %s", [p.origin])
+
+# A value for a message: strings quoted, anything else (null, numbers, lists) as is. sprintf's
+# %q fails on anything but a string, which would stop the whole evaluation.
+quote(x) := sprintf("%q", [x]) if is_string(x)
+else := sprintf("%v", [x])
+
 # A material's producers (ids of chain steps); [] when no verified step produced it.
 producers(m) := object.get(m, "producedBy", [])
+
+# A material's digest ("sha256:…", "sha512:…"); null when it was recorded without one.
+material_digest(m) := object.get(m, "digest", null)
+
+# A material is pinned when it records a digest.
+pinned(m) if {
+	d := material_digest(m)
+	is_string(d)
+	d != ""
+}
+
+# "\"bin/app\" (sha256:…)", or just the quoted name when the material has no digest.
+material_desc(m) := sprintf("%s (%s)", [quote(object.get(m, "name", null)), material_digest(m)]) if pinned(m)
+else := quote(object.get(m, "name", null))
+
+# RFC 3339 times: a string of that shape parses (time.parse_rfc3339_ns fails, and with it the
+# whole evaluation, on anything else); undefined for anything else.
+rfc3339_pattern := `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`
+
+parse_time(t) := ns if {
+	is_string(t)
+	regex.match(rfc3339_pattern, t)
+	ns := time.parse_rfc3339_ns(t)
+}
+
+# The verification time (input.context.time) in nanoseconds.
+now_ns := time.parse_rfc3339_ns(input.context.time)
+
+# --- the settings the library knows (policies/README.md lists them) ---
+#
+# A key it does not know, e.g. a typo such as "max_age_hour", would silently do nothing, so it is
+# a warning (config.unknown-key), as is an unknown key inside `approvals`. (This lives here, not
+# in a module of its own, because the binary embeds a fixed list of the library's modules.)
+
+known_settings := {
+	"required_steps",
+	"declared_steps",
+	"artifact_steps",
+	"trusted_builders",
+	"builder_keys",
+	"source_repositories",
+	"source_refs",
+	"max_age_hours",
+	"step_signers",
+	"step_inputs",
+	"source_steps",
+	"external_inputs",
+	"sbom_required",
+	"allow_self_hosted_runners",
+	"approvals",
+	"min_slsa_build_level",
+	"slsa_l3_builders",
+}
+
+known_approval_settings := {"required", "approvers", "max_age_hours"}
+
+warn contains v if {
+	is_object(config)
+	some key, _ in config
+	not key in known_settings
+	v := {
+		"code": "config.unknown-key",
+		"msg": sprintf("unknown setting %s has no effect (known settings: %v)", [quote(key), sort(known_settings)]),
+		"key": key,
+		"expected": sort(known_settings),
+		"actual": key,
+	}
+}
+
+warn contains v if {
+	approvals := setting("approvals")
+	is_object(approvals)
+	some key, _ in approvals
+	not key in known_approval_settings
+	v := {
+		"code": "config.unknown-key",
+		"msg": sprintf("unknown setting %s of approvals has no effect (known: %v)", [quote(key), sort(known_approval_settings)]),
+		"key": sprintf("approvals.%s", [key]),
+		"expected": sort(known_approval_settings),
+		"actual": key,
+	}
+}

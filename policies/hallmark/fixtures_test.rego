@@ -2,6 +2,8 @@
 #   build (source step: reads src/main.c from the checkout) -> bin/app
 #   test  (consumes bin/app)
 #   package (consumes bin/app) -> dist/app.tar, the artifact (the root)
+# Its steps are key-signed by "ci-key" (no verified time: their age is the claimed finishedOn);
+# `keyless(...)` patches a step into a keyless (certificate) signature with a verified time.
 package hallmark_test.fixtures
 
 import rego.v1
@@ -26,6 +28,8 @@ step(id, name, materials, products, patch) := object.union(
 		"origin": sprintf("store %s", [id]),
 		"step": name,
 		"signers": ["ci-key"],
+		"signerDetails": [{"keyid": "ci-key"}],
+		"verifiedTimes": [],
 		"provenance": {
 			"buildType": "https://hallmark.dev/step/v1",
 			"builderId": builder,
@@ -44,6 +48,26 @@ step(id, name, materials, products, patch) := object.union(
 	patch,
 )
 
+# A keyless signature: the certificate's identity (the workflow that signed) and its Fulcio
+# extensions, with the signing time a transparency log proved. Merge into a step's patch.
+github_issuer := "https://token.actions.githubusercontent.com"
+
+keyless(identity, build_signer_uri) := {
+	"signers": [sprintf("%s (issuer %s)", [identity, github_issuer])],
+	"signerDetails": [{
+		"identity": identity,
+		"issuer": github_issuer,
+		"extensions": {
+			"buildSignerURI": build_signer_uri,
+			"runnerEnvironment": "github-hosted",
+			"sourceRepositoryURI": "https://git.example/acme/app",
+			"sourceRepositoryRef": "refs/heads/main",
+		},
+		"tlogEntries": 1,
+	}],
+	"verifiedTimes": ["2026-11-25T10:05:03Z"],
+}
+
 material(name, digest, produced_by) := {"name": name, "digest": digest, "producedBy": produced_by}
 
 product(name, digest) := {"name": name, "digest": digest}
@@ -60,20 +84,35 @@ provenance_attestation(st) := {
 	"predicateType": "https://slsa.dev/provenance/v1",
 	"statement": {"predicateType": "https://slsa.dev/provenance/v1", "predicate": {}},
 	"signers": st.signers,
+	"signerDetails": st.signerDetails,
+	"verifiedTimes": st.verifiedTimes,
 	"step": st.step,
 	"provenance": st.provenance,
 }
 
-attestation(origin, predicate_type, signers) := {
+attestation(origin, predicate_type, signers) := attestation_with(origin, predicate_type, signers, {})
+
+attestation_with(origin, predicate_type, signers, predicate) := {
 	"origin": origin,
 	"predicateType": predicate_type,
-	"statement": {"predicateType": predicate_type, "predicate": {}},
+	"statement": {"predicateType": predicate_type, "predicate": predicate},
 	"signers": signers,
+	"signerDetails": [{"keyid": s} | some s in signers],
+	"verifiedTimes": [],
 	"step": null,
 	"provenance": null,
 }
 
-approval(origin, signers) := attestation(origin, "https://hallmark.dev/approval/v1", signers)
+# An approval, approved an hour before `now`, for no particular environment.
+approval(origin, signers) := approval_with(origin, signers, {})
+
+# An approval whose predicate is the default one with `patch` merged over it.
+approval_with(origin, signers, patch) := attestation_with(
+	origin,
+	"https://hallmark.dev/approval/v1",
+	signers,
+	object.union({"reason": "release", "ticket": "REL-1", "approvedAt": "2026-11-25T11:00:00Z"}, patch),
+)
 
 sbom := attestation("store sha256:5b", "https://spdx.dev/Document/v2.3", ["ci-key"])
 
@@ -94,16 +133,22 @@ with_steps(steps) := doc_with(steps, [sbom, approval("store sha256:a1", ["alice"
 # Every setting, satisfied by `good`.
 full_config := {
 	"required_steps": ["build", "test", "package"],
+	"declared_steps": ["build", "test", "package"],
+	"artifact_steps": ["package"],
 	"trusted_builders": [builder],
+	"builder_keys": ["ci-key"],
 	"source_repositories": ["https://git.example/acme/app"],
 	"source_refs": ["refs/heads/main", "refs/tags/v*"],
 	"max_age_hours": 24,
 	"step_signers": {"build": ["ci-key"], "test": ["ci-key"], "package": ["ci-key"]},
 	"step_inputs": {"build": ["source"], "test": ["build"], "package": ["build"]},
+	"source_steps": ["build"],
+	"external_inputs": ["sha256:e0"],
 	"sbom_required": true,
 	"allow_self_hosted_runners": false,
-	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"]},
+	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"], "max_age_hours": 72},
 	"min_slsa_build_level": 2,
+	"slsa_l3_builders": ["https://github.com/slsa-framework/slsa-github-generator/*"],
 }
 
 denials(doc, cfg) := {v | some v in data.hallmark.deny with input as doc with data.hallmark_config as cfg}

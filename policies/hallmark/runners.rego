@@ -12,7 +12,7 @@ deny contains v if {
 	r.runner == "self-hosted"
 	v := {
 		"code": "runner.self-hosted",
-		"msg": sprintf("%s (%s) ran on a self-hosted runner, which is not allowed", [step_desc(r), r.origin]),
+		"msg": sprintf("%s ran on a self-hosted runner, which is not allowed", [step_ref(r)]),
 		"attestation": r.origin,
 		"step": r.step,
 		"expected": "a hosted runner",

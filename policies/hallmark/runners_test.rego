@@ -39,3 +39,9 @@ test_github_provenance_runner_is_read if {
 	some v in f.denied(doc, cfg, "runner.self-hosted")
 	v.attestation == "registry ghcr.io/acme/app sha256:77"
 }
+
+test_unnamed_self_hosted_step_names_its_origin_once if {
+	doc := f.with_steps([f.build_step({"step": null, "runnerEnvironment": "self-hosted"}), f.test_step({}), f.package_step({})])
+	some v in f.denied(doc, cfg, "runner.self-hosted")
+	v.msg == "the step of store sha256:01 ran on a self-hosted runner, which is not allowed"
+}

@@ -1,6 +1,11 @@
 # Who may sign which step. Setting: step_signers {"<step>": ["<keyid or identity>", ...]}.
 # A step of the chain with a listed name must carry at least one listed signer; steps with
 # other names are not checked here.
+#
+# Approvers may not sign steps: with approvals.approvers set, a signer listed there and nowhere
+# in step_signers is an approver only, and a chain step signed by approvers only is denied
+# (step.signed-by-approver), whatever its name. Otherwise an approval key could sign a
+# step of a name step_signers does not list.
 package hallmark
 
 import rego.v1
@@ -12,7 +17,7 @@ deny contains v if {
 	not signed_by_one_of(p, expected)
 	v := {
 		"code": "step.signer-not-allowed",
-		"msg": sprintf("step %q (%s) was signed by %v, which is not allowed for that step (expected one of %v)", [name, p.origin, p.signers, expected]),
+		"msg": sprintf("%s was signed by %v, which is not allowed for that step (expected one of %v)", [step_ref(p), p.signers, expected]),
 		"attestation": p.origin,
 		"step": name,
 		"expected": expected,
@@ -23,4 +28,28 @@ deny contains v if {
 signed_by_one_of(p, expected) if {
 	some s in p.signers
 	s in expected
+}
+
+# Every signer step_signers names, for any step.
+step_signer_names := {s | some _, list in setting("step_signers"); some s in list}
+
+# The approvers who may sign no step.
+approver_only := {s | some s in setting("approvals").approvers; not s in step_signer_names}
+
+deny contains v if {
+	count(approver_only) > 0
+	some st in steps
+	signers := object.get(st, "signers", [])
+	count(signers) > 0
+	every s in signers {
+		s in approver_only
+	}
+	v := {
+		"code": "step.signed-by-approver",
+		"msg": sprintf("%s was signed only by %v, listed as approvers and not as step signers: an approver may not sign a step of the build", [step_ref(st), signers]),
+		"attestation": st.origin,
+		"step": object.get(st, "step", null),
+		"expected": sort(step_signer_names),
+		"actual": signers,
+	}
 }

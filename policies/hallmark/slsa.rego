@@ -1,9 +1,14 @@
-# SLSA Build Level of the artifact, from the steps that produced it (input.chain.roots):
+# SLSA Build Level of the artifact, from the steps that produced it (input.chain.roots), counting
+# only what verification proved, never what the provenance merely claims:
 #   1: its SLSA provenance verified;
-#   2: and the builder is not a self-asserted local builder (builderId not ending in
-#      "/self-asserted"): a hosted build platform signed it;
-#   3: and the builder is in setting slsa_l3_builders (exact ids, or prefixes written with a
-#      trailing "*"; default: "https://github.com/slsa-framework/slsa-github-generator/*").
+#   2: and its builderId does not end in "/self-asserted", and a build platform signed it: the
+#      signature is keyless (some signerDetails entry has a certificate "identity"), or one of
+#      its signers is a build-platform key listed in setting builder_keys;
+#   3: and it is keyless, its builderId is in setting slsa_l3_builders (exact ids, or prefixes
+#      written with a trailing "*"; default "https://github.com/slsa-framework/slsa-github-generator/*"),
+#      and so is the signing certificate's buildSignerURI (the workflow that held the signing
+#      identity, as Fulcio recorded it): a workflow that only claims the generator's builderId
+#      stays at 2.
 # The artifact's level is the highest of its root steps' (0 with none). Setting
 # min_slsa_build_level: N denies a lower level. `verified_levels` (for VSAs) is always defined.
 package hallmark
@@ -16,17 +21,43 @@ slsa_l3_builders := builders if {
 	builders := setting("slsa_l3_builders")
 } else := default_slsa_l3_builders
 
-root_steps := [st | some st in steps; st.id in root_ids]
-
 step_build_level(st) := 3 if {
+	level_2(st)
+	some d in keyless_details(st)
 	l3_builder(st.provenance.builderId)
+	l3_builder(object.get(d, ["extensions", "buildSignerURI"], null))
 } else := 2 if {
-	not endswith(st.provenance.builderId, "/self-asserted")
+	level_2(st)
 } else := 1
 
-l3_builder(builder) if builder in slsa_l3_builders
+level_2(st) if {
+	builder := st.provenance.builderId
+	is_string(builder)
+	not endswith(builder, "/self-asserted")
+	platform_signed(st)
+}
+
+platform_signed(st) if count(keyless_details(st)) > 0
+
+platform_signed(st) if {
+	some s in object.get(st, "signers", [])
+	s in setting("builder_keys")
+}
+
+# The certificate (keyless) signatures of a step.
+keyless_details(st) := [d |
+	some d in signer_details(st)
+	is_object(d)
+	is_string(object.get(d, "identity", null))
+]
 
 l3_builder(builder) if {
+	is_string(builder)
+	builder in slsa_l3_builders
+}
+
+l3_builder(builder) if {
+	is_string(builder)
 	some entry in slsa_l3_builders
 	endswith(entry, "*")
 	startswith(builder, trim_suffix(entry, "*"))

@@ -6,10 +6,21 @@ import data.hallmark_test.fixtures as f
 
 generator := "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0"
 
+release_workflow := "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"
+
 self_asserted := "https://hallmark.dev/builders/local/self-asserted"
 
-# The chain with the package (root) step built by `builder`.
-root_built_by(builder) := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"provenance": {"builderId": builder}})])
+# The chain with the package (root) step built by `builder`, key-signed by ci-key.
+root_built_by(builder) := root_with({"provenance": {"builderId": builder}})
+
+# The chain with the package (root) step built by `builder`, signed keylessly by the workflow
+# `signer` (the certificate's identity and buildSignerURI).
+keyless_root(builder, signer) := root_with(object.union(f.keyless(signer, signer), {"provenance": {"builderId": builder}}))
+
+root_with(patch) := f.with_steps([f.build_step({}), f.test_step({}), f.package_step(patch)])
+
+# The generator's reusable workflow signs: identity and buildSignerURI are the generator.
+generator_root := keyless_root(generator, generator)
 
 level(doc, cfg) := l if {
 	l := data.hallmark.slsa_build_level with input as doc with data.hallmark_config as cfg
@@ -20,23 +31,56 @@ levels(doc, cfg) := l if {
 }
 
 test_self_asserted_root_is_level_1 if {
-	level(root_built_by(self_asserted), {}) == 1
 	levels(root_built_by(self_asserted), {}) == {"SLSA_BUILD_LEVEL_1"}
+	levels(root_built_by(self_asserted), {"builder_keys": ["ci-key"]}) == {"SLSA_BUILD_LEVEL_1"}
+	# Keyless does not help a self-asserted builder either.
+	levels(keyless_root(self_asserted, release_workflow), {}) == {"SLSA_BUILD_LEVEL_1"}
 }
 
-test_hosted_root_is_level_2 if {
-	level(f.good, {}) == 2
-	levels(f.good, {}) == {"SLSA_BUILD_LEVEL_2"}
+test_key_signed_root_is_level_1_unless_a_builder_key if {
+	# The hosted builderId is only claimed: a key nobody named as a build platform's signed it.
+	level(f.good, {}) == 1
+	levels(f.good, {}) == {"SLSA_BUILD_LEVEL_1"}
+	levels(f.good, {"builder_keys": ["other-key"]}) == {"SLSA_BUILD_LEVEL_1"}
+	levels(f.good, {"builder_keys": ["ci-key"]}) == {"SLSA_BUILD_LEVEL_2"}
+}
+
+test_keyless_hosted_root_is_level_2 if {
+	levels(keyless_root(f.builder, release_workflow), {}) == {"SLSA_BUILD_LEVEL_2"}
 }
 
 test_slsa_github_generator_is_level_3_by_default if {
-	levels(root_built_by(generator), {}) == {"SLSA_BUILD_LEVEL_3"}
+	levels(generator_root, {}) == {"SLSA_BUILD_LEVEL_3"}
+}
+
+test_claimed_generator_builder_id_is_not_level_3 if {
+	# The release workflow signed (its identity and buildSignerURI) but wrote the generator's
+	# builderId into its provenance: a claim, so level 2.
+	levels(keyless_root(generator, release_workflow), {}) == {"SLSA_BUILD_LEVEL_2"}
+	# The certificate says the generator, but the builderId names another builder.
+	levels(keyless_root(f.builder, generator), {}) == {"SLSA_BUILD_LEVEL_2"}
+}
+
+test_key_signed_generator_builder_id_is_not_level_3 if {
+	# A trusted build-platform key gives 2; 3 needs the certificate's buildSignerURI.
+	levels(root_built_by(generator), {"builder_keys": ["ci-key"]}) == {"SLSA_BUILD_LEVEL_2"}
+	levels(root_built_by(generator), {}) == {"SLSA_BUILD_LEVEL_1"}
+}
+
+test_level_3_needs_the_certificate_build_signer if {
+	# An identity without a buildSignerURI extension.
+	details := [{"identity": generator, "issuer": f.github_issuer, "extensions": {}, "tlogEntries": 1}]
+	doc := root_with(object.union(f.keyless(generator, generator), {"signerDetails": details, "provenance": {"builderId": generator}}))
+	levels(doc, {}) == {"SLSA_BUILD_LEVEL_2"}
 }
 
 test_configured_l3_builders_replace_the_default if {
-	levels(root_built_by(f.builder), {"slsa_l3_builders": [f.builder]}) == {"SLSA_BUILD_LEVEL_3"}
-	levels(root_built_by("https://ci.example/builder/v2"), {"slsa_l3_builders": ["https://ci.example/*"]}) == {"SLSA_BUILD_LEVEL_3"}
-	levels(root_built_by(generator), {"slsa_l3_builders": [f.builder]}) == {"SLSA_BUILD_LEVEL_2"}
+	ci := "https://ci.example/builder/v2"
+	levels(keyless_root(f.builder, f.builder), {"slsa_l3_builders": [f.builder]}) == {"SLSA_BUILD_LEVEL_3"}
+	levels(keyless_root(ci, ci), {"slsa_l3_builders": ["https://ci.example/*"]}) == {"SLSA_BUILD_LEVEL_3"}
+	levels(generator_root, {"slsa_l3_builders": [f.builder]}) == {"SLSA_BUILD_LEVEL_2"}
+	# A key-signed step stays below 3 whatever the list says.
+	levels(root_built_by(f.builder), {"slsa_l3_builders": [f.builder], "builder_keys": ["ci-key"]}) == {"SLSA_BUILD_LEVEL_2"}
 }
 
 test_no_root_is_level_0 if {
@@ -51,23 +95,27 @@ test_verified_levels_defined_without_chain if {
 
 test_level_is_the_best_root if {
 	a := f.step("sha256:0a", "package", [], [f.product("dist/app.tar", "sha256:aa")], {"provenance": {"builderId": self_asserted}})
-	b := f.step("sha256:0b", "package", [], [f.product("dist/app.tar", "sha256:aa")], {})
+	b := f.step("sha256:0b", "package", [], [f.product("dist/app.tar", "sha256:aa")], f.keyless(release_workflow, release_workflow))
 	doc := object.union(f.with_steps([a, b]), {"chain": {"roots": ["sha256:0a", "sha256:0b"]}})
 	level(doc, {}) == 2
 }
 
 test_inner_steps_do_not_raise_the_level if {
-	doc := f.with_steps([f.build_step({"provenance": {"builderId": generator}}), f.test_step({}), f.package_step({"provenance": {"builderId": self_asserted}})])
+	doc := f.with_steps([f.build_step(object.union(f.keyless(generator, generator), {"provenance": {"builderId": generator}})), f.test_step({}), f.package_step({"provenance": {"builderId": self_asserted}})])
 	level(doc, {}) == 1
 }
 
 test_low_level_is_denied if {
-	some v in f.denied(f.good, {"min_slsa_build_level": 3}, "slsa.level-too-low")
-	v.expected == 3
-	v.actual == 2
+	some v in f.denied(f.good, {"min_slsa_build_level": 2}, "slsa.level-too-low")
+	v.expected == 2
+	v.actual == 1
+	v.msg == "dist/app.tar reaches SLSA Build Level 1, below the required 2 (levels of the steps that produced it: [\"store sha256:03: 1\"])"
+	some w in f.denied(f.good, {"min_slsa_build_level": 3, "builder_keys": ["ci-key"]}, "slsa.level-too-low")
+	w.actual == 2
 }
 
 test_sufficient_level_passes if {
-	not "slsa.level-too-low" in f.codes(f.good, {"min_slsa_build_level": 2})
-	not "slsa.level-too-low" in f.codes(root_built_by(generator), {"min_slsa_build_level": 3})
+	not "slsa.level-too-low" in f.codes(f.good, {"min_slsa_build_level": 2, "builder_keys": ["ci-key"]})
+	not "slsa.level-too-low" in f.codes(keyless_root(f.builder, release_workflow), {"min_slsa_build_level": 2})
+	not "slsa.level-too-low" in f.codes(generator_root, {"min_slsa_build_level": 3})
 }

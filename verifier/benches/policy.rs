@@ -80,7 +80,7 @@ fn chain(c: &mut Criterion) {
     let steps: Vec<String> = (0..STEPS).map(|i| format!("step{i}")).collect();
     let yaml = format!(
         "apiVersion: hallmark.dev/policy/v1\nsteps:\n{}sources: {{repositories: [https://git.example/acme/app], refs: [refs/heads/main]}}\n\
-         builders: [https://ci.example/builder]\nmaxAge: 7d\nselfHostedRunners: false\nslsaBuildLevel: 2\n",
+         builders: [https://ci.example/builder]\nbuilderKeys: [{{keyid: {}}}]\nmaxAge: 7d\nselfHostedRunners: false\nslsaBuildLevel: 2\n",
         steps
             .iter()
             .enumerate()
@@ -95,7 +95,8 @@ fn chain(c: &mut Criterion) {
                     trusted.keyid()
                 )
             })
-            .collect::<String>()
+            .collect::<String>(),
+        trusted.keyid()
     );
     let path = std::env::temp_dir().join(format!("hallmark-bench-{}.yaml", std::process::id()));
     std::fs::write(&path, yaml).unwrap();
