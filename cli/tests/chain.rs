@@ -703,3 +703,43 @@ fn inspect_shows_the_chain_as_a_tree_json_mermaid_and_dot() {
     // Untrusted: nothing verified, nothing shown.
     s.expect(&["inspect", "dist/app.tar", "--key", "alice.pub"], 1);
 }
+
+#[test]
+fn a_trusted_key_cannot_produce_the_artifact_from_another_step() {
+    let s = intact();
+    // The test key re-labels the package with its own step: artifactFrom (the end of the
+    // declared graph, package) refuses it.
+    step(
+        &s,
+        "test",
+        "test",
+        &["dist"],
+        "evil",
+        "mkdir -p evil && cp dist/app.tar evil/app.tar && echo x >> evil/app.tar",
+    );
+    let run = s.expect(&["verify", "evil/app.tar", "--policy", "release.yaml"], 1);
+    assert!(
+        run.stdout.contains("chain.artifact-from-wrong-step"),
+        "{}",
+        run.stdout
+    );
+    // An approver's key signs a step nobody declared.
+    let policy = format!("{POLICY}approvals:\n  required: 1\n  approvers: [alice.pub]\n");
+    std::fs::write(s.file("release.yaml"), policy).unwrap();
+    step(
+        &s,
+        "release",
+        "alice",
+        &["dist"],
+        "evil2",
+        "mkdir -p evil2 && cp dist/app.tar evil2/app.tar",
+    );
+    let run = s.expect(&["verify", "evil2/app.tar", "--policy", "release.yaml"], 1);
+    for code in [
+        "step.undeclared",
+        "step.signed-by-approver",
+        "chain.artifact-from-wrong-step",
+    ] {
+        assert!(run.stdout.contains(code), "{code}: {}", run.stdout);
+    }
+}

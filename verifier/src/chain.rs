@@ -254,18 +254,19 @@ pub fn walk<E>(
 }
 
 /// Fills each material's `producedBy` with the steps that list its digest as a product. A step
-/// that lists a digest as both material and product passed it through: it did not produce it.
+/// that lists the same file (name and digest) as both material and product passed it through
+/// (it worked in place and left the file alone): it did not produce it.
 fn link(chain: &mut Chain) {
     let mut producers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in &chain.steps {
-        let consumed: BTreeSet<&String> = s
+        let consumed: BTreeSet<(&str, &String)> = s
             .materials
             .iter()
-            .filter_map(|m| m.digest.as_ref())
+            .filter_map(|m| Some((m.name.as_str(), m.digest.as_ref()?)))
             .collect();
         for p in &s.products {
             if let Some(d) = &p.digest
-                && !consumed.contains(d)
+                && !consumed.contains(&(p.name.as_str(), d))
             {
                 producers.entry(d.clone()).or_default().push(s.id.clone());
             }
@@ -273,11 +274,12 @@ fn link(chain: &mut Chain) {
     }
     for s in &mut chain.steps {
         for m in &mut s.materials {
+            // A step never produced its own input, even when an output has the same content.
             m.produced_by = Some(
                 m.digest
                     .as_ref()
                     .and_then(|d| producers.get(d))
-                    .cloned()
+                    .map(|ids| ids.iter().filter(|id| **id != s.id).cloned().collect())
                     .unwrap_or_default(),
             );
         }

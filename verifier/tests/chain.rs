@@ -317,3 +317,50 @@ fn inputs_without_a_sha256_digest_stay_visible() {
     assert_eq!(materials[1].name, "https://example.com/lib.tar.gz");
     assert_eq!(materials[1].digest, None, "unpinned");
 }
+
+#[test]
+fn a_product_with_the_same_content_as_an_input_is_still_produced() {
+    let mut w = World::new();
+    // `cat src/a.c > out/app` with one source file: same digest, another file.
+    w.step("build", &["same"], &["same"]);
+    let chain = w.walk("same");
+    assert_eq!(chain.steps.len(), 1);
+    // Different names, same digest: the product counts.
+    let mut w = World::new();
+    let key = "content";
+    let statement = Statement::new(
+        vec![ResourceDescriptor::named("out/app", digest(key).to_set())],
+        "https://slsa.dev/provenance/v1",
+        json!({
+            "buildDefinition": {
+                "buildType": "https://hallmark.dev/buildtypes/step/v1",
+                "externalParameters": {"step": "build"},
+                "resolvedDependencies": [{"name": "src/a.c", "digest": {"sha256": digest(key).hex()}}],
+            },
+            "runDetails": {"builder": {"id": "https://ci.example/b"}},
+        }),
+    )
+    .unwrap();
+    let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
+    w.by_subject.insert(
+        digest(key).to_string(),
+        vec![Candidate {
+            origin: "build".into(),
+            bytes: bundle,
+        }],
+    );
+    w.step("package", &[key], &["app.tar"]);
+    let chain = w.walk("app.tar");
+    let package = step(&chain, "package");
+    assert_eq!(
+        package.materials[0].produced_by.as_ref().unwrap(),
+        &vec![step(&chain, "build").id.clone()],
+        "{chain:?}"
+    );
+    // ... but the build did not produce its own input src/a.c.
+    let build = step(&chain, "build");
+    assert!(
+        build.materials[0].produced_by.as_ref().unwrap().is_empty(),
+        "{build:?}"
+    );
+}
