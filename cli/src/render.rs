@@ -19,17 +19,23 @@ pub enum Format {
 }
 
 /// Prints the verdict on stdout.
+///
+/// `extra` (an object: the policy's chain and warnings) is merged into the JSON document.
 pub fn verdict(
     verdict: &Verdict,
     name: Option<&str>,
     format: Format,
     keys: &[TrustedKey],
+    extra: Option<Value>,
 ) -> Result<()> {
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(verdict, name, keys))?
-        ),
+        Format::Json => {
+            let mut doc = to_json(verdict, name, keys);
+            if let (Some(obj), Some(Value::Object(more))) = (doc.as_object_mut(), extra) {
+                obj.extend(more);
+            }
+            println!("{}", serde_json::to_string_pretty(&doc)?)
+        }
         Format::Human => print!("{}", human(verdict, name, keys)),
     }
     Ok(())

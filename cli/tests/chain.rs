@@ -91,6 +91,19 @@ fn an_intact_chain_is_allowed() {
     let run = verify(&s, &["--format", "json"], 0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["verdict"], "allow", "{}", run.stdout);
+    assert_eq!(
+        doc["chain"]["steps"].as_array().unwrap().len(),
+        3,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        doc["policy"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(doc["warnings"].is_array());
 }
 
 #[test]

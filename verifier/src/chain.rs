@@ -20,7 +20,7 @@ use crate::verdict::{Candidate, Requirements, check_candidate};
 /// Most steps in one chain.
 pub const MAX_CHAIN_STEPS: usize = 1000;
 /// Most digests looked up while walking a chain.
-pub const MAX_CHAIN_LOOKUPS: usize = 20_000;
+pub const MAX_CHAIN_LOOKUPS: usize = 250_000;
 
 /// A file (or image) a step consumed or produced.
 #[derive(Debug, Clone, PartialEq, Serialize)]

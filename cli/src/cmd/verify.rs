@@ -148,7 +148,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                             details: serde_json::Value::Null,
                         }],
                     };
-                    render::verdict(&verdict, evidence.name.as_deref(), args.format, &keys)?;
+                    render::verdict(&verdict, evidence.name.as_deref(), args.format, &keys, None)?;
                     return Ok(Outcome::Denied);
                 }
                 eprintln!(
@@ -160,6 +160,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     let requirements = args.trust.requirements(policy.as_ref(), args.step)?;
     let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
+    let mut extra = None;
     if let Some(policy) = &policy {
         let chain = evidence.chain(&requirements)?;
         let input = policy_input(&verdict, evidence.name.as_deref(), &chain, now, &facts);
@@ -179,6 +180,11 @@ pub fn run(args: Args) -> Result<Outcome> {
                 details: f.details.clone(),
             }));
         verdict.allowed = verdict.violations.is_empty();
+        extra = Some(serde_json::json!({
+            "policy": {"path": policy.path().display().to_string(), "digest": policy.digest()},
+            "warnings": decision.warn,
+            "chain": chain,
+        }));
         if let (Some(path), Some(key)) = (&args.emit_vsa, &args.vsa_signing_key) {
             let summary = vsa::Summary {
                 verifier_id: args.vsa_verifier_id.clone(),
@@ -209,6 +215,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         evidence.name.as_deref(),
         args.format,
         &requirements.keys,
+        extra,
     )?;
     Ok(if verdict.allowed {
         Outcome::Success
