@@ -756,3 +756,49 @@ fn a_trusted_key_cannot_produce_the_artifact_from_another_step() {
         assert!(run.stdout.contains(code), "{code}: {}", run.stdout);
     }
 }
+
+#[test]
+fn the_policy_library_directory_emits_a_vsa_that_is_then_accepted() {
+    let s = intact();
+    let library = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../policies")
+        .display()
+        .to_string();
+    let keys = [
+        "--key",
+        "build.pub",
+        "--key",
+        "test.pub",
+        "--key",
+        "package.pub",
+    ];
+    let mut emit = vec![
+        "verify",
+        "dist/app.tar",
+        "--policy",
+        &library,
+        "--emit-vsa",
+        "vsa.json",
+        "--vsa-signing-key",
+        "verifier.key",
+    ];
+    emit.extend(keys);
+    let run = s.expect(&emit, 0);
+    assert!(run.stderr.contains("VSA (PASSED)"), "{}", run.stderr);
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--policy",
+            &library,
+        ],
+        0,
+    );
+    assert!(
+        run.stdout.contains("verification summary"),
+        "{}",
+        run.stdout
+    );
+}
