@@ -52,6 +52,15 @@ fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
     ))
 }
 
+/// The top of the git checkout containing `dir` (the nearest ancestor holding `.git`, a directory
+/// or a worktree's file), without running git: cheap enough for every command that only needs
+/// the default store location.
+pub fn toplevel(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// Describes the git checkout containing `dir`, or `None` when `dir` is not in one (or git is not
 /// installed).
 pub fn discover(dir: &Path) -> Result<Option<SourceInfo>> {

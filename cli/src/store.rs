@@ -48,11 +48,7 @@ impl StoreArgs {
         if let Some(dir) = &self.store {
             return dir.clone();
         }
-        let root = hallmark_attester::source::discover(cwd)
-            .ok()
-            .flatten()
-            .map(|s| s.root)
-            .unwrap_or_else(|| cwd.to_path_buf());
+        let root = hallmark_attester::source::toplevel(cwd).unwrap_or_else(|| cwd.to_path_buf());
         root.join(".hallmark/store")
     }
 }

@@ -46,6 +46,10 @@ pub struct Args {
     /// Fail closed.
     #[arg(long, value_name = "FILE|DIR")]
     pub policy: Option<PathBuf>,
+    /// Also write the policy input document to FILE (to debug a policy with
+    /// `hallmark policy eval --input FILE`).
+    #[arg(long, value_name = "FILE", requires = "policy")]
+    pub save_policy_input: Option<PathBuf>,
     /// A caller-supplied fact for the policy input (`context.facts`), e.g. environment=prod.
     /// Repeatable.
     #[arg(long, value_name = "KEY=VALUE")]
@@ -164,6 +168,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     if let Some(policy) = &policy {
         let chain = evidence.chain(&requirements)?;
         let input = policy_input(&verdict, evidence.name.as_deref(), &chain, now, &facts);
+        if let Some(path) = &args.save_policy_input {
+            std::fs::write(path, serde_json::to_vec_pretty(&input)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         let decision = policy.evaluate(&input);
         for w in &decision.warn {
             eprintln!(
