@@ -63,7 +63,7 @@ pub fn accepted_vsa(vsa: &AcceptedVsa, evidence: &Evidence, format: Format) -> R
             push_line(
                 &mut out,
                 &format!(
-                    "  by a PASSED verification summary ({}) from {} signed by key {}",
+                    "  by a PASSED verification summary ({}) from {} signed by {}",
                     vsa.origin, vsa.verifier_id, vsa.signer
                 ),
             );

@@ -29,8 +29,15 @@ pub struct SignArgs {
     /// or the GitHub Actions runtime (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN, audience sigstore).
     #[arg(long)]
     pub keyless: bool,
-    /// The identity token, or @FILE to read it from a file.
-    #[arg(long, value_name = "TOKEN|@FILE", requires = "keyless")]
+    #[command(flatten)]
+    pub sigstore: KeylessArgs,
+}
+
+/// Where keyless signing gets its token and which Sigstore services it uses.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeylessArgs {
+    /// The identity token for keyless signing, or @FILE to read it from a file.
+    #[arg(long, value_name = "TOKEN|@FILE")]
     pub identity_token: Option<String>,
     /// Fulcio URL.
     #[arg(
@@ -44,15 +51,15 @@ pub struct SignArgs {
     pub rekor_url: String,
     /// A Sigstore SigningConfig (v0.2) naming the Fulcio, Rekor and TSA URLs; a ClientTrustConfig's
     /// `signingConfig` works too. Overrides --fulcio-url, --rekor-url and --timestamp-server.
-    #[arg(long, value_name = "FILE", requires = "keyless")]
+    #[arg(long, value_name = "FILE")]
     pub signing_config: Option<PathBuf>,
     /// An RFC 3161 time-stamping authority URL to countersign keyless signatures.
-    #[arg(long, value_name = "URL", requires = "keyless")]
+    #[arg(long, value_name = "URL")]
     pub timestamp_server: Option<String>,
     /// Trust root the returned certificate and log entry must verify against (default: the
     /// embedded public-good root).
-    #[arg(long = "sigstore-trusted-root", value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub sigstore_trusted_root: Option<PathBuf>,
 }
 
 /// Reads a whole file, refusing more than `limit` bytes.
@@ -88,7 +95,13 @@ impl SignArgs {
     /// The signer these options name.
     pub fn signer(&self) -> Result<Box<dyn Signer>> {
         if self.keyless {
-            return Ok(Box::new(self.keyless_signer()?));
+            return Ok(Box::new(self.sigstore.signer()?));
+        }
+        if self.sigstore.identity_token.is_some()
+            || self.sigstore.signing_config.is_some()
+            || self.sigstore.timestamp_server.is_some()
+        {
+            bail!("--identity-token, --signing-config and --timestamp-server are for --keyless");
         }
         let Some(path) = &self.key else {
             bail!(
@@ -97,8 +110,11 @@ impl SignArgs {
         };
         Ok(Box::new(KeySigner::new(load_key(path)?)))
     }
+}
 
-    fn keyless_signer(&self) -> Result<KeylessSigner> {
+impl KeylessArgs {
+    /// A keyless signer: token, then Fulcio, Rekor (and a TSA) as configured.
+    pub fn signer(&self) -> Result<KeylessSigner> {
         let env = hallmark_attester::ci::process_env();
         let agent = hallmark_remote::http::agent(None, None)?;
         let token = match &self.identity_token {
@@ -115,7 +131,7 @@ impl SignArgs {
                 )?,
             },
         };
-        let trust_root = match &self.trusted_root {
+        let trust_root = match &self.sigstore_trusted_root {
             Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
                 .with_context(|| format!("reading {}", path.display()))?,
             None => embedded::production()?,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_attester::signer::Signer;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use hallmark_verifier::chain::Chain;
@@ -13,7 +13,6 @@ use hallmark_verifier::verdict::Verdict;
 use hallmark_verifier::vsa::{InputAttestation, Summary, VSA_V1};
 
 use crate::evidence::{Evidence, SourceArgs};
-use crate::signing::load_key;
 use crate::store::{BundleFormat, OutputArgs, SubjectMeta, save};
 
 /// Signs and writes the VSA for `verdict`, listing the chain's and the artifact's verified
@@ -23,7 +22,7 @@ pub fn emit(
     evidence: &Evidence,
     chain: &Chain,
     summary: &Summary,
-    key: &Path,
+    signer: &dyn Signer,
     out: &Path,
     sources: &SourceArgs,
 ) -> Result<()> {
@@ -58,7 +57,6 @@ pub fn emit(
         VSA_V1.to_owned(),
         summary.predicate(&resource, &inputs),
     )?;
-    let signer = KeySigner::new(load_key(key)?);
     let bundle = signer.sign_statement(&statement)?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let output = OutputArgs {

@@ -281,3 +281,94 @@ fn a_signing_config_names_the_services() {
         0,
     );
 }
+
+#[test]
+fn a_keyless_verifier_signs_a_vsa_that_is_accepted_by_its_identity() {
+    let (s, services, root) = setup();
+    let token = services.token(&json!({"sub": "verifier@acme.example", "email": "verifier@acme.example", "aud": "sigstore", "exp": now() + 300})).unwrap();
+    std::fs::write(s.file("token"), &token).unwrap();
+    s.expect(&["keygen", "--output", "k"], 0);
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
+        ],
+        0,
+    );
+    std::fs::write(
+        s.file("policy.yaml"),
+        "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {signers: [k.pub], inputs: [source]}\n",
+    )
+    .unwrap();
+    let fulcio = format!("{}/fulcio", services.url);
+    let rekor = format!("{}/rekor", services.url);
+    let run = s.expect(
+        &[
+            "verify",
+            "out/app",
+            "--policy",
+            "policy.yaml",
+            "--emit-vsa",
+            "vsa.json",
+            "--vsa-keyless",
+            "--identity-token",
+            "@token",
+            "--fulcio-url",
+            &fulcio,
+            "--rekor-url",
+            &rekor,
+            "--sigstore-trusted-root",
+            &root,
+        ],
+        0,
+    );
+    assert!(run.stderr.contains("VSA (PASSED)"), "{}", run.stderr);
+    assert!(!run.text().contains(&token), "the token is never printed");
+    let issuer = format!("{}/oidc", services.url);
+    let explained = s.expect(&["policy", "explain", "policy.yaml"], 0).stdout;
+    let digest = explained
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .unwrap()
+        .to_owned();
+    let accept = |identity: &str, code: i32| {
+        s.expect(
+            &[
+                "verify",
+                "out/app",
+                "--accept-vsa-identity",
+                identity,
+                "--accept-vsa-issuer",
+                &issuer,
+                "--trusted-root",
+                &root,
+                "--vsa-policy-digest",
+                &digest,
+            ],
+            code,
+        )
+    };
+    let run = accept("verifier@acme.example", 0);
+    assert!(
+        run.stdout.contains("verifier@acme.example"),
+        "{}",
+        run.stdout
+    );
+    let run = accept("someone-else@acme.example", 1);
+    assert!(
+        run.stdout.contains("vsa.not-accepted") && run.stdout.contains("identity"),
+        "{}",
+        run.stdout
+    );
+}

@@ -7,9 +7,7 @@ use hallmark_model::digest::Digest;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::attestation::{SignaturePolicy, verify_bundle};
-use crate::keys::TrustedKey;
-use crate::verdict::Candidate;
+use crate::verdict::{Candidate, Requirements, check_candidate};
 
 /// The VSA predicate type.
 pub const VSA_V1: &str = "https://slsa.dev/verification_summary/v1";
@@ -74,7 +72,7 @@ impl Summary {
 pub struct AcceptedVsa {
     /// Where it was found.
     pub origin: String,
-    /// The keyid of the verifier that signed it.
+    /// The verifier that signed it: a keyid, or a keyless identity with its issuer.
     pub signer: String,
     /// The verifier id it names.
     pub verifier_id: String,
@@ -90,7 +88,7 @@ pub struct AcceptedVsa {
 fn check(
     c: &Candidate,
     digest: &Digest,
-    keys: &[TrustedKey],
+    trust: &Requirements,
     policy_digest: &str,
     now: SystemTime,
     max_age: Duration,
@@ -104,8 +102,8 @@ fn check(
     if !claims_vsa {
         return Err(None);
     }
-    let verified = verify_bundle(&c.bytes, digest, keys, SignaturePolicy::ExactlyOne)
-        .map_err(|e| Some(format!("{}: {e}", c.origin)))?;
+    let verified =
+        check_candidate(c, digest, trust).map_err(|e| Some(format!("{}: {e}", c.origin)))?;
     if verified.predicate_type() != VSA_V1 {
         return Err(None);
     }
@@ -164,12 +162,13 @@ fn check(
     Ok((accepted, at))
 }
 
-/// The newest PASSED VSA among `candidates` for `digest`, signed by one of `keys`, no older than
-/// `max_age`, and decided under `policy_digest`. The error says why none was taken.
+/// The newest PASSED VSA among `candidates` for `digest`, signed by a verifier `trust` names (its
+/// keys, or its keyless identities against the Sigstore trust root), no older than `max_age`,
+/// and decided under `policy_digest`. The error says why none was taken.
 pub fn accept(
     candidates: &[Candidate],
     digest: &Digest,
-    keys: &[TrustedKey],
+    trust: &Requirements,
     policy_digest: &str,
     now: SystemTime,
     max_age: Duration,
@@ -177,7 +176,7 @@ pub fn accept(
     let mut reasons = Vec::new();
     let mut best: Option<(AcceptedVsa, SystemTime)> = None;
     for c in candidates {
-        match check(c, digest, keys, policy_digest, now, max_age) {
+        match check(c, digest, trust, policy_digest, now, max_age) {
             Ok((a, at)) => {
                 if best.as_ref().is_none_or(|(_, b)| at > *b) {
                     best = Some((a, at));

@@ -10,8 +10,12 @@ use hallmark_verifier::verdict::{Verdict, Violation, decide};
 use hallmark_verifier::vsa;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key, trust_root};
 use crate::render::{self, Format};
+use crate::signing::{KeylessArgs, load_key};
+use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
+use hallmark_verifier::verdict::{KeylessTrust, Requirements};
 
 /// Arguments of `hallmark verify`.
 #[derive(Debug, clap::Args)]
@@ -55,12 +59,23 @@ pub struct Args {
     #[arg(long, value_name = "KEY=VALUE")]
     pub fact: Vec<String>,
     /// Write a signed SLSA Verification Summary (VSA) of this decision to FILE, and store it with
-    /// the artifact's attestations. Needs --policy and --vsa-signing-key.
-    #[arg(long, value_name = "FILE", requires_all = ["policy", "vsa_signing_key"])]
+    /// the artifact's attestations. Needs --policy, and --vsa-signing-key or --vsa-keyless.
+    #[arg(long, value_name = "FILE", requires = "policy")]
     pub emit_vsa: Option<PathBuf>,
     /// The verifier's private key that signs the VSA.
-    #[arg(long, value_name = "FILE", requires = "emit_vsa")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "emit_vsa",
+        conflicts_with = "vsa_keyless"
+    )]
     pub vsa_signing_key: Option<PathBuf>,
+    /// Sign the VSA keyless (the verifier's OIDC identity: --identity-token, $SIGSTORE_ID_TOKEN
+    /// or the GitHub Actions token; Fulcio and Rekor as below).
+    #[arg(long, requires = "emit_vsa")]
+    pub vsa_keyless: bool,
+    #[command(flatten)]
+    pub vsa_sigstore: KeylessArgs,
     /// The verifier id written into the VSA.
     #[arg(long, value_name = "URI", default_value = vsa::DEFAULT_VERIFIER_ID)]
     pub vsa_verifier_id: String,
@@ -69,14 +84,16 @@ pub struct Args {
     /// --vsa-policy-digest. Repeatable.
     #[arg(long, value_name = "PUB", conflicts_with_all = ["step", "threshold", "emit_vsa"])]
     pub accept_vsa_from: Vec<PathBuf>,
+    /// Accept a PASSED VSA signed keyless by this identity (certificate SAN), as --accept-vsa-from
+    /// does for keys; with --accept-vsa-issuer, against --trusted-root or the embedded root.
+    #[arg(long, value_name = "ID", requires = "accept_vsa_issuer", conflicts_with_all = ["step", "threshold", "emit_vsa"])]
+    pub accept_vsa_identity: Option<String>,
+    /// The OIDC issuer of --accept-vsa-identity.
+    #[arg(long, value_name = "URL", requires = "accept_vsa_identity")]
+    pub accept_vsa_issuer: Option<String>,
     /// The policy digest an accepted VSA must record (as `hallmark policy explain` prints it),
     /// instead of --policy.
-    #[arg(
-        long,
-        value_name = "sha256:HEX",
-        requires = "accept_vsa_from",
-        conflicts_with = "policy"
-    )]
+    #[arg(long, value_name = "sha256:HEX", conflicts_with = "policy")]
     pub vsa_policy_digest: Option<String>,
     /// The oldest VSA accepted, e.g. 24h or 7d.
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = humantime::parse_duration)]
@@ -94,6 +111,13 @@ fn facts(pairs: &[String]) -> Result<serde_json::Value> {
     Ok(serde_json::Value::Object(map))
 }
 
+/// Checked before any work starts; kept as an error rather than a panic.
+fn unreachable_signer() -> Result<Box<dyn Signer>> {
+    anyhow::bail!(
+        "--emit-vsa needs the verifier's signature: --vsa-signing-key FILE or --vsa-keyless"
+    )
+}
+
 /// Runs `hallmark verify`.
 pub fn run(args: Args) -> Result<Outcome> {
     let policy = args
@@ -101,15 +125,45 @@ pub fn run(args: Args) -> Result<Outcome> {
         .as_deref()
         .map(|p| Policy::load(p, false))
         .transpose()?;
+    if args.emit_vsa.is_some() && args.vsa_signing_key.is_none() && !args.vsa_keyless {
+        anyhow::bail!(
+            "--emit-vsa needs the verifier's signature: --vsa-signing-key FILE or --vsa-keyless"
+        );
+    }
+    if args.vsa_policy_digest.is_some()
+        && args.accept_vsa_from.is_empty()
+        && args.accept_vsa_identity.is_none()
+    {
+        anyhow::bail!("--vsa-policy-digest goes with --accept-vsa-from or --accept-vsa-identity");
+    }
     let facts = facts(&args.fact)?;
     let evidence = Evidence::gather(&args.artifact, &args.sources)?;
     let now = SystemTime::now();
-    if !args.accept_vsa_from.is_empty() {
+    let vsa_identity = match (&args.accept_vsa_identity, &args.accept_vsa_issuer) {
+        (Some(identity), Some(issuer)) => Some(IdentityPolicy {
+            identity: Matcher::Exact(identity.clone()),
+            issuer: Matcher::Exact(issuer.clone()),
+            extensions: Vec::new(),
+        }),
+        _ => None,
+    };
+    if !args.accept_vsa_from.is_empty() || vsa_identity.is_some() {
         let keys = args
             .accept_vsa_from
             .iter()
             .map(|p| read_key(p))
             .collect::<Result<Vec<_>>>()?;
+        let vsa_trust = Requirements {
+            keys: keys.clone(),
+            keyless: match vsa_identity {
+                Some(identity) => Some(KeylessTrust {
+                    root: trust_root(args.trust.trusted_root.as_deref())?,
+                    identities: vec![identity],
+                }),
+                None => None,
+            },
+            ..Default::default()
+        };
         let wanted = match (&policy, &args.vsa_policy_digest) {
             (Some(p), _) => p.digest().to_owned(),
             (None, Some(d)) => d
@@ -117,7 +171,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 .with_context(|| format!("--vsa-policy-digest {d}"))?
                 .to_string(),
             (None, None) => anyhow::bail!(
-                "--accept-vsa-from needs the policy the VSA must have been decided under: --policy FILE \
+                "accepting a VSA needs the policy it must have been decided under: --policy FILE \
                  or --vsa-policy-digest sha256:HEX (a VSA for any policy would accept anything that \
                  verifier ever passed)"
             ),
@@ -125,7 +179,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         match vsa::accept(
             &evidence.candidates,
             &evidence.digest,
-            &keys,
+            &vsa_trust,
             &wanted,
             now,
             args.vsa_max_age,
@@ -193,7 +247,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             "warnings": decision.warn,
             "chain": chain,
         }));
-        if let (Some(path), Some(key)) = (&args.emit_vsa, &args.vsa_signing_key) {
+        if let Some(path) = &args.emit_vsa {
             let summary = vsa::Summary {
                 verifier_id: args.vsa_verifier_id.clone(),
                 // The file name, not the local path (which would leak into a shared record).
@@ -207,12 +261,17 @@ pub fn run(args: Args) -> Result<Outcome> {
                 passed: verdict.allowed,
                 time: now,
             };
+            let signer: Box<dyn Signer> = match (&args.vsa_signing_key, args.vsa_keyless) {
+                (Some(key), _) => Box::new(KeySigner::new(load_key(key)?)),
+                (None, true) => Box::new(args.vsa_sigstore.signer()?),
+                (None, false) => unreachable_signer()?,
+            };
             crate::vsa_out::emit(
                 &verdict,
                 &evidence,
                 &chain,
                 &summary,
-                key,
+                signer.as_ref(),
                 path,
                 &args.sources,
             )?;
