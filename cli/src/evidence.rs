@@ -1,7 +1,7 @@
 //! What `verify` and `inspect` share: the trust to verify with, and the evidence for an artifact
 //! (bundle files, the registry's attestations, the local store's), plus lookups for the chain.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -140,15 +140,20 @@ pub struct Evidence {
     pub digest: Digest,
     /// Candidates for the artifact itself.
     pub candidates: Vec<Candidate>,
-    /// `--bundle` files by the subject digests they claim (verified only when used).
-    files: BTreeMap<String, Vec<Candidate>>,
+    /// The `--bundle` files.
+    files: Vec<Candidate>,
+    /// Indexes into `files` by the subject digests each claims (verified only when used).
+    files_by_subject: BTreeMap<String, Vec<usize>>,
     /// The store and its index, read once for all lookups.
     store: Option<(LayoutStore, ReferrerIndex)>,
 }
 
-/// The sha256 subjects a bundle's statement claims, unverified: only to route `--bundle` files
-/// to the lookups that may use them (every use verifies them).
-fn claimed_subjects(bytes: &[u8]) -> Vec<String> {
+/// Most subjects of one `--bundle` file routed to chain lookups.
+const MAX_ROUTED_SUBJECTS: usize = 100_000;
+
+/// The distinct sha256 subjects a bundle's statement claims, unverified: only to route
+/// `--bundle` files to the lookups that may use them (every use verifies them).
+fn claimed_subjects(bytes: &[u8]) -> BTreeSet<String> {
     Bundle::from_slice(bytes)
         .ok()
         .and_then(|b| b.dsse_envelope)
@@ -157,6 +162,7 @@ fn claimed_subjects(bytes: &[u8]) -> Vec<String> {
             s.subject
                 .iter()
                 .filter_map(|d| d.digest.get("sha256"))
+                .take(MAX_ROUTED_SUBJECTS)
                 .map(|hex| format!("sha256:{}", hex.to_ascii_lowercase()))
                 .collect()
         })
@@ -266,22 +272,23 @@ impl Evidence {
             }
             None => None,
         };
-        let mut by_subject: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
-        for f in &files {
+        let mut files_by_subject: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, f) in files.iter().enumerate() {
             for subject in claimed_subjects(&f.bytes) {
-                by_subject.entry(subject).or_default().push(f.clone());
+                files_by_subject.entry(subject).or_default().push(i);
             }
         }
         let mut evidence = Evidence {
             name,
             digest,
             candidates: Vec::new(),
-            files: by_subject,
+            files,
+            files_by_subject,
             store,
         };
         // Every file is a candidate for the artifact itself, so that one that does not name it
         // is reported as rejected, not silently ignored.
-        let mut candidates = files;
+        let mut candidates = evidence.files.clone();
         candidates.extend(remote);
         candidates.extend(evidence.stored(&evidence.digest)?);
         evidence.candidates = candidates;
@@ -316,7 +323,13 @@ impl Evidence {
             &self.digest,
             &self.candidates,
             |d| {
-                let mut found = self.files.get(&d.to_string()).cloned().unwrap_or_default();
+                let mut found: Vec<Candidate> = self
+                    .files_by_subject
+                    .get(&d.to_string())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| self.files.get(*i).cloned())
+                    .collect();
                 found.extend(self.stored(d)?);
                 Ok::<_, anyhow::Error>(found)
             },

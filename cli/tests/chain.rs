@@ -328,7 +328,7 @@ fn a_bad_declarative_policy_is_an_error_not_an_allow() {
     for (bad, says) in [
         (
             "steps:\n  build: {inputs: [source]}\n  build: {}\n",
-            "declared twice",
+            "given twice",
         ),
         (
             "steps:\n  build: {inputs: [source]}\nsteps: {}\n",
@@ -346,7 +346,10 @@ fn a_bad_declarative_policy_is_an_error_not_an_allow() {
             "steps:\n  build: {signers: [build.pub]}\n",
             "read the source",
         ),
-        ("steps:\n  build: {inputs: [biuld]}\n", "biuld"),
+        (
+            "steps:\n  build: {inputs: [source]}\n  test: {inputs: [biuld]}\n",
+            "biuld",
+        ),
         (
             "steps:\n  build: {inputs: [source]}\nartifactFrom: [pakage]\n",
             "pakage",
@@ -359,6 +362,16 @@ fn a_bad_declarative_policy_is_an_error_not_an_allow() {
             "steps:\n  build: {signers: [missing.pub], inputs: [source]}\n",
             "missing.pub",
         ),
+        (
+            "steps:\n  build: {signers: [build.pub]}\nsourceSteps: [build]\n",
+            "which step produces",
+        ),
+        (
+            "steps:\n  build: {inputs: [source]}\nsources: {}\n",
+            "checks nothing",
+        ),
+        ("maxAge: 7d\n", "read the source"),
+        ("steps:\n  build: {inputs: {source: []}}\n", "empty list"),
     ] {
         std::fs::write(
             s.file("bad.yaml"),
@@ -801,4 +814,61 @@ fn the_policy_library_directory_emits_a_vsa_that_is_then_accepted() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn a_vsa_fast_path_keeps_its_guarantees() {
+    let s = intact();
+    emit_vsa(&s);
+    let digest = policy_digest(&s, "release.yaml");
+    // Facts are not in the VSA: they cannot be combined with accepting one.
+    s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "verifier.pub",
+            "--policy",
+            "release.yaml",
+            "--fact",
+            "environment=prod",
+        ],
+        2,
+    );
+    // A rejected VSA with only a digest named does not fall back to a bare signature check.
+    let run = s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--accept-vsa-from",
+            "alice.pub",
+            "--vsa-policy-digest",
+            &digest,
+            "--key",
+            "package.pub",
+        ],
+        1,
+    );
+    assert!(run.stdout.contains("vsa.not-accepted"), "{}", run.stdout);
+}
+
+#[test]
+fn a_policy_naming_only_source_steps_loads() {
+    let s = intact();
+    std::fs::write(
+        s.file("lean.yaml"),
+        "apiVersion: hallmark.dev/policy/v1\nsourceSteps: [build]\nmaxAge: 7d\n",
+    )
+    .unwrap();
+    let keys = [
+        "--key",
+        "build.pub",
+        "--key",
+        "test.pub",
+        "--key",
+        "package.pub",
+    ];
+    let mut args = vec!["verify", "dist/app.tar", "--policy", "lean.yaml"];
+    args.extend(keys);
+    s.expect(&args, 0);
 }

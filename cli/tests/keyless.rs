@@ -45,7 +45,7 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
             "-m",
             "src",
             "-p",
-            "src",
+            "out",
             "--keyless",
             "--identity-token",
             "@token",
@@ -56,7 +56,9 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
             "--sigstore-trusted-root",
             &root,
             "--",
-            "true",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
         ],
         0,
     );
@@ -70,7 +72,7 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     let ok = s.expect(
         &[
             "verify",
-            "src/a.c",
+            "out/app",
             "--certificate-identity",
             WORKFLOW,
             "--certificate-oidc-issuer",
@@ -104,10 +106,10 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
         "--trusted-root",
         &root,
     ];
-    let mut allowed = vec!["verify", "src/a.c", "--policy", "repo.rego"];
+    let mut allowed = vec!["verify", "out/app", "--policy", "repo.rego"];
     allowed.extend(keyless_flags);
     s.expect(&allowed, 0);
-    let mut denied = vec!["verify", "src/a.c", "--policy", "other.rego"];
+    let mut denied = vec!["verify", "out/app", "--policy", "other.rego"];
     denied.extend(keyless_flags);
     let run = s.expect(&denied, 1);
     assert!(run.stdout.contains("signer.repo"), "{}", run.stdout);
@@ -121,7 +123,7 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     let run = s.expect(
         &[
             "verify",
-            "src/a.c",
+            "out/app",
             "--policy",
             "keyless.yaml",
             "--trusted-root",
@@ -135,7 +137,7 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     let run = s.expect(
         &[
             "verify",
-            "src/a.c",
+            "out/app",
             "--policy",
             "other.yaml",
             "--trusted-root",
@@ -151,7 +153,7 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     let denied = s.expect(
         &[
             "verify",
-            "src/a.c",
+            "out/app",
             "--certificate-identity",
             "https://github.com/evil/x/.github/workflows/y.yml@refs/heads/main",
             "--certificate-oidc-issuer",

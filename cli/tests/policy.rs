@@ -206,6 +206,27 @@ fn policies_fail_closed() {
         "{}",
         run.stderr
     );
+    // ... also as JSON, or YAML with the key quoted.
+    for (file, text) in [
+        (
+            "release.json",
+            "{\"apiVersion\": \"hallmark.dev/policy/v1\", \"steps\": {}}",
+        ),
+        ("quoted.yaml", "\"apiVersion\": hallmark.dev/policy/v1\n"),
+    ] {
+        std::fs::remove_file(PathBuf::from(&dir).join("release.yaml")).ok();
+        std::fs::write(PathBuf::from(&dir).join(file), text).unwrap();
+        let run = s.expect(
+            &["verify", "dist/app.tar", "--key", "k.pub", "--policy", &dir],
+            2,
+        );
+        assert!(
+            run.stderr.contains("declarative policy inside"),
+            "{file}: {}",
+            run.stderr
+        );
+        std::fs::remove_file(PathBuf::from(&dir).join(file)).unwrap();
+    }
 }
 
 #[test]

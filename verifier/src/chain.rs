@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
+use hallmark_model::provenance::SLSA_PROVENANCE_V1;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use serde::Serialize;
@@ -81,9 +82,9 @@ pub struct Chain {
 /// A descriptor's digest as `alg:hex` (lower case): sha256 when it has one, else its first
 /// other digest; `None` when it has none (an unpinned input).
 fn digest_of(d: &ResourceDescriptor) -> Option<String> {
-    let (alg, value) = d
-        .digest
-        .get_key_value("sha256")
+    let (alg, value) = ["sha256", "sha512", "sha384"]
+        .iter()
+        .find_map(|alg| d.digest.get_key_value(*alg))
         .or_else(|| d.digest.iter().find(|(alg, _)| *alg != "gitCommit"))?;
     Some(format!("{alg}:{}", value.to_ascii_lowercase()))
 }
@@ -211,13 +212,7 @@ pub fn walk<E>(
                 lookup(&wanted)?
             }
         };
-        if candidates.len() > MAX_CANDIDATES_PER_DIGEST {
-            chain.truncated = true;
-        }
-        for c in candidates.iter().take(MAX_CANDIDATES_PER_DIGEST) {
-            let Some(id) = statement_id(&c.bytes) else {
-                continue;
-            };
+        for (id, copies) in provenance_claims(&candidates, &mut chain.truncated) {
             if seen_steps.contains(&id) {
                 if wanted == *digest && !chain.roots.contains(&id) {
                     chain.roots.push(id);
@@ -228,10 +223,19 @@ pub fn walk<E>(
                 chain.truncated = true;
                 break 'walk;
             }
-            let Ok(verified) = check_candidate(c, &wanted, requirements) else {
-                continue;
-            };
-            let Some(step) = step_from(id.clone(), &c.origin, &verified) else {
+            // Copies of one statement (re-signed, stored twice) are one step; the signers of
+            // every copy that verifies count.
+            let mut step: Option<ChainStep> = None;
+            for c in copies.iter().take(MAX_COPIES) {
+                let Ok(verified) = check_candidate(c, &wanted, requirements) else {
+                    continue;
+                };
+                match &mut step {
+                    None => step = step_from(id.clone(), &c.origin, &verified),
+                    Some(s) => merge_signers(s, &verified),
+                }
+            }
+            let Some(step) = step else {
                 continue;
             };
             seen_steps.insert(id.clone());
@@ -250,7 +254,75 @@ pub fn walk<E>(
         }
     }
     link(&mut chain);
+    // A step that passed the artifact through unchanged did not produce it.
+    let artifact = digest.to_string();
+    let producing: BTreeSet<String> = chain
+        .steps
+        .iter()
+        .filter(|s| produces(s, &artifact))
+        .map(|s| s.id.clone())
+        .collect();
+    chain.roots.retain(|id| producing.contains(id));
     Ok(chain)
+}
+
+/// Most byte-different copies of one statement verified.
+const MAX_COPIES: usize = 8;
+
+/// The candidates that claim SLSA provenance, grouped by signed statement (in order), at most
+/// [`MAX_CANDIDATES_PER_DIGEST`] statements; the claim is only peeked at to skip approvals,
+/// VSAs and SBOMs, which cannot be steps (every copy used is verified).
+fn provenance_claims<'a>(
+    candidates: &'a [Candidate],
+    truncated: &mut bool,
+) -> Vec<(String, Vec<&'a Candidate>)> {
+    let mut groups: Vec<(String, Vec<&Candidate>)> = Vec::new();
+    for c in candidates {
+        let Some(envelope) = Bundle::from_slice(&c.bytes)
+            .ok()
+            .and_then(|b| b.dsse_envelope)
+        else {
+            continue;
+        };
+        let is_provenance = Statement::from_slice(&envelope.payload)
+            .is_ok_and(|s| s.predicate_type == SLSA_PROVENANCE_V1);
+        if !is_provenance {
+            continue;
+        }
+        let id = sha256_id(&envelope.payload);
+        let full = groups.len() >= MAX_CANDIDATES_PER_DIGEST;
+        match groups.iter_mut().find(|(g, _)| *g == id) {
+            Some((_, copies)) => copies.push(c),
+            None if full => *truncated = true,
+            None => groups.push((id, vec![c])),
+        }
+    }
+    groups
+}
+
+fn merge_signers(step: &mut ChainStep, more: &VerifiedAttestation) {
+    for (signer, detail) in more.signers().iter().zip(more.signer_details()) {
+        if !step.signers.contains(signer) {
+            step.signers.push(signer.clone());
+            step.signer_details.push(detail.clone());
+        }
+    }
+    for t in more.verified_times() {
+        if !step.verified_times.contains(t) {
+            step.verified_times.push(t.clone());
+        }
+    }
+}
+
+/// True when `step` lists `digest` as a product it did not merely pass through.
+fn produces(step: &ChainStep, digest: &str) -> bool {
+    step.products.iter().any(|p| {
+        p.digest.as_deref() == Some(digest)
+            && !step
+                .materials
+                .iter()
+                .any(|m| m.name == p.name && m.digest.as_deref() == Some(digest))
+    })
 }
 
 /// Fills each material's `producedBy` with the steps that list its digest as a product. A step

@@ -364,3 +364,68 @@ fn a_product_with_the_same_content_as_an_input_is_still_produced() {
         "{build:?}"
     );
 }
+
+#[test]
+fn approvals_and_other_attestations_do_not_use_up_the_candidate_budget() {
+    let mut w = World::new();
+    w.step("package", &["out/app"], &["app.tar"]);
+    for i in 0..(hallmark_verifier::chain::MAX_CANDIDATES_PER_DIGEST + 10) {
+        let statement = Statement::new(
+            vec![ResourceDescriptor::named(
+                "app.tar",
+                digest("app.tar").to_set(),
+            )],
+            "https://hallmark.dev/approval/v1",
+            json!({"reason": format!("approval {i}")}),
+        )
+        .unwrap();
+        let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
+        w.by_subject
+            .get_mut(&digest("app.tar").to_string())
+            .unwrap()
+            .insert(
+                0,
+                Candidate {
+                    origin: format!("approval {i}"),
+                    bytes: bundle,
+                },
+            );
+    }
+    let chain = w.walk("app.tar");
+    assert!(!chain.truncated, "{}", chain.steps.len());
+    assert_eq!(chain.roots.len(), 1);
+}
+
+#[test]
+fn a_step_that_passes_the_artifact_through_is_not_its_producer() {
+    let mut w = World::new();
+    w.step("package", &["out/app"], &["app.tar"]);
+    // A later "sign" step lists app.tar as material and product, unchanged.
+    w.step("sign", &["app.tar"], &["app.tar"]);
+    let chain = w.walk("app.tar");
+    assert_eq!(
+        chain.roots,
+        vec![step(&chain, "package").id.clone()],
+        "{chain:?}"
+    );
+}
+
+#[test]
+fn copies_signed_by_different_keys_are_one_step_with_both_signers() {
+    let mut w = World::new();
+    let second = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
+    w.requirements
+        .keys
+        .push(TrustedKey::from_pem(second.public_key_pem().as_bytes(), "b.pub").unwrap());
+    let second = KeySigner::new(second);
+    w.step("package", &["out/app"], &["app.tar"]);
+    w.step_by(Some(&second), "package", &["out/app"], &["app.tar"]);
+    let chain = w.walk("app.tar");
+    assert_eq!(chain.steps.len(), 1);
+    assert_eq!(
+        chain.steps[0].signers.len(),
+        2,
+        "{:?}",
+        chain.steps[0].signers
+    );
+}

@@ -55,8 +55,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "policy")]
     pub save_policy_input: Option<PathBuf>,
     /// A caller-supplied fact for the policy input (`context.facts`), e.g. environment=prod.
-    /// Repeatable.
-    #[arg(long, value_name = "KEY=VALUE")]
+    /// Repeatable. Not with an accepted VSA, which records no facts.
+    #[arg(long, value_name = "KEY=VALUE", conflicts_with_all = ["accept_vsa_from", "accept_vsa_identity"])]
     pub fact: Vec<String>,
     /// Write a signed SLSA Verification Summary (VSA) of this decision to FILE, and store it with
     /// the artifact's attestations. Needs --policy, and --vsa-signing-key or --vsa-keyless.
@@ -189,13 +189,13 @@ pub fn run(args: Args) -> Result<Outcome> {
                 return Ok(Outcome::Success);
             }
             Err(why) => {
-                let other_trust = !args.trust.key.is_empty()
-                    || args.trust.identity.policy()?.is_some()
-                    || policy
-                        .as_ref()
-                        .is_some_and(|p| !p.keys().is_empty() || !p.identities().is_empty());
-                if !other_trust {
-                    // Nothing else to verify with: the VSA was the only acceptable evidence.
+                // Falling back is only as strong as the VSA when the same policy is applied:
+                // without --policy (a digest only), a rejected VSA denies.
+                let can_fall_back = policy.as_ref().is_some_and(|p| {
+                    !args.trust.key.is_empty() || !p.keys().is_empty() || !p.identities().is_empty()
+                }) || (policy.is_some()
+                    && args.trust.identity.policy()?.is_some());
+                if !can_fall_back {
                     let verdict = Verdict {
                         digest: evidence.digest.to_string(),
                         allowed: false,

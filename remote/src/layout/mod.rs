@@ -62,6 +62,12 @@ pub struct Pending {
     pub target: String,
 }
 
+/// Most attestations read for one artifact (approvals and VSAs accumulate; beyond this the store
+/// is taken as flooded).
+pub const MAX_STORED_ATTESTATIONS: usize = 4096;
+/// Most bundle bytes read for one artifact.
+pub const MAX_STORED_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// The store's index read once: subject digest → attestation manifest digests.
 #[derive(Debug, Clone, Default)]
 pub struct ReferrerIndex {
@@ -402,12 +408,26 @@ impl LayoutStore {
         digest: &Digest,
     ) -> Result<Vec<StoredAttestation>> {
         let mut found = Vec::new();
+        // Bounded work whatever the index lists: unique manifests, a count and a byte budget.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut total: u64 = 0;
         for manifest_digest in index
             .by_subject
             .get(&digest.to_string())
             .into_iter()
             .flatten()
         {
+            if !seen.insert(manifest_digest) {
+                continue;
+            }
+            if seen.len() > MAX_STORED_ATTESTATIONS {
+                return Err(Error::Corrupt {
+                    path: self.index_path(),
+                    message: format!(
+                        "more than {MAX_STORED_ATTESTATIONS} attestations refer to {digest}"
+                    ),
+                });
+            }
             let bytes = self.read_blob(manifest_digest, MAX_MANIFEST_BYTES)?;
             let manifest: Manifest =
                 serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
@@ -427,6 +447,12 @@ impl LayoutStore {
                 continue;
             };
             let bundle = self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?;
+            total += bundle.len() as u64;
+            hallmark_model::limits::check(
+                "the attestations of one artifact",
+                total,
+                MAX_STORED_BUNDLE_BYTES,
+            )?;
             found.push(StoredAttestation {
                 manifest_digest: manifest_digest.clone(),
                 bundle,

@@ -33,6 +33,24 @@ enum SignerRef {
     Identity { identity: String, issuer: String },
 }
 
+/// Where a step's inputs may come from: step names (or `source`), or per step (or `source`) the
+/// glob patterns of the files it may take from there.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Inputs {
+    Steps(Vec<String>),
+    Files(#[serde(deserialize_with = "unique_map")] BTreeMap<String, Vec<String>>),
+}
+
+impl Inputs {
+    fn names(&self) -> Vec<&String> {
+        match self {
+            Inputs::Steps(list) => list.iter().collect(),
+            Inputs::Files(map) => map.keys().collect(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StepRule {
@@ -40,7 +58,7 @@ struct StepRule {
     signers: Option<Vec<SignerRef>>,
     /// The steps (or `source`) whose products this step may consume.
     #[serde(default)]
-    inputs: Option<Vec<String>>,
+    inputs: Option<Inputs>,
     #[serde(default = "yes")]
     required: bool,
 }
@@ -109,15 +127,13 @@ where
     impl<'de, V: Deserialize<'de>> Visitor<'de> for Unique<V> {
         type Value = BTreeMap<String, V>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a map of step names")
+            f.write_str("a map")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some((key, value)) = map.next_entry::<String, V>()? {
                 if out.contains_key(&key) {
-                    return Err(serde::de::Error::custom(format!(
-                        "step {key:?} is declared twice"
-                    )));
+                    return Err(serde::de::Error::custom(format!("{key:?} is given twice")));
                 }
                 out.insert(key, value);
             }
@@ -232,9 +248,35 @@ fn compile_steps(
     config: &mut Map<String, Value>,
 ) -> Result<(), PolicyError> {
     let steps = &policy.steps;
+    let reads_source = steps.values().any(|r| {
+        r.inputs
+            .as_ref()
+            .is_some_and(|i| i.names().iter().any(|n| *n == SOURCE))
+    });
+    // Chain integrity is always checked, so the policy must say where the chain starts: a guess
+    // would let a chain cut short and re-recorded from a tampered file pass.
+    match &policy.source_steps {
+        Some(list) if steps.is_empty() => {
+            non_empty(path, "sourceSteps", list)?;
+            config.insert("source_steps".into(), json!(list));
+        }
+        Some(list) => {
+            declared(path, "sourceSteps", list, steps, false)?;
+            config.insert("source_steps".into(), json!(list));
+        }
+        None if reads_source => {}
+        None => {
+            return Err(error(
+                path,
+                "say which steps read the source checkout: `inputs: [source]` on those steps, or \
+                 `sourceSteps: [...]`; otherwise a chain cut short and re-recorded from a tampered \
+                 file could pass as starting at the source",
+            ));
+        }
+    }
     if steps.is_empty() {
-        if policy.source_steps.is_some() || policy.artifact_from.is_some() {
-            return Err(error(path, "sourceSteps and artifactFrom need steps"));
+        if policy.artifact_from.is_some() {
+            return Err(error(path, "artifactFrom needs steps"));
         }
         return Ok(());
     }
@@ -255,42 +297,39 @@ fn compile_steps(
             let what = format!("steps.{name}.signers");
             step_signers.insert(name.clone(), json!(signers.all(&what, list)?));
         }
-        if let Some(inputs) = &rule.inputs {
-            declared(path, &format!("steps.{name}.inputs"), inputs, steps, true)?;
-            step_inputs.insert(name.clone(), json!(inputs));
+        let what = format!("steps.{name}.inputs");
+        match &rule.inputs {
+            None => {}
+            Some(Inputs::Steps(list)) => {
+                declared(path, &what, list, steps, true)?;
+                step_inputs.insert(name.clone(), json!(list));
+            }
+            Some(Inputs::Files(map)) => {
+                let keys: Vec<String> = map.keys().cloned().collect();
+                declared(path, &what, &keys, steps, true)?;
+                for (from, patterns) in map {
+                    non_empty(path, &format!("{what}.{from}"), patterns)?;
+                }
+                step_inputs.insert(name.clone(), json!(map));
+            }
         }
     }
     if !step_signers.is_empty() {
         config.insert("step_signers".into(), Value::Object(step_signers));
     }
-    let reads_source = steps.values().any(|r| {
-        r.inputs
-            .as_ref()
-            .is_some_and(|i| i.iter().any(|n| n == SOURCE))
-    });
-    if let Some(list) = &policy.source_steps {
-        declared(path, "sourceSteps", list, steps, false)?;
-        config.insert("source_steps".into(), json!(list));
-    } else if !reads_source {
-        return Err(error(
-            path,
-            "say which steps read the source checkout: `inputs: [source]` on those steps, or \
-             `sourceSteps: [...]`; otherwise a chain cut short and re-recorded from a tampered \
-             file could pass as starting at the source",
-        ));
-    }
     // The steps that may produce the artifact: as given, or the steps no other step takes
-    // inputs from (the ends of the declared graph).
+    // inputs from (the ends of the declared graph). Without either, any declared step could
+    // label its output as the release.
     let artifact_steps: Vec<String> = match &policy.artifact_from {
         Some(list) => {
             declared(path, "artifactFrom", list, steps, false)?;
             list.clone()
         }
-        None if !step_inputs.is_empty() => {
+        None if steps.values().any(|r| r.inputs.is_some()) => {
             let consumed: BTreeSet<&str> = steps
                 .values()
                 .filter_map(|r| r.inputs.as_ref())
-                .flatten()
+                .flat_map(Inputs::names)
                 .map(String::as_str)
                 .collect();
             steps
@@ -299,11 +338,21 @@ fn compile_steps(
                 .cloned()
                 .collect()
         }
-        None => Vec::new(),
+        None => {
+            return Err(error(
+                path,
+                "say which step produces the artifact: `artifactFrom: [...]`, or `inputs` on the \
+                 steps (the steps no other step takes inputs from produce it)",
+            ));
+        }
     };
-    if !artifact_steps.is_empty() {
-        config.insert("artifact_steps".into(), json!(artifact_steps));
+    if artifact_steps.is_empty() {
+        return Err(error(
+            path,
+            "every step is another step's input, so none can produce the artifact; set artifactFrom",
+        ));
     }
+    config.insert("artifact_steps".into(), json!(artifact_steps));
     if !step_inputs.is_empty() {
         config.insert("step_inputs".into(), Value::Object(step_inputs));
     }
@@ -343,6 +392,12 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
     let mut config = Map::new();
     compile_steps(&policy, path, &mut signers, &mut config)?;
     if let Some(s) = &policy.sources {
+        if s.repositories.is_none() && s.refs.is_none() {
+            return Err(error(
+                path,
+                "sources checks nothing: give repositories and/or refs",
+            ));
+        }
         if let Some(list) = &s.repositories {
             non_empty(path, "sources.repositories", list)?;
             config.insert("source_repositories".into(), json!(list));

@@ -95,6 +95,18 @@ fn read(path: &Path) -> Result<String, PolicyError> {
     std::fs::read_to_string(path).map_err(|e| error(path, e.to_string()))
 }
 
+/// True when a data file parses into an object naming the declarative `apiVersion` (JSON, or YAML
+/// with the key quoted): it would be loaded as data and configure nothing.
+fn declares_api_version(text: &str) -> bool {
+    let value: Option<Value> = serde_json::from_str(text).ok().or_else(|| {
+        regorus::Value::from_yaml_str(text)
+            .ok()
+            .and_then(|v| v.to_json_str().ok())
+            .and_then(|j| serde_json::from_str(&j).ok())
+    });
+    value.is_some_and(|v| v.get("apiVersion").and_then(Value::as_str) == Some(API_VERSION))
+}
+
 /// The `.rego`, `.json` and `.yaml` files of `path` (a file or a directory, recursively), sorted.
 fn files(path: &Path) -> Result<Vec<PathBuf>, PolicyError> {
     if path.is_file() {
@@ -166,7 +178,7 @@ impl Policy {
                 }
                 sources.push((name, text));
             } else {
-                if declarative::is_declarative(&text) {
+                if declarative::is_declarative(&text) || declares_api_version(&text) {
                     // Loaded as data it would configure nothing: the library would run with an
                     // empty configuration and allow far more than the file says.
                     return Err(error(
