@@ -872,3 +872,48 @@ fn a_policy_naming_only_source_steps_loads() {
     args.extend(keys);
     s.expect(&args, 0);
 }
+
+#[test]
+fn a_step_rewriting_a_file_in_place_cannot_hand_it_over_with_per_file_inputs() {
+    let s = intact();
+    // The test step (allowed to hand over its report) rewrites out/app in place.
+    step(
+        &s,
+        "test",
+        "test",
+        &["out"],
+        "out",
+        "echo BACKDOOR >> out/app",
+    );
+    step(
+        &s,
+        "package",
+        "package",
+        &["out", "reports"],
+        "dist2",
+        "mkdir -p dist2 && tar -cf dist2/app.tar out reports",
+    );
+    // Per-step inputs cannot see it: test may hand over files to package.
+    let run = s.expect(&["verify", "dist2/app.tar", "--policy", "release.yaml"], 0);
+    assert!(run.stdout.contains("ALLOWED"), "{}", run.stdout);
+    // Per-file inputs can.
+    let per_file = POLICY.replace(
+        "inputs: [build, test]",
+        "inputs: {build: [\"out/**\"], test: [\"reports/**\"]}",
+    );
+    assert_ne!(per_file, POLICY);
+    std::fs::write(s.file("per-file.yaml"), per_file).unwrap();
+    let run = s.expect(&["verify", "dist2/app.tar", "--policy", "per-file.yaml"], 1);
+    assert!(
+        run.stdout.contains("chain.input-from-wrong-step"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("out/app"),
+        "names the file: {}",
+        run.stdout
+    );
+    // The intact package passes the per-file policy.
+    s.expect(&["verify", "dist/app.tar", "--policy", "per-file.yaml"], 0);
+}

@@ -1,11 +1,14 @@
 # Human approvals of the artifact. Setting: approvals {"required": N, "approvers": [...],
 # "max_age_hours": H}.
 # An approval is a verified approval attestation (predicateType https://hallmark.dev/approval/v1)
-# of the artifact. It is set aside (does not count) when:
+# of the artifact. Its time is the earliest of its attestation's verifiedTimes (signing times a
+# transparency log or timestamp authority proved) when it has one, else its predicate's
+# approvedAt (only what the approver claimed). It is set aside (does not count) when:
 #   - input.context.facts.environment is a string and the approval's predicate names another
 #     environment (an approval without an environment counts for every environment);
-#   - approvals.max_age_hours is set and its predicate approvedAt is older than that before
-#     context.time, or is missing or not an RFC 3339 time.
+#   - approvals.max_age_hours is set and its time is more than that before context.time, or more
+#     than 300 s after it (in the future: a future date would pass any age limit), or it has no
+#     time (no verified time, and approvedAt missing or not an RFC 3339 time).
 # The approvers of the approvals that count are their signers listed in approvers (when approvers
 # is absent, any signer counts) who signed no step of the build: builders may not approve their
 # own build. Fewer than N distinct approvers denies.
@@ -32,27 +35,50 @@ approvals_set_aside contains [i, reason] if {
 	reason := sprintf("approved for environment %s, not %q", [quote(approved_for), env])
 }
 
+# The time of an approval: the earliest verified time, else the claimed approvedAt; undefined
+# when it has neither (or approvedAt does not parse).
+approval_time(a) := {"basis": "verified", "time": vt.time, "ns": vt.ns} if {
+	vt := earliest_verified_time(a)
+} else := {"basis": "claimed", "time": t, "ns": ns} if {
+	t := object.get(approval_predicate(a), "approvedAt", null)
+	ns := parse_time(t)
+}
+
+approval_time_desc(t) := sprintf("signed at %s (verified time)", [t.time]) if t.basis == "verified"
+else := sprintf("approved at %s (claimed approvedAt, not verified)", [t.time])
+
 approvals_set_aside contains [i, reason] if {
 	max_hours := setting("approvals").max_age_hours
 	max_hours != null
 	some i, a in input.attestations
 	a.predicateType == approval_type
+	not approval_time(a)
 	approved_at := object.get(approval_predicate(a), "approvedAt", null)
-	not parse_time(approved_at)
 	reason := sprintf("%s, so its age cannot be checked against approvals.max_age_hours %v", [approved_at_problem(approved_at), max_hours])
 }
 
-approved_at_problem(t) := "it records no approvedAt" if t == null
-else := sprintf("its approvedAt %s is not an RFC 3339 time", [quote(t)])
+approved_at_problem(t) := "it has no verified time and records no approvedAt" if t == null
+else := sprintf("it has no verified time and its approvedAt %s is not an RFC 3339 time", [quote(t)])
 
 approvals_set_aside contains [i, reason] if {
 	max_hours := setting("approvals").max_age_hours
 	max_hours != null
 	some i, a in input.attestations
 	a.predicateType == approval_type
-	approved_at := approval_predicate(a).approvedAt
-	now_ns - parse_time(approved_at) > max_hours * 3600000000000
-	reason := sprintf("approved at %s, more than %v hours before %s", [approved_at, max_hours, input.context.time])
+	t := approval_time(a)
+	now_ns - t.ns > max_hours * 3600000000000
+	reason := sprintf("%s, more than %v hours before %s", [approval_time_desc(t), max_hours, input.context.time])
+}
+
+# In the future: beyond the clock skew baseline.rego allows a step (future_skew_seconds).
+approvals_set_aside contains [i, reason] if {
+	max_hours := setting("approvals").max_age_hours
+	max_hours != null
+	some i, a in input.attestations
+	a.predicateType == approval_type
+	t := approval_time(a)
+	t.ns - now_ns > future_skew_seconds * 1000000000
+	reason := sprintf("%s, in the future: more than %d seconds after the verification time %s", [approval_time_desc(t), future_skew_seconds, input.context.time])
 }
 
 set_aside(i) if {

@@ -183,12 +183,8 @@ ref_allowed(ref, patterns) if {
 # The time of a step: the earliest of its verifiedTimes (signing times a transparency log or a
 # timestamp authority proved) when it has one; else its provenance finishedOn, which is only
 # what the signer claimed. Undefined when it has neither (or neither parses).
-step_time(p) := {"basis": "verified", "time": t, "ns": ns} if {
-	nss := {ns | some t in p.verifiedTimes; ns := parse_time(t)}
-	count(nss) > 0
-	ns := min(nss)
-	earliest := [x | some x in p.verifiedTimes; parse_time(x) == ns]
-	t := earliest[0]
+step_time(p) := {"basis": "verified", "time": vt.time, "ns": vt.ns} if {
+	vt := earliest_verified_time(p)
 } else := {"basis": "claimed", "time": t, "ns": ns} if {
 	t := object.get(p.provenance, "finishedOn", null)
 	ns := parse_time(t)

@@ -2,13 +2,24 @@
 #
 # - chain.unattested-input: a step consumed a material that no verified step of the chain
 #   produced, that is not a declared external input (setting external_inputs: ["sha256:..."]),
-#   and the step is not a source step. Source steps: the names in setting source_steps when it
-#   is set; otherwise every step that records a source (provenance sourceUri or sourceCommit)
-#   and none of whose materials has a producer (it reads its inputs from the source checkout).
-# - chain.input-from-wrong-step: with setting step_inputs ({"package": ["build", "test"]}), a
-#   material a step consumed was produced only by steps not named for it (as in-toto's
-#   MATCH ... FROM). "source" in the list makes the step a source step.
-# - chain.source-step-assumed (warning): source_steps is not set, so steps were taken as source
+#   and that the step may not read from the source. Source steps: the names in setting
+#   source_steps, and the steps whose step_inputs name "source"; when neither names any, every
+#   step that records a source (provenance sourceUri or sourceCommit) and none of whose materials
+#   has a producer (it reads its inputs from the source checkout). A source step may read any
+#   unproduced material, except with the object form of step_inputs: then only the materials whose
+#   name matches one of its "source" patterns.
+# - chain.input-from-wrong-step: with setting step_inputs, a material a step consumed that some
+#   verified step produced does not come as the policy says (as in-toto's MATCH ... FROM). Two
+#   forms per step:
+#     list:   {"package": ["build", "test"]}: some producer of the material is named. "source"
+#             makes the step a source step; for such a step, a material whose producers' products
+#             with its digest all have other names is a content collision with a product, not a
+#             hand-over: it counts as read from the source.
+#     object: {"package": {"build": ["out/**"], "test": ["reports/**"]}}: some producer of the
+#             material is a key and one of that key's glob patterns (glob.match, "/" separator)
+#             matches the material's name. The key "source" makes the step a source step whose
+#             unproduced materials must match its patterns. No collision exception.
+# - chain.source-step-assumed (warning): no source step is named, so steps were taken as source
 #   steps by the heuristic above; name them (source_steps, or "source" in step_inputs) so a chain
 #   cut short and re-recorded from a tampered file cannot pass as starting at the source.
 # - chain.step-failed: a step recorded a non-zero exit code.
@@ -24,19 +35,48 @@ import rego.v1
 
 deny contains v if {
 	some st in steps
-	not source_step(st)
 	some m in st.materials
 	pinned(m)
 	count(producers(m)) == 0
 	not external_input(m.digest)
+	not reads_from_source(st, m)
 	v := {
 		"code": "chain.unattested-input",
-		"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input", [step_desc(st), material_desc(m)]),
+		"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input%s", [step_desc(st), material_desc(m), source_patterns_desc(st)]),
 		"step": object.get(st, "step", null),
 		"file": object.get(m, "name", null),
 		"digest": m.digest,
 		"attestation": st.origin,
 	}
+}
+
+# An unproduced material a step may read from the source: any, for a source step without
+# source patterns; one whose name matches a pattern, for a step with them (object form).
+reads_from_source(st, _) if {
+	source_step(st)
+	not has_source_patterns(st)
+}
+
+reads_from_source(st, m) if {
+	has_source_patterns(st)
+	name_matches(m, object_inputs(st).source)
+}
+
+# The object form of the step's step_inputs has a key "source".
+has_source_patterns(st) if "source" in object.keys(object_inputs(st))
+
+source_patterns_desc(st) := sprintf(", nor a source file it may read (%v)", [object_inputs(st).source]) if has_source_patterns(st)
+else := ""
+
+# The material's name matches one of the glob patterns ("/" separates segments: "*" within
+# one, "**" across). A non-list of patterns or a non-string name matches nothing.
+name_matches(m, patterns) if {
+	name := object.get(m, "name", null)
+	is_string(name)
+	is_array(patterns)
+	some pattern in patterns
+	is_string(pattern)
+	glob.match(pattern, ["/"], name)
 }
 
 # Every material of every step, source steps included, records a digest.
@@ -89,12 +129,37 @@ source_steps_named if setting("source_steps")
 
 source_steps_named if {
 	some _, inputs in setting("step_inputs")
+	names_source(inputs)
+}
+
+# The step_inputs entry of a step: a list, an object, or undefined when it has none.
+step_inputs_of(st) := inputs if {
+	name := object.get(st, "step", null)
+	is_string(name)
+	inputs := setting("step_inputs")[name]
+	inputs != null
+}
+
+# The object form of a step's step_inputs; undefined for the list form or none.
+object_inputs(st) := inputs if {
+	inputs := step_inputs_of(st)
+	is_object(inputs)
+}
+
+# "source" in a list of inputs, or a key "source" of an object of inputs.
+names_source(inputs) if {
+	is_array(inputs)
 	"source" in inputs
+}
+
+names_source(inputs) if {
+	is_object(inputs)
+	"source" in object.keys(inputs)
 }
 
 source_step(st) if st.step in setting("source_steps")
 
-source_step(st) if "source" in object.get(setting("step_inputs"), st.step, [])
+source_step(st) if names_source(step_inputs_of(st))
 
 source_step(st) if assumed_source_step(st)
 
@@ -117,16 +182,19 @@ warn contains v if {
 	}
 }
 
-# Each material a step consumed must come from one of the steps named for it.
+# The names of the steps that produced a material.
+producer_names(m) := {n | some id in producers(m); some p in steps; p.id == id; n := object.get(p, "step", null)}
+
+# Each material a step consumed must come from one of the steps named for it (list form).
 deny contains v if {
 	some st in steps
-	allowed := object.get(setting("step_inputs"), st.step, null)
+	allowed := step_inputs_of(st)
 	is_array(allowed)
 	some m in st.materials
-	ids := producers(m)
-	count(ids) > 0
-	names := {n | some id in ids; some p in steps; p.id == id; n := object.get(p, "step", null)}
+	count(producers(m)) > 0
+	names := producer_names(m)
 	count({n | some n in names; n in allowed}) == 0
+	not source_lookalike(m, allowed)
 	v := {
 		"code": "chain.input-from-wrong-step",
 		"msg": sprintf("%s consumed %s, produced by %v, not by one of the steps it may take inputs from (%v)", [step_desc(st), material_desc(m), names, allowed]),
@@ -137,6 +205,55 @@ deny contains v if {
 		"expected": allowed,
 		"actual": names,
 	}
+}
+
+# A source step (list form) read a file whose content happens to equal a product of another
+# step under another name (an empty file, a license text): a content collision, not a hand-over,
+# so the material counts as read from the source. Every product with the material's digest of
+# every step that produced it has a name other than the material's.
+source_lookalike(m, allowed) if {
+	"source" in allowed
+	pinned(m)
+	name := object.get(m, "name", null)
+	same := [pr |
+		some id in producers(m)
+		some p in steps
+		p.id == id
+		some pr in object.get(p, "products", [])
+		object.get(pr, "digest", null) == m.digest
+	]
+	count(same) > 0
+	every pr in same {
+		object.get(pr, "name", null) != name
+	}
+}
+
+# Each material a step consumed that a step produced comes from a step named for it, under a
+# name one of that step's patterns matches (object form; strict: no collision exception).
+deny contains v if {
+	some st in steps
+	allowed := object_inputs(st)
+	some m in st.materials
+	count(producers(m)) > 0
+	names := producer_names(m)
+	not object_input_allowed(allowed, names, m)
+	patterns := {n: ps | some n in names; is_string(n); ps := object.get(allowed, n, [])}
+	v := {
+		"code": "chain.input-from-wrong-step",
+		"msg": sprintf("%s consumed %s, produced by %v, but it may take from those steps only files matching %v", [step_desc(st), material_desc(m), names, patterns]),
+		"step": object.get(st, "step", null),
+		"file": object.get(m, "name", null),
+		"digest": material_digest(m),
+		"attestation": st.origin,
+		"expected": patterns,
+		"actual": names,
+	}
+}
+
+object_input_allowed(allowed, names, m) if {
+	some n in names
+	is_string(n)
+	name_matches(m, allowed[n])
 }
 
 records_source(st) if is_string(st.provenance.sourceUri)

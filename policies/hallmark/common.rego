@@ -56,6 +56,16 @@ verified_times(x) := ts if {
 	is_array(ts)
 } else := []
 
+# The earliest of x's verifiedTimes that parses, as {"time": <as written>, "ns": <ns>};
+# undefined when none does.
+earliest_verified_time(x) := {"time": t, "ns": ns} if {
+	nss := {ns | some t in verified_times(x); ns := parse_time(t)}
+	count(nss) > 0
+	ns := min(nss)
+	earliest := [t | some t in verified_times(x); parse_time(t) == ns]
+	t := earliest[0]
+}
+
 # The certificate and key details of a step's signatures ([] when none).
 signer_details(x) := ds if {
 	ds := x.signerDetails
@@ -122,6 +132,7 @@ known_settings := {
 	"artifact_steps",
 	"trusted_builders",
 	"builder_keys",
+	"builder_issuers",
 	"source_repositories",
 	"source_refs",
 	"max_age_hours",

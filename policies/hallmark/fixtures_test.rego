@@ -137,6 +137,7 @@ full_config := {
 	"artifact_steps": ["package"],
 	"trusted_builders": [builder],
 	"builder_keys": ["ci-key"],
+	"builder_issuers": [github_issuer],
 	"source_repositories": ["https://git.example/acme/app"],
 	"source_refs": ["refs/heads/main", "refs/tags/v*"],
 	"max_age_hours": 24,

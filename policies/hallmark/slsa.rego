@@ -1,19 +1,29 @@
 # SLSA Build Level of the artifact, from the steps that produced it (input.chain.roots), counting
 # only what verification proved, never what the provenance merely claims:
 #   1: its SLSA provenance verified;
-#   2: and its builderId does not end in "/self-asserted", and a build platform signed it: the
-#      signature is keyless (some signerDetails entry has a certificate "identity"), or one of
-#      its signers is a build-platform key listed in setting builder_keys;
-#   3: and it is keyless, its builderId is in setting slsa_l3_builders (exact ids, or prefixes
-#      written with a trailing "*"; default "https://github.com/slsa-framework/slsa-github-generator/*"),
-#      and so is the signing certificate's buildSignerURI (the workflow that held the signing
-#      identity, as Fulcio recorded it): a workflow that only claims the generator's builderId
-#      stays at 2.
+#   2: and its builderId does not end in "/self-asserted", and a build platform signed it: some
+#      signerDetails entry is a certificate (keyless) whose "issuer" is in setting builder_issuers
+#      (default: GitHub Actions' and GitLab's OIDC issuers) and that records the build platform's
+#      workflow in extensions.buildSignerURI (a non-empty string), or one of its signers is a
+#      build-platform key listed in setting builder_keys. A certificate for a person (an e-mail
+#      identity from another issuer) stays at 1;
+#   3: and one such build-platform certificate's buildSignerURI (the workflow that held the
+#      signing identity, as Fulcio recorded it) and the builderId are both in setting
+#      slsa_l3_builders (exact ids, or prefixes written with a trailing "*"; default
+#      "https://github.com/slsa-framework/slsa-github-generator/*"): a workflow that only claims
+#      the generator's builderId stays at 2.
 # The artifact's level is the highest of its root steps' (0 with none). Setting
 # min_slsa_build_level: N denies a lower level. `verified_levels` (for VSAs) is always defined.
 package hallmark
 
 import rego.v1
+
+# The OIDC issuers of build platforms, whose certificates name the workflow that signed.
+default_builder_issuers := ["https://token.actions.githubusercontent.com", "https://gitlab.com"]
+
+builder_issuers := issuers if {
+	issuers := setting("builder_issuers")
+} else := default_builder_issuers
 
 default_slsa_l3_builders := ["https://github.com/slsa-framework/slsa-github-generator/*"]
 
@@ -23,7 +33,7 @@ slsa_l3_builders := builders if {
 
 step_build_level(st) := 3 if {
 	level_2(st)
-	some d in keyless_details(st)
+	some d in platform_details(st)
 	l3_builder(st.provenance.builderId)
 	l3_builder(object.get(d, ["extensions", "buildSignerURI"], null))
 } else := 2 if {
@@ -37,7 +47,7 @@ level_2(st) if {
 	platform_signed(st)
 }
 
-platform_signed(st) if count(keyless_details(st)) > 0
+platform_signed(st) if count(platform_details(st)) > 0
 
 platform_signed(st) if {
 	some s in object.get(st, "signers", [])
@@ -49,6 +59,16 @@ keyless_details(st) := [d |
 	some d in signer_details(st)
 	is_object(d)
 	is_string(object.get(d, "identity", null))
+]
+
+# The certificates of a step issued to a build platform's workflow: an issuer in
+# builder_issuers, and a non-empty extensions.buildSignerURI.
+platform_details(st) := [d |
+	some d in keyless_details(st)
+	object.get(d, "issuer", null) in builder_issuers
+	uri := object.get(d, ["extensions", "buildSignerURI"], null)
+	is_string(uri)
+	uri != ""
 ]
 
 l3_builder(builder) if {

@@ -67,11 +67,64 @@ test_key_signed_generator_builder_id_is_not_level_3 if {
 	levels(root_built_by(generator), {}) == {"SLSA_BUILD_LEVEL_1"}
 }
 
-test_level_3_needs_the_certificate_build_signer if {
-	# An identity without a buildSignerURI extension.
+test_certificate_without_build_signer_is_not_a_build_platform if {
+	# An identity without a buildSignerURI extension (or an empty one) names no build workflow:
+	# neither 3 nor even 2.
 	details := [{"identity": generator, "issuer": f.github_issuer, "extensions": {}, "tlogEntries": 1}]
 	doc := root_with(object.union(f.keyless(generator, generator), {"signerDetails": details, "provenance": {"builderId": generator}}))
-	levels(doc, {}) == {"SLSA_BUILD_LEVEL_2"}
+	levels(doc, {}) == {"SLSA_BUILD_LEVEL_1"}
+	empty := [{"identity": generator, "issuer": f.github_issuer, "extensions": {"buildSignerURI": ""}, "tlogEntries": 1}]
+	levels(root_with(object.union(f.keyless(generator, generator), {"signerDetails": empty})), {}) == {"SLSA_BUILD_LEVEL_1"}
+}
+
+# A keyless signature by `identity` from `issuer`, with `extensions` (Fulcio's).
+keyless_from(identity, issuer, extensions) := root_with({
+	"signers": [sprintf("%s (issuer %s)", [identity, issuer])],
+	"signerDetails": [{"identity": identity, "issuer": issuer, "extensions": extensions, "tlogEntries": 1}],
+	"verifiedTimes": ["2026-11-25T10:05:03Z"],
+})
+
+google := "https://accounts.google.com"
+
+test_personal_identity_is_level_1 if {
+	# Someone signed the provenance keylessly with their own e-mail: no build platform did.
+	doc := keyless_from("dev@acme.example", google, {})
+	levels(doc, {}) == {"SLSA_BUILD_LEVEL_1"}
+	some v in f.denied(doc, {"min_slsa_build_level": 2}, "slsa.level-too-low")
+	v.actual == 1
+	# Even naming a build workflow: the issuer is not a build platform's.
+	levels(keyless_from("dev@acme.example", google, {"buildSignerURI": release_workflow}), {}) == {"SLSA_BUILD_LEVEL_1"}
+	levels(keyless_from(generator, google, {"buildSignerURI": generator}), {}) == {"SLSA_BUILD_LEVEL_1"}
+}
+
+test_gitlab_is_a_build_platform_by_default if {
+	job := "https://gitlab.com/acme/app//.gitlab-ci.yml@refs/heads/main"
+	levels(keyless_from(job, "https://gitlab.com", {"buildSignerURI": job}), {}) == {"SLSA_BUILD_LEVEL_2"}
+}
+
+test_configured_builder_issuers_replace_the_default if {
+	ci := "https://ci.example/oidc"
+	doc := keyless_from("https://ci.example/acme/app/pipeline", ci, {"buildSignerURI": "https://ci.example/acme/app/pipeline.yml"})
+	levels(doc, {}) == {"SLSA_BUILD_LEVEL_1"}
+	levels(doc, {"builder_issuers": [ci]}) == {"SLSA_BUILD_LEVEL_2"}
+	# GitHub Actions no longer counts once the list leaves it out.
+	levels(keyless_root(f.builder, release_workflow), {"builder_issuers": [ci]}) == {"SLSA_BUILD_LEVEL_1"}
+	levels(generator_root, {"builder_issuers": [ci]}) == {"SLSA_BUILD_LEVEL_1"}
+	# A null setting is the default.
+	levels(generator_root, {"builder_issuers": null}) == {"SLSA_BUILD_LEVEL_3"}
+}
+
+test_a_build_platform_certificate_among_others_counts if {
+	# Two signatures: a person's and the platform's. The platform's gives the level.
+	doc := root_with({
+		"signers": ["dev@acme.example (issuer https://accounts.google.com)", sprintf("%s (issuer %s)", [generator, f.github_issuer])],
+		"signerDetails": [
+			{"identity": "dev@acme.example", "issuer": google, "extensions": {}, "tlogEntries": 1},
+			{"identity": generator, "issuer": f.github_issuer, "extensions": {"buildSignerURI": generator}, "tlogEntries": 1},
+		],
+		"provenance": {"builderId": generator},
+	})
+	levels(doc, {}) == {"SLSA_BUILD_LEVEL_3"}
 }
 
 test_configured_l3_builders_replace_the_default if {

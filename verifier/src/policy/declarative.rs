@@ -102,6 +102,8 @@ struct Declarative {
     #[serde(default)]
     builder_keys: Option<Vec<SignerRef>>,
     #[serde(default)]
+    builder_issuers: Option<Vec<String>>,
+    #[serde(default)]
     max_age: Option<String>,
     #[serde(default)]
     sbom_required: Option<bool>,
@@ -416,6 +418,10 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
             "builder_keys".into(),
             json!(signers.all("builderKeys", list)?),
         );
+    }
+    if let Some(list) = &policy.builder_issuers {
+        non_empty(path, "builderIssuers", list)?;
+        config.insert("builder_issuers".into(), json!(list));
     }
     if let Some(age) = &policy.max_age {
         config.insert("max_age_hours".into(), json!(hours(path, "maxAge", age)?));
