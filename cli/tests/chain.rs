@@ -835,6 +835,22 @@ fn a_vsa_fast_path_keeps_its_guarantees() {
         ],
         2,
     );
+    // Nor with emitting one.
+    s.expect(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--policy",
+            "release.yaml",
+            "--emit-vsa",
+            "v2.json",
+            "--vsa-signing-key",
+            "verifier.key",
+            "--fact",
+            "environment=prod",
+        ],
+        2,
+    );
     // A rejected VSA with only a digest named does not fall back to a bare signature check.
     let run = s.expect(
         &[

@@ -185,7 +185,7 @@ warn contains v if {
 # The names of the steps that produced a material.
 producer_names(m) := {n | some id in producers(m); some p in steps; p.id == id; n := object.get(p, "step", null)}
 
-# Each material a step consumed must come from one of the steps named for it (list form).
+# Each material a step consumed must come only from steps named for it (list form).
 deny contains v if {
 	some st in steps
 	allowed := step_inputs_of(st)
@@ -193,7 +193,10 @@ deny contains v if {
 	some m in st.materials
 	count(producers(m)) > 0
 	names := producer_names(m)
-	count({n | some n in names; n in allowed}) == 0
+	# Every step that produced it must be allowed: an old or sibling output of an allowed step,
+	# copied over the file by a step that is not, is still a hand-over by that step.
+	some n in names
+	not n in allowed
 	not source_lookalike(m, allowed)
 	v := {
 		"code": "chain.input-from-wrong-step",
@@ -250,10 +253,12 @@ deny contains v if {
 	}
 }
 
+# Every step that produced the material is named for it, and its patterns match the file.
 object_input_allowed(allowed, names, m) if {
-	some n in names
-	is_string(n)
-	name_matches(m, allowed[n])
+	every n in names {
+		is_string(n)
+		name_matches(m, allowed[n])
+	}
 }
 
 records_source(st) if is_string(st.provenance.sourceUri)

@@ -10,9 +10,14 @@ package hallmark
 
 import rego.v1
 
+# The records whose signers are judged: the chain's steps (copies of one statement merged, so
+# every genuine signer counts), or the provenance attestations when there is no chain.
+signed_steps := [provenance_record(st) | some st in steps] if count(steps) > 0
+else := [p | some p in provenances]
+
 deny contains v if {
 	some name, expected in setting("step_signers")
-	some p in provenances
+	some p in signed_steps
 	p.step == name
 	not signed_by_one_of(p, expected)
 	v := {

@@ -74,3 +74,13 @@ test_approver_signing_is_not_checked_without_approvers if {
 	# Without step_signers every approver is approver-only.
 	"step.signed-by-approver" in f.codes(doc, {"approvals": {"required": 1, "approvers": ["alice"]}})
 }
+
+test_a_root_copy_signed_by_another_trusted_key_does_not_deny if {
+	# The chain step merges the copies' signers; the per-copy attestation record of the root
+	# signed by another key alone does not make the step's signers wrong.
+	pkg := f.package_step({"signers": ["ci-key", "other-key"]})
+	doc := object.union(f.with_steps([f.build_step({}), f.test_step({}), pkg]), {"attestations": [object.union(f.provenance_attestation(pkg), {"signers": ["other-key"]})]})
+	not "step.signer-not-allowed" in f.codes(doc, {"step_signers": {"package": ["ci-key"]}})
+	only_other := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"signers": ["other-key"]})])
+	"step.signer-not-allowed" in f.codes(only_other, {"step_signers": {"package": ["ci-key"]}})
+}

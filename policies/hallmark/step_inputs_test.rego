@@ -81,15 +81,23 @@ test_object_form_patterns_are_globs_on_the_name if {
 	not "chain.input-from-wrong-step" in f.codes(deep, {"step_inputs": {"build": ["source"], "package": {"build": ["out/**"]}}})
 }
 
-test_object_form_with_two_producers_needs_one_allowed if {
-	# Build and lint both produced the same content; one allowed producer with a matching
-	# pattern is enough.
+test_object_form_with_two_producers_needs_every_one_allowed if {
+	# Build and lint both produced the same content under out/app (lint copied an old or
+	# sibling build output over it): a hand-over by lint, which package may not take from.
 	lint := f.step("sha256:04", "lint", [], [f.product("out/app", app_a)], {})
 	doc := f.with_steps([build, lint, package_of([f.material("out/app", app_a, [f.id_build, "sha256:04"])])])
-	not "chain.input-from-wrong-step" in f.codes(doc, {"step_inputs": {"build": ["source"], "package": {"build": ["out/**"]}}})
-	some v in f.denied(doc, {"step_inputs": {"build": ["source"], "package": {"build": ["dist/**"]}}}, "chain.input-from-wrong-step")
+	some v in f.denied(doc, {"step_inputs": {"build": ["source"], "package": {"build": ["out/**"]}}}, "chain.input-from-wrong-step")
 	v.actual == {"build", "lint"}
-	v.expected == {"build": ["dist/**"], "lint": []}
+	v.expected == {"build": ["out/**"], "lint": []}
+	not "chain.input-from-wrong-step" in f.codes(doc, {"step_inputs": {"build": ["source"], "package": {"build": ["out/**"], "lint": ["out/**"]}}})
+}
+
+test_list_form_with_two_producers_needs_every_one_allowed if {
+	lint := f.step("sha256:04", "lint", [], [f.product("out/app", app_a)], {})
+	doc := f.with_steps([build, lint, package_of([f.material("out/app", app_a, [f.id_build, "sha256:04"])])])
+	some v in f.denied(doc, {"step_inputs": {"build": ["source"], "package": ["build"]}}, "chain.input-from-wrong-step")
+	v.actual == {"build", "lint"}
+	not "chain.input-from-wrong-step" in f.codes(doc, {"step_inputs": {"build": ["source"], "package": ["build", "lint"]}})
 }
 
 test_object_form_survives_odd_names if {

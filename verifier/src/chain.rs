@@ -59,8 +59,12 @@ pub struct ChainStep {
     pub command: Option<Vec<String>>,
     /// The command's exit code, when recorded.
     pub exit_code: Option<i64>,
-    /// The runner environment (`github-hosted`, `self-hosted`), when the provenance says.
+    /// The runner environment (`github-hosted`, `self-hosted`): from a keyless certificate
+    /// when one says, else what the provenance claims.
     pub runner_environment: Option<String>,
+    /// Whether `runner_environment` comes from a certificate.
+    #[serde(skip)]
+    pub runner_certified: bool,
     /// What the step consumed (files with a sha256 digest; the git source is in `provenance`).
     pub materials: Vec<ChainArtifact>,
     /// What it produced (its statement's subjects).
@@ -128,15 +132,14 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
     let predicate = statement.predicate.as_ref();
     let at = |p: &str| predicate.and_then(|v| v.pointer(p));
     // The certificate's extension is verified; the predicate's field is what the builder said.
-    let certified = v
-        .signer_details()
-        .iter()
-        .find_map(|d| d.pointer("/extensions/runnerEnvironment"));
-    let runner_environment = certified
-        .or_else(|| at("/buildDefinition/internalParameters/github/runner_environment"))
-        .or_else(|| at("/buildDefinition/internalParameters/ci/runnerEnvironment"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let certified = certified_runner(v);
+    let runner_certified = certified.is_some();
+    let runner_environment = certified.or_else(|| {
+        at("/buildDefinition/internalParameters/github/runner_environment")
+            .or_else(|| at("/buildDefinition/internalParameters/ci/runnerEnvironment"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
     Some(ChainStep {
         id,
         origin: origin.to_owned(),
@@ -147,6 +150,7 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
         command: string_list(at("/buildDefinition/externalParameters/command")),
         exit_code: at("/buildDefinition/internalParameters/exitCode").and_then(Value::as_i64),
         runner_environment,
+        runner_certified,
         provenance,
         materials: materials(statement),
         products: statement
@@ -226,6 +230,10 @@ pub fn walk<E>(
             // Copies of one statement (re-signed, stored twice) are one step; the signers of
             // every copy that verifies count.
             let mut step: Option<ChainStep> = None;
+            if copies.len() > MAX_COPIES {
+                // Unverified copies could crowd out the genuine one: the chain is incomplete.
+                chain.truncated = true;
+            }
             for c in copies.iter().take(MAX_COPIES) {
                 let Ok(verified) = check_candidate(c, &wanted, requirements) else {
                     continue;
@@ -300,6 +308,9 @@ fn provenance_claims<'a>(
     groups
 }
 
+/// Adds the signers of another verified copy of the step's statement. Its verified times are
+/// not added (a fresh copy must not make an old step look recent), and a certificate's runner
+/// environment replaces a claimed one, `self-hosted` winning over anything else.
 fn merge_signers(step: &mut ChainStep, more: &VerifiedAttestation) {
     for (signer, detail) in more.signers().iter().zip(more.signer_details()) {
         if !step.signers.contains(signer) {
@@ -307,11 +318,23 @@ fn merge_signers(step: &mut ChainStep, more: &VerifiedAttestation) {
             step.signer_details.push(detail.clone());
         }
     }
-    for t in more.verified_times() {
-        if !step.verified_times.contains(t) {
-            step.verified_times.push(t.clone());
+    if let Some(certified) = certified_runner(more) {
+        let keep =
+            step.runner_certified && step.runner_environment.as_deref() == Some("self-hosted");
+        if !keep {
+            step.runner_environment = Some(certified);
+            step.runner_certified = true;
         }
     }
+}
+
+/// The runner environment a keyless certificate states (verified, unlike the predicate's).
+fn certified_runner(v: &VerifiedAttestation) -> Option<String> {
+    v.signer_details()
+        .iter()
+        .find_map(|d| d.pointer("/extensions/runnerEnvironment"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// True when `step` lists `digest` as a product it did not merely pass through.

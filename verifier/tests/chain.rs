@@ -429,3 +429,25 @@ fn copies_signed_by_different_keys_are_one_step_with_both_signers() {
         chain.steps[0].signers
     );
 }
+
+#[test]
+fn copies_crowding_out_the_genuine_one_mark_the_chain_incomplete() {
+    let mut w = World::new();
+    w.step("package", &["out/app"], &["app.tar"]);
+    let key = digest("app.tar").to_string();
+    let genuine = w.by_subject[&key][0].clone();
+    // Copies of the same payload with a broken signature, stored ahead of it.
+    let mut doc: serde_json::Value = serde_json::from_slice(&genuine.bytes).unwrap();
+    doc["dsseEnvelope"]["signatures"][0]["sig"] = "AAAA".into();
+    for i in 0..9 {
+        w.by_subject.get_mut(&key).unwrap().insert(
+            0,
+            Candidate {
+                origin: format!("junk {i}"),
+                bytes: serde_json::to_vec(&doc).unwrap(),
+            },
+        );
+    }
+    let chain = w.walk("app.tar");
+    assert!(chain.truncated, "{chain:?}");
+}

@@ -55,8 +55,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "policy")]
     pub save_policy_input: Option<PathBuf>,
     /// A caller-supplied fact for the policy input (`context.facts`), e.g. environment=prod.
-    /// Repeatable. Not with an accepted VSA, which records no facts.
-    #[arg(long, value_name = "KEY=VALUE", conflicts_with_all = ["accept_vsa_from", "accept_vsa_identity"])]
+    /// Repeatable. Not with VSAs (emitted or accepted), which record no facts.
+    #[arg(long, value_name = "KEY=VALUE", conflicts_with_all = ["accept_vsa_from", "accept_vsa_identity", "emit_vsa"])]
     pub fact: Vec<String>,
     /// Write a signed SLSA Verification Summary (VSA) of this decision to FILE, and store it with
     /// the artifact's attestations. Needs --policy, and --vsa-signing-key or --vsa-keyless.
