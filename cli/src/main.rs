@@ -47,7 +47,7 @@ enum Command {
     Copy(cmd::copy::Args),
     /// Push attestations from the local store to registries (`--pending` retries failed pushes).
     Push(cmd::push::Args),
-    /// Verify an artifact's attestations against trusted keys and required steps.
+    /// Verify an artifact: its attestations, the chain of steps behind it, and a policy.
     Verify(Box<cmd::verify::Args>),
     /// Sign a release manager's approval of an artifact (change control as evidence).
     Approve(cmd::approve::Args),
@@ -57,7 +57,7 @@ enum Command {
     Policy(cmd::policy::Args),
     /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
     VerifyBundle(cmd::verify_bundle::Args),
-    /// Run the whole story in a temporary directory: keygen, a two-step build, verify, tamper.
+    /// Run the whole story in a temporary directory: build steps, verify, a policy, a VSA, tampering.
     Demo(cmd::demo::Args),
     /// Print the version.
     Version,
