@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use hallmark_model::text::printable;
 use hallmark_verifier::policy::{Policy, policy_input};
 use hallmark_verifier::verdict::{Verdict, Violation, decide};
@@ -111,35 +111,28 @@ fn facts(pairs: &[String]) -> Result<serde_json::Value> {
     Ok(serde_json::Value::Object(map))
 }
 
-/// Checked before any work starts; kept as an error rather than a panic.
-fn unreachable_signer() -> Result<Box<dyn Signer>> {
-    anyhow::bail!(
-        "--emit-vsa needs the verifier's signature: --vsa-signing-key FILE or --vsa-keyless"
-    )
-}
-
-/// Runs `hallmark verify`.
-pub fn run(args: Args) -> Result<Outcome> {
-    let policy = args
-        .policy
-        .as_deref()
-        .map(|p| Policy::load(p, false))
-        .transpose()?;
+/// Flag combinations clap cannot express.
+fn check_flags(args: &Args) -> Result<()> {
     if args.emit_vsa.is_some() && args.vsa_signing_key.is_none() && !args.vsa_keyless {
-        anyhow::bail!(
-            "--emit-vsa needs the verifier's signature: --vsa-signing-key FILE or --vsa-keyless"
-        );
+        bail!("--emit-vsa needs the verifier's signature: --vsa-signing-key FILE or --vsa-keyless");
     }
     if args.vsa_policy_digest.is_some()
         && args.accept_vsa_from.is_empty()
         && args.accept_vsa_identity.is_none()
     {
-        anyhow::bail!("--vsa-policy-digest goes with --accept-vsa-from or --accept-vsa-identity");
+        bail!("--vsa-policy-digest goes with --accept-vsa-from or --accept-vsa-identity");
     }
-    let facts = facts(&args.fact)?;
-    let evidence = Evidence::gather(&args.artifact, &args.sources)?;
-    let now = SystemTime::now();
-    let vsa_identity = match (&args.accept_vsa_identity, &args.accept_vsa_issuer) {
+    Ok(())
+}
+
+/// Who may sign an acceptable VSA: `--accept-vsa-from` keys and the keyless identity, if any.
+fn vsa_trust(args: &Args) -> Result<Option<Requirements>> {
+    let keys = args
+        .accept_vsa_from
+        .iter()
+        .map(|p| read_key(p))
+        .collect::<Result<Vec<_>>>()?;
+    let identity = match (&args.accept_vsa_identity, &args.accept_vsa_issuer) {
         (Some(identity), Some(issuer)) => Some(IdentityPolicy {
             identity: Matcher::Exact(identity.clone()),
             issuer: Matcher::Exact(issuer.clone()),
@@ -147,136 +140,194 @@ pub fn run(args: Args) -> Result<Outcome> {
         }),
         _ => None,
     };
-    if !args.accept_vsa_from.is_empty() || vsa_identity.is_some() {
-        let keys = args
-            .accept_vsa_from
-            .iter()
-            .map(|p| read_key(p))
-            .collect::<Result<Vec<_>>>()?;
-        let vsa_trust = Requirements {
-            keys: keys.clone(),
-            keyless: match vsa_identity {
-                Some(identity) => Some(KeylessTrust {
-                    root: trust_root(args.trust.trusted_root.as_deref())?,
-                    identities: vec![identity],
-                }),
-                None => None,
-            },
-            ..Default::default()
-        };
-        let wanted = match (&policy, &args.vsa_policy_digest) {
-            (Some(p), _) => p.digest().to_owned(),
-            (None, Some(d)) => d
-                .parse::<hallmark_model::digest::Digest>()
-                .with_context(|| format!("--vsa-policy-digest {d}"))?
-                .to_string(),
-            (None, None) => anyhow::bail!(
-                "accepting a VSA needs the policy it must have been decided under: --policy FILE \
-                 or --vsa-policy-digest sha256:HEX (a VSA for any policy would accept anything that \
-                 verifier ever passed)"
-            ),
-        };
-        match vsa::accept(
-            &evidence.candidates,
-            &evidence.digest,
-            &vsa_trust,
-            &wanted,
-            now,
-            args.vsa_max_age,
-        ) {
-            Ok(accepted) => {
-                render::accepted_vsa(&accepted, &evidence, args.format)?;
-                return Ok(Outcome::Success);
-            }
-            Err(why) => {
-                // Falling back is only as strong as the VSA when the same policy is applied:
-                // without --policy (a digest only), a rejected VSA denies.
-                let can_fall_back = policy.as_ref().is_some_and(|p| {
-                    !args.trust.key.is_empty() || !p.keys().is_empty() || !p.identities().is_empty()
-                }) || (policy.is_some()
-                    && args.trust.identity.policy()?.is_some());
-                if !can_fall_back {
-                    let verdict = Verdict {
-                        digest: evidence.digest.to_string(),
-                        allowed: false,
-                        attestations: Vec::new(),
-                        violations: vec![Violation::Policy {
-                            code: "vsa.not-accepted".to_owned(),
-                            message: format!("no acceptable verification summary: {why}"),
-                            details: serde_json::Value::Null,
-                        }],
-                    };
-                    render::verdict(&verdict, evidence.name.as_deref(), args.format, &keys, None)?;
-                    return Ok(Outcome::Denied);
-                }
-                eprintln!(
-                    "hallmark: no acceptable VSA for {} ({why}); verifying the attestations",
-                    evidence.label()
-                );
-            }
-        }
+    if keys.is_empty() && identity.is_none() {
+        return Ok(None);
     }
-    let requirements = args.trust.requirements(policy.as_ref(), args.step)?;
-    let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
-    let mut extra = None;
-    if let Some(policy) = &policy {
-        let chain = evidence.chain(&requirements)?;
-        let input = policy_input(&verdict, evidence.name.as_deref(), &chain, now, &facts);
-        if let Some(path) = &args.save_policy_input {
-            std::fs::write(path, serde_json::to_vec_pretty(&input)?)
-                .with_context(|| format!("writing {}", path.display()))?;
+    let keyless = match identity {
+        Some(identity) => Some(KeylessTrust {
+            root: trust_root(args.trust.trusted_root.as_deref())?,
+            identities: vec![identity],
+        }),
+        None => None,
+    };
+    Ok(Some(Requirements {
+        keys,
+        keyless,
+        ..Default::default()
+    }))
+}
+
+/// The fast path: a trusted verifier's PASSED VSA for the policy the caller names. `Some` when it
+/// decided (accepted, or denied because there is nothing as strong to fall back to).
+fn fast_path(
+    args: &Args,
+    policy: Option<&Policy>,
+    evidence: &Evidence,
+    now: SystemTime,
+) -> Result<Option<Outcome>> {
+    let Some(trust) = vsa_trust(args)? else {
+        return Ok(None);
+    };
+    let wanted = match (policy, &args.vsa_policy_digest) {
+        (Some(p), _) => p.digest().to_owned(),
+        (None, Some(d)) => d
+            .parse::<hallmark_model::digest::Digest>()
+            .with_context(|| format!("--vsa-policy-digest {d}"))?
+            .to_string(),
+        (None, None) => bail!(
+            "accepting a VSA needs the policy it must have been decided under: --policy FILE \
+             or --vsa-policy-digest sha256:HEX (a VSA for any policy would accept anything that \
+             verifier ever passed)"
+        ),
+    };
+    let why = match vsa::accept(
+        &evidence.candidates,
+        &evidence.digest,
+        &trust,
+        &wanted,
+        now,
+        args.vsa_max_age,
+    ) {
+        Ok(accepted) => {
+            render::accepted_vsa(&accepted, evidence, args.format)?;
+            return Ok(Some(Outcome::Success));
         }
-        let decision = policy.evaluate(&input);
-        for w in &decision.warn {
-            eprintln!(
-                "hallmark: warning: {}: {}",
-                printable(&w.code),
-                printable(&w.msg)
-            );
-        }
-        verdict
-            .violations
-            .extend(decision.deny.iter().map(|f| Violation::Policy {
-                code: f.code.clone(),
-                message: f.msg.clone(),
-                details: f.details.clone(),
-            }));
-        verdict.allowed = verdict.violations.is_empty();
-        extra = Some(serde_json::json!({
-            "policy": {"path": policy.path().display().to_string(), "digest": policy.digest()},
-            "warnings": decision.warn,
-            "chain": chain,
+        Err(why) => why,
+    };
+    // Falling back is only as strong as the VSA when the same policy is applied, with trust:
+    // with a digest only, a rejected VSA denies.
+    let can_fall_back = policy.is_some_and(|p| {
+        !args.trust.key.is_empty() || !p.keys().is_empty() || !p.identities().is_empty()
+    }) || (policy.is_some() && args.trust.identity.policy()?.is_some());
+    if can_fall_back {
+        eprintln!(
+            "hallmark: no acceptable VSA for {} ({why}); verifying the attestations",
+            evidence.label()
+        );
+        return Ok(None);
+    }
+    let verdict = Verdict {
+        digest: evidence.digest.to_string(),
+        allowed: false,
+        attestations: Vec::new(),
+        violations: vec![Violation::Policy {
+            code: "vsa.not-accepted".to_owned(),
+            message: format!("no acceptable verification summary: {why}"),
+            details: serde_json::Value::Null,
+        }],
+    };
+    render::verdict(
+        &verdict,
+        evidence.name.as_deref(),
+        args.format,
+        &trust.keys,
+        None,
+    )?;
+    Ok(Some(Outcome::Denied))
+}
+
+/// Walks the chain, evaluates `policy` into `verdict`, and emits the VSA when asked. Returns
+/// what the JSON output adds: the policy, its warnings and the chain.
+fn apply_policy(
+    args: &Args,
+    policy: &Policy,
+    evidence: &Evidence,
+    requirements: &Requirements,
+    verdict: &mut Verdict,
+    now: SystemTime,
+) -> Result<serde_json::Value> {
+    let chain = evidence.chain(requirements)?;
+    let input = policy_input(
+        verdict,
+        evidence.name.as_deref(),
+        &chain,
+        now,
+        &facts(&args.fact)?,
+    );
+    if let Some(path) = &args.save_policy_input {
+        std::fs::write(path, serde_json::to_vec_pretty(&input)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let decision = policy.evaluate(&input);
+    for w in &decision.warn {
+        eprintln!(
+            "hallmark: warning: {}: {}",
+            printable(&w.code),
+            printable(&w.msg)
+        );
+    }
+    verdict
+        .violations
+        .extend(decision.deny.iter().map(|f| Violation::Policy {
+            code: f.code.clone(),
+            message: f.msg.clone(),
+            details: f.details.clone(),
         }));
-        if let Some(path) = &args.emit_vsa {
-            let summary = vsa::Summary {
-                verifier_id: args.vsa_verifier_id.clone(),
-                // The file name, not the local path (which would leak into a shared record).
-                policy_uri: policy
-                    .path()
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                policy_digest: policy.digest().to_owned(),
-                levels: decision.levels.clone(),
-                passed: verdict.allowed,
-                time: now,
-            };
-            let signer: Box<dyn Signer> = match (&args.vsa_signing_key, args.vsa_keyless) {
-                (Some(key), _) => Box::new(KeySigner::new(load_key(key)?)),
-                (None, true) => Box::new(args.vsa_sigstore.signer()?),
-                (None, false) => unreachable_signer()?,
-            };
-            crate::vsa_out::emit(
-                &verdict,
-                &evidence,
-                &chain,
-                &summary,
-                signer.as_ref(),
-                path,
-                &args.sources,
-            )?;
-        }
+    verdict.allowed = verdict.violations.is_empty();
+    if let Some(path) = &args.emit_vsa {
+        let summary = vsa::Summary {
+            verifier_id: args.vsa_verifier_id.clone(),
+            // The file name, not the local path (which would leak into a shared record).
+            policy_uri: policy
+                .path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            policy_digest: policy.digest().to_owned(),
+            levels: decision.levels.clone(),
+            passed: verdict.allowed,
+            time: now,
+        };
+        let signer: Box<dyn Signer> = match &args.vsa_signing_key {
+            Some(key) => Box::new(KeySigner::new(load_key(key)?)),
+            None => Box::new(args.vsa_sigstore.signer()?),
+        };
+        crate::vsa_out::emit(
+            verdict,
+            evidence,
+            &chain,
+            &summary,
+            signer.as_ref(),
+            path,
+            &args.sources,
+        )?;
     }
+    Ok(serde_json::json!({
+        "policy": {"path": policy.path().display().to_string(), "digest": policy.digest()},
+        "warnings": decision.warn,
+        "chain": chain,
+    }))
+}
+
+/// Runs `hallmark verify`.
+pub fn run(args: Args) -> Result<Outcome> {
+    check_flags(&args)?;
+    facts(&args.fact)?;
+    let policy = args
+        .policy
+        .as_deref()
+        .map(|p| Policy::load(p, false))
+        .transpose()?;
+    let evidence = Evidence::gather(&args.artifact, &args.sources)?;
+    let now = SystemTime::now();
+    if let Some(outcome) = fast_path(&args, policy.as_ref(), &evidence, now)? {
+        return Ok(outcome);
+    }
+    let requirements = args
+        .trust
+        .requirements(policy.as_ref(), args.step.clone())?;
+    let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
+    let extra = match &policy {
+        Some(policy) => Some(apply_policy(
+            &args,
+            policy,
+            &evidence,
+            &requirements,
+            &mut verdict,
+            now,
+        )?),
+        None => None,
+    };
     render::verdict(
         &verdict,
         evidence.name.as_deref(),
