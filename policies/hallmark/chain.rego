@@ -36,9 +36,9 @@ import rego.v1
 deny contains v if {
 	some st in steps
 	some m in st.materials
-	pinned(m)
 	count(producers(m)) == 0
-	not external_input(m.digest)
+	pinned(m)
+	not m.digest in external_digests
 	not reads_from_source(st, m)
 	v := {
 		"code": "chain.unattested-input",
@@ -50,15 +50,20 @@ deny contains v if {
 	}
 }
 
+# Per-step facts computed once (Rego functions are not memoised; these are read per material).
+source_step_ids := {st.id | some st in steps; source_step(st)}
+
+patterned_step_ids := {st.id | some st in steps; has_source_patterns(st)}
+
 # An unproduced material a step may read from the source: any, for a source step without
 # source patterns; one whose name matches a pattern, for a step with them (object form).
 reads_from_source(st, _) if {
-	source_step(st)
-	not has_source_patterns(st)
+	st.id in source_step_ids
+	not st.id in patterned_step_ids
 }
 
 reads_from_source(st, m) if {
-	has_source_patterns(st)
+	st.id in patterned_step_ids
 	name_matches(m, object_inputs(st).source)
 }
 
@@ -122,7 +127,8 @@ deny contains v if {
 	}
 }
 
-external_input(digest) if digest in setting("external_inputs")
+# The declared external inputs, as a set (read per material).
+external_digests := {d | some d in setting("external_inputs")}
 
 # Source steps are named when source_steps is set, or when step_inputs lists "source" for them.
 source_steps_named if setting("source_steps")
@@ -169,9 +175,11 @@ assumed_source_step(st) if {
 	not consumes_produced_material(st)
 }
 
+assumed_source_step_ids := {st.id | some st in steps; assumed_source_step(st)}
+
 warn contains v if {
 	some st in steps
-	assumed_source_step(st)
+	st.id in assumed_source_step_ids
 	some m in st.materials
 	count(producers(m)) == 0
 	v := {
@@ -182,8 +190,11 @@ warn contains v if {
 	}
 }
 
+# Step names by id, built once.
+step_name_by_id := {st.id: object.get(st, "step", null) | some st in steps}
+
 # The names of the steps that produced a material.
-producer_names(m) := {n | some id in producers(m); some p in steps; p.id == id; n := object.get(p, "step", null)}
+producer_names(m) := {n | some id in producers(m); n := step_name_by_id[id]}
 
 # Each material a step consumed must come only from steps named for it (list form).
 deny contains v if {
