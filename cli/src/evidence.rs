@@ -11,7 +11,6 @@ use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
-use hallmark_model::statement::Statement;
 use hallmark_remote::layout::{LayoutStore, ReferrerIndex};
 use hallmark_remote::registry::attestations::RegistryAttestations;
 use hallmark_remote::registry::reference::Reference;
@@ -20,7 +19,7 @@ use hallmark_verifier::chain::{self, Chain};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::policy::Policy;
 use hallmark_verifier::sigstore::embedded;
-use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
+use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
 use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements};
 
@@ -81,13 +80,12 @@ impl TrustArgs {
                     keys.push(k.clone());
                 }
             }
-            identities.extend(policy.identities().iter().map(|(identity, issuer)| {
-                IdentityPolicy {
-                    identity: Matcher::Exact(identity.clone()),
-                    issuer: Matcher::Exact(issuer.clone()),
-                    extensions: Vec::new(),
-                }
-            }));
+            identities.extend(
+                policy
+                    .identities()
+                    .iter()
+                    .map(|(identity, issuer)| IdentityPolicy::exact(identity, issuer)),
+            );
         }
         if keys.is_empty() && identities.is_empty() {
             bail!(
@@ -154,12 +152,10 @@ const MAX_ROUTED_SUBJECTS: usize = 100_000;
 /// The distinct sha256 subjects a bundle's statement claims, unverified: only to route
 /// `--bundle` files to the lookups that may use them (every use verifies them).
 fn claimed_subjects(bytes: &[u8]) -> BTreeSet<String> {
-    Bundle::from_slice(bytes)
-        .ok()
-        .and_then(|b| b.dsse_envelope)
-        .and_then(|e| Statement::from_slice(&e.payload).ok())
-        .map(|s| {
-            s.subject
+    chain::claim(bytes)
+        .map(|c| {
+            c.statement
+                .subject
                 .iter()
                 .filter_map(|d| d.digest.get("sha256"))
                 .take(MAX_ROUTED_SUBJECTS)

@@ -289,25 +289,8 @@ fn a_keyless_verifier_signs_a_vsa_that_is_accepted_by_its_identity() {
     let (s, services, root) = setup();
     let token = services.token(&json!({"sub": "verifier@acme.example", "email": "verifier@acme.example", "aud": "sigstore", "exp": now() + 300})).unwrap();
     std::fs::write(s.file("token"), &token).unwrap();
-    s.expect(&["keygen", "--output", "k"], 0);
-    s.expect(
-        &[
-            "run",
-            "--step",
-            "build",
-            "-m",
-            "src",
-            "-p",
-            "out",
-            "--key",
-            "k.key",
-            "--",
-            "sh",
-            "-c",
-            "mkdir -p out && cat src/*.c > out/app",
-        ],
-        0,
-    );
+    // Key k, build (src -> out/app) and package, as in the acceptance tests; out/app is judged.
+    s.build_and_package();
     std::fs::write(
         s.file("policy.yaml"),
         "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {signers: [k.pub], inputs: [source]}\n",

@@ -180,8 +180,27 @@ fn sha256_id(bytes: &[u8]) -> String {
     )
 }
 
-/// The id of a step: `sha256:` of its signed DSSE payload, so that the same statement stored
-/// twice (re-serialised, re-signed, or copied to another store) is one step.
+/// A statement a bundle *claims*, before any check: only for routing and skipping (which
+/// bundles to verify for what), never for trust.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// `sha256:` of the DSSE payload: the same statement stored twice (re-serialised, re-signed,
+    /// or copied to another store) has one id.
+    pub id: String,
+    /// The statement as the payload says, unverified.
+    pub statement: Statement,
+}
+
+/// The statement `bundle` claims, if it holds a DSSE envelope with a parseable statement.
+pub fn claim(bundle: &[u8]) -> Option<Claim> {
+    let envelope = Bundle::from_slice(bundle).ok()?.dsse_envelope?;
+    Some(Claim {
+        id: sha256_id(&envelope.payload),
+        statement: Statement::from_slice(&envelope.payload).ok()?,
+    })
+}
+
+/// The id of a step's statement (see [`Claim::id`]).
 fn statement_id(bundle: &[u8]) -> Option<String> {
     let envelope = Bundle::from_slice(bundle).ok()?.dsse_envelope?;
     Some(sha256_id(&envelope.payload))
@@ -286,18 +305,12 @@ fn provenance_claims<'a>(
 ) -> Vec<(String, Vec<&'a Candidate>)> {
     let mut groups: Vec<(String, Vec<&Candidate>)> = Vec::new();
     for c in candidates {
-        let Some(envelope) = Bundle::from_slice(&c.bytes)
-            .ok()
-            .and_then(|b| b.dsse_envelope)
-        else {
+        let Some(Claim { id, statement }) = claim(&c.bytes) else {
             continue;
         };
-        let is_provenance = Statement::from_slice(&envelope.payload)
-            .is_ok_and(|s| s.predicate_type == SLSA_PROVENANCE_V1);
-        if !is_provenance {
+        if statement.predicate_type != SLSA_PROVENANCE_V1 {
             continue;
         }
-        let id = sha256_id(&envelope.payload);
         let full = groups.len() >= MAX_CANDIDATES_PER_DIGEST;
         match groups.iter_mut().find(|(g, _)| *g == id) {
             Some((_, copies)) => copies.push(c),

@@ -7,6 +7,7 @@ use hallmark_model::digest::Digest;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::chain::claim;
 use crate::verdict::{Candidate, Requirements, check_candidate};
 
 /// The VSA predicate type.
@@ -94,11 +95,7 @@ fn check(
     max_age: Duration,
 ) -> Result<(AcceptedVsa, SystemTime), Option<String>> {
     // Only to skip other attestations quietly: nothing unsigned is trusted below.
-    let claims_vsa = hallmark_model::bundle::Bundle::from_slice(&c.bytes)
-        .ok()
-        .and_then(|b| b.dsse_envelope)
-        .and_then(|e| hallmark_model::statement::Statement::from_slice(&e.payload).ok())
-        .is_some_and(|s| s.predicate_type == VSA_V1);
+    let claims_vsa = claim(&c.bytes).is_some_and(|cl| cl.statement.predicate_type == VSA_V1);
     if !claims_vsa {
         return Err(None);
     }

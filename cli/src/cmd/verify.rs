@@ -14,7 +14,7 @@ use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key, trust_root};
 use crate::render::{self, Format};
 use crate::signing::{KeylessArgs, load_key};
 use hallmark_attester::signer::{KeySigner, Signer};
-use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
+use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use hallmark_verifier::verdict::{KeylessTrust, Requirements};
 
 /// Arguments of `hallmark verify`.
@@ -133,11 +133,7 @@ fn vsa_trust(args: &Args) -> Result<Option<Requirements>> {
         .map(|p| read_key(p))
         .collect::<Result<Vec<_>>>()?;
     let identity = match (&args.accept_vsa_identity, &args.accept_vsa_issuer) {
-        (Some(identity), Some(issuer)) => Some(IdentityPolicy {
-            identity: Matcher::Exact(identity.clone()),
-            issuer: Matcher::Exact(issuer.clone()),
-            extensions: Vec::new(),
-        }),
+        (Some(identity), Some(issuer)) => Some(IdentityPolicy::exact(identity, issuer)),
         _ => None,
     };
     if keys.is_empty() && identity.is_none() {
@@ -234,16 +230,11 @@ fn apply_policy(
     evidence: &Evidence,
     requirements: &Requirements,
     verdict: &mut Verdict,
+    facts: &serde_json::Value,
     now: SystemTime,
 ) -> Result<serde_json::Value> {
     let chain = evidence.chain(requirements)?;
-    let input = policy_input(
-        verdict,
-        evidence.name.as_deref(),
-        &chain,
-        now,
-        &facts(&args.fact)?,
-    );
+    let input = policy_input(verdict, evidence.name.as_deref(), &chain, now, facts);
     if let Some(path) = &args.save_policy_input {
         std::fs::write(path, serde_json::to_vec_pretty(&input)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -302,7 +293,7 @@ fn apply_policy(
 /// Runs `hallmark verify`.
 pub fn run(args: Args) -> Result<Outcome> {
     check_flags(&args)?;
-    facts(&args.fact)?;
+    let facts = facts(&args.fact)?;
     let policy = args
         .policy
         .as_deref()
@@ -324,6 +315,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             &evidence,
             &requirements,
             &mut verdict,
+            &facts,
             now,
         )?),
         None => None,

@@ -152,10 +152,16 @@ pub(super) struct Compiled {
     pub identities: Vec<(String, String)>,
 }
 
-/// True when `text` is a declarative policy (rather than data or Rego).
+/// True when `text` is a declarative policy (rather than data or Rego): it names our
+/// `apiVersion`, as YAML, quoted YAML or JSON. The line test also catches a file that then fails
+/// to parse, so that the compiler reports why.
 pub(super) fn is_declarative(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.trim_start().starts_with("apiVersion:") && l.contains(API_VERSION))
+    let on_a_line = text
+        .lines()
+        .any(|l| l.trim_start().starts_with("apiVersion:") && l.contains(API_VERSION));
+    on_a_line
+        || yaml_serde::from_str::<Value>(text)
+            .is_ok_and(|v| v.get("apiVersion").and_then(Value::as_str) == Some(API_VERSION))
 }
 
 /// Resolves signer references into the strings policies compare, collecting the trust.

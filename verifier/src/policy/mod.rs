@@ -95,18 +95,6 @@ fn read(path: &Path) -> Result<String, PolicyError> {
     std::fs::read_to_string(path).map_err(|e| error(path, e.to_string()))
 }
 
-/// True when a data file parses into an object naming the declarative `apiVersion` (JSON, or YAML
-/// with the key quoted): it would be loaded as data and configure nothing.
-fn declares_api_version(text: &str) -> bool {
-    let value: Option<Value> = serde_json::from_str(text).ok().or_else(|| {
-        regorus::Value::from_yaml_str(text)
-            .ok()
-            .and_then(|v| v.to_json_str().ok())
-            .and_then(|j| serde_json::from_str(&j).ok())
-    });
-    value.is_some_and(|v| v.get("apiVersion").and_then(Value::as_str) == Some(API_VERSION))
-}
-
 /// The `.rego`, `.json` and `.yaml` files of `path` (a file or a directory, recursively), sorted.
 fn files(path: &Path) -> Result<Vec<PathBuf>, PolicyError> {
     if path.is_file() {
@@ -178,7 +166,7 @@ impl Policy {
                 }
                 sources.push((name, text));
             } else {
-                if declarative::is_declarative(&text) || declares_api_version(&text) {
+                if declarative::is_declarative(&text) {
                     // Loaded as data it would configure nothing: the library would run with an
                     // empty configuration and allow far more than the file says.
                     return Err(error(
@@ -350,13 +338,15 @@ fn digest_of(sources: &[(String, String)], data: &[(String, String)]) -> String 
     )
 }
 
+/// A regorus value as JSON.
+fn json_of(value: &regorus::Value) -> Option<Value> {
+    serde_json::from_str(&value.to_json_str().ok()?).ok()
+}
+
 fn strings(value: &regorus::Value) -> Vec<String> {
-    let json: Value = value
-        .to_json_str()
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null);
-    json.as_array()
+    json_of(value)
+        .unwrap_or(Value::Null)
+        .as_array()
         .into_iter()
         .flatten()
         .filter_map(|v| v.as_str().map(str::to_owned))
@@ -366,7 +356,7 @@ fn strings(value: &regorus::Value) -> Vec<String> {
 /// The findings of a `deny`/`warn` set; `None` when the rule is not a set (or array) at all, e.g.
 /// `deny := true` or an object, which must not be read as "no findings".
 fn findings(value: &regorus::Value) -> Option<Vec<Finding>> {
-    let json: Value = serde_json::from_str(&value.to_json_str().ok()?).ok()?;
+    let json = json_of(value)?;
     let items = json.as_array()?;
     Some(
         items

@@ -71,6 +71,15 @@ pub struct IdentityPolicy {
 }
 
 impl IdentityPolicy {
+    /// Exactly this identity from exactly this issuer, with no further extensions.
+    pub fn exact(identity: &str, issuer: &str) -> Self {
+        IdentityPolicy {
+            identity: Matcher::Exact(identity.to_owned()),
+            issuer: Matcher::Exact(issuer.to_owned()),
+            extensions: Vec::new(),
+        }
+    }
+
     /// Checks the certificate and returns the identity that matched; the error shows the
     /// expected value next to the actual one.
     pub fn check(&self, leaf: &LeafCertificate) -> Result<String, String> {
