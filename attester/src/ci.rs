@@ -167,6 +167,21 @@ impl CiContext {
         }
     }
 
+    /// A URI naming the whole pipeline run (every job and attempt of it), if the platform has
+    /// one: the steps of one chain must come from one run (`chain.mixed-sources`).
+    pub fn pipeline_run(&self) -> Option<String> {
+        match self {
+            CiContext::GitHub(gh) if !gh.run_id.is_empty() => Some(format!(
+                "{}/{}/actions/runs/{}",
+                gh.server_url, gh.repository, gh.run_id
+            )),
+            CiContext::GitLab(gl) if !gl.pipeline_id.is_empty() => {
+                Some(format!("{}/-/pipelines/{}", gl.project_url, gl.pipeline_id))
+            }
+            _ => None,
+        }
+    }
+
     /// The source repository URL and ref the platform reports, if any.
     pub fn source(&self) -> Option<(String, String, String)> {
         match self {
@@ -198,6 +213,7 @@ impl CiContext {
                 "repositoryId": gh.repository_id,
                 "repositoryOwnerId": gh.repository_owner_id,
                 "runnerEnvironment": gh.runner_environment,
+                "pipelineRun": self.pipeline_run(),
             }),
             CiContext::GitLab(gl) => json!({
                 "platform": "gitlab",
@@ -206,6 +222,7 @@ impl CiContext {
                 "pipelineId": gl.pipeline_id,
                 "runnerId": gl.runner_id,
                 "runnerDescription": gl.runner_description,
+                "pipelineRun": self.pipeline_run(),
             }),
             CiContext::Local => json!({ "platform": "local", "selfAsserted": true }),
         }

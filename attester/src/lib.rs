@@ -5,6 +5,7 @@
 //! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state);
 //! - [`hashing`]: parallel, deterministic hashing of files and directory trees;
 //! - [`step`]: recording one build step (materials, command, products);
+//! - [`redact`]: the one redaction routine for everything a step records;
 //! - [`provenance`]: SLSA provenance builders (Hallmark's step buildType, GitHub's and GitLab's
 //!   whole-job formats);
 //! - [`keys`] and [`signer`]: key pairs, cosign key import, and the [`signer::Signer`] trait.
@@ -15,6 +16,7 @@ mod error;
 pub mod hashing;
 pub mod keys;
 pub mod provenance;
+pub mod redact;
 pub mod signer;
 pub mod source;
 pub mod step;

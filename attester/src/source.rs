@@ -100,17 +100,10 @@ fn first_remote_url(root: &Path) -> Result<Option<String>> {
 }
 
 /// Removes `user:password@` from URLs with a scheme (`https://tok@host/x` → `https://host/x`).
-/// scp-style `git@host:path` names a user, not a secret, and is kept.
+/// scp-style `git@host:path` names a user, not a secret, and is kept. One routine for every
+/// recorded value: [`crate::redact::strip_url_credentials`].
 pub fn strip_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rfind('@') {
-        Some(at) => format!("{scheme}://{}{path}", &authority[at + 1..]),
-        None => url.to_owned(),
-    }
+    crate::redact::strip_url_credentials(url)
 }
 
 #[cfg(test)]

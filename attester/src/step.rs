@@ -12,11 +12,24 @@ use hallmark_model::statement::Statement;
 use crate::ci::{CiContext, Env};
 use crate::hashing::{HashCache, HashOptions, HashedFile, hash_paths_cached};
 use crate::provenance::step::StepRecord;
+use crate::redact::{self, CommandRecording};
 use crate::source::{self, SourceInfo};
 use crate::{Error, Result};
 
-/// Placeholder recorded instead of the value of an allowed variable whose name looks secret.
-pub const REDACTED: &str = "[REDACTED]";
+pub use crate::redact::REDACTED;
+
+/// Variables Hallmark itself consumes to sign: the key path, key passwords, identity tokens and
+/// GitHub's token-request pair. The wrapped command never sees them (unless the user passes one
+/// on explicitly), so a build step cannot sign provenance of its own choosing with them.
+pub const SIGNING_ENV: &[&str] = &[
+    "HALLMARK_KEY",
+    "HALLMARK_PASSWORD",
+    "COSIGN_KEY",
+    "COSIGN_PASSWORD",
+    "SIGSTORE_ID_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+];
 
 /// What to record.
 #[derive(Debug, Clone)]
@@ -37,6 +50,10 @@ pub struct StepSpec {
     pub attest_failure: bool,
     /// Refuse to run on a source tree with uncommitted changes.
     pub require_clean: bool,
+    /// How much of the command line to record.
+    pub record_command: CommandRecording,
+    /// Variables of [`SIGNING_ENV`] the user explicitly lets the command see.
+    pub pass_env: Vec<String>,
 }
 
 /// Where and when the step runs.
@@ -64,35 +81,23 @@ pub struct StepOutcome {
     pub source: Option<SourceInfo>,
 }
 
-fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    [
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "PRIVATE",
-        "CREDENTIAL",
-        "API_KEY",
-        "APIKEY",
-    ]
-    .iter()
-    .any(|marker| upper.contains(marker))
-}
-
-/// The allowed variables and their values; values of secret-looking names are redacted.
+/// The allowed variables and their values, redacted (see [`crate::redact`]).
 pub fn allowed_env(env: &Env, allow: &[String]) -> BTreeMap<String, String> {
     allow
         .iter()
         .filter_map(|name| {
             let value = env.get(name)?;
-            let recorded = if looks_secret(name) {
-                REDACTED.to_owned()
-            } else {
-                source::strip_credentials(value)
-            };
-            Some((name.clone(), recorded))
+            Some((name.clone(), redact::env_value(name, value)))
         })
+        .collect()
+}
+
+/// The variables of [`SIGNING_ENV`] the command must not see: all but those passed on.
+pub fn withheld_env(pass: &[String]) -> Vec<&'static str> {
+    SIGNING_ENV
+        .iter()
+        .copied()
+        .filter(|name| !pass.iter().any(|p| p == name))
         .collect()
 }
 
@@ -117,7 +122,7 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
     let materials = hash_paths_cached(ctx.cwd, &spec.materials, &spec.hashing, Some(&cache))?;
 
     let started = ctx.clock.now();
-    let exit_code = run_command(&spec.command, ctx.cwd)?;
+    let exit_code = run_command(&spec.command, ctx.cwd, &withheld_env(&spec.pass_env))?;
     let finished = ctx.clock.now();
 
     if exit_code != 0 && !spec.attest_failure {
@@ -135,7 +140,8 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
     }
     let record = StepRecord {
         step: &spec.name,
-        command: &spec.command,
+        command: redact::command(&spec.command, spec.record_command),
+        command_recording: spec.record_command,
         working_directory: working_directory(ctx.cwd, source.as_ref()),
         env: allowed_env(ctx.env, &spec.env_allow),
         exit_code,
@@ -172,18 +178,19 @@ fn working_directory(cwd: &Path, source: Option<&SourceInfo>) -> String {
     }
 }
 
-fn run_command(command: &[String], cwd: &Path) -> Result<i32> {
+fn run_command(command: &[String], cwd: &Path, withheld: &[&str]) -> Result<i32> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| Error::Context("no command given after --".to_owned()))?;
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .status()
-        .map_err(|source| Error::Spawn {
-            command: program.clone(),
-            source,
-        })?;
+    let mut child = Command::new(program);
+    child.args(args).current_dir(cwd);
+    for name in withheld {
+        child.env_remove(name);
+    }
+    let status = child.status().map_err(|source| Error::Spawn {
+        command: program.clone(),
+        source,
+    })?;
     if let Some(code) = status.code() {
         return Ok(code);
     }
@@ -207,6 +214,8 @@ mod tests {
             hashing: HashOptions::default(),
             attest_failure: false,
             require_clean: false,
+            record_command: CommandRecording::Redacted,
+            pass_env: Vec::new(),
         }
     }
 

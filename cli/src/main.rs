@@ -74,7 +74,20 @@ pub enum Outcome {
     Code(u8),
 }
 
+/// Keeps processes of the same user out of this one: with the process non-dumpable, the build
+/// command `hallmark run` wraps (and anything else running as the same user) can neither read
+/// /proc/<pid>/environ or /proc/<pid>/mem nor ptrace it, so the decrypted key, the password and
+/// the identity token stay in Hallmark. Children get their own flag back at exec.
+fn harden_process() {
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        eprintln!("hallmark: warning: could not make the process non-dumpable: {e}");
+    }
+}
+
 fn main() -> ExitCode {
+    harden_process();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen(args) => cmd::keygen::run(args),

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use hallmark_model::text::is_unsafe;
+use hallmark_verifier::attestation::ProvenanceSummary;
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::verdict::{Verdict, Violation};
 use hallmark_verifier::vsa::AcceptedVsa;
@@ -137,6 +138,23 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
     })
 }
 
+/// What a reader must know about a step's source: uncommitted changes, and a CI claim that
+/// named another commit than the checkout that was built.
+pub fn source_warnings(p: &ProvenanceSummary) -> Vec<String> {
+    let mut out = Vec::new();
+    if p.source_dirty == Some(true) {
+        out.push("DIRTY: built with uncommitted changes".to_owned());
+    }
+    if let Some(claim) = &p.source_ci_claim {
+        out.push(format!(
+            "MISMATCH: CI ran for commit {} but the checkout built was {}",
+            claim.commit,
+            p.source_commit.as_deref().unwrap_or("?")
+        ));
+    }
+    out
+}
+
 /// Policies see keyids; people see the key file next to a shortened keyid.
 fn name_keys(text: &str, keys: &[TrustedKey]) -> String {
     keys.iter().fold(text.to_owned(), |t, k| {
@@ -200,6 +218,15 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
                         }
                         (Some(uri), None) => push_line(&mut out, &format!("    from:       {uri}")),
                         (None, None) => push_line(&mut out, "    from:       (no source recorded)"),
+                    }
+                    for warning in source_warnings(p) {
+                        push_line(&mut out, &format!("    source:     {warning}"));
+                    }
+                    if let Some(code) = p.exit_code.filter(|c| *c != 0) {
+                        push_line(
+                            &mut out,
+                            &format!("    exit code:  {code} (the command failed)"),
+                        );
                     }
                     if let Some(when) = p.finished_on.as_ref().or(p.started_on.as_ref()) {
                         push_line(&mut out, &format!("    when:       {when}"));

@@ -22,7 +22,8 @@
 # - chain.source-step-assumed (warning): no source step is named, so steps were taken as source
 #   steps by the heuristic above; name them (source_steps, or "source" in step_inputs) so a chain
 #   cut short and re-recorded from a tampered file cannot pass as starting at the source.
-# - chain.step-failed: a step recorded a non-zero exit code.
+# - chain.step-failed: a step recorded a non-zero exit code, unless setting allow_failed_steps
+#   names it (a step whose failure is expected and recorded, e.g. ["scan"]).
 # - chain.truncated: a size limit stopped the walk, so the chain was not fully checked.
 # - chain.unpinned-input: a step (source steps included) consumed a material recorded without a
 #   digest (a resolvedDependency with no digest): nothing can tie it to an attested product or a
@@ -286,6 +287,7 @@ deny contains v if {
 	code := object.get(st, "exitCode", null)
 	is_number(code)
 	code != 0
+	not object.get(st, "step", null) in allowed_failed_steps
 	v := {
 		"code": "chain.step-failed",
 		"msg": sprintf("%s exited with code %v", [step_ref(st), code]),
@@ -295,6 +297,12 @@ deny contains v if {
 		"actual": code,
 	}
 }
+
+# The steps allowed to record a failure (setting allow_failed_steps; none by default).
+allowed_failed_steps := s if {
+	s := setting("allow_failed_steps")
+	is_array(s)
+} else := []
 
 deny contains v if {
 	object.get(input, ["chain", "truncated"], false) == true

@@ -145,6 +145,9 @@ known_settings := {
 	"approvals",
 	"min_slsa_build_level",
 	"slsa_l3_builders",
+	"allow_dirty_source",
+	"allow_mixed_sources",
+	"allow_failed_steps",
 }
 
 known_approval_settings := {"required", "approvers", "max_age_hours"}

@@ -13,7 +13,7 @@ test_unknown_key_warns if {
 	some v in vs
 	v.key == "max_age_hour"
 	v.actual == "max_age_hour"
-	startswith(v.msg, `unknown setting "max_age_hour" has no effect (known settings: ["allow_self_hosted_runners", "approvals", "artifact_steps", "builder_issuers", "builder_keys", `)
+	startswith(v.msg, `unknown setting "max_age_hour" has no effect (known settings: ["allow_dirty_source", "allow_failed_steps", "allow_mixed_sources", "allow_self_hosted_runners", "approvals", "artifact_steps", "builder_issuers", "builder_keys", `)
 	# A warning, not a denial.
 	count(f.denials(f.good, cfg)) == 0
 }

@@ -150,6 +150,9 @@ full_config := {
 	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"], "max_age_hours": 72},
 	"min_slsa_build_level": 2,
 	"slsa_l3_builders": ["https://github.com/slsa-framework/slsa-github-generator/*"],
+	"allow_dirty_source": false,
+	"allow_mixed_sources": false,
+	"allow_failed_steps": ["scan"],
 }
 
 denials(doc, cfg) := {v | some v in data.hallmark.deny with input as doc with data.hallmark_config as cfg}

@@ -7,6 +7,7 @@ use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
 use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
 use hallmark_model::text::printable;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::Rejection;
 use crate::keys::TrustedKey;
@@ -44,6 +45,31 @@ pub struct ProvenanceSummary {
     /// When it finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_on: Option<String>,
+    /// The build command's exit code, when the provenance records one (Hallmark steps do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// Whether the source tree had uncommitted changes, when the provenance says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_dirty: Option<bool>,
+    /// What the CI platform claimed as the source when it disagreed with the checkout that was
+    /// built (the source's `ciCommit`/`ciRef`/`ciRepository` annotations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ci_claim: Option<CiClaim>,
+    /// The CI pipeline run that ran the step (every job and attempt of one run share it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_run: Option<String>,
+}
+
+/// The source a CI platform claimed when the checkout was at another commit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CiClaim {
+    /// The commit the platform named (`GITHUB_SHA`, `CI_COMMIT_SHA`).
+    pub commit: String,
+    /// The ref it named.
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    /// The repository it named.
+    pub repository: Option<String>,
 }
 
 /// An attestation whose signature, statement and subject have been checked. Only this crate can
@@ -239,6 +265,14 @@ fn check_signatures(
     Ok(signers)
 }
 
+/// The run of a GitHub Actions invocation id (`…/actions/runs/N/attempts/M` → `…/actions/runs/N`):
+/// the jobs and re-run attempts of one workflow run share it.
+fn github_run(invocation: &str) -> Option<String> {
+    let (run, attempt) = invocation.rsplit_once("/attempts/")?;
+    (run.contains("/actions/runs/") && attempt.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| run.to_owned())
+}
+
 fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejection> {
     if statement.predicate_type != SLSA_PROVENANCE_V1 {
         return Ok(None);
@@ -257,7 +291,28 @@ fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejecti
         .iter()
         .find(|d| d.uri.starts_with("git+") || d.digest.contains_key("gitCommit"));
     let metadata = provenance.run_details.metadata.clone().unwrap_or_default();
+    let internal = provenance.build_definition.internal_parameters.as_ref();
+    let annotation = |key: &str| source.and_then(|s| s.annotations.get(key));
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let source_ci_claim = text(annotation("ciCommit")).map(|commit| CiClaim {
+        commit,
+        git_ref: text(annotation("ciRef")),
+        repository: text(annotation("ciRepository")),
+    });
+    let source_dirty = annotation("dirty").and_then(Value::as_bool).or_else(|| {
+        internal
+            .and_then(|i| i.get("sourceDirty"))
+            .and_then(Value::as_bool)
+    });
+    let pipeline_run = text(internal.and_then(|i| i.pointer("/ci/pipelineRun")))
+        .or_else(|| github_run(metadata.invocation_id.as_deref()?));
     Ok(Some(ProvenanceSummary {
+        exit_code: internal
+            .and_then(|i| i.get("exitCode"))
+            .and_then(Value::as_i64),
+        source_dirty,
+        source_ci_claim,
+        pipeline_run,
         build_type: provenance.build_definition.build_type.clone(),
         builder_id: provenance.run_details.builder.id.clone(),
         step: step_name(predicate).map(str::to_owned),

@@ -90,6 +90,16 @@ pub enum Violation {
         /// Everything else the rule reported (step, file, attestation, expected, actual).
         details: serde_json::Value,
     },
+    /// The step's only verified attestations record a failed command.
+    #[error(
+        "step {step:?} recorded exit code {exit_code}: a failed step does not attest the artifact"
+    )]
+    StepFailed {
+        /// The step (empty when the provenance names none).
+        step: String,
+        /// The non-zero exit code it recorded.
+        exit_code: i64,
+    },
     /// A required step has no verified attestation.
     #[error(
         "required step {step:?} has no verified attestation for this artifact (verified steps: {found})"
@@ -219,16 +229,38 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
         });
         return verdict;
     }
+    // A step whose command failed attests nothing: it never satisfies a required step, and
+    // verified provenance that only records failures does not allow the artifact.
+    let exit_of = |v: &VerifiedAttestation| v.provenance().and_then(|p| p.exit_code);
+    let succeeded = |v: &&VerifiedAttestation| exit_of(v).is_none_or(|code| code == 0);
     let steps: Vec<String> = verdict
         .verified()
+        .filter(succeeded)
         .filter_map(VerifiedAttestation::step)
         .map(str::to_owned)
+        .collect();
+    let failed: Vec<(String, i64)> = verdict
+        .verified()
+        .filter(|v| !succeeded(v))
+        .map(|v| {
+            (
+                v.step().unwrap_or_default().to_owned(),
+                exit_of(v).unwrap_or(0),
+            )
+        })
         .collect();
     if verdict.verified().next().is_none() {
         verdict.violations.push(Violation::NoneVerified {
             digest: digest.to_string(),
             count: candidates.len(),
         });
+    } else if requirements.steps.is_empty() && verdict.verified().all(|v| !succeeded(&v)) {
+        verdict
+            .violations
+            .extend(failed.iter().map(|(step, code)| Violation::StepFailed {
+                step: step.clone(),
+                exit_code: *code,
+            }));
     }
     let found = if steps.is_empty() {
         "none".to_owned()
@@ -239,9 +271,15 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
         .steps
         .iter()
         .filter(|s| !steps.contains(s))
-        .map(|s| Violation::MissingStep {
-            step: s.clone(),
-            found: found.clone(),
+        .map(|s| match failed.iter().find(|(step, _)| step == s) {
+            Some((_, code)) => Violation::StepFailed {
+                step: s.clone(),
+                exit_code: *code,
+            },
+            None => Violation::MissingStep {
+                step: s.clone(),
+                found: found.clone(),
+            },
         })
         .collect();
     verdict.violations.extend(missing);

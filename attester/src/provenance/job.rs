@@ -13,7 +13,7 @@ use hallmark_model::provenance::{BuildDefinition, BuildMetadata, Builder, Proven
 use hallmark_model::resource::ResourceDescriptor;
 use serde_json::json;
 
-use super::step::source_descriptor;
+use super::step::{ci_claimed_source, source_descriptor};
 use crate::VERSION;
 use crate::ci::{CiContext, GitHub, GitLab};
 use crate::source::SourceInfo;
@@ -126,7 +126,7 @@ fn gitlab(gl: &GitLab) -> Provenance {
                 "job": gl.job_id,
                 "pipeline": gl.pipeline_id,
             })),
-            resolved_dependencies: source_descriptor(None, &ci).into_iter().collect(),
+            resolved_dependencies: ci_claimed_source(&ci).into_iter().collect(),
         },
         run_details: RunDetails {
             builder: Builder {

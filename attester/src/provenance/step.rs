@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::rfc3339;
 use crate::VERSION;
 use crate::ci::CiContext;
+use crate::redact::CommandRecording;
 use crate::source::SourceInfo;
 
 pub use hallmark_model::provenance::STEP_BUILD_TYPE;
@@ -21,8 +22,10 @@ pub use hallmark_model::provenance::STEP_BUILD_TYPE;
 pub struct StepRecord<'a> {
     /// The step name (`build`, `package`, ...).
     pub step: &'a str,
-    /// The command and its arguments.
-    pub command: &'a [String],
+    /// The command and its arguments as recorded (already redacted), or `None` when not recorded.
+    pub command: Option<Vec<String>>,
+    /// How the command was recorded.
+    pub command_recording: CommandRecording,
     /// Working directory relative to the source root (`.` at the root).
     pub working_directory: String,
     /// Environment variables the user allowed to be recorded, already redacted.
@@ -41,31 +44,74 @@ pub struct StepRecord<'a> {
     pub finished: SystemTime,
 }
 
-/// The git source as a resolved dependency: `git+<url>@<ref>` with a `gitCommit` digest.
-/// CI-reported facts win over the local checkout's (CI checkouts are often detached).
+/// The source the CI platform reports, as whole-job formats record it (GitLab's runner format):
+/// `git+<url>@<ref>` with the platform's commit, unchecked against any checkout.
+pub fn ci_claimed_source(ci: &CiContext) -> Option<ResourceDescriptor> {
+    let (url, git_ref, sha) = ci.source().filter(|(_, _, sha)| !sha.is_empty())?;
+    Some(ResourceDescriptor {
+        uri: format!("git+{url}@{git_ref}"),
+        digest: DigestSet::from([("gitCommit".to_owned(), sha)]),
+        ..Default::default()
+    })
+}
+
+/// The git source of a step as a resolved dependency: `git+<url>@<ref>` with a `gitCommit` digest.
+///
+/// The commit is the checkout's HEAD: what was built. The CI platform's claim (`GITHUB_SHA`,
+/// `CI_COMMIT_SHA`, ...) names the repository and ref when it agrees with the checkout (CI
+/// checkouts are often detached); when it names another commit (a job that checked out another
+/// ref or fork), the checkout's own remote and ref are recorded and the claim is kept as the
+/// annotations `ciCommit`, `ciRef` and `ciRepository`, which the policy library denies
+/// (`source.commit-mismatch`). Without a checkout the claim is recorded as it is, annotated
+/// `checkout: false`. A dirty tree is annotated `dirty: true`.
 pub fn source_descriptor(
     source: Option<&SourceInfo>,
     ci: &CiContext,
 ) -> Option<ResourceDescriptor> {
-    let (uri, commit) = match (ci.source(), source) {
-        (Some((url, git_ref, sha)), _) if !sha.is_empty() => (format!("git+{url}@{git_ref}"), sha),
-        (_, Some(src)) => (src.uri().unwrap_or_default(), src.commit.clone()),
-        _ => return None,
-    };
-    let mut descriptor = ResourceDescriptor {
-        uri,
-        digest: DigestSet::from([("gitCommit".to_owned(), commit)]),
-        ..Default::default()
+    let claim = ci.source().filter(|(_, _, sha)| !sha.is_empty());
+    let mut annotations = BTreeMap::new();
+    let (uri, commit) = match (claim, source) {
+        (Some((url, git_ref, sha)), Some(src)) if sha.eq_ignore_ascii_case(&src.commit) => {
+            (format!("git+{url}@{git_ref}"), src.commit.clone())
+        }
+        (Some((url, git_ref, sha)), Some(src)) => {
+            let uri = src.uri().unwrap_or_else(|| format!("git+{url}"));
+            annotations.insert("ciCommit".to_owned(), Value::String(sha));
+            annotations.insert("ciRef".to_owned(), Value::String(git_ref));
+            annotations.insert("ciRepository".to_owned(), Value::String(url));
+            (uri, src.commit.clone())
+        }
+        (Some((url, git_ref, sha)), None) => {
+            annotations.insert("checkout".to_owned(), Value::Bool(false));
+            (format!("git+{url}@{git_ref}"), sha)
+        }
+        (None, Some(src)) => (src.uri().unwrap_or_default(), src.commit.clone()),
+        (None, None) => return None,
     };
     if source.is_some_and(|s| s.dirty) {
-        descriptor
-            .annotations
-            .insert("dirty".to_owned(), Value::Bool(true));
+        annotations.insert("dirty".to_owned(), Value::Bool(true));
     }
-    Some(descriptor)
+    Some(ResourceDescriptor {
+        uri,
+        digest: DigestSet::from([("gitCommit".to_owned(), commit)]),
+        annotations: annotations.into_iter().collect(),
+        ..Default::default()
+    })
 }
 
 impl StepRecord<'_> {
+    fn external_parameters(&self) -> Value {
+        let mut params = json!({
+            "step": self.step,
+            "workingDirectory": self.working_directory,
+            "env": self.env,
+        });
+        if let (Some(command), Some(map)) = (&self.command, params.as_object_mut()) {
+            map.insert("command".to_owned(), json!(command));
+        }
+        params
+    }
+
     /// The SLSA provenance v1 predicate of this step.
     pub fn provenance(&self) -> Provenance {
         let mut resolved: Vec<ResourceDescriptor> = source_descriptor(self.source, self.ci)
@@ -75,14 +121,10 @@ impl StepRecord<'_> {
         Provenance {
             build_definition: BuildDefinition {
                 build_type: STEP_BUILD_TYPE.to_owned(),
-                external_parameters: json!({
-                    "step": self.step,
-                    "command": self.command,
-                    "workingDirectory": self.working_directory,
-                    "env": self.env,
-                }),
+                external_parameters: self.external_parameters(),
                 internal_parameters: Some(json!({
                     "exitCode": self.exit_code,
+                    "commandRecording": self.command_recording.name(),
                     "ci": self.ci.facts(),
                     "sourceDirty": self.source.map(|s| s.dirty),
                 })),

@@ -152,6 +152,9 @@ fn node<'a>(
         let commit = p.source_commit.as_deref().unwrap_or("?");
         out.push_str(&format!("{child}  source:  {} ({})\n", t(uri), t(commit)));
     }
+    for warning in crate::render::source_warnings(p) {
+        out.push_str(&format!("{child}  source:  {}\n", t(&warning)));
+    }
     if let (Some(a), Some(b)) = (&p.started_on, &p.finished_on) {
         out.push_str(&format!("{child}  time:    {} .. {}\n", t(a), t(b)));
     }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use hallmark_attester::ci::process_env;
 use hallmark_attester::hashing::HashOptions;
-use hallmark_attester::step::{StepContext, StepSpec, record_step};
+use hallmark_attester::redact::CommandRecording;
+use hallmark_attester::step::{SIGNING_ENV, StepContext, StepSpec, record_step};
 use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
 
@@ -70,6 +71,17 @@ pub struct Args {
     /// Refuse to run when tracked files have uncommitted changes.
     #[arg(long)]
     pub require_clean: bool,
+    /// How much of the command line the signed provenance records: `redacted` removes URL
+    /// credentials, values of secret-named flags and variables (--password=…, API_KEY=…) and
+    /// token-shaped words; `full` records it verbatim; `none` records no command.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "redacted")]
+    pub record_command: RecordCommand,
+    /// Let the command see one of the variables Hallmark withholds from it because it signs
+    /// with them (HALLMARK_KEY, HALLMARK_PASSWORD, COSIGN_KEY, COSIGN_PASSWORD,
+    /// SIGSTORE_ID_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN). Insecure: the command could sign
+    /// provenance of its own choosing. Repeatable; warns.
+    #[arg(long, value_name = "VAR")]
+    pub insecure_pass_signing_env: Vec<String>,
     #[command(flatten)]
     pub hashing: HashArgs,
     #[command(flatten)]
@@ -83,9 +95,50 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
+/// `--record-command`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecordCommand {
+    /// Secrets removed (default).
+    Redacted,
+    /// Verbatim.
+    Full,
+    /// Not recorded.
+    None,
+}
+
+impl From<RecordCommand> for CommandRecording {
+    fn from(mode: RecordCommand) -> Self {
+        match mode {
+            RecordCommand::Redacted => CommandRecording::Redacted,
+            RecordCommand::Full => CommandRecording::Full,
+            RecordCommand::None => CommandRecording::None,
+        }
+    }
+}
+
+/// Checks `--insecure-pass-signing-env` names and warns for each.
+fn signing_env_passed(names: &[String]) -> Result<Vec<String>> {
+    for name in names {
+        if !SIGNING_ENV.contains(&name.as_str()) {
+            anyhow::bail!(
+                "--insecure-pass-signing-env {name}: only the variables Hallmark withholds can be passed \
+                 ({}); every other variable reaches the command already",
+                SIGNING_ENV.join(", ")
+            );
+        }
+        eprintln!(
+            "hallmark: warning: passing {name} to the build command (--insecure-pass-signing-env): \
+             the command can use it to sign provenance of its own choosing"
+        );
+    }
+    Ok(names.to_vec())
+}
+
 /// Runs `hallmark run`.
 pub fn run(args: Args) -> Result<Outcome> {
-    // Load the key first: a wrong password should fail before the build runs.
+    let pass_env = signing_env_passed(&args.insecure_pass_signing_env)?;
+    // Load the key and obtain the identity token first: a wrong password fails before the build
+    // runs, and the command never needs (or sees) what signing consumes.
     let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let env = process_env();
@@ -98,6 +151,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         hashing: args.hashing.options(),
         attest_failure: args.attest_failure,
         require_clean: args.require_clean,
+        record_command: args.record_command.into(),
+        pass_env,
     };
     let outcome = record_step(
         &spec,

@@ -117,6 +117,12 @@ struct Declarative {
     approvals: Option<Approvals>,
     #[serde(default)]
     slsa_build_level: Option<u8>,
+    #[serde(default)]
+    allow_dirty_source: Option<bool>,
+    #[serde(default)]
+    allow_mixed_sources: Option<bool>,
+    #[serde(default)]
+    allow_failed_steps: Option<Vec<String>>,
 }
 
 /// A map that refuses a key given twice (YAML would keep the last one silently).
@@ -437,6 +443,22 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
     }
     if let Some(b) = policy.self_hosted_runners {
         config.insert("allow_self_hosted_runners".into(), json!(b));
+    }
+    if let Some(b) = policy.allow_dirty_source {
+        config.insert("allow_dirty_source".into(), json!(b));
+    }
+    if let Some(b) = policy.allow_mixed_sources {
+        config.insert("allow_mixed_sources".into(), json!(b));
+    }
+    if let Some(list) = &policy.allow_failed_steps {
+        non_empty(path, "allowFailedSteps", list)?;
+        if let Some(unknown) = list.iter().find(|s| !policy.steps.contains_key(*s)) {
+            return Err(error(
+                path,
+                format!("allowFailedSteps names {unknown:?}, which is not one of the steps"),
+            ));
+        }
+        config.insert("allow_failed_steps".into(), json!(list));
     }
     if let Some(inputs) = &policy.external_inputs {
         for d in inputs {

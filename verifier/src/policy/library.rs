@@ -19,6 +19,7 @@ pub const MODULES: &[(&str, &str)] = &[
     module!("common.rego"),
     module!("baseline.rego"),
     module!("chain.rego"),
+    module!("source.rego"),
     module!("signers.rego"),
     module!("sbom.rego"),
     module!("runners.rego"),

@@ -1,0 +1,153 @@
+# Is every step built from the source it claims, and from one source? Always on.
+#
+# - source.commit-mismatch: the CI platform named another commit than the checkout the step
+#   built (a job that checked out another ref or a fork, e.g. pull_request_target); the
+#   provenance records the checkout's commit and the platform's claim (provenance.sourceCiClaim).
+# - source.dirty: the step was built from a tree with uncommitted changes, unless the setting
+#   allow_dirty_source is true.
+# - source.claim-mismatch: a keyless step's certificate (Fulcio extensions sourceRepositoryURI,
+#   sourceRepositoryRef, sourceRepositoryDigest, vouched for by the CI's OIDC token) names
+#   another repository, ref or commit than the provenance records.
+# - chain.mixed-sources: the steps of the chain name more than one source commit, or (for steps
+#   run in CI) more than one pipeline run, unless the setting allow_mixed_sources is true. Without
+#   this, yesterday's genuine build output could be packaged today.
+package hallmark
+
+import rego.v1
+
+# Every verified provenance with the signer details of the signature(s) that verified it.
+signed_provenances contains p if {
+	some x in steps
+	p := signed_provenance(x)
+}
+
+signed_provenances contains p if {
+	some x in input.attestations
+	is_object(x.provenance)
+	p := signed_provenance(x)
+}
+
+signed_provenance(x) := {
+	"origin": x.origin,
+	"step": object.get(x, "step", null),
+	"provenance": x.provenance,
+	"details": signer_details(x),
+}
+
+deny contains v if {
+	some p in provenances
+	claim := p.provenance.sourceCiClaim
+	is_object(claim)
+	v := {
+		"code": "source.commit-mismatch",
+		"msg": sprintf("%s built commit %s, but the CI platform named commit %s (%s %s): the job built another checkout than the one it ran for", [step_ref(p), quote(object.get(p.provenance, "sourceCommit", null)), quote(claim.commit), quote(object.get(claim, "repository", null)), quote(object.get(claim, "ref", null))]),
+		"attestation": p.origin,
+		"step": p.step,
+		"expected": claim.commit,
+		"actual": object.get(p.provenance, "sourceCommit", null),
+	}
+}
+
+deny contains v if {
+	not setting("allow_dirty_source") == true
+	some p in provenances
+	p.provenance.sourceDirty == true
+	v := {
+		"code": "source.dirty",
+		"msg": sprintf("%s was built from a working tree with uncommitted changes to %s (set allow_dirty_source to accept this)", [step_ref(p), quote(object.get(p.provenance, "sourceUri", null))]),
+		"attestation": p.origin,
+		"step": p.step,
+		"expected": false,
+		"actual": true,
+	}
+}
+
+# The certificate's source extensions against the provenance's source, one finding per field.
+claim_fields := {
+	"sourceRepositoryDigest": "commit",
+	"sourceRepositoryRef": "ref",
+	"sourceRepositoryURI": "repository",
+}
+
+deny contains v if {
+	some p in signed_provenances
+	some d in p.details
+	some ext, field in claim_fields
+	certified := d.extensions[ext]
+	is_string(certified)
+	certified != ""
+	recorded := recorded_source(p.provenance, field)
+	not same_source_value(field, certified, recorded)
+	v := {
+		"code": "source.claim-mismatch",
+		"msg": sprintf("%s records source %s %s, but its signing certificate (%s) says %s", [step_ref(p), field, quote(recorded), ext, quote(certified)]),
+		"attestation": p.origin,
+		"step": p.step,
+		"expected": certified,
+		"actual": recorded,
+	}
+}
+
+# What the provenance records for a field: the commit, or the repository / ref of its
+# "git+<repo>@<ref>" sourceUri. Undefined when it records no source at all (nothing to compare);
+# null when it records a source without that part.
+recorded_source(prov, "commit") := object.get(prov, "sourceCommit", null) if recorded_any_source(prov)
+
+recorded_source(prov, "repository") := repo if {
+	uri := prov.sourceUri
+	is_string(uri)
+	repo := trim_prefix(split(uri, "@")[0], "git+")
+} else := null if recorded_any_source(prov)
+
+recorded_source(prov, "ref") := ref if {
+	uri := prov.sourceUri
+	is_string(uri)
+	parts := split(uri, "@")
+	count(parts) > 1
+	ref := concat("@", array.slice(parts, 1, count(parts)))
+} else := null if recorded_any_source(prov)
+
+recorded_any_source(prov) if is_string(prov.sourceUri)
+
+recorded_any_source(prov) if is_string(prov.sourceCommit)
+
+same_source_value("commit", certified, recorded) if {
+	is_string(recorded)
+	lower(certified) == lower(recorded)
+}
+
+same_source_value("ref", certified, recorded) if certified == recorded
+
+same_source_value("repository", certified, recorded) if {
+	is_string(recorded)
+	normal_repo(certified) == normal_repo(recorded)
+}
+
+normal_repo(url) := trim_suffix(trim_suffix(lower(url), "/"), ".git")
+
+# One source commit and one pipeline run per chain.
+chain_commits := {c | some st in steps; c := st.provenance.sourceCommit; is_string(c)}
+
+chain_runs := {r | some st in steps; r := st.provenance.pipelineRun; is_string(r)}
+
+deny contains v if {
+	not setting("allow_mixed_sources") == true
+	count(chain_commits) > 1
+	v := {
+		"code": "chain.mixed-sources",
+		"msg": sprintf("the steps behind %s were built from %d different commits %v: every step of one build must build the same commit (set allow_mixed_sources to accept this)", [artifact_label, count(chain_commits), sort(chain_commits)]),
+		"expected": "one commit",
+		"actual": sort(chain_commits),
+	}
+}
+
+deny contains v if {
+	not setting("allow_mixed_sources") == true
+	count(chain_runs) > 1
+	v := {
+		"code": "chain.mixed-sources",
+		"msg": sprintf("the steps behind %s ran in %d different pipeline runs %v: an output of another run was consumed (set allow_mixed_sources to accept this)", [artifact_label, count(chain_runs), sort(chain_runs)]),
+		"expected": "one pipeline run",
+		"actual": sort(chain_runs),
+	}
+}
