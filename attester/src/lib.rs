@@ -4,6 +4,8 @@
 //!   environment map;
 //! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state);
 //! - [`hashing`]: parallel, deterministic hashing of files and directory trees;
+//! - [`repository`]: what hashing takes from the repository (its git directory, committed
+//!   ignore rules), read through git;
 //! - [`step`]: recording one build step (materials, command, products);
 //! - [`provenance`]: SLSA provenance builders (Hallmark's step buildType, GitHub's and GitLab's
 //!   whole-job formats);
@@ -15,6 +17,7 @@ mod error;
 pub mod hashing;
 pub mod keys;
 pub mod provenance;
+pub mod repository;
 pub mod signer;
 pub mod source;
 pub mod step;
