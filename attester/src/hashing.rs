@@ -628,7 +628,10 @@ mod tests {
         let options = skipping_root_git(dir.path());
         let files = hash_paths(dir.path(), &[PathBuf::from(".")], &options).unwrap();
         assert!(names(&files).contains(&"out/.git/evil"), "{files:?}");
-        assert!(names(&files).contains(&"out/sub/.hallmark/evil2"), "{files:?}");
+        assert!(
+            names(&files).contains(&"out/sub/.hallmark/evil2"),
+            "{files:?}"
+        );
         assert!(!names(&files).iter().any(|n| n.starts_with(".git/")));
         // Named explicitly, the root's own .git is not a skip target's child: it is hashed.
         let files = hash_paths(dir.path(), &[PathBuf::from(".git")], &options).unwrap();
@@ -663,7 +666,10 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let dir = tree();
         for name in [b"x\xff".as_slice(), b"x\xfe"] {
-            let path = dir.path().join("src").join(std::ffi::OsStr::from_bytes(name));
+            let path = dir
+                .path()
+                .join("src")
+                .join(std::ffi::OsStr::from_bytes(name));
             std::fs::write(path, b"x").unwrap();
         }
         let err =

@@ -46,10 +46,12 @@ fn top(dir: &Path) -> Result<Option<PathBuf>> {
 /// store that is a link could point at build outputs and hide them.
 pub fn never_hashed(dir: &Path, store: Option<&Path>) -> Result<Vec<PathBuf>> {
     let mut skip = Vec::new();
-    if let Some(top) = top(dir)? {
+    // One git call for both answers: this runs before every step.
+    let answer = git_line(dir, &["rev-parse", "--show-toplevel", "--absolute-git-dir"])?;
+    let mut lines = answer.as_deref().unwrap_or_default().lines();
+    let real = |line: Option<&str>| line.and_then(|l| PathBuf::from(l).canonicalize().ok());
+    if let (Some(top), git_dir) = (real(lines.next()), real(lines.next())) {
         let dot_git = top.join(".git");
-        let git_dir = git_line(&top, &["rev-parse", "--absolute-git-dir"])?
-            .and_then(|d| PathBuf::from(d).canonicalize().ok());
         match std::fs::symlink_metadata(&dot_git) {
             Ok(meta) if meta.is_dir() && git_dir.as_deref() == Some(dot_git.as_path()) => {
                 skip.push(dot_git);
@@ -121,7 +123,11 @@ impl IgnoreRules {
 
     /// Rules from `.gitignore` contents, each given with its directory relative to `top`
     /// (`""` or `"sub/"`).
-    pub(crate) fn from_files(top: &Path, commit: String, files: &[(String, Vec<u8>)]) -> Result<Self> {
+    pub(crate) fn from_files(
+        top: &Path,
+        commit: String,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<Self> {
         let mut matchers = Vec::with_capacity(files.len());
         for (dir, content) in files {
             let file = format!("{commit}:{dir}.gitignore");
@@ -199,8 +205,8 @@ mod tests {
 
     #[test]
     fn lists_only_regular_gitignore_files() {
-        let listing = b"100644 blob aaa\t.gitignore\0100644 blob bbb\tsub/.gitignore\0\
-120000 blob ccc\tlink/.gitignore\0100644 blob ddd\tnot.gitignore\0040000 tree eee\tx/.gitignore\0";
+        let listing = b"100644 blob aaa\t.gitignore\x00100644 blob bbb\tsub/.gitignore\x00\
+120000 blob ccc\tlink/.gitignore\x00100644 blob ddd\tnot.gitignore\x00040000 tree eee\tx/.gitignore\x00";
         let found: Vec<_> = committed_ignore_files(listing).collect();
         assert_eq!(found, [("", "aaa"), ("sub/", "bbb")]);
     }

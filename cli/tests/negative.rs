@@ -266,9 +266,17 @@ fn keygen_force_replaces_a_symlink_and_a_loose_mode_instead_of_writing_through()
     // An existing world-readable key file does not keep its mode.
     std::fs::set_permissions(s.file("k.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
     s.expect(&["keygen", "--output", "k", "--force"], 0);
-    let mode = std::fs::metadata(s.file("k.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(s.file("k.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
-    s.expect(&["run", "--step", "t", "-p", "src", "--key", "k.key", "--", "true"], 0);
+    s.expect(
+        &[
+            "run", "--step", "t", "-p", "src", "--key", "k.key", "--", "true",
+        ],
+        0,
+    );
 }
 
 /// Without --force, even a dangling symlink at the key path is refused and nothing is created

@@ -392,7 +392,11 @@ fn only_the_repository_git_dir_and_the_store_are_left_out() {
     }
     run_with(&s, &["-m", ".", "-p", "src"], 0);
     let names = material_names(&s, "b.json");
-    for slipped in ["out/.git/evil", "out/sub/.hallmark/evil", ".hallmark/extra/evil"] {
+    for slipped in [
+        "out/.git/evil",
+        "out/sub/.hallmark/evil",
+        ".hallmark/extra/evil",
+    ] {
         assert!(names.iter().any(|n| n == slipped), "{slipped}: {names:?}");
     }
     assert!(
@@ -409,17 +413,8 @@ fn only_the_repository_git_dir_and_the_store_are_left_out() {
 fn gitignore_uses_only_the_committed_rules() {
     let s = keyed();
     std::fs::write(s.file(".gitignore"), "*.o\n").unwrap();
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-            .args(args)
-            .current_dir(s.path())
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    };
-    git(&["add", ".gitignore"]);
-    git(&["commit", "-qm", "ignore objects"]);
+    s.git(&["add", ".gitignore"]);
+    s.git(&["commit", "-qm", "ignore objects"]);
     std::fs::create_dir(s.file("out")).unwrap();
     for (file, text) in [
         ("out/app.o", "obj"),
@@ -432,7 +427,11 @@ fn gitignore_uses_only_the_committed_rules() {
     let names = material_names(&s, "b.json");
     assert_eq!(names, ["out/.gitignore", "out/evil.sh"], "{names:?}");
     std::fs::write(s.file("excludes"), "# build outputs\n*.sh\n").unwrap();
-    run_with(&s, &["-m", "out", "--exclude-from", "excludes", "-p", "src"], 0);
+    run_with(
+        &s,
+        &["-m", "out", "--exclude-from", "excludes", "-p", "src"],
+        0,
+    );
     let names = material_names(&s, "b.json");
     assert_eq!(names, ["out/.gitignore", "out/app.o"], "{names:?}");
 }

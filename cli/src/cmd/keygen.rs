@@ -41,7 +41,7 @@ pub struct Args {
     /// Import an existing private key (cosign.key, PKCS#8 or SEC1 PEM) instead of generating one.
     #[arg(long, value_name = "FILE")]
     pub import: Option<PathBuf>,
-    /// Overwrite existing files.
+    /// Replace existing files (or symlinks) with new ones; never writes through them.
     #[arg(long)]
     pub force: bool,
 }
