@@ -44,10 +44,13 @@ fn top(dir: &Path) -> Result<Option<PathBuf>> {
 /// checkout (the directory git really uses, or a worktree's `gitdir:` file), and `store` when it
 /// is a real directory. Nothing is left out by name, and never through a symlink: a `.git` or
 /// store that is a link could point at build outputs and hide them.
-pub fn never_hashed(dir: &Path, store: Option<&Path>) -> Result<Vec<PathBuf>> {
+pub fn never_hashed(dir: &Path, store: Option<&Path>) -> Vec<PathBuf> {
     let mut skip = Vec::new();
-    // One git call for both answers: this runs before every step.
-    let answer = git_line(dir, &["rev-parse", "--show-toplevel", "--absolute-git-dir"])?;
+    // One git call for both answers: this runs before every step. Without git (or outside a
+    // checkout) there is no repository to leave out, as for `source::discover`.
+    let answer = git_line(dir, &["rev-parse", "--show-toplevel", "--absolute-git-dir"])
+        .ok()
+        .flatten();
     let mut lines = answer.as_deref().unwrap_or_default().lines();
     let real = |line: Option<&str>| line.and_then(|l| PathBuf::from(l).canonicalize().ok());
     if let (Some(top), git_dir) = (real(lines.next()), real(lines.next())) {
@@ -64,7 +67,7 @@ pub fn never_hashed(dir: &Path, store: Option<&Path>) -> Result<Vec<PathBuf>> {
     if let Some(store) = store.and_then(real_directory) {
         skip.push(store);
     }
-    Ok(skip)
+    skip
 }
 
 /// `path` with its parent resolved, when it is a directory and not a symlink.
@@ -260,12 +263,12 @@ mod tests {
         git_ok(&d, &["init", "-q"]);
         std::fs::create_dir_all(d.join("store")).unwrap();
         std::os::unix::fs::symlink(d.join("out"), d.join("linked-store")).unwrap();
-        let skip = never_hashed(&d, Some(&d.join("store"))).unwrap();
+        let skip = never_hashed(&d, Some(&d.join("store")));
         assert_eq!(skip, [d.join(".git"), d.join("store")]);
         // A store that is a symlink is never left out: it could point at build outputs.
-        let skip = never_hashed(&d, Some(&d.join("linked-store"))).unwrap();
+        let skip = never_hashed(&d, Some(&d.join("linked-store")));
         assert_eq!(skip, [d.join(".git")]);
         let outside = tempfile::tempdir().unwrap();
-        assert!(never_hashed(outside.path(), None).unwrap().is_empty());
+        assert!(never_hashed(outside.path(), None).is_empty());
     }
 }

@@ -70,7 +70,7 @@ impl HashArgs {
         Ok(HashOptions {
             excludes,
             ignores,
-            skip: never_hashed(cwd, Some(&cwd.join(store.dir(cwd))))?,
+            skip: never_hashed(cwd, Some(&cwd.join(store.dir(cwd)))),
             algorithms,
             progress: true,
         })
