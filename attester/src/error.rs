@@ -39,6 +39,34 @@ pub enum Error {
         /// The root it must stay within.
         root: PathBuf,
     },
+    /// A material or product path leads outside the working directory through a symlinked
+    /// directory on the way (`out -> /etc`, then `-p out/hostname`).
+    #[error(
+        "{path} resolves to {resolved}, outside {root}; materials and products must really be inside it"
+    )]
+    ResolvesOutsideRoot {
+        /// The path as given.
+        path: PathBuf,
+        /// Where it really leads.
+        resolved: PathBuf,
+        /// The root it must stay within.
+        root: PathBuf,
+    },
+    /// A file's name is not UTF-8; names are recorded as text and two such names must never
+    /// collapse into one.
+    #[error("{0:?}: the name is not valid UTF-8; rename it or leave it out with --exclude")]
+    NonUtf8Name(PathBuf),
+    /// A file listed for hashing became a symlink before it was opened.
+    #[error("{0} was replaced by a symlink while being hashed; refusing to follow it")]
+    BecameSymlink(PathBuf),
+    /// A committed `.gitignore` (`--gitignore`) holds a pattern that cannot be used.
+    #[error("{file}: {message}")]
+    IgnoreFile {
+        /// `<commit>:<path>` of the file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A material or product path lies outside the working directory.
     #[error("{0} is outside the working directory; materials and products must be inside it")]
     OutsideWorkingDirectory(PathBuf),

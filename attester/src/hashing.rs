@@ -1,12 +1,18 @@
 //! Hashing of files and directory trees: parallel (rayon), bounded memory (one fixed buffer per
-//! worker), deterministic order, `/`-separated relative names, and symlinks never followed outside
-//! the root.
+//! worker), deterministic order, `/`-separated relative names, and nothing read outside the root.
+//!
+//! What is hashed is decided only by the caller's options, never by files in the tree: no
+//! directory is skipped by name (only the exact paths in [`HashOptions::skip`]), and ignore rules
+//! come from the repository's commit ([`IgnoreRules`]), not from `.gitignore` files on disk. Every
+//! directory on the way to a named path is resolved, so a symlinked directory cannot lead out of
+//! the root; names are those of where files really are, and must be UTF-8.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::digest::{Context, SHA256, SHA512};
 use hallmark_model::digest::{Digest, DigestAlgorithm, DigestSet};
@@ -16,21 +22,23 @@ use ignore::overrides::OverrideBuilder;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::repository::IgnoreRules;
 use crate::{Error, Result};
 
 /// Read buffer per worker thread.
 const BUFFER_BYTES: usize = 128 * 1024;
-
-/// Directories never hashed: git's own data and Hallmark's store.
-const ALWAYS_EXCLUDED: &[&str] = &[".git", ".hallmark"];
 
 /// How to hash.
 #[derive(Debug, Clone)]
 pub struct HashOptions {
     /// Glob patterns (gitignore syntax) of paths to leave out.
     pub excludes: Vec<String>,
-    /// Also leave out what `.gitignore` files ignore.
-    pub respect_gitignore: bool,
+    /// Also leave out what these committed ignore rules ignore (`--gitignore`).
+    pub ignores: Option<Arc<IgnoreRules>>,
+    /// Exact canonical paths never hashed, with all they contain: the repository's own `.git`
+    /// and the store (see [`crate::repository::never_hashed`]). Paths found below a named
+    /// directory are compared as they are; nothing is left out by its name alone.
+    pub skip: Vec<PathBuf>,
     /// Digests to compute; SHA-256 always.
     pub algorithms: Vec<DigestAlgorithm>,
     /// Show a progress bar on a terminal.
@@ -41,7 +49,8 @@ impl Default for HashOptions {
     fn default() -> Self {
         HashOptions {
             excludes: Vec::new(),
-            respect_gitignore: false,
+            ignores: None,
+            skip: Vec::new(),
             algorithms: vec![DigestAlgorithm::Sha256],
             progress: false,
         }
@@ -76,7 +85,9 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 
 /// Hashes one file with SHA-256.
 pub fn hash_file(path: &Path) -> Result<Digest> {
-    let set = hash_one(
+    let mut file = File::open(path).map_err(Error::io(path))?;
+    let set = hash_open(
+        &mut file,
         path,
         &[DigestAlgorithm::Sha256],
         &mut vec![0u8; BUFFER_BYTES],
@@ -158,13 +169,14 @@ impl HashCache {
             entries.get(path).cloned()
         };
         if let Some((stamp, digest)) = cached {
-            let now = FileStamp::of(&std::fs::metadata(path).map_err(Error::io(path))?);
+            // lstat: a file swapped for a symlink no longer matches and is opened (and refused).
+            let now = FileStamp::of(&std::fs::symlink_metadata(path).map_err(Error::io(path))?);
             let covers = algorithms.iter().all(|a| digest.contains_key(a.name()));
             if now == stamp && now.settled(self.settled_before) && covers {
                 return Ok((digest, stamp.size));
             }
         }
-        let mut file = File::open(path).map_err(Error::io(path))?;
+        let mut file = open_listed(path)?;
         let before = FileStamp::of(&file.metadata().map_err(Error::io(path))?);
         let (digest, size) = hash_open(&mut file, path, algorithms, buffer)?;
         let after = FileStamp::of(&file.metadata().map_err(Error::io(path))?);
@@ -184,8 +196,22 @@ fn hash_one(
     algorithms: &[DigestAlgorithm],
     buffer: &mut [u8],
 ) -> Result<(DigestSet, u64)> {
-    let mut file = File::open(path).map_err(Error::io(path))?;
+    let mut file = open_listed(path)?;
     hash_open(&mut file, path, algorithms, buffer)
+}
+
+/// Opens a file the listing found to be a regular file inside the root, without following a
+/// symlink that replaced it since (O_NOFOLLOW: the same one `open`, no extra call). A directory
+/// above it swapped for a symlink in that window is not caught here; see docs/threat-model.md.
+fn open_listed(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Error::BecameSymlink(path.to_path_buf()),
+            _ => Error::io(path)(e),
+        })
 }
 
 fn hash_open(
@@ -291,8 +317,10 @@ fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
     bar
 }
 
-/// Resolves `path` against `root` and checks it stays inside without following anything.
-fn inside_root(root: &Path, path: &Path) -> Result<PathBuf> {
+/// Where a named path really is: `..` is applied to the name as written, then every directory
+/// leading to it is resolved (symlinks followed), and the result must stay inside `root`
+/// (canonical). The final component is not followed here; [`collect`] decides about it.
+fn resolve(root: &Path, path: &Path) -> Result<PathBuf> {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -308,21 +336,44 @@ fn inside_root(root: &Path, path: &Path) -> Result<PathBuf> {
             other => clean.push(other),
         }
     }
-    if !clean.starts_with(root) {
+    if clean == root {
+        return Ok(clean);
+    }
+    if !path.is_absolute() && !clean.starts_with(root) {
         return Err(Error::OutsideWorkingDirectory(path.to_path_buf()));
     }
-    Ok(clean)
+    let (Some(parent), Some(name)) = (clean.parent(), clean.file_name()) else {
+        return Err(Error::OutsideWorkingDirectory(path.to_path_buf()));
+    };
+    let parent = parent.canonicalize().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Missing(path.to_path_buf()),
+        _ => Error::io(path)(e),
+    })?;
+    let resolved = parent.join(name);
+    if resolved.starts_with(root) {
+        Ok(resolved)
+    } else if clean.starts_with(root) {
+        // The name looked inside; a symlinked directory on the way leads out.
+        Err(Error::ResolvesOutsideRoot {
+            path: path.to_path_buf(),
+            resolved,
+            root: root.to_path_buf(),
+        })
+    } else {
+        Err(Error::OutsideWorkingDirectory(path.to_path_buf()))
+    }
 }
 
+/// The `/`-separated name of `path` relative to `root`. Non-UTF-8 names are refused rather than
+/// made lossy: two different names must never become one material.
 fn relative_name(root: &Path, path: &Path) -> Result<String> {
     let rel = path
         .strip_prefix(root)
         .map_err(|_| Error::OutsideWorkingDirectory(path.to_path_buf()))?;
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Ok(parts.join("/"))
+    // Resolved paths hold no `.` or `..` and Unix separators are already `/`.
+    rel.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::NonUtf8Name(path.to_path_buf()))
 }
 
 fn collect(
@@ -331,23 +382,42 @@ fn collect(
     options: &HashOptions,
     files: &mut BTreeMap<String, PathBuf>,
 ) -> Result<()> {
-    let start = inside_root(root, path)?;
+    let start = resolve(root, path)?;
     let meta = std::fs::symlink_metadata(&start).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Missing(path.to_path_buf()),
         _ => Error::io(path)(e),
     })?;
-    if !meta.is_dir() {
-        if let Some(target) = file_target(root, &start, meta.file_type())? {
+    if meta.is_dir() {
+        return walk(root, &start, options, files);
+    }
+    if meta.file_type().is_symlink() {
+        let target = link_target(root, &start)?;
+        // A named link to a directory inside the root: hashed where it really is.
+        if target.is_dir() {
+            return walk(root, &target, options, files);
+        }
+        if target.is_file() {
             files.insert(relative_name(root, &start)?, target);
         }
         return Ok(());
     }
-    let mut overrides = OverrideBuilder::new(&start);
-    for pattern in ALWAYS_EXCLUDED
-        .iter()
-        .map(|p| format!("{p}/"))
-        .chain(options.excludes.iter().cloned())
-    {
+    // Regular files only: sockets, FIFOs and devices are not build outputs to hash.
+    if meta.is_file() {
+        files.insert(relative_name(root, &start)?, start);
+    }
+    Ok(())
+}
+
+/// Lists the files under the real directory `start`. Named paths are always hashed; the skip
+/// list and ignore rules apply to what is found below them (the walker never filters its root).
+fn walk(
+    root: &Path,
+    start: &Path,
+    options: &HashOptions,
+    files: &mut BTreeMap<String, PathBuf>,
+) -> Result<()> {
+    let mut overrides = OverrideBuilder::new(start);
+    for pattern in &options.excludes {
         overrides
             .add(&format!("!{pattern}"))
             .map_err(|e| Error::Glob {
@@ -359,19 +429,28 @@ fn collect(
         pattern: options.excludes.join(","),
         message: e.to_string(),
     })?;
-    let walker = WalkBuilder::new(&start)
+    let skip: Arc<[PathBuf]> = options.skip.clone().into();
+    let ignores = options.ignores.clone();
+    let walker = WalkBuilder::new(start)
         .standard_filters(false)
         .hidden(false)
-        .git_ignore(options.respect_gitignore)
-        .git_exclude(options.respect_gitignore)
-        .parents(options.respect_gitignore)
-        .require_git(false)
         .follow_links(false)
         .overrides(overrides)
+        // Per entry: a few byte comparisons, no system call (the walk already knows the type).
+        .filter_entry(move |entry| {
+            let path = entry.path();
+            if skip.iter().any(|s| s.as_os_str() == path.as_os_str()) {
+                return false;
+            }
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            ignores
+                .as_ref()
+                .is_none_or(|rules| !rules.is_ignored(path, is_dir))
+        })
         .build();
     for entry in walker {
         let entry = entry.map_err(|e| Error::Walk {
-            path: start.clone(),
+            path: start.to_path_buf(),
             message: e.to_string(),
         })?;
         let Some(kind) = entry.file_type() else {
@@ -387,22 +466,29 @@ fn collect(
     Ok(())
 }
 
-/// What to read for a non-directory entry: the file itself, the target of a symlink to a file
-/// inside the root, or nothing (symlinks to directories, special files).
+/// The canonical target of the symlink `link`, which must lie inside the root.
+fn link_target(root: &Path, link: &Path) -> Result<PathBuf> {
+    let target = link.canonicalize().map_err(Error::io(link))?;
+    if !target.starts_with(root) {
+        return Err(Error::SymlinkOutsideRoot {
+            link: link.to_path_buf(),
+            target,
+            root: root.to_path_buf(),
+        });
+    }
+    Ok(target)
+}
+
+/// What to read for a non-directory entry found by the walk: the file itself, the target of a
+/// symlink to a file inside the root, or nothing (symlinks to directories, special files).
 fn file_target(root: &Path, path: &Path, kind: std::fs::FileType) -> Result<Option<PathBuf>> {
     if !kind.is_symlink() {
         // Regular files only: sockets, FIFOs and devices are not build outputs to hash.
         return Ok(kind.is_file().then(|| path.to_path_buf()));
     }
-    let target = path.canonicalize().map_err(Error::io(path))?;
-    if !target.starts_with(root) {
-        return Err(Error::SymlinkOutsideRoot {
-            link: path.to_path_buf(),
-            target,
-            root: root.to_path_buf(),
-        });
-    }
-    // Directories reached through links are hashed where they really are, if at all.
+    let target = link_target(root, path)?;
+    // Directories reached through links found by the walk are hashed where they really are, if
+    // at all.
     Ok(target.is_file().then_some(target))
 }
 
@@ -422,12 +508,23 @@ mod tests {
         dir
     }
 
+    fn skipping_root_git(dir: &Path) -> HashOptions {
+        HashOptions {
+            skip: vec![dir.canonicalize().unwrap().join(".git")],
+            ..Default::default()
+        }
+    }
+
+    fn names(files: &[HashedFile]) -> Vec<&str> {
+        files.iter().map(|f| f.name.as_str()).collect()
+    }
+
     #[test]
     fn names_are_relative_sorted_and_excludes_apply() {
         let dir = tree();
         let options = HashOptions {
             excludes: vec!["*.o".into()],
-            ..Default::default()
+            ..skipping_root_git(dir.path())
         };
         let files = hash_paths(
             dir.path(),
@@ -517,6 +614,126 @@ mod tests {
         std::fs::write(&f, b"xyz").unwrap();
         let changed = hash_paths_cached(dir.path(), &paths, &options, Some(&later)).unwrap();
         assert_ne!(changed[0].digest, first[0].digest);
+    }
+
+    /// Attack: files slipped into `out/.git/` or `out/sub/.hallmark/` between steps were
+    /// invisible. Only the exact skip paths are left out.
+    #[test]
+    fn nested_git_and_hallmark_dirs_are_hashed() {
+        let dir = tree();
+        for (sub, file) in [("out/.git", "evil"), ("out/sub/.hallmark", "evil2")] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join(file), b"x").unwrap();
+        }
+        let options = skipping_root_git(dir.path());
+        let files = hash_paths(dir.path(), &[PathBuf::from(".")], &options).unwrap();
+        assert!(names(&files).contains(&"out/.git/evil"), "{files:?}");
+        assert!(
+            names(&files).contains(&"out/sub/.hallmark/evil2"),
+            "{files:?}"
+        );
+        assert!(!names(&files).iter().any(|n| n.starts_with(".git/")));
+        // Named explicitly, the root's own .git is not a skip target's child: it is hashed.
+        let files = hash_paths(dir.path(), &[PathBuf::from(".git")], &options).unwrap();
+        assert_eq!(names(&files), [".git/HEAD"]);
+    }
+
+    /// Attack variant: a `.gitignore` written into the inputs by an earlier step hid files.
+    /// Only the rules given (committed ones) apply.
+    #[test]
+    fn a_gitignore_on_disk_hides_nothing() {
+        let dir = tree();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("src/.gitignore"), b"evil.sh\n").unwrap();
+        std::fs::write(root.join("src/evil.sh"), b"x").unwrap();
+        let rules =
+            IgnoreRules::from_files(&root, "c".into(), &[(String::new(), b"*.o\n".to_vec())])
+                .unwrap();
+        let options = HashOptions {
+            ignores: Some(Arc::new(rules)),
+            ..Default::default()
+        };
+        let files = hash_paths(&root, &[PathBuf::from("src")], &options).unwrap();
+        assert_eq!(
+            names(&files),
+            ["src/.gitignore", "src/a.c", "src/evil.sh", "src/sub/b.c"]
+        );
+    }
+
+    /// Attack variant: two different non-UTF-8 names collapsed into one lossy material name.
+    #[test]
+    fn non_utf8_names_are_refused() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tree();
+        for name in [b"x\xff".as_slice(), b"x\xfe"] {
+            let path = dir
+                .path()
+                .join("src")
+                .join(std::ffi::OsStr::from_bytes(name));
+            std::fs::write(path, b"x").unwrap();
+        }
+        let err =
+            hash_paths(dir.path(), &[PathBuf::from("src")], &HashOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::NonUtf8Name(_)), "{err}");
+        assert!(err.to_string().contains(r"\xF"), "names the path: {err}");
+        // Left out explicitly, the rest hashes.
+        let options = HashOptions {
+            excludes: vec!["x?".into()],
+            ..Default::default()
+        };
+        assert!(hash_paths(dir.path(), &[PathBuf::from("src")], &options).is_ok());
+    }
+
+    /// Attack: `ln -s /etc out; -p out/hostname` attested /etc/hostname as out/hostname.
+    #[test]
+    fn a_symlinked_directory_leading_out_of_the_root_is_refused() {
+        let dir = tree();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("hostname"), b"h").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
+        for named in ["out/hostname", "out/../out/hostname", "out"] {
+            let err = hash_paths(dir.path(), &[PathBuf::from(named)], &HashOptions::default())
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::ResolvesOutsideRoot { .. } | Error::SymlinkOutsideRoot { .. }
+                ),
+                "{named}: {err}"
+            );
+        }
+        let err = hash_paths(
+            dir.path(),
+            &[PathBuf::from("out/hostname")],
+            &HashOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::ResolvesOutsideRoot { .. }), "{err}");
+    }
+
+    #[test]
+    fn symlinked_directories_inside_the_root_are_hashed_where_they_really_are() {
+        let dir = tree();
+        std::os::unix::fs::symlink(dir.path().join("src"), dir.path().join("alias")).unwrap();
+        let options = HashOptions::default();
+        let files = hash_paths(dir.path(), &[PathBuf::from("alias/a.c")], &options).unwrap();
+        assert_eq!(names(&files), ["src/a.c"]);
+        let files = hash_paths(dir.path(), &[PathBuf::from("alias")], &options).unwrap();
+        assert_eq!(names(&files), ["src/a.c", "src/skip.o", "src/sub/b.c"]);
+        // Absolute names through a symlinked prefix resolve the same way.
+        let absolute = dir.path().join("alias/sub/b.c");
+        let files = hash_paths(dir.path(), &[absolute], &options).unwrap();
+        assert_eq!(names(&files), ["src/sub/b.c"]);
+    }
+
+    #[test]
+    fn a_listed_file_swapped_for_a_symlink_is_not_followed() {
+        let dir = tree();
+        let swapped = dir.path().join("src/a.c");
+        std::fs::remove_file(&swapped).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &swapped).unwrap();
+        let err = open_listed(&swapped).unwrap_err();
+        assert!(matches!(err, Error::BecameSymlink(_)), "{err}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!   environment map;
 //! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state);
 //! - [`hashing`]: parallel, deterministic hashing of files and directory trees;
+//! - [`repository`]: what hashing takes from the repository (its git directory, committed
+//!   ignore rules), read through git;
 //! - [`step`]: recording one build step (materials, command, products);
 //! - [`redact`]: the one redaction routine for everything a step records;
 //! - [`provenance`]: SLSA provenance builders (Hallmark's step buildType, GitHub's and GitLab's
@@ -17,6 +19,7 @@ pub mod hashing;
 pub mod keys;
 pub mod provenance;
 pub mod redact;
+pub mod repository;
 pub mod signer;
 pub mod source;
 pub mod step;

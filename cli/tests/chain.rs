@@ -136,6 +136,69 @@ fn a_file_no_step_produced_is_an_unattested_input() {
     assert_eq!(v["details"]["file"], "extra.txt", "{v}");
 }
 
+/// The files `verify --format json` reports as `chain.unattested-input`.
+fn unattested_files(s: &Scratch) -> Vec<String> {
+    let run = verify(s, &["--format", "json"], 1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["code"] == "chain.unattested-input")
+        .filter_map(|v| v["details"]["file"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn package_with(s: &Scratch, flags: &[&str]) {
+    let mut args = vec!["run", "--step", "package", "--key", "package.key"];
+    args.extend(flags);
+    args.extend(["-m", "out", "-m", "reports", "-p", "dist", "--", "sh", "-c"]);
+    args.push("mkdir -p dist && tar -cf dist/app.tar out");
+    s.expect(&args, 0);
+}
+
+/// Attack: files slipped into `out/.git/` and `out/sub/.hallmark/` between build and package
+/// were left out of the package step's materials (skipped by name), so the chain was allowed
+/// while the tarball carried them.
+#[test]
+fn files_hidden_in_nested_git_and_hallmark_dirs_are_unattested_inputs() {
+    let s = scratch();
+    build(&s);
+    test(&s, "test");
+    for dir in ["out/.git", "out/sub/.hallmark"] {
+        std::fs::create_dir_all(s.file(dir)).unwrap();
+        std::fs::write(s.file(&format!("{dir}/evil")), "slipped in\n").unwrap();
+    }
+    package(&s, &["out", "reports"]);
+    let files = unattested_files(&s);
+    assert!(files.contains(&"out/.git/evil".to_owned()), "{files:?}");
+    assert!(
+        files.contains(&"out/sub/.hallmark/evil".to_owned()),
+        "{files:?}"
+    );
+}
+
+/// Attack variant: with `--gitignore`, a `.gitignore` written between steps hid the slipped
+/// file. Only rules committed at HEAD apply; those still leave genuine build litter out.
+#[test]
+fn an_ignore_file_written_between_steps_hides_nothing() {
+    let s = scratch();
+    std::fs::write(s.file(".gitignore"), "*.o\n").unwrap();
+    s.git(&["add", ".gitignore"]);
+    s.git(&["commit", "-qm", "ignore objects"]);
+    build(&s);
+    test(&s, "test");
+    std::fs::write(s.file("out/app.o"), "object file\n").unwrap();
+    package_with(&s, &["--gitignore"]);
+    verify(&s, &[], 0);
+    std::fs::write(s.file("out/.gitignore"), "evil.sh\n.gitignore\n").unwrap();
+    std::fs::write(s.file("out/evil.sh"), "slipped in\n").unwrap();
+    package_with(&s, &["--gitignore"]);
+    let files = unattested_files(&s);
+    assert!(files.contains(&"out/evil.sh".to_owned()), "{files:?}");
+    assert!(!files.contains(&"out/app.o".to_owned()), "{files:?}");
+}
+
 #[test]
 fn a_missing_step_is_named() {
     let s = scratch();

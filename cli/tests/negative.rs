@@ -244,3 +244,55 @@ fn dsse_export_verifies_as_a_bare_envelope() {
         0,
     );
 }
+
+/// Attack: `keygen --force` followed a symlink at the key path and wrote the private key into
+/// whatever it pointed to, and kept an existing file's loose mode.
+#[test]
+fn keygen_force_replaces_a_symlink_and_a_loose_mode_instead_of_writing_through() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::repo();
+    std::fs::write(s.file("victim"), "precious\n").unwrap();
+    std::os::unix::fs::symlink("victim", s.file("k.key")).unwrap();
+    let run = s.expect(&["keygen", "--output", "k"], 2);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    s.expect(&["keygen", "--output", "k", "--force"], 0);
+    assert_eq!(
+        std::fs::read_to_string(s.file("victim")).unwrap(),
+        "precious\n"
+    );
+    let key = std::fs::symlink_metadata(s.file("k.key")).unwrap();
+    assert!(key.file_type().is_file());
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+    // An existing world-readable key file does not keep its mode.
+    std::fs::set_permissions(s.file("k.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    s.expect(&["keygen", "--output", "k", "--force"], 0);
+    let mode = std::fs::metadata(s.file("k.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    s.expect(
+        &[
+            "run", "--step", "t", "-p", "src", "--key", "k.key", "--", "true",
+        ],
+        0,
+    );
+}
+
+/// Without --force, even a dangling symlink at the key path is refused and nothing is created
+/// where it points.
+#[test]
+fn keygen_refuses_a_dangling_symlink_without_force() {
+    let s = Scratch::repo();
+    std::os::unix::fs::symlink("elsewhere", s.file("k.key")).unwrap();
+    let run = s.expect(&["keygen", "--output", "k"], 2);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+    assert!(!s.file("elsewhere").exists());
+    assert!(!s.file("k.pub").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(s.path())
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter(|n| n.starts_with(".hallmark-keygen-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

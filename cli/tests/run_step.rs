@@ -355,3 +355,118 @@ fn attest_by_name_and_digest() {
         bad.stderr
     );
 }
+
+/// The material names a `run --output b.json` recorded.
+fn material_names(s: &Scratch, bundle: &str) -> Vec<String> {
+    use base64::Engine;
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(s.file(bundle)).unwrap()).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    st["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["name"].as_str().filter(|n| !n.is_empty()))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn run_with(s: &Scratch, extra: &[&str], code: i32) -> common::Run {
+    let mut args = vec!["run", "--step", "t", "--key", "k.key", "--output", "b.json"];
+    args.extend(extra);
+    args.extend(["--", "true"]);
+    s.expect(&args, code)
+}
+
+/// Attack: `.git` / `.hallmark` directories at any depth were skipped by name. Now only the
+/// repository's own `.git` and the store are left out.
+#[test]
+fn only_the_repository_git_dir_and_the_store_are_left_out() {
+    let s = keyed();
+    run_with(&s, &["-p", "src"], 0); // creates the store at .hallmark/store
+    for dir in ["out/.git", "out/sub/.hallmark", ".hallmark/extra"] {
+        std::fs::create_dir_all(s.file(dir)).unwrap();
+        std::fs::write(s.file(&format!("{dir}/evil")), "x").unwrap();
+    }
+    run_with(&s, &["-m", ".", "-p", "src"], 0);
+    let names = material_names(&s, "b.json");
+    for slipped in [
+        "out/.git/evil",
+        "out/sub/.hallmark/evil",
+        ".hallmark/extra/evil",
+    ] {
+        assert!(names.iter().any(|n| n == slipped), "{slipped}: {names:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with(".git/") || n.starts_with(".hallmark/store/")),
+        "{names:?}"
+    );
+}
+
+/// Attack variant: with `--gitignore`, an `.gitignore` an earlier step wrote hid files. Only the
+/// committed rules apply; `--exclude-from` is the explicit alternative.
+#[test]
+fn gitignore_uses_only_the_committed_rules() {
+    let s = keyed();
+    std::fs::write(s.file(".gitignore"), "*.o\n").unwrap();
+    s.git(&["add", ".gitignore"]);
+    s.git(&["commit", "-qm", "ignore objects"]);
+    std::fs::create_dir(s.file("out")).unwrap();
+    for (file, text) in [
+        ("out/app.o", "obj"),
+        ("out/evil.sh", "x"),
+        ("out/.gitignore", "evil.sh\n"),
+    ] {
+        std::fs::write(s.file(file), text).unwrap();
+    }
+    run_with(&s, &["-m", "out", "--gitignore", "-p", "src"], 0);
+    let names = material_names(&s, "b.json");
+    assert_eq!(names, ["out/.gitignore", "out/evil.sh"], "{names:?}");
+    std::fs::write(s.file("excludes"), "# build outputs\n*.sh\n").unwrap();
+    run_with(
+        &s,
+        &["-m", "out", "--exclude-from", "excludes", "-p", "src"],
+        0,
+    );
+    let names = material_names(&s, "b.json");
+    assert_eq!(names, ["out/.gitignore", "out/app.o"], "{names:?}");
+}
+
+/// Attack: `ln -s /etc out; run -p out/hostname` attested /etc/hostname as out/hostname.
+#[test]
+fn a_symlinked_directory_out_of_the_root_is_refused() {
+    let s = keyed();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("hostname"), "host\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), s.file("out")).unwrap();
+    let run = run_with(&s, &["-p", "out/hostname"], 2);
+    assert!(
+        run.stderr.contains("resolves to") && run.stderr.contains("outside"),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.file("b.json").exists());
+    // A symlinked directory inside the root is fine: hashed, and named, where it really is.
+    std::fs::remove_file(s.file("out")).unwrap();
+    std::os::unix::fs::symlink("src", s.file("out")).unwrap();
+    run_with(&s, &["-m", "out/a.c", "-p", "src"], 0);
+    assert_eq!(material_names(&s, "b.json"), ["src/a.c"]);
+}
+
+/// Attack variant: two non-UTF-8 names collapsed into one lossy material name.
+#[test]
+fn non_utf8_file_names_are_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = keyed();
+    std::fs::create_dir(s.file("out")).unwrap();
+    for name in [b"app\xff".as_slice(), b"app\xfe"] {
+        let path = s.file("out").join(std::ffi::OsStr::from_bytes(name));
+        std::fs::write(path, "x").unwrap();
+    }
+    let run = run_with(&s, &["-m", "out", "-p", "src"], 2);
+    assert!(run.stderr.contains("not valid UTF-8"), "{}", run.stderr);
+}

@@ -75,6 +75,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         predicate_type: None,
         hashing: HashArgs {
             exclude: Vec::new(),
+            exclude_from: Vec::new(),
             gitignore: false,
             sha512: false,
         },

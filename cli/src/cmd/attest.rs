@@ -121,7 +121,11 @@ fn subject(
     }
     let path = Path::new(arg);
     if cwd.join(path).is_file() {
-        let hashed = hash_paths(cwd, &[path.to_path_buf()], &args.hashing.options())?;
+        let hashed = hash_paths(
+            cwd,
+            &[path.to_path_buf()],
+            &args.hashing.options(cwd, &args.store)?,
+        )?;
         let file = hashed
             .into_iter()
             .next()

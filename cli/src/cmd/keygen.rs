@@ -41,7 +41,7 @@ pub struct Args {
     /// Import an existing private key (cosign.key, PKCS#8 or SEC1 PEM) instead of generating one.
     #[arg(long, value_name = "FILE")]
     pub import: Option<PathBuf>,
-    /// Overwrite existing files.
+    /// Replace existing files (or symlinks) with new ones; never writes through them.
     #[arg(long)]
     pub force: bool,
 }
@@ -53,26 +53,50 @@ fn with_extension(base: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Writes a key file so that it never lands anywhere but a new file at `path`: the content goes
+/// to a fresh file in the same directory (created with O_EXCL and O_NOFOLLOW, `mode` from the
+/// start, synced), which is then renamed over `path`. A symlink or an existing file at `path` is
+/// replaced, never written through or kept with its old mode; without `force` it is refused.
 fn write_file(path: &Path, content: &[u8], mode: u32, force: bool) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).mode(mode);
-    if force {
-        options.create(true).truncate(true);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".hallmark-keygen-")
+        .make_in(dir, |temp_path| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(temp_path)
+        })
+        .with_context(|| format!("creating a new file in {}", dir.display()))?;
+    temp.as_file_mut()
+        .write_all(content)
+        .and_then(|()| temp.as_file().sync_all())
+        .with_context(|| format!("writing {}", temp.path().display()))?;
+    let placed = if force {
+        temp.persist(path)
     } else {
-        options.create_new(true);
-    }
-    let mut file = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
+        // Atomic: refuses anything already there, a dangling symlink included.
+        temp.persist_noclobber(path)
+    };
+    placed.map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow::anyhow!(
                 "{} already exists; pass --force to overwrite it",
                 path.display()
             )
         } else {
-            anyhow::Error::new(e).context(format!("writing {}", path.display()))
+            anyhow::Error::new(e.error).context(format!("writing {}", path.display()))
         }
     })?;
-    file.write_all(content)
-        .with_context(|| format!("writing {}", path.display()))
+    // Make the rename itself durable.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))
 }
 
 /// Runs `hallmark keygen`.
@@ -81,7 +105,8 @@ pub fn run(args: Args) -> Result<Outcome> {
     let public_path = with_extension(&args.output, "pub");
     if !args.force {
         for p in [&private_path, &public_path] {
-            if p.exists() {
+            // lstat: a dangling symlink is something there too.
+            if std::fs::symlink_metadata(p).is_ok() {
                 bail!(
                     "{} already exists; pass --force to overwrite it",
                     p.display()

@@ -1,19 +1,24 @@
 //! `hallmark run`: record one build step.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use hallmark_attester::ci::process_env;
 use hallmark_attester::hashing::HashOptions;
 use hallmark_attester::redact::CommandRecording;
+use hallmark_attester::repository::{IgnoreRules, never_hashed};
 use hallmark_attester::step::{SIGNING_ENV, StepContext, StepSpec, record_step};
 use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
 
 use crate::Outcome;
-use crate::signing::SignArgs;
+use crate::signing::{SignArgs, read_limited};
 use crate::store::{OutputArgs, StoreArgs, SubjectMeta, save};
+
+/// Largest `--exclude-from` file read.
+const MAX_EXCLUDE_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Hashing options shared by `run` and `attest`.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,7 +26,12 @@ pub struct HashArgs {
     /// Leave out paths matching GLOB (gitignore syntax, e.g. '*.o', 'target/'). Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Also leave out what .gitignore files ignore.
+    /// Read more --exclude GLOBs from FILE, one a line ('#' comments). Read once, before the
+    /// command runs. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub exclude_from: Vec<PathBuf>,
+    /// Also leave out what the .gitignore files committed at HEAD ignore (read from the commit
+    /// with git, never from the working tree).
     #[arg(long)]
     pub gitignore: bool,
     /// Record SHA-512 digests as well as SHA-256.
@@ -30,18 +40,41 @@ pub struct HashArgs {
 }
 
 impl HashArgs {
-    /// As library options.
-    pub fn options(&self) -> HashOptions {
+    /// As library options for hashing under `cwd`; the repository's own .git and the store are
+    /// left out, and nothing else by name.
+    pub fn options(&self, cwd: &Path, store: &StoreArgs) -> Result<HashOptions> {
         let mut algorithms = vec![DigestAlgorithm::Sha256];
         if self.sha512 {
             algorithms.push(DigestAlgorithm::Sha512);
         }
-        HashOptions {
-            excludes: self.exclude.clone(),
-            respect_gitignore: self.gitignore,
+        let mut excludes = self.exclude.clone();
+        for file in &self.exclude_from {
+            let text = String::from_utf8(read_limited(file, MAX_EXCLUDE_FILE_BYTES)?)
+                .with_context(|| format!("--exclude-from {} is not UTF-8", file.display()))?;
+            for line in text.lines().map(str::trim_end) {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                anyhow::ensure!(
+                    !line.starts_with('!'),
+                    "--exclude-from {}: negated pattern {line:?} is not supported",
+                    file.display()
+                );
+                excludes.push(line.to_owned());
+            }
+        }
+        let ignores = if self.gitignore {
+            Some(Arc::new(IgnoreRules::committed(cwd)?))
+        } else {
+            None
+        };
+        Ok(HashOptions {
+            excludes,
+            ignores,
+            skip: never_hashed(cwd, Some(&cwd.join(store.dir(cwd)))),
             algorithms,
             progress: true,
-        }
+        })
     }
 }
 
@@ -50,7 +83,9 @@ impl HashArgs {
 #[command(
     after_help = "Example:\n  hallmark run --step build -m src -p out --key k.key -- sh -c 'mkdir -p out && cat src/*.c > out/app'\n\n\
 The command's stdin, stdout and stderr pass through. If it fails, nothing is signed and its exit code is returned \
-(unless --attest-failure). Paths must lie inside the current directory; .git and .hallmark are never hashed."
+(unless --attest-failure). Paths must really lie inside the current directory (symlinked directories are resolved; \
+files are named where they really are) and names must be UTF-8. Only the repository's own .git and the store are \
+left out; --gitignore reads the .gitignore files committed at HEAD, never those in the working tree."
 )]
 pub struct Args {
     /// Step name, recorded in the provenance and required by `verify --step`.
@@ -148,7 +183,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         products: args.products,
         command: args.command,
         env_allow: args.env_allow,
-        hashing: args.hashing.options(),
+        hashing: args.hashing.options(&cwd, &args.store)?,
         attest_failure: args.attest_failure,
         require_clean: args.require_clean,
         record_command: args.record_command.into(),

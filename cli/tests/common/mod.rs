@@ -68,6 +68,11 @@ impl Scratch {
         self.dir.path()
     }
 
+    /// Runs git in the repository (as a fixed author), asserting success.
+    pub fn git(&self, args: &[&str]) {
+        git(self.path(), args);
+    }
+
     pub fn file(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
