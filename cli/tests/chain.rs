@@ -996,3 +996,29 @@ fn a_step_rewriting_a_file_in_place_cannot_hand_it_over_with_per_file_inputs() {
     // The intact package passes the per-file policy.
     s.expect(&["verify", "dist/app.tar", "--policy", "per-file.yaml"], 0);
 }
+
+#[test]
+fn yesterdays_build_output_cannot_be_packaged_today() {
+    let s = scratch();
+    // Yesterday: a genuine build of the old source.
+    build(&s);
+    let old = std::fs::read(s.file("out/app")).unwrap();
+    // Today: the source moves on and is built again, by the same trusted step and key ...
+    std::fs::write(s.file("src/a.c"), "int a(void) { return 2; }\n").unwrap();
+    s.git(&["commit", "-qam", "fix"]);
+    build(&s);
+    // ... but the old, genuinely attested output is put back before test and package.
+    std::fs::write(s.file("out/app"), old).unwrap();
+    test(&s, "test");
+    package(&s, &["out", "reports"]);
+    let run = verify(&s, &[], 1);
+    assert!(run.stdout.contains("chain.mixed-sources"), "{}", run.stdout);
+    assert!(run.stdout.contains("2 different commits"), "{}", run.stdout);
+    // A policy that builds from several repositories on purpose says so.
+    std::fs::write(
+        s.file("mixed-ok.yaml"),
+        format!("{POLICY}allowMixedSources: true\n"),
+    )
+    .unwrap();
+    s.expect(&["verify", "dist/app.tar", "--policy", "mixed-ok.yaml"], 0);
+}

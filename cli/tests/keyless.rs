@@ -31,7 +31,12 @@ fn setup() -> (Scratch, Services, String) {
 fn run_keyless_with_a_token_then_verify_by_identity() {
     let (s, services, root) = setup();
     // The checkout is the repository the certificate will name (as on a GitHub runner).
-    s.git(&["remote", "set-url", "origin", "https://github.com/acme/app.git"]);
+    s.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://github.com/acme/app.git",
+    ]);
     let token = services
         .token(&json!({"sub": "repo:acme/app:ref:refs/heads/main", "aud": "sigstore", "exp": now() + 300,
                        "job_workflow_ref": "acme/app/.github/workflows/release.yml@refs/heads/main", "repository": "acme/app"}))
@@ -172,21 +177,58 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
     );
     // The statement claims another repository than the certificate vouches for: a keyless step
     // recorded in a checkout of a fork is denied, though its signer is the trusted workflow.
-    s.git(&["remote", "set-url", "origin", "https://github.com/evil/app.git"]);
+    s.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://github.com/evil/app.git",
+    ]);
     s.expect(
         &[
-            "run", "--step", "build", "-m", "src", "-p", "fork", "--keyless", "--identity-token",
-            "@token", "--fulcio-url", &fulcio, "--rekor-url", &rekor, "--sigstore-trusted-root",
-            &root, "--", "sh", "-c", "mkdir -p fork && cat src/*.c > fork/app && echo 1 >> fork/app",
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "fork",
+            "--keyless",
+            "--identity-token",
+            "@token",
+            "--fulcio-url",
+            &fulcio,
+            "--rekor-url",
+            &rekor,
+            "--sigstore-trusted-root",
+            &root,
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p fork && cat src/*.c > fork/app && echo 1 >> fork/app",
         ],
         0,
     );
     let run = s.expect(
-        &["verify", "fork/app", "--policy", "keyless.yaml", "--trusted-root", &root],
+        &[
+            "verify",
+            "fork/app",
+            "--policy",
+            "keyless.yaml",
+            "--trusted-root",
+            &root,
+        ],
         1,
     );
-    assert!(run.stdout.contains("source.claim-mismatch"), "{}", run.stdout);
-    assert!(run.stdout.contains("https://github.com/evil/app.git"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("source.claim-mismatch"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("https://github.com/evil/app.git"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -40,12 +40,75 @@ fn a_failing_command_propagates_its_code_and_signs_nothing() {
         ],
         7,
     );
+    // The failure is recorded, and a failed step attests nothing: denied, with the exit code.
     let v = s.expect(
         &["verify", "src/a.c", "--key", "k.pub", "--format", "json"],
-        0,
+        1,
     );
     let doc: Value = serde_json::from_str(&v.stdout).unwrap();
     assert_eq!(doc["attestations"][0]["step"], "t");
+    assert_eq!(doc["attestations"][0]["provenance"]["exitCode"], 7);
+    assert_eq!(doc["violations"][0]["rule"], "step-failed");
+    assert_eq!(doc["violations"][0]["exitCode"], 7);
+}
+
+#[test]
+fn a_failed_step_never_satisfies_step() {
+    let s = keyed();
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--attest-failure",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app; exit 7",
+        ],
+        7,
+    );
+    let denied = s.expect(
+        &["verify", "out/app", "--key", "k.pub", "--step", "build"],
+        1,
+    );
+    assert!(
+        denied
+            .stdout
+            .contains("step \"build\" recorded exit code 7"),
+        "{}",
+        denied.stdout
+    );
+    assert!(denied.stdout.contains("exit code:  7"), "{}", denied.stdout);
+    // The same output from a step that succeeded is allowed: the failure no longer stands alone.
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
+        ],
+        0,
+    );
+    s.expect(
+        &["verify", "out/app", "--key", "k.pub", "--step", "build"],
+        0,
+    );
 }
 
 #[test]
@@ -470,3 +533,316 @@ fn non_utf8_file_names_are_refused() {
     let run = run_with(&s, &["-m", "out", "-p", "src"], 2);
     assert!(run.stderr.contains("not valid UTF-8"), "{}", run.stderr);
 }
+
+/// The statement inside a bundle written with `--output`.
+fn statement_of(s: &Scratch, bundle: &str) -> Value {
+    use base64::Engine;
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(s.file(bundle)).unwrap()).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+#[test]
+fn the_build_command_never_sees_the_signing_secrets() {
+    let s = keyed();
+    // An encrypted key, so a password is in play as in CI.
+    let out = s
+        .command(&["keygen", "--encrypt", "--output", "ci"])
+        .env("HALLMARK_PASSWORD", "pw-of-ci-key")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let secrets = [
+        ("HALLMARK_KEY", "ci.key"),
+        ("HALLMARK_PASSWORD", "pw-of-ci-key"),
+        ("COSIGN_PASSWORD", "pw-of-ci-key"),
+        ("COSIGN_KEY", "cosign.key"),
+        (
+            "SIGSTORE_ID_TOKEN",
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig",
+        ),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/token"),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token"),
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--step", "build", "-p", "out"];
+        args.extend_from_slice(extra);
+        args.extend(["--", "sh", "-c", "mkdir -p out && env > out/env.txt"]);
+        let mut cmd = s.command(&args);
+        for (k, v) in secrets {
+            cmd.env(k, v);
+        }
+        into_run(cmd.output().unwrap())
+    };
+    // HALLMARK_KEY names the key: the step is signed with it, yet the command saw none of it.
+    let done = run(&[]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let seen = std::fs::read_to_string(s.file("out/env.txt")).unwrap();
+    for (name, value) in secrets {
+        assert!(
+            !seen.contains(&format!("{name}=")),
+            "{name} reached the command"
+        );
+        assert!(
+            !seen.contains(value),
+            "the value of {name} reached the command"
+        );
+    }
+    assert!(
+        seen.contains("PATH="),
+        "the rest of the environment passes: {seen}"
+    );
+    s.expect(
+        &[
+            "verify",
+            "out/env.txt",
+            "--key",
+            "ci.pub",
+            "--step",
+            "build",
+        ],
+        0,
+    );
+    // Passing one on is explicit, named insecure, and warns.
+    let passed = run(&["--insecure-pass-signing-env", "COSIGN_PASSWORD"]);
+    assert_eq!(passed.code, 0, "{}", passed.stderr);
+    assert!(
+        passed.stderr.contains("warning: passing COSIGN_PASSWORD"),
+        "{}",
+        passed.stderr
+    );
+    let seen = std::fs::read_to_string(s.file("out/env.txt")).unwrap();
+    assert!(seen.contains("COSIGN_PASSWORD=pw-of-ci-key"));
+    assert!(!seen.contains("HALLMARK_PASSWORD="));
+    let refused = run(&["--insecure-pass-signing-env", "PATH"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+}
+
+#[test]
+fn secrets_never_reach_the_signed_provenance() {
+    let s = keyed();
+    let env = [
+        ("GPG_PASSPHRASE", "gpg-secret-1"),
+        ("CI_JOB_JWT_V2", "jwt-secret-2"),
+        ("DOCKER_AUTH_CONFIG", "docker-secret-3"),
+        ("MYSQL_PWD", "mysql-secret-4"),
+        ("HALLMARK_KEY_PEM", "pem-secret-5"),
+        (
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.example/webhook-secret-6",
+        ),
+        (
+            "MIRRORS",
+            "https://u:mirror-secret-7@a.example/x https://v:mirror-secret-8@b.example/y",
+        ),
+        ("CC", "gcc"),
+    ];
+    let mut args = vec!["run", "--step", "build", "-p", "out", "--key", "k.key"];
+    for (name, _) in env {
+        args.extend(["--env-allow", name]);
+    }
+    args.extend([
+        "--output",
+        "b.json",
+        "--",
+        "sh",
+        "-c",
+        "mkdir -p out && echo x > out/app # git clone https://x-access-token:ghp_clone-secret-9@github.com/o/r.git",
+        "--password=flag-secret-10",
+        "--token",
+        "flag-secret-11",
+    ]);
+    let mut cmd = s.command(&args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let run = into_run(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let statement = statement_of(&s, "b.json").to_string();
+    for n in 1..=11 {
+        assert!(
+            !statement.contains(&format!("secret-{n}")),
+            "secret {n} recorded: {statement}"
+        );
+    }
+    let st: Value = serde_json::from_str(&statement).unwrap();
+    let ext = &st["predicate"]["buildDefinition"]["externalParameters"];
+    assert_eq!(ext["env"]["CC"], "gcc");
+    assert_eq!(
+        ext["env"]["MIRRORS"],
+        "https://a.example/x https://b.example/y"
+    );
+    assert_eq!(ext["command"][3], "--password=[REDACTED]");
+    assert_eq!(ext["command"][5], "[REDACTED]");
+    assert!(
+        ext["command"][2]
+            .as_str()
+            .unwrap()
+            .contains("https://github.com/o/r.git")
+    );
+    assert_eq!(
+        st["predicate"]["buildDefinition"]["internalParameters"]["commandRecording"],
+        "redacted"
+    );
+    // `none` records no command at all; `full` records it verbatim (the user's explicit choice).
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--record-command",
+            "none",
+            "--output",
+            "n.json",
+            "--",
+            "sh",
+            "-c",
+            "echo --password=x > out/app",
+        ],
+        0,
+    );
+    let st = statement_of(&s, "n.json");
+    let ext = &st["predicate"]["buildDefinition"]["externalParameters"];
+    assert!(ext.get("command").is_none(), "{ext}");
+}
+
+#[test]
+fn the_recorded_commit_is_the_checkout_not_what_ci_claims() {
+    let s = keyed();
+    let head = {
+        let out = std::process::Command::new("git")
+            .args(["-C", s.path().to_str().unwrap(), "rev-parse", "HEAD"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let github = |cmd: &mut std::process::Command, sha: &str| {
+        cmd.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_REPOSITORY", "acme/app")
+            .env("GITHUB_REF", "refs/heads/main")
+            .env("GITHUB_SHA", sha)
+            .env("GITHUB_RUN_ID", "42")
+            .env(
+                "GITHUB_WORKFLOW_REF",
+                "acme/app/.github/workflows/ci.yml@refs/heads/main",
+            );
+    };
+    // CI ran for main's commit, but the job checked out something else (here: HEAD is not it).
+    let claimed = "0000000000000000000000000000000000000bad";
+    let mut cmd = s.command(&[
+        "run",
+        "--step",
+        "build",
+        "-m",
+        "src",
+        "-p",
+        "out",
+        "--key",
+        "k.key",
+        "--output",
+        "b.json",
+        "--",
+        "sh",
+        "-c",
+        "mkdir -p out && cat src/*.c > out/app",
+    ]);
+    github(&mut cmd, claimed);
+    let run = into_run(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let st = statement_of(&s, "b.json");
+    let source = &st["predicate"]["buildDefinition"]["resolvedDependencies"][0];
+    assert_eq!(source["digest"]["gitCommit"], head.as_str(), "{source}");
+    assert_eq!(source["annotations"]["ciCommit"], claimed, "{source}");
+    std::fs::write(s.file("policy.yaml"), POLICY).unwrap();
+    let denied = s.expect(&["verify", "out/app", "--policy", "policy.yaml"], 1);
+    assert!(
+        denied.stdout.contains("source.commit-mismatch"),
+        "{}",
+        denied.stdout
+    );
+    assert!(denied.stdout.contains(claimed), "{}", denied.stdout);
+    // The genuine run: CI's commit is the checkout; allowed, and the CI names repository and ref.
+    let mut cmd = s.command(&[
+        "run",
+        "--step",
+        "build",
+        "-m",
+        "src",
+        "-p",
+        "out",
+        "--key",
+        "k.key",
+        "--output",
+        "g.json",
+        "--",
+        "sh",
+        "-c",
+        "mkdir -p out && cat src/*.c > out/app && echo ok >> out/app",
+    ]);
+    github(&mut cmd, &head);
+    let run = into_run(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let st = statement_of(&s, "g.json");
+    let source = &st["predicate"]["buildDefinition"]["resolvedDependencies"][0];
+    assert_eq!(
+        source["uri"],
+        "git+https://github.com/acme/app@refs/heads/main"
+    );
+    assert!(
+        source
+            .get("annotations")
+            .is_none_or(|a| a.get("ciCommit").is_none())
+    );
+    s.expect(&["verify", "out/app", "--policy", "policy.yaml"], 0);
+}
+
+#[test]
+fn a_dirty_source_is_shown_and_denied_unless_the_policy_allows_it() {
+    let s = keyed();
+    std::fs::write(s.file("src/a.c"), "int a(void) { return 666; }\n").unwrap();
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
+        ],
+        0,
+    );
+    let json = s.expect(
+        &["verify", "out/app", "--key", "k.pub", "--format", "json"],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["attestations"][0]["provenance"]["sourceDirty"], true);
+    let inspect = s.expect(&["inspect", "out/app", "--key", "k.pub"], 0);
+    assert!(inspect.stdout.contains("DIRTY"), "{}", inspect.stdout);
+    std::fs::write(s.file("policy.yaml"), POLICY).unwrap();
+    let denied = s.expect(&["verify", "out/app", "--policy", "policy.yaml"], 1);
+    assert!(denied.stdout.contains("source.dirty"), "{}", denied.stdout);
+    std::fs::write(
+        s.file("dirty-ok.yaml"),
+        format!("{POLICY}allowDirtySource: true\n"),
+    )
+    .unwrap();
+    s.expect(&["verify", "out/app", "--policy", "dirty-ok.yaml"], 0);
+}
+
+/// One build step signed by k.pub, read from the source.
+const POLICY: &str =
+    "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {signers: [k.pub], inputs: [source]}\n";

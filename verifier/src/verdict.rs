@@ -98,6 +98,7 @@ pub enum Violation {
         /// The step (empty when the provenance names none).
         step: String,
         /// The non-zero exit code it recorded.
+        #[serde(rename = "exitCode")]
         exit_code: i64,
     },
     /// A required step has no verified attestation.
