@@ -96,16 +96,20 @@ recorded_source(prov, "commit") := object.get(prov, "sourceCommit", null) if rec
 recorded_source(prov, "repository") := repo if {
 	uri := prov.sourceUri
 	is_string(uri)
-	repo := trim_prefix(split(uri, "@")[0], "git+")
+	repo := source_repo(uri)
 } else := null if recorded_any_source(prov)
 
 recorded_source(prov, "ref") := ref if {
 	uri := prov.sourceUri
 	is_string(uri)
-	parts := split(uri, "@")
-	count(parts) > 1
-	ref := concat("@", array.slice(parts, 1, count(parts)))
+	ref := source_ref(uri)
 } else := null if recorded_any_source(prov)
+
+# The repository of "git+<repo>@<ref>": the URI without "git+" and without "@" and the ref
+# source_ref (baseline.rego) reads, so both parts are split at the same "@".
+source_repo(uri) := trim_prefix(substring(uri, 0, (count(uri) - count(ref)) - 1), "git+") if {
+	ref := source_ref(uri)
+} else := trim_prefix(uri, "git+")
 
 recorded_any_source(prov) if is_string(prov.sourceUri)
 

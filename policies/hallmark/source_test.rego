@@ -120,3 +120,13 @@ test_failed_step_allowed_only_when_named if {
 	"chain.step-failed" in f.codes(doc, {"allow_failed_steps": ["build"]})
 	not "chain.step-failed" in f.codes(doc, {"allow_failed_steps": ["test"]})
 }
+
+test_repository_and_ref_are_split_as_the_ref_rule_splits_them if {
+	ext := {"sourceRepositoryURI": "ssh://git@git.example/acme/app", "sourceRepositoryRef": "refs/heads/feature@refs/heads/main"}
+	doc := f.with_steps([
+		keyless_build(object.union(certificate(ext), {"provenance": {"sourceUri": "git+ssh://git@git.example/acme/app.git@refs/heads/feature@refs/heads/main"}})),
+		f.test_step({}),
+		f.package_step({}),
+	])
+	not "source.claim-mismatch" in f.codes(doc, {})
+}
