@@ -32,6 +32,44 @@ fn git_line(dir: &Path, args: &[&str]) -> Result<Option<String>> {
     Ok(git(dir, args)?.map(|out| String::from_utf8_lossy(&out).trim().to_owned()))
 }
 
+/// The names among `names` (files under `dir`, `/`-separated, relative to it) that are not
+/// committed: untracked or ignored files. A source step reading one of them reads something the
+/// commit does not hold, so the step records it (material annotation `untracked`) and the policy
+/// library does not count it as read from the source. `None` outside a checkout.
+pub fn uncommitted(
+    dir: &Path,
+    names: &[&str],
+) -> Result<Option<std::collections::BTreeSet<String>>> {
+    if names.is_empty() {
+        return Ok(Some(Default::default()));
+    }
+    // One git call, limited to the top-level entries the names live under (a pathspec per file
+    // would not fit on a command line for large trees).
+    let mut tops: Vec<&str> = names
+        .iter()
+        .map(|n| n.split('/').next().unwrap_or(n))
+        .collect();
+    tops.sort_unstable();
+    tops.dedup();
+    let mut args = vec!["ls-files", "-z", "--others", "--"];
+    args.extend(
+        tops.iter()
+            .map(|t| if t.starts_with(':') { "." } else { t }),
+    );
+    let Some(listing) = git(dir, &args)? else {
+        return Ok(None);
+    };
+    let wanted: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    Ok(Some(
+        listing
+            .split(|b| *b == 0)
+            .filter_map(|name| std::str::from_utf8(name).ok())
+            .filter(|name| wanted.contains(name))
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
 /// The canonical top of the checkout containing `dir`, if any.
 fn top(dir: &Path) -> Result<Option<PathBuf>> {
     let Some(top) = git_line(dir, &["rev-parse", "--show-toplevel"])? else {

@@ -145,7 +145,7 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         working_directory: working_directory(ctx.cwd, source.as_ref()),
         env: allowed_env(ctx.env, &spec.env_allow),
         exit_code,
-        materials: materials.iter().map(HashedFile::to_descriptor).collect(),
+        materials: material_descriptors(ctx.cwd, &materials, source.is_some())?,
         source: source.as_ref(),
         ci: &ci,
         started,
@@ -163,6 +163,31 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         materials,
         source,
     })
+}
+
+/// The materials as descriptors; in a checkout, files the commit does not hold (untracked or
+/// ignored) are annotated `untracked: true`, so they are never taken as read from the source.
+fn material_descriptors(
+    cwd: &Path,
+    materials: &[HashedFile],
+    in_checkout: bool,
+) -> Result<Vec<hallmark_model::resource::ResourceDescriptor>> {
+    let names: Vec<&str> = materials.iter().map(|m| m.name.as_str()).collect();
+    let uncommitted = match in_checkout {
+        true => crate::repository::uncommitted(cwd, &names)?.unwrap_or_default(),
+        false => Default::default(),
+    };
+    Ok(materials
+        .iter()
+        .map(|m| {
+            let mut d = m.to_descriptor();
+            if uncommitted.contains(&m.name) {
+                d.annotations
+                    .insert("untracked".to_owned(), serde_json::Value::Bool(true));
+            }
+            d
+        })
+        .collect())
 }
 
 fn working_directory(cwd: &Path, source: Option<&SourceInfo>) -> String {

@@ -1013,7 +1013,12 @@ fn yesterdays_build_output_cannot_be_packaged_today() {
     package(&s, &["out", "reports"]);
     let run = verify(&s, &[], 1);
     assert!(run.stdout.contains("chain.mixed-sources"), "{}", run.stdout);
-    assert!(run.stdout.contains("2 different commits"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("consumed 1 file(s) built from another commit"),
+        "{}",
+        run.stdout
+    );
     // A policy that builds from several repositories on purpose says so.
     std::fs::write(
         s.file("mixed-ok.yaml"),
@@ -1021,4 +1026,35 @@ fn yesterdays_build_output_cannot_be_packaged_today() {
     )
     .unwrap();
     s.expect(&["verify", "dist/app.tar", "--policy", "mixed-ok.yaml"], 0);
+}
+
+#[test]
+fn an_untracked_file_is_not_read_from_the_source() {
+    let s = scratch();
+    // Planted into the checkout before the build (a restored cache, an earlier job): never committed.
+    std::fs::write(s.file("src/evil.c"), "int evil(void) { return 0; }\n").unwrap();
+    build(&s);
+    test(&s, "test");
+    package(&s, &["out", "reports"]);
+    let run = verify(&s, &[], 1);
+    assert!(
+        run.stdout.contains("chain.unattested-input"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("src/evil.c"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("not committed to the source"),
+        "{}",
+        run.stdout
+    );
+    // Reviewed and committed, the same file is source: the chain is allowed.
+    let s = scratch();
+    std::fs::write(s.file("src/evil.c"), "int evil(void) { return 0; }\n").unwrap();
+    s.git(&["add", "src/evil.c"]);
+    s.git(&["commit", "-qm", "evil, reviewed"]);
+    build(&s);
+    test(&s, "test");
+    package(&s, &["out", "reports"]);
+    verify(&s, &[], 0);
 }

@@ -43,7 +43,7 @@ deny contains v if {
 	not reads_from_source(st, m)
 	v := {
 		"code": "chain.unattested-input",
-		"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input%s", [step_desc(st), material_desc(m), source_patterns_desc(st)]),
+		"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input%s%s", [step_desc(st), material_desc(m), source_patterns_desc(st), untracked_desc(m)]),
 		"step": object.get(st, "step", null),
 		"file": object.get(m, "name", null),
 		"digest": m.digest,
@@ -58,15 +58,20 @@ patterned_step_ids := {st.id | some st in steps; has_source_patterns(st)}
 
 # An unproduced material a step may read from the source: any, for a source step without
 # source patterns; one whose name matches a pattern, for a step with them (object form).
-reads_from_source(st, _) if {
+reads_from_source(st, m) if {
 	st.id in source_step_ids
 	not st.id in patterned_step_ids
+	not m.untracked
 }
 
 reads_from_source(st, m) if {
 	st.id in patterned_step_ids
 	name_matches(m, object_inputs(st).source)
+	not m.untracked
 }
+
+untracked_desc(m) := "; it is not committed to the source (untracked)" if m.untracked == true
+else := ""
 
 # The object form of the step's step_inputs has a key "source".
 has_source_patterns(st) if "source" in object.keys(object_inputs(st))

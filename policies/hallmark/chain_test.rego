@@ -227,3 +227,31 @@ test_failed_unnamed_step_names_its_origin_once if {
 	some v in f.denied(doc, {}, "chain.step-failed")
 	v.msg == "the step of store sha256:02 exited with code 1"
 }
+
+test_an_untracked_file_is_not_read_from_the_source if {
+	planted := f.material("src/evil.c", "sha256:e7", [])
+	untracked := object.union(planted, {"untracked": true})
+	doc := f.with_steps([
+		f.build_step({"materials": [f.material("src/main.c", "sha256:c0", []), untracked]}),
+		f.test_step({}),
+		f.package_step({}),
+	])
+	vs := f.denied(doc, {"source_steps": ["build"]}, "chain.unattested-input")
+	count(vs) == 1
+	some v in vs
+	v.file == "src/evil.c"
+	endswith(v.msg, "it is not committed to the source (untracked)")
+	# Committed, the same file is read from the source.
+	committed := f.with_steps([
+		f.build_step({"materials": [f.material("src/main.c", "sha256:c0", []), planted]}),
+		f.test_step({}),
+		f.package_step({}),
+	])
+	not "chain.unattested-input" in f.codes(committed, {"source_steps": ["build"]})
+}
+
+test_an_untracked_file_does_not_match_source_patterns if {
+	untracked := object.union(f.material("src/evil.c", "sha256:e7", []), {"untracked": true})
+	doc := f.with_steps([f.build_step({"materials": [untracked]}), f.test_step({}), f.package_step({})])
+	"chain.unattested-input" in f.codes(doc, {"step_inputs": {"build": {"source": ["src/**"]}, "test": ["build"], "package": ["build"]}})
+}

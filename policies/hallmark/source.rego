@@ -8,9 +8,9 @@
 # - source.claim-mismatch: a keyless step's certificate (Fulcio extensions sourceRepositoryURI,
 #   sourceRepositoryRef, sourceRepositoryDigest, vouched for by the CI's OIDC token) names
 #   another repository, ref or commit than the provenance records.
-# - chain.mixed-sources: the steps of the chain name more than one source commit, or (for steps
-#   run in CI) more than one pipeline run, unless the setting allow_mixed_sources is true. Without
-#   this, yesterday's genuine build output could be packaged today.
+# - chain.mixed-sources: a step consumed an input that no step of its own source commit (or, for
+#   steps run in CI, of its own pipeline run) produced, unless the setting allow_mixed_sources is
+#   true. Without this, yesterday's genuine build output could be packaged today.
 package hallmark
 
 import rego.v1
@@ -129,29 +129,50 @@ same_source_value("repository", certified, recorded) if {
 
 normal_repo(url) := trim_suffix(trim_suffix(lower(url), "/"), ".git")
 
-# One source commit and one pipeline run per chain.
-chain_commits := {c | some st in steps; c := st.provenance.sourceCommit; is_string(c)}
+# One source commit and one pipeline run per build: every input a step consumed from another
+# step must have a producer built from the same commit (and, when the consumer ran in CI, in the
+# same pipeline run). Identical outputs rebuilt from other commits are extra producers and do no
+# harm; an input whose every producer is from elsewhere is a hand-over across builds.
+step_commits := {st.id: c | some st in steps; c := st.provenance.sourceCommit; is_string(c)}
 
-chain_runs := {r | some st in steps; r := st.provenance.pipelineRun; is_string(r)}
+step_runs := {st.id: r | some st in steps; r := st.provenance.pipelineRun; is_string(r)}
 
-deny contains v if {
-	not setting("allow_mixed_sources") == true
-	count(chain_commits) > 1
-	v := {
-		"code": "chain.mixed-sources",
-		"msg": sprintf("the steps behind %s were built from %d different commits %v: every step of one build must build the same commit (set allow_mixed_sources to accept this)", [artifact_label, count(chain_commits), sort(chain_commits)]),
-		"expected": "one commit",
-		"actual": sort(chain_commits),
-	}
+mixed_fields := {
+	"commit": {"ids": step_commits, "what": "commit", "expected": "one commit"},
+	"run": {"ids": step_runs, "what": "pipeline run", "expected": "one pipeline run"},
+}
+
+# The names of st's produced inputs none of whose producers shares st's value in `ids`.
+handed_across(st, ids) := names if {
+	mine := ids[st.id]
+	names := sort([name |
+		some m in st.materials
+		ps := producers(m)
+		count(ps) > 0
+		not produced_at(ps, ids, mine)
+		name := object.get(m, "name", null)
+	])
+}
+
+produced_at(ps, ids, value) if {
+	some id in ps
+	ids[id] == value
 }
 
 deny contains v if {
 	not setting("allow_mixed_sources") == true
-	count(chain_runs) > 1
+	some field, f in mixed_fields
+	some st in steps
+	names := handed_across(st, f.ids)
+	count(names) > 0
+	others := sort({f.ids[id] | some m in st.materials; m.name in names; some id in producers(m); f.ids[id]})
 	v := {
 		"code": "chain.mixed-sources",
-		"msg": sprintf("the steps behind %s ran in %d different pipeline runs %v: an output of another run was consumed (set allow_mixed_sources to accept this)", [artifact_label, count(chain_runs), sort(chain_runs)]),
-		"expected": "one pipeline run",
-		"actual": sort(chain_runs),
+		"msg": sprintf("%s (%s %s) consumed %d file(s) built from another %s, e.g. %v from %v: every step of one build must build the same %s (set allow_mixed_sources to accept this)", [step_ref(st), f.what, f.ids[st.id], count(names), f.what, array.slice(names, 0, 3), others, f.what]),
+		"step": object.get(st, "step", null),
+		"attestation": st.origin,
+		"file": names[0],
+		"expected": f.ids[st.id],
+		"actual": others,
 	}
 }
