@@ -72,6 +72,8 @@ pub struct GitLab {
     pub ref_name: String,
     /// `CI_COMMIT_TAG`, set for tag pipelines.
     pub tag: String,
+    /// `CI_MERGE_REQUEST_IID`, set for merge-request pipelines.
+    pub merge_request_iid: String,
     /// `CI_JOB_ID`.
     pub job_id: String,
     /// `CI_JOB_NAME`.
@@ -121,6 +123,7 @@ impl CiContext {
                 commit_sha: get(env, "CI_COMMIT_SHA"),
                 ref_name: get(env, "CI_COMMIT_REF_NAME"),
                 tag: get(env, "CI_COMMIT_TAG"),
+                merge_request_iid: get(env, "CI_MERGE_REQUEST_IID"),
                 job_id: get(env, "CI_JOB_ID"),
                 job_name: get(env, "CI_JOB_NAME"),
                 job_url: get(env, "CI_JOB_URL"),
@@ -191,7 +194,11 @@ impl CiContext {
                 gh.sha.clone(),
             )),
             CiContext::GitLab(gl) => {
-                let git_ref = if gl.tag.is_empty() {
+                // A merge-request pipeline builds the MR's head (perhaps a fork's branch that
+                // happens to be called `main`): name it as the MR, never as a branch.
+                let git_ref = if !gl.merge_request_iid.is_empty() {
+                    format!("refs/merge-requests/{}/head", gl.merge_request_iid)
+                } else if gl.tag.is_empty() {
                     format!("refs/heads/{}", gl.ref_name)
                 } else {
                     format!("refs/tags/{}", gl.tag)
@@ -297,6 +304,23 @@ pub(crate) mod tests {
             "https://gitlab.example/grp/proj/-/runners/7"
         );
         assert_eq!(ctx.source().unwrap().1, "refs/heads/main");
+    }
+
+    #[test]
+    fn a_merge_request_pipeline_names_the_merge_request_not_a_branch() {
+        // A fork's branch called `main`, built in the parent project's MR pipeline.
+        let env: Env = [
+            ("GITLAB_CI", "true"),
+            ("CI_PROJECT_URL", "https://gitlab.example/grp/proj"),
+            ("CI_COMMIT_REF_NAME", "main"),
+            ("CI_MERGE_REQUEST_IID", "12"),
+            ("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let ctx = CiContext::detect(&env);
+        assert_eq!(ctx.source().unwrap().1, "refs/merge-requests/12/head");
     }
 
     #[test]

@@ -52,6 +52,17 @@ pub enum Error {
         /// The root it must stay within.
         root: PathBuf,
     },
+    /// A symlink found inside a hashed directory points at a directory.
+    #[error(
+        "{link} is a symlink to the directory {target}; it would hide that directory's files from \
+         the record: name the directory with -m/-p, replace the link, or --exclude it"
+    )]
+    SymlinkToDirectory {
+        /// The link.
+        link: PathBuf,
+        /// The directory it points at.
+        target: PathBuf,
+    },
     /// A file's name is not UTF-8; names are recorded as text and two such names must never
     /// collapse into one.
     #[error("{0:?}: the name is not valid UTF-8; rename it or leave it out with --exclude")]

@@ -487,8 +487,14 @@ fn file_target(root: &Path, path: &Path, kind: std::fs::FileType) -> Result<Opti
         return Ok(kind.is_file().then(|| path.to_path_buf()));
     }
     let target = link_target(root, path)?;
-    // Directories reached through links found by the walk are hashed where they really are, if
-    // at all.
+    // A link to a directory found by the walk is refused: skipped, it would hide what it points
+    // at from the record while tools that follow links (tar h, cp -L, zip, loaders) use it.
+    if target.is_dir() {
+        return Err(Error::SymlinkToDirectory {
+            link: path.to_path_buf(),
+            target,
+        });
+    }
     Ok(target.is_file().then_some(target))
 }
 
@@ -517,6 +523,27 @@ mod tests {
 
     fn names(files: &[HashedFile]) -> Vec<&str> {
         files.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_symlink_to_a_directory_found_by_the_walk_is_refused_not_skipped() {
+        let dir = tree();
+        std::fs::create_dir_all(dir.path().join("cache/x")).unwrap();
+        std::fs::write(dir.path().join("cache/x/plugin.so"), b"evil").unwrap();
+        std::os::unix::fs::symlink("../cache/x", dir.path().join("src/plugins")).unwrap();
+        let err = hash_paths(
+            dir.path(),
+            &[PathBuf::from("src")],
+            &skipping_root_git(dir.path()),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::SymlinkToDirectory { .. }), "{err}");
+        // Left out on purpose, it is the user's explicit choice.
+        let options = HashOptions {
+            excludes: vec!["plugins".into()],
+            ..skipping_root_git(dir.path())
+        };
+        hash_paths(dir.path(), &[PathBuf::from("src")], &options).unwrap();
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod ci;
 mod error;
+mod git;
 pub mod hashing;
 pub mod keys;
 pub mod provenance;

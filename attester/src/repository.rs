@@ -4,8 +4,8 @@
 //!
 //! Like [`crate::source`], git runs with `safe.directory=*` for these read-only queries.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -15,59 +15,68 @@ use crate::{Error, Result};
 /// Largest committed `.gitignore` read.
 const MAX_IGNORE_FILE_BYTES: usize = 1024 * 1024;
 
-/// Runs git in `dir`; `None` when git reports failure.
-fn git(dir: &Path, args: &[&str]) -> Result<Option<Vec<u8>>> {
-    let output = Command::new("git")
-        .arg("-c")
-        .arg("safe.directory=*")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-    Ok(output.status.success().then_some(output.stdout))
+use crate::git::{line as git_line, output as git};
+
+/// What git cannot vouch for among a step's materials.
+#[derive(Debug, Default)]
+pub struct Uncommitted {
+    /// Files the commit does not hold: untracked or ignored.
+    pub untracked: BTreeSet<String>,
+    /// Tracked files git is told not to look at (`--skip-worktree`, `--assume-unchanged`):
+    /// `git status` would call them clean whatever their content.
+    pub hidden: BTreeSet<String>,
 }
 
-fn git_line(dir: &Path, args: &[&str]) -> Result<Option<String>> {
-    Ok(git(dir, args)?.map(|out| String::from_utf8_lossy(&out).trim().to_owned()))
-}
-
-/// The names among `names` (files under `dir`, `/`-separated, relative to it) that are not
-/// committed: untracked or ignored files. A source step reading one of them reads something the
-/// commit does not hold, so the step records it (material annotation `untracked`) and the policy
-/// library does not count it as read from the source. `None` outside a checkout.
-pub fn uncommitted(
-    dir: &Path,
-    names: &[&str],
-) -> Result<Option<std::collections::BTreeSet<String>>> {
+/// Which of `names` (files under `dir`, `/`-separated, relative to it) git cannot vouch for. A
+/// source step reading one of them reads something the commit may not hold, so the step records
+/// it (material annotation `uncommitted`) and the policy library does not count it as read from
+/// the source; a hidden tracked file also makes the source dirty. `None` outside a checkout.
+pub fn uncommitted(dir: &Path, names: &[&str]) -> Result<Option<Uncommitted>> {
     if names.is_empty() {
-        return Ok(Some(Default::default()));
+        return Ok(Some(Uncommitted::default()));
     }
-    // One git call, limited to the top-level entries the names live under (a pathspec per file
+    // Two git calls, limited to the top-level entries the names live under (a pathspec per file
     // would not fit on a command line for large trees).
     let mut tops: Vec<&str> = names
         .iter()
         .map(|n| n.split('/').next().unwrap_or(n))
+        .map(|t| if t.starts_with(':') { "." } else { t })
         .collect();
     tops.sort_unstable();
     tops.dedup();
-    let mut args = vec!["ls-files", "-z", "--others", "--"];
-    args.extend(
-        tops.iter()
-            .map(|t| if t.starts_with(':') { "." } else { t }),
-    );
-    let Some(listing) = git(dir, &args)? else {
+    let wanted: BTreeSet<&str> = names.iter().copied().collect();
+    let list = |extra: &[&str]| -> Result<Option<Vec<u8>>> {
+        let mut args = vec!["ls-files", "-z"];
+        args.extend_from_slice(extra);
+        args.push("--");
+        args.extend(tops.iter().copied());
+        git(dir, &args)
+    };
+    let (Some(others), Some(tagged)) = (list(&["--others"])?, list(&["-v"])?) else {
         return Ok(None);
     };
-    let wanted: std::collections::BTreeSet<&str> = names.iter().copied().collect();
-    Ok(Some(
+    let entries = |listing: &[u8]| -> Vec<String> {
         listing
             .split(|b| *b == 0)
             .filter_map(|name| std::str::from_utf8(name).ok())
-            .filter(|name| wanted.contains(name))
+            .filter(|name| !name.is_empty())
             .map(str::to_owned)
-            .collect(),
-    ))
+            .collect()
+    };
+    let untracked = entries(&others)
+        .into_iter()
+        .filter(|n| wanted.contains(n.as_str()))
+        .collect();
+    // `ls-files -v`: "H path" for a plain tracked file; "S" (skip-worktree) or a lower-case tag
+    // (assume-unchanged) when git has been told not to check it.
+    let hidden = entries(&tagged)
+        .into_iter()
+        .filter_map(|entry| {
+            let (tag, name) = entry.split_once(' ')?;
+            (tag != "H" && wanted.contains(name)).then(|| name.to_owned())
+        })
+        .collect();
+    Ok(Some(Uncommitted { untracked, hidden }))
 }
 
 /// The canonical top of the checkout containing `dir`, if any.
@@ -228,6 +237,7 @@ fn committed_ignore_files(listing: &[u8]) -> impl Iterator<Item = (&str, &str)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     fn git_ok(dir: &Path, args: &[&str]) {
         let out = Command::new("git")

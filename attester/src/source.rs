@@ -5,7 +5,6 @@
 //! queries; the threat model (docs/threat-model.md) explains why that is acceptable here.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::{Error, Result};
 
@@ -36,20 +35,7 @@ impl SourceInfo {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
-    let output = Command::new("git")
-        .arg("-c")
-        .arg("safe.directory=*")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
-    if !output.status.success() {
-        return Ok(None);
-    }
-    Ok(Some(
-        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
-    ))
+    crate::git::line(dir, args)
 }
 
 /// The top of the git checkout containing `dir` (the nearest ancestor holding `.git`, a directory
@@ -109,6 +95,7 @@ pub fn strip_credentials(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn strips_credentials_from_urls() {

@@ -103,7 +103,16 @@ pub fn withheld_env(pass: &[String]) -> Vec<&'static str> {
 
 /// Runs the step and builds its statement.
 pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome> {
-    let source = source::discover(ctx.cwd)?;
+    let mut source = source::discover(ctx.cwd)?;
+    let ci = CiContext::detect(ctx.env);
+    // Products that were also materials, untouched by the command, are not read twice.
+    let cache = HashCache::new(ctx.clock.now());
+    let materials = hash_paths_cached(ctx.cwd, &spec.materials, &spec.hashing, Some(&cache))?;
+    // What git vouches for is asked before the command runs, which could change the index.
+    let (material_records, hidden) = material_descriptors(ctx.cwd, &materials, source.is_some())?;
+    if let Some(src) = source.as_mut() {
+        src.dirty |= hidden;
+    }
     if spec.require_clean {
         match &source {
             Some(src) if src.dirty => return Err(Error::DirtyTree(src.root.clone())),
@@ -116,10 +125,6 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
             }
         }
     }
-    let ci = CiContext::detect(ctx.env);
-    // Products that were also materials, untouched by the command, are not read twice.
-    let cache = HashCache::new(ctx.clock.now());
-    let materials = hash_paths_cached(ctx.cwd, &spec.materials, &spec.hashing, Some(&cache))?;
 
     let started = ctx.clock.now();
     let exit_code = run_command(&spec.command, ctx.cwd, &withheld_env(&spec.pass_env))?;
@@ -145,7 +150,7 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         working_directory: working_directory(ctx.cwd, source.as_ref()),
         env: allowed_env(ctx.env, &spec.env_allow),
         exit_code,
-        materials: material_descriptors(ctx.cwd, &materials, source.is_some())?,
+        materials: material_records,
         source: source.as_ref(),
         ci: &ci,
         started,
@@ -165,29 +170,32 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
     })
 }
 
-/// The materials as descriptors; in a checkout, files the commit does not hold (untracked or
-/// ignored) are annotated `untracked: true`, so they are never taken as read from the source.
+/// The materials as descriptors; in a checkout, files git cannot vouch for (untracked, ignored,
+/// or hidden from `git status` by the index) are annotated `uncommitted: true`, so they are never
+/// taken as read from the source. Returns whether a tracked material was hidden (the source
+/// cannot be called clean then).
 fn material_descriptors(
     cwd: &Path,
     materials: &[HashedFile],
     in_checkout: bool,
-) -> Result<Vec<hallmark_model::resource::ResourceDescriptor>> {
+) -> Result<(Vec<hallmark_model::resource::ResourceDescriptor>, bool)> {
     let names: Vec<&str> = materials.iter().map(|m| m.name.as_str()).collect();
     let uncommitted = match in_checkout {
         true => crate::repository::uncommitted(cwd, &names)?.unwrap_or_default(),
         false => Default::default(),
     };
-    Ok(materials
+    let descriptors = materials
         .iter()
         .map(|m| {
             let mut d = m.to_descriptor();
-            if uncommitted.contains(&m.name) {
+            if uncommitted.untracked.contains(&m.name) || uncommitted.hidden.contains(&m.name) {
                 d.annotations
-                    .insert("untracked".to_owned(), serde_json::Value::Bool(true));
+                    .insert("uncommitted".to_owned(), serde_json::Value::Bool(true));
             }
             d
         })
-        .collect())
+        .collect();
+    Ok((descriptors, !uncommitted.hidden.is_empty()))
 }
 
 fn working_directory(cwd: &Path, source: Option<&SourceInfo>) -> String {

@@ -81,6 +81,10 @@ fn from_helper(
         return None;
     }
     let mut command = std::process::Command::new(format!("docker-credential-{helper}"));
+    // A helper named in a config file the build could write must not see what Hallmark signs with.
+    for name in hallmark_attester::step::SIGNING_ENV {
+        command.env_remove(name);
+    }
     if let Some(path) = env.get("PATH") {
         command.env("PATH", path);
     }

@@ -330,6 +330,8 @@ fn encrypted_keys_and_cosign_import() {
 #[test]
 fn github_provenance_matches_githubs_attester() {
     let s = keyed();
+    // A job without a checkout (it attests downloaded files): the platform's source stands.
+    std::fs::remove_dir_all(s.file(".git")).unwrap();
     let mut cmd = s.command(&[
         "attest",
         "--subject",
@@ -715,6 +717,7 @@ fn secrets_never_reach_the_signed_provenance() {
 #[test]
 fn the_recorded_commit_is_the_checkout_not_what_ci_claims() {
     let s = keyed();
+    s.git(&["remote", "set-url", "origin", "https://github.com/acme/app.git"]);
     let head = {
         let out = std::process::Command::new("git")
             .args(["-C", s.path().to_str().unwrap(), "rev-parse", "HEAD"])
@@ -846,3 +849,122 @@ fn a_dirty_source_is_shown_and_denied_unless_the_policy_allows_it() {
 /// One build step signed by k.pub, read from the source.
 const POLICY: &str =
     "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {signers: [k.pub], inputs: [source]}\n";
+
+#[test]
+fn whole_job_provenance_refuses_a_checkout_of_another_commit() {
+    let s = keyed();
+    let main = "0000000000000000000000000000000000000001";
+    let out = s
+        .command(&[
+            "attest",
+            "--subject",
+            "src/a.c",
+            "--provenance",
+            "--key",
+            "k.key",
+            "--no-store",
+            "--output",
+            "job.json",
+        ])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_REPOSITORY", "acme/app")
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_SHA", main)
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            "acme/app/.github/workflows/r.yml@refs/heads/main",
+        )
+        .env("GITHUB_RUN_ID", "5")
+        .env("GITHUB_RUN_ATTEMPT", "1")
+        .output()
+        .unwrap();
+    let run = into_run(out);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not what the CI platform ran for"),
+        "{}",
+        run.stderr
+    );
+    assert!(!s.file("job.json").exists());
+}
+
+#[test]
+fn a_literal_identity_token_is_refused_by_run() {
+    let s = keyed();
+    let run = s.expect(
+        &[
+            "run",
+            "--step",
+            "b",
+            "-p",
+            "src",
+            "--keyless",
+            "--identity-token",
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig",
+            "--",
+            "true",
+        ],
+        2,
+    );
+    assert!(
+        run.stderr.contains("readable by the build command"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_tracked_file_hidden_from_git_status_makes_the_source_dirty() {
+    let s = keyed();
+    std::fs::write(s.file("src/a.c"), "int a(void) { backdoor(); }\n").unwrap();
+    s.git(&["update-index", "--skip-worktree", "src/a.c"]);
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
+        ],
+        0,
+    );
+    std::fs::write(s.file("policy.yaml"), POLICY).unwrap();
+    let denied = s.expect(&["verify", "out/app", "--policy", "policy.yaml"], 1);
+    assert!(denied.stdout.contains("source.dirty"), "{}", denied.stdout);
+    assert!(
+        denied.stdout.contains("chain.unattested-input"),
+        "{}",
+        denied.stdout
+    );
+    // --require-clean refuses it before the command runs.
+    let refused = s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--require-clean",
+            "--",
+            "true",
+        ],
+        2,
+    );
+    assert!(
+        refused.stderr.contains("uncommitted changes"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -61,16 +61,16 @@ patterned_step_ids := {st.id | some st in steps; has_source_patterns(st)}
 reads_from_source(st, m) if {
 	st.id in source_step_ids
 	not st.id in patterned_step_ids
-	not m.untracked
+	not m.uncommitted
 }
 
 reads_from_source(st, m) if {
 	st.id in patterned_step_ids
 	name_matches(m, object_inputs(st).source)
-	not m.untracked
+	not m.uncommitted
 }
 
-untracked_desc(m) := "; it is not committed to the source (untracked)" if m.untracked == true
+untracked_desc(m) := "; it is not committed to the source (untracked, ignored or hidden from git status)" if m.uncommitted == true
 else := ""
 
 # The object form of the step's step_inputs has a key "source".

@@ -228,11 +228,11 @@ test_failed_unnamed_step_names_its_origin_once if {
 	v.msg == "the step of store sha256:02 exited with code 1"
 }
 
-test_an_untracked_file_is_not_read_from_the_source if {
+test_an_uncommitted_file_is_not_read_from_the_source if {
 	planted := f.material("src/evil.c", "sha256:e7", [])
-	untracked := object.union(planted, {"untracked": true})
+	uncommitted := object.union(planted, {"uncommitted": true})
 	doc := f.with_steps([
-		f.build_step({"materials": [f.material("src/main.c", "sha256:c0", []), untracked]}),
+		f.build_step({"materials": [f.material("src/main.c", "sha256:c0", []), uncommitted]}),
 		f.test_step({}),
 		f.package_step({}),
 	])
@@ -240,7 +240,7 @@ test_an_untracked_file_is_not_read_from_the_source if {
 	count(vs) == 1
 	some v in vs
 	v.file == "src/evil.c"
-	endswith(v.msg, "it is not committed to the source (untracked)")
+	endswith(v.msg, "it is not committed to the source (untracked, ignored or hidden from git status)")
 	# Committed, the same file is read from the source.
 	committed := f.with_steps([
 		f.build_step({"materials": [f.material("src/main.c", "sha256:c0", []), planted]}),
@@ -250,8 +250,8 @@ test_an_untracked_file_is_not_read_from_the_source if {
 	not "chain.unattested-input" in f.codes(committed, {"source_steps": ["build"]})
 }
 
-test_an_untracked_file_does_not_match_source_patterns if {
-	untracked := object.union(f.material("src/evil.c", "sha256:e7", []), {"untracked": true})
-	doc := f.with_steps([f.build_step({"materials": [untracked]}), f.test_step({}), f.package_step({})])
+test_an_uncommitted_file_does_not_match_source_patterns if {
+	uncommitted := object.union(f.material("src/evil.c", "sha256:e7", []), {"uncommitted": true})
+	doc := f.with_steps([f.build_step({"materials": [uncommitted]}), f.test_step({}), f.package_step({})])
 	"chain.unattested-input" in f.codes(doc, {"step_inputs": {"build": {"source": ["src/**"]}, "test": ["build"], "package": ["build"]}})
 }

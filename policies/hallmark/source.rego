@@ -1,7 +1,7 @@
 # Is every step built from the source it claims, and from one source? Always on.
 #
-# - source.commit-mismatch: the CI platform named another commit than the checkout the step
-#   built (a job that checked out another ref or a fork, e.g. pull_request_target); the
+# - source.commit-mismatch: the CI platform named another commit or repository than the checkout
+#   the step built (a job that checked out another ref or a fork, e.g. pull_request_target); the
 #   provenance records the checkout's commit and the platform's claim (provenance.sourceCiClaim).
 # - source.dirty: the step was built from a tree with uncommitted changes, unless the setting
 #   allow_dirty_source is true.
@@ -40,11 +40,11 @@ deny contains v if {
 	is_object(claim)
 	v := {
 		"code": "source.commit-mismatch",
-		"msg": sprintf("%s built commit %s, but the CI platform named commit %s (%s %s): the job built another checkout than the one it ran for", [step_ref(p), quote(object.get(p.provenance, "sourceCommit", null)), quote(claim.commit), quote(object.get(claim, "repository", null)), quote(object.get(claim, "ref", null))]),
+		"msg": sprintf("%s built %s at commit %s, but the CI platform ran for %s %s at commit %s: the job built another checkout than the one it ran for", [step_ref(p), quote(object.get(p.provenance, "sourceUri", null)), quote(object.get(p.provenance, "sourceCommit", null)), quote(object.get(claim, "repository", null)), quote(object.get(claim, "ref", null)), quote(object.get(claim, "commit", null))]),
 		"attestation": p.origin,
 		"step": p.step,
-		"expected": claim.commit,
-		"actual": object.get(p.provenance, "sourceCommit", null),
+		"expected": claim,
+		"actual": {"commit": object.get(p.provenance, "sourceCommit", null), "sourceUri": object.get(p.provenance, "sourceUri", null)},
 	}
 }
 

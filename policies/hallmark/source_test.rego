@@ -14,8 +14,8 @@ test_ci_commit_other_than_the_checkout_is_denied if {
 	doc := f.with_steps([f.build_step(claimed_other), f.test_step({}), f.package_step({})])
 	some v in f.denied(doc, {}, "source.commit-mismatch")
 	v.step == "build"
-	v.expected == "ffff0000"
-	v.actual == "0123abcd"
+	v.expected.commit == "ffff0000"
+	v.actual.commit == "0123abcd"
 	v.attestation == "store sha256:01"
 }
 

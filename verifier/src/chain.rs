@@ -35,10 +35,10 @@ pub struct ChainArtifact {
     /// Ids of the chain steps that list it as a product (materials only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub produced_by: Option<Vec<String>>,
-    /// The step recorded it as not committed to its source (untracked or ignored), so it cannot
+    /// The step recorded it as not committed to its source (untracked, ignored, or hidden from git status by the index), so it cannot
     /// have been read from the source (materials only).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub untracked: bool,
+    pub uncommitted: bool,
 }
 
 /// One verified step attestation in the chain.
@@ -119,7 +119,7 @@ fn materials(statement: &Statement) -> Vec<ChainArtifact> {
             },
             digest: digest_of(d),
             produced_by: Some(Vec::new()),
-            untracked: d.annotations.get("untracked") == Some(&Value::Bool(true)),
+            uncommitted: d.annotations.get("uncommitted") == Some(&Value::Bool(true)),
         })
         .collect()
 }
@@ -165,7 +165,7 @@ fn step_from(id: String, origin: &str, v: &VerifiedAttestation) -> Option<ChainS
                 name: d.name.clone(),
                 digest: digest_of(d),
                 produced_by: None,
-                untracked: false,
+                uncommitted: false,
             })
             .collect(),
     })

@@ -25,7 +25,30 @@ pub const GITHUB_BUILD_TYPE: &str = "https://actions.github.io/buildtypes/workfl
 pub const LOCAL_BUILD_TYPE: &str = "https://hallmark.dev/buildtypes/local-job/v1";
 
 /// Builds whole-job provenance for the detected platform.
+///
+/// The whole-job formats record the platform's source (GitHub's and GitLab's own attesters do);
+/// when the job has a checkout of another commit or repository (a `pull_request_target` job that
+/// checked out a fork's head), that record would name code that was not built, so it is refused:
+/// record such builds as steps (`hallmark run`), which name the checkout.
 pub fn job_provenance(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Provenance> {
+    if let (Some(claim), Some(src)) = (ci_claimed_source(ci), source) {
+        let checked_out = source_descriptor(Some(src), ci);
+        if checked_out.is_some_and(|d| d.annotations.contains_key("ciCommit")) {
+            return Err(Error::Context(format!(
+                "the checkout here (commit {}, {}) is not what the CI platform ran for ({} at {}); \
+                 whole-job provenance would name code that was not built: record the build with \
+                 `hallmark run`, or check out the commit the job ran for",
+                src.commit,
+                src.remote_url.as_deref().unwrap_or("no remote"),
+                claim.uri,
+                claim
+                    .digest
+                    .get("gitCommit")
+                    .map(String::as_str)
+                    .unwrap_or("?"),
+            )));
+        }
+    }
     match ci {
         CiContext::GitHub(gh) => github(gh),
         CiContext::GitLab(gl) => Ok(gitlab(gl)),

@@ -44,6 +44,29 @@ pub struct StepRecord<'a> {
     pub finished: SystemTime,
 }
 
+/// Whether two repository URLs name the same repository: scheme, credentials, a trailing `/` or
+/// `.git` and the case of the host aside (`git@host:o/r.git` is `https://host/o/r`).
+pub fn same_repository(a: &str, b: &str) -> bool {
+    fn key(url: &str) -> String {
+        let url = crate::redact::strip_url_credentials(url.trim());
+        let rest = match url.split_once("://") {
+            Some((_, rest)) => rest.to_owned(),
+            // scp-style `user@host:path`
+            None => url
+                .rsplit_once('@')
+                .map_or(url.as_str(), |(_, r)| r)
+                .replacen(':', "/", 1),
+        };
+        let rest = rest.trim_end_matches('/');
+        let rest = rest.strip_suffix(".git").unwrap_or(rest);
+        match rest.split_once('/') {
+            Some((host, path)) => format!("{}/{path}", host.to_ascii_lowercase()),
+            None => rest.to_ascii_lowercase(),
+        }
+    }
+    key(a) == key(b)
+}
+
 /// The source the CI platform reports, as whole-job formats record it (GitLab's runner format):
 /// `git+<url>@<ref>` with the platform's commit, unchecked against any checkout.
 pub fn ci_claimed_source(ci: &CiContext) -> Option<ResourceDescriptor> {
@@ -58,9 +81,10 @@ pub fn ci_claimed_source(ci: &CiContext) -> Option<ResourceDescriptor> {
 /// The git source of a step as a resolved dependency: `git+<url>@<ref>` with a `gitCommit` digest.
 ///
 /// The commit is the checkout's HEAD: what was built. The CI platform's claim (`GITHUB_SHA`,
-/// `CI_COMMIT_SHA`, ...) names the repository and ref when it agrees with the checkout (CI
-/// checkouts are often detached); when it names another commit (a job that checked out another
-/// ref or fork), the checkout's own remote and ref are recorded and the claim is kept as the
+/// `CI_COMMIT_SHA`, ...) names the repository and ref when it agrees with the checkout: the same
+/// commit, and the same repository as the checkout's remote (CI checkouts are often detached);
+/// when it names another commit or repository (a job that checked out another ref or a fork),
+/// the checkout's own remote and ref are recorded and the claim is kept as the
 /// annotations `ciCommit`, `ciRef` and `ciRepository`, which the policy library denies
 /// (`source.commit-mismatch`). Without a checkout the claim is recorded as it is, annotated
 /// `checkout: false`. A dirty tree is annotated `dirty: true`.
@@ -71,7 +95,13 @@ pub fn source_descriptor(
     let claim = ci.source().filter(|(_, _, sha)| !sha.is_empty());
     let mut annotations = BTreeMap::new();
     let (uri, commit) = match (claim, source) {
-        (Some((url, git_ref, sha)), Some(src)) if sha.eq_ignore_ascii_case(&src.commit) => {
+        (Some((url, git_ref, sha)), Some(src))
+            if sha.eq_ignore_ascii_case(&src.commit)
+                && src
+                    .remote_url
+                    .as_deref()
+                    .is_none_or(|remote| same_repository(remote, &url)) =>
+        {
             (format!("git+{url}@{git_ref}"), src.commit.clone())
         }
         (Some((url, git_ref, sha)), Some(src)) => {
@@ -144,5 +174,87 @@ impl StepRecord<'_> {
                 byproducts: Vec::new(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn checkout(remote: &str, commit: &str) -> SourceInfo {
+        SourceInfo {
+            root: PathBuf::from("/src"),
+            commit: commit.to_owned(),
+            git_ref: Some("refs/heads/pr-evil".to_owned()),
+            remote_url: Some(remote.to_owned()),
+            dirty: false,
+        }
+    }
+
+    fn github(sha: &str) -> CiContext {
+        let env: crate::ci::Env = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "acme/app"),
+            ("GITHUB_REF", "refs/heads/main"),
+            ("GITHUB_SHA", sha),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        CiContext::detect(&env)
+    }
+
+    #[test]
+    fn repositories_compare_without_scheme_credentials_or_dot_git() {
+        assert!(same_repository(
+            "https://github.com/acme/app",
+            "https://GitHub.com/acme/app.git/"
+        ));
+        assert!(same_repository(
+            "git@github.com:acme/app.git",
+            "https://github.com/acme/app"
+        ));
+        assert!(same_repository(
+            "https://x:tok@github.com/acme/app",
+            "ssh://git@github.com/acme/app"
+        ));
+        assert!(!same_repository(
+            "https://github.com/mallory/app",
+            "https://github.com/acme/app"
+        ));
+        assert!(!same_repository(
+            "https://github.com/acme/app-fork",
+            "https://github.com/acme/app"
+        ));
+    }
+
+    #[test]
+    fn ci_names_the_ref_only_of_its_own_commit_in_its_own_repository() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let same = source_descriptor(
+            Some(&checkout("https://github.com/acme/app.git", sha)),
+            &github(sha),
+        )
+        .unwrap();
+        assert_eq!(same.uri, "git+https://github.com/acme/app@refs/heads/main");
+        assert!(same.annotations.is_empty());
+        // The fork's commit, claimed by CI variables set to match it: the checkout's own remote
+        // and ref are recorded, and the claim is kept for the policy to deny.
+        let fork = source_descriptor(
+            Some(&checkout("https://github.com/mallory/app.git", sha)),
+            &github(sha),
+        )
+        .unwrap();
+        assert_eq!(
+            fork.uri,
+            "git+https://github.com/mallory/app.git@refs/heads/pr-evil"
+        );
+        assert_eq!(
+            fork.annotations["ciRepository"],
+            "https://github.com/acme/app"
+        );
+        assert_eq!(fork.digest["gitCommit"], sha);
     }
 }

@@ -172,6 +172,19 @@ fn signing_env_passed(names: &[String]) -> Result<Vec<String>> {
 /// Runs `hallmark run`.
 pub fn run(args: Args) -> Result<Outcome> {
     let pass_env = signing_env_passed(&args.insecure_pass_signing_env)?;
+    if args
+        .sign
+        .sigstore
+        .identity_token
+        .as_deref()
+        .is_some_and(|t| !t.starts_with('@'))
+    {
+        anyhow::bail!(
+            "--identity-token TOKEN would be readable by the build command in Hallmark's own command \
+             line (/proc/<pid>/cmdline); with `run`, pass it as --identity-token @FILE or in \
+             $SIGSTORE_ID_TOKEN (which the command does not see)"
+        );
+    }
     // Load the key and obtain the identity token first: a wrong password fails before the build
     // runs, and the command never needs (or sees) what signing consumes.
     let signer = args.sign.signer()?;
