@@ -58,12 +58,12 @@ const SECRET_MARKERS: &[&str] = &[
 
 /// True when a variable, flag or header name says its value is secret.
 pub fn secret_name(name: &str) -> bool {
-    // GIT_AUTHOR_NAME names a person, not a credential.
+    // GIT_AUTHOR_NAME names a person, not a credential (AUTHORIZATION stays secret).
     let upper = name
         .trim_start_matches('-')
         .to_ascii_uppercase()
         .replace('-', "_")
-        .replace("AUTHOR", "");
+        .replace("AUTHOR_", "");
     if upper.is_empty() || upper == "PWD" || upper == "OLDPWD" {
         return false;
     }
@@ -110,30 +110,50 @@ pub fn looks_like_credential(word: &str) -> bool {
         .any(|p| word.len() >= p.len() + 12 && word.starts_with(p))
 }
 
-/// Removes `user:password@` from every URL with a scheme in `text`
-/// (`clone https://tok@h/x and https://u:p@g/y` → `clone https://h/x and https://g/y`).
-/// scp-style `git@host:path` names a user, not a secret, and is kept.
+/// Removes `user:password@` from every URL in `text`
+/// (`clone https://tok@h/x and https://u:p@g/y` → `clone https://h/x and https://g/y`), also in
+/// JSON-escaped (`https:\/\/`) and scheme-relative (`//u:p@h`) forms, and when the password holds
+/// a `/` or `#`. scp-style `git@host:path` names a user, not a secret, and is kept.
 pub fn strip_url_credentials(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let authority_start = at + 3;
+    while let Some((at, sep)) = next_authority(rest) {
+        let authority_start = at + sep;
         out.push_str(&rest[..authority_start]);
         let tail = &rest[authority_start..];
-        let end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"' || c == '\''
-            })
+        let word_end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
             .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(i) => out.push_str(&authority[i + 1..]),
-            None => out.push_str(authority),
+        let host_end = tail[..word_end]
+            .find(['/', '?', '#', '\\'])
+            .unwrap_or(word_end);
+        // `user@host` or `user:pass@host`: the last `@` before the path; a password holding a
+        // `/` or `#` puts the `@` after it, recognised by the `:` of `user:pass` before it.
+        let at_sign = tail[..host_end].rfind('@').or_else(|| {
+            let i = tail[..word_end].rfind('@')?;
+            tail[..i].contains(':').then_some(i)
+        });
+        match at_sign {
+            Some(i) => rest = &tail[i + 1..],
+            None => rest = tail,
         }
-        rest = &tail[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// The next place an authority starts: after `://`, `:\/\/`, or a `//` that begins a word.
+fn next_authority(text: &str) -> Option<(usize, usize)> {
+    let plain = text.find("://").map(|i| (i, 3));
+    let escaped = text.find(":\\/\\/").map(|i| (i, 5));
+    let relative = text
+        .match_indices("//")
+        .find(|(i, _)| *i == 0 || text[..*i].ends_with([' ', '=', '"', '\'']))
+        .map(|(i, _)| (i, 2));
+    [plain, escaped, relative]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(i, _)| *i)
 }
 
 /// A recorded environment variable's value: redacted when its name looks secret, otherwise with
@@ -152,39 +172,71 @@ pub fn command(args: &[String], mode: CommandRecording) -> Option<Vec<String>> {
         CommandRecording::None => None,
         CommandRecording::Full => Some(args.to_vec()),
         CommandRecording::Redacted => {
+            let mut state = Hide::No;
             let mut out = Vec::with_capacity(args.len());
-            let mut hide_next = false;
             for arg in args {
-                if hide_next && !arg.starts_with('-') {
-                    out.push(REDACTED.to_owned());
-                    hide_next = false;
-                    continue;
+                // A secret-named flag (`--password`, `-H 'X-Api-Key:'`) hides the whole next
+                // argument, whatever it looks like; `--` between them does not end it.
+                match state {
+                    Hide::Value if arg == "--" => out.push(arg.clone()),
+                    Hide::Value | Hide::Quoted(_) => {
+                        out.push(REDACTED.to_owned());
+                        state = Hide::No;
+                    }
+                    Hide::Header if is_scheme(arg) => {
+                        out.push(arg.clone());
+                        state = Hide::Value;
+                    }
+                    Hide::Header => {
+                        out.push(REDACTED.to_owned());
+                        state = Hide::No;
+                    }
+                    Hide::UserPass => {
+                        out.push(hide_password(arg));
+                        state = Hide::No;
+                    }
+                    Hide::No => {
+                        let (text, next) = redact_words(arg, Hide::No);
+                        out.push(text);
+                        state = next;
+                    }
                 }
-                // `--password VALUE`: a secret-named flag with no `=` hides the next argument.
-                hide_next = is_secret_flag(arg);
-                out.push(redact_text(arg));
             }
             Some(out)
         }
     }
 }
 
-fn is_secret_flag(word: &str) -> bool {
-    word.starts_with('-') && !word.contains('=') && secret_name(word)
+/// What the next word is, given the words before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hide {
+    /// An ordinary word.
+    No,
+    /// The value of a secret-named flag or variable.
+    Value,
+    /// A secret-named header's value: an optional scheme (`Bearer`, `SSWS`), then the secret.
+    Header,
+    /// `-u user:password`: the part after the first `:`.
+    UserPass,
+    /// Inside a quoted secret value that ends with this quote character.
+    Quoted(char),
 }
 
 /// Redacts one recorded string (an argument, a shell script, a value): every whitespace-separated
 /// word goes through the rules of this module, and a word after a secret-named flag, after
-/// `Bearer`/`Basic`/`token`, or after a secret-named header (`X-Api-Key:`) is hidden.
+/// `Bearer`/`Basic`/`token`, or after a secret-named header (`X-Api-Key: abc`) is hidden.
 pub fn redact_text(text: &str) -> String {
+    redact_words(text, Hide::No).0
+}
+
+fn redact_words(text: &str, mut state: Hide) -> (String, Hide) {
     let text = strip_url_credentials(text);
     let mut out = String::with_capacity(text.len());
-    let mut hide_next = false;
     let mut word_start: Option<usize> = None;
     for (i, c) in text.char_indices() {
         if c.is_whitespace() {
             if let Some(start) = word_start.take() {
-                push_word(&mut out, &text[start..i], &mut hide_next);
+                state = push_word(&mut out, &text[start..i], state);
             }
             out.push(c);
         } else if word_start.is_none() {
@@ -192,55 +244,180 @@ pub fn redact_text(text: &str) -> String {
         }
     }
     if let Some(start) = word_start {
-        push_word(&mut out, &text[start..], &mut hide_next);
+        state = push_word(&mut out, &text[start..], state);
     }
-    out
+    (out, state)
 }
 
-/// Appends `word` as recorded; `hide_next` carries "the next word is a secret" across words.
-fn push_word(out: &mut String, word: &str, hide_next: &mut bool) {
-    if *hide_next {
-        // `Authorization: Bearer x`: the scheme is kept and the word after it hidden.
-        if is_auth_scheme(word) {
-            out.push_str(word);
-        } else {
+/// Appends `word` as recorded; returns what the next word is.
+fn push_word(out: &mut String, word: &str, state: Hide) -> Hide {
+    match state {
+        Hide::Quoted(q) => {
+            // `--password='two words'`: everything up to the closing quote is the secret.
+            if let Some(i) = word.find(q) {
+                out.push_str(&word[i..]);
+                return Hide::No;
+            }
             out.push_str(REDACTED);
-            *hide_next = false;
+            Hide::Quoted(q)
         }
-        return;
+        Hide::Header if is_scheme(word) => {
+            out.push_str(word);
+            Hide::Value
+        }
+        Hide::Value | Hide::Header => hide_value(out, word),
+        Hide::UserPass => {
+            out.push_str(&hide_password(word));
+            Hide::No
+        }
+        Hide::No => redact_word(out, word),
     }
-    let (redacted, hides) = redact_word(word);
-    out.push_str(&redacted);
-    *hide_next = hides;
 }
 
+/// Hides a secret value that starts this word; a quote opened and not closed here hides the
+/// words up to its end.
+fn hide_value(out: &mut String, word: &str) -> Hide {
+    let quote = word.chars().next().filter(|c| matches!(c, '"' | '\''));
+    match quote {
+        Some(q) if !word[1..].contains(q) => {
+            out.push(q);
+            out.push_str(REDACTED);
+            Hide::Quoted(q)
+        }
+        Some(q) => {
+            out.push(q);
+            out.push_str(REDACTED);
+            out.push_str(&word[1 + word[1..].find(q).unwrap_or(0)..]);
+            Hide::No
+        }
+        None => {
+            out.push_str(REDACTED);
+            Hide::No
+        }
+    }
+}
+
+/// `user:password` → `user:[REDACTED]`.
+fn hide_password(word: &str) -> String {
+    match word.split_once(':') {
+        Some((user, _)) => format!("{user}:{REDACTED}"),
+        None => word.to_owned(),
+    }
+}
+
+/// Characters that separate a name from its value or one field from the next inside a word
+/// (`a=b`, `"a":"b"`, `?a=b&c=d`, `{a:b,c:d}`).
+const SEPARATORS: &[char] = &[
+    '=', ':', ',', ';', '&', '?', '"', '\'', '{', '}', '[', ']', '(', ')',
+];
+
+/// One word without a pending secret: credential-shaped pieces and the values of secret-named
+/// pairs inside it are hidden. Returns what the next word is.
+fn redact_word(out: &mut String, word: &str) -> Hide {
+    if is_user_flag(word) {
+        out.push_str(word);
+        return Hide::UserPass;
+    }
+    let mut rest = word;
+    let mut next = Hide::No;
+    // The last name seen: in `"password":` the name ends before the closing quote.
+    let mut name = "";
+    while !rest.is_empty() {
+        // The next piece up to a separator, and the separator.
+        let cut = rest.find(SEPARATORS).unwrap_or(rest.len());
+        let (piece, after) = rest.split_at(cut);
+        if looks_like_credential(piece) {
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(piece);
+        }
+        let Some(sep) = after.chars().next() else {
+            // The word ends with a name: a secret flag (`--token`) hides the next word.
+            next = if is_secret_flag(piece) {
+                Hide::Value
+            } else {
+                Hide::No
+            };
+            break;
+        };
+        out.push(sep);
+        rest = &after[sep.len_utf8()..];
+        if !piece.is_empty() {
+            name = piece;
+        }
+        if matches!(sep, '=' | ':') && secret_pair_name(name) {
+            // `name=value`, `"name": "value"`, `Name:value`: hide the value up to the next field.
+            let value_start = rest.trim_start_matches(['"', '\'']);
+            let quotes = rest.len() - value_start.len();
+            out.push_str(&rest[..quotes]);
+            if value_start.is_empty() {
+                // `"password":` then the value in the next word; a header keeps its scheme.
+                next = if sep == ':' && !name.starts_with('-') && quotes == 0 {
+                    Hide::Header
+                } else if quotes > 0 {
+                    Hide::Quoted(rest.chars().next().unwrap_or('"'))
+                } else {
+                    Hide::Value
+                };
+                break;
+            }
+            let end = value_start
+                .find([',', ';', '&', '"', '\'', '}', ']', ')'])
+                .unwrap_or(value_start.len());
+            out.push_str(REDACTED);
+            rest = &value_start[end..];
+            name = "";
+            // An opening quote that is not closed in this word goes on in the next ones.
+            if let Some(q) = rest_of_quote(&word[..word.len() - value_start.len()], quotes) {
+                if rest.is_empty() {
+                    next = Hide::Quoted(q);
+                    break;
+                }
+            }
+        }
+    }
+    if next == Hide::No && is_auth_scheme(word) {
+        return Hide::Value;
+    }
+    next
+}
+
+/// The quote that opened a value (the last of `quotes` characters before it), if any.
+fn rest_of_quote(before_value: &str, quotes: usize) -> Option<char> {
+    (quotes > 0).then(|| before_value.chars().last()).flatten()
+}
+
+/// `Bearer x`, `Basic x`, `token x`: the word after these is a credential.
 fn is_auth_scheme(word: &str) -> bool {
     let scheme = word.trim_start_matches(['"', '\'']).to_ascii_lowercase();
     ["bearer", "basic", "token"].contains(&scheme.as_str())
 }
 
-/// One word: its recorded form, and whether the next word must be hidden.
-fn redact_word(word: &str) -> (String, bool) {
-    if looks_like_credential(word) {
-        return (REDACTED.to_owned(), false);
-    }
-    // `NAME=value`, `--name=value`: hide the value of a secret name.
-    if let Some((name, _)) = word.split_once('=') {
-        let bare = name.trim_start_matches(['"', '\'']);
-        if secret_name(bare) && is_name(bare.trim_start_matches('-')) {
-            return (format!("{name}={REDACTED}"), false);
-        }
-        return (word.to_owned(), false);
-    }
-    // `Authorization:` / `X-Api-Key:` headers, and `Bearer x` / `Basic x` / `token x` schemes.
-    if let Some(header) = word.strip_suffix(':') {
-        let header = header.trim_start_matches(['"', '\'']);
-        return (word.to_owned(), secret_name(header) && is_name(header));
-    }
-    if is_auth_scheme(word) {
-        return (word.to_owned(), true);
-    }
-    (word.to_owned(), is_secret_flag(word))
+/// A name whose value, after `=` or `:`, is secret: the last path-like part of the piece
+/// (`//registry.npmjs.org/:_authToken`, `?access_token`, `"password"`).
+fn secret_pair_name(piece: &str) -> bool {
+    let name = piece
+        .rsplit(['/', '?', '&', '{', ',', '"', '\''])
+        .next()
+        .unwrap_or(piece);
+    is_name(name.trim_start_matches('-')) && secret_name(name)
+}
+
+/// `Bearer`, `Basic`, `token`, `SSWS`, `Bot`: a short alphabetic authentication scheme.
+fn is_scheme(word: &str) -> bool {
+    let w = word.trim_matches(['"', '\'']);
+    (2..=12).contains(&w.len())
+        && w.chars().all(|c| c.is_ascii_alphabetic())
+        && !w.eq_ignore_ascii_case("and")
+}
+
+/// `-u` / `--user` / `--proxy-user`: curl-style `user:password`.
+fn is_user_flag(word: &str) -> bool {
+    matches!(word, "-u" | "-U" | "--user" | "--proxy-user")
+}
+
+fn is_secret_flag(word: &str) -> bool {
+    word.starts_with('-') && !word.contains('=') && secret_name(word)
 }
 
 /// A variable, flag or header name: letters, digits, `_`, `-`, `.`.
@@ -359,5 +536,56 @@ mod tests {
         let a = args(&["deploy", "--password=x"]);
         assert_eq!(command(&a, CommandRecording::Full), Some(a.clone()));
         assert_eq!(command(&a, CommandRecording::None), None);
+    }
+
+    #[test]
+    fn the_reviewers_bypasses_are_closed() {
+        let leaks = [
+            ("--authorization X1", "X1"),
+            ("-H 'Authorization: SSWS x2x2'", "x2x2"),
+            ("-H Authorization:Bearer_x3x3", "x3x3"),
+            ("-H PRIVATE-TOKEN:x4x4", "x4x4"),
+            ("-H x-api-key:x5x5", "x5x5"),
+            ("curl -u alice:pw6pw6 https://h", "pw6pw6"),
+            ("GH=ghp_0123456789abcdefghijklmn", "ghp_0123456789"),
+            ("a,ghp_0123456789abcdefghijklmn", "ghp_0123456789"),
+            (r#"{"password":"x7x7"}"#, "x7x7"),
+            (r#"{"password": "x8x8"}"#, "x8x8"),
+            ("//registry.npmjs.org/:_authToken=x9x9", "x9x9"),
+            ("https://h/api?access_token=x10x10&a=1", "x10x10"),
+            ("--password='two x11x11'", "x11x11"),
+            ("https://u:p/x12x12@h/r", "x12x12"),
+            ("//u:x13x13@h/r", "x13x13"),
+            (r"https:\/\/u:x14x14@h", "x14x14"),
+        ];
+        for (text, secret) in leaks {
+            let recorded = redact_text(text);
+            assert!(!recorded.contains(secret), "{text} -> {recorded}");
+        }
+        assert!(secret_name("HTTP_AUTHORIZATION"));
+        assert!(!secret_name("GIT_AUTHOR_NAME"));
+        // Values starting with `-`, `--` in between, and header parts split over arguments.
+        for cmd in [
+            args(&["x", "--password", "-x15x15"]),
+            args(&["x", "--token", "--", "x16x16"]),
+            args(&["curl", "-H", "Authorization:", "Bearer", "x17x17"]),
+        ] {
+            let recorded = command(&cmd, CommandRecording::Redacted).unwrap().join(" ");
+            assert!(
+                !recorded.contains("x15x15")
+                    && !recorded.contains("x16x16")
+                    && !recorded.contains("x17x17"),
+                "{recorded}"
+            );
+        }
+        // Ordinary words survive.
+        assert_eq!(
+            redact_text("mkdir -p out && make all"),
+            "mkdir -p out && make all"
+        );
+        assert_eq!(
+            redact_text("echo a=b c:d https://h/p@v"),
+            "echo a=b c:d https://h/p@v"
+        );
     }
 }

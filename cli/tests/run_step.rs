@@ -717,7 +717,12 @@ fn secrets_never_reach_the_signed_provenance() {
 #[test]
 fn the_recorded_commit_is_the_checkout_not_what_ci_claims() {
     let s = keyed();
-    s.git(&["remote", "set-url", "origin", "https://github.com/acme/app.git"]);
+    s.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://github.com/acme/app.git",
+    ]);
     let head = {
         let out = std::process::Command::new("git")
             .args(["-C", s.path().to_str().unwrap(), "rev-parse", "HEAD"])

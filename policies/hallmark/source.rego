@@ -142,7 +142,9 @@ mixed_fields := {
 	"run": {"ids": step_runs, "what": "pipeline run", "expected": "one pipeline run"},
 }
 
-# The names of st's produced inputs none of whose producers shares st's value in `ids`.
+# The names of st's produced inputs none of whose producers shares st's value in `ids`. A step
+# with no value (no commit recorded, or run outside CI) that consumes inputs from steps with one
+# cannot show it belongs to their build: those inputs count too.
 handed_across(st, ids) := names if {
 	mine := ids[st.id]
 	names := sort([name |
@@ -152,6 +154,13 @@ handed_across(st, ids) := names if {
 		not produced_at(ps, ids, mine)
 		name := object.get(m, "name", null)
 	])
+} else := names if {
+	names := sort({name |
+		some m in st.materials
+		some id in producers(m)
+		ids[id]
+		name := object.get(m, "name", null)
+	})
 }
 
 produced_at(ps, ids, value) if {
@@ -166,13 +175,14 @@ deny contains v if {
 	names := handed_across(st, f.ids)
 	count(names) > 0
 	others := sort({f.ids[id] | some m in st.materials; m.name in names; some id in producers(m); f.ids[id]})
+	mine := object.get(f.ids, st.id, null)
 	v := {
 		"code": "chain.mixed-sources",
-		"msg": sprintf("%s (%s %s) consumed %d file(s) built from another %s, e.g. %v from %v: every step of one build must build the same %s (set allow_mixed_sources to accept this)", [step_ref(st), f.what, f.ids[st.id], count(names), f.what, array.slice(names, 0, 3), others, f.what]),
+		"msg": sprintf("%s (%s %s) consumed %d file(s) built from another %s, e.g. %v from %v: every step of one build must build the same %s (set allow_mixed_sources to accept this)", [step_ref(st), f.what, quote(mine), count(names), f.what, array.slice(names, 0, 3), others, f.what]),
 		"step": object.get(st, "step", null),
 		"attestation": st.origin,
 		"file": names[0],
-		"expected": f.ids[st.id],
+		"expected": mine,
 		"actual": others,
 	}
 }

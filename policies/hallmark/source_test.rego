@@ -124,6 +124,14 @@ test_an_identical_output_rebuilt_from_another_commit_does_no_harm if {
 	not "chain.mixed-sources" in f.codes(doc, {})
 }
 
+test_a_step_outside_the_pipeline_consuming_its_outputs_is_denied if {
+	run := {"provenance": {"pipelineRun": "https://git.example/acme/app/actions/runs/1"}}
+	doc := f.with_steps([f.build_step(run), f.test_step(run), f.package_step({})])
+	some v in f.denied(doc, {}, "chain.mixed-sources")
+	v.step == "package"
+	v.expected == null
+}
+
 test_one_commit_and_one_run_pass if {
 	run := {"provenance": {"pipelineRun": "https://git.example/acme/app/actions/runs/1"}}
 	doc := f.with_steps([f.build_step(run), f.test_step(run), f.package_step(run)])
