@@ -368,11 +368,11 @@ fn redact_word(out: &mut String, word: &str) -> Hide {
             rest = &value_start[end..];
             name = "";
             // An opening quote that is not closed in this word goes on in the next ones.
-            if let Some(q) = rest_of_quote(&word[..word.len() - value_start.len()], quotes) {
-                if rest.is_empty() {
-                    next = Hide::Quoted(q);
-                    break;
-                }
+            if let Some(q) = rest_of_quote(&word[..word.len() - value_start.len()], quotes)
+                && rest.is_empty()
+            {
+                next = Hide::Quoted(q);
+                break;
             }
         }
     }
