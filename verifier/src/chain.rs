@@ -16,7 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::attestation::{ProvenanceSummary, VerifiedAttestation};
-use crate::verdict::{Candidate, Requirements, check_candidate};
+use crate::session::Session;
+use crate::verdict::{Candidate, Requirements};
+use hallmark_model::budget::Budget;
 
 /// Most steps in one chain.
 pub const MAX_CHAIN_STEPS: usize = 1000;
@@ -193,7 +195,12 @@ pub struct Claim {
 
 /// The statement `bundle` claims, if it holds a DSSE envelope with a parseable statement.
 pub fn claim(bundle: &[u8]) -> Option<Claim> {
-    let envelope = Bundle::from_slice(bundle).ok()?.dsse_envelope?;
+    claim_of(&Bundle::from_slice(bundle).ok()?)
+}
+
+/// [`claim`] of a parsed bundle.
+pub(crate) fn claim_of(bundle: &Bundle) -> Option<Claim> {
+    let envelope = bundle.dsse_envelope.as_ref()?;
     Some(Claim {
         id: sha256_id(&envelope.payload),
         statement: Statement::from_slice(&envelope.payload).ok()?,
@@ -211,11 +218,29 @@ pub const MAX_CANDIDATES_PER_DIGEST: usize = 256;
 
 /// Walks back from `digest`: `initial` are its candidates, `lookup` finds candidates for a
 /// material's digest. Every candidate is verified with `requirements`; rejected ones are left out.
+/// One decision with the default budget; see [`walk_in`].
 pub fn walk<E>(
     digest: &Digest,
     initial: &[Candidate],
-    mut lookup: impl FnMut(&Digest) -> Result<Vec<Candidate>, E>,
+    lookup: impl FnMut(&Digest) -> Result<Vec<Candidate>, E>,
     requirements: &Requirements,
+) -> Result<Chain, E> {
+    let budget = Budget::default();
+    walk_in(
+        &Session::new(requirements, &budget),
+        digest,
+        initial,
+        lookup,
+    )
+}
+
+/// [`walk`] within `session`: each bundle is checked once whatever the number of digests it is
+/// listed for, and when the session's budget runs out the chain is marked truncated.
+pub fn walk_in<E>(
+    session: &Session<'_>,
+    digest: &Digest,
+    initial: &[Candidate],
+    mut lookup: impl FnMut(&Digest) -> Result<Vec<Candidate>, E>,
 ) -> Result<Chain, E> {
     let mut chain = Chain::default();
     let mut seen_steps = BTreeSet::new();
@@ -235,7 +260,7 @@ pub fn walk<E>(
                 lookup(&wanted)?
             }
         };
-        for (id, copies) in provenance_claims(&candidates, &mut chain.truncated) {
+        for (id, copies) in provenance_claims(session, &candidates, &mut chain.truncated) {
             if seen_steps.contains(&id) {
                 if wanted == *digest && !chain.roots.contains(&id) {
                     chain.roots.push(id);
@@ -254,7 +279,7 @@ pub fn walk<E>(
                 chain.truncated = true;
             }
             for c in copies.iter().take(MAX_COPIES) {
-                let Ok(verified) = check_candidate(c, &wanted, requirements) else {
+                let Ok(verified) = session.check(c, &wanted) else {
                     continue;
                 };
                 match &mut step {
@@ -280,6 +305,10 @@ pub fn walk<E>(
             chain.steps.push(step);
         }
     }
+    // Evidence left unread or unchecked for want of budget: the chain may be missing steps.
+    if session.budget().exhausted().is_some() {
+        chain.truncated = true;
+    }
     link(&mut chain);
     // A step that passed the artifact through unchanged did not produce it.
     let artifact = digest.to_string();
@@ -300,22 +329,23 @@ const MAX_COPIES: usize = 8;
 /// [`MAX_CANDIDATES_PER_DIGEST`] statements; the claim is only peeked at to skip approvals,
 /// VSAs and SBOMs, which cannot be steps (every copy used is verified).
 fn provenance_claims<'a>(
+    session: &Session<'_>,
     candidates: &'a [Candidate],
     truncated: &mut bool,
 ) -> Vec<(String, Vec<&'a Candidate>)> {
     let mut groups: Vec<(String, Vec<&Candidate>)> = Vec::new();
     for c in candidates {
-        let Some(Claim { id, statement }) = claim(&c.bytes) else {
+        let Some(claim) = session.claim(c) else {
             continue;
         };
-        if statement.predicate_type != SLSA_PROVENANCE_V1 {
+        if claim.statement.predicate_type != SLSA_PROVENANCE_V1 {
             continue;
         }
         let full = groups.len() >= MAX_CANDIDATES_PER_DIGEST;
-        match groups.iter_mut().find(|(g, _)| *g == id) {
+        match groups.iter_mut().find(|(g, _)| *g == claim.id) {
             Some((_, copies)) => copies.push(c),
             None if full => *truncated = true,
-            None => groups.push((id, vec![c])),
+            None => groups.push((claim.id.clone(), vec![c])),
         }
     }
     groups

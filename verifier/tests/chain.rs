@@ -77,10 +77,7 @@ impl World {
             self.by_subject
                 .entry(digest(p).to_string())
                 .or_default()
-                .push(Candidate {
-                    origin: format!("test {name}"),
-                    bytes: bundle.clone(),
-                });
+                .push(Candidate::new(format!("test {name}"), bundle.clone()));
         }
     }
 
@@ -170,7 +167,7 @@ fn a_forged_upstream_payload_is_not_in_the_chain() {
     w.step("package", &["out/app"], &["app.tar"]);
     // Replace the build attestation's payload with another statement, keeping the signature.
     let key = digest("out/app").to_string();
-    let original = w.by_subject[&key][0].bytes.clone();
+    let original = w.by_subject[&key][0].bytes().to_vec();
     let mut doc: serde_json::Value = serde_json::from_slice(&original).unwrap();
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -179,7 +176,8 @@ fn a_forged_upstream_payload_is_not_in_the_chain() {
         .unwrap();
     let forged = String::from_utf8(payload).unwrap().replace("make", "evil");
     doc["dsseEnvelope"]["payload"] = b64.encode(forged).into();
-    w.by_subject.get_mut(&key).unwrap()[0].bytes = serde_json::to_vec(&doc).unwrap();
+    w.by_subject.get_mut(&key).unwrap()[0] =
+        Candidate::new("forged", serde_json::to_vec(&doc).unwrap());
     let chain = w.walk("app.tar");
     assert_eq!(chain.steps.len(), 1, "{chain:?}");
 }
@@ -228,10 +226,7 @@ fn attestations_that_are_not_provenance_are_not_steps() {
     w.by_subject
         .entry(digest("app.tar").to_string())
         .or_default()
-        .push(Candidate {
-            origin: "sbom".into(),
-            bytes: bundle,
-        });
+        .push(Candidate::new("sbom", bundle));
     let chain = w.walk("app.tar");
     assert!(chain.steps.is_empty() && chain.roots.is_empty());
 }
@@ -245,9 +240,9 @@ fn a_copy_of_a_bundle_is_the_same_step_and_pass_through_is_not_production() {
     w.step("package", &["out/app", "out/lib"], &["app.tar"]);
     // Someone with write access to the store adds a re-serialised copy of the build bundle.
     let key = digest("out/app").to_string();
-    let mut copy = w.by_subject[&key][0].clone();
-    copy.bytes.push(b' ');
-    copy.origin = "copy".into();
+    let mut bytes = w.by_subject[&key][0].bytes().to_vec();
+    bytes.push(b' ');
+    let copy = Candidate::new("copy", bytes);
     for subject in ["out/app", "out/lib"] {
         w.by_subject
             .get_mut(&digest(subject).to_string())
@@ -297,10 +292,7 @@ fn inputs_without_a_sha256_digest_stay_visible() {
     let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
     w.by_subject.insert(
         digest("app.tar").to_string(),
-        vec![Candidate {
-            origin: "package".into(),
-            bytes: bundle,
-        }],
+        vec![Candidate::new("package", bundle)],
     );
     let chain = w.walk("app.tar");
     let materials = &step(&chain, "package").materials;
@@ -344,10 +336,7 @@ fn a_product_with_the_same_content_as_an_input_is_still_produced() {
     let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
     w.by_subject.insert(
         digest(key).to_string(),
-        vec![Candidate {
-            origin: "build".into(),
-            bytes: bundle,
-        }],
+        vec![Candidate::new("build", bundle)],
     );
     w.step("package", &[key], &["app.tar"]);
     let chain = w.walk("app.tar");
@@ -383,13 +372,7 @@ fn approvals_and_other_attestations_do_not_use_up_the_candidate_budget() {
         w.by_subject
             .get_mut(&digest("app.tar").to_string())
             .unwrap()
-            .insert(
-                0,
-                Candidate {
-                    origin: format!("approval {i}"),
-                    bytes: bundle,
-                },
-            );
+            .insert(0, Candidate::new(format!("approval {i}"), bundle));
     }
     let chain = w.walk("app.tar");
     assert!(!chain.truncated, "{}", chain.steps.len());
@@ -437,15 +420,12 @@ fn copies_crowding_out_the_genuine_one_mark_the_chain_incomplete() {
     let key = digest("app.tar").to_string();
     let genuine = w.by_subject[&key][0].clone();
     // Copies of the same payload with a broken signature, stored ahead of it.
-    let mut doc: serde_json::Value = serde_json::from_slice(&genuine.bytes).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(genuine.bytes()).unwrap();
     doc["dsseEnvelope"]["signatures"][0]["sig"] = "AAAA".into();
     for i in 0..9 {
         w.by_subject.get_mut(&key).unwrap().insert(
             0,
-            Candidate {
-                origin: format!("junk {i}"),
-                bytes: serde_json::to_vec(&doc).unwrap(),
-            },
+            Candidate::new(format!("junk {i}"), serde_json::to_vec(&doc).unwrap()),
         );
     }
     let chain = w.walk("app.tar");
