@@ -39,9 +39,10 @@ impl std::fmt::Display for Work {
     }
 }
 
-/// Most bytes of evidence one decision reads: 256 MiB (sixteen of the largest bundles; a
-/// 1,000-step chain of ordinary bundles is a few MiB).
-pub const DECISION_BYTES: u64 = 256 * 1024 * 1024;
+/// Most bytes of evidence one decision reads: 128 MiB (eight of the largest bundles; a 1,000-step
+/// chain of ordinary bundles is a few MiB, a 20,000-product step's bundle about 4 MiB). Reading,
+/// hashing, parsing and checking this much takes about half a second.
+pub const DECISION_BYTES: u64 = 128 * 1024 * 1024;
 /// Most attestation manifests and bundles one decision parses: 20,000 (a 1,000-step chain with
 /// copies, approvals and VSAs uses a few thousand).
 pub const DECISION_ATTESTATIONS: u64 = 20_000;

@@ -133,6 +133,11 @@ impl Signed {
         }
     }
 
+    /// The signed statement's predicate type.
+    pub(crate) fn predicate_type(&self) -> &str {
+        &self.statement.predicate_type
+    }
+
     /// The attestation for the artifact `digest`: the statement must name it, and its
     /// predicate must be valid.
     pub(crate) fn for_artifact(&self, digest: &Digest) -> Result<VerifiedAttestation, Rejection> {

@@ -195,16 +195,42 @@ pub struct Claim {
 
 /// The statement `bundle` claims, if it holds a DSSE envelope with a parseable statement.
 pub fn claim(bundle: &[u8]) -> Option<Claim> {
-    claim_of(&Bundle::from_slice(bundle).ok()?)
-}
-
-/// [`claim`] of a parsed bundle.
-pub(crate) fn claim_of(bundle: &Bundle) -> Option<Claim> {
-    let envelope = bundle.dsse_envelope.as_ref()?;
+    let envelope = Bundle::from_slice(bundle).ok()?.dsse_envelope?;
     Some(Claim {
         id: sha256_id(&envelope.payload),
         statement: Statement::from_slice(&envelope.payload).ok()?,
     })
+}
+
+/// What a bundle claims to be, before any check: enough to route and skip it (which bundles
+/// to verify as steps or VSAs) without parsing its statement, which only a bundle that verifies
+/// gets.
+#[derive(Debug, Clone)]
+pub struct Peek {
+    /// See [`Claim::id`].
+    pub id: String,
+    /// The predicate type the payload names, unverified.
+    pub predicate_type: String,
+}
+
+/// [`Peek`] of a parsed bundle: the payload's `predicateType`, every other field skipped unread.
+pub(crate) fn peek(bundle: &Bundle) -> Option<Peek> {
+    #[derive(serde::Deserialize)]
+    struct TypeOnly<'a> {
+        #[serde(rename = "predicateType", borrow)]
+        predicate_type: std::borrow::Cow<'a, str>,
+    }
+    let envelope = bundle.dsse_envelope.as_ref()?;
+    let typed: TypeOnly<'_> = serde_json::from_slice(&envelope.payload).ok()?;
+    Some(Peek {
+        id: sha256_id(&envelope.payload),
+        predicate_type: typed.predicate_type.into_owned(),
+    })
+}
+
+/// [`Claim::id`] of a parsed bundle, its payload unparsed.
+pub(crate) fn payload_id(bundle: &Bundle) -> Option<String> {
+    Some(sha256_id(&bundle.dsse_envelope.as_ref()?.payload))
 }
 
 /// The id of a step's statement (see [`Claim::id`]).
@@ -275,7 +301,7 @@ pub fn walk_in<E>(
             // every copy that verifies count.
             let mut step: Option<ChainStep> = None;
             if copies.len() > MAX_COPIES {
-                // Unverified copies could crowd out the genuine one: the chain is incomplete.
+                // More signed copies than are merged: their signers are not all counted.
                 chain.truncated = true;
             }
             for c in copies.iter().take(MAX_COPIES) {
@@ -325,9 +351,10 @@ pub fn walk_in<E>(
 /// Most byte-different copies of one statement verified.
 const MAX_COPIES: usize = 8;
 
-/// The candidates that claim SLSA provenance, grouped by signed statement (in order), at most
-/// [`MAX_CANDIDATES_PER_DIGEST`] statements; the claim is only peeked at to skip approvals,
-/// VSAs and SBOMs, which cannot be steps (every copy used is verified).
+/// The candidates whose signatures verify and whose signed statement is SLSA provenance,
+/// grouped by statement (in order), at most [`MAX_CANDIDATES_PER_DIGEST`] statements. Signatures
+/// come first, once per bundle for the decision: a bundle that does not verify costs no statement
+/// parse, and however many there are they cannot crowd out the genuine ones.
 fn provenance_claims<'a>(
     session: &Session<'_>,
     candidates: &'a [Candidate],
@@ -335,10 +362,10 @@ fn provenance_claims<'a>(
 ) -> Vec<(String, Vec<&'a Candidate>)> {
     let mut groups: Vec<(String, Vec<&Candidate>)> = Vec::new();
     for c in candidates {
-        let Some(claim) = session.claim(c) else {
+        let Some(claim) = session.signed_peek(c) else {
             continue;
         };
-        if claim.statement.predicate_type != SLSA_PROVENANCE_V1 {
+        if claim.predicate_type != SLSA_PROVENANCE_V1 {
             continue;
         }
         let full = groups.len() >= MAX_CANDIDATES_PER_DIGEST;

@@ -13,7 +13,7 @@ use hallmark_model::digest::Digest;
 
 use crate::Rejection;
 use crate::attestation::{Signed, VerifiedAttestation, verify_key_signed};
-use crate::chain::{Claim, claim_of};
+use crate::chain::{Peek, payload_id, peek};
 use crate::sigstore;
 use crate::sigstore::verify::SignerTrust;
 use crate::verdict::{Candidate, Requirements};
@@ -21,7 +21,8 @@ use crate::verdict::{Candidate, Requirements};
 /// What a decision knows about one bundle.
 struct Memo {
     bundle: Result<Bundle, Rejection>,
-    claim: OnceCell<Option<Rc<Claim>>>,
+    peek: OnceCell<Option<Rc<Peek>>>,
+    signed_peek: OnceCell<Option<Rc<Peek>>>,
     signed: OnceCell<Result<Signed, Rejection>>,
 }
 
@@ -71,7 +72,8 @@ impl<'a> Session<'a> {
             });
         let memo = Rc::new(Memo {
             bundle,
-            claim: OnceCell::new(),
+            peek: OnceCell::new(),
+            signed_peek: OnceCell::new(),
             signed: OnceCell::new(),
         });
         self.memo
@@ -80,11 +82,25 @@ impl<'a> Session<'a> {
         memo
     }
 
-    /// The statement `c` claims, before any check: only for routing and skipping.
-    pub fn claim(&self, c: &Candidate) -> Option<Rc<Claim>> {
+    /// What `c` claims to be, before any check: only for routing and skipping.
+    pub fn peek(&self, c: &Candidate) -> Option<Rc<Peek>> {
         let memo = self.memo(c);
-        memo.claim
-            .get_or_init(|| claim_of(memo.bundle.as_ref().ok()?).map(Rc::new))
+        memo.peek
+            .get_or_init(|| peek(memo.bundle.as_ref().ok()?).map(Rc::new))
+            .clone()
+    }
+
+    /// What `c` is, when its signatures verify (for any artifact); `None` when they do not.
+    pub fn signed_peek(&self, c: &Candidate) -> Option<Rc<Peek>> {
+        let memo = self.memo(c);
+        memo.signed_peek
+            .get_or_init(|| {
+                let signed = self.signed(&memo).as_ref().ok()?;
+                Some(Rc::new(Peek {
+                    id: payload_id(memo.bundle.as_ref().ok()?)?,
+                    predicate_type: signed.predicate_type().to_owned(),
+                }))
+            })
             .clone()
     }
 
@@ -93,14 +109,17 @@ impl<'a> Session<'a> {
     /// bundle; only the subject is matched per digest.
     pub fn check(&self, c: &Candidate, digest: &Digest) -> Result<VerifiedAttestation, Rejection> {
         let memo = self.memo(c);
-        memo.signed
-            .get_or_init(|| match &memo.bundle {
-                Ok(bundle) => self.verify(bundle),
-                Err(e) => Err(e.clone()),
-            })
+        self.signed(&memo)
             .as_ref()
             .map_err(Clone::clone)?
             .for_artifact(digest)
+    }
+
+    fn signed<'m>(&self, memo: &'m Memo) -> &'m Result<Signed, Rejection> {
+        memo.signed.get_or_init(|| match &memo.bundle {
+            Ok(bundle) => self.verify(bundle),
+            Err(e) => Err(e.clone()),
+        })
     }
 
     fn verify(&self, bundle: &Bundle) -> Result<Signed, Rejection> {
@@ -118,10 +137,15 @@ impl<'a> Session<'a> {
             .keyless
             .as_ref()
             .ok_or(Rejection::Keyless)?;
+        // Each attempt checks the certificate chain, the log entries and the timestamps.
+        let vm = &bundle.verification_material;
+        let cost = 2
+            + vm.tlog_entries.len() as u64
+            + vm.timestamp_verification_data.rfc3161_timestamps.len() as u64;
         let mut first_error = None;
         let mut found = None;
         for identity in &keyless.identities {
-            self.budget.spend(Work::Signatures, 1).map_err(spent)?;
+            self.budget.spend(Work::Signatures, cost).map_err(spent)?;
             match sigstore::verify::verify_parsed(
                 bundle,
                 None,

@@ -96,9 +96,7 @@ fn check(
     max_age: Duration,
 ) -> Result<(AcceptedVsa, SystemTime), Option<String>> {
     // Only to skip other attestations quietly: nothing unsigned is trusted below.
-    let claims_vsa = trust
-        .claim(c)
-        .is_some_and(|cl| cl.statement.predicate_type == VSA_V1);
+    let claims_vsa = trust.peek(c).is_some_and(|p| p.predicate_type == VSA_V1);
     if !claims_vsa {
         return Err(None);
     }

@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::budget::{Budget, Limits, Work};
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::KeyKind;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
-use hallmark_verifier::chain::{Chain, walk};
+use hallmark_verifier::chain::{Chain, walk_in};
 use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::session::Session;
 use hallmark_verifier::verdict::{Candidate, Requirements};
 use serde_json::json;
 
@@ -86,13 +88,19 @@ impl World {
     }
 
     fn walk(&self, artifact: &str) -> Chain {
+        self.walk_within(artifact, &Budget::default())
+    }
+
+    /// The walk as one decision spending from `budget`.
+    fn walk_within(&self, artifact: &str, budget: &Budget) -> Chain {
         let d = digest(artifact);
         let initial = self
             .by_subject
             .get(&d.to_string())
             .cloned()
             .unwrap_or_default();
-        walk(
+        walk_in(
+            &Session::new(&self.requirements, budget),
             &d,
             &initial,
             |m| {
@@ -103,7 +111,6 @@ impl World {
                         .unwrap_or_default(),
                 )
             },
-            &self.requirements,
         )
         .unwrap()
     }
@@ -414,7 +421,7 @@ fn copies_signed_by_different_keys_are_one_step_with_both_signers() {
 }
 
 #[test]
-fn copies_crowding_out_the_genuine_one_mark_the_chain_incomplete() {
+fn unverified_copies_cannot_crowd_out_the_genuine_one() {
     let mut w = World::new();
     w.step("package", &["out/app"], &["app.tar"]);
     let key = digest("app.tar").to_string();
@@ -428,6 +435,77 @@ fn copies_crowding_out_the_genuine_one_mark_the_chain_incomplete() {
             Candidate::new(format!("junk {i}"), serde_json::to_vec(&doc).unwrap()),
         );
     }
+    // Signatures are checked before copies are grouped, so the broken ones never count.
     let chain = w.walk("app.tar");
-    assert!(chain.truncated, "{chain:?}");
+    assert_eq!(chain.steps.len(), 1, "{chain:?}");
+    assert!(!chain.truncated, "{chain:?}");
+}
+
+/// A store writer lists one bundle that does not verify (signed by a key nobody trusts) for
+/// every digest of the chain: it is parsed and checked once for the whole decision.
+#[test]
+fn a_bundle_listed_for_many_digests_is_parsed_and_checked_once() {
+    let mut w = World::new();
+    w.step("build", &["src/a.c"], &["out/app"]);
+    w.step("package", &["out/app"], &["app.tar"]);
+    let stranger = KeySigner::new(SigningKey::generate(KeyKind::EcdsaP256).unwrap());
+    let all = ["app.tar", "out/app", "src/a.c"];
+    w.step_by(Some(&stranger), "junk", &all, &all);
+    let budget = Budget::default();
+    let chain = w.walk_within("app.tar", &budget);
+    assert_eq!(chain.steps.len(), 2, "{chain:?}");
+    assert!(!chain.truncated);
+    // build, package and the junk bundle: each parsed once, its signature checked once.
+    assert_eq!(budget.spent(Work::Attestations), 3);
+    assert_eq!(budget.spent(Work::Signatures), 3);
+}
+
+#[test]
+fn a_spent_budget_marks_the_chain_truncated() {
+    let mut w = World::new();
+    w.step("build", &["src/a.c"], &["out/app"]);
+    w.step("package", &["out/app"], &["app.tar"]);
+    let budget = Budget::new(Limits {
+        attestations: 1,
+        ..Limits::default()
+    });
+    let chain = w.walk_within("app.tar", &budget);
+    assert_eq!(
+        chain.steps.len(),
+        1,
+        "only the package step was read: {chain:?}"
+    );
+    assert!(chain.truncated, "policy must deny what was not seen");
+    assert_eq!(budget.exhausted().map(|e| e.work), Some(Work::Attestations));
+}
+
+#[test]
+fn many_signatures_are_refused_before_verifying() {
+    let mut w = World::new();
+    w.step("package", &["out/app"], &["app.tar"]);
+    let genuine = &w.by_subject[&digest("app.tar").to_string()][0];
+    let mut doc: serde_json::Value = serde_json::from_slice(genuine.bytes()).unwrap();
+    let one = doc["dsseEnvelope"]["signatures"][0].clone();
+    doc["dsseEnvelope"]["signatures"] = serde_json::Value::Array(vec![one; 1000]);
+    let flood = Candidate::new("flood", serde_json::to_vec(&doc).unwrap());
+    let mut requirements = w.requirements.clone();
+    requirements.signatures = hallmark_verifier::attestation::SignaturePolicy::Threshold(1);
+    let budget = Budget::default();
+    let session = Session::new(&requirements, &budget);
+    let rejected = session.check(&flood, &digest("app.tar")).unwrap_err();
+    assert!(
+        matches!(
+            rejected,
+            hallmark_verifier::Rejection::TooManySignatures {
+                found: 1000,
+                limit: 16
+            }
+        ),
+        "{rejected:?}"
+    );
+    assert_eq!(
+        budget.spent(Work::Signatures),
+        0,
+        "no signature was checked"
+    );
 }
