@@ -203,8 +203,15 @@ fn candidate_from_file(path: &Path, budget: &Budget) -> Result<Candidate> {
     budget
         .spend(Work::Bytes, bytes.len() as u64)
         .with_context(|| format!("reading {}", path.display()))?;
-    let is_bare_dsse = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map(|v| v.get("payloadType").is_some() && v.get("mediaType").is_none())
+    // Which shape, by its top-level keys only (no document tree of a large file).
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Shape {
+        payload_type: Option<serde::de::IgnoredAny>,
+        media_type: Option<serde::de::IgnoredAny>,
+    }
+    let is_bare_dsse = serde_json::from_slice::<Shape>(&bytes)
+        .map(|v| v.payload_type.is_some() && v.media_type.is_none())
         .unwrap_or(false);
     let bytes = if is_bare_dsse {
         let envelope = Envelope::from_slice(&bytes)?;
