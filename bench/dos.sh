@@ -23,7 +23,8 @@
 #               bundle layer claims 300,000,000 bytes; `verify oci://...` and `pull`
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-gen=$PWD/bench/dos_attacks.py
+bench=$PWD/bench
+gen=$bench/dos_attacks.py
 if [[ -z ${HALLMARK_BIN:-} ]]; then
   cargo build --release -q -p hallmark-cli
   HALLMARK_BIN=$PWD/${CARGO_TARGET_DIR:-target}/release/hallmark
@@ -131,20 +132,9 @@ printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdir
 docker-registry serve "$work/registry.yml" > /dev/null 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do curl -fs "http://$host/v2/" > /dev/null 2>&1 && break; sleep 0.05; done
-layout=$work/layout
-mkdir -p "$layout/blobs/sha256"
-put() { local h; h=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" "$layout/blobs/sha256/$h"; echo "$h"; }
-tar -cf "$work/layer.tar" -C "$repo" dist
-layer=$(put "$work/layer.tar")
-printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$layer" > "$work/config.json"
-config=$(put "$work/config.json")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
-  "$config" "$(stat -c%s "$work/config.json")" "$layer" "$(stat -c%s "$work/layer.tar")" > "$work/manifest.json"
-manifest=$(put "$work/manifest.json")
-printf '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-  "$manifest" "$(stat -c%s "$work/manifest.json")" > "$layout/index.json"
-skopeo copy --quiet --dest-tls-verify=false --preserve-digests "oci:$layout:v1" "docker://$host/bench/app:v1"
+# shellcheck source=bench/oci-image.sh
+source "$bench/oci-image.sh"
+manifest=$(push_image "$work" "$repo/dist" "$host/bench/app:v1")
 image=oci://$host/bench/app@sha256:$manifest
 mkdir -p "$work/oci/empty" && cp "$repo/package.key" "$repo/package.pub" "$work/oci/"
 (cd "$work/oci" && "$hm" attest --subject "$image" --provenance --key package.key \

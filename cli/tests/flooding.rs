@@ -128,6 +128,14 @@ fn allowed(run: &Run) {
     assert_eq!(doc["verdict"], "allow", "{}", run.text());
 }
 
+/// Asserts that the JSON verdict denies, first by `rule`; returns the document.
+fn denied(run: &Run, rule: &str) -> Value {
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["verdict"], "deny", "{}", run.text());
+    assert_eq!(doc["violations"][0]["rule"], rule, "{}", run.text());
+    doc
+}
+
 /// The report's first attack: many index entries naming the same large bundles. Each bundle is
 /// read, parsed and checked once for the decision (the verifier's tests count it).
 #[test]
@@ -185,12 +193,7 @@ fn an_oversize_store_index_is_left_out_unread() {
         .set_len(hallmark_model::limits::MAX_STORE_INDEX_BYTES + 1)
         .unwrap();
     let run = verify(&s, 1);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        doc["violations"][0]["rule"], "no-attestation",
-        "{}",
-        run.stdout
-    );
+    denied(&run, "no-attestation");
     assert!(
         run.stderr.contains("is left out") && run.stderr.contains("over the limit"),
         "{}",
@@ -228,12 +231,7 @@ fn many_signatures_are_refused_before_verifying() {
         "--threshold",
     ];
     let run = s.expect(&[&args[..], &["1"]].concat(), 1);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(
-        doc["violations"][0]["rule"], "none-verified",
-        "{}",
-        run.stdout
-    );
+    let doc = denied(&run, "none-verified");
     assert_eq!(
         doc["attestations"][0]["check"], "signature-count",
         "{}",

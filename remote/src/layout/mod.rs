@@ -25,6 +25,7 @@ use crate::oci::{
 };
 use crate::{Error, Result};
 use atomic::{WriterLock, write_atomic};
+pub(crate) use reader::EntryRead;
 pub use reader::{MAX_STORED_ATTESTATIONS, Referrer, ReferrerIndex, Skipped, StoreReader};
 
 /// Annotation naming an image in an OCI layout.

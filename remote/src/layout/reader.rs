@@ -107,6 +107,26 @@ pub struct Skipped {
     pub error: Error,
 }
 
+/// What reading one listed attestation came to.
+pub(crate) enum EntryRead<T> {
+    /// It, or `None` when the entry is not an attestation.
+    Found(Option<T>),
+    /// It could not be used: skip it, with the reason.
+    Skipped(Error),
+    /// The decision's budget is spent: read nothing more.
+    OutOfBudget,
+}
+
+impl<T> From<Result<Option<T>>> for EntryRead<T> {
+    fn from(read: Result<Option<T>>) -> Self {
+        match read {
+            Ok(found) => EntryRead::Found(found),
+            Err(Error::Model(hallmark_model::Error::Budget(_))) => EntryRead::OutOfBudget,
+            Err(error) => EntryRead::Skipped(error),
+        }
+    }
+}
+
 /// The store read for one decision (see the module documentation).
 #[derive(Debug)]
 pub struct StoreReader {
@@ -162,16 +182,15 @@ impl StoreReader {
             let known = self.manifests.borrow().get(manifest_digest).cloned();
             let read = match known {
                 Some(read) => read,
-                None => match self.read(manifest_digest, budget) {
-                    Ok(read) => {
+                None => match EntryRead::from(self.read(manifest_digest, budget)) {
+                    EntryRead::Found(read) => {
                         self.manifests
                             .borrow_mut()
                             .insert(manifest_digest.clone(), read.clone());
                         read
                     }
-                    // Out of budget: nothing more is read for this decision.
-                    Err(Error::Model(hallmark_model::Error::Budget(_))) => break,
-                    Err(error) => {
+                    EntryRead::OutOfBudget => break,
+                    EntryRead::Skipped(error) => {
                         self.manifests
                             .borrow_mut()
                             .insert(manifest_digest.clone(), None);

@@ -15,7 +15,7 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
 
 use super::client::RegistryClient;
 use super::reference::Reference;
-use crate::layout::{Skipped, StoredAttestation};
+use crate::layout::{EntryRead, Skipped, StoredAttestation};
 use crate::oci::{
     ANNOTATION_CONTENT, Descriptor, EMPTY_CONFIG, EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, Index,
     MANIFEST_MEDIA_TYPE, Manifest,
@@ -393,12 +393,10 @@ impl<'a> RegistryAttestations<'a> {
                 });
                 break;
             }
-            match self.referrer(subject, &entry.digest, budget) {
-                Ok(Some(a)) => found.attestations.push(a),
-                Ok(None) => {}
-                // Out of budget: nothing more is read for this decision.
-                Err(Error::Model(hallmark_model::Error::Budget(_))) => break,
-                Err(error) => found.skipped.push(Skipped {
+            match EntryRead::from(self.referrer(subject, &entry.digest, budget)) {
+                EntryRead::Found(a) => found.attestations.extend(a),
+                EntryRead::OutOfBudget => break,
+                EntryRead::Skipped(error) => found.skipped.push(Skipped {
                     manifest_digest: entry.digest.clone(),
                     error,
                 }),

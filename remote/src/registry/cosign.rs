@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::attestations::{Discovered, MAX_ATTESTATIONS, Resolved, tag_schema_tag};
 use super::client::RegistryClient;
 use super::reference::Reference;
-use crate::layout::{Skipped, StoredAttestation};
+use crate::layout::{EntryRead, Skipped, StoredAttestation};
 use crate::oci::{Descriptor, Manifest};
 use crate::{Error, Result};
 use hallmark_model::budget::{Budget, Work};
@@ -62,15 +62,16 @@ pub fn discover(
         .take(MAX_ATTESTATIONS)
     {
         let origin = format!("{} (cosign .att layer {})", fetched.digest, layer.digest);
-        match read_layer(client, &reference, layer, budget) {
-            Ok(Some(bundle)) => found.attestations.push(StoredAttestation {
-                manifest_digest: origin,
-                bundle: bundle.to_json(),
-                annotations: layer.annotations.clone(),
-            }),
-            Ok(None) => {}
-            Err(Error::Model(hallmark_model::Error::Budget(_))) => break,
-            Err(error) => found.skipped.push(Skipped {
+        match EntryRead::from(read_layer(client, &reference, layer, budget)) {
+            EntryRead::Found(bundle) => {
+                found.attestations.extend(bundle.map(|b| StoredAttestation {
+                    manifest_digest: origin,
+                    bundle: b.to_json(),
+                    annotations: layer.annotations.clone(),
+                }))
+            }
+            EntryRead::OutOfBudget => break,
+            EntryRead::Skipped(error) => found.skipped.push(Skipped {
                 manifest_digest: origin,
                 error,
             }),
