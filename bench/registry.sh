@@ -31,21 +31,11 @@ registry_pid=$!
 for _ in $(seq 100); do curl -fs "http://$host/v2/" > /dev/null 2>&1 && break; sleep 0.05; done
 
 # A one-layer image in an OCI layout, pushed with its digests preserved.
-layout=$work/layout
-mkdir -p "$layout/blobs/sha256" "$work/src"
+mkdir -p "$work/src"
 echo bench > "$work/src/hello.txt"
-tar -cf "$work/layer.tar" -C "$work/src" hello.txt
-put() { local h; h=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" "$layout/blobs/sha256/$h"; echo "$h"; }
-layer=$(put "$work/layer.tar")
-printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$layer" > "$work/config.json"
-config=$(put "$work/config.json")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%d}]}' \
-  "$config" "$(stat -c%s "$work/config.json")" "$layer" "$(stat -c%s "$work/layer.tar")" > "$work/manifest.json"
-manifest=$(put "$work/manifest.json")
-printf '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%d,"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' \
-  "$manifest" "$(stat -c%s "$work/manifest.json")" > "$layout/index.json"
-skopeo copy --quiet --dest-tls-verify=false --preserve-digests "oci:$layout:v1" "docker://$host/bench/app:v1"
+# shellcheck source=bench/oci-image.sh
+source bench/oci-image.sh
+manifest=$(push_image "$work" "$work/src" "$host/bench/app:v1")
 
 cd "$work"
 "$hallmark" keygen --output k 2> /dev/null

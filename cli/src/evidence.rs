@@ -7,17 +7,20 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::process_env;
 use hallmark_attester::hashing::hash_file;
+use hallmark_model::budget::{Budget, Work};
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
-use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
-use hallmark_remote::layout::{LayoutStore, ReferrerIndex};
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_DSSE_SIGNATURES, MAX_KEY_BYTES};
+use hallmark_model::text::printable;
+use hallmark_remote::layout::{LayoutStore, Skipped, StoreReader};
 use hallmark_remote::registry::attestations::RegistryAttestations;
 use hallmark_remote::registry::reference::Reference;
 use hallmark_verifier::attestation::SignaturePolicy;
 use hallmark_verifier::chain::{self, Chain};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::policy::Policy;
+use hallmark_verifier::session::Session;
 use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
@@ -107,8 +110,11 @@ impl TrustArgs {
             at: None,
             steps,
             signatures: match self.threshold {
-                Some(n) if n >= 1 => SignaturePolicy::Threshold(n),
-                Some(_) => bail!("--threshold must be at least 1"),
+                Some(n) if (1..=MAX_DSSE_SIGNATURES).contains(&n) => SignaturePolicy::Threshold(n),
+                Some(0) => bail!("--threshold must be at least 1"),
+                Some(n) => bail!(
+                    "--threshold {n}: an envelope carries at most {MAX_DSSE_SIGNATURES} signatures"
+                ),
                 None => SignaturePolicy::ExactlyOne,
             },
         })
@@ -142,8 +148,19 @@ pub struct Evidence {
     files: Vec<Candidate>,
     /// Indexes into `files` by the subject digests each claims (verified only when used).
     files_by_subject: BTreeMap<String, Vec<usize>>,
-    /// The store and its index, read once for all lookups.
-    store: Option<(LayoutStore, ReferrerIndex)>,
+    /// The store, its index read once for all lookups.
+    store: Option<StoreReader>,
+}
+
+/// Tells the user about evidence left out of the decision (and why), on stderr.
+pub fn warn_skipped(where_: &str, skipped: &[Skipped]) {
+    for s in skipped {
+        eprintln!(
+            "hallmark: warning: {where_}: skipped {}: {}",
+            printable(&s.manifest_digest),
+            printable(&s.error.to_string())
+        );
+    }
 }
 
 /// Most subjects of one `--bundle` file routed to chain lookups.
@@ -181,10 +198,20 @@ fn resolve(artifact: &str) -> Result<(Option<String>, Digest)> {
 }
 
 /// Reads a `--bundle` file: a Sigstore bundle, or a bare DSSE envelope (wrapped into one).
-fn candidate_from_file(path: &Path) -> Result<Candidate> {
+fn candidate_from_file(path: &Path, budget: &Budget) -> Result<Candidate> {
     let bytes = read_limited(path, MAX_BUNDLE_BYTES)?;
-    let is_bare_dsse = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .map(|v| v.get("payloadType").is_some() && v.get("mediaType").is_none())
+    budget
+        .spend(Work::Bytes, bytes.len() as u64)
+        .with_context(|| format!("reading {}", path.display()))?;
+    // Which shape, by its top-level keys only (no document tree of a large file).
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Shape {
+        payload_type: Option<serde::de::IgnoredAny>,
+        media_type: Option<serde::de::IgnoredAny>,
+    }
+    let is_bare_dsse = serde_json::from_slice::<Shape>(&bytes)
+        .map(|v| v.payload_type.is_some() && v.media_type.is_none())
         .unwrap_or(false);
     let bytes = if is_bare_dsse {
         let envelope = Envelope::from_slice(&bytes)?;
@@ -192,10 +219,7 @@ fn candidate_from_file(path: &Path) -> Result<Candidate> {
     } else {
         bytes
     };
-    Ok(Candidate {
-        origin: path.display().to_string(),
-        bytes,
-    })
+    Ok(Candidate::new(path.display().to_string(), bytes))
 }
 
 /// `sha256:0123456789ab` for display.
@@ -208,6 +232,7 @@ pub fn short(digest: &str) -> String {
 fn from_registry(
     artifact: &str,
     args: &SourceArgs,
+    budget: &Budget,
 ) -> Result<(Option<String>, Digest, Vec<Candidate>)> {
     let env = process_env();
     let reference: Reference = artifact.parse()?;
@@ -220,18 +245,20 @@ fn from_registry(
         subject.describe(args.platform.as_deref())
     );
     let where_ = format!("registry {}/{}", reference.registry, reference.repository);
-    let referrers = attestations.discover(&subject)?;
+    let referrers = attestations.discover(&subject, budget)?;
     // cosign v2's legacy `sha256-<hex>.att` attestations go through the same checks.
-    let legacy = hallmark_remote::registry::cosign::discover(&client, &subject)?;
+    let legacy = hallmark_remote::registry::cosign::discover(&client, &subject, budget)?;
+    warn_skipped(&where_, &referrers.skipped);
+    warn_skipped(&where_, &legacy.skipped);
     let found = referrers
+        .attestations
         .into_iter()
-        .map(|a| Candidate {
-            origin: format!("{where_} {}", short(&a.manifest_digest)),
-            bytes: a.bundle,
-        })
-        .chain(legacy.into_iter().map(|a| Candidate {
-            origin: format!("{where_} cosign .att {}", short(&a.manifest_digest)),
-            bytes: a.bundle,
+        .map(|a| Candidate::new(format!("{where_} {}", short(&a.manifest_digest)), a.bundle))
+        .chain(legacy.attestations.into_iter().map(|a| {
+            Candidate::new(
+                format!("{where_} cosign .att {}", short(&a.manifest_digest)),
+                a.bundle,
+            )
         }))
         .collect();
     Ok((
@@ -242,10 +269,12 @@ fn from_registry(
 }
 
 impl Evidence {
-    /// Resolves `artifact` (file, digest or `oci://`) and gathers its candidates.
-    pub fn gather(artifact: &str, args: &SourceArgs) -> Result<Self> {
+    /// Resolves `artifact` (file, digest or `oci://`) and gathers its candidates, spending from
+    /// the decision's `budget`. A store whose index cannot be read is left out with a warning:
+    /// the decision is made on the rest.
+    pub fn gather(artifact: &str, args: &SourceArgs, budget: &Budget) -> Result<Self> {
         let (name, digest, remote) = if artifact.starts_with("oci://") {
-            from_registry(artifact, args)?
+            from_registry(artifact, args, budget)?
         } else {
             let (name, digest) = resolve(artifact)?;
             (name, digest, Vec::new())
@@ -253,24 +282,29 @@ impl Evidence {
         let files = args
             .bundle
             .iter()
-            .map(|p| candidate_from_file(p))
+            .map(|p| candidate_from_file(p, budget))
             .collect::<Result<Vec<_>>>()?;
         let cwd = std::env::current_dir().context("reading the current directory")?;
         let dir = args.store.dir(&cwd);
         let store = match LayoutStore::open_existing(&dir)
             .with_context(|| format!("opening the store {}", dir.display()))?
         {
-            Some(store) => {
-                let index = store
-                    .referrer_index()
-                    .with_context(|| format!("reading the store {}", dir.display()))?;
-                Some((store, index))
-            }
+            Some(store) => match StoreReader::open(store) {
+                Ok(reader) => Some(reader),
+                Err(e) => {
+                    eprintln!(
+                        "hallmark: warning: the store {} is left out: {}",
+                        dir.display(),
+                        printable(&e.to_string())
+                    );
+                    None
+                }
+            },
             None => None,
         };
         let mut files_by_subject: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, f) in files.iter().enumerate() {
-            for subject in claimed_subjects(&f.bytes) {
+            for subject in claimed_subjects(f.bytes()) {
                 files_by_subject.entry(subject).or_default().push(i);
             }
         }
@@ -286,25 +320,35 @@ impl Evidence {
         // is reported as rejected, not silently ignored.
         let mut candidates = evidence.files.clone();
         candidates.extend(remote);
-        candidates.extend(evidence.stored(&evidence.digest)?);
+        candidates.extend(evidence.stored(&evidence.digest, budget));
         evidence.candidates = candidates;
+        evidence.warn();
         Ok(evidence)
     }
 
-    fn stored(&self, digest: &Digest) -> Result<Vec<Candidate>> {
-        let Some((store, index)) = &self.store else {
-            return Ok(Vec::new());
+    fn stored(&self, digest: &Digest, budget: &Budget) -> Vec<Candidate> {
+        let Some(reader) = &self.store else {
+            return Vec::new();
         };
-        let found = store
-            .referrers_in(index, digest)
-            .with_context(|| format!("reading the store {}", store.root().display()))?;
-        Ok(found
+        reader
+            .referrers(digest, budget)
             .into_iter()
-            .map(|a| Candidate {
-                origin: format!("store {}", short(&a.manifest_digest)),
-                bytes: a.bundle,
+            .map(|r| {
+                Candidate::with_checked_digest(
+                    format!("store {}", short(&r.manifest_digest)),
+                    r.bundle,
+                    r.bundle_digest,
+                )
             })
-            .collect())
+            .collect()
+    }
+
+    /// Warns about store entries skipped since the last call.
+    pub fn warn(&self) {
+        if let Some(reader) = &self.store {
+            let where_ = format!("store {}", reader.store().root().display());
+            warn_skipped(&where_, &reader.take_skipped());
+        }
     }
 
     /// The artifact's name, or its digest.
@@ -312,24 +356,30 @@ impl Evidence {
         self.name.clone().unwrap_or_else(|| self.digest.to_string())
     }
 
-    /// Walks the verified provenance chain behind the artifact: upstream steps are looked up in
-    /// the `--bundle` files and the local store.
-    pub fn chain(&self, requirements: &Requirements) -> Result<Chain> {
-        chain::walk(
-            &self.digest,
-            &self.candidates,
-            |d| {
-                let mut found: Vec<Candidate> = self
-                    .files_by_subject
-                    .get(&d.to_string())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| self.files.get(*i).cloned())
-                    .collect();
-                found.extend(self.stored(d)?);
-                Ok::<_, anyhow::Error>(found)
-            },
-            requirements,
-        )
+    /// Walks the verified provenance chain behind the artifact within the decision's `session`:
+    /// upstream steps are looked up in the `--bundle` files and the local store.
+    pub fn chain(&self, session: &Session<'_>) -> Result<Chain> {
+        let chain = chain::walk_in(session, &self.digest, &self.candidates, |d| {
+            let mut found: Vec<Candidate> = self
+                .files_by_subject
+                .get(&d.to_string())
+                .into_iter()
+                .flatten()
+                .filter_map(|i| self.files.get(*i).cloned())
+                .collect();
+            found.extend(self.stored(d, session.budget()));
+            Ok::<_, anyhow::Error>(found)
+        });
+        self.warn();
+        chain
+    }
+}
+
+/// Warns when the decision's budget ran out, so some evidence was not read or checked.
+pub fn warn_budget(budget: &Budget) {
+    if let Some(e) = budget.exhausted() {
+        eprintln!(
+            "hallmark: warning: {e}: the rest of the evidence was not read or checked (a chain cut short is denied as chain.truncated)"
+        );
     }
 }

@@ -35,7 +35,7 @@ pub fn emit(
         })
         .collect();
     for (report, candidate) in verdict.attestations.iter().zip(&evidence.candidates) {
-        let id = hallmark_verifier::chain::attestation_id(&candidate.bytes);
+        let id = hallmark_verifier::chain::attestation_id(candidate.bytes());
         if report.verified.is_some() && !inputs.iter().any(|i| i.digest == id) {
             inputs.push(InputAttestation {
                 uri: report.origin.clone(),

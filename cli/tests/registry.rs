@@ -1155,3 +1155,88 @@ fn htpasswd_auth_without_tls() {
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(!ok.text().contains("pl41n-pw"));
 }
+
+/// PUTs a manifest to the plain-HTTP test registry, as anyone with push access can; returns the
+/// HTTP status.
+fn put_manifest(host: &str, repository: &str, reference: &str, body: &[u8]) -> u16 {
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "PUT /v2/{repository}/manifests/{reference} HTTP/1.0\r\nHost: {host}\r\n\
+         Content-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One small referrer manifest whose bundle layer claims 300 MB used to fail `verify` and
+/// `pull` for the image until someone deleted it; it is skipped with a warning.
+#[test]
+fn oversize_referrer_layer_is_skipped() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    let digest = push_image(storage.path(), &format!("{host}/demo/app:v1"), "app");
+    s.expect(&["keygen", "--output", "k"], 0);
+    let subject = format!("oci://{host}/demo/app@{digest}");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &host,
+        ],
+        0,
+    );
+    // The layer names an existing blob (the empty config): the registry checks that a blob
+    // exists, not the size a manifest claims for it.
+    let empty = format!("sha256:{}", sha256_hex(b"{}"));
+    let referrer = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"{empty}","size":2}},"layers":[{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"{empty}","size":300000000}}],"subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":0}}}}"#
+    );
+    let referrer_hex = sha256_hex(referrer.as_bytes());
+    // Tagged as discovery finds referrers on registries without the referrers API.
+    let tag = format!("{}.{}", digest.replacen(':', "-", 1), &referrer_hex[..12]);
+    assert_eq!(
+        put_manifest(&host, "demo/app", &tag, referrer.as_bytes()),
+        201
+    );
+    let reference = format!("oci://{host}/demo/app:v1");
+    let run = verify_from_registry(&s, &reference, "k.pub", &host, &[], 0);
+    assert!(
+        run.stderr
+            .contains(&format!("skipped sha256:{referrer_hex}"))
+            && run.stderr.contains("300000000"),
+        "{}",
+        run.stderr
+    );
+    let run = s.expect(
+        &[
+            "pull",
+            &reference,
+            "--allow-insecure-registry",
+            &host,
+            "--store",
+            "pulled",
+        ],
+        0,
+    );
+    assert!(
+        run.stderr.contains("pulled 1 attestation") && run.stderr.contains("skipped"),
+        "{}",
+        run.stderr
+    );
+}

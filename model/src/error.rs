@@ -82,6 +82,9 @@ pub enum Error {
     /// A bundle without content or verification material.
     #[error("bundle is malformed: {0}")]
     BundleShape(&'static str),
+    /// The decision's budget for some work is spent.
+    #[error(transparent)]
+    Budget(#[from] crate::budget::Exhausted),
 }
 
 impl Error {

@@ -5,13 +5,15 @@
 //! - [`statement`]: in-toto Statement v1 (and v0.1 on read);
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
-//! - [`bundle`]: the Sigstore bundle wire format.
+//! - [`bundle`]: the Sigstore bundle wire format;
+//! - [`limits`] and [`budget`]: size limits, and the work one decision may do.
 //!
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
 #![forbid(unsafe_code)]
 
 pub mod asn1;
 mod base64_serde;
+pub mod budget;
 pub mod bundle;
 pub mod clock;
 pub mod digest;

@@ -22,3 +22,13 @@ pub fn check(what: &'static str, size: u64, limit: u64) -> crate::Result<()> {
     }
     Ok(())
 }
+
+/// Most signatures a DSSE envelope may carry: 16. Real envelopes carry one (or a few for a
+/// threshold); more are refused before any is verified, so a flood of bogus signatures costs a
+/// parse, not a signature check per signature and trusted key. `--threshold` is at most this.
+pub const MAX_DSSE_SIGNATURES: usize = 16;
+
+/// Largest local store `index.json` read: 128 MiB, about 340,000 entries (an entry is ~390
+/// bytes). A step with 20,000 products adds 20,000 entries, so this holds seventeen such runs, or
+/// years of a project's ordinary builds; reading one this size takes a few hundred milliseconds.
+pub const MAX_STORE_INDEX_BYTES: u64 = 128 * 1024 * 1024;

@@ -56,6 +56,10 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn budget(e: hallmark_model::budget::Exhausted) -> Error {
+        Error::Model(e.into())
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { path, source }

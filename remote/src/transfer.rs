@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use hallmark_model::budget::Budget;
 use hallmark_model::digest::Digest;
 use hallmark_model::limits::MAX_MANIFEST_BYTES;
 
@@ -154,9 +155,19 @@ fn attestations(end: &End<'_>, top: &Node) -> Result<Vec<StoredAttestation>> {
     match end {
         End::Registry(client, reference) => {
             let subject = resolved(reference, top);
-            let mut found = RegistryAttestations::new(client).discover(&subject)?;
-            found.extend(crate::registry::cosign::discover(client, &subject)?);
-            Ok(found)
+            // Copying is strict: a referrer that cannot be read is an error, not a skip.
+            let budget = Budget::default();
+            let mut found = RegistryAttestations::new(client).discover(&subject, &budget)?;
+            let legacy = crate::registry::cosign::discover(client, &subject, &budget)?;
+            found.attestations.extend(legacy.attestations);
+            found.skipped.extend(legacy.skipped);
+            if let Some(skipped) = found.skipped.into_iter().next() {
+                return Err(skipped.error);
+            }
+            if let Some(e) = budget.exhausted() {
+                return Err(Error::budget(e));
+            }
+            Ok(found.attestations)
         }
         End::Layout(store, _) => store.referrers(&top.digest.parse::<Digest>()?),
     }

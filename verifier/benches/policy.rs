@@ -72,10 +72,7 @@ fn chain(c: &mut Criterion) {
         by_subject
             .entry(file_digest(&product).to_string())
             .or_default()
-            .push(Candidate {
-                origin: format!("store step{i}"),
-                bytes: bundle,
-            });
+            .push(Candidate::new(format!("store step{i}"), bundle));
     }
     let steps: Vec<String> = (0..STEPS).map(|i| format!("step{i}")).collect();
     let yaml = format!(

@@ -3,6 +3,7 @@
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
+use hallmark_model::limits::MAX_DSSE_SIGNATURES;
 use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
 use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
 use hallmark_model::text::printable;
@@ -123,17 +124,30 @@ impl VerifiedAttestation {
     }
 }
 
-impl VerifiedAttestation {
-    /// Wraps a statement from a verified keyless Sigstore bundle: `signer` for messages and
-    /// simple policies, `details` with the issuer and extensions, and the verified times.
+/// An attestation whose signatures (or Sigstore evidence) verified, before it is matched to an
+/// artifact: what a decision remembers per bundle, so a bundle listed for many digests is
+/// verified once.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    statement: Statement,
+    signers: Vec<String>,
+    signer_details: Vec<serde_json::Value>,
+    verified_times: Vec<String>,
+    /// Checked once; reported only for an artifact the statement names.
+    provenance: Result<Option<ProvenanceSummary>, Rejection>,
+}
+
+impl Signed {
+    /// A statement from a verified keyless Sigstore bundle: `signer` for messages and simple
+    /// policies, `details` with the issuer and extensions, and the verified times.
     pub(crate) fn from_sigstore(
         statement: Statement,
         signer: String,
         details: serde_json::Value,
         times: &[std::time::SystemTime],
-    ) -> Result<Self, Rejection> {
-        let provenance = summarize(&statement)?;
-        Ok(VerifiedAttestation {
+    ) -> Self {
+        let provenance = summarize(&statement);
+        Signed {
             statement,
             signers: vec![signer],
             signer_details: vec![details],
@@ -142,6 +156,24 @@ impl VerifiedAttestation {
                 .map(|t| humantime::format_rfc3339_seconds(*t).to_string())
                 .collect(),
             provenance,
+        }
+    }
+
+    /// The signed statement's predicate type.
+    pub(crate) fn predicate_type(&self) -> &str {
+        &self.statement.predicate_type
+    }
+
+    /// The attestation for the artifact `digest`: the statement must name it, and its
+    /// predicate must be valid.
+    pub(crate) fn for_artifact(&self, digest: &Digest) -> Result<VerifiedAttestation, Rejection> {
+        check_subject(&self.statement, digest)?;
+        Ok(VerifiedAttestation {
+            statement: self.statement.clone(),
+            signers: self.signers.clone(),
+            signer_details: self.signer_details.clone(),
+            verified_times: self.verified_times.clone(),
+            provenance: self.provenance.clone()?,
         })
     }
 }
@@ -154,12 +186,22 @@ pub fn verify_bundle(
     policy: SignaturePolicy,
 ) -> Result<VerifiedAttestation, Rejection> {
     let bundle = Bundle::from_slice(bytes).map_err(|e| Rejection::Bundle(e.to_string()))?;
+    verify_key_signed(&bundle, keys, policy, &mut |_| Ok(()))?.for_artifact(digest)
+}
+
+/// Checks a parsed key-signed bundle for any artifact ([`Signed::for_artifact`] matches one).
+pub(crate) fn verify_key_signed(
+    bundle: &Bundle,
+    keys: &[TrustedKey],
+    policy: SignaturePolicy,
+    charge: &mut dyn FnMut(u64) -> Result<(), Rejection>,
+) -> Result<Signed, Rejection> {
     let vm = &bundle.verification_material;
     if vm.certificate.is_some() || vm.x509_certificate_chain.is_some() {
         return Err(Rejection::Keyless);
     }
-    let envelope = bundle.dsse_envelope.ok_or(Rejection::NotDsse)?;
-    verify_envelope(&envelope, digest, keys, policy)
+    let envelope = bundle.dsse_envelope.as_ref().ok_or(Rejection::NotDsse)?;
+    verify_signed(envelope, keys, policy, charge)
 }
 
 /// Verifies a DSSE envelope (bare, or from a bundle) for the artifact `digest`.
@@ -169,39 +211,25 @@ pub fn verify_envelope(
     keys: &[TrustedKey],
     policy: SignaturePolicy,
 ) -> Result<VerifiedAttestation, Rejection> {
-    let signers = check_signatures(envelope, keys, policy)?;
+    verify_signed(envelope, keys, policy, &mut |_| Ok(()))?.for_artifact(digest)
+}
+
+/// Signatures, payload type and statement; `charge` is called before each signature check
+/// (the decision's budget).
+pub(crate) fn verify_signed(
+    envelope: &Envelope,
+    keys: &[TrustedKey],
+    policy: SignaturePolicy,
+    charge: &mut dyn FnMut(u64) -> Result<(), Rejection>,
+) -> Result<Signed, Rejection> {
+    let signers = check_signatures(envelope, keys, policy, charge)?;
     if envelope.payload_type != PAYLOAD_TYPE {
         return Err(Rejection::PayloadType(envelope.payload_type.clone()));
     }
     let statement = Statement::from_slice(&envelope.payload)
         .map_err(|e| Rejection::Statement(e.to_string()))?;
-    if statement.subjects_matching(digest).next().is_none() {
-        let subjects = statement
-            .subject
-            .iter()
-            .take(5)
-            .map(|s| {
-                let d = s
-                    .digest
-                    .iter()
-                    .next()
-                    .map(|(a, v)| printable(&format!("{a}:{v}")))
-                    .unwrap_or_default();
-                if s.name.is_empty() {
-                    d
-                } else {
-                    format!("{} {d}", printable(&s.name))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(Rejection::Subject {
-            digest: digest.to_string(),
-            subjects,
-        });
-    }
-    let provenance = summarize(&statement)?;
-    Ok(VerifiedAttestation {
+    let provenance = summarize(&statement);
+    Ok(Signed {
         statement,
         signer_details: signers
             .iter()
@@ -213,12 +241,76 @@ pub fn verify_envelope(
     })
 }
 
+fn check_subject(statement: &Statement, digest: &Digest) -> Result<(), Rejection> {
+    if statement.subjects_matching(digest).next().is_some() {
+        return Ok(());
+    }
+    let subjects = statement
+        .subject
+        .iter()
+        .take(5)
+        .map(|s| {
+            let d = s
+                .digest
+                .iter()
+                .next()
+                .map(|(a, v)| printable(&format!("{a}:{v}")))
+                .unwrap_or_default();
+            if s.name.is_empty() {
+                d
+            } else {
+                format!("{} {d}", printable(&s.name))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(Rejection::Subject {
+        digest: digest.to_string(),
+        subjects,
+    })
+}
+
+/// The message each signature must cover, hashed at most once per digest algorithm however
+/// many signatures and keys are tried.
+struct Message {
+    bytes: Vec<u8>,
+    digests: Vec<aws_lc_rs::digest::Digest>,
+}
+
+impl Message {
+    fn verifies(&mut self, key: &TrustedKey, signature: &[u8]) -> bool {
+        let Some(algorithm) = key.key().algorithm().digest() else {
+            return key.verifies(&self.bytes, signature);
+        };
+        let digest = match self.digests.iter().find(|d| d.algorithm() == algorithm) {
+            Some(d) => d,
+            None => {
+                self.digests
+                    .push(aws_lc_rs::digest::digest(algorithm, &self.bytes));
+                let Some(d) = self.digests.last() else {
+                    return false;
+                };
+                d
+            }
+        };
+        key.key().verify_digest(digest, signature)
+    }
+}
+
 fn check_signatures(
     envelope: &Envelope,
     keys: &[TrustedKey],
     policy: SignaturePolicy,
+    charge: &mut dyn FnMut(u64) -> Result<(), Rejection>,
 ) -> Result<Vec<String>, Rejection> {
     let found = envelope.signatures.len();
+    // Before anything else: a flood of signatures is refused unread.
+    if found > MAX_DSSE_SIGNATURES {
+        return Err(Rejection::TooManySignatures {
+            found,
+            limit: MAX_DSSE_SIGNATURES,
+        });
+    }
     if policy == SignaturePolicy::Threshold(0) {
         // A threshold of zero would accept an unsigned envelope.
         return Err(Rejection::SignatureCount {
@@ -233,14 +325,21 @@ fn check_signatures(
     if !count_ok {
         return Err(Rejection::SignatureCount { found, required });
     }
-    let message = envelope.signed_bytes();
+    let mut message = Message {
+        bytes: envelope.signed_bytes(),
+        digests: Vec::new(),
+    };
     let mut signers: Vec<String> = Vec::new();
     for signature in &envelope.signatures {
-        let by = keys.iter().find(|k| {
-            !signers.iter().any(|s| s == k.keyid()) && k.verifies(&message, &signature.sig)
-        });
-        if let Some(key) = by {
-            signers.push(key.keyid().to_owned());
+        for key in keys {
+            if signers.iter().any(|s| s == key.keyid()) {
+                continue;
+            }
+            charge(1)?;
+            if message.verifies(key, &signature.sig) {
+                signers.push(key.keyid().to_owned());
+                break;
+            }
         }
     }
     let needed = match policy {

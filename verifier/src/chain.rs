@@ -16,7 +16,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::attestation::{ProvenanceSummary, VerifiedAttestation};
-use crate::verdict::{Candidate, Requirements, check_candidate};
+use crate::session::Session;
+use crate::verdict::{Candidate, Requirements};
+use hallmark_model::budget::Budget;
 
 /// Most steps in one chain.
 pub const MAX_CHAIN_STEPS: usize = 1000;
@@ -206,6 +208,37 @@ pub fn claim(bundle: &[u8]) -> Option<Claim> {
     })
 }
 
+/// What a bundle claims to be, before any check: enough to route and skip it (which bundles
+/// to verify as steps or VSAs) without parsing its statement, which only a bundle that verifies
+/// gets.
+#[derive(Debug, Clone)]
+pub struct Peek {
+    /// See [`Claim::id`].
+    pub id: String,
+    /// The predicate type the payload names, unverified.
+    pub predicate_type: String,
+}
+
+/// [`Peek`] of a parsed bundle: the payload's `predicateType`, every other field skipped unread.
+pub(crate) fn peek(bundle: &Bundle) -> Option<Peek> {
+    #[derive(serde::Deserialize)]
+    struct TypeOnly<'a> {
+        #[serde(rename = "predicateType", borrow)]
+        predicate_type: std::borrow::Cow<'a, str>,
+    }
+    let envelope = bundle.dsse_envelope.as_ref()?;
+    let typed: TypeOnly<'_> = serde_json::from_slice(&envelope.payload).ok()?;
+    Some(Peek {
+        id: sha256_id(&envelope.payload),
+        predicate_type: typed.predicate_type.into_owned(),
+    })
+}
+
+/// [`Claim::id`] of a parsed bundle, its payload unparsed.
+pub(crate) fn payload_id(bundle: &Bundle) -> Option<String> {
+    Some(sha256_id(&bundle.dsse_envelope.as_ref()?.payload))
+}
+
 /// The id of a step's statement (see [`Claim::id`]).
 fn statement_id(bundle: &[u8]) -> Option<String> {
     let envelope = Bundle::from_slice(bundle).ok()?.dsse_envelope?;
@@ -217,11 +250,29 @@ pub const MAX_CANDIDATES_PER_DIGEST: usize = 256;
 
 /// Walks back from `digest`: `initial` are its candidates, `lookup` finds candidates for a
 /// material's digest. Every candidate is verified with `requirements`; rejected ones are left out.
+/// One decision with the default budget; see [`walk_in`].
 pub fn walk<E>(
     digest: &Digest,
     initial: &[Candidate],
-    mut lookup: impl FnMut(&Digest) -> Result<Vec<Candidate>, E>,
+    lookup: impl FnMut(&Digest) -> Result<Vec<Candidate>, E>,
     requirements: &Requirements,
+) -> Result<Chain, E> {
+    let budget = Budget::default();
+    walk_in(
+        &Session::new(requirements, &budget),
+        digest,
+        initial,
+        lookup,
+    )
+}
+
+/// [`walk`] within `session`: each bundle is checked once whatever the number of digests it is
+/// listed for, and when the session's budget runs out the chain is marked truncated.
+pub fn walk_in<E>(
+    session: &Session<'_>,
+    digest: &Digest,
+    initial: &[Candidate],
+    mut lookup: impl FnMut(&Digest) -> Result<Vec<Candidate>, E>,
 ) -> Result<Chain, E> {
     let mut chain = Chain::default();
     let mut seen_steps = BTreeSet::new();
@@ -241,7 +292,7 @@ pub fn walk<E>(
                 lookup(&wanted)?
             }
         };
-        for (id, copies) in provenance_claims(&candidates, &mut chain.truncated) {
+        for (id, copies) in provenance_claims(session, &candidates, &mut chain.truncated) {
             if seen_steps.contains(&id) {
                 if wanted == *digest && !chain.roots.contains(&id) {
                     chain.roots.push(id);
@@ -256,11 +307,11 @@ pub fn walk<E>(
             // every copy that verifies count.
             let mut step: Option<ChainStep> = None;
             if copies.len() > MAX_COPIES {
-                // Unverified copies could crowd out the genuine one: the chain is incomplete.
+                // More signed copies than are merged: their signers are not all counted.
                 chain.truncated = true;
             }
             for c in copies.iter().take(MAX_COPIES) {
-                let Ok(verified) = check_candidate(c, &wanted, requirements) else {
+                let Ok(verified) = session.check(c, &wanted) else {
                     continue;
                 };
                 match &mut step {
@@ -286,6 +337,10 @@ pub fn walk<E>(
             chain.steps.push(step);
         }
     }
+    // Evidence left unread or unchecked for want of budget: the chain may be missing steps.
+    if session.budget().exhausted().is_some() {
+        chain.truncated = true;
+    }
     link(&mut chain);
     // A step that passed the artifact through unchanged did not produce it.
     let artifact = digest.to_string();
@@ -302,26 +357,28 @@ pub fn walk<E>(
 /// Most byte-different copies of one statement verified.
 const MAX_COPIES: usize = 8;
 
-/// The candidates that claim SLSA provenance, grouped by signed statement (in order), at most
-/// [`MAX_CANDIDATES_PER_DIGEST`] statements; the claim is only peeked at to skip approvals,
-/// VSAs and SBOMs, which cannot be steps (every copy used is verified).
+/// The candidates whose signatures verify and whose signed statement is SLSA provenance,
+/// grouped by statement (in order), at most [`MAX_CANDIDATES_PER_DIGEST`] statements. Signatures
+/// come first, once per bundle for the decision: a bundle that does not verify costs no statement
+/// parse, and however many there are they cannot crowd out the genuine ones.
 fn provenance_claims<'a>(
+    session: &Session<'_>,
     candidates: &'a [Candidate],
     truncated: &mut bool,
 ) -> Vec<(String, Vec<&'a Candidate>)> {
     let mut groups: Vec<(String, Vec<&Candidate>)> = Vec::new();
     for c in candidates {
-        let Some(Claim { id, statement }) = claim(&c.bytes) else {
+        let Some(claim) = session.signed_peek(c) else {
             continue;
         };
-        if statement.predicate_type != SLSA_PROVENANCE_V1 {
+        if claim.predicate_type != SLSA_PROVENANCE_V1 {
             continue;
         }
         let full = groups.len() >= MAX_CANDIDATES_PER_DIGEST;
-        match groups.iter_mut().find(|(g, _)| *g == id) {
+        match groups.iter_mut().find(|(g, _)| *g == claim.id) {
             Some((_, copies)) => copies.push(c),
             None if full => *truncated = true,
-            None => groups.push((id, vec![c])),
+            None => groups.push((claim.id.clone(), vec![c])),
         }
     }
     groups

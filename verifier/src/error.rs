@@ -41,6 +41,21 @@ pub enum Rejection {
         /// What was required, in words (`exactly 1`, `at least 2`).
         required: String,
     },
+    /// More DSSE signatures than anyone verifies ([`hallmark_model::limits::MAX_DSSE_SIGNATURES`]):
+    /// refused before any signature is checked.
+    #[serde(rename = "signature-count")]
+    #[error(
+        "the DSSE envelope carries {found} signatures, more than the {limit} accepted; none was checked"
+    )]
+    TooManySignatures {
+        /// Signatures present.
+        found: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The decision's budget was spent before this attestation could be checked.
+    #[error("not checked: {0}")]
+    Budget(String),
     /// No trusted key verifies the signature.
     #[error("the signature does not match the trusted keys (signed by key {keyid})")]
     Signature {

@@ -168,6 +168,18 @@ impl PublicKey {
             .is_ok()
     }
 
+    /// Like [`Self::verify`], for a message already hashed with this key's
+    /// [`Algorithm::digest`] (so a message checked against many signatures is hashed once).
+    /// False for Ed25519 and for a digest of another algorithm.
+    pub fn verify_digest(&self, digest: &lc_digest::Digest, signature: &[u8]) -> bool {
+        if self.algorithm.digest() != Some(digest.algorithm()) {
+            return false;
+        }
+        UnparsedPublicKey::new(self.algorithm.verification(), &self.raw)
+            .verify_digest(digest, signature)
+            .is_ok()
+    }
+
     /// True when `signature` signs a message whose SHA-256 is `digest`. The hash follows the
     /// signed message, not the key: Sigstore clients sign SHA-256 digests with P-384 keys too.
     /// Ed25519 cannot verify prehashed messages and always answers false.

@@ -4,7 +4,8 @@
 //! - [`attestation`]: checks one bundle (DSSE signature, payload, statement, predicate) into a
 //!   [`attestation::VerifiedAttestation`], which only this crate can make;
 //! - [`verdict`]: checks all candidate bundles for an artifact against the requirements and
-//!   returns a [`verdict::Verdict`]: allowed, or denied with the violations in plain words.
+//!   returns a [`verdict::Verdict`]: allowed, or denied with the violations in plain words;
+//! - [`session`]: one decision's memory (each bundle checked once) and work budget.
 //!
 //! A policy violation is a result (a denied verdict), not an error.
 #![forbid(unsafe_code)]
@@ -14,6 +15,7 @@ pub mod chain;
 mod error;
 pub mod keys;
 pub mod policy;
+pub mod session;
 pub mod sigstore;
 pub mod verdict;
 pub mod vsa;

@@ -4,12 +4,13 @@ use hallmark_model::digest::Digest;
 use serde::Serialize;
 
 use crate::Rejection;
-use crate::attestation::{SignaturePolicy, VerifiedAttestation, verify_bundle};
+use crate::attestation::{SignaturePolicy, VerifiedAttestation};
 use crate::keys::TrustedKey;
-use crate::sigstore;
+use crate::session::Session;
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoot;
-use crate::sigstore::verify::{Artifact, SignerTrust};
+use hallmark_model::budget::Budget;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// A bundle found for the artifact, and where it was found.
@@ -17,8 +18,53 @@ use std::time::SystemTime;
 pub struct Candidate {
     /// Where it came from: a store manifest digest or a file name.
     pub origin: String,
+    /// The bundle bytes, shared: one blob listed for many digests is held once.
+    bytes: Arc<[u8]>,
+    /// `sha256:` of the bytes: a decision checks each distinct bundle once.
+    digest: String,
+}
+
+impl Candidate {
+    /// A bundle from `origin`.
+    pub fn new(origin: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Self {
+        let bytes = bytes.into();
+        let digest = format!(
+            "sha256:{}",
+            hallmark_model::hex::encode(
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes).as_ref()
+            )
+        );
+        Candidate {
+            origin: origin.into(),
+            bytes,
+            digest,
+        }
+    }
+
+    /// A bundle whose `sha256:` digest its reader has already checked (stores and registries
+    /// check every blob they read), so it is not hashed again. A wrong digest would make a
+    /// decision take this bundle for another: only readers that checked it may say so.
+    pub fn with_checked_digest(
+        origin: impl Into<String>,
+        bytes: Arc<[u8]>,
+        digest: impl Into<String>,
+    ) -> Self {
+        Candidate {
+            origin: origin.into(),
+            bytes,
+            digest: digest.into(),
+        }
+    }
+
     /// The bundle bytes.
-    pub bytes: Vec<u8>,
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// `sha256:` of the bytes.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
 }
 
 /// Trust for keyless (Fulcio-certificate) bundles.
@@ -134,78 +180,19 @@ impl Verdict {
     }
 }
 
-/// Checks one candidate: key-signed bundles against the keys, keyless ones against the
-/// Sigstore trust root and identity.
-pub(crate) fn check_candidate(
-    c: &Candidate,
-    digest: &Digest,
-    requirements: &Requirements,
-) -> Result<VerifiedAttestation, Rejection> {
-    match verify_bundle(
-        &c.bytes,
-        digest,
-        &requirements.keys,
-        requirements.signatures,
-    ) {
-        Err(Rejection::Keyless) => {
-            let keyless = requirements.keyless.as_ref().ok_or(Rejection::Keyless)?;
-            let now = requirements.at.unwrap_or_else(SystemTime::now);
-            let mut first_error = None;
-            let mut found = None;
-            for identity in &keyless.identities {
-                match sigstore::verify::verify_bundle(
-                    &c.bytes,
-                    Artifact {
-                        sha256: digest,
-                        bytes: None,
-                    },
-                    &keyless.root,
-                    SignerTrust::Identity(identity),
-                    now,
-                ) {
-                    Ok(v) => {
-                        found = Some(v);
-                        break;
-                    }
-                    // Only an identity mismatch is worth trying the next identity for.
-                    Err(e) if e.check == "identity" => {
-                        first_error.get_or_insert(e);
-                    }
-                    Err(e) => return Err(Rejection::Sigstore(e.to_string())),
-                }
-            }
-            let verified = match (found, first_error) {
-                (Some(v), _) => v,
-                (None, Some(e)) if keyless.identities.len() > 1 => {
-                    return Err(Rejection::Sigstore(format!(
-                        "matches none of the {} trusted identities; the first: {e}",
-                        keyless.identities.len()
-                    )));
-                }
-                (None, Some(e)) => return Err(Rejection::Sigstore(e.to_string())),
-                (None, None) => return Err(Rejection::Keyless),
-            };
-            let statement = verified.statement.ok_or(Rejection::NotDsse)?;
-            let identity = verified.identity.unwrap_or_default();
-            let issuer = verified.issuer.unwrap_or_default();
-            let signer = format!("{identity} (issuer {issuer})");
-            let details = serde_json::json!({
-                "identity": identity,
-                "issuer": issuer,
-                "extensions": verified.extensions,
-                "tlogEntries": verified.tlog_entries,
-            });
-            VerifiedAttestation::from_sigstore(statement, signer, details, &verified.times)
-        }
-        other => other,
-    }
+/// Checks every candidate for `digest` and decides, as one decision with the default budget.
+pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirements) -> Verdict {
+    let budget = Budget::default();
+    decide_in(&Session::new(requirements, &budget), digest, candidates)
 }
 
-/// Checks every candidate for `digest` and decides.
-pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirements) -> Verdict {
+/// Checks every candidate for `digest` and decides, within `session` (whose memory the chain
+/// walk then shares).
+pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate]) -> Verdict {
+    let requirements = session.requirements();
     let attestations: Vec<AttestationReport> = candidates
         .iter()
-        .map(|c| match check_candidate(c, digest, requirements) {
+        .map(|c| match session.check(c, digest) {
             Ok(v) => AttestationReport {
                 origin: c.origin.clone(),
                 verified: Some(v),

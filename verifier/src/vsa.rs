@@ -7,8 +7,9 @@ use hallmark_model::digest::Digest;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::chain::claim;
-use crate::verdict::{Candidate, Requirements, check_candidate};
+use crate::session::Session;
+use crate::verdict::{Candidate, Requirements};
+use hallmark_model::budget::Budget;
 
 /// The VSA predicate type.
 pub const VSA_V1: &str = "https://slsa.dev/verification_summary/v1";
@@ -89,18 +90,19 @@ pub struct AcceptedVsa {
 fn check(
     c: &Candidate,
     digest: &Digest,
-    trust: &Requirements,
+    trust: &Session<'_>,
     policy_digest: &str,
     now: SystemTime,
     max_age: Duration,
 ) -> Result<(AcceptedVsa, SystemTime), Option<String>> {
     // Only to skip other attestations quietly: nothing unsigned is trusted below.
-    let claims_vsa = claim(&c.bytes).is_some_and(|cl| cl.statement.predicate_type == VSA_V1);
+    let claims_vsa = trust.peek(c).is_some_and(|p| p.predicate_type == VSA_V1);
     if !claims_vsa {
         return Err(None);
     }
-    let verified =
-        check_candidate(c, digest, trust).map_err(|e| Some(format!("{}: {e}", c.origin)))?;
+    let verified = trust
+        .check(c, digest)
+        .map_err(|e| Some(format!("{}: {e}", c.origin)))?;
     if verified.predicate_type() != VSA_V1 {
         return Err(None);
     }
@@ -170,10 +172,12 @@ pub fn accept(
     now: SystemTime,
     max_age: Duration,
 ) -> Result<AcceptedVsa, String> {
+    let budget = Budget::default();
+    let trust = Session::new(trust, &budget);
     let mut reasons = Vec::new();
     let mut best: Option<(AcceptedVsa, SystemTime)> = None;
     for c in candidates {
-        match check(c, digest, trust, policy_digest, now, max_age) {
+        match check(c, digest, &trust, policy_digest, now, max_age) {
             Ok((a, at)) => {
                 if best.as_ref().is_none_or(|(_, b)| at > *b) {
                     best = Some((a, at));

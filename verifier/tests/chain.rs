@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::budget::{Budget, Limits, Work};
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::KeyKind;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
-use hallmark_verifier::chain::{Chain, walk};
+use hallmark_verifier::chain::{Chain, walk_in};
 use hallmark_verifier::keys::TrustedKey;
+use hallmark_verifier::session::Session;
 use hallmark_verifier::verdict::{Candidate, Requirements};
 use serde_json::json;
 
@@ -77,10 +79,7 @@ impl World {
             self.by_subject
                 .entry(digest(p).to_string())
                 .or_default()
-                .push(Candidate {
-                    origin: format!("test {name}"),
-                    bytes: bundle.clone(),
-                });
+                .push(Candidate::new(format!("test {name}"), bundle.clone()));
         }
     }
 
@@ -89,13 +88,19 @@ impl World {
     }
 
     fn walk(&self, artifact: &str) -> Chain {
+        self.walk_within(artifact, &Budget::default())
+    }
+
+    /// The walk as one decision spending from `budget`.
+    fn walk_within(&self, artifact: &str, budget: &Budget) -> Chain {
         let d = digest(artifact);
         let initial = self
             .by_subject
             .get(&d.to_string())
             .cloned()
             .unwrap_or_default();
-        walk(
+        walk_in(
+            &Session::new(&self.requirements, budget),
             &d,
             &initial,
             |m| {
@@ -106,7 +111,6 @@ impl World {
                         .unwrap_or_default(),
                 )
             },
-            &self.requirements,
         )
         .unwrap()
     }
@@ -170,7 +174,7 @@ fn a_forged_upstream_payload_is_not_in_the_chain() {
     w.step("package", &["out/app"], &["app.tar"]);
     // Replace the build attestation's payload with another statement, keeping the signature.
     let key = digest("out/app").to_string();
-    let original = w.by_subject[&key][0].bytes.clone();
+    let original = w.by_subject[&key][0].bytes().to_vec();
     let mut doc: serde_json::Value = serde_json::from_slice(&original).unwrap();
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -179,7 +183,8 @@ fn a_forged_upstream_payload_is_not_in_the_chain() {
         .unwrap();
     let forged = String::from_utf8(payload).unwrap().replace("make", "evil");
     doc["dsseEnvelope"]["payload"] = b64.encode(forged).into();
-    w.by_subject.get_mut(&key).unwrap()[0].bytes = serde_json::to_vec(&doc).unwrap();
+    w.by_subject.get_mut(&key).unwrap()[0] =
+        Candidate::new("forged", serde_json::to_vec(&doc).unwrap());
     let chain = w.walk("app.tar");
     assert_eq!(chain.steps.len(), 1, "{chain:?}");
 }
@@ -228,10 +233,7 @@ fn attestations_that_are_not_provenance_are_not_steps() {
     w.by_subject
         .entry(digest("app.tar").to_string())
         .or_default()
-        .push(Candidate {
-            origin: "sbom".into(),
-            bytes: bundle,
-        });
+        .push(Candidate::new("sbom", bundle));
     let chain = w.walk("app.tar");
     assert!(chain.steps.is_empty() && chain.roots.is_empty());
 }
@@ -245,9 +247,9 @@ fn a_copy_of_a_bundle_is_the_same_step_and_pass_through_is_not_production() {
     w.step("package", &["out/app", "out/lib"], &["app.tar"]);
     // Someone with write access to the store adds a re-serialised copy of the build bundle.
     let key = digest("out/app").to_string();
-    let mut copy = w.by_subject[&key][0].clone();
-    copy.bytes.push(b' ');
-    copy.origin = "copy".into();
+    let mut bytes = w.by_subject[&key][0].bytes().to_vec();
+    bytes.push(b' ');
+    let copy = Candidate::new("copy", bytes);
     for subject in ["out/app", "out/lib"] {
         w.by_subject
             .get_mut(&digest(subject).to_string())
@@ -297,10 +299,7 @@ fn inputs_without_a_sha256_digest_stay_visible() {
     let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
     w.by_subject.insert(
         digest("app.tar").to_string(),
-        vec![Candidate {
-            origin: "package".into(),
-            bytes: bundle,
-        }],
+        vec![Candidate::new("package", bundle)],
     );
     let chain = w.walk("app.tar");
     let materials = &step(&chain, "package").materials;
@@ -344,10 +343,7 @@ fn a_product_with_the_same_content_as_an_input_is_still_produced() {
     let bundle = w.signer.sign_statement(&statement).unwrap().to_json();
     w.by_subject.insert(
         digest(key).to_string(),
-        vec![Candidate {
-            origin: "build".into(),
-            bytes: bundle,
-        }],
+        vec![Candidate::new("build", bundle)],
     );
     w.step("package", &[key], &["app.tar"]);
     let chain = w.walk("app.tar");
@@ -383,13 +379,7 @@ fn approvals_and_other_attestations_do_not_use_up_the_candidate_budget() {
         w.by_subject
             .get_mut(&digest("app.tar").to_string())
             .unwrap()
-            .insert(
-                0,
-                Candidate {
-                    origin: format!("approval {i}"),
-                    bytes: bundle,
-                },
-            );
+            .insert(0, Candidate::new(format!("approval {i}"), bundle));
     }
     let chain = w.walk("app.tar");
     assert!(!chain.truncated, "{}", chain.steps.len());
@@ -431,23 +421,91 @@ fn copies_signed_by_different_keys_are_one_step_with_both_signers() {
 }
 
 #[test]
-fn copies_crowding_out_the_genuine_one_mark_the_chain_incomplete() {
+fn unverified_copies_cannot_crowd_out_the_genuine_one() {
     let mut w = World::new();
     w.step("package", &["out/app"], &["app.tar"]);
     let key = digest("app.tar").to_string();
     let genuine = w.by_subject[&key][0].clone();
     // Copies of the same payload with a broken signature, stored ahead of it.
-    let mut doc: serde_json::Value = serde_json::from_slice(&genuine.bytes).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(genuine.bytes()).unwrap();
     doc["dsseEnvelope"]["signatures"][0]["sig"] = "AAAA".into();
     for i in 0..9 {
         w.by_subject.get_mut(&key).unwrap().insert(
             0,
-            Candidate {
-                origin: format!("junk {i}"),
-                bytes: serde_json::to_vec(&doc).unwrap(),
-            },
+            Candidate::new(format!("junk {i}"), serde_json::to_vec(&doc).unwrap()),
         );
     }
+    // Signatures are checked before copies are grouped, so the broken ones never count.
     let chain = w.walk("app.tar");
-    assert!(chain.truncated, "{chain:?}");
+    assert_eq!(chain.steps.len(), 1, "{chain:?}");
+    assert!(!chain.truncated, "{chain:?}");
+}
+
+/// A store writer lists one bundle that does not verify (signed by a key nobody trusts) for
+/// every digest of the chain: it is parsed and checked once for the whole decision.
+#[test]
+fn a_bundle_listed_for_many_digests_is_parsed_and_checked_once() {
+    let mut w = World::new();
+    w.step("build", &["src/a.c"], &["out/app"]);
+    w.step("package", &["out/app"], &["app.tar"]);
+    let stranger = KeySigner::new(SigningKey::generate(KeyKind::EcdsaP256).unwrap());
+    let all = ["app.tar", "out/app", "src/a.c"];
+    w.step_by(Some(&stranger), "junk", &all, &all);
+    let budget = Budget::default();
+    let chain = w.walk_within("app.tar", &budget);
+    assert_eq!(chain.steps.len(), 2, "{chain:?}");
+    assert!(!chain.truncated);
+    // build, package and the junk bundle: each parsed once, its signature checked once.
+    assert_eq!(budget.spent(Work::Attestations), 3);
+    assert_eq!(budget.spent(Work::Signatures), 3);
+}
+
+#[test]
+fn a_spent_budget_marks_the_chain_truncated() {
+    let mut w = World::new();
+    w.step("build", &["src/a.c"], &["out/app"]);
+    w.step("package", &["out/app"], &["app.tar"]);
+    let budget = Budget::new(Limits {
+        attestations: 1,
+        ..Limits::default()
+    });
+    let chain = w.walk_within("app.tar", &budget);
+    assert_eq!(
+        chain.steps.len(),
+        1,
+        "only the package step was read: {chain:?}"
+    );
+    assert!(chain.truncated, "policy must deny what was not seen");
+    assert_eq!(budget.exhausted().map(|e| e.work), Some(Work::Attestations));
+}
+
+#[test]
+fn many_signatures_are_refused_before_verifying() {
+    let mut w = World::new();
+    w.step("package", &["out/app"], &["app.tar"]);
+    let genuine = &w.by_subject[&digest("app.tar").to_string()][0];
+    let mut doc: serde_json::Value = serde_json::from_slice(genuine.bytes()).unwrap();
+    let one = doc["dsseEnvelope"]["signatures"][0].clone();
+    doc["dsseEnvelope"]["signatures"] = serde_json::Value::Array(vec![one; 1000]);
+    let flood = Candidate::new("flood", serde_json::to_vec(&doc).unwrap());
+    let mut requirements = w.requirements.clone();
+    requirements.signatures = hallmark_verifier::attestation::SignaturePolicy::Threshold(1);
+    let budget = Budget::default();
+    let session = Session::new(&requirements, &budget);
+    let rejected = session.check(&flood, &digest("app.tar")).unwrap_err();
+    assert!(
+        matches!(
+            rejected,
+            hallmark_verifier::Rejection::TooManySignatures {
+                found: 1000,
+                limit: 16
+            }
+        ),
+        "{rejected:?}"
+    );
+    assert_eq!(
+        budget.spent(Work::Signatures),
+        0,
+        "no signature was checked"
+    );
 }

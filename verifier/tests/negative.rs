@@ -272,10 +272,7 @@ fn verdicts_name_missing_steps_and_missing_attestations() {
     let bundle = signed(&f, &statement_for(&d, "t"));
     let verdict = decide(
         &d,
-        &[Candidate {
-            origin: "b.json".into(),
-            bytes: bundle.to_json(),
-        }],
+        &[Candidate::new("b.json", bundle.to_json())],
         &requirements,
     );
     assert!(!verdict.allowed);
@@ -285,17 +282,7 @@ fn verdicts_name_missing_steps_and_missing_attestations() {
         steps: vec![],
         ..requirements
     };
-    assert!(
-        decide(
-            &d,
-            &[Candidate {
-                origin: "b".into(),
-                bytes: bundle.to_json()
-            }],
-            &no_steps
-        )
-        .allowed
-    );
+    assert!(decide(&d, &[Candidate::new("b", bundle.to_json())], &no_steps).allowed);
 }
 
 #[test]

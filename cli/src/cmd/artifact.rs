@@ -5,12 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::process_env;
+use hallmark_model::budget::Budget;
 use hallmark_model::digest::Digest;
 use hallmark_remote::layout::{LayoutStore, Subject};
 use hallmark_remote::registry::attestations::{FILE_ARTIFACT_TYPE, RegistryAttestations};
 use hallmark_remote::registry::reference::Reference;
 
 use crate::Outcome;
+use crate::evidence::{warn_budget, warn_skipped};
 use crate::registry::RegistryArgs;
 use crate::signing::read_limited;
 use crate::store::StoreArgs;
@@ -93,10 +95,15 @@ pub fn pull(args: PullArgs) -> Result<Outcome> {
     let client = args.registry.client(&reference.registry, &process_env())?;
     let attestations = RegistryAttestations::new(&client);
     let subject = attestations.resolve_platform(&reference, args.platform.as_deref())?;
-    let mut found = attestations.discover(&subject)?;
-    found.extend(hallmark_remote::registry::cosign::discover(
-        &client, &subject,
-    )?);
+    let budget = Budget::default();
+    let referrers = attestations.discover(&subject, &budget)?;
+    let legacy = hallmark_remote::registry::cosign::discover(&client, &subject, &budget)?;
+    let where_ = format!("registry {}/{}", reference.registry, reference.repository);
+    warn_skipped(&where_, &referrers.skipped);
+    warn_skipped(&where_, &legacy.skipped);
+    warn_budget(&budget);
+    let mut found = referrers.attestations;
+    found.extend(legacy.attestations);
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let dir = args.store.dir(&cwd);
     let store =

@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use hallmark_model::budget::Budget;
 use hallmark_model::text::printable;
 use hallmark_verifier::chain::{Chain, ChainStep};
+use hallmark_verifier::session::Session;
 use serde_json::json;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, short};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, short, warn_budget};
 
 /// Output formats of `inspect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,9 +50,11 @@ pub struct Args {
 
 /// Runs `hallmark inspect`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let evidence = Evidence::gather(&args.artifact, &args.sources)?;
+    let budget = Budget::default();
+    let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
     let requirements = args.trust.requirements(None, Vec::new())?;
-    let chain = evidence.chain(&requirements)?;
+    let chain = evidence.chain(&Session::new(&requirements, &budget))?;
+    warn_budget(&budget);
     let text = match args.format {
         InspectFormat::Tree => tree(&chain, &evidence.label(), &evidence.digest.to_string()),
         InspectFormat::Json => {

@@ -4,13 +4,15 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
+use hallmark_model::budget::Budget;
 use hallmark_model::text::printable;
 use hallmark_verifier::policy::{Policy, policy_input};
-use hallmark_verifier::verdict::{Verdict, Violation, decide};
+use hallmark_verifier::session::Session;
+use hallmark_verifier::verdict::{Verdict, Violation, decide_in};
 use hallmark_verifier::vsa;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key, trust_root};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key, trust_root, warn_budget};
 use crate::render::{self, Format};
 use crate::signing::{KeylessArgs, load_key};
 use hallmark_attester::signer::{KeySigner, Signer};
@@ -228,12 +230,12 @@ fn apply_policy(
     args: &Args,
     policy: &Policy,
     evidence: &Evidence,
-    requirements: &Requirements,
+    session: &Session<'_>,
     verdict: &mut Verdict,
     facts: &serde_json::Value,
     now: SystemTime,
 ) -> Result<serde_json::Value> {
-    let chain = evidence.chain(requirements)?;
+    let chain = evidence.chain(session)?;
     let input = policy_input(verdict, evidence.name.as_deref(), &chain, now, facts);
     if let Some(path) = &args.save_policy_input {
         std::fs::write(path, serde_json::to_vec_pretty(&input)?)
@@ -299,7 +301,9 @@ pub fn run(args: Args) -> Result<Outcome> {
         .as_deref()
         .map(|p| Policy::load(p, false))
         .transpose()?;
-    let evidence = Evidence::gather(&args.artifact, &args.sources)?;
+    // One budget for the whole decision: gathering, checking and the chain walk.
+    let budget = Budget::default();
+    let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
     let now = SystemTime::now();
     if let Some(outcome) = fast_path(&args, policy.as_ref(), &evidence, now)? {
         return Ok(outcome);
@@ -307,19 +311,21 @@ pub fn run(args: Args) -> Result<Outcome> {
     let requirements = args
         .trust
         .requirements(policy.as_ref(), args.step.clone())?;
-    let mut verdict = decide(&evidence.digest, &evidence.candidates, &requirements);
+    let session = Session::new(&requirements, &budget);
+    let mut verdict = decide_in(&session, &evidence.digest, &evidence.candidates);
     let extra = match &policy {
         Some(policy) => Some(apply_policy(
             &args,
             policy,
             &evidence,
-            &requirements,
+            &session,
             &mut verdict,
             &facts,
             now,
         )?),
         None => None,
     };
+    warn_budget(&budget);
     render::verdict(
         &verdict,
         evidence.name.as_deref(),

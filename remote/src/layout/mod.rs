@@ -7,15 +7,17 @@
 //! an exclusive lock, so concurrent writers never lose or corrupt entries.
 
 mod atomic;
+mod reader;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use hallmark_model::budget::{Budget, Work};
 use hallmark_model::bundle::BUNDLE_V0_3;
 use hallmark_model::digest::Digest;
-use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_INDEX_BYTES};
 
 use crate::oci::{
     ANNOTATION_PREDICATE_TYPE, ANNOTATION_SUBJECT, Descriptor, EMPTY_CONFIG, Index,
@@ -23,12 +25,12 @@ use crate::oci::{
 };
 use crate::{Error, Result};
 use atomic::{WriterLock, write_atomic};
+pub(crate) use reader::EntryRead;
+pub use reader::{MAX_STORED_ATTESTATIONS, Referrer, ReferrerIndex, Skipped, StoreReader};
 
 /// Annotation naming an image in an OCI layout.
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// Largest `index.json` read: 512 MiB (about a million attestation entries).
-const MAX_INDEX_BYTES: u64 = 512 * 1024 * 1024;
 const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const LOCK_FILE: &str = ".hallmark.lock";
@@ -60,18 +62,6 @@ pub struct Pending {
     pub manifest_digest: String,
     /// Where it goes: `oci://REGISTRY/REPO@sha256:...` of the attested artifact.
     pub target: String,
-}
-
-/// Most attestations read for one artifact (approvals and VSAs accumulate; beyond this the store
-/// is taken as flooded).
-pub const MAX_STORED_ATTESTATIONS: usize = 4096;
-/// Most bundle bytes read for one artifact.
-pub const MAX_STORED_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
-
-/// The store's index read once: subject digest → attestation manifest digests.
-#[derive(Debug, Clone, Default)]
-pub struct ReferrerIndex {
-    by_subject: BTreeMap<String, Vec<String>>,
 }
 
 /// An attestation found in the store.
@@ -179,8 +169,18 @@ impl LayoutStore {
 
     /// Reads a blob, refusing more than `limit` bytes and content that does not match its digest.
     pub fn read_blob(&self, digest: &str, limit: u64) -> Result<Vec<u8>> {
+        self.read_blob_within(digest, limit, None)
+    }
+
+    /// [`Self::read_blob`], spending its size from a decision's `budget` before reading it.
+    fn read_blob_within(
+        &self,
+        digest: &str,
+        limit: u64,
+        budget: Option<&Budget>,
+    ) -> Result<Vec<u8>> {
         let path = self.blob_path(digest)?;
-        let bytes = read_limited(&path, limit, "blob")?;
+        let bytes = read_limited_within(&path, limit, "blob", budget)?;
         let actual = sha256_digest(&bytes);
         if actual != digest {
             return Err(Error::DigestMismatch {
@@ -193,7 +193,7 @@ impl LayoutStore {
 
     fn read_index(&self) -> Result<Index> {
         let path = self.index_path();
-        let bytes = read_limited(&path, MAX_INDEX_BYTES, "index.json")?;
+        let bytes = read_limited(&path, MAX_STORE_INDEX_BYTES, "index.json")?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
             path,
             message: format!("index.json: {e}"),
@@ -279,7 +279,7 @@ impl LayoutStore {
         if !path.exists() {
             return Ok(Vec::new());
         }
-        let bytes = read_limited(&path, MAX_INDEX_BYTES, "pending.json")?;
+        let bytes = read_limited(&path, MAX_STORE_INDEX_BYTES, "pending.json")?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
             path,
             message: format!("pending.json: {e}"),
@@ -381,95 +381,68 @@ impl LayoutStore {
         }
     }
 
-    /// The attestations whose subject is `digest`, oldest first.
+    /// The attestations whose subject is `digest`, oldest first. Strict, for copying and
+    /// pushing: an unreadable entry is an error (a decision skips it instead, see
+    /// [`StoreReader`]).
     pub fn referrers(&self, digest: &Digest) -> Result<Vec<StoredAttestation>> {
-        let index = self.referrer_index()?;
-        self.referrers_in(&index, digest)
-    }
-
-    /// Reads the index once, for many lookups (walking a chain of steps).
-    pub fn referrer_index(&self) -> Result<ReferrerIndex> {
-        let mut by_subject: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for entry in self.read_index()?.manifests {
-            if let Some(subject) = entry.annotations.get(ANNOTATION_SUBJECT) {
-                by_subject
-                    .entry(subject.clone())
-                    .or_default()
-                    .push(entry.digest.clone());
-            }
+        let reader = StoreReader::open(self.clone())?;
+        let budget = Budget::default();
+        let found = reader.referrers(digest, &budget);
+        if let Some(skipped) = reader.take_skipped().into_iter().next() {
+            return Err(skipped.error);
         }
-        Ok(ReferrerIndex { by_subject })
-    }
-
-    /// The attestations `index` lists for `digest`, oldest first.
-    pub fn referrers_in(
-        &self,
-        index: &ReferrerIndex,
-        digest: &Digest,
-    ) -> Result<Vec<StoredAttestation>> {
-        let mut found = Vec::new();
-        // Bounded work whatever the index lists: unique manifests, a count and a byte budget.
-        let mut seen = std::collections::BTreeSet::new();
-        let mut total: u64 = 0;
-        for manifest_digest in index
-            .by_subject
-            .get(&digest.to_string())
+        if let Some(e) = budget.exhausted() {
+            return Err(Error::budget(e));
+        }
+        Ok(found
             .into_iter()
-            .flatten()
-        {
-            if !seen.insert(manifest_digest) {
-                continue;
-            }
-            if seen.len() > MAX_STORED_ATTESTATIONS {
-                return Err(Error::Corrupt {
-                    path: self.index_path(),
-                    message: format!(
-                        "more than {MAX_STORED_ATTESTATIONS} attestations refer to {digest}"
-                    ),
-                });
-            }
-            let bytes = self.read_blob(manifest_digest, MAX_MANIFEST_BYTES)?;
-            let manifest: Manifest =
-                serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
-                    path: self.blob_path(manifest_digest).unwrap_or_default(),
-                    message: format!("manifest: {e}"),
-                })?;
-            // Only attestation manifests. The index entry names the subject (a manifest's OCI
-            // subject is only the first of a multi-product step); the verifier then checks that
-            // the signed statement itself lists the artifact, so a forged entry is just rejected.
-            if manifest.artifact_type.as_deref() != Some(BUNDLE_V0_3) {
-                continue;
-            }
-            let Some(layer) = manifest.layers.iter().find(|l| {
-                l.media_type
-                    .starts_with("application/vnd.dev.sigstore.bundle")
-            }) else {
-                continue;
-            };
-            let bundle = self.read_blob(&layer.digest, MAX_BUNDLE_BYTES)?;
-            total += bundle.len() as u64;
-            hallmark_model::limits::check(
-                "the attestations of one artifact",
-                total,
-                MAX_STORED_BUNDLE_BYTES,
-            )?;
-            found.push(StoredAttestation {
-                manifest_digest: manifest_digest.clone(),
-                bundle,
-                annotations: manifest.annotations,
-            });
-        }
-        Ok(found)
+            .map(|r| StoredAttestation {
+                manifest_digest: r.manifest_digest,
+                bundle: r.bundle.to_vec(),
+                annotations: r.annotations,
+            })
+            .collect())
+    }
+
+    /// Reads the index once, for many lookups (walking a chain of steps): a typed parse of the
+    /// entries' digests and subjects only.
+    pub fn referrer_index(&self) -> Result<ReferrerIndex> {
+        let path = self.index_path();
+        let bytes = read_limited(&path, MAX_STORE_INDEX_BYTES, "index.json")?;
+        ReferrerIndex::parse(&bytes).map_err(|e| Error::Corrupt {
+            path,
+            message: format!("index.json: {e}"),
+        })
     }
 }
 
 fn read_limited(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> {
+    read_limited_within(path, limit, what, None)
+}
+
+/// Reads at most `limit` bytes of `path`, refusing a larger file by its size before reading it,
+/// and spending what it reads from a decision's `budget` first.
+fn read_limited_within(
+    path: &Path,
+    limit: u64,
+    what: &'static str,
+    budget: Option<&Budget>,
+) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(Error::io(path))?;
+    let size = file.metadata().map_err(Error::io(path))?.len();
+    hallmark_model::limits::check(what, size, limit)?;
+    let spend = |n: u64| match budget {
+        Some(b) => b.spend(Work::Bytes, n).map_err(Error::budget),
+        None => Ok(()),
+    };
+    spend(size)?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(Error::io(path))?;
     hallmark_model::limits::check(what, bytes.len() as u64, limit)?;
+    // A file that grew, or reports no size (a device), is charged for what was read.
+    spend((bytes.len() as u64).saturating_sub(size))?;
     Ok(bytes)
 }
 

@@ -15,17 +15,25 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
 
 use super::client::RegistryClient;
 use super::reference::Reference;
-use crate::layout::StoredAttestation;
+use crate::layout::{EntryRead, Skipped, StoredAttestation};
 use crate::oci::{
     ANNOTATION_CONTENT, Descriptor, EMPTY_CONFIG, EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, Index,
     MANIFEST_MEDIA_TYPE, Manifest,
 };
 use crate::{Error, Result};
+use hallmark_model::budget::{Budget, Work};
 
-/// Most attestations read for one subject.
+/// Most attestations read for one subject (the rest are skipped with a note).
 pub const MAX_ATTESTATIONS: usize = 256;
-/// Most bundle bytes read for one subject.
-pub const MAX_TOTAL_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What discovery found: the attestations it could read, and the referrers it skipped.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Attestations, digest-checked.
+    pub attestations: Vec<StoredAttestation>,
+    /// Referrers that could not be used (missing, oversize, not a manifest), with the reason.
+    pub skipped: Vec<Skipped>,
+}
 
 /// Rounds of read-modify-write-reread on the tag-schema index before giving up.
 const TAG_SCHEMA_ROUNDS: u32 = 8;
@@ -336,8 +344,11 @@ impl<'a> RegistryAttestations<'a> {
         }
     }
 
-    /// The attestations (Sigstore bundles) referring to `subject`, digest-checked.
-    pub fn discover(&self, subject: &Resolved) -> Result<Vec<StoredAttestation>> {
+    /// The attestations (Sigstore bundles) referring to `subject`, digest-checked. Anyone who
+    /// can push to the repository can add referrers, so one that cannot be used (gone, claiming
+    /// an oversize layer, not a manifest of this subject) is skipped with its reason rather than
+    /// failing discovery; reading stops when `budget` is spent.
+    pub fn discover(&self, subject: &Resolved, budget: &Budget) -> Result<Discovered> {
         let target = &subject.reference;
         let index: Index =
             match self
@@ -358,65 +369,102 @@ impl<'a> RegistryAttestations<'a> {
                     index
                 }
             };
-        let mut found = Vec::new();
+        let mut found = Discovered::default();
         let mut seen = std::collections::HashSet::new();
-        let mut total_bytes = 0u64;
         let candidates = index.manifests.iter().filter(|d| {
             d.artifact_type
                 .as_deref()
                 .is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"))
         });
         for entry in candidates {
-            // Bounded work whatever the registry lists: unique manifests, a count and a byte budget.
             if !seen.insert(entry.digest.clone()) {
                 continue;
             }
             if seen.len() > MAX_ATTESTATIONS {
-                return Err(corrupt(
-                    target,
-                    format!(
-                        "more than {MAX_ATTESTATIONS} attestations refer to {}",
-                        subject.digest
+                found.skipped.push(Skipped {
+                    manifest_digest: entry.digest.clone(),
+                    error: corrupt(
+                        target,
+                        format!(
+                            "more than {MAX_ATTESTATIONS} attestations refer to {}; the rest were not read",
+                            subject.digest
+                        ),
                     ),
-                ));
+                });
+                break;
             }
-            let Some(manifest) = self
-                .client
-                .get_manifest(&target.with_digest(&entry.digest), MAX_MANIFEST_BYTES)?
-            else {
-                continue;
-            };
-            let parsed: Manifest = serde_json::from_slice(&manifest.bytes)
-                .map_err(|e| corrupt(target, format!("manifest {}: {e}", entry.digest)))?;
-            if parsed.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject.digest.as_str()) {
-                continue;
+            match EntryRead::from(self.referrer(subject, &entry.digest, budget)) {
+                EntryRead::Found(a) => found.attestations.extend(a),
+                EntryRead::OutOfBudget => break,
+                EntryRead::Skipped(error) => found.skipped.push(Skipped {
+                    manifest_digest: entry.digest.clone(),
+                    error,
+                }),
             }
-            let Some(layer) = parsed.layers.iter().find(|l| {
-                l.media_type
-                    .starts_with("application/vnd.dev.sigstore.bundle")
-            }) else {
-                continue;
-            };
-            total_bytes += layer.size;
-            if total_bytes > MAX_TOTAL_BUNDLE_BYTES {
-                return Err(corrupt(
-                    target,
-                    format!(
-                        "the attestations of {} exceed {MAX_TOTAL_BUNDLE_BYTES} bytes",
-                        subject.digest
-                    ),
-                ));
-            }
-            let bundle = self
-                .client
-                .get_blob(target, &layer.digest, MAX_BUNDLE_BYTES)?;
-            found.push(StoredAttestation {
-                manifest_digest: entry.digest.clone(),
-                bundle,
-                annotations: parsed.annotations,
-            });
         }
         Ok(found)
+    }
+
+    /// One referrer's bundle; `Ok(None)` when it is not an attestation of `subject`.
+    fn referrer(
+        &self,
+        subject: &Resolved,
+        digest: &str,
+        budget: &Budget,
+    ) -> Result<Option<StoredAttestation>> {
+        let target = &subject.reference;
+        budget.spend(Work::Attestations, 1).map_err(Error::budget)?;
+        let Some(manifest) = self
+            .client
+            .get_manifest(&target.with_digest(digest), MAX_MANIFEST_BYTES)?
+        else {
+            return Err(corrupt(
+                target,
+                format!("manifest {digest} is listed but missing"),
+            ));
+        };
+        budget
+            .spend(Work::Bytes, manifest.bytes.len() as u64)
+            .map_err(Error::budget)?;
+        let parsed: Manifest = serde_json::from_slice(&manifest.bytes)
+            .map_err(|e| corrupt(target, format!("manifest {digest}: {e}")))?;
+        if parsed.subject.as_ref().map(|s| s.digest.as_str()) != Some(subject.digest.as_str()) {
+            return Ok(None);
+        }
+        let Some(layer) = parsed.layers.iter().find(|l| {
+            l.media_type
+                .starts_with("application/vnd.dev.sigstore.bundle")
+        }) else {
+            return Ok(None);
+        };
+        // Refused by what it claims, before a byte of it is fetched.
+        if layer.size > MAX_BUNDLE_BYTES {
+            return Err(corrupt(
+                target,
+                format!(
+                    "manifest {digest} claims a {}-byte bundle, over the limit of {MAX_BUNDLE_BYTES} bytes",
+                    layer.size
+                ),
+            ));
+        }
+        budget
+            .spend(Work::Bytes, layer.size)
+            .map_err(Error::budget)?;
+        let bundle = self
+            .client
+            .get_blob(target, &layer.digest, MAX_BUNDLE_BYTES)?;
+        // A layer larger than it claimed is charged for what was read.
+        budget
+            .spend(
+                Work::Bytes,
+                (bundle.len() as u64).saturating_sub(layer.size),
+            )
+            .map_err(Error::budget)?;
+        Ok(Some(StoredAttestation {
+            manifest_digest: digest.to_owned(),
+            bundle,
+            annotations: parsed.annotations,
+        }))
     }
 }
 

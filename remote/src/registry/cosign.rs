@@ -13,12 +13,13 @@ use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
 use serde_json::Value;
 
-use super::attestations::{Resolved, tag_schema_tag};
+use super::attestations::{Discovered, MAX_ATTESTATIONS, Resolved, tag_schema_tag};
 use super::client::RegistryClient;
 use super::reference::Reference;
-use crate::layout::StoredAttestation;
-use crate::oci::Manifest;
+use crate::layout::{EntryRead, Skipped, StoredAttestation};
+use crate::oci::{Descriptor, Manifest};
 use crate::{Error, Result};
+use hallmark_model::budget::{Budget, Work};
 
 /// Media type of a DSSE layer in a cosign attestation manifest.
 pub const DSSE_LAYER: &str = "application/vnd.dsse.envelope.v1+json";
@@ -34,49 +35,95 @@ fn bad(reference: &Reference, message: impl Into<String>) -> Error {
     }
 }
 
-/// The attestations cosign attached to `subject`, as Sigstore bundles.
-pub fn discover(client: &RegistryClient, subject: &Resolved) -> Result<Vec<StoredAttestation>> {
+/// The attestations cosign attached to `subject`, as Sigstore bundles. A layer that cannot be
+/// used (oversize, missing, not a DSSE envelope) is skipped with its reason; reading stops when
+/// `budget` is spent.
+pub fn discover(
+    client: &RegistryClient,
+    subject: &Resolved,
+    budget: &Budget,
+) -> Result<Discovered> {
     let tag = format!("{}.att", tag_schema_tag(&subject.digest));
     let reference = Reference {
         tag: Some(tag),
         digest: None,
         ..subject.reference.clone()
     };
+    let mut found = Discovered::default();
     let Some(fetched) = client.get_manifest(&reference, MAX_MANIFEST_BYTES)? else {
-        return Ok(Vec::new());
+        return Ok(found);
     };
     let manifest: Manifest = serde_json::from_slice(&fetched.bytes)
         .map_err(|e| bad(&reference, format!("cosign attestation manifest: {e}")))?;
-    let mut found = Vec::new();
     for layer in manifest
         .layers
         .iter()
         .filter(|l| l.media_type == DSSE_LAYER)
+        .take(MAX_ATTESTATIONS)
     {
-        let envelope_bytes = client.get_blob(&reference, &layer.digest, MAX_BUNDLE_BYTES)?;
-        let Ok(envelope) = Envelope::from_slice(&envelope_bytes) else {
-            continue;
-        };
-        let annotation = |k: &str| layer.annotations.get(k).map(String::as_str);
-        let bundle = to_bundle(
-            envelope,
-            annotation(ANNOTATION_CERTIFICATE),
-            annotation(ANNOTATION_CHAIN),
-            annotation(ANNOTATION_BUNDLE),
-        )
-        .map_err(|m| {
-            bad(
-                &reference,
-                format!("cosign attestation layer {}: {m}", layer.digest),
-            )
-        })?;
-        found.push(StoredAttestation {
-            manifest_digest: format!("{} (cosign .att layer {})", fetched.digest, layer.digest),
-            bundle: bundle.to_json(),
-            annotations: layer.annotations.clone(),
-        });
+        let origin = format!("{} (cosign .att layer {})", fetched.digest, layer.digest);
+        match EntryRead::from(read_layer(client, &reference, layer, budget)) {
+            EntryRead::Found(bundle) => {
+                found.attestations.extend(bundle.map(|b| StoredAttestation {
+                    manifest_digest: origin,
+                    bundle: b.to_json(),
+                    annotations: layer.annotations.clone(),
+                }))
+            }
+            EntryRead::OutOfBudget => break,
+            EntryRead::Skipped(error) => found.skipped.push(Skipped {
+                manifest_digest: origin,
+                error,
+            }),
+        }
     }
     Ok(found)
+}
+
+/// One DSSE layer as a bundle; `Ok(None)` when it is not a DSSE envelope.
+fn read_layer(
+    client: &RegistryClient,
+    reference: &Reference,
+    layer: &Descriptor,
+    budget: &Budget,
+) -> Result<Option<Bundle>> {
+    if layer.size > MAX_BUNDLE_BYTES {
+        return Err(bad(
+            reference,
+            format!(
+                "cosign attestation layer {} claims {} bytes, over the limit of {MAX_BUNDLE_BYTES}",
+                layer.digest, layer.size
+            ),
+        ));
+    }
+    budget.spend(Work::Attestations, 1).map_err(Error::budget)?;
+    budget
+        .spend(Work::Bytes, layer.size)
+        .map_err(Error::budget)?;
+    let envelope_bytes = client.get_blob(reference, &layer.digest, MAX_BUNDLE_BYTES)?;
+    budget
+        .spend(
+            Work::Bytes,
+            (envelope_bytes.len() as u64).saturating_sub(layer.size),
+        )
+        .map_err(Error::budget)?;
+    let Ok(envelope) = Envelope::from_slice(&envelope_bytes) else {
+        return Ok(None);
+    };
+    let annotation = |k: &str| layer.annotations.get(k).map(String::as_str);
+    to_bundle(
+        envelope,
+        annotation(ANNOTATION_CERTIFICATE),
+        annotation(ANNOTATION_CHAIN),
+        annotation(ANNOTATION_BUNDLE),
+    )
+    .map(Some)
+    .map_err(|m| {
+        bad(
+            reference,
+            format!("cosign attestation layer {}: {m}", layer.digest),
+        )
+    })
 }
 
 /// Builds a bundle from a cosign DSSE layer and its annotations.

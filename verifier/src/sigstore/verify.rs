@@ -108,6 +108,19 @@ pub fn verify_bundle(
     now: SystemTime,
 ) -> Result<SigstoreVerified, SigstoreError> {
     let bundle = Bundle::from_slice(bundle_bytes).map_err(|e| fail("bundle")(e.to_string()))?;
+    verify_parsed(&bundle, Some(artifact), trust, signer, now)
+}
+
+/// Verifies a parsed bundle. Without an `artifact`, a DSSE bundle's statement is returned
+/// unmatched (the caller matches its subjects, so one bundle listed for many digests is verified
+/// once), and a message signature is refused.
+pub fn verify_parsed(
+    bundle: &Bundle,
+    artifact: Option<Artifact<'_>>,
+    trust: &TrustRoot,
+    signer: SignerTrust<'_>,
+    now: SystemTime,
+) -> Result<SigstoreVerified, SigstoreError> {
     let requirement = if bundle.media_type.ends_with("version=0.1") {
         ProofRequirement::SetOrProof
     } else {
@@ -163,10 +176,10 @@ pub fn verify_bundle(
     };
 
     // What was signed, and the signature over it.
-    let artifact_digest = sha256_bytes(artifact.sha256);
+    let artifact_digest = artifact.map(|a| sha256_bytes(a.sha256));
     let (content, signature, statement) = match (&bundle.dsse_envelope, &bundle.message_signature) {
         (Some(envelope), _) => {
-            let statement = verify_dsse(envelope, key, artifact.sha256)?;
+            let statement = verify_dsse(envelope, key, artifact.map(|a| a.sha256))?;
             let sig = envelope
                 .signatures
                 .first()
@@ -175,7 +188,13 @@ pub fn verify_bundle(
             (SignedContent::Dsse(envelope), sig, Some(statement))
         }
         (None, Some(message)) => {
-            let digest = artifact_digest.as_ref().map_err(Clone::clone)?;
+            let Some(digest) = &artifact_digest else {
+                return err(
+                    "bundle",
+                    "a message signature is verified against its artifact",
+                );
+            };
+            let digest = digest.as_ref().map_err(Clone::clone)?;
             if let Some(stated) = &message.message_digest
                 && (stated.algorithm != "SHA2_256" || &stated.digest != digest)
             {
@@ -184,7 +203,7 @@ pub fn verify_bundle(
                     "the bundle's message digest is not the artifact's digest",
                 );
             }
-            let ok = match (key.algorithm().digest(), artifact.bytes) {
+            let ok = match (key.algorithm().digest(), artifact.and_then(|a| a.bytes)) {
                 (Some(_), _) => key.verify_prehashed_sha256(digest, &message.signature),
                 (None, Some(bytes)) => key.verify(bytes, &message.signature),
                 (None, None) => {
@@ -361,7 +380,7 @@ fn sha256_bytes(digest: &Digest) -> Result<Vec<u8>, SigstoreError> {
 fn verify_dsse(
     envelope: &Envelope,
     key: &PublicKey,
-    artifact: &Digest,
+    artifact: Option<&Digest>,
 ) -> Result<Statement, SigstoreError> {
     if envelope.signatures.len() != 1 {
         return err(
@@ -389,7 +408,9 @@ fn verify_dsse(
     }
     let statement =
         Statement::from_slice(&envelope.payload).map_err(|e| fail("subject")(e.to_string()))?;
-    if statement.subjects_matching(artifact).next().is_none() {
+    if let Some(artifact) = artifact
+        && statement.subjects_matching(artifact).next().is_none()
+    {
         return err(
             "subject",
             format!("no subject of the statement has digest {artifact}"),

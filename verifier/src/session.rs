@@ -1,0 +1,195 @@
+//! One decision's memory and budget: each bundle (by its blob digest) is parsed, and its
+//! signatures checked, at most once, however many digests it is listed for; every parse and
+//! signature check is spent from the decision's [`Budget`].
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::SystemTime;
+
+use hallmark_model::budget::{Budget, Exhausted, Work};
+use hallmark_model::bundle::Bundle;
+use hallmark_model::digest::Digest;
+
+use crate::Rejection;
+use crate::attestation::{Signed, VerifiedAttestation, verify_key_signed};
+use crate::chain::{Peek, payload_id, peek};
+use crate::sigstore;
+use crate::sigstore::verify::SignerTrust;
+use crate::verdict::{Candidate, Requirements};
+
+/// What a decision knows about one bundle.
+struct Memo {
+    bundle: Result<Bundle, Rejection>,
+    peek: OnceCell<Option<Rc<Peek>>>,
+    signed_peek: OnceCell<Option<Rc<Peek>>>,
+    signed: OnceCell<Result<Signed, Rejection>>,
+}
+
+/// One decision: its requirements, its time, its budget, and what it learnt about each bundle.
+pub struct Session<'a> {
+    requirements: &'a Requirements,
+    budget: &'a Budget,
+    now: SystemTime,
+    memo: RefCell<HashMap<String, Rc<Memo>>>,
+}
+
+fn spent(e: Exhausted) -> Rejection {
+    Rejection::Budget(e.to_string())
+}
+
+impl<'a> Session<'a> {
+    /// A decision under `requirements` (at `requirements.at`, or now), spending from `budget`.
+    pub fn new(requirements: &'a Requirements, budget: &'a Budget) -> Self {
+        Session {
+            requirements,
+            budget,
+            now: requirements.at.unwrap_or_else(SystemTime::now),
+            memo: RefCell::default(),
+        }
+    }
+
+    /// The requirements.
+    pub fn requirements(&self) -> &Requirements {
+        self.requirements
+    }
+
+    /// The decision's budget.
+    pub fn budget(&self) -> &Budget {
+        self.budget
+    }
+
+    fn memo(&self, c: &Candidate) -> Rc<Memo> {
+        if let Some(m) = self.memo.borrow().get(c.digest()) {
+            return Rc::clone(m);
+        }
+        let bundle = self
+            .budget
+            .spend(Work::Attestations, 1)
+            .map_err(spent)
+            .and_then(|()| {
+                Bundle::from_slice(c.bytes()).map_err(|e| Rejection::Bundle(e.to_string()))
+            });
+        let memo = Rc::new(Memo {
+            bundle,
+            peek: OnceCell::new(),
+            signed_peek: OnceCell::new(),
+            signed: OnceCell::new(),
+        });
+        self.memo
+            .borrow_mut()
+            .insert(c.digest().to_owned(), Rc::clone(&memo));
+        memo
+    }
+
+    /// What `c` claims to be, before any check: only for routing and skipping.
+    pub fn peek(&self, c: &Candidate) -> Option<Rc<Peek>> {
+        let memo = self.memo(c);
+        memo.peek
+            .get_or_init(|| peek(memo.bundle.as_ref().ok()?).map(Rc::new))
+            .clone()
+    }
+
+    /// What `c` is, when its signatures verify (for any artifact); `None` when they do not.
+    pub fn signed_peek(&self, c: &Candidate) -> Option<Rc<Peek>> {
+        let memo = self.memo(c);
+        memo.signed_peek
+            .get_or_init(|| {
+                let signed = self.signed(&memo).as_ref().ok()?;
+                Some(Rc::new(Peek {
+                    id: payload_id(memo.bundle.as_ref().ok()?)?,
+                    predicate_type: signed.predicate_type().to_owned(),
+                }))
+            })
+            .clone()
+    }
+
+    /// Checks `c` for the artifact `digest`: key-signed bundles against the keys, keyless ones
+    /// against the Sigstore trust root and identities. The signatures are checked once per
+    /// bundle; only the subject is matched per digest.
+    pub fn check(&self, c: &Candidate, digest: &Digest) -> Result<VerifiedAttestation, Rejection> {
+        let memo = self.memo(c);
+        self.signed(&memo)
+            .as_ref()
+            .map_err(Clone::clone)?
+            .for_artifact(digest)
+    }
+
+    fn signed<'m>(&self, memo: &'m Memo) -> &'m Result<Signed, Rejection> {
+        memo.signed.get_or_init(|| match &memo.bundle {
+            Ok(bundle) => self.verify(bundle),
+            Err(e) => Err(e.clone()),
+        })
+    }
+
+    fn verify(&self, bundle: &Bundle) -> Result<Signed, Rejection> {
+        let r = self.requirements;
+        let mut charge = |n: u64| self.budget.spend(Work::Signatures, n).map_err(spent);
+        match verify_key_signed(bundle, &r.keys, r.signatures, &mut charge) {
+            Err(Rejection::Keyless) => self.verify_keyless(bundle),
+            other => other,
+        }
+    }
+
+    fn verify_keyless(&self, bundle: &Bundle) -> Result<Signed, Rejection> {
+        let keyless = self
+            .requirements
+            .keyless
+            .as_ref()
+            .ok_or(Rejection::Keyless)?;
+        // Each attempt checks the certificate chain, the log entries and the timestamps.
+        let vm = &bundle.verification_material;
+        let cost = 2
+            + vm.tlog_entries.len() as u64
+            + vm.timestamp_verification_data.rfc3161_timestamps.len() as u64;
+        let mut first_error = None;
+        let mut found = None;
+        for identity in &keyless.identities {
+            self.budget.spend(Work::Signatures, cost).map_err(spent)?;
+            match sigstore::verify::verify_parsed(
+                bundle,
+                None,
+                &keyless.root,
+                SignerTrust::Identity(identity),
+                self.now,
+            ) {
+                Ok(v) => {
+                    found = Some(v);
+                    break;
+                }
+                // Only an identity mismatch is worth trying the next identity for.
+                Err(e) if e.check == "identity" => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => return Err(Rejection::Sigstore(e.to_string())),
+            }
+        }
+        let verified = match (found, first_error) {
+            (Some(v), _) => v,
+            (None, Some(e)) if keyless.identities.len() > 1 => {
+                return Err(Rejection::Sigstore(format!(
+                    "matches none of the {} trusted identities; the first: {e}",
+                    keyless.identities.len()
+                )));
+            }
+            (None, Some(e)) => return Err(Rejection::Sigstore(e.to_string())),
+            (None, None) => return Err(Rejection::Keyless),
+        };
+        let statement = verified.statement.ok_or(Rejection::NotDsse)?;
+        let identity = verified.identity.unwrap_or_default();
+        let issuer = verified.issuer.unwrap_or_default();
+        let signer = format!("{identity} (issuer {issuer})");
+        let details = serde_json::json!({
+            "identity": identity,
+            "issuer": issuer,
+            "extensions": verified.extensions,
+            "tlogEntries": verified.tlog_entries,
+        });
+        Ok(Signed::from_sigstore(
+            statement,
+            signer,
+            details,
+            &verified.times,
+        ))
+    }
+}
