@@ -293,6 +293,7 @@ deny contains v if {
 	is_number(code)
 	code != 0
 	not object.get(st, "step", null) in allowed_failed_steps
+	not superseded(st)
 	v := {
 		"code": "chain.step-failed",
 		"msg": sprintf("%s exited with code %v", [step_ref(st), code]),
@@ -301,6 +302,47 @@ deny contains v if {
 		"expected": 0,
 		"actual": code,
 	}
+}
+
+# Ids of the steps that recorded a non-zero exit code.
+failed_step_ids := {st.id |
+	some st in steps
+	code := object.get(st, "exitCode", null)
+	is_number(code)
+	code != 0
+}
+
+# A failed step is superseded when the chain uses something of it and everything of it the chain
+# uses also came, byte for byte, from a step that succeeded (a failed attempt and its successful
+# re-run produce the same file). A failed step nothing uses (a failed test run) is not.
+superseded(st) if {
+	used(st)
+	not relied_on(st)
+}
+
+used(st) if st.id in root_ids
+
+used(st) if {
+	some consumer in steps
+	some m in consumer.materials
+	st.id in producers(m)
+}
+
+relied_on(st) if {
+	st.id in root_ids
+	not any_succeeded(root_ids)
+}
+
+relied_on(st) if {
+	some consumer in steps
+	some m in consumer.materials
+	st.id in producers(m)
+	not any_succeeded(producers(m))
+}
+
+any_succeeded(ids) if {
+	some id in ids
+	not id in failed_step_ids
 }
 
 # The steps allowed to record a failure (setting allow_failed_steps; none by default).

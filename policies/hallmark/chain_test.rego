@@ -255,3 +255,23 @@ test_an_uncommitted_file_does_not_match_source_patterns if {
 	doc := f.with_steps([f.build_step({"materials": [uncommitted]}), f.test_step({}), f.package_step({})])
 	"chain.unattested-input" in f.codes(doc, {"step_inputs": {"build": {"source": ["src/**"]}, "test": ["build"], "package": ["build"]}})
 }
+
+test_a_failed_attempt_rerun_successfully_is_not_relied_on if {
+	# bin/app came from a failed attempt and, byte for byte, from its successful re-run.
+	failed := f.step("sha256:0f", "build", [f.material("src/main.c", "sha256:c0", [])], [f.product("bin/app", "sha256:b1")], {"exitCode": 1})
+	both := [f.id_build, "sha256:0f"]
+	doc := f.with_steps([
+		f.build_step({}),
+		failed,
+		f.test_step({"materials": [f.material("bin/app", "sha256:b1", both)]}),
+		f.package_step({"materials": [f.material("bin/app", "sha256:b1", both)]}),
+	])
+	not "chain.step-failed" in f.codes(doc, {})
+	# Alone, the failed attempt is relied on.
+	only := f.with_steps([
+		failed,
+		f.test_step({"materials": [f.material("bin/app", "sha256:b1", ["sha256:0f"])]}),
+		f.package_step({"materials": [f.material("bin/app", "sha256:b1", ["sha256:0f"])]}),
+	])
+	"chain.step-failed" in f.codes(only, {})
+}
