@@ -973,3 +973,47 @@ fn a_tracked_file_hidden_from_git_status_makes_the_source_dirty() {
         refused.stderr
     );
 }
+
+#[test]
+fn programs_planted_in_git_config_never_see_the_signing_secrets() {
+    let s = keyed();
+    // An earlier build step (same user) plants a program for git to run.
+    let loot = s.file("loot.txt");
+    let hook = s.file("hook.sh");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\nenv >> {}\nexit 1\n", loot.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.git(&["config", "core.fsmonitor", hook.to_str().unwrap()]);
+    let out = s
+        .command(&[
+            "run",
+            "--step",
+            "test",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
+        ])
+        .env("HALLMARK_PASSWORD", "pw-planted")
+        .env("SIGSTORE_ID_TOKEN", "token-planted")
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-planted")
+        .output()
+        .unwrap();
+    let run = into_run(out);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let seen = std::fs::read_to_string(&loot).unwrap_or_default();
+    assert!(
+        !seen.contains("planted"),
+        "a planted git program saw: {seen}"
+    );
+}
