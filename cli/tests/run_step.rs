@@ -87,24 +87,7 @@ fn a_failed_step_never_satisfies_step() {
     );
     assert!(denied.stdout.contains("exit code:  7"), "{}", denied.stdout);
     // The same output from a step that succeeded is allowed: the failure no longer stands alone.
-    s.expect(
-        &[
-            "run",
-            "--step",
-            "build",
-            "-m",
-            "src",
-            "-p",
-            "out",
-            "--key",
-            "k.key",
-            "--",
-            "sh",
-            "-c",
-            "mkdir -p out && cat src/*.c > out/app",
-        ],
-        0,
-    );
+    build_src(&s);
     s.expect(
         &["verify", "out/app", "--key", "k.pub", "--step", "build"],
         0,
@@ -536,6 +519,28 @@ fn non_utf8_file_names_are_refused() {
     assert!(run.stderr.contains("not valid UTF-8"), "{}", run.stderr);
 }
 
+/// `run --step build -m src -p out` signed with k.key: out/app is the sources concatenated.
+fn build_src(s: &Scratch) {
+    s.expect(
+        &[
+            "run",
+            "--step",
+            "build",
+            "-m",
+            "src",
+            "-p",
+            "out",
+            "--key",
+            "k.key",
+            "--",
+            "sh",
+            "-c",
+            "mkdir -p out && cat src/*.c > out/app",
+        ],
+        0,
+    );
+}
+
 /// The statement inside a bundle written with `--output`.
 fn statement_of(s: &Scratch, bundle: &str) -> Value {
     use base64::Engine;
@@ -814,24 +819,7 @@ fn the_recorded_commit_is_the_checkout_not_what_ci_claims() {
 fn a_dirty_source_is_shown_and_denied_unless_the_policy_allows_it() {
     let s = keyed();
     std::fs::write(s.file("src/a.c"), "int a(void) { return 666; }\n").unwrap();
-    s.expect(
-        &[
-            "run",
-            "--step",
-            "build",
-            "-m",
-            "src",
-            "-p",
-            "out",
-            "--key",
-            "k.key",
-            "--",
-            "sh",
-            "-c",
-            "mkdir -p out && cat src/*.c > out/app",
-        ],
-        0,
-    );
+    build_src(&s);
     let json = s.expect(
         &["verify", "out/app", "--key", "k.pub", "--format", "json"],
         0,
@@ -923,24 +911,7 @@ fn a_tracked_file_hidden_from_git_status_makes_the_source_dirty() {
     let s = keyed();
     std::fs::write(s.file("src/a.c"), "int a(void) { backdoor(); }\n").unwrap();
     s.git(&["update-index", "--skip-worktree", "src/a.c"]);
-    s.expect(
-        &[
-            "run",
-            "--step",
-            "build",
-            "-m",
-            "src",
-            "-p",
-            "out",
-            "--key",
-            "k.key",
-            "--",
-            "sh",
-            "-c",
-            "mkdir -p out && cat src/*.c > out/app",
-        ],
-        0,
-    );
+    build_src(&s);
     std::fs::write(s.file("policy.yaml"), POLICY).unwrap();
     let denied = s.expect(&["verify", "out/app", "--policy", "policy.yaml"], 1);
     assert!(denied.stdout.contains("source.dirty"), "{}", denied.stdout);
