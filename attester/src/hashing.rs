@@ -480,7 +480,8 @@ fn link_target(root: &Path, link: &Path) -> Result<PathBuf> {
 }
 
 /// What to read for a non-directory entry found by the walk: the file itself, the target of a
-/// symlink to a file inside the root, or nothing (symlinks to directories, special files).
+/// symlink to a file inside the root, or nothing (special files); a symlink to a directory is an
+/// error.
 fn file_target(root: &Path, path: &Path, kind: std::fs::FileType) -> Result<Option<PathBuf>> {
     if !kind.is_symlink() {
         // Regular files only: sockets, FIFOs and devices are not build outputs to hash.

@@ -175,32 +175,21 @@ pub fn command(args: &[String], mode: CommandRecording) -> Option<Vec<String>> {
             let mut state = Hide::No;
             let mut out = Vec::with_capacity(args.len());
             for arg in args {
-                // A secret-named flag (`--password`, `-H 'X-Api-Key:'`) hides the whole next
-                // argument, whatever it looks like; `--` between them does not end it.
-                match state {
-                    Hide::Value if arg == "--" => out.push(arg.clone()),
-                    Hide::Value | Hide::Quoted(_) => {
-                        out.push(REDACTED.to_owned());
-                        state = Hide::No;
-                    }
-                    Hide::Header if is_scheme(arg) => {
+                // A secret-named flag (`--password`) hides the whole next argument, whatever it
+                // looks like; `--` between them does not end it. Otherwise the words of the
+                // arguments run on as one text (`-H Authorization: Bearer x` as three arguments).
+                if state == Hide::Value {
+                    if arg == "--" {
                         out.push(arg.clone());
-                        state = Hide::Value;
-                    }
-                    Hide::Header => {
+                    } else {
                         out.push(REDACTED.to_owned());
                         state = Hide::No;
                     }
-                    Hide::UserPass => {
-                        out.push(hide_password(arg));
-                        state = Hide::No;
-                    }
-                    Hide::No => {
-                        let (text, next) = redact_words(arg, Hide::No);
-                        out.push(text);
-                        state = next;
-                    }
+                    continue;
                 }
+                let (text, next) = redact_words(arg, state);
+                out.push(text);
+                state = next;
             }
             Some(out)
         }
@@ -261,11 +250,21 @@ fn push_word(out: &mut String, word: &str, state: Hide) -> Hide {
             out.push_str(REDACTED);
             Hide::Quoted(q)
         }
-        Hide::Header if is_scheme(word) => {
+        Hide::Header if is_known_scheme(word) => {
             out.push_str(word);
             Hide::Value
         }
-        Hide::Value | Hide::Header => hide_value(out, word),
+        Hide::Header => {
+            // An unknown word may be a scheme (`SSWS x`) or the secret itself: hide it, and the
+            // next word too when it could be a scheme.
+            let next = hide_value(out, word);
+            if next == Hide::No && could_be_scheme(word) {
+                Hide::Value
+            } else {
+                next
+            }
+        }
+        Hide::Value => hide_value(out, word),
         Hide::UserPass => {
             out.push_str(&hide_password(word));
             Hide::No
@@ -361,30 +360,31 @@ fn redact_word(out: &mut String, word: &str) -> Hide {
                 };
                 break;
             }
-            let end = value_start
-                .find([',', ';', '&', '"', '\'', '}', ']', ')'])
-                .unwrap_or(value_start.len());
+            // A quoted value ends at its own quote (or goes on into the next words); a bare one
+            // at the next field separator.
+            let opening = rest[..quotes].chars().last();
+            let end = match opening {
+                Some(q) => value_start.find(q),
+                None => Some(
+                    value_start
+                        .find([',', ';', '&', '}', ']', ')'])
+                        .unwrap_or(value_start.len()),
+                ),
+            };
             out.push_str(REDACTED);
+            let Some(end) = end else {
+                // `--password='two words'`: the quote closes in a later word.
+                next = Hide::Quoted(opening.unwrap_or('"'));
+                break;
+            };
             rest = &value_start[end..];
             name = "";
-            // An opening quote that is not closed in this word goes on in the next ones.
-            if let Some(q) = rest_of_quote(&word[..word.len() - value_start.len()], quotes)
-                && rest.is_empty()
-            {
-                next = Hide::Quoted(q);
-                break;
-            }
         }
     }
     if next == Hide::No && is_auth_scheme(word) {
         return Hide::Value;
     }
     next
-}
-
-/// The quote that opened a value (the last of `quotes` characters before it), if any.
-fn rest_of_quote(before_value: &str, quotes: usize) -> Option<char> {
-    (quotes > 0).then(|| before_value.chars().last()).flatten()
 }
 
 /// `Bearer x`, `Basic x`, `token x`: the word after these is a credential.
@@ -403,12 +403,27 @@ fn secret_pair_name(piece: &str) -> bool {
     is_name(name.trim_start_matches('-')) && secret_name(name)
 }
 
-/// `Bearer`, `Basic`, `token`, `SSWS`, `Bot`: a short alphabetic authentication scheme.
-fn is_scheme(word: &str) -> bool {
+/// Authentication schemes kept in the record before the hidden credential.
+fn is_known_scheme(word: &str) -> bool {
+    const SCHEMES: &[&str] = &[
+        "bearer",
+        "basic",
+        "token",
+        "bot",
+        "ssws",
+        "digest",
+        "negotiate",
+        "hmac",
+        "apikey",
+    ];
+    let scheme = word.trim_matches(['"', '\'']).to_ascii_lowercase();
+    SCHEMES.contains(&scheme.as_str())
+}
+
+/// A short alphabetic word, which after a secret header may be an unknown scheme.
+fn could_be_scheme(word: &str) -> bool {
     let w = word.trim_matches(['"', '\'']);
-    (2..=12).contains(&w.len())
-        && w.chars().all(|c| c.is_ascii_alphabetic())
-        && !w.eq_ignore_ascii_case("and")
+    (2..=12).contains(&w.len()) && w.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// `-u` / `--user` / `--proxy-user`: curl-style `user:password`.
@@ -473,6 +488,7 @@ mod tests {
             "git@github.com:o/r.git"
         );
         assert_eq!(strip_url_credentials("https://h/a@b"), "https://h/a@b");
+        assert_eq!(strip_url_credentials("https://tok@h/a@b"), "https://h/a@b");
     }
 
     #[test]
@@ -557,6 +573,12 @@ mod tests {
             ("https://u:p/x12x12@h/r", "x12x12"),
             ("//u:x13x13@h/r", "x13x13"),
             (r"https:\/\/u:x14x14@h", "x14x14"),
+            // An alphabetic secret after a header is not taken for a scheme and kept.
+            ("-H 'X-Api-Key: alphasecretx'", "alphasecretx"),
+            ("-H 'Authorization: Custom x18x18'", "x18x18"),
+            // A quoted value ends at its quote, not at a comma inside it.
+            ("--password='a,x19x19 x20x20'", "x19x19"),
+            ("--password='a,x19x19 x20x20'", "x20x20"),
         ];
         for (text, secret) in leaks {
             let recorded = redact_text(text);

@@ -2,7 +2,7 @@
 //! build step could have written: the repository's own git directory (left out of hashing) and
 //! the `.gitignore` rules committed at the recorded commit (`--gitignore`).
 //!
-//! Like [`crate::source`], git runs with `safe.directory=*` for these read-only queries.
+//! git runs through [`crate::git`], as for [`crate::source`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,10 +12,10 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::{Error, Result};
 
+use crate::git::{line as git_line, output as git};
+
 /// Largest committed `.gitignore` read.
 const MAX_IGNORE_FILE_BYTES: usize = 1024 * 1024;
-
-use crate::git::{line as git_line, output as git};
 
 /// What git cannot vouch for among a step's materials.
 #[derive(Debug, Default)]

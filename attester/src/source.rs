@@ -63,7 +63,7 @@ pub fn discover(dir: &Path) -> Result<Option<SourceInfo>> {
         Some(url) if !url.is_empty() => Some(url),
         _ => first_remote_url(&root)?,
     }
-    .map(|u| strip_credentials(&u));
+    .map(|u| crate::redact::strip_url_credentials(&u));
     let status = git(&root, &["status", "--porcelain", "--untracked-files=no"])?
         .ok_or_else(|| Error::Git(format!("git status failed in {}", root.display())))?;
     Ok(Some(SourceInfo {
@@ -85,31 +85,10 @@ fn first_remote_url(root: &Path) -> Result<Option<String>> {
     }
 }
 
-/// Removes `user:password@` from URLs with a scheme (`https://tok@host/x` → `https://host/x`).
-/// scp-style `git@host:path` names a user, not a secret, and is kept. One routine for every
-/// recorded value: [`crate::redact::strip_url_credentials`].
-pub fn strip_credentials(url: &str) -> String {
-    crate::redact::strip_url_credentials(url)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::process::Command;
-
-    #[test]
-    fn strips_credentials_from_urls() {
-        assert_eq!(
-            strip_credentials("https://x-access-token:ghs_secret@github.com/o/r.git"),
-            "https://github.com/o/r.git"
-        );
-        assert_eq!(strip_credentials("https://tok@h/a@b"), "https://h/a@b");
-        assert_eq!(
-            strip_credentials("git@github.com:o/r.git"),
-            "git@github.com:o/r.git"
-        );
-        assert_eq!(strip_credentials("https://h/p"), "https://h/p");
-    }
 
     fn run(dir: &Path, args: &[&str]) {
         let ok = Command::new("git")

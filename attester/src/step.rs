@@ -180,8 +180,14 @@ fn material_descriptors(
     in_checkout: bool,
 ) -> Result<(Vec<hallmark_model::resource::ResourceDescriptor>, bool)> {
     let names: Vec<&str> = materials.iter().map(|m| m.name.as_str()).collect();
+    // Inside a checkout, git must answer: without the answer every material would pass for source.
     let uncommitted = match in_checkout {
-        true => crate::repository::uncommitted(cwd, &names)?.unwrap_or_default(),
+        true => crate::repository::uncommitted(cwd, &names)?.ok_or_else(|| {
+            Error::Git(format!(
+                "git could not list the untracked files under {}",
+                cwd.display()
+            ))
+        })?,
         false => Default::default(),
     };
     let descriptors = materials

@@ -170,7 +170,7 @@ produced_at(ps, ids, value) if {
 
 deny contains v if {
 	not setting("allow_mixed_sources") == true
-	some field, f in mixed_fields
+	some f in mixed_fields
 	some st in steps
 	names := handed_across(st, f.ids)
 	count(names) > 0

@@ -13,7 +13,7 @@ use hallmark_model::provenance::{BuildDefinition, BuildMetadata, Builder, Proven
 use hallmark_model::resource::ResourceDescriptor;
 use serde_json::json;
 
-use super::step::{ci_claimed_source, source_descriptor};
+use super::step::{ci_claimed_source, claim_is_checkout, source_descriptor};
 use crate::VERSION;
 use crate::ci::{CiContext, GitHub, GitLab};
 use crate::source::SourceInfo;
@@ -31,23 +31,17 @@ pub const LOCAL_BUILD_TYPE: &str = "https://hallmark.dev/buildtypes/local-job/v1
 /// checked out a fork's head), that record would name code that was not built, so it is refused:
 /// record such builds as steps (`hallmark run`), which name the checkout.
 pub fn job_provenance(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Provenance> {
-    if let (Some(claim), Some(src)) = (ci_claimed_source(ci), source) {
-        let checked_out = source_descriptor(Some(src), ci);
-        if checked_out.is_some_and(|d| d.annotations.contains_key("ciCommit")) {
-            return Err(Error::Context(format!(
-                "the checkout here (commit {}, {}) is not what the CI platform ran for ({} at {}); \
-                 whole-job provenance would name code that was not built: record the build with \
-                 `hallmark run`, or check out the commit the job ran for",
-                src.commit,
-                src.remote_url.as_deref().unwrap_or("no remote"),
-                claim.uri,
-                claim
-                    .digest
-                    .get("gitCommit")
-                    .map(String::as_str)
-                    .unwrap_or("?"),
-            )));
-        }
+    if let (Some((url, git_ref, sha)), Some(src)) = (ci.source(), source)
+        && !sha.is_empty()
+        && !claim_is_checkout(&url, &sha, src)
+    {
+        return Err(Error::Context(format!(
+            "the checkout here (commit {}, {}) is not what the CI platform ran for ({url} {git_ref} \
+             at {sha}); whole-job provenance would name code that was not built: record the build \
+             with `hallmark run`, or check out the commit the job ran for",
+            src.commit,
+            src.remote_url.as_deref().unwrap_or("no remote"),
+        )));
     }
     match ci {
         CiContext::GitHub(gh) => github(gh),

@@ -67,6 +67,16 @@ pub fn same_repository(a: &str, b: &str) -> bool {
     key(a) == key(b)
 }
 
+/// Whether the CI platform's claim (repository `url`, commit `sha`) is the checkout `src`: the same
+/// commit, and the same repository as its remote (when it has one).
+pub fn claim_is_checkout(url: &str, sha: &str, src: &SourceInfo) -> bool {
+    sha.eq_ignore_ascii_case(&src.commit)
+        && src
+            .remote_url
+            .as_deref()
+            .is_none_or(|remote| same_repository(remote, url))
+}
+
 /// The source the CI platform reports, as whole-job formats record it (GitLab's runner format):
 /// `git+<url>@<ref>` with the platform's commit, unchecked against any checkout.
 pub fn ci_claimed_source(ci: &CiContext) -> Option<ResourceDescriptor> {
@@ -95,13 +105,7 @@ pub fn source_descriptor(
     let claim = ci.source().filter(|(_, _, sha)| !sha.is_empty());
     let mut annotations = BTreeMap::new();
     let (uri, commit) = match (claim, source) {
-        (Some((url, git_ref, sha)), Some(src))
-            if sha.eq_ignore_ascii_case(&src.commit)
-                && src
-                    .remote_url
-                    .as_deref()
-                    .is_none_or(|remote| same_repository(remote, &url)) =>
-        {
+        (Some((url, git_ref, sha)), Some(src)) if claim_is_checkout(&url, &sha, src) => {
             (format!("git+{url}@{git_ref}"), src.commit.clone())
         }
         (Some((url, git_ref, sha)), Some(src)) => {
