@@ -7,7 +7,8 @@ use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::verdict::{Verdict, Violation};
 use hallmark_verifier::vsa::AcceptedVsa;
 
-use crate::evidence::Evidence;
+use hallmark_verifier::engine::Decision;
+use hallmark_verifier::policy::Policy;
 use serde_json::{Value, json};
 
 /// Output format of `verify`.
@@ -22,7 +23,7 @@ pub enum Format {
 /// Prints the verdict on stdout.
 ///
 /// `extra` (an object: the policy's chain and warnings) is merged into the JSON document.
-pub fn verdict(
+fn verdict(
     verdict: &Verdict,
     name: Option<&str>,
     format: Format,
@@ -42,13 +43,36 @@ pub fn verdict(
     Ok(())
 }
 
+/// Prints a decision on stdout: the verdict, or the VSA that allowed the artifact; with a
+/// policy, the JSON document adds the policy, its warnings and the chain.
+pub fn decision(
+    decision: &Decision,
+    policy: Option<&Policy>,
+    name: Option<&str>,
+    format: Format,
+) -> Result<()> {
+    let v = &decision.verdict;
+    if let Some(vsa) = v.accepted_vsa() {
+        return accepted_vsa(vsa, name, v.digest(), format);
+    }
+    let extra = match (policy, &decision.policy) {
+        (Some(policy), Some(report)) => Some(json!({
+            "policy": {"path": policy.path().display().to_string(), "digest": report.digest},
+            "warnings": report.warnings,
+            "chain": decision.chain,
+        })),
+        _ => None,
+    };
+    verdict(v, name, format, &decision.keys, extra)
+}
+
 /// Prints that a trusted VSA allowed the artifact.
-pub fn accepted_vsa(vsa: &AcceptedVsa, evidence: &Evidence, format: Format) -> Result<()> {
+fn accepted_vsa(vsa: &AcceptedVsa, name: Option<&str>, digest: &str, format: Format) -> Result<()> {
     match format {
         Format::Json => println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "artifact": {"name": evidence.name, "digest": evidence.digest.to_string()},
+                "artifact": {"name": name, "digest": digest},
                 "verdict": "allow",
                 "allowed": true,
                 "violations": [],
@@ -59,7 +83,7 @@ pub fn accepted_vsa(vsa: &AcceptedVsa, evidence: &Evidence, format: Format) -> R
             let mut out = String::new();
             push_line(
                 &mut out,
-                &format!("ALLOWED  {} ({})", evidence.label(), evidence.digest),
+                &format!("ALLOWED  {} ({digest})", name.unwrap_or(digest)),
             );
             push_line(
                 &mut out,
@@ -98,7 +122,7 @@ fn signer_json(keys: &[TrustedKey], id: &str) -> Value {
 /// The JSON document: stable field names, documented in docs/ARCHITECTURE.md.
 pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Value {
     let attestations: Vec<Value> = verdict
-        .attestations
+        .attestations()
         .iter()
         .map(|a| match (&a.verified, &a.rejected) {
             (Some(v), _) => {
@@ -123,14 +147,14 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
         })
         .collect();
     json!({
-        "artifact": { "name": name, "digest": verdict.digest },
-        "verdict": if verdict.allowed { "allow" } else { "deny" },
-        "allowed": verdict.allowed,
-        "violations": verdict.violations.iter().map(|v| {
+        "artifact": { "name": name, "digest": verdict.digest() },
+        "verdict": if verdict.allowed() { "allow" } else { "deny" },
+        "allowed": verdict.allowed(),
+        "violations": verdict.violations().iter().map(|v| {
             let mut doc = serde_json::to_value(v).unwrap_or(Value::Null);
             if let Some(obj) = doc.as_object_mut() {
                 obj.insert("message".into(), Value::String(v.to_string()));
-                obj.insert("artifact".into(), json!({"name": name, "digest": verdict.digest}));
+                obj.insert("artifact".into(), json!({"name": name, "digest": verdict.digest()}));
             }
             doc
         }).collect::<Vec<_>>(),
@@ -175,14 +199,14 @@ fn push_line(out: &mut String, line: &str) {
 fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
     let mut out = String::new();
     let what = match name {
-        Some(n) => format!("{n} ({})", verdict.digest),
-        None => verdict.digest.clone(),
+        Some(n) => format!("{n} ({})", verdict.digest()),
+        None => verdict.digest().to_owned(),
     };
-    if verdict.allowed {
+    if verdict.allowed() {
         push_line(&mut out, &format!("ALLOWED  {what}"));
     } else {
         push_line(&mut out, &format!("DENIED   {what}"));
-        for v in &verdict.violations {
+        for v in verdict.violations() {
             push_line(&mut out, &name_keys(&format!("  - {v}"), keys));
             if let Violation::Policy { details, .. } = v {
                 for field in ["expected", "actual", "attestation"] {
@@ -200,7 +224,7 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
             }
         }
     }
-    for a in &verdict.attestations {
+    for a in verdict.attestations() {
         match (&a.verified, &a.rejected) {
             (Some(v), _) => {
                 push_line(&mut out, &format!("  verified attestation ({})", a.origin));

@@ -8,38 +8,36 @@ use anyhow::{Context, Result};
 use hallmark_attester::signer::Signer;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
-use hallmark_verifier::chain::Chain;
-use hallmark_verifier::verdict::Verdict;
+use hallmark_verifier::engine::Decision;
 use hallmark_verifier::vsa::{InputAttestation, Summary, VSA_V1};
 
 use crate::evidence::{Evidence, SourceArgs};
 use crate::store::{BundleFormat, OutputArgs, SubjectMeta, save};
 
-/// Signs and writes the VSA for `verdict`, listing the chain's and the artifact's verified
+/// Signs and writes the VSA for `decision`, listing the chain's and the artifact's verified
 /// attestations as its inputs.
 pub fn emit(
-    verdict: &Verdict,
+    decision: &Decision,
     evidence: &Evidence,
-    chain: &Chain,
     summary: &Summary,
     signer: &dyn Signer,
     out: &Path,
     sources: &SourceArgs,
 ) -> Result<()> {
-    let mut inputs: Vec<InputAttestation> = chain
-        .steps
+    let mut inputs: Vec<InputAttestation> = decision
+        .chain
         .iter()
+        .flat_map(|c| &c.steps)
         .map(|s| InputAttestation {
             uri: s.origin.clone(),
             digest: s.id.clone(),
         })
         .collect();
-    for (report, candidate) in verdict.attestations.iter().zip(&evidence.candidates) {
-        let id = hallmark_verifier::chain::attestation_id(candidate.bytes());
-        if report.verified.is_some() && !inputs.iter().any(|i| i.digest == id) {
+    for report in decision.verdict.attestations() {
+        if report.verified.is_some() && !inputs.iter().any(|i| i.digest == report.id) {
             inputs.push(InputAttestation {
                 uri: report.origin.clone(),
-                digest: id,
+                digest: report.id.clone(),
             });
         }
     }

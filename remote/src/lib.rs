@@ -5,6 +5,7 @@
 //!   pending-push outbox;
 //! - [`registry`]: `oci://` references, a distribution client, attestations as referrers (with
 //!   the tag-schema fallback) and cosign's legacy `.att` tags;
+//! - [`sources`]: the store, a registry and bundle files as the verifier's attestation sources;
 //! - [`transfer`]: copying artifacts with their attestations between registries and layouts;
 //! - [`keyless`]: the keyless signer (Fulcio, Rekor, RFC 3161 TSA);
 //! - [`http`]: the one HTTP stack (ureq + rustls on aws-lc-rs).
@@ -16,6 +17,7 @@ pub mod keyless;
 pub mod layout;
 pub mod oci;
 pub mod registry;
+pub mod sources;
 pub mod transfer;
 
 pub use error::Error;

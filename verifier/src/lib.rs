@@ -12,11 +12,13 @@
 
 pub mod attestation;
 pub mod chain;
+pub mod engine;
 mod error;
 pub mod keys;
 pub mod policy;
 pub mod session;
 pub mod sigstore;
+pub mod source;
 pub mod verdict;
 pub mod vsa;
 

@@ -39,12 +39,12 @@ fn spent(e: Exhausted) -> Rejection {
 }
 
 impl<'a> Session<'a> {
-    /// A decision under `requirements` (at `requirements.at`, or now), spending from `budget`.
+    /// A decision under `requirements` (at `requirements.at`), spending from `budget`.
     pub fn new(requirements: &'a Requirements, budget: &'a Budget) -> Self {
         Session {
             requirements,
             budget,
-            now: requirements.at.unwrap_or_else(SystemTime::now),
+            now: requirements.at,
             memo: RefCell::default(),
         }
     }

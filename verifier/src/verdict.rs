@@ -9,6 +9,7 @@ use crate::keys::TrustedKey;
 use crate::session::Session;
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoot;
+use crate::vsa::AcceptedVsa;
 use hallmark_model::budget::Budget;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -78,18 +79,32 @@ pub struct KeylessTrust {
 }
 
 /// What must hold for the artifact to be allowed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Requirements {
     /// Trusted keys.
     pub keys: Vec<TrustedKey>,
     /// Trusted keyless identities, if any.
     pub keyless: Option<KeylessTrust>,
-    /// The time of verification (`None`: now).
-    pub at: Option<SystemTime>,
+    /// The time of verification: certificates, timestamps and VSAs are judged at it. Always
+    /// the caller's: the library never reads the clock.
+    pub at: SystemTime,
     /// Steps that must each have a verified attestation for the artifact.
     pub steps: Vec<String>,
     /// How many signatures each envelope needs.
     pub signatures: SignaturePolicy,
+}
+
+impl Requirements {
+    /// Nothing trusted and nothing required yet, at `at`.
+    pub fn at(at: SystemTime) -> Self {
+        Requirements {
+            keys: Vec::new(),
+            keyless: None,
+            at,
+            steps: Vec::new(),
+            signatures: SignaturePolicy::default(),
+        }
+    }
 }
 
 /// The outcome for one candidate.
@@ -98,6 +113,9 @@ pub struct Requirements {
 pub struct AttestationReport {
     /// Where the bundle came from.
     pub origin: String,
+    /// The attestation's id: `sha256:` of its DSSE payload (as chain step ids), or of the bundle
+    /// when it holds no envelope. Claimed, not verified, unless `verified` is set.
+    pub id: String,
     /// The verified attestation, if it passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<VerifiedAttestation>,
@@ -159,21 +177,74 @@ pub enum Violation {
     },
 }
 
-/// The decision.
+/// The decision. Only this crate makes one, and `allowed` is computed from the violations: no
+/// caller can set it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
-    /// The artifact's digest.
-    pub digest: String,
-    /// True when every requirement holds.
-    pub allowed: bool,
-    /// What was checked.
-    pub attestations: Vec<AttestationReport>,
-    /// Why it was denied (empty when allowed).
-    pub violations: Vec<Violation>,
+    digest: String,
+    allowed: bool,
+    attestations: Vec<AttestationReport>,
+    violations: Vec<Violation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted_vsa: Option<AcceptedVsa>,
 }
 
 impl Verdict {
+    /// A verdict on `digest` from these reports and violations.
+    pub(crate) fn new(
+        digest: &Digest,
+        attestations: Vec<AttestationReport>,
+        violations: Vec<Violation>,
+    ) -> Self {
+        Verdict {
+            digest: digest.to_string(),
+            allowed: violations.is_empty(),
+            attestations,
+            violations,
+            accepted_vsa: None,
+        }
+    }
+
+    /// Allowed on a trusted verifier's summary: nothing else was checked.
+    pub(crate) fn by_vsa(digest: &Digest, vsa: AcceptedVsa) -> Self {
+        Verdict {
+            accepted_vsa: Some(vsa),
+            ..Verdict::new(digest, Vec::new(), Vec::new())
+        }
+    }
+
+    /// Adds violations; the verdict is then denied.
+    pub(crate) fn deny(&mut self, more: impl IntoIterator<Item = Violation>) {
+        self.violations.extend(more);
+        self.allowed = self.violations.is_empty();
+    }
+
+    /// The artifact's digest.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// True when every requirement holds: there is no violation.
+    pub fn allowed(&self) -> bool {
+        self.allowed
+    }
+
+    /// What was checked: every candidate, verified or rejected.
+    pub fn attestations(&self) -> &[AttestationReport] {
+        &self.attestations
+    }
+
+    /// Why it was denied (empty when allowed).
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// The trusted verifier's summary that allowed the artifact, when one did.
+    pub fn accepted_vsa(&self) -> Option<&AcceptedVsa> {
+        self.accepted_vsa.as_ref()
+    }
+
     /// The attestations that verified.
     pub fn verified(&self) -> impl Iterator<Item = &VerifiedAttestation> {
         self.attestations.iter().filter_map(|a| a.verified.as_ref())
@@ -192,29 +263,26 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
     let requirements = session.requirements();
     let attestations: Vec<AttestationReport> = candidates
         .iter()
-        .map(|c| match session.check(c, digest) {
-            Ok(v) => AttestationReport {
+        .map(|c| {
+            let (verified, rejected) = match session.check(c, digest) {
+                Ok(v) => (Some(v), None),
+                Err(r) => (None, Some(r)),
+            };
+            AttestationReport {
                 origin: c.origin.clone(),
-                verified: Some(v),
-                rejected: None,
-            },
-            Err(r) => AttestationReport {
-                origin: c.origin.clone(),
-                verified: None,
-                rejected: Some(r),
-            },
+                id: session
+                    .peek(c)
+                    .map_or_else(|| c.digest().to_owned(), |p| p.id.clone()),
+                verified,
+                rejected,
+            }
         })
         .collect();
-    let mut verdict = Verdict {
-        digest: digest.to_string(),
-        allowed: false,
-        attestations,
-        violations: Vec::new(),
-    };
+    let mut verdict = Verdict::new(digest, attestations, Vec::new());
     if candidates.is_empty() {
-        verdict.violations.push(Violation::NoAttestation {
+        verdict.deny([Violation::NoAttestation {
             digest: digest.to_string(),
-        });
+        }]);
         return verdict;
     }
     // A step whose command failed attests nothing: it never satisfies a required step, and
@@ -238,17 +306,19 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
         })
         .collect();
     if verdict.verified().next().is_none() {
-        verdict.violations.push(Violation::NoneVerified {
+        verdict.deny([Violation::NoneVerified {
             digest: digest.to_string(),
             count: candidates.len(),
-        });
+        }]);
     } else if requirements.steps.is_empty() && verdict.verified().all(|v| !succeeded(&v)) {
-        verdict
-            .violations
-            .extend(failed.iter().map(|(step, code)| Violation::StepFailed {
+        let all_failed: Vec<Violation> = failed
+            .iter()
+            .map(|(step, code)| Violation::StepFailed {
                 step: step.clone(),
                 exit_code: *code,
-            }));
+            })
+            .collect();
+        verdict.deny(all_failed);
     }
     let found = if steps.is_empty() {
         "none".to_owned()
@@ -270,7 +340,6 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
             },
         })
         .collect();
-    verdict.violations.extend(missing);
-    verdict.allowed = verdict.violations.is_empty();
+    verdict.deny(missing);
     verdict
 }

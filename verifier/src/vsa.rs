@@ -8,8 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::session::Session;
-use crate::verdict::{Candidate, Requirements};
-use hallmark_model::budget::Budget;
+use crate::verdict::Candidate;
 
 /// The VSA predicate type.
 pub const VSA_V1: &str = "https://slsa.dev/verification_summary/v1";
@@ -161,23 +160,22 @@ fn check(
     Ok((accepted, at))
 }
 
-/// The newest PASSED VSA among `candidates` for `digest`, signed by a verifier `trust` names (its
-/// keys, or its keyless identities against the Sigstore trust root), no older than `max_age`,
-/// and decided under `policy_digest`. The error says why none was taken.
+/// The newest PASSED VSA among `candidates` for `digest`, signed by a verifier `trust` trusts
+/// (its keys, or its keyless identities against the Sigstore trust root), no older than
+/// `max_age` at the session's time, and decided under `policy_digest`. The error says why none
+/// was taken.
 pub fn accept(
+    trust: &Session<'_>,
     candidates: &[Candidate],
     digest: &Digest,
-    trust: &Requirements,
     policy_digest: &str,
-    now: SystemTime,
     max_age: Duration,
 ) -> Result<AcceptedVsa, String> {
-    let budget = Budget::default();
-    let trust = Session::new(trust, &budget);
+    let now = trust.requirements().at;
     let mut reasons = Vec::new();
     let mut best: Option<(AcceptedVsa, SystemTime)> = None;
     for c in candidates {
-        match check(c, digest, &trust, policy_digest, now, max_age) {
+        match check(c, digest, trust, policy_digest, now, max_age) {
             Ok((a, at)) => {
                 if best.as_ref().is_none_or(|(_, b)| at > *b) {
                     best = Some((a, at));

@@ -35,7 +35,7 @@ impl World {
             signer: KeySigner::new(key),
             requirements: Requirements {
                 keys: vec![trusted],
-                ..Default::default()
+                ..Requirements::at(std::time::SystemTime::now())
             },
             by_subject: BTreeMap::new(),
         }

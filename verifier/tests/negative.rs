@@ -261,12 +261,12 @@ fn verdicts_name_missing_steps_and_missing_attestations() {
     let requirements = Requirements {
         keys: vec![f.trusted.clone()],
         steps: vec!["package".into()],
-        ..Default::default()
+        ..Requirements::at(std::time::SystemTime::now())
     };
     let none = decide(&d, &[], &requirements);
-    assert!(!none.allowed);
+    assert!(!none.allowed());
     assert!(matches!(
-        none.violations[0],
+        none.violations()[0],
         Violation::NoAttestation { .. }
     ));
     let bundle = signed(&f, &statement_for(&d, "t"));
@@ -275,14 +275,14 @@ fn verdicts_name_missing_steps_and_missing_attestations() {
         &[Candidate::new("b.json", bundle.to_json())],
         &requirements,
     );
-    assert!(!verdict.allowed);
-    assert_eq!(verdict.violations.len(), 1);
-    assert!(verdict.violations[0].to_string().contains("\"package\""));
+    assert!(!verdict.allowed());
+    assert_eq!(verdict.violations().len(), 1);
+    assert!(verdict.violations()[0].to_string().contains("\"package\""));
     let no_steps = Requirements {
         steps: vec![],
         ..requirements
     };
-    assert!(decide(&d, &[Candidate::new("b", bundle.to_json())], &no_steps).allowed);
+    assert!(decide(&d, &[Candidate::new("b", bundle.to_json())], &no_steps).allowed());
 }
 
 #[test]

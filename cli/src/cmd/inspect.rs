@@ -2,16 +2,17 @@
 //! for reports (JSON, Mermaid, Graphviz DOT).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
 
 use anyhow::Result;
 use hallmark_model::budget::Budget;
 use hallmark_model::text::printable;
 use hallmark_verifier::chain::{Chain, ChainStep};
-use hallmark_verifier::session::Session;
+use hallmark_verifier::engine::{self, Request};
 use serde_json::json;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, short, warn_budget};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, short, warn_notes};
 
 /// Output formats of `inspect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,9 +53,16 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Outcome> {
     let budget = Budget::default();
     let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
-    let requirements = args.trust.requirements(None, Vec::new())?;
-    let chain = evidence.chain(&Session::new(&requirements, &budget))?;
-    warn_budget(&budget);
+    let request = Request {
+        name: evidence.name.clone(),
+        trust: args.trust.trust()?,
+        walk_chain: true,
+        ..Request::new(evidence.digest.clone(), SystemTime::now())
+    };
+    let decision =
+        engine::decide_within(&request, &evidence.sources(), &budget).map_err(explain)?;
+    warn_notes(&decision.notes);
+    let chain = decision.chain.unwrap_or_default();
     let text = match args.format {
         InspectFormat::Tree => tree(&chain, &evidence.label(), &evidence.digest.to_string()),
         InspectFormat::Json => {

@@ -1,23 +1,22 @@
-//! `hallmark verify`: the yes-or-no answer for one artifact.
+//! `hallmark verify`: the yes-or-no answer for one artifact. The decision is the engine's
+//! (`hallmark_verifier::engine::decide`); this file maps flags to its request and renders it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
+use hallmark_attester::signer::{KeySigner, Signer};
 use hallmark_model::budget::Budget;
 use hallmark_model::text::printable;
-use hallmark_verifier::policy::{Policy, policy_input};
-use hallmark_verifier::session::Session;
-use hallmark_verifier::verdict::{Verdict, Violation, decide_in};
+use hallmark_verifier::engine::{self, Decision, Request, Trust, VsaAcceptance};
+use hallmark_verifier::policy::Policy;
+use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use hallmark_verifier::vsa;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, read_key, trust_root, warn_budget};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, read_key, trust_root, warn_notes};
 use crate::render::{self, Format};
 use crate::signing::{KeylessArgs, load_key};
-use hallmark_attester::signer::{KeySigner, Signer};
-use hallmark_verifier::sigstore::identity::IdentityPolicy;
-use hallmark_verifier::verdict::{KeylessTrust, Requirements};
 
 /// Arguments of `hallmark verify`.
 #[derive(Debug, clap::Args)]
@@ -102,7 +101,7 @@ pub struct Args {
     pub vsa_max_age: Duration,
 }
 
-fn facts(pairs: &[String]) -> Result<serde_json::Value> {
+fn facts(pairs: &[String]) -> Result<serde_json::Map<String, serde_json::Value>> {
     let mut map = serde_json::Map::new();
     for pair in pairs {
         let (k, v) = pair
@@ -110,7 +109,7 @@ fn facts(pairs: &[String]) -> Result<serde_json::Value> {
             .with_context(|| format!("--fact {pair}: expected KEY=VALUE"))?;
         map.insert(k.to_owned(), serde_json::Value::String(v.to_owned()));
     }
-    Ok(serde_json::Value::Object(map))
+    Ok(map)
 }
 
 /// Flag combinations clap cannot express.
@@ -127,175 +126,87 @@ fn check_flags(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Who may sign an acceptable VSA: `--accept-vsa-from` keys and the keyless identity, if any.
-fn vsa_trust(args: &Args) -> Result<Option<Requirements>> {
+/// `--accept-vsa-*`: who may sign an acceptable VSA, and for which policy.
+fn vsa_acceptance(args: &Args) -> Result<Option<VsaAcceptance>> {
     let keys = args
         .accept_vsa_from
         .iter()
         .map(|p| read_key(p))
         .collect::<Result<Vec<_>>>()?;
-    let identity = match (&args.accept_vsa_identity, &args.accept_vsa_issuer) {
-        (Some(identity), Some(issuer)) => Some(IdentityPolicy::exact(identity, issuer)),
+    let identities: Vec<IdentityPolicy> = match (&args.accept_vsa_identity, &args.accept_vsa_issuer)
+    {
+        (Some(identity), Some(issuer)) => vec![IdentityPolicy::exact(identity, issuer)],
+        _ => Vec::new(),
+    };
+    if keys.is_empty() && identities.is_empty() {
+        return Ok(None);
+    }
+    let root = match (&args.trust.trusted_root, identities.is_empty()) {
+        (Some(path), false) => Some(trust_root(Some(path))?),
         _ => None,
     };
-    if keys.is_empty() && identity.is_none() {
-        return Ok(None);
-    }
-    let keyless = match identity {
-        Some(identity) => Some(KeylessTrust {
-            root: trust_root(args.trust.trusted_root.as_deref())?,
-            identities: vec![identity],
-        }),
-        None => None,
-    };
-    Ok(Some(Requirements {
-        keys,
-        keyless,
-        ..Default::default()
+    let policy_digest = args
+        .vsa_policy_digest
+        .as_deref()
+        .map(|d| {
+            d.parse()
+                .with_context(|| format!("--vsa-policy-digest {d}"))
+        })
+        .transpose()?;
+    Ok(Some(VsaAcceptance {
+        verifiers: Trust {
+            keys,
+            identities,
+            root,
+        },
+        policy_digest,
+        max_age: args.vsa_max_age,
     }))
 }
 
-/// The fast path: a trusted verifier's PASSED VSA for the policy the caller names. `Some` when it
-/// decided (accepted, or denied because there is nothing as strong to fall back to).
-fn fast_path(
+/// Signs the decision as a VSA (`--emit-vsa`).
+fn emit_vsa(
     args: &Args,
-    policy: Option<&Policy>,
-    evidence: &Evidence,
-    now: SystemTime,
-) -> Result<Option<Outcome>> {
-    let Some(trust) = vsa_trust(args)? else {
-        return Ok(None);
-    };
-    let wanted = match (policy, &args.vsa_policy_digest) {
-        (Some(p), _) => p.digest().to_owned(),
-        (None, Some(d)) => d
-            .parse::<hallmark_model::digest::Digest>()
-            .with_context(|| format!("--vsa-policy-digest {d}"))?
-            .to_string(),
-        (None, None) => bail!(
-            "accepting a VSA needs the policy it must have been decided under: --policy FILE \
-             or --vsa-policy-digest sha256:HEX (a VSA for any policy would accept anything that \
-             verifier ever passed)"
-        ),
-    };
-    let why = match vsa::accept(
-        &evidence.candidates,
-        &evidence.digest,
-        &trust,
-        &wanted,
-        now,
-        args.vsa_max_age,
-    ) {
-        Ok(accepted) => {
-            render::accepted_vsa(&accepted, evidence, args.format)?;
-            return Ok(Some(Outcome::Success));
-        }
-        Err(why) => why,
-    };
-    // Falling back is only as strong as the VSA when the same policy is applied, with trust:
-    // with a digest only, a rejected VSA denies.
-    let can_fall_back = policy.is_some_and(|p| {
-        !args.trust.key.is_empty() || !p.keys().is_empty() || !p.identities().is_empty()
-    }) || (policy.is_some() && args.trust.identity.policy()?.is_some());
-    if can_fall_back {
-        eprintln!(
-            "hallmark: no acceptable VSA for {} ({why}); verifying the attestations",
-            evidence.label()
-        );
-        return Ok(None);
-    }
-    let verdict = Verdict {
-        digest: evidence.digest.to_string(),
-        allowed: false,
-        attestations: Vec::new(),
-        violations: vec![Violation::Policy {
-            code: "vsa.not-accepted".to_owned(),
-            message: format!("no acceptable verification summary: {why}"),
-            details: serde_json::Value::Null,
-        }],
-    };
-    render::verdict(
-        &verdict,
-        evidence.name.as_deref(),
-        args.format,
-        &trust.keys,
-        None,
-    )?;
-    Ok(Some(Outcome::Denied))
-}
-
-/// Walks the chain, evaluates `policy` into `verdict`, and emits the VSA when asked. Returns
-/// what the JSON output adds: the policy, its warnings and the chain.
-fn apply_policy(
-    args: &Args,
+    path: &Path,
     policy: &Policy,
+    decision: &Decision,
     evidence: &Evidence,
-    session: &Session<'_>,
-    verdict: &mut Verdict,
-    facts: &serde_json::Value,
-    now: SystemTime,
-) -> Result<serde_json::Value> {
-    let chain = evidence.chain(session)?;
-    let input = policy_input(verdict, evidence.name.as_deref(), &chain, now, facts);
-    if let Some(path) = &args.save_policy_input {
-        std::fs::write(path, serde_json::to_vec_pretty(&input)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    let decision = policy.evaluate(&input);
-    for w in &decision.warn {
-        eprintln!(
-            "hallmark: warning: {}: {}",
-            printable(&w.code),
-            printable(&w.msg)
-        );
-    }
-    verdict
-        .violations
-        .extend(decision.deny.iter().map(|f| Violation::Policy {
-            code: f.code.clone(),
-            message: f.msg.clone(),
-            details: f.details.clone(),
-        }));
-    verdict.allowed = verdict.violations.is_empty();
-    if let Some(path) = &args.emit_vsa {
-        let summary = vsa::Summary {
-            verifier_id: args.vsa_verifier_id.clone(),
-            // The file name, not the local path (which would leak into a shared record).
-            policy_uri: policy
-                .path()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            policy_digest: policy.digest().to_owned(),
-            levels: decision.levels.clone(),
-            passed: verdict.allowed,
-            time: now,
-        };
-        let signer: Box<dyn Signer> = match &args.vsa_signing_key {
-            Some(key) => Box::new(KeySigner::new(load_key(key)?)),
-            None => Box::new(args.vsa_sigstore.signer()?),
-        };
-        crate::vsa_out::emit(
-            verdict,
-            evidence,
-            &chain,
-            &summary,
-            signer.as_ref(),
-            path,
-            &args.sources,
-        )?;
-    }
-    Ok(serde_json::json!({
-        "policy": {"path": policy.path().display().to_string(), "digest": policy.digest()},
-        "warnings": decision.warn,
-        "chain": chain,
-    }))
+    at: SystemTime,
+) -> Result<()> {
+    let summary = vsa::Summary {
+        verifier_id: args.vsa_verifier_id.clone(),
+        // The file name, not the local path (which would leak into a shared record).
+        policy_uri: policy
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        policy_digest: policy.digest().to_owned(),
+        levels: decision
+            .policy
+            .as_ref()
+            .map(|p| p.levels.clone())
+            .unwrap_or_default(),
+        passed: decision.verdict.allowed(),
+        time: at,
+    };
+    let signer: Box<dyn Signer> = match &args.vsa_signing_key {
+        Some(key) => Box::new(KeySigner::new(load_key(key)?)),
+        None => Box::new(args.vsa_sigstore.signer()?),
+    };
+    crate::vsa_out::emit(
+        decision,
+        evidence,
+        &summary,
+        signer.as_ref(),
+        path,
+        &args.sources,
+    )
 }
 
-/// Runs `hallmark verify`.
+/// Runs `hallmark verify`: flags into a request, one call of the engine, the verdict rendered.
 pub fn run(args: Args) -> Result<Outcome> {
     check_flags(&args)?;
-    let facts = facts(&args.fact)?;
     let policy = args
         .policy
         .as_deref()
@@ -304,36 +215,50 @@ pub fn run(args: Args) -> Result<Outcome> {
     // One budget for the whole decision: gathering, checking and the chain walk.
     let budget = Budget::default();
     let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
-    let now = SystemTime::now();
-    if let Some(outcome) = fast_path(&args, policy.as_ref(), &evidence, now)? {
-        return Ok(outcome);
-    }
-    let requirements = args
-        .trust
-        .requirements(policy.as_ref(), args.step.clone())?;
-    let session = Session::new(&requirements, &budget);
-    let mut verdict = decide_in(&session, &evidence.digest, &evidence.candidates);
-    let extra = match &policy {
-        Some(policy) => Some(apply_policy(
-            &args,
-            policy,
-            &evidence,
-            &session,
-            &mut verdict,
-            &facts,
-            now,
-        )?),
-        None => None,
+    let at = SystemTime::now();
+    let request = Request {
+        name: evidence.name.clone(),
+        trust: args.trust.trust()?,
+        signatures: args.trust.signatures()?,
+        steps: args.step.clone(),
+        policy: policy.as_ref(),
+        facts: facts(&args.fact)?,
+        accept_vsa: vsa_acceptance(&args)?,
+        ..Request::new(evidence.digest.clone(), at)
     };
-    warn_budget(&budget);
-    render::verdict(
-        &verdict,
+    let decision =
+        engine::decide_within(&request, &evidence.sources(), &budget).map_err(explain)?;
+    warn_notes(&decision.notes);
+    if let Some(why) = &decision.vsa_fallback {
+        eprintln!(
+            "hallmark: no acceptable VSA for {} ({}); verifying the attestations",
+            evidence.label(),
+            printable(why)
+        );
+    }
+    if let Some(report) = &decision.policy {
+        for w in &report.warnings {
+            eprintln!(
+                "hallmark: warning: {}: {}",
+                printable(&w.code),
+                printable(&w.msg)
+            );
+        }
+        if let Some(path) = &args.save_policy_input {
+            std::fs::write(path, serde_json::to_vec_pretty(&report.input)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    if let (Some(path), Some(policy)) = (&args.emit_vsa, &policy) {
+        emit_vsa(&args, path, policy, &decision, &evidence, at)?;
+    }
+    render::decision(
+        &decision,
+        policy.as_ref(),
         evidence.name.as_deref(),
         args.format,
-        &requirements.keys,
-        extra,
     )?;
-    Ok(if verdict.allowed {
+    Ok(if decision.verdict.allowed() {
         Outcome::Success
     } else {
         Outcome::Denied

@@ -422,7 +422,7 @@ fn read_limited(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>> 
 
 /// Reads at most `limit` bytes of `path`, refusing a larger file by its size before reading it,
 /// and spending what it reads from a decision's `budget` first.
-fn read_limited_within(
+pub(crate) fn read_limited_within(
     path: &Path,
     limit: u64,
     what: &'static str,

@@ -20,7 +20,7 @@ pub fn policy_input(
     facts: &Value,
 ) -> Value {
     let attestations: Vec<Value> = verdict
-        .attestations
+        .attestations()
         .iter()
         .filter_map(|a| {
             let v = a.verified.as_ref()?;
@@ -38,7 +38,7 @@ pub fn policy_input(
         .collect();
     json!({
         "version": INPUT_VERSION,
-        "artifact": {"digest": verdict.digest, "name": name},
+        "artifact": {"digest": verdict.digest(), "name": name},
         "attestations": attestations,
         "chain": chain,
         "context": {"time": humantime::format_rfc3339_seconds(now).to_string(), "facts": facts},

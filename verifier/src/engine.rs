@@ -1,0 +1,364 @@
+//! One decision, one call: [`decide`] answers "may this artifact be trusted?" for every door
+//! (`hallmark verify`, `hallmark inspect`, the admission webhook, the CI gate), so they cannot
+//! disagree.
+//!
+//! The caller says what it trusts ([`Trust`]), what it requires ([`Request`]) and what time it
+//! is; [`AttestationSource`]s say where the evidence is. The engine merges the keys and
+//! identities a policy names into the trust, tries a trusted verifier's summary (VSA) when asked,
+//! checks every candidate once, walks the chain of steps through the same sources, evaluates the
+//! policy, and returns a [`Decision`] whose verdict is allowed only when no check or rule found a
+//! violation.
+
+use std::time::{Duration, SystemTime};
+
+use hallmark_model::budget::Budget;
+use hallmark_model::digest::Digest;
+use serde_json::Value;
+
+use crate::attestation::SignaturePolicy;
+use crate::chain::{self, Chain};
+use crate::keys::TrustedKey;
+use crate::policy::{Finding, Policy, policy_input};
+use crate::session::Session;
+use crate::sigstore::embedded;
+use crate::sigstore::identity::IdentityPolicy;
+use crate::sigstore::trust_root::TrustRoot;
+use crate::source::{AttestationSource, Lookup, SourceError, lookup_all};
+use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_in};
+use crate::vsa::{self, AcceptedVsa};
+
+/// Who is trusted to have signed.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Trusted public keys.
+    pub keys: Vec<TrustedKey>,
+    /// Trusted keyless signers (Fulcio certificate identities).
+    pub identities: Vec<IdentityPolicy>,
+    /// The Sigstore trust root for keyless signers (`None`: the embedded public-good root).
+    pub root: Option<TrustRoot>,
+}
+
+impl Trust {
+    /// True when nothing is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.identities.is_empty()
+    }
+
+    /// This trust plus the keys and identities `policy` names (a declarative policy's signers
+    /// and approvers). They are trusted for every attestation; the policy's own rules then say
+    /// which signer each step and approval needs.
+    fn with_policy(&self, policy: Option<&Policy>) -> Trust {
+        let mut trust = self.clone();
+        let Some(policy) = policy else {
+            return trust;
+        };
+        for key in policy.keys() {
+            if !trust.keys.iter().any(|k| k.keyid() == key.keyid()) {
+                trust.keys.push(key.clone());
+            }
+        }
+        trust.identities.extend(
+            policy
+                .identities()
+                .iter()
+                .map(|(identity, issuer)| IdentityPolicy::exact(identity, issuer)),
+        );
+        trust
+    }
+
+    /// The requirements that check attestations against this trust at `at`.
+    fn requirements(&self, at: SystemTime) -> Result<Requirements, Error> {
+        let keyless = if self.identities.is_empty() {
+            None
+        } else {
+            let root = match &self.root {
+                Some(root) => root.clone(),
+                None => embedded::production().map_err(|e| Error::TrustRoot(e.to_string()))?,
+            };
+            Some(KeylessTrust {
+                root,
+                identities: self.identities.clone(),
+            })
+        };
+        Ok(Requirements {
+            keys: self.keys.clone(),
+            keyless,
+            ..Requirements::at(at)
+        })
+    }
+}
+
+/// Accepting a trusted verifier's PASSED summary (a VSA) instead of verifying the evidence.
+#[derive(Debug, Clone)]
+pub struct VsaAcceptance {
+    /// Who may have signed the VSA.
+    pub verifiers: Trust,
+    /// The policy the VSA must have been decided under, when no policy is given with the
+    /// request (with one, its digest is required).
+    pub policy_digest: Option<Digest>,
+    /// The oldest VSA accepted.
+    pub max_age: Duration,
+}
+
+/// Everything one decision depends on, except the evidence.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The artifact's digest.
+    pub artifact: Digest,
+    /// Its name or reference, for the policy input and messages.
+    pub name: Option<String>,
+    /// Who is trusted to have signed (a policy's signers are added).
+    pub trust: Trust,
+    /// How many signatures each envelope needs.
+    pub signatures: SignaturePolicy,
+    /// Steps that must each have a verified, successful attestation for the artifact.
+    pub steps: Vec<String>,
+    /// The policy; with one, the chain behind the artifact is walked and evaluated.
+    pub policy: Option<&'a Policy>,
+    /// Caller-supplied facts for the policy input (`context.facts`).
+    pub facts: serde_json::Map<String, Value>,
+    /// Accept a trusted verifier's summary instead (see [`VsaAcceptance`]).
+    pub accept_vsa: Option<VsaAcceptance>,
+    /// Walk the chain even without a policy (`hallmark inspect`).
+    pub walk_chain: bool,
+    /// The time of the decision: the library never reads the clock.
+    pub at: SystemTime,
+}
+
+impl<'a> Request<'a> {
+    /// A request for `artifact` at `at` with nothing trusted and nothing required yet.
+    pub fn new(artifact: Digest, at: SystemTime) -> Self {
+        Request {
+            artifact,
+            name: None,
+            trust: Trust::default(),
+            signatures: SignaturePolicy::default(),
+            steps: Vec::new(),
+            policy: None,
+            facts: serde_json::Map::new(),
+            accept_vsa: None,
+            walk_chain: false,
+            at,
+        }
+    }
+}
+
+/// Why no decision could be made (a configuration or evidence error, not a denial).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Neither keys nor keyless identities are trusted: nothing could ever verify.
+    #[error("no trust given: no public key and no keyless identity to verify against")]
+    NoTrust,
+    /// A VSA was to be accepted without saying which policy it must have been decided under.
+    #[error(
+        "accepting a VSA needs the policy it must have been decided under (a policy, or its digest): a VSA for any policy would accept anything that verifier ever passed"
+    )]
+    VsaPolicyUnknown,
+    /// A VSA records a policy decision, not these requirements.
+    #[error("a VSA cannot stand for {0}: its summary does not record them")]
+    VsaCannotProve(&'static str),
+    /// The Sigstore trust root could not be loaded.
+    #[error("the Sigstore trust root: {0}")]
+    TrustRoot(String),
+    /// A source of attestations could not answer.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// The policy's part of a decision.
+#[derive(Debug, Clone)]
+pub struct PolicyReport {
+    /// Its digest (what a VSA records).
+    pub digest: String,
+    /// Its warnings (reported, not fatal).
+    pub warnings: Vec<Finding>,
+    /// The SLSA levels it verified.
+    pub levels: Vec<String>,
+    /// The input document it was evaluated on.
+    pub input: Value,
+}
+
+/// The outcome of [`decide`].
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The verdict: allowed only when nothing found a violation.
+    pub verdict: Verdict,
+    /// The verified chain behind the artifact (with a policy, or when asked).
+    pub chain: Option<Chain>,
+    /// What the policy said (with a policy, unless a VSA decided).
+    pub policy: Option<PolicyReport>,
+    /// Why an offered VSA was not accepted, when the decision fell back to the evidence.
+    pub vsa_fallback: Option<String>,
+    /// Every key the decision trusted (the request's and the policy's), to name signers.
+    pub keys: Vec<TrustedKey>,
+    /// Evidence left out, and why (unreadable entries, an exhausted budget): for the user.
+    pub notes: Vec<String>,
+}
+
+/// Decides on `request.artifact` from what `sources` hold.
+///
+/// The evidence is bounded by one [`Budget`] for the whole decision; when it runs out, the
+/// decision is made on what was read, a chain walked is marked truncated, and a note says so.
+pub fn decide(
+    request: &Request<'_>,
+    sources: &[&dyn AttestationSource],
+) -> Result<Decision, Error> {
+    decide_within(request, sources, &Budget::default())
+}
+
+/// [`decide`] spending from `budget`: for callers that read evidence before the decision (a
+/// registry's tag resolution) within the same bounds.
+pub fn decide_within(
+    request: &Request<'_>,
+    sources: &[&dyn AttestationSource],
+    budget: &Budget,
+) -> Result<Decision, Error> {
+    let trust = request.trust.with_policy(request.policy);
+    let digest = &request.artifact;
+    let found = lookup_all(sources, digest, Lookup::Artifact, budget)?;
+    let mut notes = found.notes;
+    let candidates = found.candidates;
+
+    let mut vsa_fallback = None;
+    if let Some(acceptance) = &request.accept_vsa {
+        match try_vsa(request, acceptance, &candidates, budget)? {
+            Ok(accepted) => {
+                return Ok(Decision {
+                    verdict: Verdict::by_vsa(digest, accepted),
+                    chain: None,
+                    policy: None,
+                    vsa_fallback: None,
+                    keys: acceptance.verifiers.keys.clone(),
+                    notes,
+                });
+            }
+            // Falling back is only as strong as the VSA when the same policy is applied, with
+            // trust; with a policy digest only, a rejected VSA denies.
+            Err(why) if request.policy.is_some() && !trust.is_empty() => {
+                vsa_fallback = Some(why);
+            }
+            Err(why) => {
+                let mut verdict = Verdict::new(digest, Vec::new(), Vec::new());
+                verdict.deny([Violation::Policy {
+                    code: "vsa.not-accepted".to_owned(),
+                    message: format!("no acceptable verification summary: {why}"),
+                    details: Value::Null,
+                }]);
+                return Ok(Decision {
+                    verdict,
+                    chain: None,
+                    policy: None,
+                    vsa_fallback: None,
+                    keys: acceptance.verifiers.keys.clone(),
+                    notes,
+                });
+            }
+        }
+    }
+
+    if trust.is_empty() {
+        return Err(Error::NoTrust);
+    }
+    let requirements = Requirements {
+        steps: request.steps.clone(),
+        signatures: request.signatures,
+        ..trust.requirements(request.at)?
+    };
+    let session = Session::new(&requirements, budget);
+    let mut verdict = decide_in(&session, digest, &candidates);
+    let chain = if request.policy.is_some() || request.walk_chain {
+        Some(walk(&session, digest, &candidates, sources, &mut notes)?)
+    } else {
+        None
+    };
+    let policy = match (request.policy, &chain) {
+        (Some(policy), Some(chain)) => {
+            let facts = Value::Object(request.facts.clone());
+            let input = policy_input(&verdict, request.name.as_deref(), chain, request.at, &facts);
+            let outcome = policy.evaluate(&input);
+            verdict.deny(outcome.deny.into_iter().map(|f| Violation::Policy {
+                code: f.code,
+                message: f.msg,
+                details: f.details,
+            }));
+            Some(PolicyReport {
+                digest: policy.digest().to_owned(),
+                warnings: outcome.warn,
+                levels: outcome.levels,
+                input,
+            })
+        }
+        _ => None,
+    };
+    if let Some(e) = budget.exhausted() {
+        notes.push(format!(
+            "{e}: the rest of the evidence was not read or checked (a chain cut short is denied as chain.truncated)"
+        ));
+    }
+    Ok(Decision {
+        verdict,
+        chain,
+        policy,
+        vsa_fallback,
+        keys: requirements.keys,
+        notes,
+    })
+}
+
+/// The VSA fast path: `Ok(Ok(vsa))` when a trusted verifier's PASSED summary for the policy
+/// decides, `Ok(Err(why))` when none does.
+fn try_vsa(
+    request: &Request<'_>,
+    acceptance: &VsaAcceptance,
+    candidates: &[crate::verdict::Candidate],
+    budget: &Budget,
+) -> Result<Result<AcceptedVsa, String>, Error> {
+    if !request.steps.is_empty() {
+        return Err(Error::VsaCannotProve("required steps"));
+    }
+    if request.signatures != SignaturePolicy::default() {
+        return Err(Error::VsaCannotProve("a signature threshold"));
+    }
+    if !request.facts.is_empty() {
+        return Err(Error::VsaCannotProve("caller-supplied facts"));
+    }
+    let wanted = match (request.policy, &acceptance.policy_digest) {
+        (Some(policy), _) => policy.digest().to_owned(),
+        (None, Some(digest)) => digest.to_string(),
+        (None, None) => return Err(Error::VsaPolicyUnknown),
+    };
+    if acceptance.verifiers.is_empty() {
+        return Ok(Err("no verifier is trusted to sign a VSA".to_owned()));
+    }
+    let trust = acceptance.verifiers.requirements(request.at)?;
+    let session = Session::new(&trust, budget);
+    Ok(vsa::accept(
+        &session,
+        candidates,
+        &request.artifact,
+        &wanted,
+        acceptance.max_age,
+    ))
+}
+
+/// Walks the chain behind `digest`, looking materials up in `sources`.
+fn walk(
+    session: &Session<'_>,
+    digest: &Digest,
+    candidates: &[crate::verdict::Candidate],
+    sources: &[&dyn AttestationSource],
+    notes: &mut Vec<String>,
+) -> Result<Chain, Error> {
+    let mut complete = true;
+    let mut chain = chain::walk_in(session, digest, candidates, |d| {
+        let found = lookup_all(sources, d, Lookup::Material, session.budget())?;
+        notes.extend(found.notes);
+        complete &= found.complete;
+        Ok::<_, SourceError>(found.candidates)
+    })?;
+    if !complete {
+        chain.truncated = true;
+    }
+    Ok(chain)
+}
