@@ -6,7 +6,7 @@
 #
 # Builds hallmark in release (honouring CARGO_TARGET_DIR; HALLMARK_BIN skips the build). In a
 # temporary directory it records a 3-step chain (build -> test -> package, one key each) with a
-# declarative policy, as cli/tests/chain.rs does; the genuine decision is
+# declarative policy, as cli/tests/it/chain.rs does; the genuine decision is
 # `hallmark verify dist/app.tar --policy release.yaml`. Each attack starts from a copy of that
 # repository, is made by bench/dos_attacks.py, and the decision is timed (median of 3 runs) with
 # its exit code (0 allowed, 1 denied, 2 error) and the warnings hallmark printed:

@@ -11,6 +11,23 @@ use std::process::{Command, Stdio};
 
 use crate::{Error, Result};
 
+#[cfg(test)]
+thread_local! {
+    /// Environment a unit test adds to git on its own thread: git's test knobs, such as
+    /// `GIT_TEST_ASSUME_DIFFERENT_OWNER`, which make git see a foreign owner without root.
+    static TEST_ENV: std::cell::RefCell<Vec<(&'static str, &'static str)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `env` added to every git this thread runs, then removes it again.
+#[cfg(test)]
+pub(crate) fn with_test_env<T>(env: &[(&'static str, &'static str)], f: impl FnOnce() -> T) -> T {
+    TEST_ENV.with_borrow_mut(|e| e.extend_from_slice(env));
+    let out = f();
+    TEST_ENV.with_borrow_mut(Vec::clear);
+    out
+}
+
 /// Runs `git -C dir ARGS` and returns its stdout, or `None` when git reports failure.
 pub(crate) fn output(dir: &Path, args: &[&str]) -> Result<Option<Vec<u8>>> {
     let mut command = Command::new("git");
@@ -25,6 +42,10 @@ pub(crate) fn output(dir: &Path, args: &[&str]) -> Result<Option<Vec<u8>>> {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_OPTIONAL_LOCKS", "0");
+    #[cfg(test)]
+    TEST_ENV.with_borrow(|env| {
+        command.envs(env.iter().copied());
+    });
     // Command-line configuration wins over the repository's own.
     for setting in [
         "safe.directory=*",

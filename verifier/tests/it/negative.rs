@@ -1,5 +1,4 @@
 //! Every check of the key-based verifier, proven by a tampered input that must be rejected.
-#![allow(clippy::unwrap_used)]
 
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};

@@ -1,7 +1,6 @@
 //! Every Sigstore check proven by a tampered copy of a real bundle that must be rejected, naming
 //! the failed check. The bundles are the sigstore-conformance happy paths
 //! (`$HALLMARK_VECTORS/sigstore-conformance`), verified against the embedded production root.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::time::SystemTime;

@@ -1,12 +1,10 @@
 //! Hostile and broken inputs at the command line: each must be rejected with a clear message.
-#![allow(missing_docs, clippy::unwrap_used)]
-
-mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::Scratch;
 use serde_json::{Value, json};
+
+use crate::common::Scratch;
 
 /// A repo with the two-step build done and the package bundle exported to `pkg.json`.
 fn exported() -> Scratch {

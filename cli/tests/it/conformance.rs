@@ -1,7 +1,6 @@
 //! The sigstore-conformance bundle-verify suite, run through `hallmark verify-bundle` exactly as
 //! the upstream harness does: every case twice (artifact path and `sha256:` digest), no xfails.
 //! The cases come from `$HALLMARK_VECTORS/sigstore-conformance` (the test command sets it).
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

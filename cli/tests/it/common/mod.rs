@@ -1,6 +1,6 @@
 //! Shared helpers for the CLI integration tests: a scratch git repository and a way to run the
 //! real `hallmark` binary in it.
-#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

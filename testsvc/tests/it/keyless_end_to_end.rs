@@ -1,7 +1,6 @@
 //! A keyless bundle made entirely by the test services (OIDC identity → Fulcio certificate with
 //! an SCT → DSSE signature → transparency-log entry) passes Hallmark's full Sigstore verifier with
 //! an identity policy, and fails for the wrong identity or a swapped certificate.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

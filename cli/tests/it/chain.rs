@@ -1,11 +1,7 @@
 //! Whole-pipeline verification: a 3-step chain (build → test → package) recorded with
 //! `hallmark run`, judged by a declarative policy; approvals; VSAs; `inspect`.
-#![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Run, Scratch};
-
+use crate::common::{Run, Scratch};
 const POLICY: &str = "apiVersion: hallmark.dev/policy/v1
 kind: ReleasePolicy
 steps:

@@ -1,12 +1,10 @@
 //! `hallmark verify` on keyless attestations: identity flags, expected-versus-actual messages.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::path::PathBuf;
 
-use common::Scratch;
 use serde_json::Value;
+
+use crate::common::Scratch;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";

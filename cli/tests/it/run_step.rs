@@ -1,10 +1,8 @@
 //! `hallmark run` and `hallmark attest` behaviours beyond the happy path.
-#![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::{Scratch, into_run};
 use serde_json::Value;
+
+use crate::common::{self, Scratch, into_run};
 
 fn keyed() -> Scratch {
     let s = Scratch::repo();

@@ -1,11 +1,8 @@
 //! Policies: the library's own tests, `verify --policy` decisions, and failing closed.
-#![allow(missing_docs, clippy::unwrap_used)]
-
-mod common;
 
 use std::path::PathBuf;
 
-use common::Scratch;
+use crate::common::Scratch;
 
 fn library() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,5 +1,4 @@
 //! The chain walk: links, cycles, limits, and upstream attestations that do not verify.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 

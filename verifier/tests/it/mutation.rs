@@ -2,7 +2,6 @@
 //! through the whole Sigstore verifier and the key verifier. Each must return a result; none may
 //! verify. A deterministic PRNG keeps runs reproducible. (cargo-fuzz needs a nightly toolchain,
 //! which this machine cannot install; this is the stable-toolchain stand-in.)
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::time::SystemTime;

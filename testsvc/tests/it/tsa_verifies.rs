@@ -1,5 +1,4 @@
 //! The test TSA's timestamps pass Hallmark's RFC 3161 verifier, for the stamped bytes only.
-#![allow(missing_docs, clippy::unwrap_used)]
 
 use hallmark_remote::keyless::timestamp_request as request_for;
 use hallmark_testsvc::tsa::TestTsa;

@@ -2,15 +2,13 @@
 //! of the security report, replayed at test scale, ends in the right verdict (ALLOWED on the
 //! genuine evidence next to the junk, with a warning, or DENIED with a stable code), never an
 //! error or a stall. bench/dos.sh replays them at full scale and times them.
-#![allow(missing_docs, clippy::unwrap_used)]
-
-mod common;
 
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use common::{Run, Scratch};
 use serde_json::{Value, json};
+
+use crate::common::{Run, Scratch};
 
 const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

@@ -1,6 +1,5 @@
 //! What the test log produces is accepted by Hallmark's Sigstore verifier, and tampering with it is
 //! rejected: the log is real enough to test clients against.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

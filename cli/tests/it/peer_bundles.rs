@@ -7,7 +7,6 @@
 //! X.509 profile PEMs, trusted-root / trust-config / signing-config parse cases, the raw RFC3161
 //! regression, the staging TUF snapshot, unsigned predicates and statements, cosign policy
 //! envelopes and CUE policies, and sigstore-python's online-only detached cert+signature pairs.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

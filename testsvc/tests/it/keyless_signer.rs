@@ -1,7 +1,6 @@
 //! Hallmark's keyless signer against the test services over real HTTP: the token buys a
 //! certificate, the signature is logged, the bundle verifies; bad tokens are refused before any
 //! bundle exists.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

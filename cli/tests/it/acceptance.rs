@@ -1,10 +1,8 @@
 //! The acceptance commands of the first milestone, exactly as a user types them.
-#![allow(missing_docs, clippy::unwrap_used)]
 
-mod common;
-
-use common::Scratch;
 use serde_json::Value;
+
+use crate::common::Scratch;
 
 #[test]
 fn the_acceptance_story() {

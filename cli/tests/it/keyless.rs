@@ -1,14 +1,12 @@
 //! `hallmark run --keyless` and `attest --keyless` against the local test services over HTTP,
 //! judged by `hallmark verify` with identity flags.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{Scratch, into_run};
 use hallmark_testsvc::services::{ACTIONS_RUNTIME_TOKEN, Services};
 use serde_json::json;
+
+use crate::common::{Scratch, into_run};
 
 const WORKFLOW: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
 

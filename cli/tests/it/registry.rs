@@ -1,9 +1,6 @@
 //! Attestations next to images in a real registry: the CNCF distribution registry (Debian
 //! `docker-registry`) started on a loopback port, images pushed with `skopeo`.
 //! `scripts/install-test-deps.sh` installs both; without them this test fails, it does not skip.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -11,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Scratch;
+use crate::common::{self, Scratch};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);

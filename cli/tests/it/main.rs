@@ -1,0 +1,17 @@
+//! The CLI's integration tests, in one binary so the suite links once. Each module runs the real
+//! `hallmark` binary (`common`) against scratch repositories, local services or vendored vectors.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod acceptance;
+mod chain;
+mod conformance;
+mod flooding;
+mod keyless;
+mod keyless_verify;
+mod negative;
+mod peer_bundles;
+mod policy;
+mod registry;
+mod run_step;

@@ -1,0 +1,8 @@
+//! The verifier's integration tests, in one binary so the suite links once: the chain walk, the
+//! key verifier's and the Sigstore verifier's negative cases, and mutated bundles.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod chain;
+mod mutation;
+mod negative;
+mod sigstore_negative;
