@@ -279,3 +279,61 @@ pub fn copy(from: &End<'_>, to: &End<'_>) -> Result<Copied> {
         attestations: copied_attestations,
     })
 }
+
+/// What [`push_chain`] pushed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainPushed {
+    /// Attestations pushed (each once per subject digest).
+    pub attestations: usize,
+    /// Digests (the artifact and upstream materials) with at least one attestation.
+    pub digests: usize,
+}
+
+/// Pushes what the store holds for `subject` and, walking back through the materials each
+/// statement claims, for every upstream digest: each attestation as a referrer of its own
+/// subject digest in `subject`'s repository, so that `hallmark verify` walks the whole chain
+/// from the registry. Claims only route the copy; the verifier checks everything it reads.
+pub fn push_chain(
+    store: &LayoutStore,
+    registry: &RegistryAttestations<'_>,
+    subject: &Resolved,
+) -> Result<ChainPushed> {
+    let mut pushed = ChainPushed::default();
+    let mut seen = std::collections::BTreeSet::from([subject.digest.clone()]);
+    let mut queue = std::collections::VecDeque::from([subject.clone()]);
+    while let Some(target) = queue.pop_front() {
+        let digest: Digest = target.digest.parse()?;
+        let found = store.referrers(&digest)?;
+        if !found.is_empty() {
+            pushed.digests += 1;
+        }
+        for attestation in found {
+            let annotations: BTreeMap<String, String> = attestation
+                .annotations
+                .into_iter()
+                .filter(|(k, _)| k != crate::oci::ANNOTATION_CONTENT)
+                .collect();
+            registry.push(&target, &attestation.bundle, &annotations)?;
+            pushed.attestations += 1;
+            let Some(claim) = hallmark_verifier::chain::claim(&attestation.bundle) else {
+                continue;
+            };
+            for material in hallmark_verifier::chain::claimed_materials(&claim) {
+                if seen.len() >= hallmark_verifier::chain::MAX_CHAIN_LOOKUPS {
+                    return Err(err("the chain names more digests than a verifier looks up"));
+                }
+                if material.starts_with("sha256:") && seen.insert(material.clone()) {
+                    // A file is not a manifest in the registry: it is named by digest only.
+                    queue.push_back(Resolved {
+                        reference: subject.reference.with_digest(&material),
+                        digest: material,
+                        media_type: "application/octet-stream".to_owned(),
+                        size: 0,
+                        index: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(pushed)
+}

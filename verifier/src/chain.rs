@@ -188,6 +188,15 @@ fn sha256_id(bytes: &[u8]) -> String {
     )
 }
 
+/// The digests of the materials `claim`'s statement lists (its git source left out), as
+/// claimed: for copying a chain between places, never for trust.
+pub fn claimed_materials(claim: &Claim) -> Vec<String> {
+    materials(&claim.statement)
+        .into_iter()
+        .filter_map(|m| m.digest)
+        .collect()
+}
+
 /// A statement a bundle *claims*, before any check: only for routing and skipping (which
 /// bundles to verify for what), never for trust.
 #[derive(Debug, Clone)]

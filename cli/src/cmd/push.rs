@@ -9,6 +9,7 @@ use hallmark_remote::layout::{LayoutStore, Pending};
 use hallmark_remote::oci::ANNOTATION_CONTENT;
 use hallmark_remote::registry::attestations::RegistryAttestations;
 use hallmark_remote::registry::reference::Reference;
+use hallmark_remote::transfer::push_chain;
 
 use crate::Outcome;
 use crate::registry::RegistryArgs;
@@ -18,7 +19,8 @@ use crate::store::StoreArgs;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  hallmark push --pending                       # retry every push that failed\n  \
-hallmark push oci://registry.example/acme/app:v1    # everything the store holds for that image\n\n\
+hallmark push oci://registry.example/acme/app:v1    # everything the store holds for that image\n  \
+hallmark push oci://registry.example/acme/app:v1 --chain   # and the steps behind it\n\n\
 Pushes are idempotent: pushing the same attestation twice stores it once."
 )]
 pub struct Args {
@@ -28,6 +30,11 @@ pub struct Args {
     /// Push every attestation whose push failed earlier.
     #[arg(long, conflicts_with = "reference")]
     pub pending: bool,
+    /// Also push the attestations of the steps behind the artifact (the materials its
+    /// attestations name, and theirs, back to the source), each as a referrer of its own digest
+    /// in the same repository: `hallmark verify --policy` then walks the chain from the registry.
+    #[arg(long, requires = "reference")]
+    pub chain: bool,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -65,6 +72,18 @@ pub fn run(args: Args) -> Result<Outcome> {
         bail!("no store at {}", dir.display());
     };
     let env = process_env();
+    if args.chain {
+        let reference: Reference = args.reference.as_deref().unwrap_or_default().parse()?;
+        let client = args.registry.client(&reference.registry, &env)?;
+        let attestations = RegistryAttestations::new(&client);
+        let subject = attestations.resolve(&reference)?;
+        let pushed = push_chain(&store, &attestations, &subject)?;
+        eprintln!(
+            "hallmark: pushed {} attestation(s) for {} digest(s) of the chain behind {reference} to {}/{}",
+            pushed.attestations, pushed.digests, reference.registry, reference.repository
+        );
+        return Ok(Outcome::Success);
+    }
     let work: Vec<Pending> = if args.pending {
         store.pending()?
     } else {

@@ -2,6 +2,7 @@
 //! `hallmark run`, judged by a declarative policy; approvals; VSAs; `inspect`.
 
 use crate::common::{Run, Scratch};
+use crate::oracle::Both;
 const POLICY: &str = "apiVersion: hallmark.dev/policy/v1
 kind: ReleasePolicy
 steps:
@@ -21,7 +22,7 @@ fn step(s: &Scratch, name: &str, key: &str, materials: &[&str], product: &str, s
         args.extend(["-m", m]);
     }
     args.extend(["-p", product, "--", "sh", "-c", script]);
-    s.expect(&args, 0);
+    s.expect_both(&args, 0);
 }
 
 fn build(s: &Scratch) {
@@ -61,7 +62,7 @@ fn package(s: &Scratch, materials: &[&str]) {
 fn scratch() -> Scratch {
     let s = Scratch::repo();
     for k in ["build", "test", "package", "verifier", "alice", "bob"] {
-        s.expect(&["keygen", "--output", k], 0);
+        s.expect_both(&["keygen", "--output", k], 0);
     }
     std::fs::write(s.file("release.yaml"), POLICY).unwrap();
     s
@@ -78,7 +79,7 @@ fn intact() -> Scratch {
 fn verify(s: &Scratch, extra: &[&str], code: i32) -> Run {
     let mut args = vec!["verify", "dist/app.tar", "--policy", "release.yaml"];
     args.extend(extra);
-    s.expect(&args, code)
+    s.expect_both(&args, code)
 }
 
 #[test]
@@ -150,7 +151,7 @@ fn package_with(s: &Scratch, flags: &[&str]) {
     args.extend(flags);
     args.extend(["-m", "out", "-m", "reports", "-p", "dist", "--", "sh", "-c"]);
     args.push("mkdir -p dist && tar -cf dist/app.tar out");
-    s.expect(&args, 0);
+    s.expect_both(&args, 0);
 }
 
 /// Attack: files slipped into `out/.git/` and `out/sub/.hallmark/` between build and package
@@ -283,7 +284,7 @@ fn a_step_signed_by_a_key_not_allowed_for_it_is_denied() {
     );
     // A key nobody trusts: the test step does not verify at all, so its report is unattested.
     let s = scratch();
-    s.expect(&["keygen", "--output", "stranger"], 0);
+    s.expect_both(&["keygen", "--output", "stranger"], 0);
     build(&s);
     test(&s, "stranger");
     package(&s, &["out", "reports"]);
@@ -301,7 +302,7 @@ fn the_declarative_policy_and_its_explained_rego_agree() {
     let s = scratch();
     build(&s);
     package(&s, &["out"]);
-    let explained = s.expect(&["policy", "explain", "release.yaml"], 0);
+    let explained = s.expect_both(&["policy", "explain", "release.yaml"], 0);
     assert!(
         explained.stdout.contains("config := {"),
         "{}",
@@ -355,8 +356,8 @@ fn the_declarative_policy_and_its_explained_rego_agree() {
             .map(|v| v["code"].as_str().unwrap_or("").to_owned())
             .collect()
     };
-    let from_yaml = codes(s.expect(&a, 1));
-    let from_rego = codes(s.expect(&b, 1));
+    let from_yaml = codes(s.expect_both(&a, 1));
+    let from_rego = codes(s.expect_both(&b, 1));
     assert_eq!(from_yaml, from_rego);
     assert!(
         from_yaml.contains(&"step.missing".to_owned()),
@@ -372,7 +373,7 @@ fn a_bad_declarative_policy_is_an_error_not_an_allow() {
         "apiVersion: hallmark.dev/policy/v1\nstepz: {}\n",
     )
     .unwrap();
-    let run = s.expect(
+    let run = s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -437,7 +438,7 @@ fn a_bad_declarative_policy_is_an_error_not_an_allow() {
             format!("apiVersion: hallmark.dev/policy/v1\n{bad}"),
         )
         .unwrap();
-        let run = s.expect(
+        let run = s.expect_both(
             &[
                 "verify",
                 "dist/app.tar",
@@ -465,7 +466,7 @@ fn approvals_count_distinct_listed_approvers_who_did_not_sign_the_build() {
         "{}",
         run.stdout
     );
-    s.expect(
+    s.expect_both(
         &[
             "approve",
             "dist/app.tar",
@@ -479,7 +480,7 @@ fn approvals_count_distinct_listed_approvers_who_did_not_sign_the_build() {
         0,
     );
     // The builder approving their own build does not count.
-    s.expect(
+    s.expect_both(
         &[
             "approve",
             "dist/app.tar",
@@ -496,7 +497,7 @@ fn approvals_count_distinct_listed_approvers_who_did_not_sign_the_build() {
         "{}",
         run.stdout
     );
-    s.expect(
+    s.expect_both(
         &[
             "approve",
             "dist/app.tar",
@@ -545,7 +546,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
     );
     let digest = policy_digest(&s, "release.yaml");
     // The VSA is in the store: accepted with no other trust at all, for the named policy.
-    let run = s.expect(
+    let run = s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -562,7 +563,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
         run.stdout
     );
     // The same policy given as a file; and from the VSA file alone, without the store.
-    s.expect(
+    s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -573,7 +574,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
         ],
         0,
     );
-    s.expect(
+    s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -589,7 +590,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
         0,
     );
     // Without saying which policy, no VSA is evidence: a VSA of any policy would do.
-    let run = s.expect(
+    let run = s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -600,7 +601,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
     );
     assert!(run.stderr.contains("--vsa-policy-digest"), "{}", run.stderr);
     // --step cannot be combined: an accepted VSA would silently skip it.
-    s.expect(
+    s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -617,7 +618,7 @@ fn a_vsa_from_a_trusted_verifier_is_accepted() {
 
 /// The policy digest `hallmark policy explain` prints.
 fn policy_digest(s: &Scratch, file: &str) -> String {
-    let run = s.expect(&["policy", "explain", file], 0);
+    let run = s.expect_both(&["policy", "explain", file], 0);
     run.stdout
         .split_whitespace()
         .find(|w| w.starts_with("sha256:"))
@@ -640,7 +641,7 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
             "elsewhere",
         ];
         args.extend(extra);
-        s.expect(&args, code)
+        s.expect_both(&args, code)
     };
     // Another verifier's key.
     let run = accept(
@@ -756,7 +757,7 @@ fn inspect_shows_the_chain_as_a_tree_json_mermaid_and_dot() {
     ];
     let mut args = vec!["inspect", "dist/app.tar"];
     args.extend(keys);
-    let run = s.expect(&args, 0);
+    let run = s.expect_both(&args, 0);
     for want in [
         "step package",
         "step build",
@@ -769,24 +770,24 @@ fn inspect_shows_the_chain_as_a_tree_json_mermaid_and_dot() {
     }
     let mut json = args.clone();
     json.extend(["--format", "json"]);
-    let doc: serde_json::Value = serde_json::from_str(&s.expect(&json, 0).stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&s.expect_both(&json, 0).stdout).unwrap();
     assert_eq!(doc["chain"]["steps"].as_array().unwrap().len(), 3);
     let mut mermaid = args.clone();
     mermaid.extend(["--format", "mermaid"]);
-    let out = s.expect(&mermaid, 0).stdout;
+    let out = s.expect_both(&mermaid, 0).stdout;
     assert!(
         out.starts_with("flowchart LR") && out.contains("reports/test.txt"),
         "{out}"
     );
     let mut dot = args.clone();
     dot.extend(["--format", "dot"]);
-    let out = s.expect(&dot, 0).stdout;
+    let out = s.expect_both(&dot, 0).stdout;
     assert!(
         out.starts_with("digraph") && out.trim_end().ends_with('}'),
         "{out}"
     );
     // Untrusted: nothing verified, nothing shown.
-    s.expect(&["inspect", "dist/app.tar", "--key", "alice.pub"], 1);
+    s.expect_both(&["inspect", "dist/app.tar", "--key", "alice.pub"], 1);
 }
 
 #[test]
@@ -802,7 +803,7 @@ fn a_trusted_key_cannot_produce_the_artifact_from_another_step() {
         "evil",
         "mkdir -p evil && cp dist/app.tar evil/app.tar && echo x >> evil/app.tar",
     );
-    let run = s.expect(&["verify", "evil/app.tar", "--policy", "release.yaml"], 1);
+    let run = s.expect_both(&["verify", "evil/app.tar", "--policy", "release.yaml"], 1);
     assert!(
         run.stdout.contains("chain.artifact-from-wrong-step"),
         "{}",
@@ -819,7 +820,7 @@ fn a_trusted_key_cannot_produce_the_artifact_from_another_step() {
         "evil2",
         "mkdir -p evil2 && cp dist/app.tar evil2/app.tar",
     );
-    let run = s.expect(&["verify", "evil2/app.tar", "--policy", "release.yaml"], 1);
+    let run = s.expect_both(&["verify", "evil2/app.tar", "--policy", "release.yaml"], 1);
     for code in [
         "step.undeclared",
         "step.signed-by-approver",
@@ -855,9 +856,9 @@ fn the_policy_library_directory_emits_a_vsa_that_is_then_accepted() {
         "verifier.key",
     ];
     emit.extend(keys);
-    let run = s.expect(&emit, 0);
+    let run = s.expect_both(&emit, 0);
     assert!(run.stderr.contains("VSA (PASSED)"), "{}", run.stderr);
-    let run = s.expect(
+    let run = s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -881,7 +882,7 @@ fn a_vsa_fast_path_keeps_its_guarantees() {
     emit_vsa(&s);
     let digest = policy_digest(&s, "release.yaml");
     // Facts are not in the VSA: they cannot be combined with accepting one.
-    s.expect(
+    s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -895,7 +896,7 @@ fn a_vsa_fast_path_keeps_its_guarantees() {
         2,
     );
     // Nor with emitting one.
-    s.expect(
+    s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -911,7 +912,7 @@ fn a_vsa_fast_path_keeps_its_guarantees() {
         2,
     );
     // A rejected VSA with only a digest named does not fall back to a bare signature check.
-    let run = s.expect(
+    let run = s.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -945,7 +946,7 @@ fn a_policy_naming_only_source_steps_loads() {
     ];
     let mut args = vec!["verify", "dist/app.tar", "--policy", "lean.yaml"];
     args.extend(keys);
-    s.expect(&args, 0);
+    s.expect_both(&args, 0);
 }
 
 #[test]
@@ -969,7 +970,7 @@ fn a_step_rewriting_a_file_in_place_cannot_hand_it_over_with_per_file_inputs() {
         "mkdir -p dist2 && tar -cf dist2/app.tar out reports",
     );
     // Per-step inputs cannot see it: test may hand over files to package.
-    let run = s.expect(&["verify", "dist2/app.tar", "--policy", "release.yaml"], 0);
+    let run = s.expect_both(&["verify", "dist2/app.tar", "--policy", "release.yaml"], 0);
     assert!(run.stdout.contains("ALLOWED"), "{}", run.stdout);
     // Per-file inputs can.
     let per_file = POLICY.replace(
@@ -978,7 +979,7 @@ fn a_step_rewriting_a_file_in_place_cannot_hand_it_over_with_per_file_inputs() {
     );
     assert_ne!(per_file, POLICY);
     std::fs::write(s.file("per-file.yaml"), per_file).unwrap();
-    let run = s.expect(&["verify", "dist2/app.tar", "--policy", "per-file.yaml"], 1);
+    let run = s.expect_both(&["verify", "dist2/app.tar", "--policy", "per-file.yaml"], 1);
     assert!(
         run.stdout.contains("chain.input-from-wrong-step"),
         "{}",
@@ -990,7 +991,7 @@ fn a_step_rewriting_a_file_in_place_cannot_hand_it_over_with_per_file_inputs() {
         run.stdout
     );
     // The intact package passes the per-file policy.
-    s.expect(&["verify", "dist/app.tar", "--policy", "per-file.yaml"], 0);
+    s.expect_both(&["verify", "dist/app.tar", "--policy", "per-file.yaml"], 0);
 }
 
 #[test]
@@ -1021,7 +1022,7 @@ fn yesterdays_build_output_cannot_be_packaged_today() {
         format!("{POLICY}allowMixedSources: true\n"),
     )
     .unwrap();
-    s.expect(&["verify", "dist/app.tar", "--policy", "mixed-ok.yaml"], 0);
+    s.expect_both(&["verify", "dist/app.tar", "--policy", "mixed-ok.yaml"], 0);
 }
 
 #[test]

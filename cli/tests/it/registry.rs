@@ -1237,3 +1237,94 @@ fn oversize_referrer_layer_is_skipped() {
         run.stderr
     );
 }
+
+/// The chain behind an image, verified from the registry alone: `push --chain` puts each step's
+/// attestation next to its own subject digest, and `verify --policy` walks it there (no `pull`,
+/// an empty local store). Without the upstream step the same policy denies.
+#[test]
+fn a_chain_is_walked_in_the_registry() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    s.expect(&["keygen", "--output", "k"], 0);
+    let insecure = ["--allow-insecure-registry", host.as_str()];
+    let run = |step: &str, material: &str, product: &str, script: &str| {
+        s.expect(
+            &[
+                "run", "--step", step, "--key", "k.key", "-m", material, "-p", product, "--", "sh",
+                "-c", script,
+            ],
+            0,
+        );
+    };
+    run(
+        "build",
+        "src",
+        "out",
+        "mkdir -p out && cat src/*.c > out/app",
+    );
+    // The image step's product is the OCI layout it pushes: its manifest blob is the image.
+    let stage = s.file("stage");
+    let reference = format!("{host}/demo/app:v1");
+    let image = push_image(&stage, &reference, "app");
+    let layout = std::fs::read_dir(&stage)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    run(
+        "image",
+        "out",
+        "img",
+        &format!("cp -r {} img", layout.display()),
+    );
+    std::fs::write(
+        s.file("release.yaml"),
+        "apiVersion: hallmark.dev/policy/v1\nkind: ReleasePolicy\nsteps:\n  build: {signers: [k.pub], inputs: [source]}\n  image: {signers: [k.pub], inputs: [build]}\nartifactFrom: [image]\n",
+    )
+    .unwrap();
+    let oci = format!("oci://{reference}");
+    let policy = ["--policy", "release.yaml", "--format", "json"];
+
+    let mut push = vec!["push", oci.as_str()];
+    push.extend(insecure);
+    s.expect(&push, 0);
+    let only_image = verify_from_registry(&s, &oci, "k.pub", &host, &policy, 1);
+    let doc: serde_json::Value = serde_json::from_str(&only_image.stdout).unwrap();
+    let codes: Vec<&str> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"chain.unattested-input"),
+        "the build step is not in the registry yet: {}",
+        only_image.stdout
+    );
+
+    push.push("--chain");
+    let pushed = s.expect(&push, 0);
+    assert!(
+        pushed.stderr.contains("for 2 digest(s)"),
+        "{}",
+        pushed.stderr
+    );
+    let allowed = verify_from_registry(&s, &oci, "k.pub", &host, &policy, 0);
+    let doc: serde_json::Value = serde_json::from_str(&allowed.stdout).unwrap();
+    assert_eq!(doc["artifact"]["digest"], image.as_str());
+    let steps: Vec<&str> = doc["chain"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["image", "build"], "{}", allowed.stdout);
+    let origins = doc["chain"]["steps"][1]["origin"].as_str().unwrap();
+    assert!(
+        origins.starts_with(&format!("registry {host}/demo/app")),
+        "the build step came from the registry: {origins}"
+    );
+}
