@@ -2,15 +2,20 @@
 //!
 //! - [`ci`]: which CI platform we run on (GitHub Actions, GitLab CI, local), from an injected
 //!   environment map;
-//! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state);
-//! - [`hashing`]: parallel, deterministic hashing of files and directory trees;
-//! - [`repository`]: what hashing takes from the repository (its git directory, committed
-//!   ignore rules), read through git;
-//! - [`step`]: recording one build step (materials, command, products);
-//! - [`redact`]: the one redaction routine for everything a step records;
+//! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state), read
+//!   through the `git` command with a cleared environment;
+//! - [`hashing`]: parallel, deterministic, bounded-memory hashing of files and directory trees that
+//!   never reads outside its root;
+//! - [`repository`]: what hashing takes from the repository (its git directory, committed ignore
+//!   rules), read through git;
+//! - [`step`]: recording one build step (materials, command, products) into a statement;
+//! - [`redact`]: the one redaction routine for everything a step records (command, environment,
+//!   URLs);
 //! - [`provenance`]: SLSA provenance builders (Hallmark's step buildType, GitHub's and GitLab's
 //!   whole-job formats);
-//! - [`keys`] and [`signer`]: key pairs, cosign key import, and the [`signer::Signer`] trait.
+//! - [`keys`]: signing keys: generation, PKCS#8 PEM, cosign's encrypted key format;
+//! - [`signer`]: the [`signer::Signer`] trait and the key signer (keyless signers live in
+//!   `hallmark-remote`).
 #![forbid(unsafe_code)]
 
 pub mod ci;

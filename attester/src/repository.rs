@@ -2,7 +2,7 @@
 //! build step could have written: the repository's own git directory (left out of hashing) and
 //! the `.gitignore` rules committed at the recorded commit (`--gitignore`).
 //!
-//! git runs through [`crate::git`], as for [`crate::source`].
+//! git runs through the crate's one git routine (`git.rs`), as for [`crate::source`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

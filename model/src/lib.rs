@@ -1,12 +1,20 @@
 //! Hallmark's vocabulary: the data types every other crate speaks.
 //!
 //! - [`digest`]: digest algorithms, digests and digest sets, validated as in-toto does;
-//! - [`resource`]: in-toto ResourceDescriptor;
-//! - [`statement`]: in-toto Statement v1 (and v0.1 on read);
+//! - [`resource`]: the in-toto ResourceDescriptor;
+//! - [`statement`]: the in-toto Statement v1 (and v0.1 on read);
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
-//! - [`bundle`]: the Sigstore bundle wire format;
-//! - [`limits`] and [`budget`]: size limits, and the work one decision may do.
+//! - [`bundle`]: the Sigstore bundle wire format (default-valued fields always written);
+//! - [`keyid`]: securesystemslib's default keyid preimage, so other in-toto tools recognise our
+//!   keys;
+//! - [`limits`]: size limits for everything read from outside;
+//! - [`budget`]: the work one decision may do (bytes read, bundles parsed, signatures checked);
+//! - [`clock`]: the [`clock::Clock`] through which library code reads the time;
+//! - [`asn1`]: minimal DER writing for the structures Hallmark builds by hand (PKCS#10, RFC 3161
+//!   requests);
+//! - [`hex`]: the one lowercase hexadecimal encoder and decoder;
+//! - [`text`]: attacker-supplied text made safe for a terminal.
 //!
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
 #![forbid(unsafe_code)]

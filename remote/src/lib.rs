@@ -3,12 +3,15 @@
 //! - [`layout`]: the local store, an OCI image layout holding attestations as OCI artifact
 //!   manifests whose `subject` is the attested artifact (the shape a registry holds), with the
 //!   pending-push outbox;
-//! - [`registry`]: `oci://` references, a distribution client, attestations as referrers (with
-//!   the tag-schema fallback) and cosign's legacy `.att` tags;
-//! - [`sources`]: the store, a registry and bundle files as the verifier's attestation sources;
+//! - [`oci`]: the OCI image-spec types Hallmark writes and reads (descriptor, manifest, index);
+//! - [`registry`]: `oci://` references, a blocking distribution client, attestations as referrers
+//!   (with the tag-schema fallback) and cosign's legacy `.att` tags;
+//! - [`sources`]: the local store, a registry and bundle files as the verifier's
+//!   [`hallmark_verifier::source::AttestationSource`]s;
 //! - [`transfer`]: copying artifacts with their attestations between registries and layouts;
-//! - [`keyless`]: the keyless signer (Fulcio, Rekor, RFC 3161 TSA);
-//! - [`http`]: the one HTTP stack (ureq + rustls on aws-lc-rs).
+//! - [`keyless`]: the keyless signer (OIDC token → Fulcio certificate, Rekor entry, RFC 3161 TSA),
+//!   which verifies each bundle before returning it;
+//! - [`http`]: the one HTTP stack (ureq + rustls on aws-lc-rs, TLS verification always on).
 #![forbid(unsafe_code)]
 
 mod error;

@@ -2,8 +2,15 @@
 //! public-good instance. Independent of the verifier: what they produce is judged by Hallmark's
 //! verifier and by sigstore-python.
 //!
+//! - [`services`]: all of them behind one loopback HTTP port, speaking the real APIs (OIDC
+//!   discovery and JWKS, Fulcio v2 `signingCert`, Rekor v1 `log/entries`), with fault modes;
+//! - [`oidc`]: a test OIDC issuer: ES256-signed ID tokens and the JWKS that verifies them;
+//! - [`fulcio`]: a test Fulcio CA: short-lived code-signing certificates with Fulcio's extensions
+//!   and an embedded SCT from its own CT log;
 //! - [`log`]: an RFC 6962 transparency log with signed checkpoints and signed entry timestamps,
-//!   accepting Rekor v1 `dsse` entries.
+//!   accepting Rekor v1 `dsse` entries;
+//! - [`tsa`]: a test RFC 3161 time-stamping authority;
+//! - [`http`]: the minimal loopback HTTP/1.1 server under them.
 #![forbid(unsafe_code)]
 
 pub mod fulcio;
