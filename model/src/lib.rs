@@ -24,10 +24,12 @@ pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;
+pub mod signing_config;
 pub mod statement;
 pub mod text;
+pub mod time;
 
-pub use error::Error;
+pub use error::{Error, FieldProblem, NoServiceReason};
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
