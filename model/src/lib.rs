@@ -6,6 +6,8 @@
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format;
+//! - [`signing_config`]: the Sigstore SigningConfig and its service selection;
+//! - [`time`]: RFC 3339 timestamps;
 //! - [`limits`] and [`budget`]: size limits, and the work one decision may do.
 //!
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
