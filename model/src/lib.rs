@@ -4,6 +4,7 @@
 //! - [`resource`]: in-toto ResourceDescriptor;
 //! - [`statement`]: in-toto Statement v1 (and v0.1 on read);
 //! - [`provenance`]: the SLSA provenance v1 predicate;
+//! - [`approval`]: Hallmark's approval predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format;
 //! - [`signing_config`]: the Sigstore SigningConfig and its service selection;
@@ -13,6 +14,7 @@
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 pub mod asn1;
 mod base64_serde;
 pub mod budget;
