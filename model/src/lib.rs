@@ -5,6 +5,7 @@
 //! - [`statement`]: in-toto Statement v1 (and v0.1 on read);
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`approval`]: Hallmark's approval predicate;
+//! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format;
 //! - [`signing_config`]: the Sigstore SigningConfig and its service selection;
@@ -32,6 +33,7 @@ pub mod signing_config;
 pub mod statement;
 pub mod text;
 pub mod time;
+pub mod vsa;
 
 pub use error::{Error, FieldProblem, NoServiceReason};
 
