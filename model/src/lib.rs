@@ -8,6 +8,7 @@
 //! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format;
+//! - [`signer`]: who signed a verified attestation, as the policy input shows it;
 //! - [`signing_config`]: the Sigstore SigningConfig and its service selection;
 //! - [`time`]: RFC 3339 timestamps;
 //! - [`limits`] and [`budget`]: size limits, and the work one decision may do.
@@ -29,6 +30,7 @@ pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;
+pub mod signer;
 pub mod signing_config;
 pub mod statement;
 pub mod text;
