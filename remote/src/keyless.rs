@@ -13,7 +13,7 @@ use hallmark_model::bundle::{
     BUNDLE_V0_3, Bundle, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
     TransparencyLogEntry, VerificationMaterial, X509Certificate,
 };
-use hallmark_model::digest::Digest;
+use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::dsse::{Envelope, Signature, pae};
 use hallmark_model::keyid::KeyKind;
 use hallmark_model::signing_config::SigningConfig;
@@ -462,9 +462,8 @@ impl Signer for KeylessSigner {
             .first()
             .and_then(|s| s.digest.get("sha256"))
             .ok_or_else(|| fail("the statement has no sha256 subject"))?;
-        let digest: Digest = format!("sha256:{subject}")
-            .parse()
-            .map_err(|e: hallmark_model::Error| fail(e.to_string()))?;
+        let digest =
+            Digest::from_hex(DigestAlgorithm::Sha256, subject).map_err(|e| fail(e.to_string()))?;
         verify_bundle(
             &bundle.to_json(),
             Artifact {
