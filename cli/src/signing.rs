@@ -1,12 +1,14 @@
 //! Signing options shared by `run` and `attest`.
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};
-use hallmark_model::limits::MAX_KEY_BYTES;
-use hallmark_remote::keyless::{self, KeylessConfig, KeylessSigner};
+use hallmark_model::limits::{MAX_KEY_BYTES, MAX_SIGNING_CONFIG_BYTES};
+use hallmark_model::signing_config::SigningConfig;
+use hallmark_remote::keyless::{self, KeylessConfig, KeylessSigner, Services};
 use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
 
@@ -50,7 +52,9 @@ pub struct KeylessArgs {
     #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
     pub rekor_url: String,
     /// A Sigstore SigningConfig (v0.2) naming the Fulcio, Rekor and TSA URLs; a ClientTrustConfig's
-    /// `signingConfig` works too. Overrides --fulcio-url, --rekor-url and --timestamp-server.
+    /// `signingConfig` works too. The services valid now with the newest supported API version
+    /// are used (Rekor v1: one log; at most one TSA). Overrides --fulcio-url, --rekor-url and
+    /// --timestamp-server.
     #[arg(long, value_name = "FILE")]
     pub signing_config: Option<PathBuf>,
     /// An RFC 3161 time-stamping authority URL to countersign keyless signatures.
@@ -142,22 +146,13 @@ impl KeylessArgs {
             self.timestamp_server.clone(),
         );
         if let Some(path) = &self.signing_config {
-            let value: serde_json::Value =
-                serde_json::from_slice(&read_limited(path, 1024 * 1024)?)
-                    .with_context(|| format!("{} is not JSON", path.display()))?;
-            let config = value.get("signingConfig").unwrap_or(&value);
-            let first = |key: &str| {
-                config[key]
-                    .as_array()
-                    .and_then(|l| l.first())
-                    .and_then(|s| s["url"].as_str())
-                    .map(str::to_owned)
-            };
-            fulcio_url =
-                first("caUrls").with_context(|| format!("{} names no caUrls", path.display()))?;
-            rekor_url = first("rekorTlogUrls")
-                .with_context(|| format!("{} names no rekorTlogUrls", path.display()))?;
-            timestamp_url = first("tsaUrls").or(timestamp_url);
+            let config = SigningConfig::from_slice(&read_limited(path, MAX_SIGNING_CONFIG_BYTES)?)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let services = Services::from_signing_config(&config, SystemTime::now())
+                .with_context(|| format!("choosing services from {}", path.display()))?;
+            fulcio_url = services.fulcio_url;
+            rekor_url = services.rekor_url;
+            timestamp_url = services.timestamp_url.or(timestamp_url);
         }
         let config = KeylessConfig {
             fulcio_url,

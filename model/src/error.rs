@@ -85,6 +85,88 @@ pub enum Error {
     /// The decision's budget for some work is spent.
     #[error(transparent)]
     Budget(#[from] crate::budget::Exhausted),
+    /// Text that is not an RFC 3339 time.
+    #[error("{0:?} is not an RFC 3339 time (YYYY-MM-DDTHH:MM:SS with Z or an offset)")]
+    Timestamp(String),
+    /// An instant before 1970 or after year 9999.
+    #[error("time out of range: before 1970 or after year 9999")]
+    TimeOutOfRange,
+    /// A field of a predicate or configuration is missing, empty or malformed.
+    #[error("{what}: {field} {problem}")]
+    Field {
+        /// The document (`SLSA VSA`, `approval`, `signing config`).
+        what: &'static str,
+        /// The field's path, e.g. `policy.uri` or `inputAttestations[2].digest`.
+        field: String,
+        /// What is wrong with it.
+        problem: FieldProblem,
+    },
+    /// A document of another type or version than the one expected.
+    #[error("{what}: mediaType {found:?} is not {expected}")]
+    MediaType {
+        /// The document.
+        what: &'static str,
+        /// What it says it is.
+        found: String,
+        /// What is read.
+        expected: &'static str,
+    },
+    /// No service of a kind can be used.
+    #[error("signing config: {kind}: {reason}")]
+    NoService {
+        /// The list it was chosen from (`caUrls`, `rekorTlogUrls`, ...).
+        kind: &'static str,
+        /// Why none could be chosen.
+        reason: NoServiceReason,
+    },
+}
+
+/// What is wrong with a [`Error::Field`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FieldProblem {
+    /// Absent, or empty where a value is required.
+    #[error("must not be empty")]
+    Empty,
+    /// Longer than the limit, in bytes.
+    #[error("is longer than {0} bytes")]
+    TooLong(usize),
+    /// Not a URL with a scheme and a host.
+    #[error("{0:?} is not an http(s) URL with a host")]
+    NotUrl(String),
+    /// A count that must be positive and within the list it counts.
+    #[error("asks for {count} services of {available} listed")]
+    Count {
+        /// The count asked for.
+        count: u32,
+        /// The services listed.
+        available: usize,
+    },
+    /// A value this version does not know.
+    #[error("{0:?} is not a known value")]
+    Unknown(String),
+}
+
+/// Why [`Error::NoService`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoServiceReason {
+    /// None listed is valid at the time with an API version the client speaks.
+    #[error("no service is valid at {at} with a supported major API version ({supported:?})")]
+    NoneValid {
+        /// The time of the selection (RFC 3339).
+        at: String,
+        /// The major API versions the client speaks.
+        supported: Vec<u32>,
+    },
+    /// Fewer usable services (one per operator) than the configuration asks for.
+    #[error("{required} services required, {usable} usable (at most one per operator)")]
+    TooFew {
+        /// How many the selector asks for.
+        required: usize,
+        /// How many could be used.
+        usable: usize,
+    },
 }
 
 impl Error {

@@ -4,8 +4,13 @@
 //! - [`resource`]: the in-toto ResourceDescriptor;
 //! - [`statement`]: the in-toto Statement v1 (and v0.1 on read);
 //! - [`provenance`]: the SLSA provenance v1 predicate;
+//! - [`approval`]: Hallmark's approval predicate;
+//! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format (default-valued fields always written);
+//! - [`signer`]: who signed a verified attestation, as the policy input shows it;
+//! - [`signing_config`]: the Sigstore SigningConfig and its service selection;
+//! - [`time`]: RFC 3339 timestamps;
 //! - [`keyid`]: securesystemslib's default keyid preimage, so other in-toto tools recognise our
 //!   keys;
 //! - [`limits`]: size limits for everything read from outside;
@@ -19,6 +24,7 @@
 //! This crate does no I/O and no cryptography: it parses, validates and serializes.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 pub mod asn1;
 mod base64_serde;
 pub mod budget;
@@ -32,10 +38,14 @@ pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;
+pub mod signer;
+pub mod signing_config;
 pub mod statement;
 pub mod text;
+pub mod time;
+pub mod vsa;
 
-pub use error::Error;
+pub use error::{Error, FieldProblem, NoServiceReason};
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

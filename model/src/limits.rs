@@ -15,6 +15,10 @@ pub const MAX_KEY_BYTES: u64 = 64 * 1024;
 /// Largest OCI manifest or index accepted: 4 MiB (the distribution spec's own recommended limit).
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Largest Sigstore SigningConfig accepted: 4 MiB, as for trust roots, because a
+/// ClientTrustConfig carries its trusted root alongside (real ones are a few KiB).
+pub const MAX_SIGNING_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Checks `size` against `limit`.
 pub fn check(what: &'static str, size: u64, limit: u64) -> crate::Result<()> {
     if size > limit {

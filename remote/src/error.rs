@@ -50,6 +50,17 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// A SigningConfig selects other than one transparency log, or several timestamp
+    /// authorities: the keyless signer writes one entry and asks one authority.
+    #[error(
+        "the signing config selects {selected} services from {kind}; keyless signing uses exactly one log and at most one timestamp authority"
+    )]
+    ServiceSelection {
+        /// The list (`rekorTlogUrls`, `tsaUrls`).
+        kind: &'static str,
+        /// How many it selects.
+        selected: usize,
+    },
     /// Input too large or malformed.
     #[error(transparent)]
     Model(#[from] hallmark_model::Error),

@@ -13,9 +13,10 @@ use hallmark_model::bundle::{
     BUNDLE_V0_3, Bundle, Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId,
     TransparencyLogEntry, VerificationMaterial, X509Certificate,
 };
-use hallmark_model::digest::Digest;
+use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::dsse::{Envelope, Signature, pae};
 use hallmark_model::keyid::KeyKind;
+use hallmark_model::signing_config::SigningConfig;
 use hallmark_model::statement::Statement;
 use hallmark_verifier::sigstore::certificate::LeafCertificate;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
@@ -41,6 +42,60 @@ pub struct KeylessConfig {
     pub trust_root: TrustRoot,
     /// An RFC 3161 time-stamping authority to countersign the signature (optional).
     pub timestamp_url: Option<String>,
+}
+
+/// Major API versions of the certificate authorities this signer speaks (Fulcio's
+/// `/api/v2/signingCert` belongs to its API version 1).
+pub const CA_API_VERSIONS: &[u32] = &[1];
+/// Major API versions of the transparency logs this signer writes to (Rekor v1's
+/// `/api/v1/log/entries`).
+pub const REKOR_API_VERSIONS: &[u32] = &[1];
+/// Major API versions of the RFC 3161 timestamp authorities this signer asks.
+pub const TSA_API_VERSIONS: &[u32] = &[1];
+
+/// The services one keyless signature uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Services {
+    /// Fulcio base URL.
+    pub fulcio_url: String,
+    /// Rekor base URL.
+    pub rekor_url: String,
+    /// The timestamp authority, if any.
+    pub timestamp_url: Option<String>,
+}
+
+impl Services {
+    /// The services `config` selects at `now` for the API versions this signer speaks. A
+    /// configuration that asks for several logs or timestamp authorities is refused: this signer
+    /// writes one log entry and asks one authority, and doing less than asked would be silent.
+    pub fn from_signing_config(
+        config: &SigningConfig,
+        now: SystemTime,
+    ) -> Result<Services, crate::Error> {
+        let fulcio = config.certificate_authority(now, CA_API_VERSIONS)?;
+        let logs = config.transparency_logs(now, REKOR_API_VERSIONS)?;
+        let tsas = config.timestamp_authorities(now, TSA_API_VERSIONS)?;
+        let rekor = match logs.as_slice() {
+            [one] => one,
+            _ => {
+                return Err(crate::Error::ServiceSelection {
+                    kind: "rekorTlogUrls",
+                    selected: logs.len(),
+                });
+            }
+        };
+        if tsas.len() > 1 {
+            return Err(crate::Error::ServiceSelection {
+                kind: "tsaUrls",
+                selected: tsas.len(),
+            });
+        }
+        Ok(Services {
+            fulcio_url: fulcio.url.clone(),
+            rekor_url: rekor.url.clone(),
+            timestamp_url: tsas.first().map(|s| s.url.clone()),
+        })
+    }
 }
 
 /// A keyless signer.
@@ -407,9 +462,8 @@ impl Signer for KeylessSigner {
             .first()
             .and_then(|s| s.digest.get("sha256"))
             .ok_or_else(|| fail("the statement has no sha256 subject"))?;
-        let digest: Digest = format!("sha256:{subject}")
-            .parse()
-            .map_err(|e: hallmark_model::Error| fail(e.to_string()))?;
+        let digest =
+            Digest::from_hex(DigestAlgorithm::Sha256, subject).map_err(|e| fail(e.to_string()))?;
         verify_bundle(
             &bundle.to_json(),
             Artifact {
@@ -433,5 +487,81 @@ impl Signer for KeylessSigner {
             "keyless identity {} (Fulcio {})",
             self.identity, self.config.fulcio_url
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn config(rekor_selector: Value, tsas: usize) -> SigningConfig {
+        let service = |url: &str, operator: &str| json!({"url": url, "majorApiVersion": 1, "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": operator});
+        let tsa_urls: Vec<Value> = (0..tsas)
+            .map(|i| {
+                service(
+                    &format!("https://tsa{i}.example/api/v1/timestamp"),
+                    &format!("op{i}"),
+                )
+            })
+            .collect();
+        let doc = json!({
+            "mediaType": hallmark_model::signing_config::SIGNING_CONFIG_V0_2,
+            "caUrls": [service("https://fulcio.example", "a")],
+            "rekorTlogUrls": [
+                service("https://rekor-a.example", "a"),
+                service("https://rekor-b.example", "b"),
+                // Rekor v2 speaks another API: never chosen by this signer.
+                {"url": "https://rekor-v2.example", "majorApiVersion": 2, "validFor": {"start": "2021-01-01T00:00:00Z"}, "operator": "a"},
+            ],
+            "rekorTlogConfig": rekor_selector,
+            "tsaUrls": tsa_urls,
+            "tsaConfig": {"selector": "ALL"},
+        });
+        SigningConfig::from_slice(&serde_json::to_vec(&doc).unwrap()).unwrap()
+    }
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_780_272_000)
+    }
+
+    #[test]
+    fn one_log_and_at_most_one_timestamp_authority() {
+        let services =
+            Services::from_signing_config(&config(json!({"selector": "ANY"}), 1), now()).unwrap();
+        assert_eq!(
+            services,
+            Services {
+                fulcio_url: "https://fulcio.example".into(),
+                rekor_url: "https://rekor-a.example".into(),
+                timestamp_url: Some("https://tsa0.example/api/v1/timestamp".into()),
+            }
+        );
+        let no_tsa =
+            Services::from_signing_config(&config(json!({"selector": "ANY"}), 0), now()).unwrap();
+        assert_eq!(no_tsa.timestamp_url, None);
+    }
+
+    #[test]
+    fn asking_for_more_than_one_service_is_refused_not_silently_cut() {
+        let all_logs = config(json!({"selector": "ALL"}), 0);
+        assert!(matches!(
+            Services::from_signing_config(&all_logs, now()),
+            Err(crate::Error::ServiceSelection {
+                kind: "rekorTlogUrls",
+                selected: 2
+            })
+        ));
+        let two_tsas = config(json!({"selector": "ANY"}), 2);
+        assert!(matches!(
+            Services::from_signing_config(&two_tsas, now()),
+            Err(crate::Error::ServiceSelection {
+                kind: "tsaUrls",
+                selected: 2
+            })
+        ));
     }
 }

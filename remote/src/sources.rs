@@ -9,7 +9,7 @@ use std::path::Path;
 
 use hallmark_model::budget::Budget;
 use hallmark_model::bundle::Bundle;
-use hallmark_model::digest::Digest;
+use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::MAX_BUNDLE_BYTES;
 use hallmark_model::text::printable;
@@ -96,7 +96,7 @@ const MAX_ROUTED_SUBJECTS: usize = 100_000;
 pub struct BundleFiles {
     files: Vec<Candidate>,
     /// Indexes into `files` by the sha256 subjects each claims (unverified: routing only).
-    by_subject: BTreeMap<String, Vec<usize>>,
+    by_subject: BTreeMap<Digest, Vec<usize>>,
 }
 
 impl BundleFiles {
@@ -143,7 +143,7 @@ fn is_bare_dsse(bytes: &[u8]) -> bool {
 
 /// The distinct sha256 subjects a bundle's statement claims, unverified: only to route files to
 /// the lookups that may use them (every use verifies them).
-fn claimed_subjects(bytes: &[u8]) -> BTreeSet<String> {
+fn claimed_subjects(bytes: &[u8]) -> BTreeSet<Digest> {
     chain::claim(bytes)
         .map(|c| {
             c.statement
@@ -151,7 +151,8 @@ fn claimed_subjects(bytes: &[u8]) -> BTreeSet<String> {
                 .iter()
                 .filter_map(|d| d.digest.get("sha256"))
                 .take(MAX_ROUTED_SUBJECTS)
-                .map(|hex| format!("sha256:{}", hex.to_ascii_lowercase()))
+                // A malformed digest names no artifact: nothing is routed to it.
+                .filter_map(|hex| Digest::from_hex(DigestAlgorithm::Sha256, hex).ok())
                 .collect()
         })
         .unwrap_or_default()
@@ -167,7 +168,7 @@ impl AttestationSource for BundleFiles {
             Lookup::Artifact => self.files.clone(),
             Lookup::Material => self
                 .by_subject
-                .get(&digest.to_string())
+                .get(digest)
                 .into_iter()
                 .flatten()
                 .filter_map(|i| self.files.get(*i).cloned())

@@ -1,8 +1,11 @@
 //! `hallmark approve`: a release manager's signed approval of one artifact (change control as
 //! evidence). The predicate is documented in docs/approval-v1.md.
 
-use anyhow::{Result, bail};
-use serde_json::json;
+use std::time::SystemTime;
+
+use anyhow::Result;
+use hallmark_model::approval::{APPROVAL_V1, Approval};
+use hallmark_model::time::Timestamp;
 
 use super::attest;
 use super::run::HashArgs;
@@ -10,11 +13,6 @@ use crate::Outcome;
 use crate::registry::RegistryArgs;
 use crate::signing::SignArgs;
 use crate::store::{OutputArgs, StoreArgs};
-
-/// The approval predicate type.
-pub const APPROVAL_V1: &str = "https://hallmark.dev/approval/v1";
-/// Longest reason or ticket accepted.
-const MAX_TEXT: usize = 4096;
 
 /// Arguments of `hallmark approve`.
 #[derive(Debug, clap::Args)]
@@ -50,24 +48,25 @@ pub struct Args {
     pub registry: RegistryArgs,
 }
 
-fn text(flag: &str, value: &str) -> Result<String> {
-    if value.trim().is_empty() {
-        bail!("{flag} must not be empty");
-    }
-    if value.len() > MAX_TEXT {
-        bail!("{flag} is longer than {MAX_TEXT} bytes");
-    }
-    Ok(value.to_owned())
+/// The predicate; a field the model refuses is named by its flag (`--reason must not be empty`).
+fn approval(args: &Args) -> Result<Approval> {
+    let approval = Approval::new(
+        args.reason.clone(),
+        args.ticket.clone(),
+        args.environment.clone(),
+        Timestamp::new(SystemTime::now())?,
+    );
+    approval.map_err(|e| match e {
+        hallmark_model::Error::Field { field, problem, .. } => {
+            anyhow::anyhow!("--{field} {problem}")
+        }
+        other => other.into(),
+    })
 }
 
 /// Runs `hallmark approve`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let predicate = json!({
-        "reason": text("--reason", &args.reason)?,
-        "ticket": args.ticket.as_deref().map(|t| text("--ticket", t)).transpose()?,
-        "environment": args.environment.as_deref().map(|t| text("--environment", t)).transpose()?,
-        "approvedAt": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    });
+    let predicate = approval(&args)?.to_value();
     let attest_args = attest::Args {
         subject: vec![args.artifact],
         provenance: false,

@@ -518,6 +518,11 @@ fn approvals_count_distinct_listed_approvers_who_did_not_sign_the_build() {
         "bob.key",
     ]);
     assert_eq!(run.code, 2, "an empty reason is refused: {}", run.stderr);
+    assert!(
+        run.stderr.contains("--reason must not be empty"),
+        "{}",
+        run.stderr
+    );
 }
 
 fn emit_vsa(s: &Scratch) {
