@@ -53,7 +53,7 @@ pub fn emit(
     let statement = Statement::new(
         vec![subject],
         VSA_V1.to_owned(),
-        summary.predicate(&resource, &inputs),
+        summary.predicate(&resource, &inputs)?,
     )?;
     let bundle = signer.sign_statement(&statement)?;
     let cwd = std::env::current_dir().context("reading the current directory")?;

@@ -25,7 +25,7 @@ use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoot;
 use crate::source::{AttestationSource, Lookup, SourceError, lookup_all};
 use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_in};
-use crate::vsa::{self, AcceptedVsa};
+use crate::vsa::{self, AcceptedVsa, NoVsa};
 
 /// Who is trusted to have signed.
 #[derive(Debug, Clone, Default)]
@@ -236,7 +236,7 @@ pub fn decide_within(
             // Falling back is only as strong as the VSA when the same policy is applied, with
             // trust; with a policy digest only, a rejected VSA denies.
             Err(why) if request.policy.is_some() && !trust.is_empty() => {
-                vsa_fallback = Some(why);
+                vsa_fallback = Some(why.to_string());
             }
             Err(why) => {
                 let mut verdict = Verdict::new(digest, Vec::new(), Vec::new());
@@ -313,7 +313,7 @@ fn try_vsa(
     acceptance: &VsaAcceptance,
     candidates: &[crate::verdict::Candidate],
     budget: &Budget,
-) -> Result<Result<AcceptedVsa, String>, Error> {
+) -> Result<Result<AcceptedVsa, NoVsa>, Error> {
     if !request.steps.is_empty() {
         return Err(Error::VsaCannotProve("required steps"));
     }
@@ -329,7 +329,7 @@ fn try_vsa(
         (None, None) => return Err(Error::VsaPolicyUnknown),
     };
     if acceptance.verifiers.is_empty() {
-        return Ok(Err("no verifier is trusted to sign a VSA".to_owned()));
+        return Ok(Err(NoVsa(Vec::new())));
     }
     let trust = acceptance.verifiers.requirements(request.at)?;
     let session = Session::new(&trust, budget);
