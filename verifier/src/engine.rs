@@ -219,6 +219,7 @@ pub fn decide_within(
     let found = lookup_all(sources, digest, Lookup::Artifact, budget)?;
     let mut notes = found.notes;
     let candidates = found.candidates;
+    let artifact_complete = found.complete;
 
     let mut vsa_fallback = None;
     if let Some(acceptance) = &request.accept_vsa {
@@ -268,7 +269,11 @@ pub fn decide_within(
     let session = Session::new(&requirements, budget);
     let mut verdict = decide_in(&session, digest, &candidates);
     let chain = if request.policy.is_some() || request.walk_chain {
-        Some(walk(&session, digest, &candidates, sources, &mut notes)?)
+        let mut chain = walk(&session, digest, &candidates, sources, &mut notes)?;
+        // A source that stopped short for the artifact itself may hold a step the policy
+        // would deny on (a failed attempt): the chain is incomplete.
+        chain.truncated |= !artifact_complete;
+        Some(chain)
     } else {
         None
     };
