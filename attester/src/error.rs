@@ -21,8 +21,8 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
-    /// An `--exclude` glob is invalid.
-    #[error("invalid --exclude pattern {pattern:?}: {message}")]
+    /// An exclude glob is invalid.
+    #[error("invalid exclude pattern {pattern:?}: {message}")]
     Glob {
         /// The pattern.
         pattern: String,
@@ -54,8 +54,8 @@ pub enum Error {
     },
     /// A symlink found inside a hashed directory points at a directory.
     #[error(
-        "{link} is a symlink to the directory {target}; it would hide that directory's files from \
-         the record: name the directory with -m/-p, replace the link, or --exclude it"
+        "{link} is a symlink to the directory {target}; hashing through it would hide that \
+         directory's files from the record"
     )]
     SymlinkToDirectory {
         /// The link.
@@ -65,7 +65,7 @@ pub enum Error {
     },
     /// A file's name is not UTF-8; names are recorded as text and two such names must never
     /// collapse into one.
-    #[error("{0:?}: the name is not valid UTF-8; rename it or leave it out with --exclude")]
+    #[error("{0:?}: the name is not valid UTF-8, and names are recorded as text")]
     NonUtf8Name(PathBuf),
     /// A file listed for hashing became a symlink before it was opened.
     #[error("{0} was replaced by a symlink while being hashed; refusing to follow it")]
@@ -97,8 +97,40 @@ pub enum Error {
     #[error("git: {0}")]
     Git(String),
     /// The working tree has uncommitted changes and a clean tree was required.
-    #[error("the working tree at {0} has uncommitted changes (--require-clean)")]
+    #[error("the working tree at {0} has uncommitted changes, and a clean tree is required")]
     DirtyTree(PathBuf),
+    /// A clean working tree was required outside a git checkout.
+    #[error("{0} is not in a git checkout, so its working tree cannot be shown clean")]
+    CleanTreeOutsideCheckout(PathBuf),
+    /// Ignore rules committed at HEAD were asked for where there are none to read.
+    #[error("{path}: no committed ignore rules to read: {reason}")]
+    NoCommittedIgnoreRules {
+        /// The directory.
+        path: PathBuf,
+        /// Why (`not in a git checkout`, `the repository has no commit`).
+        reason: &'static str,
+    },
+    /// A PKCS#8-encrypted private key (`ENCRYPTED PRIVATE KEY`), a format not read.
+    #[error("the key is a PKCS#8-encrypted private key (ENCRYPTED PRIVATE KEY), which is not read")]
+    EncryptedPkcs8Key,
+    /// Whole-job provenance where the checkout is not what the CI platform ran for.
+    #[error(
+        "the checkout here (commit {commit}, {remote}) is not what the CI platform ran for \
+         ({claimed_url} {claimed_ref} at {claimed_commit}); whole-job provenance would name code \
+         that was not built"
+    )]
+    CheckoutNotClaimed {
+        /// The commit checked out.
+        commit: String,
+        /// Its remote URL, or `no remote`.
+        remote: String,
+        /// The repository the platform names.
+        claimed_url: String,
+        /// The ref it names.
+        claimed_ref: String,
+        /// The commit it names.
+        claimed_commit: String,
+    },
     /// The build command could not be started.
     #[error("could not run {command:?}: {source}")]
     Spawn {
@@ -109,7 +141,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The step has nothing to attest.
-    #[error("step {0:?} produced no products to attest; pass -p PATH for what it builds")]
+    #[error("step {0:?} produced no products to attest")]
     NoProducts(String),
     /// A subject argument could not be understood.
     #[error("subject {0:?} is neither an existing file nor NAME@sha256:HEX")]

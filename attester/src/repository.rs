@@ -146,14 +146,15 @@ impl IgnoreRules {
     /// the working tree, `.git/info/exclude` and global excludes are never read: a build step can
     /// write those.
     pub fn committed(dir: &Path) -> Result<IgnoreRules> {
-        let top = top(dir)?.ok_or_else(|| {
-            Error::Git(format!(
-                "--gitignore: {} is not in a git checkout",
-                dir.display()
-            ))
+        let top = top(dir)?.ok_or_else(|| Error::NoCommittedIgnoreRules {
+            path: dir.to_path_buf(),
+            reason: "not in a git checkout",
         })?;
         let commit = git_line(&top, &["rev-parse", "--verify", "-q", "HEAD^{commit}"])?
-            .ok_or_else(|| Error::Git("--gitignore: the repository has no commit".to_owned()))?;
+            .ok_or_else(|| Error::NoCommittedIgnoreRules {
+                path: top.clone(),
+                reason: "the repository has no commit",
+            })?;
         let listing = git(&top, &["ls-tree", "-r", "-z", "--full-tree", &commit])?
             .ok_or_else(|| Error::Git(format!("git ls-tree {commit} failed")))?;
         let mut files = Vec::new();
@@ -301,7 +302,16 @@ mod tests {
         assert!(!rules.is_ignored(&d.join("evil.sh"), false));
         let outside = tempfile::tempdir().unwrap();
         let err = IgnoreRules::committed(outside.path()).unwrap_err();
-        assert!(matches!(err, Error::Git(_)), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::NoCommittedIgnoreRules {
+                    reason: "not in a git checkout",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

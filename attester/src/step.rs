@@ -117,12 +117,7 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         match &source {
             Some(src) if src.dirty => return Err(Error::DirtyTree(src.root.clone())),
             Some(_) => {}
-            None => {
-                return Err(Error::Git(format!(
-                    "--require-clean: {} is not in a git checkout",
-                    ctx.cwd.display()
-                )));
-            }
+            None => return Err(Error::CleanTreeOutsideCheckout(ctx.cwd.to_path_buf())),
         }
     }
 

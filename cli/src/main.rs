@@ -7,6 +7,7 @@
 
 mod cmd;
 mod evidence;
+mod hint;
 mod password;
 mod registry;
 mod render;
@@ -118,6 +119,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Code(code)) => ExitCode::from(code),
         Err(error) => {
             eprintln!("hallmark: error: {error:#}");
+            if let Some(hint) = hint::for_error(&error) {
+                eprintln!("hallmark: hint: {hint}");
+            }
             ExitCode::from(2)
         }
     }

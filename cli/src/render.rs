@@ -267,10 +267,15 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
                     }
                 }
             }
-            (None, Some(r)) => push_line(
-                &mut out,
-                &format!("  rejected attestation ({}): {r}", a.origin),
-            ),
+            (None, Some(r)) => {
+                push_line(
+                    &mut out,
+                    &format!("  rejected attestation ({}): {r}", a.origin),
+                );
+                if let Some(hint) = crate::hint::for_rejection(r) {
+                    push_line(&mut out, &format!("    hint: {hint}"));
+                }
+            }
             (None, None) => {}
         }
     }

@@ -50,6 +50,24 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// A layout holds several images and none was named.
+    #[error("store {path} holds several images ({names}) and none was named")]
+    SeveralImages {
+        /// The layout's index.
+        path: PathBuf,
+        /// Their names, comma-separated.
+        names: String,
+    },
+    /// A platform was asked of a reference that names a single-platform manifest.
+    #[error(
+        "{reference} is a single-platform manifest ({digest}), not an image index with platforms to choose from"
+    )]
+    NotAnIndex {
+        /// The reference.
+        reference: String,
+        /// The manifest's digest.
+        digest: String,
+    },
     /// A SigningConfig selects other than one transparency log, or several timestamp
     /// authorities: the keyless signer writes one entry and asks one authority.
     #[error(

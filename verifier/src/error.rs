@@ -27,7 +27,7 @@ pub enum Rejection {
     Bundle(String),
     /// The bundle is signed with a certificate, and only keys were given as trust.
     #[error(
-        "the bundle is signed keyless (with a certificate); verify it with --certificate-identity and --certificate-oidc-issuer"
+        "the bundle is signed keyless (with a certificate), and no keyless identity is trusted"
     )]
     Keyless,
     /// The bundle has no DSSE envelope.

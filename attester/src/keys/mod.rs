@@ -77,9 +77,11 @@ impl SigningKey {
         match block.tag() {
             "PRIVATE KEY" => Self::from_pkcs8(block.contents()),
             "EC PRIVATE KEY" => {
-                let pair =
-                    EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_ASN1_SIGNING, block.contents())
-                        .map_err(|e| Error::Key(format!("not a P-256 EC private key: {e}")))?;
+                let pair = EcdsaKeyPair::from_private_key_der(
+                    &ECDSA_P256_SHA256_ASN1_SIGNING,
+                    block.contents(),
+                )
+                .map_err(|e| Error::Key(format!("not a P-256 EC private key: {e}")))?;
                 let pkcs8 = pair
                     .to_pkcs8v1()
                     .map_err(|e| Error::Key(format!("re-encoding the EC key: {e}")))?;
@@ -92,11 +94,7 @@ impl SigningKey {
                 let der = cosign::decrypt(block.contents(), password)?;
                 Self::from_pkcs8(&der)
             }
-            "ENCRYPTED PRIVATE KEY" => Err(Error::Key(
-                "PKCS#8-encrypted keys are not read; decrypt with `openssl pkey -in KEY -out PLAIN` \
-                 or re-encrypt with `hallmark keygen --import`"
-                    .to_owned(),
-            )),
+            "ENCRYPTED PRIVATE KEY" => Err(Error::EncryptedPkcs8Key),
             other => Err(Error::Key(format!("unsupported PEM block {other:?}"))),
         }
     }
@@ -174,6 +172,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pkcs8_encrypted_key_is_named_as_such() {
+        let pem =
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        assert!(matches!(
+            SigningKey::from_pem(pem, Some(b"pw")),
+            Err(Error::EncryptedPkcs8Key)
+        ));
+    }
 
     #[test]
     fn round_trips_through_pem_for_both_kinds() {

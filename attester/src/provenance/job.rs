@@ -35,13 +35,13 @@ pub fn job_provenance(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Pro
         && !sha.is_empty()
         && !claim_is_checkout(&url, &sha, src)
     {
-        return Err(Error::Context(format!(
-            "the checkout here (commit {}, {}) is not what the CI platform ran for ({url} {git_ref} \
-             at {sha}); whole-job provenance would name code that was not built: record the build \
-             with `hallmark run`, or check out the commit the job ran for",
-            src.commit,
-            src.remote_url.as_deref().unwrap_or("no remote"),
-        )));
+        return Err(Error::CheckoutNotClaimed {
+            commit: src.commit.clone(),
+            remote: src.remote_url.as_deref().unwrap_or("no remote").to_owned(),
+            claimed_url: url,
+            claimed_ref: git_ref,
+            claimed_commit: sha,
+        });
     }
     match ci {
         CiContext::GitHub(gh) => github(gh),

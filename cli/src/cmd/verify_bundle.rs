@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::hashing::{hash_file, sha256};
+use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_verifier::keys::TrustedKey;
@@ -210,6 +211,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         sha256: &digest,
         bytes: bytes.as_deref(),
     };
+    let by_identity = matches!(signer, SignerTrust::Identity(_));
     match verify_bundle(&bundle, artifact, &trust, signer, SystemTime::now()) {
         Ok(v) => {
             let who = match (&v.identity, &v.issuer) {
@@ -230,7 +232,18 @@ pub fn run(args: Args) -> Result<Outcome> {
         }
         Err(e) => {
             println!("REJECTED: {}: {e}", args.artifact);
+            if by_identity && signed_with_key(&bundle) {
+                eprintln!("hallmark: hint: the bundle is signed with a key: verify it with --key");
+            }
             Ok(Outcome::Denied)
         }
     }
+}
+
+/// True for a bundle that carries no certificate, i.e. one signed with a key.
+fn signed_with_key(bytes: &[u8]) -> bool {
+    Bundle::from_slice(bytes).is_ok_and(|b| {
+        b.verification_material.certificate.is_none()
+            && b.verification_material.x509_certificate_chain.is_none()
+    })
 }

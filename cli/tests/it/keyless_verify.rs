@@ -123,4 +123,56 @@ fn wrong_identity_issuer_or_workflow_is_denied_with_expected_and_actual() {
     s.expect(&["keygen", "--output", "k"], 0);
     let run = s.expect(&["verify", A_TXT, "--bundle", &bundle, "--key", "k.pub"], 1);
     assert!(run.stdout.contains("signed keyless"), "{}", run.stdout);
+    // The library states the fact; the command line says which flags to use.
+    assert!(
+        run.stdout
+            .contains("hint: verify it with --certificate-identity and --certificate-oidc-issuer"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_key_signed_bundle_checked_by_identity_points_to_key() {
+    let s = Scratch::repo();
+    s.expect(&["keygen", "--output", "k"], 0);
+    let subject = format!("a.txt@{A_TXT}");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--output",
+            "k.json",
+            "--no-store",
+        ],
+        0,
+    );
+    let run = s.expect(
+        &[
+            "verify-bundle",
+            "--bundle",
+            "k.json",
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            A_TXT,
+        ],
+        1,
+    );
+    assert!(
+        run.stdout.contains("signed with a key, not a certificate"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("hint: the bundle is signed with a key: verify it with --key"),
+        "{}",
+        run.stderr
+    );
 }

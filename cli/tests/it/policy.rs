@@ -199,7 +199,10 @@ fn policies_fail_closed() {
         2,
     );
     assert!(
-        run.stderr.contains("declarative policy inside"),
+        run.stderr.contains("declarative policy inside")
+            && run
+                .stderr
+                .contains("hint: pass a declarative policy itself with --policy FILE"),
         "{}",
         run.stderr
     );

@@ -127,6 +127,12 @@ fn require_clean_refuses_a_dirty_tree() {
         2,
     );
     assert!(run.stderr.contains("uncommitted changes"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: commit or stash the changes, or drop --require-clean"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -515,6 +521,12 @@ fn non_utf8_file_names_are_refused() {
     }
     let run = run_with(&s, &["-m", "out", "-p", "src"], 2);
     assert!(run.stderr.contains("not valid UTF-8"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: rename it, or leave it out with --exclude"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// `run --step build -m src -p out` signed with k.key: out/app is the sources concatenated.
@@ -873,6 +885,12 @@ fn whole_job_provenance_refuses_a_checkout_of_another_commit() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("is not what the CI platform ran for"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: record the build with `hallmark run`"),
         "{}",
         run.stderr
     );

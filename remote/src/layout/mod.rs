@@ -374,9 +374,16 @@ impl LayoutStore {
                 path: self.index_path(),
                 message: format!("no image named {}", ref_name.unwrap_or("(any)")),
             }),
-            _ => Err(Error::Corrupt {
+            several => Err(Error::SeveralImages {
                 path: self.index_path(),
-                message: "several images: name one with --tag".to_owned(),
+                names: several
+                    .iter()
+                    .filter_map(|d| d.annotations.get(ANNOTATION_REF_NAME))
+                    .take(10)
+                    // Names come from the directory, which may have come from anywhere.
+                    .map(|name| hallmark_model::text::printable(name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }

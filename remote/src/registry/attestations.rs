@@ -134,13 +134,10 @@ impl<'a> RegistryAttestations<'a> {
             return Ok(top);
         };
         if !top.is_index() {
-            return Err(corrupt(
-                reference,
-                format!(
-                    "{reference} is a single-platform manifest ({}); drop --platform",
-                    top.digest
-                ),
-            ));
+            return Err(Error::NotAnIndex {
+                reference: reference.to_string(),
+                digest: top.digest,
+            });
         }
         let fetched = self
             .client

@@ -33,12 +33,25 @@ pub struct PolicyError {
     pub path: PathBuf,
     /// What went wrong.
     pub message: String,
+    /// What kind of problem, for callers that advise on it.
+    pub kind: PolicyErrorKind,
+}
+
+/// The kind of a [`PolicyError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyErrorKind {
+    /// The policy cannot be read, parsed or compiled.
+    Invalid,
+    /// A declarative policy file inside a policy directory, where it would configure nothing.
+    DeclarativeInDirectory,
 }
 
 fn error(path: &Path, message: impl Into<String>) -> PolicyError {
     PolicyError {
         path: path.to_path_buf(),
         message: message.into(),
+        kind: PolicyErrorKind::Invalid,
     }
 }
 
@@ -169,10 +182,13 @@ impl Policy {
                 if declarative::is_declarative(&text) {
                     // Loaded as data it would configure nothing: the library would run with an
                     // empty configuration and allow far more than the file says.
-                    return Err(error(
-                        &file,
-                        "a declarative policy inside a policy directory; pass it itself with --policy FILE",
-                    ));
+                    return Err(PolicyError {
+                        kind: PolicyErrorKind::DeclarativeInDirectory,
+                        ..error(
+                            &file,
+                            "a declarative policy inside a policy directory would configure nothing",
+                        )
+                    });
                 }
                 let value: Value = if name.ends_with(".json") {
                     serde_json::from_str(&text).map_err(|e| error(&file, e.to_string()))?

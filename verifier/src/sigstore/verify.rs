@@ -166,7 +166,7 @@ pub fn verify_parsed(
         (None, SignerTrust::Identity(_)) => {
             return err(
                 "signature",
-                "the bundle is signed with a key; verify it with --key",
+                "the bundle is signed with a key, not a certificate",
             );
         }
     };
