@@ -19,7 +19,6 @@ use hallmark_model::digest::{Digest, DigestAlgorithm, DigestSet};
 use hallmark_model::resource::ResourceDescriptor;
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::repository::IgnoreRules;
@@ -41,8 +40,8 @@ pub struct HashOptions {
     pub skip: Vec<PathBuf>,
     /// Digests to compute; SHA-256 always.
     pub algorithms: Vec<DigestAlgorithm>,
-    /// Show a progress bar on a terminal.
-    pub progress: bool,
+    /// Told how far hashing has come (the command line draws a bar from it).
+    pub progress: Arc<dyn Progress>,
 }
 
 impl Default for HashOptions {
@@ -52,10 +51,33 @@ impl Default for HashOptions {
             ignores: None,
             skip: Vec::new(),
             algorithms: vec![DigestAlgorithm::Sha256],
-            progress: false,
+            progress: Arc::new(NoProgress),
         }
     }
 }
+
+/// Hears how far one hashing run has come: `start` with the number of files, `advance` as files
+/// are done (from the worker threads), `finish` when the run ends, with or without an error. One
+/// [`HashOptions`] may be used for several runs (a step's materials, then its products). Every
+/// method does nothing by default.
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// A run of `total` files begins.
+    fn start(&self, total: u64) {
+        let _ = total;
+    }
+    /// `n` more files are hashed.
+    fn advance(&self, n: u64) {
+        let _ = n;
+    }
+    /// The run is over.
+    fn finish(&self) {}
+}
+
+/// Progress heard by nobody: the default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
 
 /// One hashed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,7 +298,8 @@ pub fn hash_paths_cached(
         collect(&root, path, options, &mut files)?;
     }
     let algorithms = algorithms_with_sha256(&options.algorithms);
-    let bar = progress_bar(options.progress, files.len() as u64);
+    let progress = options.progress.as_ref();
+    progress.start(files.len() as u64);
     // One read buffer per rayon task, reused across files: no per-file allocation or zeroing.
     let hashed: Result<Vec<HashedFile>> = files
         .into_par_iter()
@@ -287,12 +310,12 @@ pub fn hash_paths_cached(
                     Some(cache) => cache.hash(&path, &algorithms, buffer)?,
                     None => hash_one(&path, &algorithms, buffer)?,
                 };
-                bar.inc(1);
+                progress.advance(1);
                 Ok(HashedFile { name, digest, size })
             },
         )
         .collect();
-    bar.finish_and_clear();
+    progress.finish();
     hashed
 }
 
@@ -302,19 +325,6 @@ fn algorithms_with_sha256(requested: &[DigestAlgorithm]) -> Vec<DigestAlgorithm>
     all.sort();
     all.dedup();
     all
-}
-
-fn progress_bar(enabled: bool, total: u64) -> ProgressBar {
-    if !enabled || total < 64 {
-        return ProgressBar::hidden();
-    }
-    // The stderr target draws only when stderr is a terminal.
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("hashing {bar:30} {pos}/{len} files {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// Where a named path really is: `..` is applied to the name as written, then every directory
@@ -513,6 +523,39 @@ mod tests {
         std::fs::write(root.join("src/skip.o"), b"obj").unwrap();
         std::fs::write(root.join(".git/HEAD"), b"ref").unwrap();
         dir
+    }
+
+    /// Progress as a log: `start N`, the files advanced, `finish`.
+    #[derive(Debug, Default)]
+    struct Recorded(Mutex<Vec<String>>, std::sync::atomic::AtomicU64);
+
+    impl Progress for Recorded {
+        fn start(&self, total: u64) {
+            self.0.lock().unwrap().push(format!("start {total}"));
+        }
+        fn advance(&self, n: u64) {
+            self.1.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn finish(&self) {
+            let done = self.1.swap(0, std::sync::atomic::Ordering::Relaxed);
+            self.0.lock().unwrap().push(format!("finish after {done}"));
+        }
+    }
+
+    #[test]
+    fn progress_hears_each_run_from_start_to_finish() {
+        let dir = tree();
+        let recorded = Arc::new(Recorded::default());
+        let options = HashOptions {
+            progress: recorded.clone(),
+            ..skipping_root_git(dir.path())
+        };
+        hash_paths(dir.path(), &[PathBuf::from("src")], &options).unwrap();
+        hash_paths(dir.path(), &[PathBuf::from("src/a.c")], &options).unwrap();
+        assert_eq!(
+            *recorded.0.lock().unwrap(),
+            ["start 3", "finish after 3", "start 1", "finish after 1"]
+        );
     }
 
     fn skipping_root_git(dir: &Path) -> HashOptions {

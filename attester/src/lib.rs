@@ -5,7 +5,8 @@
 //! - [`source`]: the git source (commit, ref, remote URL without credentials, dirty state), read
 //!   through the `git` command with a cleared environment;
 //! - [`hashing`]: parallel, deterministic, bounded-memory hashing of files and directory trees that
-//!   never reads outside its root;
+//!   never reads outside its root, reporting its progress through [`hashing::Progress`] (the CLI
+//!   draws the bar);
 //! - [`repository`]: what hashing takes from the repository (its git directory, committed ignore
 //!   rules), read through git;
 //! - [`step`]: recording one build step (materials, command, products) into a statement;

@@ -9,6 +9,7 @@ mod cmd;
 mod evidence;
 mod hint;
 mod password;
+mod progress;
 mod registry;
 mod render;
 mod signing;

@@ -14,6 +14,7 @@ use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
 
 use crate::Outcome;
+use crate::progress::HashingBar;
 use crate::signing::{SignArgs, read_limited};
 use crate::store::{OutputArgs, StoreArgs, SubjectMeta, save};
 
@@ -73,7 +74,7 @@ impl HashArgs {
             ignores,
             skip: never_hashed(cwd, Some(&cwd.join(store.dir(cwd)))),
             algorithms,
-            progress: true,
+            progress: Arc::new(HashingBar::default()),
         })
     }
 }
