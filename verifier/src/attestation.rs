@@ -5,6 +5,7 @@ use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::MAX_DSSE_SIGNATURES;
 use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
+use hallmark_model::signer::SignerDetails;
 use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
 use hallmark_model::text::printable;
 use serde::Serialize;
@@ -80,7 +81,7 @@ pub struct CiClaim {
 pub struct VerifiedAttestation {
     statement: Statement,
     signers: Vec<String>,
-    signer_details: Vec<serde_json::Value>,
+    signer_details: Vec<SignerDetails>,
     verified_times: Vec<String>,
     provenance: Option<ProvenanceSummary>,
 }
@@ -101,9 +102,9 @@ impl VerifiedAttestation {
         &self.signers
     }
 
-    /// Each signer in detail: `{"keyid"}` for keys; `{"identity", "issuer", "extensions"}` for
-    /// keyless certificates (the Fulcio extensions by name).
-    pub fn signer_details(&self) -> &[serde_json::Value] {
+    /// Each signer in detail: a key's id, or a keyless certificate's identity, issuer and
+    /// Fulcio extensions.
+    pub fn signer_details(&self) -> &[SignerDetails] {
         &self.signer_details
     }
 
@@ -131,7 +132,7 @@ impl VerifiedAttestation {
 pub(crate) struct Signed {
     statement: Statement,
     signers: Vec<String>,
-    signer_details: Vec<serde_json::Value>,
+    signer_details: Vec<SignerDetails>,
     verified_times: Vec<String>,
     /// Checked once; reported only for an artifact the statement names.
     provenance: Result<Option<ProvenanceSummary>, Rejection>,
@@ -143,7 +144,7 @@ impl Signed {
     pub(crate) fn from_sigstore(
         statement: Statement,
         signer: String,
-        details: serde_json::Value,
+        details: SignerDetails,
         times: &[std::time::SystemTime],
     ) -> Self {
         let provenance = summarize(&statement);
@@ -233,7 +234,7 @@ pub(crate) fn verify_signed(
         statement,
         signer_details: signers
             .iter()
-            .map(|id| serde_json::json!({"keyid": id}))
+            .map(|id| SignerDetails::key(id.clone()))
             .collect(),
         signers,
         verified_times: Vec::new(),

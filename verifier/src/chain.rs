@@ -11,6 +11,7 @@ use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::provenance::SLSA_PROVENANCE_V1;
 use hallmark_model::resource::ResourceDescriptor;
+use hallmark_model::signer::SignerDetails;
 use hallmark_model::statement::Statement;
 use serde::Serialize;
 use serde_json::Value;
@@ -56,7 +57,7 @@ pub struct ChainStep {
     /// Keyids or keyless identities that signed it.
     pub signers: Vec<String>,
     /// The signers in detail (issuer and Fulcio extensions for keyless ones).
-    pub signer_details: Vec<Value>,
+    pub signer_details: Vec<SignerDetails>,
     /// Signing times proven by a log or timestamp authority (RFC 3339).
     pub verified_times: Vec<String>,
     /// The provenance summary.
@@ -417,8 +418,7 @@ fn merge_signers(step: &mut ChainStep, more: &VerifiedAttestation) {
 fn certified_runner(v: &VerifiedAttestation) -> Option<String> {
     v.signer_details()
         .iter()
-        .find_map(|d| d.pointer("/extensions/runnerEnvironment"))
-        .and_then(Value::as_str)
+        .find_map(|d| d.extension("runnerEnvironment"))
         .map(str::to_owned)
 }
 

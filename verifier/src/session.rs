@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use hallmark_model::budget::{Budget, Exhausted, Work};
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
+use hallmark_model::signer::SignerDetails;
 
 use crate::Rejection;
 use crate::attestation::{Signed, VerifiedAttestation, verify_key_signed};
@@ -179,12 +180,12 @@ impl<'a> Session<'a> {
         let identity = verified.identity.unwrap_or_default();
         let issuer = verified.issuer.unwrap_or_default();
         let signer = format!("{identity} (issuer {issuer})");
-        let details = serde_json::json!({
-            "identity": identity,
-            "issuer": issuer,
-            "extensions": verified.extensions,
-            "tlogEntries": verified.tlog_entries,
-        });
+        let details = SignerDetails::Certificate {
+            identity,
+            issuer,
+            extensions: verified.extensions,
+            tlog_entries: verified.tlog_entries,
+        };
         Ok(Signed::from_sigstore(
             statement,
             signer,
