@@ -175,12 +175,12 @@ fn emit_vsa(
 ) -> Result<()> {
     let summary = vsa::Summary {
         verifier_id: args.vsa_verifier_id.clone(),
-        // The file name, not the local path (which would leak into a shared record).
-        policy_uri: policy
-            .path()
+        // The file name, not the local path (which would leak into a shared record); `.` and
+        // `..` name the directory they stand for.
+        policy_uri: std::fs::canonicalize(policy.path())
+            .unwrap_or_else(|_| policy.path().to_path_buf())
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+            .map_or_else(|| "policy".to_owned(), |n| n.to_string_lossy().into_owned()),
         policy_digest: policy.digest().to_owned(),
         levels: decision
             .policy

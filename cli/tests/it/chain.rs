@@ -721,7 +721,7 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
     let t = scratch();
     build(&t);
     package(&t, &["out"]);
-    let run = t.expect(
+    let run = t.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -735,7 +735,7 @@ fn a_vsa_is_refused_when_untrusted_tampered_stale_failed_or_for_another_policy()
         1,
     );
     assert!(run.stderr.contains("VSA (FAILED)"), "{}", run.stderr);
-    let run = t.expect(
+    let run = t.expect_both(
         &[
             "verify",
             "dist/app.tar",
@@ -863,6 +863,15 @@ fn the_policy_library_directory_emits_a_vsa_that_is_then_accepted() {
     emit.extend(keys);
     let run = s.expect_both(&emit, 0);
     assert!(run.stderr.contains("VSA (PASSED)"), "{}", run.stderr);
+    // The VSA names the policy by its directory's name, never by the local path.
+    use base64::Engine as _;
+    let vsa: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.file("vsa.json")).unwrap()).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(vsa["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(statement["predicate"]["policy"]["uri"], "policies");
     let run = s.expect_both(
         &[
             "verify",
