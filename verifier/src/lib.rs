@@ -40,7 +40,7 @@ pub mod source;
 pub mod verdict;
 pub mod vsa;
 
-pub use error::{Error, Rejection};
+pub use error::{ALL_CODES, Error, Rejection};
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
