@@ -141,6 +141,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
                 "origin": a.origin,
                 "verified": false,
                 "check": serde_json::to_value(r).ok().and_then(|v| v.get("check").cloned()),
+                "code": r.code(),
                 "reason": r.to_string(),
             }),
             (None, None) => json!({"origin": a.origin, "verified": false}),

@@ -302,7 +302,7 @@ impl KeylessSigner {
         let leaf = pem::parse(leaf_pem)
             .map_err(|e| fail(format!("Fulcio's certificate: {e}")))?
             .into_contents();
-        let parsed = LeafCertificate::parse(&leaf).map_err(fail)?;
+        let parsed = LeafCertificate::parse(&leaf).map_err(|e| fail(e.to_string()))?;
         if parsed.key.spki_der() != key.public_key_der() {
             return Err(fail("Fulcio's certificate is not for our key"));
         }
@@ -449,7 +449,7 @@ impl Signer for KeylessSigner {
             message_signature: None,
         };
         // Nothing is written unless what the services returned verifies end to end.
-        let parsed = LeafCertificate::parse(&leaf).map_err(fail)?;
+        let parsed = LeafCertificate::parse(&leaf).map_err(|e| fail(e.to_string()))?;
         let identity = parsed.identities.first().cloned().unwrap_or_default();
         let policy = IdentityPolicy {
             identity: Matcher::Exact(identity),

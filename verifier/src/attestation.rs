@@ -6,13 +6,14 @@ use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::MAX_DSSE_SIGNATURES;
 use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
 use hallmark_model::signer::SignerDetails;
-use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
+use hallmark_model::statement::Statement;
 use hallmark_model::text::printable;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::Rejection;
-use crate::keys::TrustedKey;
+use crate::keys::{KeyId, TrustedKey};
+use crate::sigstore::verify::statement_of;
 
 /// How many DSSE signatures an envelope must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -224,11 +225,7 @@ pub(crate) fn verify_signed(
     charge: &mut dyn FnMut(u64) -> Result<(), Rejection>,
 ) -> Result<Signed, Rejection> {
     let signers = check_signatures(envelope, keys, policy, charge)?;
-    if envelope.payload_type != PAYLOAD_TYPE {
-        return Err(Rejection::PayloadType(envelope.payload_type.clone()));
-    }
-    let statement = Statement::from_slice(&envelope.payload)
-        .map_err(|e| Rejection::Statement(e.to_string()))?;
+    let statement = statement_of(envelope)?;
     let provenance = summarize(&statement);
     Ok(Signed {
         statement,
@@ -303,7 +300,7 @@ fn check_signatures(
     keys: &[TrustedKey],
     policy: SignaturePolicy,
     charge: &mut dyn FnMut(u64) -> Result<(), Rejection>,
-) -> Result<Vec<String>, Rejection> {
+) -> Result<Vec<KeyId>, Rejection> {
     let found = envelope.signatures.len();
     // Before anything else: a flood of signatures is refused unread.
     if found > MAX_DSSE_SIGNATURES {
@@ -330,7 +327,7 @@ fn check_signatures(
         bytes: envelope.signed_bytes(),
         digests: Vec::new(),
     };
-    let mut signers: Vec<String> = Vec::new();
+    let mut signers: Vec<KeyId> = Vec::new();
     for signature in &envelope.signatures {
         for key in keys {
             if signers.iter().any(|s| s == key.keyid()) {
@@ -380,7 +377,10 @@ fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejecti
     let predicate = statement
         .predicate
         .as_ref()
-        .ok_or_else(|| Rejection::Statement("no predicate".into()))?;
+        .ok_or_else(|| Rejection::Predicate {
+            predicate_type: SLSA_PROVENANCE_V1.to_owned(),
+            message: "the statement has no predicate".to_owned(),
+        })?;
     let provenance = Provenance::from_value(predicate).map_err(|e| Rejection::Predicate {
         predicate_type: SLSA_PROVENANCE_V1.to_owned(),
         message: e.to_string(),

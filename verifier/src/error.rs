@@ -1,16 +1,19 @@
 use serde::Serialize;
 
+use crate::sigstore::error::{BundleError, Error as SigstoreError, SubjectError};
+
 /// Failures that prevent reaching a verdict at all (bad trust material).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A public key could not be read.
-    #[error("public key {origin}: {message}")]
+    #[error("public key {origin}: {error}")]
     Key {
         /// Where the key came from.
         origin: String,
         /// What is wrong.
-        message: String,
+        #[source]
+        error: crate::keys::KeyError,
     },
     /// Input too large or malformed.
     #[error(transparent)]
@@ -76,9 +79,9 @@ pub enum Rejection {
         /// The subjects it does name.
         subjects: String,
     },
-    /// A keyless bundle failed Sigstore verification.
+    /// A certificate-signed bundle failed Sigstore verification.
     #[error("Sigstore verification failed: {0}")]
-    Sigstore(String),
+    Sigstore(crate::sigstore::Error),
     /// The predicate claims a type it does not satisfy.
     #[error("the predicate claims to be {predicate_type} but is invalid: {message}")]
     Predicate {
@@ -87,4 +90,209 @@ pub enum Rejection {
         /// What is wrong.
         message: String,
     },
+}
+
+impl Rejection {
+    /// The stable dotted code of the check that failed, for machines (documented in
+    /// docs/error-codes.md; [`ALL_CODES`] lists them all).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Bundle(_) => "bundle.parse",
+            Rejection::Keyless => "bundle.keyless-needs-identity",
+            Rejection::NotDsse => "dsse.not-dsse",
+            Rejection::SignatureCount { .. } | Rejection::TooManySignatures { .. } => {
+                "dsse.signature-count"
+            }
+            Rejection::Budget(_) => "budget.exhausted",
+            Rejection::Signature { .. } => "dsse.signature",
+            Rejection::PayloadType(_) => "dsse.payload-type",
+            Rejection::Statement(_) => "statement.invalid",
+            Rejection::Subject { .. } => "statement.subject",
+            Rejection::Sigstore(e) => e.code(),
+            Rejection::Predicate { .. } => "predicate.invalid",
+        }
+    }
+}
+
+/// A check both kinds of bundle make (parsing, the DSSE payload type, the statement) is the
+/// same rejection whoever signed; the rest are Sigstore's.
+impl From<SigstoreError> for Rejection {
+    fn from(e: SigstoreError) -> Self {
+        match e {
+            SigstoreError::Bundle(BundleError::Parse(message)) => Rejection::Bundle(message),
+            SigstoreError::Bundle(BundleError::NotDsse) => Rejection::NotDsse,
+            SigstoreError::Subject(e) => e.into(),
+            other => Rejection::Sigstore(other),
+        }
+    }
+}
+
+impl From<SubjectError> for Rejection {
+    fn from(e: SubjectError) -> Self {
+        match e {
+            SubjectError::PayloadType(found) => Rejection::PayloadType(found),
+            SubjectError::Statement(message) => Rejection::Statement(message),
+            other => Rejection::Sigstore(SigstoreError::Subject(other)),
+        }
+    }
+}
+
+/// Every code [`Rejection::code`] can return, sorted; docs/error-codes.md documents each.
+pub const ALL_CODES: &[&str] = &[
+    "budget.exhausted",
+    "bundle.keyless-needs-identity",
+    "bundle.parse",
+    "dsse.not-dsse",
+    "dsse.payload-type",
+    "dsse.signature",
+    "dsse.signature-count",
+    "predicate.invalid",
+    "sigstore.bundle.no-content",
+    "sigstore.bundle.no-signer",
+    "sigstore.bundle.signer-kind",
+    "sigstore.certificate.bundled-root",
+    "sigstore.certificate.chain",
+    "sigstore.certificate.empty-chain",
+    "sigstore.certificate.expired",
+    "sigstore.certificate.malformed",
+    "sigstore.certificate.not-yet-valid",
+    "sigstore.identity.mismatch",
+    "sigstore.sct.log-validity",
+    "sigstore.sct.malformed",
+    "sigstore.sct.missing",
+    "sigstore.sct.signature",
+    "sigstore.sct.untrusted-log",
+    "sigstore.signature.mismatch",
+    "sigstore.signature.needs-artifact",
+    "sigstore.subject.digest-algorithm",
+    "sigstore.subject.message-digest",
+    "sigstore.time.no-verified-time",
+    "sigstore.timestamp.authority-validity",
+    "sigstore.timestamp.certificate-expired",
+    "sigstore.timestamp.certificate-not-yet-valid",
+    "sigstore.timestamp.duplicate",
+    "sigstore.timestamp.eku",
+    "sigstore.timestamp.imprint-mismatch",
+    "sigstore.timestamp.in-future",
+    "sigstore.timestamp.malformed",
+    "sigstore.timestamp.signature",
+    "sigstore.timestamp.too-many",
+    "sigstore.timestamp.unsupported-algorithm",
+    "sigstore.timestamp.untrusted",
+    "sigstore.tlog.body",
+    "sigstore.tlog.checkpoint",
+    "sigstore.tlog.duplicate-entry",
+    "sigstore.tlog.inclusion-proof",
+    "sigstore.tlog.integrated-time",
+    "sigstore.tlog.log-validity",
+    "sigstore.tlog.missing",
+    "sigstore.tlog.negative-index",
+    "sigstore.tlog.no-inclusion-proof",
+    "sigstore.tlog.set",
+    "sigstore.tlog.too-many-entries",
+    "sigstore.tlog.unknown-log",
+    "statement.invalid",
+    "statement.subject",
+];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::sigstore::error::{TimestampError, TlogError};
+
+    /// The codes docs/error-codes.md documents: the first cell of each table row.
+    fn documented() -> BTreeSet<&'static str> {
+        let doc = include_str!("../../docs/error-codes.md");
+        let rows = doc.lines().filter_map(|l| l.strip_prefix("| `"));
+        rows.filter_map(|row| Some(row.split_once('`')?.0))
+            .collect()
+    }
+
+    /// Every string literal shaped like a code in the `code()` functions: what they can return.
+    fn returned() -> BTreeSet<&'static str> {
+        let own = include_str!("error.rs");
+        let own = own.split("pub const ALL_CODES").next().unwrap_or_default();
+        let sources = [own, include_str!("sigstore/error.rs")];
+        let literals = sources
+            .into_iter()
+            .flat_map(|s| s.split('"').skip(1).step_by(2));
+        let is_code = |s: &&str| {
+            s.contains('.')
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-')
+        };
+        literals.filter(is_code).collect()
+    }
+
+    #[test]
+    fn every_code_is_documented_and_every_documented_code_exists() {
+        let all: BTreeSet<&str> = ALL_CODES.iter().copied().collect();
+        assert_eq!(all.len(), ALL_CODES.len(), "ALL_CODES has duplicates");
+        assert!(ALL_CODES.is_sorted(), "keep ALL_CODES sorted");
+        let documented = documented();
+        let undocumented: Vec<_> = all.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&all).collect();
+        assert!(
+            undocumented.is_empty(),
+            "not in docs/error-codes.md: {undocumented:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "documented but never returned: {unknown:?}"
+        );
+        assert_eq!(
+            returned(),
+            all,
+            "the code() functions and ALL_CODES disagree"
+        );
+    }
+
+    #[test]
+    fn codes_follow_the_check_whoever_signed() {
+        let from_sigstore = |e: SigstoreError| Rejection::from(e);
+        let payload_type = SubjectError::PayloadType("application/json".into());
+        let r = from_sigstore(payload_type.into());
+        assert_eq!(r, Rejection::PayloadType("application/json".into()));
+        assert_eq!(r.code(), "dsse.payload-type");
+        let r = from_sigstore(BundleError::NotDsse.into());
+        assert_eq!((r.code(), r), ("dsse.not-dsse", Rejection::NotDsse));
+        let r = from_sigstore(BundleError::Parse("eof".into()).into());
+        assert_eq!(
+            (r.code(), r),
+            ("bundle.parse", Rejection::Bundle("eof".into()))
+        );
+        let r = from_sigstore(TlogError::DuplicateEntry.into());
+        assert_eq!(r.code(), "sigstore.tlog.duplicate-entry");
+        assert!(matches!(r, Rejection::Sigstore(_)));
+        for r in [
+            Rejection::Keyless,
+            Rejection::Budget("spent".into()),
+            Rejection::Predicate {
+                predicate_type: "p".into(),
+                message: "m".into(),
+            },
+            Rejection::TooManySignatures {
+                found: 99,
+                limit: 16,
+            },
+        ] {
+            assert!(ALL_CODES.contains(&r.code()), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn a_timestamp_refused_by_every_authority_has_the_most_telling_code() {
+        let untrusted = TimestampError::Untrusted("no path".into());
+        let expired = TimestampError::Authority {
+            authority: "tsa".into(),
+            error: Box::new(TimestampError::CertificateExpired("ended".into())),
+        };
+        let both = TimestampError::NoAuthority(vec![untrusted.clone(), expired]);
+        assert_eq!(both.code(), "sigstore.timestamp.certificate-expired");
+        let none = TimestampError::NoAuthority(vec![untrusted.clone(), untrusted]);
+        assert_eq!(none.code(), "sigstore.timestamp.untrusted");
+    }
 }

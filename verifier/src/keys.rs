@@ -8,16 +8,50 @@ use aws_lc_rs::signature::{
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::{KeyKind, keyid_preimage};
 use hallmark_model::limits::{MAX_KEY_BYTES, check};
-use spki::SubjectPublicKeyInfoRef;
 use spki::der::Decode;
+use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+
+use const_oid::db::{rfc5912, rfc8410};
 
 use crate::{Error, Result};
 
-const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
-const OID_ED25519: &str = "1.3.101.112";
-const OID_RSA: &str = "1.2.840.113549.1.1.1";
+/// The securesystemslib keyid Hallmark writes for a trusted key (64 hex characters).
+pub type KeyId = String;
+
+/// Why a public key could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The DER is not a SubjectPublicKeyInfo.
+    #[error("not a SubjectPublicKeyInfo: {0}")]
+    NotSpki(spki::der::Error),
+    /// The BIT STRING holding the key has unused bits.
+    #[error("the public key bits are not whole bytes")]
+    UnalignedBits,
+    /// An EC key on a curve Hallmark does not verify.
+    #[error("unsupported elliptic curve {}", .0.map_or("(none named)".to_owned(), |o| o.to_string()))]
+    UnsupportedCurve(Option<ObjectIdentifier>),
+    /// A key algorithm Hallmark does not verify.
+    #[error("unsupported key algorithm {0}")]
+    UnsupportedAlgorithm(ObjectIdentifier),
+    /// A trust root names a key algorithm Hallmark does not know.
+    #[error("unsupported keyDetails {0}")]
+    UnsupportedDetails(String),
+    /// A trust root names an algorithm the key cannot have.
+    #[error("keyDetails {details} does not match the key ({actual:?})")]
+    DetailsMismatch {
+        /// The keyDetails as written.
+        details: String,
+        /// What the key is.
+        actual: Algorithm,
+    },
+    /// The file is not PEM.
+    #[error("not a PEM file: {0}")]
+    NotPem(String),
+    /// The PEM block is not a public key.
+    #[error("expected a PUBLIC KEY PEM block, found {0:?}")]
+    NotPublicKeyPem(String),
+}
 
 /// Signature algorithms Hallmark verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,30 +101,22 @@ pub struct PublicKey {
 
 impl PublicKey {
     /// Parses a DER SubjectPublicKeyInfo. RSA keys default to PKCS#1 v1.5 with SHA-256.
-    pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, String> {
-        let spki = SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
+    pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, KeyError> {
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(KeyError::NotSpki)?;
         let raw = spki
             .subject_public_key
             .as_bytes()
-            .ok_or("public key bits are not whole bytes")?
+            .ok_or(KeyError::UnalignedBits)?
             .to_vec();
-        let algorithm = match spki.algorithm.oid.to_string().as_str() {
-            OID_EC_PUBLIC_KEY => {
-                let curve = spki
-                    .algorithm
-                    .parameters_oid()
-                    .map(|o| o.to_string())
-                    .unwrap_or_default();
-                match curve.as_str() {
-                    OID_P256 => Algorithm::EcdsaP256Sha256,
-                    OID_P384 => Algorithm::EcdsaP384Sha384,
-                    other => return Err(format!("unsupported elliptic curve {other}")),
-                }
-            }
-            OID_ED25519 => Algorithm::Ed25519,
-            OID_RSA => Algorithm::RsaPkcs1Sha256,
-            other => return Err(format!("unsupported key algorithm {other}")),
+        let algorithm = match spki.algorithm.oid {
+            rfc5912::ID_EC_PUBLIC_KEY => match spki.algorithm.parameters_oid().ok() {
+                Some(rfc5912::SECP_256_R_1) => Algorithm::EcdsaP256Sha256,
+                Some(rfc5912::SECP_384_R_1) => Algorithm::EcdsaP384Sha384,
+                other => return Err(KeyError::UnsupportedCurve(other)),
+            },
+            rfc8410::ID_ED_25519 => Algorithm::Ed25519,
+            rfc5912::RSA_ENCRYPTION => Algorithm::RsaPkcs1Sha256,
+            other => return Err(KeyError::UnsupportedAlgorithm(other)),
         };
         Ok(PublicKey {
             algorithm,
@@ -100,7 +126,10 @@ impl PublicKey {
     }
 
     /// Parses a key whose algorithm a trust root names (`PKIX_ECDSA_P256_SHA_256`, ...).
-    pub fn from_spki_with_details(der: &[u8], details: &str) -> std::result::Result<Self, String> {
+    pub fn from_spki_with_details(
+        der: &[u8],
+        details: &str,
+    ) -> std::result::Result<Self, KeyError> {
         let mut key = Self::from_spki_der(der)?;
         let wanted = match details {
             "PKIX_ECDSA_P256_SHA_256" => Some(Algorithm::EcdsaP256Sha256),
@@ -113,7 +142,7 @@ impl PublicKey {
                 Some(Algorithm::RsaPssSha256)
             }
             "" | "PUBLIC_KEY_DETAILS_UNSPECIFIED" => None,
-            other => return Err(format!("unsupported keyDetails {other}")),
+            other => return Err(KeyError::UnsupportedDetails(other.to_owned())),
         };
         if let Some(wanted) = wanted {
             let compatible = key.algorithm == wanted
@@ -122,10 +151,10 @@ impl PublicKey {
                     (Algorithm::RsaPkcs1Sha256, Algorithm::RsaPssSha256)
                 );
             if !compatible {
-                return Err(format!(
-                    "keyDetails {details} does not match the key ({:?})",
-                    key.algorithm
-                ));
+                return Err(KeyError::DetailsMismatch {
+                    details: details.to_owned(),
+                    actual: key.algorithm,
+                });
             }
             key.algorithm = wanted;
         }
@@ -133,7 +162,7 @@ impl PublicKey {
     }
 
     /// A bare PKCS#1 RSAPublicKey, as some trust roots hold CT log keys.
-    pub fn from_pkcs1_rsa(der: &[u8], details: &str) -> std::result::Result<Self, String> {
+    pub fn from_pkcs1_rsa(der: &[u8], details: &str) -> std::result::Result<Self, KeyError> {
         let algorithm = if details.contains("PSS") {
             Algorithm::RsaPssSha256
         } else {
@@ -204,33 +233,30 @@ impl PublicKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedKey {
     key: PublicKey,
-    keyid: String,
+    keyid: KeyId,
     origin: String,
 }
 
 impl TrustedKey {
     /// Reads a `PUBLIC KEY` PEM (SubjectPublicKeyInfo). `origin` names it in messages.
     pub fn from_pem(text: &[u8], origin: &str) -> Result<Self> {
-        let bad = |message: String| Error::Key {
+        let bad = |error: KeyError| Error::Key {
             origin: origin.to_owned(),
-            message,
+            error,
         };
         check("public key", text.len() as u64, MAX_KEY_BYTES)?;
-        let block = pem::parse(text).map_err(|e| bad(format!("not a PEM file: {e}")))?;
+        let block = pem::parse(text).map_err(|e| bad(KeyError::NotPem(e.to_string())))?;
         if block.tag() != "PUBLIC KEY" {
-            return Err(bad(format!(
-                "expected a PUBLIC KEY PEM block, found {:?}",
-                block.tag()
-            )));
+            return Err(bad(KeyError::NotPublicKeyPem(block.tag().to_owned())));
         }
         Self::from_spki_der(block.contents(), origin)
     }
 
     /// Reads a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8], origin: &str) -> Result<Self> {
-        let key = PublicKey::from_spki_der(der).map_err(|message| Error::Key {
+        let key = PublicKey::from_spki_der(der).map_err(|error| Error::Key {
             origin: origin.to_owned(),
-            message,
+            error,
         })?;
         let kind = match key.algorithm {
             Algorithm::EcdsaP256Sha256 => Some(KeyKind::EcdsaP256),

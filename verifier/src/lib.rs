@@ -13,7 +13,9 @@
 //! - [`sigstore`]: Sigstore bundle verification against a trust root the caller chooses: the
 //!   trust root (embedded public-good snapshots), certificate chain and identity policy, SCTs,
 //!   transparency-log evidence (entry body, inclusion proof, checkpoint, SET), RFC 3161
-//!   timestamps, and `verify`, which runs them in order;
+//!   timestamps, and `verify`, which checks a bundle's evidence once and then who signed it;
+//!   `error` names each failed check with a stable dotted code ([`Rejection::code`],
+//!   [`ALL_CODES`], docs/error-codes.md);
 //! - [`session`]: one decision's memory (each bundle parsed and checked once) and work budget;
 //! - [`verdict`]: checks all candidate bundles for an artifact against the requirements into a
 //!   [`verdict::Verdict`], whose [`verdict::Verdict::allowed`] is computed from its violations;
@@ -40,7 +42,7 @@ pub mod source;
 pub mod verdict;
 pub mod vsa;
 
-pub use error::{Error, Rejection};
+pub use error::{ALL_CODES, Error, Rejection};
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -15,8 +15,7 @@ use hallmark_model::signer::SignerDetails;
 use crate::Rejection;
 use crate::attestation::{Signed, VerifiedAttestation, verify_key_signed};
 use crate::chain::{Peek, payload_id, peek};
-use crate::sigstore;
-use crate::sigstore::verify::SignerTrust;
+use crate::sigstore::verify::{ExpectedSigner, statement_of, verify_parsed};
 use crate::verdict::{Candidate, Requirements};
 
 /// What a decision knows about one bundle.
@@ -132,65 +131,49 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// A certificate-signed bundle: its evidence verified once, then its certificate matched
+    /// against each trusted identity (cheap), then its statement read.
     fn verify_keyless(&self, bundle: &Bundle) -> Result<Signed, Rejection> {
         let keyless = self
             .requirements
             .keyless
             .as_ref()
+            .filter(|k| !k.identities.is_empty())
             .ok_or(Rejection::Keyless)?;
-        // Each attempt checks the certificate chain, the log entries and the timestamps.
+        // The certificate chain and SCT, each log entry, each timestamp: one verification's
+        // cost, however many identities are tried.
         let vm = &bundle.verification_material;
         let cost = 2
             + vm.tlog_entries.len() as u64
             + vm.timestamp_verification_data.rfc3161_timestamps.len() as u64;
-        let mut first_error = None;
-        let mut found = None;
-        for identity in &keyless.identities {
-            self.budget.spend(Work::Signatures, cost).map_err(spent)?;
-            match sigstore::verify::verify_parsed(
-                bundle,
-                None,
-                &keyless.root,
-                SignerTrust::Identity(identity),
-                self.now,
-            ) {
-                Ok(v) => {
-                    found = Some(v);
-                    break;
-                }
-                // Only an identity mismatch is worth trying the next identity for.
-                Err(e) if e.check == "identity" => {
-                    first_error.get_or_insert(e);
-                }
-                Err(e) => return Err(Rejection::Sigstore(e.to_string())),
-            }
-        }
-        let verified = match (found, first_error) {
-            (Some(v), _) => v,
-            (None, Some(e)) if keyless.identities.len() > 1 => {
-                return Err(Rejection::Sigstore(format!(
-                    "matches none of the {} trusted identities; the first: {e}",
-                    keyless.identities.len()
-                )));
-            }
-            (None, Some(e)) => return Err(Rejection::Sigstore(e.to_string())),
-            (None, None) => return Err(Rejection::Keyless),
-        };
-        let statement = verified.statement.ok_or(Rejection::NotDsse)?;
-        let identity = verified.identity.unwrap_or_default();
-        let issuer = verified.issuer.unwrap_or_default();
+        self.budget.spend(Work::Signatures, cost).map_err(spent)?;
+        let verified = verify_parsed(
+            bundle,
+            None,
+            &keyless.root,
+            ExpectedSigner::Certificate,
+            self.now,
+        )?;
+        let identity = verified.identity(&keyless.identities)?;
+        let envelope = verified.envelope().ok_or(Rejection::NotDsse)?;
+        let statement = statement_of(envelope)?;
+        let issuer = verified
+            .certificate()
+            .and_then(|leaf| leaf.issuer())
+            .unwrap_or_default()
+            .to_owned();
         let signer = format!("{identity} (issuer {issuer})");
         let details = SignerDetails::Certificate {
             identity,
             issuer,
-            extensions: verified.extensions,
-            tlog_entries: verified.tlog_entries,
+            extensions: verified.extensions().clone(),
+            tlog_entries: verified.tlog_entries(),
         };
         Ok(Signed::from_sigstore(
             statement,
             signer,
             details,
-            &verified.times,
+            verified.times(),
         ))
     }
 }

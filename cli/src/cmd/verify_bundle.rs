@@ -64,7 +64,7 @@ pub struct IdentityArgs {
 fn matcher(exact: &Option<String>, regexp: &Option<String>) -> Result<Option<Matcher>> {
     Ok(match (exact, regexp) {
         (Some(e), _) => Some(Matcher::Exact(e.clone())),
-        (None, Some(r)) => Some(Matcher::regex(r).map_err(anyhow::Error::msg)?),
+        (None, Some(r)) => Some(Matcher::regex(r)?),
         (None, None) => None,
     })
 }
@@ -231,7 +231,8 @@ pub fn run(args: Args) -> Result<Outcome> {
             Ok(Outcome::Success)
         }
         Err(e) => {
-            println!("REJECTED: {}: {e}", args.artifact);
+            // The stable code first (docs/error-codes.md), for scripts; then the words.
+            println!("REJECTED: {}: {}: {e}", args.artifact, e.code());
             if by_identity && signed_with_key(&bundle) {
                 eprintln!("hallmark: hint: the bundle is signed with a key: verify it with --key");
             }

@@ -165,7 +165,8 @@ fn a_key_signed_bundle_checked_by_identity_points_to_key() {
         1,
     );
     assert!(
-        run.stdout.contains("signed with a key, not a certificate"),
+        run.stdout
+            .contains("signed with a public key, and a certificate was given"),
         "{}",
         run.stdout
     );

@@ -19,6 +19,8 @@ use hallmark_model::statement::Statement;
 use hallmark_testsvc::fulcio::{Identity, TestFulcio};
 use hallmark_testsvc::log::TransparencyLog;
 use hallmark_verifier::keys::PublicKey;
+use hallmark_verifier::sigstore::Error;
+use hallmark_verifier::sigstore::error::{IdentityError, SignatureError};
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
 use hallmark_verifier::sigstore::trust_root::TrustRoot;
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
@@ -153,7 +155,11 @@ fn keyless_bundles_from_the_test_services_verify() {
         ),
     )
     .unwrap_err();
-    assert_eq!(err.check, "identity");
+    assert!(
+        matches!(err, Error::Identity(IdentityError::Identity { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "sigstore.identity.mismatch");
     let err = check(
         &bundle,
         &policy(
@@ -162,7 +168,10 @@ fn keyless_bundles_from_the_test_services_verify() {
         ),
     )
     .unwrap_err();
-    assert!(err.message.contains("--signer-workflow mismatch"), "{err}");
+    let Error::Identity(IdentityError::Extension { label, found, .. }) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!((*label, found.as_str()), ("--signer-workflow", WORKFLOW));
     // A certificate for another key from the same CA: the envelope signature no longer matches.
     let other = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
     let other_point = PublicKey::from_spki_der(other.public_key_der())
@@ -173,5 +182,7 @@ fn keyless_bundles_from_the_test_services_verify() {
     swapped.verification_material.certificate = Some(X509Certificate {
         raw_bytes: fulcio.issue(&other_point, &identity, now).unwrap(),
     });
-    assert!(check(&swapped, &policy(WORKFLOW, WORKFLOW)).is_err());
+    let err = check(&swapped, &policy(WORKFLOW, WORKFLOW)).unwrap_err();
+    assert_eq!(err, Error::Signature(SignatureError::Dsse));
+    assert_eq!(err.code(), "sigstore.signature.mismatch");
 }

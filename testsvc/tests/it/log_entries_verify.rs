@@ -16,6 +16,10 @@ use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use hallmark_testsvc::log::TransparencyLog;
 use hallmark_verifier::keys::PublicKey;
+use hallmark_verifier::sigstore::Error;
+use hallmark_verifier::sigstore::error::{
+    InclusionProofError, SetError, SignatureError, TlogError,
+};
 use hallmark_verifier::sigstore::trust_root::TrustRoot;
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
 use serde_json::json;
@@ -119,11 +123,18 @@ fn logged_key_signed_bundles_verify_and_tampering_is_caught() {
         .as_mut()
         .unwrap()
         .hashes[0][0] ^= 1;
-    assert_eq!(check(&tampered).unwrap_err().check, "tlog");
+    let err = check(&tampered).unwrap_err();
+    let expected = TlogError::InclusionProof(InclusionProofError::RootMismatch);
+    assert_eq!(err, Error::Tlog(expected));
+    assert_eq!(err.code(), "sigstore.tlog.inclusion-proof");
     let mut tampered = bundle.clone();
     tampered.verification_material.tlog_entries[0].integrated_time += 1;
-    assert_eq!(check(&tampered).unwrap_err().check, "tlog");
+    let err = check(&tampered).unwrap_err();
+    assert_eq!(err, Error::Tlog(TlogError::Set(SetError::Signature)));
+    assert_eq!(err.code(), "sigstore.tlog.set");
     let mut tampered = bundle.clone();
     tampered.dsse_envelope.as_mut().unwrap().payload = b"{}".to_vec();
-    assert!(check(&tampered).is_err());
+    let err = check(&tampered).unwrap_err();
+    assert_eq!(err, Error::Signature(SignatureError::Dsse));
+    assert_eq!(err.code(), "sigstore.signature.mismatch");
 }

@@ -2,6 +2,7 @@
 
 use hallmark_remote::keyless::timestamp_request as request_for;
 use hallmark_testsvc::tsa::TestTsa;
+use hallmark_verifier::sigstore::error::TimestampError;
 use hallmark_verifier::sigstore::timestamp::verify_timestamp;
 use hallmark_verifier::sigstore::trust_root::CertificateAuthority;
 
@@ -18,12 +19,14 @@ fn timestamps_verify_for_what_they_stamp() {
     let time = verify_timestamp(&response, signature, std::slice::from_ref(&authority)).unwrap();
     let age = std::time::SystemTime::now().duration_since(time).unwrap();
     assert!(age.as_secs() < 60);
-    assert!(verify_timestamp(&response, b"other bytes", std::slice::from_ref(&authority)).is_err());
+    let err = verify_timestamp(&response, b"other bytes", std::slice::from_ref(&authority));
+    assert_eq!(err, Err(TimestampError::ImprintMismatch("SHA-256")));
     let stranger = TestTsa::new().unwrap();
     let other = CertificateAuthority {
         uri: "x".into(),
         chain: stranger.chain(),
         validity: None,
     };
-    assert!(verify_timestamp(&response, signature, &[other]).is_err());
+    let err = verify_timestamp(&response, signature, &[other]).unwrap_err();
+    assert_eq!(err.code(), "sigstore.timestamp.untrusted", "{err}");
 }

@@ -23,6 +23,9 @@ pub const API_VERSION: &str = "hallmark.dev/policy/v1";
 /// The pseudo-step a source step takes its inputs from.
 const SOURCE: &str = "source";
 
+/// A signer as the policy input names it: a keyid, or `IDENTITY (issuer ISSUER)`.
+type SignerId = String;
+
 /// Who may sign: a public key file (relative to the policy file), a keyid, or a keyless
 /// identity with its issuer.
 #[derive(Debug, Deserialize)]
@@ -179,7 +182,7 @@ struct Signers<'a> {
 }
 
 impl Signers<'_> {
-    fn resolve(&mut self, s: &SignerRef) -> Result<String, PolicyError> {
+    fn resolve(&mut self, s: &SignerRef) -> Result<SignerId, PolicyError> {
         match s {
             SignerRef::KeyId { keyid } => Ok(keyid.to_ascii_lowercase()),
             SignerRef::Identity { identity, issuer } => {
@@ -203,7 +206,7 @@ impl Signers<'_> {
         }
     }
 
-    fn all(&mut self, what: &str, list: &[SignerRef]) -> Result<Vec<String>, PolicyError> {
+    fn all(&mut self, what: &str, list: &[SignerRef]) -> Result<Vec<SignerId>, PolicyError> {
         non_empty(self.path, what, list)?;
         list.iter().map(|s| self.resolve(s)).collect()
     }

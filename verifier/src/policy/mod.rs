@@ -26,7 +26,7 @@ const MAX_POLICY_FILE: u64 = 4 * 1024 * 1024;
 const MAX_POLICY_FILES: usize = 500;
 
 /// Why a policy could not be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("policy {path}: {message}")]
 pub struct PolicyError {
     /// The file or directory.
@@ -92,7 +92,7 @@ pub struct Policy {
 /// The engine with the modules parsed and the data loaded, built on first use and cloned for
 /// each evaluation (parsing the library is most of the cost of a decision).
 #[derive(Clone, Default)]
-struct Prepared(std::sync::OnceLock<Result<regorus::Engine, String>>);
+struct Prepared(std::sync::OnceLock<Result<regorus::Engine, PolicyError>>);
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -274,14 +274,11 @@ impl Policy {
             msg,
             details: Value::Null,
         };
-        let prepared = self
-            .prepared
-            .0
-            .get_or_init(|| self.engine().map_err(|e| e.to_string()));
+        let prepared = self.prepared.0.get_or_init(|| self.engine());
         let mut engine = match prepared {
             Ok(e) => e.clone(),
             Err(e) => {
-                decision.deny.push(fail("policy.error", e.clone()));
+                decision.deny.push(fail("policy.error", e.to_string()));
                 return decision;
             }
         };

@@ -10,6 +10,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 
+use super::error::{CertificateError, ChainError};
 use super::trust_root::{CertificateAuthority, valid_at};
 use crate::keys::PublicKey;
 
@@ -40,16 +41,14 @@ pub struct LeafCertificate {
 
 impl LeafCertificate {
     /// Parses a DER certificate.
-    pub fn parse(der: &[u8]) -> Result<Self, String> {
-        let cert = Certificate::from_der(der)
-            .map_err(|e| format!("the signing certificate is not valid DER X.509: {e}"))?;
+    pub fn parse(der: &[u8]) -> Result<Self, CertificateError> {
+        let cert = Certificate::from_der(der).map_err(CertificateError::Malformed)?;
         let tbs = cert.tbs_certificate();
         let spki = tbs
             .subject_public_key_info()
             .to_der()
-            .map_err(|e| format!("the certificate's public key: {e}"))?;
-        let key = PublicKey::from_spki_der(&spki)
-            .map_err(|e| format!("the certificate's public key: {e}"))?;
+            .map_err(CertificateError::Malformed)?;
+        let key = PublicKey::from_spki_der(&spki).map_err(CertificateError::Key)?;
         let mut identities = Vec::new();
         if let Ok(Some(san)) = tbs.get_extension::<SubjectAltName>() {
             for name in &san.1.0 {
@@ -82,7 +81,7 @@ impl LeafCertificate {
             let value = if arc >= 8 {
                 der::asn1::Utf8StringRef::from_der(raw)
                     .map(|s| s.as_str().to_owned())
-                    .map_err(|_| format!("Fulcio extension {oid} is not a UTF8String"))?
+                    .map_err(|_| CertificateError::Extension(ext.extn_id))?
             } else {
                 String::from_utf8_lossy(raw).into_owned()
             };
@@ -135,17 +134,13 @@ pub fn verify_chain<'a>(
     leaf: &LeafCertificate,
     authorities: &'a [CertificateAuthority],
     time: SystemTime,
-) -> Result<(&'a CertificateAuthority, Vec<u8>), String> {
+) -> Result<(&'a CertificateAuthority, Vec<u8>), ChainError> {
     let leaf_der = CertificateDer::from(leaf.der.as_slice());
-    let end_entity = webpki::EndEntityCert::try_from(&leaf_der)
-        .map_err(|e| format!("the signing certificate cannot be used: {e}"))?;
-    let mut last_error = "no certificate authority in the trust root".to_owned();
+    let end_entity = webpki::EndEntityCert::try_from(&leaf_der).map_err(ChainError::Unusable)?;
+    let mut last_error = ChainError::NoAuthority;
     for authority in authorities {
         if !valid_at(authority.validity.as_ref(), time) {
-            last_error = format!(
-                "certificate authority {} was not valid at the signing time",
-                authority.uri
-            );
+            last_error = ChainError::AuthorityNotValid(authority.uri.clone());
             continue;
         }
         let parsed: Vec<Certificate> = match authority
@@ -155,8 +150,9 @@ pub fn verify_chain<'a>(
             .collect()
         {
             Ok(p) => p,
-            Err(e) => {
-                last_error = format!("certificate authority {}: {e}", authority.uri);
+            Err(error) => {
+                let uri = authority.uri.clone();
+                last_error = ChainError::AuthorityUnreadable { uri, error };
                 continue;
             }
         };
@@ -166,10 +162,7 @@ pub fn verify_chain<'a>(
                 time >= v.not_before.to_system_time() && time <= v.not_after.to_system_time()
             });
             if !above_valid {
-                last_error = format!(
-                    "certificate authority {} has a certificate not valid at the signing time",
-                    authority.uri
-                );
+                last_error = ChainError::AuthorityCertificateNotValid(authority.uri.clone());
                 continue;
             }
             let anchor_der = CertificateDer::from(der.as_slice());
@@ -190,14 +183,15 @@ pub fn verify_chain<'a>(
                         .tbs_certificate()
                         .subject_public_key_info()
                         .to_der()
-                        .map_err(|e| format!("issuer key: {e}"))?;
+                        .map_err(|error| ChainError::AuthorityUnreadable {
+                            uri: authority.uri.clone(),
+                            error,
+                        })?;
                     return Ok((authority, spki));
                 }
-                Err(e) => {
-                    last_error = format!(
-                        "the signing certificate does not chain to {} at the signing time: {e:?}",
-                        authority.uri
-                    )
+                Err(error) => {
+                    let uri = authority.uri.clone();
+                    last_error = ChainError::NotChained { uri, error };
                 }
             }
         }

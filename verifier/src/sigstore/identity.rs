@@ -4,6 +4,17 @@
 use regex_lite::Regex;
 
 use super::certificate::LeafCertificate;
+use super::error::IdentityError;
+
+/// A regular expression that does not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid regular expression {expression:?}: {message}")]
+pub struct InvalidExpression {
+    /// The expression as given.
+    pub expression: String,
+    /// What the regex engine said.
+    pub message: String,
+}
 
 /// Matches one value exactly, or against a regular expression that must match the whole value.
 #[derive(Debug, Clone)]
@@ -17,10 +28,13 @@ pub enum Matcher {
 impl Matcher {
     /// A regular-expression matcher; the expression is anchored (`^(?:…)$`) so that
     /// `https://github.com/acme/.*` cannot match `https://github.com/acme-evil/...` by a prefix.
-    pub fn regex(expression: &str) -> Result<Self, String> {
+    pub fn regex(expression: &str) -> Result<Self, InvalidExpression> {
         Regex::new(&format!("^(?:{expression})$"))
             .map(Matcher::Regex)
-            .map_err(|e| format!("invalid regular expression {expression:?}: {e}"))
+            .map_err(|e| InvalidExpression {
+                expression: expression.to_owned(),
+                message: e.to_string(),
+            })
     }
 
     fn matches(&self, value: &str) -> bool {
@@ -66,7 +80,7 @@ pub struct IdentityPolicy {
     pub identity: Matcher,
     /// The OIDC issuer.
     pub issuer: Matcher,
-    /// Further Fulcio extensions: arc, matcher, and the flag name for messages.
+    /// Further Fulcio extensions: arc, matcher, and what messages call the extension.
     pub extensions: Vec<(u32, Matcher, &'static str)>,
 }
 
@@ -82,30 +96,57 @@ impl IdentityPolicy {
 
     /// Checks the certificate and returns the identity that matched; the error shows the
     /// expected value next to the actual one.
-    pub fn check(&self, leaf: &LeafCertificate) -> Result<String, String> {
+    pub fn check(&self, leaf: &LeafCertificate) -> Result<String, IdentityError> {
         let Some(matched) = leaf.identities.iter().find(|id| self.identity.matches(id)) else {
-            return Err(format!(
-                "certificate identity mismatch: expected {}, certificate has {:?}",
-                self.identity.describe(),
-                leaf.identities
-            ));
+            return Err(IdentityError::Identity {
+                expected: self.identity.describe(),
+                found: leaf.identities.clone(),
+            });
         };
         let issuer = leaf.issuer().unwrap_or("");
         if !self.issuer.matches(issuer) {
-            return Err(format!(
-                "OIDC issuer mismatch: expected {}, certificate has {issuer:?}",
-                self.issuer.describe()
-            ));
+            return Err(IdentityError::Issuer {
+                expected: self.issuer.describe(),
+                found: issuer.to_owned(),
+            });
         }
-        for (arc, matcher, flag) in &self.extensions {
+        for (arc, matcher, label) in &self.extensions {
             let actual = leaf.fulcio.get(arc).map(String::as_str).unwrap_or("");
             if !matcher.matches(actual) {
-                return Err(format!(
-                    "{flag} mismatch: expected {}, certificate has {actual:?} (extension 1.3.6.1.4.1.57264.1.{arc})",
-                    matcher.describe()
-                ));
+                return Err(IdentityError::Extension {
+                    label,
+                    arc: *arc,
+                    expected: matcher.describe(),
+                    found: actual.to_owned(),
+                });
             }
         }
         Ok(matched.clone())
+    }
+
+    /// Checks the certificate against each of `policies` in turn (cheap: the certificate was
+    /// verified once) and returns the identity the first match matched. With several policies
+    /// and none matching, the error says how many were tried and why the first failed.
+    pub fn check_any(
+        policies: &[IdentityPolicy],
+        leaf: &LeafCertificate,
+    ) -> Result<String, IdentityError> {
+        let mut first = None;
+        for policy in policies {
+            match policy.check(leaf) {
+                Ok(identity) => return Ok(identity),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        match first {
+            Some(only) if policies.len() == 1 => Err(only),
+            Some(first) => Err(IdentityError::NoneMatched {
+                tried: policies.len(),
+                first: Box::new(first),
+            }),
+            None => Err(IdentityError::NoneTrusted),
+        }
     }
 }

@@ -15,15 +15,11 @@ use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
 use x509_cert::ext::Extension;
 
 use crate::keys::Algorithm;
+use crate::sigstore::error::SctError;
 use crate::sigstore::trust_root::{TransparencyLog, valid_at};
 
-/// Why the certificate's SCTs were not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("certificate transparency: {0}")]
-pub struct SctError(pub String);
-
-fn err<T>(message: impl Into<String>) -> Result<T, SctError> {
-    Err(SctError(message.into()))
+fn malformed<T>(message: impl Into<String>) -> Result<T, SctError> {
+    Err(SctError::Malformed(message.into()))
 }
 
 /// One parsed SCT (RFC 6962 §3.2, version 1), borrowing from the list.
@@ -43,7 +39,7 @@ struct TlsReader<'a>(&'a [u8]);
 impl<'a> TlsReader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], SctError> {
         let Some((head, rest)) = self.0.split_at_checked(n) else {
-            return err(format!("malformed SCT list: {what} is cut short"));
+            return malformed(format!("{what} is cut short"));
         };
         self.0 = rest;
         Ok(head)
@@ -63,7 +59,7 @@ impl<'a> TlsReader<'a> {
     fn finish(&self, what: &str) -> Result<(), SctError> {
         match self.0.len() {
             0 => Ok(()),
-            n => err(format!("malformed SCT list: {n} bytes after {what}")),
+            n => malformed(format!("{n} bytes after {what}")),
         }
     }
 }
@@ -78,7 +74,7 @@ fn parse_list(bytes: &[u8]) -> Result<Vec<Sct<'_>>, SctError> {
         let mut r = TlsReader(list.vec16("an SCT")?);
         match r.int::<1>("the version")? {
             0 => {}
-            v => return err(format!("malformed SCT list: unsupported SCT version {v}")),
+            v => return malformed(format!("unsupported SCT version {v}")),
         }
         let sct = Sct {
             log_id: r.take(32, "the log id")?,
@@ -92,7 +88,7 @@ fn parse_list(bytes: &[u8]) -> Result<Vec<Sct<'_>>, SctError> {
         scts.push(sct);
     }
     if scts.is_empty() {
-        return err("malformed SCT list: the list is empty");
+        return malformed("the list is empty");
     }
     Ok(scts)
 }
@@ -110,7 +106,7 @@ fn elements(content: &[u8]) -> der::Result<Vec<AnyRef<'_>>> {
 /// Splits the leaf into the precertificate TBSCertificate (the leaf's TBSCertificate without the
 /// SCT list extension, everything else byte-identical) and the TLS-encoded SCT list.
 fn precert_parts(leaf_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SctError> {
-    let bad = |e: der::Error| SctError(format!("leaf is not a well-formed certificate: {e}"));
+    let bad = SctError::Certificate;
     let cert = AnyRef::from_der(leaf_der).map_err(bad)?;
     let cert_items = elements(cert.value()).map_err(bad)?;
     let is_sequence = |item: &&AnyRef<'_>| item.tag() == Tag::Sequence;
@@ -119,7 +115,9 @@ fn precert_parts(leaf_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SctError> {
         .filter(is_sequence)
         .filter(|_| cert.tag() == Tag::Sequence)
     else {
-        return err("leaf is not a well-formed certificate: no TBSCertificate");
+        return Err(SctError::Certificate(
+            der::Tag::Sequence.value_error().into(),
+        ));
     };
     let extensions_tag = Tag::ContextSpecific {
         constructed: true,
@@ -130,7 +128,7 @@ fn precert_parts(leaf_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SctError> {
         .iter()
         .position(|item| item.tag() == extensions_tag)
     else {
-        return err("no SCT extension: the leaf has no extensions");
+        return Err(SctError::Missing);
     };
     let extensions = AnyRef::from_der(tbs_items[at].value()).map_err(bad)?;
     let (mut kept, mut lists) = (Vec::new(), Vec::new());
@@ -143,10 +141,10 @@ fn precert_parts(leaf_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SctError> {
         }
     }
     let list = match lists.as_slice() {
-        [] => return err(format!("no SCT extension ({CT_PRECERT_SCTS}) in the leaf")),
+        [] => return Err(SctError::Missing),
         [one] => OctetString::from_der(one.as_bytes())
-            .map_err(|e| SctError(format!("malformed SCT list: not an OCTET STRING: {e}")))?,
-        _ => return err("malformed SCT list: more than one SCT extension"),
+            .map_err(|e| SctError::Malformed(format!("not an OCTET STRING: {e}")))?,
+        _ => return malformed("more than one SCT extension"),
     };
     // With no other extension left, the optional [3] field disappears altogether.
     let kept_der = kept.to_der().map_err(bad)?;
@@ -162,10 +160,10 @@ fn precert_parts(leaf_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SctError> {
 /// The bytes the log signed for a precert entry (RFC 6962 §3.2, `digitally-signed struct`).
 fn signed_data(sct: &Sct<'_>, issuer_key_hash: &[u8], tbs: &[u8]) -> Result<Vec<u8>, SctError> {
     let Some(tbs_len) = u32::try_from(tbs.len()).ok().filter(|&n| n < 1 << 24) else {
-        return err(format!("TBSCertificate of {} bytes is too long", tbs.len()));
+        return malformed(format!("TBSCertificate of {} bytes is too long", tbs.len()));
     };
     let Ok(ext_len) = u16::try_from(sct.extensions.len()) else {
-        return err("SCT extensions are too long");
+        return malformed("SCT extensions are too long");
     };
     let mut out = Vec::with_capacity(tbs.len() + sct.extensions.len() + 50);
     out.extend_from_slice(&[0, 0]); // version v1, signature_type certificate_timestamp
@@ -213,16 +211,13 @@ pub fn verify_embedded_scts(
         }
         let id = hex(sct.log_id);
         let Some(time) = UNIX_EPOCH.checked_add(Duration::from_millis(sct.timestamp)) else {
-            return err(format!("SCT from log {id} has an impossible timestamp"));
+            return malformed(format!("SCT from log {id} has an impossible timestamp"));
         };
         let current: Vec<_> = logs
             .filter(|log| valid_at(log.validity.as_ref(), time))
             .collect();
         let Some(first) = current.first() else {
-            let time = humantime::format_rfc3339_millis(time);
-            return err(format!(
-                "SCT time {time} is outside the validity of log {id}"
-            ));
+            return Err(SctError::LogValidity { log_id: id, time });
         };
         let message = signed_data(sct, issuer_key_hash.as_ref(), &precert_tbs)?;
         let (hash, algorithm) = (sct.hash, sct.signature_algorithm);
@@ -231,18 +226,18 @@ pub fn verify_embedded_scts(
                 && log.key.verify(&message, sct.signature)
         });
         if !good {
-            let url = &first.base_url;
-            return err(format!(
-                "SCT signature invalid for log {id} ({url}; hash {hash}, signature algorithm {algorithm})"
-            ));
+            return Err(SctError::Signature {
+                log_id: id,
+                url: first.base_url.clone(),
+                hash,
+                algorithm,
+            });
         }
         verified += 1;
     }
     if verified == 0 {
-        let ids: Vec<String> = scts.iter().map(|s| hex(s.log_id)).collect();
-        return err(format!(
-            "no SCT from a trusted log (SCT log ids: {})",
-            ids.join(", ")
+        return Err(SctError::Untrusted(
+            scts.iter().map(|s| hex(s.log_id)).collect(),
         ));
     }
     Ok(verified)
@@ -332,9 +327,10 @@ mod tests {
         pick(&parse_list(&list).unwrap()[0])
     }
 
-    fn rejected(leaf: &[u8], issuer: &[u8], ctlogs: &[TransparencyLog], why: &str) {
+    #[track_caller]
+    fn rejected(leaf: &[u8], issuer: &[u8], ctlogs: &[TransparencyLog], code: &str) {
         let e = verify_embedded_scts(leaf, issuer, ctlogs).unwrap_err();
-        assert!(e.0.contains(why), "expected {why:?}, got {e}");
+        assert_eq!(e.code(), code, "{e}");
     }
 
     #[test]
@@ -355,9 +351,9 @@ mod tests {
     fn sct_from_a_log_the_root_does_not_hold_is_rejected() {
         let (leaf, issuer, ctlogs, _) = case("invalid-ct-key_fail");
         assert!(!ctlogs.is_empty());
-        rejected(&leaf, &issuer, &ctlogs, "no SCT from a trusted log");
+        rejected(&leaf, &issuer, &ctlogs, "sigstore.sct.untrusted-log");
         let (leaf, issuer, _, _) = case("happy-path-v0.3");
-        rejected(&leaf, &issuer, &[], "no SCT from a trusted log");
+        rejected(&leaf, &issuer, &[], "sigstore.sct.untrusted-log");
     }
 
     #[test]
@@ -366,25 +362,25 @@ mod tests {
         let signature = first_sct(&leaf, |sct| sct.signature.to_vec());
         let at = find(&leaf, &signature) + signature.len() - 1;
         leaf[at] ^= 1;
-        rejected(&leaf, &issuer, &ctlogs, "signature invalid");
+        rejected(&leaf, &issuer, &ctlogs, "sigstore.sct.signature");
         // The extensions are part of what the log signed.
         let (mut leaf, issuer, ctlogs, _) = case("bundle-with-sct-with-extensions");
         let extensions = first_sct(&leaf, |sct| sct.extensions.to_vec());
         assert!(!extensions.is_empty());
         let at = find(&leaf, &extensions);
         leaf[at] ^= 1;
-        rejected(&leaf, &issuer, &ctlogs, "signature invalid");
+        rejected(&leaf, &issuer, &ctlogs, "sigstore.sct.signature");
     }
 
     #[test]
     fn wrong_issuer_key_or_tampered_leaf_is_rejected() {
         let (mut leaf, issuer, ctlogs, _) = case("happy-path-v0.3");
         let (_, other_issuer, _, _) = case("bundle-with-sct-with-extensions");
-        rejected(&leaf, &other_issuer, &ctlogs, "signature invalid");
+        rejected(&leaf, &other_issuer, &ctlogs, "sigstore.sct.signature");
         let serial = tbs(&leaf).serial_number().as_bytes().to_vec();
         let at = find(&leaf, &serial) + 1;
         leaf[at] ^= 1;
-        rejected(&leaf, &issuer, &ctlogs, "signature invalid");
+        rejected(&leaf, &issuer, &ctlogs, "sigstore.sct.signature");
     }
 
     #[test]
@@ -395,7 +391,7 @@ mod tests {
         ctlogs
             .iter_mut()
             .for_each(|log| log.validity = window(later, None));
-        rejected(&leaf, &issuer, &ctlogs, "outside the validity");
+        rejected(&leaf, &issuer, &ctlogs, "sigstore.sct.log-validity");
         // Ends are inclusive: a window of exactly the SCT's millisecond holds it.
         let at = UNIX_EPOCH + Duration::from_millis(first_sct(&leaf, |sct| sct.timestamp));
         ctlogs
@@ -410,16 +406,18 @@ mod tests {
         let (_, list) = precert_parts(&leaf).unwrap();
         for n in 0..list.len() {
             let e = parse_list(&list[..n]).unwrap_err();
-            assert!(e.0.contains("malformed SCT list"), "{n}: {e}");
+            assert!(matches!(e, SctError::Malformed(_)), "{n}: {e}");
         }
-        assert!(parse_list(&[list.as_slice(), &[0]].concat()).is_err());
-        assert!(parse_list(&[0, 0]).unwrap_err().0.contains("empty"));
+        let padded = parse_list(&[list.as_slice(), &[0]].concat()).unwrap_err();
+        assert_eq!(padded, SctError::Malformed("1 bytes after the list".into()));
+        let empty = parse_list(&[0, 0]).unwrap_err();
+        assert_eq!(empty, SctError::Malformed("the list is empty".into()));
         // Through the public API: the list claims one byte more than the extension holds.
         let (mut leaf, issuer, ctlogs, _) = case("happy-path-v0.3");
         let (_, list) = precert_parts(&leaf).unwrap();
         let at = find(&leaf, &list) + 1;
         leaf[at] = leaf[at].wrapping_add(1);
-        rejected(&leaf, &issuer, &ctlogs, "malformed SCT list");
+        rejected(&leaf, &issuer, &ctlogs, "sigstore.sct.malformed");
     }
 
     #[test]
@@ -434,12 +432,12 @@ mod tests {
     #[test]
     fn certificates_without_scts_corrupted_leaves_and_garbage_are_rejected() {
         let (leaf, issuer, ctlogs, cas) = case("bundle-with-sct-with-extensions");
-        rejected(&cas[0], &issuer, &ctlogs, "no SCT extension");
+        rejected(&cas[0], &issuer, &ctlogs, "sigstore.sct.missing");
         for junk in [&b""[..], b"\x30\x03\x02\x01", b"\x30\x00", b"not der"] {
-            assert!(verify_embedded_scts(junk, &issuer, &ctlogs).is_err());
+            rejected(junk, &issuer, &ctlogs, "sigstore.sct.malformed");
         }
         for n in 0..leaf.len() {
-            assert!(verify_embedded_scts(&leaf[..n], &issuer, &ctlogs).is_err());
+            rejected(&leaf[..n], &issuer, &ctlogs, "sigstore.sct.malformed");
             let mut corrupted = leaf.clone();
             corrupted[n] ^= 0x80;
             let _ = verify_embedded_scts(&corrupted, &issuer, &ctlogs); // must not panic

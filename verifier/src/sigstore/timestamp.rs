@@ -22,6 +22,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
+use crate::sigstore::error::TimestampError;
 use crate::sigstore::trust_root::{CertificateAuthority, valid_at};
 
 /// Largest token accepted: 64 KiB.
@@ -29,36 +30,8 @@ const MAX_TOKEN_BYTES: usize = 64 * 1024;
 /// id-kp-timeStamping (1.3.6.1.5.5.7.3.8) as DER content octets, the form webpki takes.
 const EKU_TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
 
-// The checks a rejection names.
-const MALFORMED: &str = "malformed token";
-const IMPRINT: &str = "imprint mismatch";
-const UNTRUSTED: &str = "untrusted TSA";
-const BAD_SIGNATURE: &str = "bad signature";
-const OUTSIDE: &str = "time outside TSA validity";
-const EXPIRED: &str = "TSA certificate expired at genTime";
-const NOT_YET: &str = "TSA certificate not yet valid at genTime";
-const NO_EKU: &str = "TSA certificate lacks the timeStamping EKU";
-const UNSUPPORTED: &str = "unsupported algorithm";
-
-/// Why a timestamp was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("RFC 3161 timestamp: {0}")]
-pub struct TimestampError(pub String);
-
-impl TimestampError {
-    /// True when the token is a valid-looking timestamp of other bytes: it says nothing about
-    /// this signature, so callers may set it aside rather than reject the bundle.
-    pub fn is_imprint_mismatch(&self) -> bool {
-        self.0.starts_with(IMPRINT)
-    }
-}
-
-fn fail(check: &str, detail: impl Display) -> TimestampError {
-    TimestampError(format!("{check}: {detail}"))
-}
-
 fn bad(detail: impl Display) -> TimestampError {
-    fail(MALFORMED, detail)
+    TimestampError::Malformed(detail.to_string())
 }
 
 fn malformed(what: &'static str) -> impl Fn(der::Error) -> TimestampError {
@@ -223,7 +196,17 @@ impl Hash {
             rfc5912::ID_SHA_256 => Ok(Hash::Sha256),
             rfc5912::ID_SHA_384 => Ok(Hash::Sha384),
             rfc5912::ID_SHA_512 => Ok(Hash::Sha512),
-            other => Err(fail(UNSUPPORTED, format!("digest {other}"))),
+            other => Err(TimestampError::UnsupportedAlgorithm(format!(
+                "digest {other}"
+            ))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
         }
     }
 
@@ -262,7 +245,10 @@ fn signature_algorithms(oid: ObjectIdentifier, digest: Hash) -> Result<Algorithm
         rfc5912::SHA_512_WITH_RSA_ENCRYPTION => rsa(Hash::Sha512),
         rfc5912::RSA_ENCRYPTION => rsa(digest),
         rfc8410::ID_ED_25519 => vec![ED25519],
-        other => return Err(fail(UNSUPPORTED, format!("signature {other}"))),
+        other => {
+            let algorithm = format!("signature {other}");
+            return Err(TimestampError::UnsupportedAlgorithm(algorithm));
+        }
     })
 }
 
@@ -383,7 +369,7 @@ impl<'a> Token<'a> {
         let digest = self.attribute(rfc5911::ID_MESSAGE_DIGEST)?;
         let digest = digest.and_then(|d| d.decode_as::<&OctetStringRef>().ok());
         let expected = Hash::from_oid(self.signer.digest_algorithm.oid)?.digest(self.tst_info);
-        let wrong = || fail(BAD_SIGNATURE, "message-digest is not the TSTInfo's");
+        let wrong = || TimestampError::Signature("message-digest is not the TSTInfo's");
         let matches = digest.map(OctetStringRef::as_bytes) == Some(&expected);
         ensure(matches, wrong)
     }
@@ -407,14 +393,18 @@ impl<'a> Token<'a> {
     }
 }
 
+fn no_eku(detail: impl Display) -> TimestampError {
+    TimestampError::Eku(detail.to_string())
+}
+
 /// RFC 3161 2.3: the TSA certificate has exactly one EKU, id-kp-timeStamping, marked critical.
 fn check_eku(cert: &Certificate) -> Result<(), TimestampError> {
     match cert.tbs_certificate().get_extension::<ExtendedKeyUsage>() {
         Ok(Some((true, eku))) if eku.0 == [rfc5280::ID_KP_TIME_STAMPING] => Ok(()),
-        Ok(Some((false, _))) => Err(fail(NO_EKU, "extendedKeyUsage is not critical")),
-        Ok(Some((true, eku))) => Err(fail(NO_EKU, format!("extendedKeyUsage is {:?}", eku.0))),
-        Ok(None) => Err(fail(NO_EKU, "no extendedKeyUsage")),
-        Err(e) => Err(fail(NO_EKU, format!("unreadable extendedKeyUsage: {e}"))),
+        Ok(Some((false, _))) => Err(no_eku("extendedKeyUsage is not critical")),
+        Ok(Some((true, eku))) => Err(no_eku(format!("extendedKeyUsage is {:?}", eku.0))),
+        Ok(None) => Err(no_eku("no extendedKeyUsage")),
+        Err(e) => Err(no_eku(format!("unreadable extendedKeyUsage: {e}"))),
     }
 }
 
@@ -424,17 +414,20 @@ fn check_valid_at(cert: &Certificate, what: &str, time: SystemTime) -> Result<()
     let start = validity.not_before.to_system_time();
     let end = validity.not_after.to_system_time();
     let detail = |edge, at| format!("{what} {edge} {}, genTime {}", show(at), show(time));
-    ensure(time >= start, || fail(NOT_YET, detail("starts", start)))?;
-    ensure(time <= end, || fail(EXPIRED, detail("ended", end)))
+    let not_yet = || TimestampError::CertificateNotYetValid(detail("starts", start));
+    ensure(time >= start, not_yet)?;
+    ensure(time <= end, || {
+        TimestampError::CertificateExpired(detail("ended", end))
+    })
 }
 
 fn path_error(error: webpki::Error, time: SystemTime) -> TimestampError {
     let detail = format!("genTime {}: {error:?}", show(time));
     match error {
-        webpki::Error::CertExpired { .. } => fail(EXPIRED, detail),
-        webpki::Error::CertNotValidYet { .. } => fail(NOT_YET, detail),
-        webpki::Error::RequiredEkuNotFoundContext(_) => fail(NO_EKU, detail),
-        _ => fail(UNTRUSTED, format!("no path to the root: {detail}")),
+        webpki::Error::CertExpired { .. } => TimestampError::CertificateExpired(detail),
+        webpki::Error::CertNotValidYet { .. } => TimestampError::CertificateNotYetValid(detail),
+        webpki::Error::RequiredEkuNotFoundContext(_) => TimestampError::Eku(detail),
+        _ => TimestampError::Untrusted(format!("no path to the root: {detail}")),
     }
 }
 
@@ -449,7 +442,8 @@ fn verify_signer(
     let cert = Certificate::from_der(candidate).map_err(malformed("signer certificate"))?;
     check_eku(&cert)?;
     let der = CertificateDer::from(candidate);
-    let unusable = |e: webpki::Error| fail(UNTRUSTED, format!("signer certificate: {e:?}"));
+    let unusable =
+        |e: webpki::Error| TimestampError::Untrusted(format!("signer certificate: {e:?}"));
     let leaf = EndEntityCert::try_from(&der).map_err(unusable)?;
     let since_epoch = token.gen_time.duration_since(UNIX_EPOCH);
     let time = UnixTime::since_unix_epoch(since_epoch.unwrap_or_default());
@@ -470,13 +464,14 @@ fn verify_signer(
     }
     let signature = token.signer.signature;
     let verifies = |alg| leaf.verify_signature(alg, &message, signature).is_ok();
-    let wrong = || fail(BAD_SIGNATURE, "SignerInfo signature does not verify");
+    let wrong = || TimestampError::Signature("SignerInfo signature does not verify");
     ensure(algorithms.into_iter().any(verifies), wrong)
 }
 
 fn verify_with(token: &Token<'_>, authority: &CertificateAuthority) -> Result<(), TimestampError> {
     let uri = &authority.uri;
-    let untrusted = |detail: String| fail(UNTRUSTED, format!("authority {uri}: {detail}"));
+    let untrusted =
+        |detail: String| TimestampError::Untrusted(format!("authority {uri}: {detail}"));
     let Some((root_der, own)) = authority.chain.split_last() else {
         return Err(untrusted("no certificates".into()));
     };
@@ -501,15 +496,21 @@ fn verify_with(token: &Token<'_>, authority: &CertificateAuthority) -> Result<()
             Ok(()) if valid_at(authority.validity.as_ref(), token.gen_time) => return Ok(()),
             Ok(()) => {
                 let validity = authority.validity;
-                let start = validity.map(|v| show(v.start)).unwrap_or_default();
-                let end = validity
-                    .and_then(|v| v.end)
-                    .map_or("unbounded".into(), show);
-                let gen_time = show(token.gen_time);
-                let detail = format!("genTime {gen_time} is outside {uri}'s [{start}, {end}]");
-                return Err(fail(OUTSIDE, detail));
+                return Err(TimestampError::AuthorityValidity {
+                    authority: uri.clone(),
+                    gen_time: token.gen_time,
+                    start: validity.map(|v| show(v.start)).unwrap_or_default(),
+                    end: validity
+                        .and_then(|v| v.end)
+                        .map_or("unbounded".into(), show),
+                });
             }
-            Err(e) => error = TimestampError(format!("{} (authority {uri})", e.0)),
+            Err(e) => {
+                error = TimestampError::Authority {
+                    authority: uri.clone(),
+                    error: Box::new(e),
+                }
+            }
         }
     }
     Err(error)
@@ -522,11 +523,8 @@ fn verify_with(token: &Token<'_>, authority: &CertificateAuthority) -> Result<()
 /// A whole TimeStampResp (what a bundle's `signedTimestamp` holds) is accepted too when its
 /// status is granted. The input must be at most 64 KiB, the token must have exactly one
 /// SignerInfo with signed attributes, and one authority must accept it (each is tried in turn).
-/// Every error starts with the check that failed: `malformed token`, `imprint mismatch`,
-/// `untrusted TSA`, `bad signature`, `time outside TSA validity`, `TSA certificate expired at
-/// genTime`, `TSA certificate not yet valid at genTime`, `TSA certificate lacks the
-/// timeStamping EKU`, `unsupported algorithm`, or `no timestamp authority accepts it`
-/// (several authorities, each failure listed).
+/// The error names the check that failed (see [`TimestampError`]); with several authorities and
+/// none accepting, each failure is listed.
 pub fn verify_timestamp(
     token_der: &[u8],
     signed_bytes: &[u8],
@@ -536,21 +534,21 @@ pub fn verify_timestamp(
     let imprint = &token.tst.message_imprint;
     let hash = Hash::from_oid(imprint.hash_algorithm.oid)?;
     let covers = imprint.hashed_message.as_bytes() == hash.digest(signed_bytes);
-    let wrong = || fail(IMPRINT, format!("not the {hash:?} of the signed bytes"));
+    let wrong = || TimestampError::ImprintMismatch(hash.name());
     ensure(covers, wrong)?;
     token.check_signed_attributes()?;
-    let none = || fail(UNTRUSTED, "the trust root has no timestamp authorities");
+    let none = || TimestampError::Untrusted("the trust root has no timestamp authorities".into());
     ensure(!authorities.is_empty(), none)?;
     let mut errors = Vec::new();
     for authority in authorities {
         match verify_with(&token, authority) {
             Ok(()) => return Ok(token.gen_time),
-            Err(e) => errors.push(e.0),
+            Err(e) => errors.push(e),
         }
     }
-    match <[String; 1]>::try_from(errors) {
-        Ok([only]) => Err(TimestampError(only)),
-        Err(all) => Err(fail("no timestamp authority accepts it", all.join("; "))),
+    match <[TimestampError; 1]>::try_from(errors) {
+        Ok([only]) => Err(only),
+        Err(all) => Err(TimestampError::NoAuthority(all)),
     }
 }
 
@@ -593,10 +591,17 @@ mod tests {
         parse_time(text).unwrap()
     }
 
+    const MALFORMED: &str = "sigstore.timestamp.malformed";
+    const IMPRINT: &str = "sigstore.timestamp.imprint-mismatch";
+    const UNTRUSTED: &str = "sigstore.timestamp.untrusted";
+    const BAD_SIGNATURE: &str = "sigstore.timestamp.signature";
+    const OUTSIDE: &str = "sigstore.timestamp.authority-validity";
+    const EXPIRED: &str = "sigstore.timestamp.certificate-expired";
+
     #[track_caller]
-    fn assert_rejected(result: Result<SystemTime, TimestampError>, check: &str) {
-        let error = result.expect_err(check);
-        assert!(error.0.starts_with(check), "{check}: {error}");
+    fn assert_rejected(result: Result<SystemTime, TimestampError>, code: &str) {
+        let error = result.expect_err(code);
+        assert_eq!(error.code(), code, "{error}");
     }
 
     #[test]

@@ -151,10 +151,10 @@ struct RawValidity {
 }
 
 /// Parses an RFC 3339 timestamp as protobuf JSON writes it.
-pub fn parse_time(text: &str) -> Result<SystemTime, String> {
+pub fn parse_time(text: &str) -> Result<SystemTime, TrustRootError> {
     humantime::parse_rfc3339_weak(text.trim_end_matches('Z'))
         .or_else(|_| humantime::parse_rfc3339(text))
-        .map_err(|e| format!("invalid timestamp {text:?}: {e}"))
+        .map_err(|e| TrustRootError(format!("invalid timestamp {text:?}: {e}")))
 }
 
 fn validity(raw: Option<RawValidity>, what: &str) -> Result<Option<Validity>, TrustRootError> {
@@ -162,12 +162,13 @@ fn validity(raw: Option<RawValidity>, what: &str) -> Result<Option<Validity>, Tr
     let start = raw
         .start
         .ok_or_else(|| TrustRootError(format!("{what} has validFor without a start")))?;
-    let start = parse_time(&start).map_err(|e| TrustRootError(format!("{what}: {e}")))?;
+    let context = |e: TrustRootError| TrustRootError(format!("{what}: {}", e.0));
+    let start = parse_time(&start).map_err(context)?;
     let end = raw
         .end
         .map(|e| parse_time(&e))
         .transpose()
-        .map_err(|e| TrustRootError(format!("{what}: {e}")))?;
+        .map_err(context)?;
     Ok(Some(Validity { start, end }))
 }
 

@@ -10,6 +10,10 @@ use hallmark_model::dsse::Envelope;
 use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
 
 use super::certificate::{LeafCertificate, is_self_issued, verify_chain};
+use super::error::{
+    BundleError, CertificateError, Error, SignatureError, SignerKind, SubjectError, TimeError,
+    TimestampError, TlogError,
+};
 use super::identity::IdentityPolicy;
 use super::sct::verify_embedded_scts;
 use super::timestamp::verify_timestamp;
@@ -78,49 +82,153 @@ const EXTENSION_NAMES: &[(u32, &str)] = &[
     (22, "sourceRepositoryVisibilityAtSigning"),
 ];
 
-/// Why a bundle was rejected: the check that failed, in plain words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{check}: {message}")]
-pub struct SigstoreError {
-    /// The check (`bundle`, `certificate`, `identity`, `signature`, `tlog`, `timestamp`, `time`, `subject`, `sct`).
-    pub check: &'static str,
-    /// What was wrong.
-    pub message: String,
+/// What signed the bundle must be, before anyone asks who: a certificate (matched against
+/// trusted identities afterwards), or this public key (a "managed key").
+#[derive(Debug, Clone, Copy)]
+pub enum ExpectedSigner<'a> {
+    /// A certificate that chains to a trust-root certificate authority.
+    Certificate,
+    /// This public key.
+    Key(&'a PublicKey),
 }
 
-fn fail(check: &'static str) -> impl Fn(String) -> SigstoreError {
-    move |message| SigstoreError { check, message }
+impl ExpectedSigner<'_> {
+    fn kind(&self) -> SignerKind {
+        match self {
+            ExpectedSigner::Certificate => SignerKind::Certificate,
+            ExpectedSigner::Key(_) => SignerKind::Key,
+        }
+    }
 }
 
-fn err<T>(check: &'static str, message: impl Into<String>) -> Result<T, SigstoreError> {
-    Err(SigstoreError {
-        check,
-        message: message.into(),
-    })
+impl<'a> From<SignerTrust<'a>> for ExpectedSigner<'a> {
+    fn from(trust: SignerTrust<'a>) -> Self {
+        match trust {
+            SignerTrust::Identity(_) => ExpectedSigner::Certificate,
+            SignerTrust::Key(key) => ExpectedSigner::Key(key),
+        }
+    }
 }
 
-/// Verifies `bundle_bytes` for `artifact` against `trust`, at `now`.
+/// A bundle whose signature and evidence verified once: the signing certificate chains to the
+/// trust root at every verified time of signing and carries a trusted SCT, every log entry and
+/// timestamp verified. What is left is cheap: matching the certificate against trusted
+/// identities ([`Self::identity`]) and reading the statement ([`statement_of`]). Only
+/// [`verify_parsed`] makes one.
+#[derive(Debug, Clone)]
+pub struct VerifiedBundle<'b> {
+    leaf: Option<LeafCertificate>,
+    envelope: Option<&'b Envelope>,
+    times: Vec<SystemTime>,
+    tlog_entries: usize,
+}
+
+impl<'b> VerifiedBundle<'b> {
+    /// The verified signing certificate; `None` for a key-signed bundle.
+    pub fn certificate(&self) -> Option<&LeafCertificate> {
+        self.leaf.as_ref()
+    }
+
+    /// The DSSE envelope whose signature verified; `None` for a message signature.
+    pub fn envelope(&self) -> Option<&'b Envelope> {
+        self.envelope
+    }
+
+    /// Verified times of signing (SET integrated times and RFC 3161 times).
+    pub fn times(&self) -> &[SystemTime] {
+        &self.times
+    }
+
+    /// How many transparency-log entries verified.
+    pub fn tlog_entries(&self) -> usize {
+        self.tlog_entries
+    }
+
+    /// The certificate's Fulcio extensions by name (`sourceRepositoryURI`, ...).
+    pub fn extensions(&self) -> BTreeMap<String, String> {
+        let Some(leaf) = &self.leaf else {
+            return BTreeMap::new();
+        };
+        EXTENSION_NAMES
+            .iter()
+            .filter_map(|(arc, name)| Some(((*name).to_owned(), leaf.fulcio.get(arc)?.clone())))
+            .collect()
+    }
+
+    /// The identity of the first of `policies` the certificate matches (see
+    /// [`IdentityPolicy::check_any`]).
+    pub fn identity(&self, policies: &[IdentityPolicy]) -> Result<String, Error> {
+        let Some(leaf) = &self.leaf else {
+            let (found, expected) = (SignerKind::Key, SignerKind::Certificate);
+            return Err(BundleError::SignerKind { found, expected }.into());
+        };
+        Ok(IdentityPolicy::check_any(policies, leaf)?)
+    }
+}
+
+/// Verifies `bundle_bytes` for `artifact` against `trust`, at `now`: the evidence, then who
+/// signed, then (for DSSE) the statement and its subject.
 pub fn verify_bundle(
     bundle_bytes: &[u8],
     artifact: Artifact<'_>,
     trust: &TrustRoot,
     signer: SignerTrust<'_>,
     now: SystemTime,
-) -> Result<SigstoreVerified, SigstoreError> {
-    let bundle = Bundle::from_slice(bundle_bytes).map_err(|e| fail("bundle")(e.to_string()))?;
-    verify_parsed(&bundle, Some(artifact), trust, signer, now)
+) -> Result<SigstoreVerified, Error> {
+    let bundle = Bundle::from_slice(bundle_bytes).map_err(|e| BundleError::Parse(e.to_string()))?;
+    let verified = verify_parsed(&bundle, Some(artifact), trust, signer.into(), now)?;
+    // Report the identity the policy matched, not merely the first SAN.
+    let identity = match signer {
+        SignerTrust::Identity(policy) => Some(verified.identity(std::slice::from_ref(policy))?),
+        SignerTrust::Key(_) => None,
+    };
+    let statement = match verified.envelope {
+        Some(envelope) => {
+            let statement = statement_of(envelope)?;
+            if statement
+                .subjects_matching(artifact.sha256)
+                .next()
+                .is_none()
+            {
+                return Err(SubjectError::NotNamed(artifact.sha256.to_string()).into());
+            }
+            Some(statement)
+        }
+        None => None,
+    };
+    Ok(SigstoreVerified {
+        issuer: verified
+            .leaf
+            .as_ref()
+            .and_then(|l| l.issuer().map(str::to_owned)),
+        extensions: verified.extensions(),
+        identity,
+        statement,
+        tlog_entries: verified.tlog_entries,
+        times: verified.times,
+    })
 }
 
-/// Verifies a parsed bundle. Without an `artifact`, a DSSE bundle's statement is returned
-/// unmatched (the caller matches its subjects, so one bundle listed for many digests is verified
-/// once), and a message signature is refused.
-pub fn verify_parsed(
-    bundle: &Bundle,
+/// The in-toto statement of a DSSE envelope, whose payloadType must say so. The same check for
+/// key-signed and certificate-signed bundles.
+pub fn statement_of(envelope: &Envelope) -> Result<Statement, SubjectError> {
+    if envelope.payload_type != PAYLOAD_TYPE {
+        return Err(SubjectError::PayloadType(envelope.payload_type.clone()));
+    }
+    Statement::from_slice(&envelope.payload).map_err(|e| SubjectError::Statement(e.to_string()))
+}
+
+/// Verifies a parsed bundle's signature and evidence, once, whoever is trusted to have signed
+/// it. Without an `artifact`, a message signature is refused (it is verified against its
+/// artifact), and a DSSE envelope is returned with its signature verified and its payload
+/// unread.
+pub fn verify_parsed<'b>(
+    bundle: &'b Bundle,
     artifact: Option<Artifact<'_>>,
     trust: &TrustRoot,
-    signer: SignerTrust<'_>,
+    expected: ExpectedSigner<'_>,
     now: SystemTime,
-) -> Result<SigstoreVerified, SigstoreError> {
+) -> Result<VerifiedBundle<'b>, Error> {
     let requirement = if bundle.media_type.ends_with("version=0.1") {
         ProofRequirement::SetOrProof
     } else {
@@ -130,44 +238,36 @@ pub fn verify_parsed(
 
     // Who signed.
     let leaf = match (&vm.certificate, &vm.x509_certificate_chain, &vm.public_key) {
-        (Some(cert), _, _) => {
-            Some(LeafCertificate::parse(&cert.raw_bytes).map_err(fail("certificate"))?)
-        }
+        (Some(cert), _, _) => Some(LeafCertificate::parse(&cert.raw_bytes)?),
         (None, Some(chain), _) => {
-            let (first, rest) = chain.certificates.split_first().ok_or_else(|| {
-                fail("certificate")("the bundle's certificate chain is empty".into())
-            })?;
+            let (first, rest) = chain
+                .certificates
+                .split_first()
+                .ok_or(CertificateError::EmptyChain)?;
             for extra in rest {
                 let trusted_root = trust
                     .certificate_authorities
                     .iter()
                     .any(|ca| ca.chain.last() == Some(&extra.raw_bytes));
                 if is_self_issued(&extra.raw_bytes) && !trusted_root {
-                    return err(
-                        "certificate",
-                        "the bundle carries a root certificate that is not the trust root's",
-                    );
+                    return Err(CertificateError::BundledRoot.into());
                 }
             }
-            Some(LeafCertificate::parse(&first.raw_bytes).map_err(fail("certificate"))?)
+            Some(LeafCertificate::parse(&first.raw_bytes)?)
         }
         (None, None, Some(_)) => None,
-        (None, None, None) => return err("bundle", "the bundle has no certificate or public key"),
+        (None, None, None) => return Err(BundleError::NoSigner.into()),
     };
-    let key = match (&leaf, signer) {
-        (Some(leaf), SignerTrust::Identity(_)) => &leaf.key,
-        (None, SignerTrust::Key(key)) => key,
-        (Some(_), SignerTrust::Key(_)) => {
-            return err(
-                "signature",
-                "the bundle is signed with a certificate, not with the given key",
-            );
-        }
-        (None, SignerTrust::Identity(_)) => {
-            return err(
-                "signature",
-                "the bundle is signed with a key, not a certificate",
-            );
+    let key = match (&leaf, expected) {
+        (Some(leaf), ExpectedSigner::Certificate) => &leaf.key,
+        (None, ExpectedSigner::Key(key)) => key,
+        (Some(_), _) | (None, ExpectedSigner::Certificate) => {
+            let found = match leaf {
+                Some(_) => SignerKind::Certificate,
+                None => SignerKind::Key,
+            };
+            let expected = expected.kind();
+            return Err(BundleError::SignerKind { found, expected }.into());
         }
     };
     let signer_material = match &leaf {
@@ -175,49 +275,42 @@ pub fn verify_parsed(
         None => SignerMaterial::PublicKey(key.spki_der()),
     };
 
-    // What was signed, and the signature over it.
-    let artifact_digest = artifact.map(|a| sha256_bytes(a.sha256));
-    let (content, signature, statement) = match (&bundle.dsse_envelope, &bundle.message_signature) {
+    // What was signed, and the signature over it. A message signature signs the artifact's
+    // SHA-256.
+    let message_digest = match (&bundle.dsse_envelope, artifact) {
+        (None, Some(artifact)) => Some(sha256_bytes(artifact.sha256)?),
+        _ => None,
+    };
+    let (content, signature, envelope) = match (&bundle.dsse_envelope, &bundle.message_signature) {
         (Some(envelope), _) => {
-            let statement = verify_dsse(envelope, key, artifact.map(|a| a.sha256))?;
-            let sig = envelope
-                .signatures
-                .first()
-                .map(|s| s.sig.as_slice())
-                .unwrap_or_default();
-            (SignedContent::Dsse(envelope), sig, Some(statement))
+            let [only] = envelope.signatures.as_slice() else {
+                return Err(SignatureError::DsseCount(envelope.signatures.len()).into());
+            };
+            if !key.verify(&envelope.signed_bytes(), &only.sig) {
+                return Err(SignatureError::Dsse.into());
+            }
+            (
+                SignedContent::Dsse(envelope),
+                only.sig.as_slice(),
+                Some(envelope),
+            )
         }
         (None, Some(message)) => {
-            let Some(digest) = &artifact_digest else {
-                return err(
-                    "bundle",
-                    "a message signature is verified against its artifact",
-                );
+            let (Some(artifact), Some(digest)) = (artifact, message_digest.as_deref()) else {
+                return Err(BundleError::NotDsse.into());
             };
-            let digest = digest.as_ref().map_err(Clone::clone)?;
             if let Some(stated) = &message.message_digest
-                && (stated.algorithm != "SHA2_256" || &stated.digest != digest)
+                && (stated.algorithm != "SHA2_256" || stated.digest != digest)
             {
-                return err(
-                    "signature",
-                    "the bundle's message digest is not the artifact's digest",
-                );
+                return Err(SubjectError::MessageDigest.into());
             }
-            let ok = match (key.algorithm().digest(), artifact.and_then(|a| a.bytes)) {
+            let ok = match (key.algorithm().digest(), artifact.bytes) {
                 (Some(_), _) => key.verify_prehashed_sha256(digest, &message.signature),
                 (None, Some(bytes)) => key.verify(bytes, &message.signature),
-                (None, None) => {
-                    return err(
-                        "signature",
-                        "an Ed25519 message signature needs the artifact itself, not its digest",
-                    );
-                }
+                (None, None) => return Err(SignatureError::NeedsArtifact.into()),
             };
             if !ok {
-                return err(
-                    "signature",
-                    "the signature does not match the artifact and the signing key",
-                );
+                return Err(SignatureError::Message.into());
             }
             let content = SignedContent::Message {
                 digest,
@@ -225,56 +318,42 @@ pub fn verify_parsed(
             };
             (content, message.signature.as_slice(), None)
         }
-        (None, None) => return err("bundle", "the bundle has no content"),
+        (None, None) => return Err(BundleError::NoContent.into()),
     };
 
     // Transparency log.
     let mut times = Vec::new();
     let mut unanchored_logs = Vec::new();
     if vm.tlog_entries.len() > MAX_TLOG_ENTRIES {
-        return err(
-            "tlog",
-            format!(
-                "{} log entries; at most {MAX_TLOG_ENTRIES} are accepted",
-                vm.tlog_entries.len()
-            ),
-        );
+        let (found, limit) = (vm.tlog_entries.len(), MAX_TLOG_ENTRIES);
+        return Err(TlogError::TooManyEntries { found, limit }.into());
     }
     for (i, entry) in vm.tlog_entries.iter().enumerate() {
         if vm.tlog_entries[..i].contains(entry) {
-            return err("tlog", "the bundle carries the same log entry twice");
+            return Err(TlogError::DuplicateEntry.into());
         }
-        let verified = verify_entry(entry, trust, content, signer_material, requirement, now)
-            .map_err(fail("tlog"))?;
+        let verified = verify_entry(entry, trust, content, signer_material, requirement, now)?;
         match verified.integrated_time {
             Some(time) => times.push(time),
             None => unanchored_logs.push(verified),
         }
     }
     if leaf.is_some() && vm.tlog_entries.is_empty() {
-        return err("tlog", "the bundle has no transparency-log entry");
+        return Err(TlogError::Missing.into());
     }
 
     // Timestamps: at most MAX_TIMESTAMPS, no duplicates (each costs a chain verification).
     let stamps = &vm.timestamp_verification_data.rfc3161_timestamps;
     if stamps.len() > MAX_TIMESTAMPS {
-        return err(
-            "timestamp",
-            format!(
-                "{} RFC 3161 timestamps; at most {MAX_TIMESTAMPS} are accepted",
-                stamps.len()
-            ),
-        );
+        let (found, limit) = (stamps.len(), MAX_TIMESTAMPS);
+        return Err(TimestampError::TooMany { found, limit }.into());
     }
     for (i, ts) in stamps.iter().enumerate() {
         if stamps[..i]
             .iter()
             .any(|earlier| earlier.signed_timestamp == ts.signed_timestamp)
         {
-            return err(
-                "timestamp",
-                "the bundle carries the same RFC 3161 timestamp twice",
-            );
+            return Err(TimestampError::Duplicate.into());
         }
     }
     // A token over other bytes is set aside (it proves nothing about this signature, as
@@ -287,10 +366,10 @@ pub fn verify_parsed(
         ) {
             Ok(time) => time,
             Err(e) if e.is_imprint_mismatch() => continue,
-            Err(e) => return err("timestamp", e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         if time > now {
-            return err("timestamp", "the RFC 3161 timestamp is in the future");
+            return Err(TimestampError::InFuture(time).into());
         }
         times.push(time);
     }
@@ -305,116 +384,50 @@ pub fn verify_parsed(
             times.iter().any(|&t| valid_at(entry.validity.as_ref(), t))
         };
         if !valid {
-            return err(
-                "tlog",
-                format!(
-                    "log {} was not valid at any verified time of signing",
-                    entry.log
-                ),
-            );
+            return Err(TlogError::LogValidity(entry.log.clone()).into());
         }
     }
 
-    let (identity, issuer, extensions) = match &leaf {
-        Some(leaf) => {
-            let Some(&first) = times.iter().min() else {
-                return err(
-                    "time",
-                    "no verified time of signing: the bundle needs a signed entry timestamp or an RFC 3161 timestamp",
-                );
-            };
-            for &time in &times {
-                if !leaf.valid_at(time) {
-                    return err(
-                        "time",
-                        format!(
-                            "the signing certificate was not valid at {} (valid {} to {})",
-                            humantime::format_rfc3339(time),
-                            humantime::format_rfc3339(leaf.not_before),
-                            humantime::format_rfc3339(leaf.not_after)
-                        ),
-                    );
+    if let Some(leaf) = &leaf {
+        let Some(&first) = times.iter().min() else {
+            return Err(TimeError::NoVerifiedTime.into());
+        };
+        for &time in &times {
+            let (not_before, not_after) = (leaf.not_before, leaf.not_after);
+            if time < not_before {
+                return Err(CertificateError::NotYetValid {
+                    time,
+                    not_before,
+                    not_after,
                 }
+                .into());
             }
-            let (_, issuer_spki) = verify_chain(leaf, &trust.certificate_authorities, first)
-                .map_err(fail("certificate"))?;
-            if !trust.ctlogs.is_empty() {
-                verify_embedded_scts(&leaf.der, &issuer_spki, &trust.ctlogs)
-                    .map_err(|e| fail("sct")(e.to_string()))?;
-            }
-            // Report the identity the policy matched, not merely the first SAN.
-            let identity = match signer {
-                SignerTrust::Identity(policy) => {
-                    Some(policy.check(leaf).map_err(fail("identity"))?)
+            if time > not_after {
+                return Err(CertificateError::Expired {
+                    time,
+                    not_before,
+                    not_after,
                 }
-                SignerTrust::Key(_) => leaf.identities.first().cloned(),
-            };
-            let extensions = EXTENSION_NAMES
-                .iter()
-                .filter_map(|(arc, name)| Some(((*name).to_owned(), leaf.fulcio.get(arc)?.clone())))
-                .collect();
-            (identity, leaf.issuer().map(str::to_owned), extensions)
+                .into());
+            }
         }
-        None => (None, None, BTreeMap::new()),
-    };
-    Ok(SigstoreVerified {
-        identity,
-        issuer,
-        extensions,
+        let (_, issuer_spki) = verify_chain(leaf, &trust.certificate_authorities, first)
+            .map_err(CertificateError::Chain)?;
+        if !trust.ctlogs.is_empty() {
+            verify_embedded_scts(&leaf.der, &issuer_spki, &trust.ctlogs)?;
+        }
+    }
+    Ok(VerifiedBundle {
+        leaf,
+        envelope,
         times,
-        statement,
         tlog_entries: vm.tlog_entries.len(),
     })
 }
 
-fn sha256_bytes(digest: &Digest) -> Result<Vec<u8>, SigstoreError> {
+fn sha256_bytes(digest: &Digest) -> Result<Vec<u8>, SubjectError> {
     if digest.algorithm() != DigestAlgorithm::Sha256 {
-        return err(
-            "bundle",
-            "Sigstore verification needs the artifact's SHA-256",
-        );
+        return Err(SubjectError::DigestAlgorithm(digest.algorithm().name()));
     }
     Ok(digest.to_bytes())
-}
-
-fn verify_dsse(
-    envelope: &Envelope,
-    key: &PublicKey,
-    artifact: Option<&Digest>,
-) -> Result<Statement, SigstoreError> {
-    if envelope.signatures.len() != 1 {
-        return err(
-            "signature",
-            format!(
-                "the DSSE envelope carries {} signatures; exactly 1 required",
-                envelope.signatures.len()
-            ),
-        );
-    }
-    if !key.verify(&envelope.signed_bytes(), &envelope.signatures[0].sig) {
-        return err(
-            "signature",
-            "the DSSE signature does not match the signing key",
-        );
-    }
-    if envelope.payload_type != PAYLOAD_TYPE {
-        return err(
-            "signature",
-            format!(
-                "the DSSE payloadType is {:?}, not {PAYLOAD_TYPE}",
-                envelope.payload_type
-            ),
-        );
-    }
-    let statement =
-        Statement::from_slice(&envelope.payload).map_err(|e| fail("subject")(e.to_string()))?;
-    if let Some(artifact) = artifact
-        && statement.subjects_matching(artifact).next().is_none()
-    {
-        return err(
-            "subject",
-            format!("no subject of the statement has digest {artifact}"),
-        );
-    }
-    Ok(statement)
 }

@@ -1,5 +1,5 @@
-//! Every Sigstore check proven by a tampered copy of a real bundle that must be rejected, naming
-//! the failed check. The bundles are the sigstore-conformance happy paths
+//! Every Sigstore check proven by a tampered copy of a real bundle that must be rejected, with
+//! the error of the check that failed (its variant, and its stable code). The bundles are the sigstore-conformance happy paths
 //! (`$HALLMARK_VECTORS/sigstore-conformance`), verified against the embedded production root.
 
 use std::path::PathBuf;
@@ -9,9 +9,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::error::{
+    BodyError, CertificateError, CheckpointError, IdentityError, InclusionProofError, SetError,
+    SignatureError, SignerKind, SubjectError, TimeError, TlogError,
+};
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
 use hallmark_verifier::sigstore::trust_root::TrustRoot;
-use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, SigstoreError, verify_bundle};
+use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+use hallmark_verifier::sigstore::{Error, error::BundleError};
 use serde_json::{Value, json};
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -40,11 +45,7 @@ fn policy() -> IdentityPolicy {
     }
 }
 
-fn check_with(
-    bundle: &Value,
-    digest_hex: &str,
-    policy: &IdentityPolicy,
-) -> Result<(), SigstoreError> {
+fn check_with(bundle: &Value, digest_hex: &str, policy: &IdentityPolicy) -> Result<(), Error> {
     let digest = Digest::from_hex(DigestAlgorithm::Sha256, digest_hex).unwrap();
     let root = embedded::production().unwrap();
     verify_bundle(
@@ -60,14 +61,16 @@ fn check_with(
     .map(|_| ())
 }
 
-fn check(bundle: &Value) -> Result<(), SigstoreError> {
+fn check(bundle: &Value) -> Result<(), Error> {
     check_with(bundle, A_TXT, &policy())
 }
 
-fn rejected(bundle: &Value, check_name: &str, words: &str) {
+/// The bundle is rejected with exactly `expected`, whose code is `code`.
+#[track_caller]
+fn rejected(bundle: &Value, expected: impl Into<Error>, code: &str) {
     let err = check(bundle).expect_err("tampered bundle must be rejected");
-    assert_eq!(err.check, check_name, "{err}");
-    assert!(err.message.contains(words), "{err}");
+    assert_eq!(err, expected.into());
+    assert_eq!(err.code(), code, "{err}");
 }
 
 fn flip_b64(v: &mut Value) {
@@ -88,7 +91,8 @@ fn the_untampered_bundles_verify() {
 fn corrupted_inclusion_proof() {
     let mut b = case("happy-path-v0.3");
     flip_b64(&mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0]);
-    rejected(&b, "tlog", "inclusion proof");
+    let expected = TlogError::InclusionProof(InclusionProofError::RootMismatch);
+    rejected(&b, expected, "sigstore.tlog.inclusion-proof");
 }
 
 #[test]
@@ -97,7 +101,7 @@ fn forged_set() {
     flip_b64(
         &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"],
     );
-    rejected(&b, "tlog", "SET");
+    rejected(&b, TlogError::Set(SetError::Signature), "sigstore.tlog.set");
 }
 
 #[test]
@@ -109,7 +113,7 @@ fn shifted_integrated_time() {
         .parse()
         .unwrap();
     b["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = json!((t - 60).to_string());
-    rejected(&b, "tlog", "SET");
+    rejected(&b, TlogError::Set(SetError::Signature), "sigstore.tlog.set");
 }
 
 #[test]
@@ -123,19 +127,24 @@ fn checkpoint_signed_by_another_key() {
     let last = raw.len() - 1;
     raw[last] ^= 0x55;
     *entry = json!(format!("{body}\n\n{name} {}\n", STANDARD.encode(raw)));
-    rejected(&b, "tlog", "checkpoint");
+    let expected = TlogError::Checkpoint(CheckpointError::Signature);
+    rejected(&b, expected, "sigstore.tlog.checkpoint");
 }
 
 #[test]
 fn log_id_not_in_the_root() {
     let mut b = case("happy-path-v0.3");
-    b["verificationMaterial"]["tlogEntries"][0]["logId"]["keyId"] =
-        json!(STANDARD.encode([7u8; 32]));
-    rejected(&b, "tlog", "not a transparency log of the trust root");
+    let unknown = STANDARD.encode([7u8; 32]);
+    b["verificationMaterial"]["tlogEntries"][0]["logId"]["keyId"] = json!(unknown);
+    rejected(
+        &b,
+        TlogError::UnknownLog(unknown),
+        "sigstore.tlog.unknown-log",
+    );
 }
 
 /// Verifies a conformance case with its own trust root and artifact.
-fn check_case(name: &str) -> Result<(), SigstoreError> {
+fn check_case(name: &str) -> Result<(), Error> {
     let vectors = std::env::var_os("HALLMARK_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
@@ -161,23 +170,34 @@ fn check_case(name: &str) -> Result<(), SigstoreError> {
 }
 
 #[test]
-fn certificate_expired_at_signing_time() {
-    for name in [
-        "intoto-expired-certificate_fail",
-        "intoto-set-outside-signing-cert-validity_fail",
-    ] {
-        let err = check_case(name).expect_err(name);
-        assert_eq!(err.check, "time", "{name}: {err}");
-        assert!(err.message.contains("was not valid at"), "{name}: {err}");
-    }
+fn certificate_not_valid_at_signing_time() {
+    // Issued for 2030, signed (by the SET's time) in 2023.
+    let err = check_case("intoto-expired-certificate_fail").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Certificate(CertificateError::NotYetValid { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "sigstore.certificate.not-yet-valid");
+    let err = check_case("intoto-set-outside-signing-cert-validity_fail").unwrap_err();
+    assert!(
+        matches!(err, Error::Certificate(CertificateError::Expired { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "sigstore.certificate.expired");
 }
 
 #[test]
 fn tsa_time_outside_the_certificate_validity() {
     let err = check_case("intoto-tsa-timestamp-outside-cert-validity_fail")
         .expect_err("TSA time outside validity");
-    assert_eq!(err.check, "time", "{err}");
-    assert!(err.message.contains("was not valid at"), "{err}");
+    assert!(
+        matches!(err, Error::Certificate(CertificateError::Expired { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "sigstore.certificate.expired");
 }
 
 #[test]
@@ -188,32 +208,48 @@ fn wrong_identity_issuer_and_workflow_show_expected_and_actual() {
         "https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main".into(),
     );
     let err = check_with(&b, A_TXT, &p).unwrap_err();
-    assert_eq!(err.check, "identity");
-    assert!(
-        err.message.contains("expected \"https://github.com/evil")
-            && err.message.contains(IDENTITY),
-        "{err}"
-    );
+    let expected = IdentityError::Identity {
+        expected: "\"https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main\"".into(),
+        found: vec![IDENTITY.into()],
+    };
+    assert_eq!(err, Error::Identity(expected));
+    assert_eq!(err.code(), "sigstore.identity.mismatch");
 
     let mut p = policy();
     p.issuer = Matcher::Exact("https://accounts.google.com".into());
     let err = check_with(&b, A_TXT, &p).unwrap_err();
-    assert!(
-        err.message.contains("OIDC issuer mismatch") && err.message.contains(ISSUER),
-        "{err}"
-    );
+    let expected = IdentityError::Issuer {
+        expected: "\"https://accounts.google.com\"".into(),
+        found: ISSUER.into(),
+    };
+    assert_eq!(err, Error::Identity(expected));
+    assert_eq!(err.code(), "sigstore.identity.mismatch");
 
     let mut p = policy();
+    let workflow = "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1";
     p.extensions.push((
         arcs::BUILD_SIGNER_URI,
-        Matcher::Exact("https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1".into()),
+        Matcher::Exact(workflow.into()),
         "--signer-workflow",
     ));
     let err = check_with(&b, A_TXT, &p).unwrap_err();
+    let Error::Identity(IdentityError::Extension {
+        label,
+        arc,
+        expected,
+        found,
+    }) = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        (*label, *arc),
+        ("--signer-workflow", arcs::BUILD_SIGNER_URI)
+    );
+    assert_eq!(expected, &format!("{workflow:?}"));
     assert!(
-        err.message.contains("--signer-workflow mismatch")
-            && err.message.contains("extremely-dangerous-oidc-beacon.yml"),
-        "{err}"
+        found.contains("extremely-dangerous-oidc-beacon.yml"),
+        "{found}"
     );
 
     // Regular expressions must match the whole value, not a prefix.
@@ -221,7 +257,11 @@ fn wrong_identity_issuer_and_workflow_show_expected_and_actual() {
     p.identity = Matcher::regex("https://github.com/sigstore-conformance/.*").unwrap();
     check_with(&b, A_TXT, &p).unwrap();
     p.identity = Matcher::regex("https://github.com/sigstore-conformance").unwrap();
-    assert_eq!(check_with(&b, A_TXT, &p).unwrap_err().check, "identity");
+    let err = check_with(&b, A_TXT, &p).unwrap_err();
+    assert!(
+        matches!(&err, Error::Identity(IdentityError::Identity { found, .. }) if found == &[IDENTITY]),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -232,21 +272,46 @@ fn dsse_with_two_signatures() {
         .as_array_mut()
         .unwrap()
         .push(sig);
-    rejected(&b, "signature", "exactly 1 required");
+    rejected(&b, SignatureError::DsseCount(2), "dsse.signature-count");
+}
+
+#[test]
+fn dsse_payload_changed_after_signing() {
+    let mut b = case("happy-path-intoto-in-dsse-v3");
+    let mut payload = STANDARD
+        .decode(b["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    payload.push(b' ');
+    b["dsseEnvelope"]["payload"] = json!(STANDARD.encode(payload));
+    rejected(&b, SignatureError::Dsse, "sigstore.signature.mismatch");
 }
 
 #[test]
 fn subject_digest_mismatch() {
     let b = case("happy-path-intoto-in-dsse-v3");
-    let err = check_with(&b, &"0".repeat(64), &policy()).unwrap_err();
-    assert_eq!(err.check, "subject", "{err}");
+    let other = "0".repeat(64);
+    let err = check_with(&b, &other, &policy()).unwrap_err();
+    let expected = SubjectError::NotNamed(format!("sha256:{other}"));
+    assert_eq!(err, Error::Subject(expected));
+    assert_eq!(err.code(), "statement.subject");
 }
 
 #[test]
 fn message_signature_over_another_artifact() {
+    // The bundle's digest hint names a.txt: the inconsistency is caught first.
     let b = case("happy-path-v0.3");
     let err = check_with(&b, &"1".repeat(64), &policy()).unwrap_err();
-    assert_eq!(err.check, "signature", "{err}");
+    assert_eq!(err, Error::Subject(SubjectError::MessageDigest));
+    assert_eq!(err.code(), "sigstore.subject.message-digest");
+    // Without the (unsigned) hint, the signature itself does not cover the other artifact.
+    let mut b = case("happy-path-v0.3");
+    b["messageSignature"]
+        .as_object_mut()
+        .unwrap()
+        .remove("messageDigest");
+    let err = check_with(&b, &"1".repeat(64), &policy()).unwrap_err();
+    assert_eq!(err, Error::Signature(SignatureError::Message));
+    assert_eq!(err.code(), "sigstore.signature.mismatch");
 }
 
 #[test]
@@ -254,7 +319,7 @@ fn certificate_replaced_by_another_valid_one() {
     let mut b = case("happy-path-v0.3");
     let other = case("happy-path-intoto-in-dsse-v3");
     b["verificationMaterial"]["certificate"] = other["verificationMaterial"]["certificate"].clone();
-    assert!(check(&b).is_err());
+    rejected(&b, SignatureError::Message, "sigstore.signature.mismatch");
 }
 
 #[test]
@@ -271,7 +336,7 @@ fn tampered_log_body() {
         .unwrap()
         .replace(A_TXT, &"2".repeat(64));
     b["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"] = json!(STANDARD.encode(text));
-    rejected(&b, "tlog", "different artifact digest");
+    rejected(&b, TlogError::Body(BodyError::Digest), "sigstore.tlog.body");
 }
 
 #[test]
@@ -303,11 +368,11 @@ fn rekor_v2_log_not_valid_at_the_timestamp() {
             json!({"start": "2000-01-01T00:00:00Z", "end": "2001-01-01T00:00:00Z"});
     }
     let err = verify(&root).unwrap_err();
-    assert_eq!(err.check, "tlog", "{err}");
     assert!(
-        err.message.contains("not valid at any verified time"),
-        "{err}"
+        matches!(err, Error::Tlog(TlogError::LogValidity(_))),
+        "{err:?}"
     );
+    assert_eq!(err.code(), "sigstore.tlog.log-validity");
 }
 
 #[test]
@@ -318,5 +383,101 @@ fn duplicate_log_entries_are_rejected() {
         .as_array_mut()
         .unwrap()
         .push(entry);
-    rejected(&b, "tlog", "same log entry twice");
+    rejected(
+        &b,
+        TlogError::DuplicateEntry,
+        "sigstore.tlog.duplicate-entry",
+    );
+}
+
+#[test]
+fn a_certificate_bundle_without_log_entries_is_rejected() {
+    let mut b = case("happy-path-v0.3");
+    b["verificationMaterial"]["tlogEntries"] = json!([]);
+    rejected(&b, TlogError::Missing, "sigstore.tlog.missing");
+}
+
+/// happy-path-v0.3 with `field` taken out of its log entry.
+fn without_entry_field(field: &str) -> Value {
+    let mut b = case("happy-path-v0.3");
+    let entry = b["verificationMaterial"]["tlogEntries"][0].as_object_mut();
+    entry.unwrap().remove(field).unwrap();
+    b
+}
+
+#[test]
+fn a_log_entry_without_its_set_gives_no_verified_time() {
+    // The inclusion proof still verifies, but only the SET vouches for a time of signing.
+    let b = without_entry_field("inclusionPromise");
+    rejected(
+        &b,
+        TimeError::NoVerifiedTime,
+        "sigstore.time.no-verified-time",
+    );
+}
+
+#[test]
+fn a_v0_3_entry_without_inclusion_proof_is_rejected() {
+    let b = without_entry_field("inclusionProof");
+    rejected(
+        &b,
+        TlogError::NoInclusionProof,
+        "sigstore.tlog.no-inclusion-proof",
+    );
+}
+
+#[test]
+fn a_certificate_bundle_checked_against_a_key_names_the_signer_kinds() {
+    let b = case("happy-path-v0.3");
+    let other = case("managed-key-happy-path");
+    let digest = Digest::from_hex(DigestAlgorithm::Sha256, A_TXT).unwrap();
+    let root = embedded::production().unwrap();
+    let leaf = &b["verificationMaterial"]["certificate"]["rawBytes"];
+    let der = STANDARD.decode(leaf.as_str().unwrap()).unwrap();
+    let cert = hallmark_verifier::sigstore::certificate::LeafCertificate::parse(&der).unwrap();
+    let artifact = Artifact {
+        sha256: &digest,
+        bytes: None,
+    };
+    let verify = |bundle: &Value, signer| {
+        let bytes = serde_json::to_vec(bundle).unwrap();
+        verify_bundle(&bytes, artifact, &root, signer, SystemTime::now()).unwrap_err()
+    };
+    let err = verify(&b, SignerTrust::Key(&cert.key));
+    let expected = BundleError::SignerKind {
+        found: SignerKind::Certificate,
+        expected: SignerKind::Key,
+    };
+    assert_eq!(err, Error::Bundle(expected));
+    assert_eq!(err.code(), "sigstore.bundle.signer-kind");
+    let err = verify(&other, SignerTrust::Identity(&policy()));
+    let expected = BundleError::SignerKind {
+        found: SignerKind::Key,
+        expected: SignerKind::Certificate,
+    };
+    assert_eq!(err, Error::Bundle(expected));
+}
+
+#[test]
+fn a_chain_that_brings_its_own_root_is_rejected() {
+    // A v0.1 bundle whose chain ends in a self-signed certificate the trust root does not hold.
+    let mut b = case("happy-path-v0.1");
+    // The staging root: self-signed, and not the production root the bundle is checked against.
+    let staging = embedded::staging().unwrap();
+    let own_root = staging.certificate_authorities[0].chain.last().unwrap();
+    let vm = &mut b["verificationMaterial"]["x509CertificateChain"]["certificates"];
+    let own_root = json!({"rawBytes": STANDARD.encode(own_root)});
+    vm.as_array_mut().unwrap().push(own_root);
+    rejected(
+        &b,
+        CertificateError::BundledRoot,
+        "sigstore.certificate.bundled-root",
+    );
+    let vm = &mut b["verificationMaterial"]["x509CertificateChain"]["certificates"];
+    *vm = json!([]);
+    rejected(
+        &b,
+        CertificateError::EmptyChain,
+        "sigstore.certificate.empty-chain",
+    );
 }

@@ -8,6 +8,8 @@ use hallmark_model::bundle::TransparencyLogEntry;
 use hallmark_model::dsse::Envelope;
 use serde_json::Value;
 
+use crate::sigstore::error::BodyError;
+
 /// What the bundle signs.
 #[derive(Debug, Clone, Copy)]
 pub enum SignedContent<'a> {
@@ -43,35 +45,34 @@ fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.get(k))
 }
 
-fn text<'a>(v: &'a Value, path: &[&str]) -> Result<&'a str, String> {
+fn text<'a>(v: &'a Value, path: &[&str]) -> Result<&'a str, BodyError> {
     get(v, path)
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("log entry body has no {}", path.join(".")))
+        .ok_or_else(|| BodyError::MissingField(path.join(".")))
 }
 
-fn b64(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
+fn b64(v: &Value, path: &[&str]) -> Result<Vec<u8>, BodyError> {
     STANDARD
         .decode(text(v, path)?)
-        .map_err(|_| format!("log entry body field {} is not base64", path.join(".")))
+        .map_err(|_| BodyError::NotBase64(path.join(".")))
 }
 
 /// The DER inside a base64 PEM (v0.0.1 bodies store the signer as base64 of PEM text).
-fn pem_der(v: &Value, path: &[&str]) -> Result<Vec<u8>, String> {
+fn pem_der(v: &Value, path: &[&str]) -> Result<Vec<u8>, BodyError> {
     let pem_text = b64(v, path)?;
-    let block = pem::parse(&pem_text)
-        .map_err(|_| format!("log entry body field {} is not PEM", path.join(".")))?;
+    let block = pem::parse(&pem_text).map_err(|_| BodyError::NotPem(path.join(".")))?;
     Ok(block.into_contents())
 }
 
-fn same_signer(found: &[u8], signer: &SignerMaterial<'_>) -> Result<(), String> {
+fn same_signer(found: &[u8], signer: &SignerMaterial<'_>) -> Result<(), BodyError> {
     if found == signer.der() {
         Ok(())
     } else {
-        Err("the log entry names a different signing certificate or key".to_owned())
+        Err(BodyError::Signer)
     }
 }
 
-fn v002_signer(verifier: &Value, signer: &SignerMaterial<'_>) -> Result<(), String> {
+fn v002_signer(verifier: &Value, signer: &SignerMaterial<'_>) -> Result<(), BodyError> {
     let der = if get(verifier, &["x509Certificate"]).is_some() {
         b64(verifier, &["x509Certificate", "rawBytes"])?
     } else {
@@ -85,18 +86,18 @@ pub fn check_body(
     entry: &TransparencyLogEntry,
     content: SignedContent<'_>,
     signer: SignerMaterial<'_>,
-) -> Result<(), String> {
-    let body: Value = serde_json::from_slice(&entry.canonicalized_body)
-        .map_err(|_| "the log entry body is not JSON".to_owned())?;
+) -> Result<(), BodyError> {
+    let body: Value =
+        serde_json::from_slice(&entry.canonicalized_body).map_err(|_| BodyError::NotJson)?;
     let kind = (
         entry.kind_version.kind.as_str(),
         entry.kind_version.version.as_str(),
     );
     if text(&body, &["kind"])? != kind.0 || text(&body, &["apiVersion"])? != kind.1 {
-        return Err(format!(
-            "the log entry body is not the {} {} the bundle declares",
-            kind.0, kind.1
-        ));
+        return Err(BodyError::KindMismatch {
+            kind: kind.0.to_owned(),
+            version: kind.1.to_owned(),
+        });
     }
     match (kind, content) {
         (("hashedrekord", "0.0.1"), SignedContent::Message { digest, signature }) => {
@@ -104,10 +105,10 @@ pub fn check_body(
             if text(spec, &["data", "hash", "algorithm"])? != "sha256"
                 || text(spec, &["data", "hash", "value"])? != hallmark_model::hex::encode(digest)
             {
-                return Err("the log entry records a different artifact digest".to_owned());
+                return Err(BodyError::Digest);
             }
             if b64(spec, &["signature", "content"])? != signature {
-                return Err("the log entry records a different signature".to_owned());
+                return Err(BodyError::Signature);
             }
             same_signer(
                 &pem_der(spec, &["signature", "publicKey", "content"])?,
@@ -120,9 +121,7 @@ pub fn check_body(
                 SignedContent::Message { digest, signature } => (digest.to_vec(), signature),
                 SignedContent::Dsse(envelope) => {
                     let [only] = envelope.signatures.as_slice() else {
-                        return Err(
-                            "a hashedrekord entry covers exactly one DSSE signature".to_owned()
-                        );
+                        return Err(BodyError::HashedRekordSignatures);
                     };
                     (
                         digest(&SHA256, &envelope.signed_bytes()).as_ref().to_vec(),
@@ -131,14 +130,14 @@ pub fn check_body(
                 }
             };
             let spec = get(&body, &["spec", "hashedRekordV002"])
-                .ok_or("log entry body has no hashedRekordV002")?;
+                .ok_or_else(|| BodyError::MissingField("spec.hashedRekordV002".to_owned()))?;
             if text(spec, &["data", "algorithm"])? != "SHA2_256"
                 || b64(spec, &["data", "digest"])? != expected_digest
             {
-                return Err("the log entry records a different artifact digest".to_owned());
+                return Err(BodyError::Digest);
             }
             if b64(spec, &["signature", "content"])? != signature {
-                return Err("the log entry records a different signature".to_owned());
+                return Err(BodyError::Signature);
             }
             v002_signer(&spec["signature"]["verifier"], &signer)
         }
@@ -149,7 +148,7 @@ pub fn check_body(
             if text(spec, &["payloadHash", "algorithm"])? != "sha256"
                 || text(spec, &["payloadHash", "value"])? != payload_hash
             {
-                return Err("the log entry records a different DSSE payload".to_owned());
+                return Err(BodyError::Payload);
             }
             same_signatures(&spec["signatures"], envelope, |logged, sig| {
                 Ok(b64(logged, &["signature"])? == sig
@@ -157,12 +156,13 @@ pub fn check_body(
             })
         }
         (("dsse", "0.0.2"), SignedContent::Dsse(envelope)) => {
-            let spec = get(&body, &["spec", "dsseV002"]).ok_or("log entry body has no dsseV002")?;
+            let spec = get(&body, &["spec", "dsseV002"])
+                .ok_or_else(|| BodyError::MissingField("spec.dsseV002".to_owned()))?;
             let payload_hash = digest(&SHA256, &envelope.payload);
             if text(spec, &["payloadHash", "algorithm"])? != "SHA2_256"
                 || b64(spec, &["payloadHash", "digest"])? != payload_hash.as_ref()
             {
-                return Err("the log entry records a different DSSE payload".to_owned());
+                return Err(BodyError::Payload);
             }
             same_signatures(&spec["signatures"], envelope, |logged, sig| {
                 Ok(b64(logged, &["content"])? == sig
@@ -172,10 +172,10 @@ pub fn check_body(
         (("intoto", "0.0.2"), SignedContent::Dsse(envelope)) => {
             check_intoto(&body["spec"]["content"], envelope, signer)
         }
-        (kind, _) => Err(format!(
-            "log entry kind {} {} does not fit this bundle",
-            kind.0, kind.1
-        )),
+        (kind, _) => Err(BodyError::UnsupportedKind {
+            kind: kind.0.to_owned(),
+            version: kind.1.to_owned(),
+        }),
     }
 }
 
@@ -184,17 +184,17 @@ pub fn check_body(
 fn same_signatures(
     logged: &Value,
     envelope: &Envelope,
-    matches: impl Fn(&Value, &[u8]) -> Result<bool, String>,
-) -> Result<(), String> {
+    matches: impl Fn(&Value, &[u8]) -> Result<bool, BodyError>,
+) -> Result<(), BodyError> {
     let logged = logged
         .as_array()
-        .ok_or("log entry body has no signatures")?;
+        .ok_or_else(|| BodyError::MissingField("signatures".to_owned()))?;
     if logged.len() != envelope.signatures.len() {
-        return Err("the log entry records a different number of DSSE signatures".to_owned());
+        return Err(BodyError::SignatureCount);
     }
     for (logged, sig) in logged.iter().zip(&envelope.signatures) {
         if !matches(logged, &sig.sig)? {
-            return Err("the log entry records a different DSSE signature or signer".to_owned());
+            return Err(BodyError::DsseSignature);
         }
     }
     Ok(())
@@ -206,15 +206,15 @@ fn check_intoto(
     content: &Value,
     envelope: &Envelope,
     signer: SignerMaterial<'_>,
-) -> Result<(), String> {
+) -> Result<(), BodyError> {
     let payload_hash = hallmark_model::hex::encode(digest(&SHA256, &envelope.payload).as_ref());
     if text(content, &["payloadHash", "algorithm"])? != "sha256"
         || text(content, &["payloadHash", "value"])? != payload_hash
     {
-        return Err("the log entry records a different DSSE payload".to_owned());
+        return Err(BodyError::Payload);
     }
     if text(content, &["envelope", "payloadType"])? != envelope.payload_type {
-        return Err("the log entry records a different DSSE payload type".to_owned());
+        return Err(BodyError::PayloadType);
     }
     same_signatures(
         &content["envelope"]["signatures"],

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::keys::{Algorithm, PublicKey};
+use crate::sigstore::error::CheckpointError;
 
 /// The body of a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,36 +24,40 @@ const MAX_CHECKPOINT_BYTES: usize = 64 * 1024;
 
 /// Parses a signed note and verifies that one of its signatures is the log key's.
 /// `log_id` is the SHA-256 of the key's DER SPKI (its first four bytes are the ECDSA key hint).
-pub fn verify_checkpoint(text: &str, key: &PublicKey, log_id: &[u8]) -> Result<Checkpoint, String> {
+pub fn verify_checkpoint(
+    text: &str,
+    key: &PublicKey,
+    log_id: &[u8],
+) -> Result<Checkpoint, CheckpointError> {
     if text.len() > MAX_CHECKPOINT_BYTES {
-        return Err("checkpoint is too large".to_owned());
+        return Err(CheckpointError::TooLarge);
     }
     let (body, signatures) = text
         .split_once("\n\n")
-        .ok_or("checkpoint has no signature block")?;
+        .ok_or(CheckpointError::NoSignatureBlock)?;
     let body = format!("{body}\n");
     let mut lines = body.lines();
     let origin = lines
         .next()
         .filter(|l| !l.is_empty())
-        .ok_or("checkpoint has no origin")?;
+        .ok_or(CheckpointError::NoOrigin)?;
     let size = lines
         .next()
         .and_then(|l| l.parse::<u64>().ok())
-        .ok_or("checkpoint has no tree size")?;
+        .ok_or(CheckpointError::NoSize)?;
     let root_hash = lines
         .next()
         .and_then(|l| STANDARD.decode(l).ok())
         .filter(|h| h.len() == 32)
-        .ok_or("checkpoint has no root hash")?;
+        .ok_or(CheckpointError::NoRootHash)?;
     let mut matched_hint = false;
     for line in signatures.lines().filter(|l| !l.is_empty()) {
         let rest = line
             .strip_prefix("\u{2014} ")
-            .ok_or("checkpoint signature line does not start with an em dash")?;
+            .ok_or(CheckpointError::SignatureLine)?;
         let (name, encoded) = rest
             .rsplit_once(' ')
-            .ok_or("malformed checkpoint signature line")?;
+            .ok_or(CheckpointError::SignatureLine)?;
         let Ok(raw) = STANDARD.decode(encoded) else {
             continue;
         };
@@ -73,9 +78,9 @@ pub fn verify_checkpoint(text: &str, key: &PublicKey, log_id: &[u8]) -> Result<C
         }
     }
     Err(if matched_hint {
-        "checkpoint signature does not verify with the log's key".to_owned()
+        CheckpointError::Signature
     } else {
-        "checkpoint carries no signature from the log's key".to_owned()
+        CheckpointError::NoLogSignature
     })
 }
 

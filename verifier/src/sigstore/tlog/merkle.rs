@@ -2,6 +2,8 @@
 
 use aws_lc_rs::digest::{Context, SHA256};
 
+use crate::sigstore::error::InclusionProofError;
+
 /// SHA-256 of a leaf: `H(0x00 || data)`.
 pub fn leaf_hash(data: &[u8]) -> [u8; 32] {
     let mut ctx = Context::new(&SHA256);
@@ -32,21 +34,19 @@ pub fn verify_inclusion(
     leaf: [u8; 32],
     proof: &[Vec<u8>],
     root: &[u8],
-) -> Result<(), String> {
+) -> Result<(), InclusionProofError> {
     if index >= size {
-        return Err(format!(
-            "leaf index {index} is not below the tree size {size}"
-        ));
+        return Err(InclusionProofError::IndexOutsideTree { index, size });
     }
     let mut f_n = index;
     let mut s_n = size - 1;
     let mut r = leaf;
     for p in proof {
         if p.len() != 32 {
-            return Err(format!("proof hash of {} bytes (expected 32)", p.len()));
+            return Err(InclusionProofError::HashLength(p.len()));
         }
         if s_n == 0 {
-            return Err("inclusion proof is longer than the tree is deep".to_owned());
+            return Err(InclusionProofError::TooLong);
         }
         if f_n & 1 == 1 || f_n == s_n {
             r = node_hash(p, &r);
@@ -63,10 +63,10 @@ pub fn verify_inclusion(
         s_n >>= 1;
     }
     if s_n != 0 {
-        return Err("inclusion proof is shorter than the tree is deep".to_owned());
+        return Err(InclusionProofError::TooShort);
     }
     if r.as_slice() != root {
-        return Err("inclusion proof does not lead to the root hash".to_owned());
+        return Err(InclusionProofError::RootMismatch);
     }
     Ok(())
 }
@@ -107,14 +107,27 @@ mod tests {
             let r = root(&leaves);
             for i in 0..size {
                 let p = proof(&leaves, i);
-                verify_inclusion(i as u64, size as u64, leaves[i], &p, &r).unwrap();
-                assert!(verify_inclusion(i as u64, size as u64, leaf_hash(b"x"), &p, &r).is_err());
+                let (at, n) = (i as u64, size as u64);
+                verify_inclusion(at, n, leaves[i], &p, &r).unwrap();
+                let other = verify_inclusion(at, n, leaf_hash(b"x"), &p, &r);
+                assert_eq!(other, Err(InclusionProofError::RootMismatch));
                 if let Some(first) = p.first() {
                     let mut bad = p.clone();
                     bad[0] = leaf_hash(first).to_vec();
-                    assert!(verify_inclusion(i as u64, size as u64, leaves[i], &bad, &r).is_err());
+                    let tampered = verify_inclusion(at, n, leaves[i], &bad, &r);
+                    assert_eq!(tampered, Err(InclusionProofError::RootMismatch));
+                    let short = verify_inclusion(at, n, leaves[i], &p[1..], &r);
+                    assert_eq!(short, Err(InclusionProofError::TooShort));
+                    let extra = [p.as_slice(), &[vec![0; 32]]].concat();
+                    let long = verify_inclusion(at, n, leaves[i], &extra, &r);
+                    assert_eq!(long, Err(InclusionProofError::TooLong));
+                    bad[0] = first[..31].to_vec();
+                    let cut = verify_inclusion(at, n, leaves[i], &bad, &r);
+                    assert_eq!(cut, Err(InclusionProofError::HashLength(31)));
                 }
-                assert!(verify_inclusion(size as u64, size as u64, leaves[i], &p, &r).is_err());
+                let outside = verify_inclusion(n, n, leaves[i], &p, &r);
+                let expected = InclusionProofError::IndexOutsideTree { index: n, size: n };
+                assert_eq!(outside, Err(expected));
             }
         }
     }

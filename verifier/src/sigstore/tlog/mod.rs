@@ -12,6 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hallmark_model::bundle::TransparencyLogEntry;
 
+use super::error::{CheckpointError, SetError, TlogError};
 use super::trust_root::{TrustRoot, valid_at};
 use body::{SignedContent, SignerMaterial, check_body};
 
@@ -43,22 +44,19 @@ pub fn verify_entry(
     signer: SignerMaterial<'_>,
     requirement: ProofRequirement,
     now: SystemTime,
-) -> Result<VerifiedEntry, String> {
+) -> Result<VerifiedEntry, TlogError> {
     if entry.log_index < 0 {
-        return Err(format!("log index {} is negative", entry.log_index));
+        return Err(TlogError::Negative(entry.log_index));
     }
-    let log = trust.tlog(&entry.log_id.key_id).ok_or_else(|| {
-        format!(
-            "log id {} is not a transparency log of the trust root",
-            STANDARD.encode(&entry.log_id.key_id)
-        )
-    })?;
+    let log = trust
+        .tlog(&entry.log_id.key_id)
+        .ok_or_else(|| TlogError::UnknownLog(STANDARD.encode(&entry.log_id.key_id)))?;
     check_body(entry, content, signer)?;
 
     let mut integrated_time = None;
     if let Some(promise) = &entry.inclusion_promise {
         if entry.integrated_time <= 0 {
-            return Err("the entry has a SET but no integrated time".to_owned());
+            return Err(SetError::NoIntegratedTime.into());
         }
         set::verify_set(
             &promise.signed_entry_timestamp,
@@ -70,33 +68,22 @@ pub fn verify_entry(
         )?;
         let time = UNIX_EPOCH + Duration::from_secs(entry.integrated_time.unsigned_abs());
         if time > now {
-            return Err(format!(
-                "the log's integrated time {} is in the future",
-                humantime::format_rfc3339(time)
-            ));
+            return Err(TlogError::IntegratedTimeInFuture(time));
         }
         if !valid_at(log.validity.as_ref(), time) {
-            return Err(format!(
-                "log {} was not valid at the integrated time",
-                log.base_url
-            ));
+            return Err(TlogError::LogValidity(log.base_url.clone()));
         }
         integrated_time = Some(time);
     }
     match &entry.inclusion_proof {
         Some(proof) => {
             if proof.log_index < 0 || proof.tree_size < 0 {
-                return Err("inclusion proof has a negative index or size".to_owned());
+                return Err(TlogError::Negative(proof.log_index.min(proof.tree_size)));
             }
-            let checkpoint = proof
-                .checkpoint
-                .as_ref()
-                .ok_or("the inclusion proof has no signed checkpoint")?;
+            let checkpoint = proof.checkpoint.as_ref().ok_or(CheckpointError::Missing)?;
             let note = checkpoint::verify_checkpoint(&checkpoint.envelope, &log.key, &log.log_id)?;
             if note.size != proof.tree_size.unsigned_abs() || note.root_hash != proof.root_hash {
-                return Err(
-                    "the checkpoint is for a different tree than the inclusion proof".to_owned(),
-                );
+                return Err(CheckpointError::DifferentTree.into());
             }
             merkle::verify_inclusion(
                 proof.log_index.unsigned_abs(),
@@ -107,14 +94,9 @@ pub fn verify_entry(
             )?;
         }
         None if requirement == ProofRequirement::InclusionProof => {
-            return Err(
-                "the log entry has no inclusion proof (required for bundles v0.2 and later)"
-                    .to_owned(),
-            );
+            return Err(TlogError::NoInclusionProof);
         }
-        None if entry.inclusion_promise.is_none() => {
-            return Err("the log entry has neither an inclusion proof nor a SET".to_owned());
-        }
+        None if entry.inclusion_promise.is_none() => return Err(TlogError::NoInclusionProof),
         None => {}
     }
     Ok(VerifiedEntry {

@@ -1,6 +1,7 @@
 //! The signed entry timestamp (SET): Rekor v1's signature over the entry and its time.
 
 use crate::keys::PublicKey;
+use crate::sigstore::error::SetError;
 
 /// The RFC 8785 (JCS) canonical JSON the SET signs: keys sorted, no whitespace. Every value is a
 /// base64 or hex string, or an integer, so no escaping is ever needed.
@@ -23,11 +24,11 @@ pub fn verify_set(
     integrated_time: i64,
     log_id_hex: &str,
     log_index: i64,
-) -> Result<(), String> {
+) -> Result<(), SetError> {
     let payload = set_payload(body_base64, integrated_time, log_id_hex, log_index);
     if key.verify(payload.as_bytes(), signature) {
         Ok(())
     } else {
-        Err("the signed entry timestamp (SET) does not verify with the log's key".to_owned())
+        Err(SetError::Signature)
     }
 }
