@@ -12,12 +12,22 @@ pub enum Error {
         /// Where the key came from.
         origin: String,
         /// What is wrong.
-        #[source]
         error: crate::keys::KeyError,
     },
     /// Input too large or malformed.
     #[error(transparent)]
     Model(#[from] hallmark_model::Error),
+}
+
+impl Error {
+    /// The stable dotted code (docs/error-codes.md, "No verdict"): trust material that cannot
+    /// be used.
+    pub fn code(&self) -> &'static str {
+        match self {
+            // Only keys are read through this error (their size is checked by the model).
+            Error::Key { .. } | Error::Model(_) => "trust.key",
+        }
+    }
 }
 
 /// Why one attestation was not accepted. Each variant names the check that failed.
@@ -137,7 +147,9 @@ impl From<SubjectError> for Rejection {
     }
 }
 
-/// Every code [`Rejection::code`] can return, sorted; docs/error-codes.md documents each.
+/// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
+/// that stop a verification before any verdict ([`Error::code`],
+/// [`crate::sigstore::trust_root::TrustRootError::code`]). docs/error-codes.md documents each.
 pub const ALL_CODES: &[&str] = &[
     "budget.exhausted",
     "bundle.keyless-needs-identity",
@@ -193,6 +205,8 @@ pub const ALL_CODES: &[&str] = &[
     "sigstore.tlog.unknown-log",
     "statement.invalid",
     "statement.subject",
+    "trust.key",
+    "trust.root",
 ];
 
 #[cfg(test)]

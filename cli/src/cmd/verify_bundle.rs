@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use hallmark_attester::hashing::{hash_file, sha256};
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
@@ -12,7 +12,7 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
+use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot, TrustRootError};
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
 
 use crate::Outcome;
@@ -159,12 +159,14 @@ pub struct Args {
     pub artifact: String,
 }
 
+/// Trust that cannot be used is an error (exit 2), led by its stable code.
 fn trust_root(args: &Args) -> Result<TrustRoot> {
+    let coded = |e: TrustRootError, what: &str| anyhow!("{}: {what}: {e}", e.code());
     Ok(match &args.trusted_root {
         Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
-            .with_context(|| format!("reading {}", path.display()))?,
-        None if args.staging => embedded::staging()?,
-        None => embedded::production()?,
+            .map_err(|e| coded(e, &format!("reading {}", path.display())))?,
+        None if args.staging => embedded::staging().map_err(|e| coded(e, "embedded staging"))?,
+        None => embedded::production().map_err(|e| coded(e, "embedded production"))?,
     })
 }
 
@@ -173,10 +175,13 @@ pub fn run(args: Args) -> Result<Outcome> {
     let trust = trust_root(&args)?;
     let policy = args.identity.policy()?;
     let key = match &args.key {
-        Some(path) => Some(TrustedKey::from_pem(
-            &read_limited(path, MAX_KEY_BYTES)?,
-            &path.display().to_string(),
-        )?),
+        Some(path) => Some(
+            TrustedKey::from_pem(
+                &read_limited(path, MAX_KEY_BYTES)?,
+                &path.display().to_string(),
+            )
+            .map_err(|e| anyhow!("{}: {e}", e.code()))?,
+        ),
         None => None,
     };
     let signer = match (&policy, &key) {

@@ -4,9 +4,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hallmark_testsvc::services::{ACTIONS_RUNTIME_TOKEN, Services};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::common::{Scratch, into_run};
+use crate::common::{Scratch, into_run, rejection_codes};
 
 const WORKFLOW: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
 
@@ -147,13 +147,21 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
             "other.yaml",
             "--trusted-root",
             &root,
+            "--format",
+            "json",
         ],
         1,
     );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        rejection_codes(&doc),
+        ["sigstore.identity.mismatch"],
+        "{doc}"
+    );
+    let violations = doc["violations"].as_array().unwrap();
     assert!(
-        run.stdout.contains("certificate identity mismatch") && run.stdout.contains("step.missing"),
-        "{}",
-        run.stdout
+        violations.iter().any(|v| v["code"] == "step.missing"),
+        "{doc}"
     );
     let denied = s.expect(
         &[
@@ -165,13 +173,16 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
             &issuer,
             "--trusted-root",
             &root,
+            "--format",
+            "json",
         ],
         1,
     );
-    assert!(
-        denied.stdout.contains("certificate identity mismatch"),
-        "{}",
-        denied.stdout
+    let doc: Value = serde_json::from_str(&denied.stdout).unwrap();
+    assert_eq!(
+        rejection_codes(&doc),
+        ["sigstore.identity.mismatch"],
+        "{doc}"
     );
     // The statement claims another repository than the certificate vouches for: a keyless step
     // recorded in a checkout of a fork is denied, though its signer is the trusted workflow.

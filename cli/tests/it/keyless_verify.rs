@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::common::Scratch;
+use crate::common::{Scratch, rejection_code, rejection_codes};
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -53,76 +53,82 @@ fn keyless_attestation_is_allowed_for_the_right_identity() {
     );
 }
 
+/// `hallmark verify A_TXT --bundle BUNDLE ARGS --format json`, denied: the one rejected
+/// attestation's code and reason.
+fn denied(s: &Scratch, bundle: &str, args: &[&str]) -> (String, String) {
+    let mut all = vec!["verify", A_TXT, "--bundle", bundle, "--format", "json"];
+    all.extend(args);
+    let run = s.expect(&all, 1);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let [code] = rejection_codes(&doc).try_into().unwrap();
+    let reason = doc["attestations"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (code, reason)
+}
+
 #[test]
 fn wrong_identity_issuer_or_workflow_is_denied_with_expected_and_actual() {
     let s = Scratch::repo();
     let bundle = dsse_bundle();
-    let run = s.expect(
+    let evil = "https://github.com/evil/x/.github/workflows/y.yml@refs/heads/main";
+    let (code, reason) = denied(
+        &s,
+        &bundle,
         &[
-            "verify",
-            A_TXT,
-            "--bundle",
-            &bundle,
             "--certificate-identity",
-            "https://github.com/evil/x/.github/workflows/y.yml@refs/heads/main",
+            evil,
             "--certificate-oidc-issuer",
             ISSUER,
         ],
-        1,
     );
+    assert_eq!(code, "sigstore.identity.mismatch", "{reason}");
+    // The reason shows what was expected next to what the certificate has.
     assert!(
-        run.stdout
-            .contains("certificate identity mismatch: expected \"https://github.com/evil"),
-        "{}",
-        run.stdout
+        reason.contains(&format!("expected {evil:?}")) && reason.contains(IDENTITY),
+        "{reason}"
     );
-    assert!(
-        run.stdout.contains(IDENTITY),
-        "actual shown: {}",
-        run.stdout
-    );
-    let run = s.expect(
+    let google = "https://accounts.google.com";
+    let (code, reason) = denied(
+        &s,
+        &bundle,
         &[
-            "verify",
-            A_TXT,
-            "--bundle",
-            &bundle,
             "--certificate-identity",
             IDENTITY,
             "--certificate-oidc-issuer",
-            "https://accounts.google.com",
+            google,
         ],
-        1,
     );
+    assert_eq!(code, "sigstore.identity.mismatch", "{reason}");
     assert!(
-        run.stdout.contains("OIDC issuer mismatch"),
-        "{}",
-        run.stdout
+        reason.contains(&format!("expected {google:?}")) && reason.contains(ISSUER),
+        "{reason}"
     );
-    let run = s.expect(
+    let workflow = "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1";
+    let (code, reason) = denied(
+        &s,
+        &bundle,
         &[
-            "verify",
-            A_TXT,
-            "--bundle",
-            &bundle,
             "--certificate-identity",
             IDENTITY,
             "--certificate-oidc-issuer",
             ISSUER,
             "--signer-workflow",
-            "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1",
+            workflow,
         ],
-        1,
     );
+    assert_eq!(code, "sigstore.identity.mismatch", "{reason}");
     assert!(
-        run.stdout.contains("--signer-workflow mismatch"),
-        "{}",
-        run.stdout
+        reason.contains(&format!("expected {workflow:?}"))
+            && reason.contains("extremely-dangerous-oidc-beacon.yml"),
+        "{reason}"
     );
     // Without identity flags, a keyless attestation is not trusted by a key.
     s.expect(&["keygen", "--output", "k"], 0);
+    let (code, reason) = denied(&s, &bundle, &["--key", "k.pub"]);
+    assert_eq!(code, "bundle.keyless-needs-identity", "{reason}");
     let run = s.expect(&["verify", A_TXT, "--bundle", &bundle, "--key", "k.pub"], 1);
-    assert!(run.stdout.contains("signed keyless"), "{}", run.stdout);
     // The library states the fact; the command line says which flags to use.
     assert!(
         run.stdout
@@ -163,6 +169,12 @@ fn a_key_signed_bundle_checked_by_identity_points_to_key() {
             A_TXT,
         ],
         1,
+    );
+    assert_eq!(
+        rejection_code(&run.stdout),
+        Some("sigstore.bundle.signer-kind"),
+        "{}",
+        run.stdout
     );
     assert!(
         run.stdout

@@ -14,6 +14,8 @@ use std::process::Command;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use crate::common::rejection_code;
+
 /// sigstore-python `STAGING`: the staging root sigstore-python embeds.
 const STAGING: &str =
     "sigstore-python/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstage.dev/trusted_root.json";
@@ -62,10 +64,9 @@ enum Input {
 enum Expect {
     /// Exit 0.
     Ok,
-    /// Exit 1: a verdict; with the check (`REJECTED: ARTIFACT: CHECK: ...`) that must have failed.
-    Reject(Option<&'static str>),
-    /// The MANIFEST says the bundle cannot be parsed: exit 1 (naming the check, if given) or 2.
-    RejectParse(Option<&'static str>),
+    /// Exit 1: a verdict, with the code of the check that must have failed
+    /// (`REJECTED: ARTIFACT: CODE: ...`, docs/error-codes.md).
+    Reject(&'static str),
 }
 
 struct Case {
@@ -214,7 +215,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/a.dsse.staging-rekor-v2.txt"),
             signer: Identity(BEACON, GHA),
             trust_root: STAGING,
-            expect: Reject(Some("subject")),
+            expect: Reject("statement.subject"),
         },
         Case {
             name: "py#7 bundle_v3_github.whl.sigstore (prod)",
@@ -233,7 +234,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/bundle_cve_2022_36056.txt"),
             signer: WILLIAM,
             trust_root: STAGING,
-            expect: Reject(Some("tlog")),
+            expect: Reject("sigstore.tlog.body"),
         },
         Case {
             name: "py#9 bundle_invalid_version (bad mediaType)",
@@ -241,7 +242,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/bundle_invalid_version.txt"),
             signer: WILLIAM,
             trust_root: STAGING,
-            expect: RejectParse(Some("bundle")),
+            expect: Reject("bundle.parse"),
         },
         Case {
             // The MANIFEST says "any" identity; the parse fails before identity matters.
@@ -250,7 +251,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/bundle_no_cert_v1.txt"),
             signer: WILLIAM,
             trust_root: PROD,
-            expect: RejectParse(Some("certificate")),
+            expect: Reject("sigstore.certificate.empty-chain"),
         },
         Case {
             name: "py#11 bundle_no_log_entry",
@@ -258,7 +259,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/bundle_no_log_entry.txt"),
             signer: Identity("alex.cameron@trailofbits.com", GOOGLE),
             trust_root: STAGING,
-            expect: RejectParse(Some("tlog")),
+            expect: Reject("sigstore.tlog.missing"),
         },
         Case {
             name: "py#12 bundle_no_checkpoint (v0.2 proof without checkpoint)",
@@ -266,7 +267,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/bundle_no_checkpoint.txt"),
             signer: WILLIAM,
             trust_root: STAGING,
-            expect: RejectParse(Some("tlog")),
+            expect: Reject("sigstore.tlog.checkpoint"),
         },
         Case {
             name: "py#13 bundle_v3_no_signed_time (no SET, no TSA)",
@@ -274,7 +275,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/bundle_v3_no_signed_time.txt"),
             signer: WILLIAM,
             trust_root: PROD,
-            expect: RejectParse(Some("time")),
+            expect: Reject("sigstore.time.no-verified-time"),
         },
         Case {
             name: "py#14 tsa/bundle.txt.sigstore (2 RFC3161 timestamps)",
@@ -290,7 +291,7 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/tsa/bundle.txt"),
             signer: ALEXIS,
             trust_root: TSA,
-            expect: Reject(Some("timestamp")),
+            expect: Reject("sigstore.timestamp.duplicate"),
         },
         Case {
             name: "py#16 tsa/bundle.many_timestamp (33 > 32)",
@@ -298,13 +299,13 @@ fn cases() -> Vec<Case> {
             subject: File("sigstore-python/test/assets/tsa/bundle.txt"),
             signer: ALEXIS,
             trust_root: TSA,
-            expect: Reject(Some("timestamp")),
+            expect: Reject("sigstore.timestamp.too-many"),
         },
         Case {
             // As the MANIFEST states it (trust root TSA). The bundle's one timestamp is from the
             // real staging TSA (`sigstore-tsa-selfsigned`), which TSA does not trust (it holds
-            // only the local test TSA), so the failed check is not pinned: the late time itself
-            // is exercised by py#17b.
+            // only the local test TSA), so the timestamp is refused before the time matters: the
+            // late time itself is exercised by py#17b.
             name: "py#17 tsa/bundle.txt.late_timestamp (TSA time after cert expiry)",
             bundle: "sigstore-python/test/assets/tsa/bundle.txt.late_timestamp.sigstore",
             subject: File("sigstore-python/test/assets/tsa/bundle.txt"),
@@ -313,7 +314,7 @@ fn cases() -> Vec<Case> {
                 GOOGLE,
             ),
             trust_root: TSA,
-            expect: Reject(None),
+            expect: Reject("sigstore.timestamp.untrusted"),
         },
         Case {
             // Row 17 against STAGING, whose TSAs include the one that stamped it: the timestamp
@@ -326,7 +327,7 @@ fn cases() -> Vec<Case> {
                 GOOGLE,
             ),
             trust_root: STAGING,
-            expect: Reject(Some("expired")),
+            expect: Reject("sigstore.certificate.expired"),
         },
         Case {
             // Policy-dependent in the MANIFEST. Hallmark's decision: REJECT, because the bundle's
@@ -339,7 +340,7 @@ fn cases() -> Vec<Case> {
             ),
             signer: Identity("thomas@python.org", GOOGLE),
             trust_root: PROD,
-            expect: Reject(Some("tlog")),
+            expect: Reject("sigstore.tlog.checkpoint"),
         },
         // ---- sigstore-go MANIFEST ----
         Case {
@@ -380,7 +381,7 @@ fn cases() -> Vec<Case> {
             subject: StatementSubject,
             signer: Identity("brian@dehamer.com", GITHUB_OAUTH),
             trust_root: GO_PUBLIC_GOOD,
-            expect: Reject(Some("signature-count")),
+            expect: Reject("dsse.signature-count"),
         },
         Case {
             name: "go othername.sigstore.json (otherName SAN foo!oidc.local)",
@@ -396,7 +397,7 @@ fn cases() -> Vec<Case> {
             subject: MessageDigest,
             signer: Identity("foo@oidc.local", "http://oidc.local:8080"),
             trust_root: "sigstore-go/pkg/testing/data/trusted-roots/scaffolding.json",
-            expect: Reject(Some("identity")),
+            expect: Reject("sigstore.identity.mismatch"),
         },
         Case {
             // The positive form: the key trusted at the TSA time. The negative upstream form
@@ -526,18 +527,6 @@ fn invoke(vectors: &Path, tmp: &Path, case: &Case) -> Result<(Vec<String>, i32, 
     ))
 }
 
-/// True when a verdict names `check` as the failed check: one segment of its stable code
-/// (`REJECTED: ARTIFACT: sigstore.tlog.body: ...` names `tlog`; docs/error-codes.md).
-fn names(output: &str, check: Option<&str>) -> bool {
-    check.is_none_or(|c| {
-        output.lines().any(|l| {
-            l.strip_prefix("REJECTED: ")
-                .and_then(|rest| rest.split(": ").nth(1))
-                .is_some_and(|code| code.split('.').any(|segment| segment == c))
-        })
-    })
-}
-
 #[test]
 fn peer_client_bundles_as_their_manifests_state() {
     let vectors = vectors_dir();
@@ -556,10 +545,9 @@ fn peer_client_bundles_as_their_manifests_state() {
         };
         let good = match case.expect {
             Expect::Ok => code == 0,
-            // A rejection of a parseable bundle must be a verdict, not an error, and for the
-            // MANIFEST's reason: a rejection by an unrelated check would hide a verifier bug.
-            Expect::Reject(check) => code == 1 && names(&output, check),
-            Expect::RejectParse(check) => (code == 1 && names(&output, check)) || code == 2,
+            // A rejection must be a verdict, not an error, and for the MANIFEST's reason: a
+            // rejection by an unrelated check would hide a verifier bug.
+            Expect::Reject(expected) => code == 1 && rejection_code(&output) == Some(expected),
         };
         table.push(format!(
             "{}  {} (expect {:?}, exit {code}): {}",

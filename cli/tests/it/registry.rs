@@ -508,6 +508,13 @@ fn tls_from_a_test_ca_and_htpasswd_auth() {
     // Without the CA: TLS refuses the server, never falls back to plain HTTP.
     let run = with_creds(&["verify", &app_ref, "--key", "k.pub"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
+    // The certificate is refused for its issuer (the test CA is not trusted by default).
+    assert!(
+        run.stderr
+            .contains("invalid peer certificate: UnknownIssuer"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.text().contains("s3cr3t-pw"));
     // Wrong password: refused, and the password is never echoed.
     let wrong = common::into_run(
@@ -519,6 +526,11 @@ fn tls_from_a_test_ca_and_htpasswd_auth() {
             .unwrap(),
     );
     assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("401 Unauthorized"),
+        "{}",
+        wrong.stderr
+    );
     assert!(!wrong.text().contains("not-the-pw"));
 }
 

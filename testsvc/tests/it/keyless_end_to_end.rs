@@ -15,15 +15,17 @@ use hallmark_model::bundle::{
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::{KeyKind, pem_encode};
 use hallmark_model::resource::ResourceDescriptor;
-use hallmark_model::statement::Statement;
+use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
 use hallmark_testsvc::fulcio::{Identity, TestFulcio};
 use hallmark_testsvc::log::TransparencyLog;
+use hallmark_verifier::Rejection;
 use hallmark_verifier::keys::PublicKey;
 use hallmark_verifier::sigstore::Error;
-use hallmark_verifier::sigstore::error::{IdentityError, SignatureError};
+use hallmark_verifier::sigstore::error::{IdentityError, SignatureError, SubjectError};
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
 use hallmark_verifier::sigstore::trust_root::TrustRoot;
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements, decide};
 use serde_json::json;
 
 const WORKFLOW: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1";
@@ -35,8 +37,18 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
-#[test]
-fn keyless_bundles_from_the_test_services_verify() {
+/// A keyless bundle as the services make it: a Fulcio certificate for WORKFLOW, a DSSE envelope
+/// of `payload_type` over `payload` signed with its key, logged with a SET and an inclusion
+/// proof. Also the trust root of those services, and what the test needs to swap the certificate.
+struct Signed {
+    bundle: Bundle,
+    root: TrustRoot,
+    fulcio: TestFulcio,
+    identity: Identity,
+    now: SystemTime,
+}
+
+fn keyless_bundle(payload_type: &str, payload: &[u8]) -> Signed {
     let now = SystemTime::now() - Duration::from_secs(30);
     let fulcio = TestFulcio::new().unwrap();
     let mut log = TransparencyLog::new("test-rekor.local - 7").unwrap();
@@ -58,11 +70,8 @@ fn keyless_bundles_from_the_test_services_verify() {
     };
     let leaf = fulcio.issue(&point, &identity, now).unwrap();
 
-    let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &[3; 32]);
-    let statement = Statement::new(vec![ResourceDescriptor::named("app.tar", digest.to_set())], "https://slsa.dev/provenance/v1",
-        json!({"buildDefinition": {"buildType": "t", "externalParameters": {}}, "runDetails": {"builder": {"id": "b"}}})).unwrap();
     let envelope = KeySigner::new(ephemeral)
-        .sign_statement(&statement)
+        .sign_dsse(payload_type, payload)
         .unwrap()
         .dsse_envelope
         .unwrap();
@@ -122,6 +131,32 @@ fn keyless_bundles_from_the_test_services_verify() {
                     "publicKey": {"rawBytes": STANDARD.encode(fulcio.ct_public_key_der()), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": valid},
                     "logId": {"keyId": STANDARD.encode(sha256(fulcio.ct_public_key_der()))}}]
     })).unwrap()).unwrap();
+    Signed {
+        bundle,
+        root,
+        fulcio,
+        identity,
+        now,
+    }
+}
+
+/// An in-toto statement about `digest`.
+fn statement(digest: &Digest) -> Vec<u8> {
+    let statement = Statement::new(vec![ResourceDescriptor::named("app.tar", digest.to_set())], "https://slsa.dev/provenance/v1",
+        json!({"buildDefinition": {"buildType": "t", "externalParameters": {}}, "runDetails": {"builder": {"id": "b"}}})).unwrap();
+    serde_json::to_vec(&statement).unwrap()
+}
+
+#[test]
+fn keyless_bundles_from_the_test_services_verify() {
+    let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &[3; 32]);
+    let Signed {
+        bundle,
+        root,
+        fulcio,
+        identity,
+        now,
+    } = keyless_bundle(PAYLOAD_TYPE, &statement(&digest));
     let policy = |identity: &str, workflow: &str| IdentityPolicy {
         identity: Matcher::Exact(identity.into()),
         issuer: Matcher::Exact(ISSUER.into()),
@@ -185,4 +220,34 @@ fn keyless_bundles_from_the_test_services_verify() {
     let err = check(&swapped, &policy(WORKFLOW, WORKFLOW)).unwrap_err();
     assert_eq!(err, Error::Signature(SignatureError::Dsse));
     assert_eq!(err.code(), "sigstore.signature.mismatch");
+}
+
+#[test]
+fn a_keyless_envelope_of_another_payload_type_is_not_an_attestation() {
+    // Everything verifies (certificate, SCT, log entry, signature over the PAE of its own type):
+    // only the payload type is wrong, and that check must be the one to fail, in the Sigstore
+    // verifier and in a decision, with the code key-signed bundles get.
+    let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &[3; 32]);
+    let signed = keyless_bundle("application/json", &statement(&digest));
+    let policy = IdentityPolicy::exact(WORKFLOW, ISSUER);
+    let artifact = Artifact {
+        sha256: &digest,
+        bytes: None,
+    };
+    let trust = SignerTrust::Identity(&policy);
+    let bytes = signed.bundle.to_json();
+    let err = verify_bundle(&bytes, artifact, &signed.root, trust, SystemTime::now()).unwrap_err();
+    let expected = SubjectError::PayloadType("application/json".into());
+    assert_eq!(err, Error::Subject(expected));
+    assert_eq!(err.code(), "dsse.payload-type");
+
+    let mut requirements = Requirements::at(SystemTime::now());
+    requirements.keyless = Some(KeylessTrust {
+        root: signed.root.clone(),
+        identities: vec![policy.clone()],
+    });
+    let verdict = decide(&digest, &[Candidate::new("b.json", bytes)], &requirements);
+    let rejected = verdict.attestations()[0].rejected.clone().unwrap();
+    assert_eq!(rejected, Rejection::PayloadType("application/json".into()));
+    assert_eq!(rejected.code(), "dsse.payload-type");
 }

@@ -9,6 +9,7 @@ use der::asn1::ObjectIdentifier;
 use serde::{Serialize, Serializer};
 
 use crate::keys::KeyError;
+use crate::sigstore::trust_root::TrustRootError;
 
 fn show(time: &SystemTime) -> humantime::Rfc3339Timestamp {
     humantime::format_rfc3339(*time)
@@ -738,5 +739,13 @@ impl TimeError {
         match self {
             TimeError::NoVerifiedTime => "sigstore.time.no-verified-time",
         }
+    }
+}
+
+impl TrustRootError {
+    /// The stable dotted code: a trust root that cannot be used stops verification before any
+    /// verdict.
+    pub fn code(&self) -> &'static str {
+        "trust.root"
     }
 }

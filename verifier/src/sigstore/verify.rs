@@ -358,6 +358,7 @@ pub fn verify_parsed<'b>(
     }
     // A token over other bytes is set aside (it proves nothing about this signature, as
     // sigstore-python and sigstore-go treat it); any other failure rejects the bundle.
+    let mut set_aside = None;
     for ts in stamps {
         let time = match verify_timestamp(
             &ts.signed_timestamp,
@@ -365,7 +366,10 @@ pub fn verify_parsed<'b>(
             &trust.timestamp_authorities,
         ) {
             Ok(time) => time,
-            Err(e) if e.is_imprint_mismatch() => continue,
+            Err(e) if e.is_imprint_mismatch() => {
+                set_aside.get_or_insert(e);
+                continue;
+            }
             Err(e) => return Err(e.into()),
         };
         if time > now {
@@ -390,7 +394,11 @@ pub fn verify_parsed<'b>(
 
     if let Some(leaf) = &leaf {
         let Some(&first) = times.iter().min() else {
-            return Err(TimeError::NoVerifiedTime.into());
+            // When the only timestamps stamp other bytes, say so: that is why nothing dates it.
+            return Err(match set_aside {
+                Some(e) => e.into(),
+                None => TimeError::NoVerifiedTime.into(),
+            });
         };
         for &time in &times {
             let (not_before, not_after) = (leaf.not_before, leaf.not_after);

@@ -104,16 +104,28 @@ fn tampered_payload_type_is_rejected_by_the_signature() {
 }
 
 #[test]
+fn a_validly_signed_envelope_of_another_payload_type_is_not_an_attestation() {
+    // Signed over the PAE of its own type: the signature verifies, the payload type does not.
+    for kind in [KeyKind::EcdsaP256, KeyKind::Ed25519] {
+        let f = fixture(kind);
+        let d = digest(1);
+        let payload = serde_json::to_vec(&statement_for(&d, "t")).unwrap();
+        let bundle = f.signer.sign_dsse("application/json", &payload).unwrap();
+        let err = check(&f, &bundle, &d).unwrap_err();
+        assert_eq!(err, Rejection::PayloadType("application/json".into()));
+        assert_eq!(err.code(), "dsse.payload-type");
+    }
+}
+
+#[test]
 fn wrong_key_is_rejected() {
     let f = fixture(KeyKind::EcdsaP256);
     let other = fixture(KeyKind::EcdsaP256);
     let d = digest(1);
     let bundle = signed(&other, &statement_for(&d, "t"));
     let err = check(&f, &bundle, &d).unwrap_err();
-    assert!(
-        err.to_string().contains("does not match the trusted keys"),
-        "{err}"
-    );
+    assert!(matches!(err, Rejection::Signature { .. }), "{err}");
+    assert_eq!(err.code(), "dsse.signature");
 }
 
 #[test]
@@ -122,6 +134,7 @@ fn wrong_subject_is_rejected() {
     let bundle = signed(&f, &statement_for(&digest(1), "t"));
     let err = check(&f, &bundle, &digest(2)).unwrap_err();
     assert!(matches!(err, Rejection::Subject { .. }), "{err}");
+    assert_eq!(err.code(), "statement.subject");
     assert!(err.to_string().contains(&digest(2).to_string()));
 }
 
@@ -176,6 +189,8 @@ fn truncated_and_oversized_bundles_are_rejected() {
         SignaturePolicy::ExactlyOne,
     )
     .unwrap_err();
+    assert!(matches!(err, Rejection::Bundle(_)), "{err}");
+    assert_eq!(err.code(), "bundle.parse");
     assert!(err.to_string().contains("over the limit"), "{err}");
 }
 
@@ -194,6 +209,7 @@ fn a_signed_statement_without_subjects_is_rejected() {
         json!({"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "t", "predicate": {}}),
     );
     let err = check(&f, &bundle, &digest(1)).unwrap_err();
+    assert_eq!(err.code(), "statement.invalid", "{err}");
     assert!(err.to_string().contains("no subjects"), "{err}");
 }
 
@@ -208,6 +224,7 @@ fn a_signed_subject_name_with_path_traversal_is_rejected() {
         "predicateType": "t", "predicate": {}}),
     );
     let err = check(&f, &bundle, &d).unwrap_err();
+    assert_eq!(err.code(), "statement.invalid", "{err}");
     assert!(err.to_string().contains("path traversal"), "{err}");
 }
 

@@ -164,3 +164,26 @@ pub fn into_run(out: Output) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// The stable code of a `hallmark verify-bundle` rejection (`REJECTED: ARTIFACT: CODE: why`).
+pub fn rejection_code(output: &str) -> Option<&str> {
+    let line = output.lines().find_map(|l| l.strip_prefix("REJECTED: "))?;
+    line.split(": ").nth(1)
+}
+
+/// The stable code of an error that stopped a command (`hallmark: error: CODE: why`).
+pub fn error_code(output: &str) -> Option<&str> {
+    let line = output
+        .lines()
+        .find_map(|l| l.strip_prefix("hallmark: error: "))?;
+    line.split(": ").next()
+}
+
+/// The `code` of each rejected attestation in a `hallmark verify --format json` document.
+pub fn rejection_codes(json: &serde_json::Value) -> Vec<String> {
+    let attestations = json["attestations"].as_array().into_iter().flatten();
+    let rejected = attestations.filter(|a| a["verified"] == false);
+    rejected
+        .filter_map(|a| a["code"].as_str().map(str::to_owned))
+        .collect()
+}

@@ -80,11 +80,8 @@ pub fn verify_entry(
             if proof.log_index < 0 || proof.tree_size < 0 {
                 return Err(TlogError::Negative(proof.log_index.min(proof.tree_size)));
             }
-            let checkpoint = proof.checkpoint.as_ref().ok_or(CheckpointError::Missing)?;
-            let note = checkpoint::verify_checkpoint(&checkpoint.envelope, &log.key, &log.log_id)?;
-            if note.size != proof.tree_size.unsigned_abs() || note.root_hash != proof.root_hash {
-                return Err(CheckpointError::DifferentTree.into());
-            }
+            // The proof's hashes first (cheap, and a wrong proof is named as such), then the
+            // log's signature over the root they lead to. Both must hold.
             merkle::verify_inclusion(
                 proof.log_index.unsigned_abs(),
                 proof.tree_size.unsigned_abs(),
@@ -92,6 +89,11 @@ pub fn verify_entry(
                 &proof.hashes,
                 &proof.root_hash,
             )?;
+            let checkpoint = proof.checkpoint.as_ref().ok_or(CheckpointError::Missing)?;
+            let note = checkpoint::verify_checkpoint(&checkpoint.envelope, &log.key, &log.log_id)?;
+            if note.size != proof.tree_size.unsigned_abs() || note.root_hash != proof.root_hash {
+                return Err(CheckpointError::DifferentTree.into());
+            }
         }
         None if requirement == ProofRequirement::InclusionProof => {
             return Err(TlogError::NoInclusionProof);
