@@ -9,7 +9,8 @@ use serde::{Deserialize, Deserializer, Serializer};
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     // Line breaks inside base64 are ignored, as Go's and Python's decoders do.
     let owned;
-    let text = if text.contains(['\n', '\r']) {
+    // A byte scan: matching a set of chars walks the text char by char.
+    let text = if text.bytes().any(|b| b == b'\n' || b == b'\r') {
         owned = text.replace(['\n', '\r'], "");
         owned.as_str()
     } else {

@@ -91,5 +91,45 @@ fn key_signed(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, sigstore, key_signed);
+/// The floor: the public-key operations alone, with aws-lc (a Sigstore bundle of the conformance
+/// suite needs one P-384 and four P-256 verifications, a key-signed attestation one).
+fn floor(c: &mut Criterion) {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1,
+        ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair, ParsedPublicKey, UnparsedPublicKey,
+    };
+    let rng = SystemRandom::new();
+    let message = [7u8; 200];
+    for (name, signing, verifying) in [
+        (
+            "P-256",
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            &ECDSA_P256_SHA256_ASN1,
+        ),
+        (
+            "P-384",
+            &ECDSA_P384_SHA384_ASN1_SIGNING,
+            &ECDSA_P384_SHA384_ASN1,
+        ),
+    ] {
+        let pair = EcdsaKeyPair::generate(signing).unwrap();
+        let signature = pair.sign(&rng, &message).unwrap();
+        let public = pair.public_key().as_ref().to_vec();
+        c.bench_function(&format!("floor: ECDSA {name} verify"), |b| {
+            b.iter(|| {
+                UnparsedPublicKey::new(verifying, &public)
+                    .verify(&message, signature.as_ref())
+                    .unwrap()
+            })
+        });
+        let parsed = ParsedPublicKey::new(verifying, &public).unwrap();
+        c.bench_function(
+            &format!("floor: ECDSA {name} verify, key parsed once"),
+            |b| b.iter(|| parsed.verify_sig(&message, signature.as_ref()).unwrap()),
+        );
+    }
+}
+
+criterion_group!(benches, sigstore, key_signed, floor);
 criterion_main!(benches);

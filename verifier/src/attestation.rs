@@ -170,12 +170,22 @@ impl Signed {
     /// predicate must be valid.
     pub(crate) fn for_artifact(&self, digest: &Digest) -> Result<VerifiedAttestation, Rejection> {
         check_subject(&self.statement, digest)?;
+        self.clone().into_verified()
+    }
+
+    /// Like [`Self::for_artifact`] when this is the only artifact: nothing is copied.
+    fn into_artifact(self, digest: &Digest) -> Result<VerifiedAttestation, Rejection> {
+        check_subject(&self.statement, digest)?;
+        self.into_verified()
+    }
+
+    fn into_verified(self) -> Result<VerifiedAttestation, Rejection> {
         Ok(VerifiedAttestation {
-            statement: self.statement.clone(),
-            signers: self.signers.clone(),
-            signer_details: self.signer_details.clone(),
-            verified_times: self.verified_times.clone(),
-            provenance: self.provenance.clone()?,
+            statement: self.statement,
+            signers: self.signers,
+            signer_details: self.signer_details,
+            verified_times: self.verified_times,
+            provenance: self.provenance?,
         })
     }
 }
@@ -188,7 +198,7 @@ pub fn verify_bundle(
     policy: SignaturePolicy,
 ) -> Result<VerifiedAttestation, Rejection> {
     let bundle = Bundle::from_slice(bytes).map_err(|e| Rejection::Bundle(e.to_string()))?;
-    verify_key_signed(&bundle, keys, policy, &mut |_| Ok(()))?.for_artifact(digest)
+    verify_key_signed(&bundle, keys, policy, &mut |_| Ok(()))?.into_artifact(digest)
 }
 
 /// Checks a parsed key-signed bundle for any artifact ([`Signed::for_artifact`] matches one).
@@ -213,7 +223,7 @@ pub fn verify_envelope(
     keys: &[TrustedKey],
     policy: SignaturePolicy,
 ) -> Result<VerifiedAttestation, Rejection> {
-    verify_signed(envelope, keys, policy, &mut |_| Ok(()))?.for_artifact(digest)
+    verify_signed(envelope, keys, policy, &mut |_| Ok(()))?.into_artifact(digest)
 }
 
 /// Signatures, payload type and statement; `charge` is called before each signature check

@@ -2,14 +2,16 @@
 
 use aws_lc_rs::digest::{self as lc_digest, SHA256, SHA384};
 use aws_lc_rs::signature::{
-    self as sig, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ED25519, UnparsedPublicKey,
-    VerificationAlgorithm,
+    self as sig, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, ED25519, ParsedPublicKey,
+    UnparsedPublicKey, VerificationAlgorithm,
 };
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::{KeyKind, keyid_preimage};
 use hallmark_model::limits::{MAX_KEY_BYTES, check};
 use spki::der::Decode;
 use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+
+use std::sync::OnceLock;
 
 use const_oid::db::{rfc5912, rfc8410};
 
@@ -92,11 +94,31 @@ impl Algorithm {
 }
 
 /// A parsed public key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     algorithm: Algorithm,
     raw: Vec<u8>,
     spki: Vec<u8>,
+    /// aws-lc's form of the key, made on first use: a trust root's log keys and a trusted key
+    /// verify many signatures, and are parsed once.
+    parsed: OnceLock<Option<ParsedPublicKey>>,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        (self.algorithm, &self.raw, &self.spki) == (other.algorithm, &other.raw, &other.spki)
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("algorithm", &self.algorithm)
+            .field("spki", &hallmark_model::hex::encode(&self.spki))
+            .finish()
+    }
 }
 
 impl PublicKey {
@@ -122,6 +144,7 @@ impl PublicKey {
             algorithm,
             raw,
             spki: der.to_vec(),
+            parsed: OnceLock::new(),
         })
     }
 
@@ -172,6 +195,7 @@ impl PublicKey {
             algorithm,
             raw: der.to_vec(),
             spki: der.to_vec(),
+            parsed: OnceLock::new(),
         })
     }
 
@@ -190,11 +214,17 @@ impl PublicKey {
         &self.raw
     }
 
+    /// The key as aws-lc verifies with it; `None` when aws-lc refuses it (nothing verifies).
+    fn parsed(&self) -> Option<&ParsedPublicKey> {
+        self.parsed
+            .get_or_init(|| ParsedPublicKey::new(self.algorithm.verification(), &self.raw).ok())
+            .as_ref()
+    }
+
     /// True when `signature` is this key's signature over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(self.algorithm.verification(), &self.raw)
-            .verify(message, signature)
-            .is_ok()
+        self.parsed()
+            .is_some_and(|key| key.verify_sig(message, signature).is_ok())
     }
 
     /// Like [`Self::verify`], for a message already hashed with this key's
@@ -204,9 +234,8 @@ impl PublicKey {
         if self.algorithm.digest() != Some(digest.algorithm()) {
             return false;
         }
-        UnparsedPublicKey::new(self.algorithm.verification(), &self.raw)
-            .verify_digest(digest, signature)
-            .is_ok()
+        self.parsed()
+            .is_some_and(|key| key.verify_digest_sig(digest, signature).is_ok())
     }
 
     /// True when `signature` signs a message whose SHA-256 is `digest`. The hash follows the
@@ -223,6 +252,9 @@ impl PublicKey {
         let Ok(digest) = lc_digest::Digest::import_less_safe(digest, &SHA256) else {
             return false;
         };
+        if self.algorithm.digest() == Some(&SHA256) {
+            return self.verify_digest(&digest, signature);
+        }
         UnparsedPublicKey::new(algorithm, &self.raw)
             .verify_digest(&digest, signature)
             .is_ok()

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use x509_cert::Certificate;
@@ -16,11 +17,24 @@ use crate::keys::PublicKey;
 
 /// DER of the OID 1.3.6.1.5.5.7.3.3 (id-kp-codeSigning).
 const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
-/// Arc under which Fulcio's extensions live: 1.3.6.1.4.1.57264.1.
-const FULCIO_ARC: &str = "1.3.6.1.4.1.57264.1.";
+/// DER content of the arc under which Fulcio's extensions live, 1.3.6.1.4.1.57264.1 (compared
+/// as bytes: formatting every extension's OID as text cost more than the rest of the parse).
+const FULCIO_ARC: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01];
 
 /// OID of Fulcio's username otherName SAN.
-const FULCIO_USERNAME: &str = "1.3.6.1.4.1.57264.1.7";
+const FULCIO_USERNAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.7");
+
+/// The last arc of a Fulcio extension OID (1.3.6.1.4.1.57264.1.N), base-128 encoded in DER.
+fn fulcio_arc(oid: &ObjectIdentifier) -> Option<u32> {
+    let rest = oid.as_bytes().strip_prefix(FULCIO_ARC)?;
+    let (last, more) = rest.split_last()?;
+    // Every byte but the last has the continuation bit; four bytes hold any u32 we need.
+    let continued = more.iter().all(|b| b & 0x80 != 0) && last & 0x80 == 0;
+    if !continued || rest.len() > 4 {
+        return None;
+    }
+    Some(rest.iter().fold(0, |n, b| n << 7 | u32::from(b & 0x7f)))
+}
 
 /// What Hallmark reads from a signing certificate.
 #[derive(Debug, Clone)]
@@ -56,9 +70,7 @@ impl LeafCertificate {
                     GeneralName::Rfc822Name(n) => identities.push(n.to_string()),
                     GeneralName::UniformResourceIdentifier(u) => identities.push(u.to_string()),
                     // Fulcio's username SAN: otherName 1.3.6.1.4.1.57264.1.7 holding a UTF8String.
-                    GeneralName::OtherName(other)
-                        if other.type_id.to_string() == FULCIO_USERNAME =>
-                    {
+                    GeneralName::OtherName(other) if other.type_id == FULCIO_USERNAME => {
                         if let Ok(value) = other.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
                             identities.push(value.as_str().to_owned());
                         }
@@ -69,11 +81,7 @@ impl LeafCertificate {
         }
         let mut fulcio = BTreeMap::new();
         for ext in tbs.extensions().into_iter().flatten() {
-            let oid = ext.extn_id.to_string();
-            let Some(arc) = oid
-                .strip_prefix(FULCIO_ARC)
-                .and_then(|a| a.parse::<u32>().ok())
-            else {
+            let Some(arc) = fulcio_arc(&ext.extn_id) else {
                 continue;
             };
             let raw = ext.extn_value.as_bytes();
@@ -197,4 +205,25 @@ pub fn verify_chain<'a>(
         }
     }
     Err(last_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fulcio_arcs_are_read_from_the_oid_bytes() {
+        let arc = |text: &str| fulcio_arc(&ObjectIdentifier::new_unwrap(text));
+        assert_eq!(arc("1.3.6.1.4.1.57264.1.1"), Some(1));
+        assert_eq!(arc("1.3.6.1.4.1.57264.1.24"), Some(24));
+        assert_eq!(arc("1.3.6.1.4.1.57264.1.200"), Some(200));
+        assert_eq!(
+            arc("1.3.6.1.4.1.57264.1.8.1"),
+            None,
+            "a sub-arc is not an extension"
+        );
+        assert_eq!(arc("1.3.6.1.4.1.57264.2.8"), None);
+        assert_eq!(arc("1.3.6.1.4.1.57264.1"), None);
+        assert_eq!(arc("2.5.29.17"), None);
+    }
 }

@@ -133,7 +133,7 @@ fn precert_parts(leaf_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SctError> {
     let extensions = AnyRef::from_der(tbs_items[at].value()).map_err(bad)?;
     let (mut kept, mut lists) = (Vec::new(), Vec::new());
     for raw in elements(extensions.value()).map_err(bad)? {
-        let extension = Extension::from_der(&raw.to_der().map_err(bad)?).map_err(bad)?;
+        let extension: Extension = raw.decode_as().map_err(bad)?;
         if extension.extn_id == CT_PRECERT_SCTS {
             lists.push(extension.extn_value);
         } else {

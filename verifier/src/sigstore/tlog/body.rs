@@ -57,11 +57,30 @@ fn b64(v: &Value, path: &[&str]) -> Result<Vec<u8>, BodyError> {
         .map_err(|_| BodyError::NotBase64(path.join(".")))
 }
 
-/// The DER inside a base64 PEM (v0.0.1 bodies store the signer as base64 of PEM text).
-fn pem_der(v: &Value, path: &[&str]) -> Result<Vec<u8>, BodyError> {
-    let pem_text = b64(v, path)?;
-    let block = pem::parse(&pem_text).map_err(|_| BodyError::NotPem(path.join(".")))?;
-    Ok(block.into_contents())
+/// The base64 lines of a PEM block, between its BEGIN and END lines.
+fn pem_body(text: &str) -> Option<&str> {
+    let begin = text.find("-----BEGIN ")?;
+    let (header, rest) = text[begin..].split_once('\n')?;
+    if !header.trim_end().ends_with("-----") {
+        return None;
+    }
+    Some(&rest[..rest.find("-----END ")?])
+}
+
+/// The signer v0.0.1 bodies store as base64 of PEM text must be the bundle's. Canonical base64
+/// has one form, so the PEM's base64 is compared with the signer DER's (with line breaks left
+/// out) instead of decoding the block.
+fn same_pem_signer(v: &Value, path: &[&str], signer: &SignerMaterial<'_>) -> Result<(), BodyError> {
+    let pem = b64(v, path)?;
+    let not_pem = || BodyError::NotPem(path.join("."));
+    let text = std::str::from_utf8(&pem).map_err(|_| not_pem())?;
+    let body = pem_body(text).ok_or_else(not_pem)?;
+    let logged = body.bytes().filter(|b| !b.is_ascii_whitespace());
+    if logged.eq(STANDARD.encode(signer.der()).bytes()) {
+        Ok(())
+    } else {
+        Err(BodyError::Signer)
+    }
 }
 
 fn same_signer(found: &[u8], signer: &SignerMaterial<'_>) -> Result<(), BodyError> {
@@ -110,10 +129,7 @@ pub fn check_body(
             if b64(spec, &["signature", "content"])? != signature {
                 return Err(BodyError::Signature);
             }
-            same_signer(
-                &pem_der(spec, &["signature", "publicKey", "content"])?,
-                &signer,
-            )
+            same_pem_signer(spec, &["signature", "publicKey", "content"], &signer)
         }
         (("hashedrekord", "0.0.2"), content) => {
             // Rekor v2 logs DSSE as a hashedrekord over SHA-256(PAE(type, payload)).
@@ -152,7 +168,7 @@ pub fn check_body(
             }
             same_signatures(&spec["signatures"], envelope, |logged, sig| {
                 Ok(b64(logged, &["signature"])? == sig
-                    && same_signer(&pem_der(logged, &["verifier"])?, &signer).is_ok())
+                    && same_pem_signer(logged, &["verifier"], &signer).is_ok())
             })
         }
         (("dsse", "0.0.2"), SignedContent::Dsse(envelope)) => {
@@ -223,7 +239,35 @@ fn check_intoto(
             let once = b64(logged, &["sig"])?;
             let twice = STANDARD.decode(&once).unwrap_or_default();
             Ok((once == sig || twice == sig)
-                && same_signer(&pem_der(logged, &["publicKey"])?, &signer).is_ok())
+                && same_pem_signer(logged, &["publicKey"], &signer).is_ok())
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pem_signer_is_compared_by_its_base64() {
+        let der = b"\x30\x03\x02\x01\x07 a signer of some length to wrap lines";
+        let pem = pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()));
+        let body = |pem: &str| serde_json::json!({ "k": STANDARD.encode(pem) });
+        let signer = SignerMaterial::Certificate(der);
+        assert_eq!(same_pem_signer(&body(&pem), &["k"], &signer), Ok(()));
+        let crlf = pem.replace('\n', "\r\n");
+        assert_eq!(same_pem_signer(&body(&crlf), &["k"], &signer), Ok(()));
+        let other = SignerMaterial::Certificate(&der[1..]);
+        let signer_error = Err(BodyError::Signer);
+        assert_eq!(same_pem_signer(&body(&pem), &["k"], &other), signer_error);
+        let not_pem = Err(BodyError::NotPem("k".into()));
+        let header_only = "-----BEGIN CERTIFICATE-----\nMAMCAQc=\n";
+        for broken in [
+            "MAMCAQc=",
+            header_only,
+            "-----BEGIN CERTIFICATE\nMAMCAQc=\n-----END ",
+        ] {
+            assert_eq!(same_pem_signer(&body(broken), &["k"], &signer), not_pem);
+        }
+    }
 }
