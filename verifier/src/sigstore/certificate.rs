@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use der::asn1::ObjectIdentifier;
-use der::{Decode, Encode};
+use der::asn1::{AnyRef, ObjectIdentifier};
+use der::{Decode, Encode, Reader, SliceReader};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::time::Validity;
 
 use super::error::{CertificateError, ChainError};
 use super::trust_root::{CertificateAuthority, valid_at};
@@ -151,12 +152,12 @@ pub fn verify_chain<'a>(
             last_error = ChainError::AuthorityNotValid(authority.uri.clone());
             continue;
         }
-        let parsed: Vec<Certificate> = match authority
+        let read: Result<Vec<AuthorityCertificate<'_>>, _> = authority
             .chain
             .iter()
-            .map(|c| Certificate::from_der(c))
-            .collect()
-        {
+            .map(|c| AuthorityCertificate::read(c))
+            .collect();
+        let parsed = match read {
             Ok(p) => p,
             Err(error) => {
                 let uri = authority.uri.clone();
@@ -165,10 +166,7 @@ pub fn verify_chain<'a>(
             }
         };
         for (index, (der, cert)) in authority.chain.iter().zip(&parsed).enumerate() {
-            let above_valid = parsed[index..].iter().all(|c| {
-                let v = c.tbs_certificate().validity();
-                time >= v.not_before.to_system_time() && time <= v.not_after.to_system_time()
-            });
+            let above_valid = parsed[index..].iter().all(|c| c.valid_at(time));
             if !above_valid {
                 last_error = ChainError::AuthorityCertificateNotValid(authority.uri.clone());
                 continue;
@@ -186,17 +184,7 @@ pub fn verify_chain<'a>(
                 None,
                 None,
             ) {
-                Ok(_) => {
-                    let spki = cert
-                        .tbs_certificate()
-                        .subject_public_key_info()
-                        .to_der()
-                        .map_err(|error| ChainError::AuthorityUnreadable {
-                            uri: authority.uri.clone(),
-                            error,
-                        })?;
-                    return Ok((authority, spki));
-                }
+                Ok(_) => return Ok((authority, cert.spki.to_vec())),
                 Err(error) => {
                     let uri = authority.uri.clone();
                     last_error = ChainError::NotChained { uri, error };
@@ -207,9 +195,79 @@ pub fn verify_chain<'a>(
     Err(last_error)
 }
 
+/// What the chain check reads from a trust root's certificate: its validity and its key. Found
+/// by walking the DER (webpki parses the certificate itself as the trust anchor): a full X.509
+/// decode of every authority's chain cost more than the rest of the check.
+struct AuthorityCertificate<'a> {
+    not_before: SystemTime,
+    not_after: SystemTime,
+    /// The DER SubjectPublicKeyInfo, as encoded.
+    spki: &'a [u8],
+}
+
+impl<'a> AuthorityCertificate<'a> {
+    fn read(der: &'a [u8]) -> der::Result<Self> {
+        let mut reader = SliceReader::new(der)?;
+        let tbs = reader.sequence(|certificate| {
+            let tbs = certificate.decode::<AnyRef<'a>>()?;
+            certificate.tlv_bytes()?; // signatureAlgorithm
+            certificate.tlv_bytes()?; // signatureValue
+            Ok::<_, der::Error>(tbs)
+        })?;
+        reader.finish()?;
+        tbs.sequence(|r| {
+            if r.peek_byte() == Some(0xa0) {
+                r.tlv_bytes()?; // [0] version
+            }
+            for _serial_signature_issuer in 0..3 {
+                r.tlv_bytes()?;
+            }
+            let validity: Validity = r.decode()?;
+            r.tlv_bytes()?; // subject
+            let spki = r.tlv_bytes()?;
+            while !r.is_finished() {
+                r.tlv_bytes()?; // unique ids, extensions
+            }
+            Ok::<_, der::Error>(AuthorityCertificate {
+                not_before: validity.not_before.to_system_time(),
+                not_after: validity.not_after.to_system_time(),
+                spki,
+            })
+        })
+    }
+
+    fn valid_at(&self, time: SystemTime) -> bool {
+        time >= self.not_before && time <= self.not_after
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authority_certificates_are_read_as_x509_cert_reads_them() {
+        let root = crate::sigstore::embedded::production().unwrap();
+        let cas = root
+            .certificate_authorities
+            .iter()
+            .chain(&root.timestamp_authorities);
+        for der in cas.flat_map(|ca| &ca.chain) {
+            let full = Certificate::from_der(der).unwrap();
+            let tbs = full.tbs_certificate();
+            let read = AuthorityCertificate::read(der).unwrap();
+            assert_eq!(read.not_before, tbs.validity().not_before.to_system_time());
+            assert_eq!(read.not_after, tbs.validity().not_after.to_system_time());
+            assert_eq!(read.spki, tbs.subject_public_key_info().to_der().unwrap());
+        }
+        for n in 0..40 {
+            let der = &root.certificate_authorities[0].chain[0];
+            assert!(AuthorityCertificate::read(&der[..n]).is_err(), "{n}");
+        }
+        let mut trailing = root.certificate_authorities[0].chain[0].clone();
+        trailing.push(0);
+        assert!(AuthorityCertificate::read(&trailing).is_err());
+    }
 
     #[test]
     fn fulcio_arcs_are_read_from_the_oid_bytes() {
