@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::{Deserializer, Serializer};
 
 /// Decodes standard or URL-safe base64, with or without padding.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
@@ -34,7 +34,21 @@ pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S:
     serializer.serialize_str(&STANDARD.encode(bytes))
 }
 
+/// Decodes the string where the parser holds it, without copying it into a `String` first.
+pub(crate) struct Base64Visitor;
+
+impl serde::de::Visitor<'_> for Base64Visitor {
+    type Value = Vec<u8>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a base64 string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
+        decode(text).map_err(E::custom)
+    }
+}
+
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    decode(&text).map_err(serde::de::Error::custom)
+    deserializer.deserialize_str(Base64Visitor)
 }

@@ -216,23 +216,37 @@ where
 
 /// protobuf-JSON int64: written as a string, read from a string or a number.
 mod int64 {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(value: &i64, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&value.to_string())
     }
 
+    /// A string or a number, read where the parser holds it (an untagged enum would buffer it).
+    struct Int64Visitor;
+
+    impl serde::de::Visitor<'_> for Int64Visitor {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an int64, as a string or a number")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+            Ok(n)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(E::custom)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<i64, E> {
+            text.parse().map_err(E::custom)
+        }
+    }
+
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            Text(String),
-            Number(i64),
-        }
-        match Either::deserialize(deserializer)? {
-            Either::Number(n) => Ok(n),
-            Either::Text(t) => t.parse().map_err(serde::de::Error::custom),
-        }
+        deserializer.deserialize_any(Int64Visitor)
     }
 }
 
@@ -255,10 +269,18 @@ mod base64_vec {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Vec<Vec<u8>>, D::Error> {
-        Vec::<String>::deserialize(deserializer)?
-            .iter()
-            .map(|t| crate::base64_serde::decode(t).map_err(serde::de::Error::custom))
-            .collect()
+        /// One base64 item of the list, decoded where the parser holds it.
+        struct Item(Vec<u8>);
+
+        impl<'de> Deserialize<'de> for Item {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let visitor = crate::base64_serde::Base64Visitor;
+                deserializer.deserialize_str(visitor).map(Item)
+            }
+        }
+
+        let items = Vec::<Item>::deserialize(deserializer)?;
+        Ok(items.into_iter().map(|Item(bytes)| bytes).collect())
     }
 }
 
