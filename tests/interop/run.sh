@@ -83,5 +83,8 @@ check "tampered keyless bundle is rejected by sigstore-python" 1 \
 check "tampered keyless bundle is rejected by hallmark" 1 \
   "$hallmark" verify-bundle --bundle keyless.json.tampered --certificate-identity ci@hallmark.test \
   --certificate-oidc-issuer "$url/oidc" --trusted-root svc/trusted_root.json app.bin
+# ...by the check the tampering broke (docs/error-codes.md).
+if grep -q ': sigstore.tlog.inclusion-proof: ' out.txt; then passed=$((passed + 1)); echo "ok: it names sigstore.tlog.inclusion-proof"
+else failed=$((failed + 1)); echo "FAILED: the rejection names sigstore.tlog.inclusion-proof"; cat out.txt; fi
 echo "interop: $passed passed, $failed failed"
 [ "$failed" = 0 ]
