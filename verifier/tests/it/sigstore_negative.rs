@@ -481,3 +481,49 @@ fn a_chain_that_brings_its_own_root_is_rejected() {
         "sigstore.certificate.empty-chain",
     );
 }
+
+#[test]
+fn a_keyless_bundle_is_verified_once_whatever_the_number_of_identities() {
+    use hallmark_model::budget::{Budget, Work};
+    use hallmark_verifier::Rejection;
+    use hallmark_verifier::session::Session;
+    use hallmark_verifier::verdict::{Candidate, KeylessTrust, Requirements};
+
+    let bundle = serde_json::to_vec(&case("happy-path-intoto-in-dsse-v3")).unwrap();
+    let digest = Digest::from_hex(DigestAlgorithm::Sha256, A_TXT).unwrap();
+    let candidate = Candidate::new("b.json", bundle);
+    let strangers: Vec<IdentityPolicy> = ["a", "b", "c"]
+        .iter()
+        .map(|who| IdentityPolicy::exact(&format!("https://github.com/{who}/x"), ISSUER))
+        .collect();
+    // Checks the bundle against `identities`; returns the result and the signature work spent.
+    let check = |identities: Vec<IdentityPolicy>| {
+        let mut requirements = Requirements::at(SystemTime::now());
+        requirements.keyless = Some(KeylessTrust {
+            root: embedded::production().unwrap(),
+            identities,
+        });
+        let budget = Budget::default();
+        let result = Session::new(&requirements, &budget).check(&candidate, &digest);
+        (result, budget.spent(Work::Signatures))
+    };
+    // The certificate chain and SCT (2) and the one log entry (1): once, not once per identity.
+    let (result, spent) = check(strangers.clone());
+    let err = result.unwrap_err();
+    let Rejection::Sigstore(Error::Identity(IdentityError::NoneMatched { tried, first })) = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*tried, 3);
+    assert!(
+        matches!(**first, IdentityError::Identity { .. }),
+        "{first:?}"
+    );
+    assert_eq!(err.code(), "sigstore.identity.mismatch");
+    assert_eq!(spent, 3);
+    let mut last_matches = strangers;
+    last_matches.push(policy());
+    let (result, spent) = check(last_matches);
+    result.unwrap();
+    assert_eq!(spent, 3);
+}
