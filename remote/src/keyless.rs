@@ -476,7 +476,8 @@ impl Signer for KeylessSigner {
         )
         .map_err(|e| {
             fail(format!(
-                "the signed bundle does not verify against the trust root: {e}"
+                "the signed bundle does not verify against the trust root: {}: {e}",
+                e.code()
             ))
         })?;
         Ok(bundle)

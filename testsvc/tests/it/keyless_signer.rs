@@ -119,11 +119,10 @@ fn untrusted_and_expired_tokens_are_refused_before_any_bundle() {
     let wrong_audience = services
         .token(&json!({"sub": "https://acme.example/ci", "aud": "other", "exp": now() + 300}))
         .unwrap();
-    assert!(
-        signer(&services, wrong_audience)
-            .sign_statement(&statement(&digest))
-            .is_err()
-    );
+    let err = signer(&services, wrong_audience)
+        .sign_statement(&statement(&digest))
+        .unwrap_err();
+    assert!(err.to_string().contains("audience is not"), "{err}");
 }
 
 #[test]
@@ -132,10 +131,13 @@ fn misbehaving_services_are_caught_before_any_bundle() {
     let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &[7; 32]);
     for (fault, expected) in [
         (Fault::FulcioWrongKey, "not for our key"),
-        (Fault::RekorBadSet, "does not verify against the trust root"),
+        (
+            Fault::RekorBadSet,
+            "does not verify against the trust root: sigstore.tlog.set:",
+        ),
         (
             Fault::RekorBadProof,
-            "does not verify against the trust root",
+            "does not verify against the trust root: sigstore.tlog.inclusion-proof:",
         ),
     ] {
         let services = Services::start_with(fault).unwrap();
