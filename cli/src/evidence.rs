@@ -93,20 +93,18 @@ impl TrustArgs {
     }
 }
 
-/// The engine's errors, with the flags that fix them.
+/// The engine's errors: their stable code first (docs/error-codes.md), then the words, and the
+/// flags that fix them.
 pub fn explain(error: engine::Error) -> anyhow::Error {
-    match error {
-        engine::Error::NoTrust => anyhow::anyhow!(
-            "no trust given: pass --key PUB (the public key the attestations were signed with), \
-             or --certificate-identity with --certificate-oidc-issuer for keyless attestations"
-        ),
-        engine::Error::VsaPolicyUnknown => anyhow::anyhow!(
-            "accepting a VSA needs the policy it must have been decided under: --policy FILE \
-             or --vsa-policy-digest sha256:HEX (a VSA for any policy would accept anything that \
-             verifier ever passed)"
-        ),
-        other => other.into(),
-    }
+    let hint = match &error {
+        engine::Error::NoTrust => {
+            " (pass --key PUB, the public key the attestations were signed with, or \
+             --certificate-identity with --certificate-oidc-issuer for keyless attestations)"
+        }
+        engine::Error::VsaPolicyUnknown => " (--policy FILE or --vsa-policy-digest sha256:HEX)",
+        _ => "",
+    };
+    anyhow::anyhow!("{}: {error}{hint}", error.code())
 }
 
 /// Where to look for an artifact's attestations.

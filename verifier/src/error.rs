@@ -147,6 +147,20 @@ impl From<SubjectError> for Rejection {
     }
 }
 
+impl crate::engine::Error {
+    /// The stable code of why no decision could be made (docs/error-codes.md).
+    pub fn code(&self) -> &'static str {
+        use crate::engine::Error as E;
+        match self {
+            E::NoTrust => "trust.none",
+            E::VsaPolicyUnknown => "vsa.policy-unknown",
+            E::VsaCannotProve(_) => "vsa.cannot-prove",
+            E::TrustRoot(_) => "trust.root",
+            E::Source(_) => "source.unavailable",
+        }
+    }
+}
+
 /// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
 /// that stop a verification before any verdict ([`Error::code`],
 /// [`crate::sigstore::trust_root::TrustRootError::code`]). docs/error-codes.md documents each.
@@ -203,10 +217,14 @@ pub const ALL_CODES: &[&str] = &[
     "sigstore.tlog.set",
     "sigstore.tlog.too-many-entries",
     "sigstore.tlog.unknown-log",
+    "source.unavailable",
     "statement.invalid",
     "statement.subject",
     "trust.key",
+    "trust.none",
     "trust.root",
+    "vsa.cannot-prove",
+    "vsa.policy-unknown",
 ];
 
 #[cfg(test)]

@@ -181,7 +181,8 @@ fn verify_by_digest_and_errors_exit_two() {
         err.stderr
     );
     let err = s.expect(&["verify", "out/app"], 2);
-    assert!(err.stderr.contains("no trust given"), "{}", err.stderr);
+    assert_eq!(crate::common::error_code(&err.stderr), Some("trust.none"));
+    assert!(err.stderr.contains("--key PUB"), "the hint: {}", err.stderr);
     let err = s.expect(&["verify", "sha256:abc", "--key", "k.pub"], 2);
     assert!(err.stderr.contains("64 hex characters"), "{}", err.stderr);
     let err = s.expect(&["verify", "out/app", "--key", "k.key"], 2);

@@ -147,7 +147,9 @@ fn nothing_trusted_is_an_error_not_a_verdict() {
     let mut m = Memory::default();
     m.step(&build, "build", &[], "app");
     let request = Request::new(digest("app"), SystemTime::now());
-    assert!(matches!(decide(&request, &[&m]), Err(Error::NoTrust)));
+    let err = decide(&request, &[&m]).unwrap_err();
+    assert!(matches!(err, Error::NoTrust));
+    assert_eq!(err.code(), "trust.none");
 }
 
 #[test]
@@ -253,10 +255,9 @@ fn a_vsa_cannot_stand_for_steps_thresholds_or_facts_and_needs_its_policy() {
     ));
     let mut unknown = base();
     unknown.accept_vsa.as_mut().unwrap().policy_digest = None;
-    assert!(matches!(
-        decide(&unknown, &[&m]),
-        Err(Error::VsaPolicyUnknown)
-    ));
+    let err = decide(&unknown, &[&m]).unwrap_err();
+    assert!(matches!(err, Error::VsaPolicyUnknown));
+    assert_eq!(err.code(), "vsa.policy-unknown");
 }
 
 #[test]
@@ -334,5 +335,6 @@ fn a_source_that_cannot_answer_is_an_error() {
     };
     let err = decide(&request, &[&m]).unwrap_err();
     assert!(matches!(err, Error::Source(_)), "{err}");
+    assert_eq!(err.code(), "source.unavailable");
     assert!(err.to_string().contains("connection refused"));
 }
