@@ -130,6 +130,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
                 json!({
                     "origin": a.origin,
                     "verified": true,
+                    "satisfies": a.satisfies,
                     "predicateType": st.predicate_type,
                     "step": v.step(),
                     "signer": v.signers().iter().map(|id| signer_json(keys, id)).collect::<Vec<_>>(),
@@ -155,6 +156,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
             let mut doc = serde_json::to_value(v).unwrap_or(Value::Null);
             if let Some(obj) = doc.as_object_mut() {
                 obj.insert("message".into(), Value::String(v.to_string()));
+                obj.insert("code".into(), Value::String(v.code().to_owned()));
                 obj.insert("artifact".into(), json!({"name": name, "digest": verdict.digest()}));
             }
             doc
@@ -228,7 +230,15 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
     for a in verdict.attestations() {
         match (&a.verified, &a.rejected) {
             (Some(v), _) => {
-                push_line(&mut out, &format!("  verified attestation ({})", a.origin));
+                let role = if a.satisfies {
+                    ": the required evidence"
+                } else {
+                    ""
+                };
+                push_line(
+                    &mut out,
+                    &format!("  verified attestation ({}){role}", a.origin),
+                );
                 if let Some(p) = v.provenance() {
                     if let Some(step) = &p.step {
                         push_line(&mut out, &format!("    step:       {step}"));

@@ -11,6 +11,29 @@ use crate::{Error, Result};
 /// predicateType of SLSA provenance v1.
 pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
 
+/// SLSA provenance v0.2, read for older producers (slsa-github-generator v1, cosign).
+pub const SLSA_PROVENANCE_V0_2: &str = "https://slsa.dev/provenance/v0.2";
+
+/// The predicate types an artifact's provenance may have: what `verify` requires by default.
+pub const PROVENANCE_TYPES: &[&str] = &[SLSA_PROVENANCE_V1, SLSA_PROVENANCE_V0_2];
+
+/// The predicate type URI a name stands for: cosign's shorthands (`slsaprovenance`,
+/// `slsaprovenance1`, `spdxjson`, `cyclonedx`, `vuln`, `openvex`, `link`, ...) expanded, any
+/// other text returned as given (a URI).
+pub fn predicate_type_uri(name: &str) -> &str {
+    match name {
+        "slsaprovenance" | "slsaprovenance02" => SLSA_PROVENANCE_V0_2,
+        "slsaprovenance1" => SLSA_PROVENANCE_V1,
+        "spdx" | "spdxjson" => "https://spdx.dev/Document",
+        "cyclonedx" => "https://cyclonedx.org/bom",
+        "link" => "https://in-toto.io/Link/v1",
+        "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "openvex" => "https://openvex.dev/ns",
+        "custom" => "https://cosign.sigstore.dev/attestation/v1",
+        other => other,
+    }
+}
+
 /// The SLSA provenance v1 predicate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -11,8 +11,11 @@
 
 use std::time::{Duration, SystemTime};
 
+use hallmark_model::approval::APPROVAL_V1;
 use hallmark_model::budget::Budget;
 use hallmark_model::digest::Digest;
+use hallmark_model::provenance::PROVENANCE_TYPES;
+use hallmark_model::vsa::VSA_V1;
 use serde_json::Value;
 
 use crate::attestation::SignaturePolicy;
@@ -113,6 +116,9 @@ pub struct Request<'a> {
     pub signatures: SignaturePolicy,
     /// Steps that must each have a verified, successful attestation for the artifact.
     pub steps: Vec<String>,
+    /// The predicate types of which at least one verified attestation is required. Empty: SLSA
+    /// provenance (v1 or v0.2) without a policy, and nothing with one (the policy decides).
+    pub predicate_types: Vec<String>,
     /// The policy; with one, the chain behind the artifact is walked and evaluated.
     pub policy: Option<&'a Policy>,
     /// Caller-supplied facts for the policy input (`context.facts`).
@@ -134,6 +140,7 @@ impl<'a> Request<'a> {
             trust: Trust::default(),
             signatures: SignaturePolicy::default(),
             steps: Vec::new(),
+            predicate_types: Vec::new(),
             policy: None,
             facts: serde_json::Map::new(),
             accept_vsa: None,
@@ -161,6 +168,12 @@ pub enum Error {
     /// The Sigstore trust root could not be loaded.
     #[error("the Sigstore trust root: {0}")]
     TrustRoot(String),
+    /// A predicate type that is not evidence on its own was asked for: a VSA counts only
+    /// through VSA acceptance, and an approval only in a policy.
+    #[error(
+        "{0} cannot be required as evidence on its own: a VSA is accepted through VSA acceptance (trusted verifiers), an approval through a policy"
+    )]
+    PredicateTypeNotEvidence(String),
     /// A source of attestations could not answer.
     #[error(transparent)]
     Source(#[from] SourceError),
@@ -264,6 +277,7 @@ pub fn decide_within(
     let requirements = Requirements {
         steps: request.steps.clone(),
         signatures: request.signatures,
+        predicate_types: predicate_rule(request)?,
         ..trust.requirements(request.at)?
     };
     let session = Session::new(&requirements, budget);
@@ -311,6 +325,20 @@ pub fn decide_within(
     })
 }
 
+/// The predicate types the decision requires (see [`Request::predicate_types`]).
+fn predicate_rule(request: &Request<'_>) -> Result<Vec<String>, Error> {
+    for t in &request.predicate_types {
+        if t == VSA_V1 || t == APPROVAL_V1 {
+            return Err(Error::PredicateTypeNotEvidence(t.clone()));
+        }
+    }
+    Ok(match (request.predicate_types.is_empty(), request.policy) {
+        (false, _) => request.predicate_types.clone(),
+        (true, None) => PROVENANCE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+        (true, Some(_)) => Vec::new(),
+    })
+}
+
 /// The VSA fast path: `Ok(Ok(vsa))` when a trusted verifier's PASSED summary for the policy
 /// decides, `Ok(Err(why))` when none does.
 fn try_vsa(
@@ -321,6 +349,9 @@ fn try_vsa(
 ) -> Result<Result<AcceptedVsa, NoVsa>, Error> {
     if !request.steps.is_empty() {
         return Err(Error::VsaCannotProve("required steps"));
+    }
+    if !request.predicate_types.is_empty() {
+        return Err(Error::VsaCannotProve("required predicate types"));
     }
     if request.signatures != SignaturePolicy::default() {
         return Err(Error::VsaCannotProve("a signature threshold"));

@@ -157,6 +157,7 @@ impl crate::engine::Error {
             E::VsaCannotProve(_) => "vsa.cannot-prove",
             E::TrustRoot(_) => "trust.root",
             E::Source(_) => "source.unavailable",
+            E::PredicateTypeNotEvidence(_) => "request.predicate-type",
         }
     }
 }
@@ -173,6 +174,7 @@ pub const ALL_CODES: &[&str] = &[
     "dsse.signature",
     "dsse.signature-count",
     "predicate.invalid",
+    "request.predicate-type",
     "sigstore.bundle.no-content",
     "sigstore.bundle.no-signer",
     "sigstore.bundle.signer-kind",

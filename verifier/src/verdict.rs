@@ -92,6 +92,10 @@ pub struct Requirements {
     pub steps: Vec<String>,
     /// How many signatures each envelope needs.
     pub signatures: SignaturePolicy,
+    /// At least one verified attestation must have one of these predicate types (and, for
+    /// provenance that records one, a successful command); empty: no such rule (a policy
+    /// decides what the evidence must hold).
+    pub predicate_types: Vec<String>,
 }
 
 impl Requirements {
@@ -103,6 +107,7 @@ impl Requirements {
             at,
             steps: Vec::new(),
             signatures: SignaturePolicy::default(),
+            predicate_types: Vec::new(),
         }
     }
 }
@@ -122,6 +127,11 @@ pub struct AttestationReport {
     /// Why it was rejected, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<Rejection>,
+    /// True for a verified attestation that satisfies the predicate-type rule (see
+    /// [`Requirements::predicate_types`]): what made the artifact allowed, where the others were
+    /// only seen.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub satisfies: bool,
 }
 
 /// A reason the artifact is denied.
@@ -165,6 +175,17 @@ pub enum Violation {
         #[serde(rename = "exitCode")]
         exit_code: i64,
     },
+    /// No verified attestation has a predicate type the decision requires (by default SLSA
+    /// provenance): other attestations (an approval, an SBOM, a VSA) do not stand in for it.
+    #[error(
+        "no verified attestation of type {wanted} for this artifact (verified: {found}); other attestations do not stand in for it"
+    )]
+    MissingPredicate {
+        /// The types that would do, joined.
+        wanted: String,
+        /// The types that verified, joined (`none`).
+        found: String,
+    },
     /// A required step has no verified attestation.
     #[error(
         "required step {step:?} has no verified attestation for this artifact (verified steps: {found})"
@@ -175,6 +196,22 @@ pub enum Violation {
         /// The steps that were found.
         found: String,
     },
+}
+
+impl Violation {
+    /// The stable code of the rule that denied: a policy rule's own code, or the verifier's
+    /// (`attestation.none`, `attestation.none-verified`, `predicate.missing`, `step.failed`,
+    /// `step.missing`).
+    pub fn code(&self) -> &str {
+        match self {
+            Violation::NoAttestation { .. } => "attestation.none",
+            Violation::NoneVerified { .. } => "attestation.none-verified",
+            Violation::Policy { code, .. } => code,
+            Violation::StepFailed { .. } => "step.failed",
+            Violation::MissingPredicate { .. } => "predicate.missing",
+            Violation::MissingStep { .. } => "step.missing",
+        }
+    }
 }
 
 /// The decision. Only this crate makes one, and `allowed` is computed from the violations: no
@@ -269,6 +306,7 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
                 Err(r) => (None, Some(r)),
             };
             AttestationReport {
+                satisfies: false,
                 origin: c.origin.clone(),
                 id: session
                     .peek(c)
@@ -310,6 +348,46 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
             digest: digest.to_string(),
             count: candidates.len(),
         }]);
+    } else if !requirements.predicate_types.is_empty() {
+        let wanted = |v: &VerifiedAttestation| {
+            requirements
+                .predicate_types
+                .iter()
+                .any(|t| t == v.predicate_type())
+        };
+        for report in &mut verdict.attestations {
+            report.satisfies = report
+                .verified
+                .as_ref()
+                .is_some_and(|v| wanted(v) && succeeded(&v));
+        }
+        if !verdict.attestations.iter().any(|a| a.satisfies) {
+            let failed_wanted: Vec<Violation> = verdict
+                .verified()
+                .filter(|v| wanted(v))
+                .map(|v| Violation::StepFailed {
+                    step: v.step().unwrap_or_default().to_owned(),
+                    exit_code: exit_of(v).unwrap_or(0),
+                })
+                .collect();
+            if failed_wanted.is_empty() {
+                let mut found: Vec<&str> = verdict
+                    .verified()
+                    .map(VerifiedAttestation::predicate_type)
+                    .collect();
+                found.dedup();
+                let missing = Violation::MissingPredicate {
+                    wanted: requirements.predicate_types.join(" or "),
+                    found: found.join(", "),
+                };
+                verdict.deny([missing]);
+            } else {
+                // A required step that failed is reported once, by the steps rule below.
+                verdict.deny(failed_wanted.into_iter().filter(|v| {
+                    !matches!(v, Violation::StepFailed { step, .. } if requirements.steps.contains(step))
+                }));
+            }
+        }
     } else if requirements.steps.is_empty() && verdict.verified().all(|v| !succeeded(&v)) {
         let all_failed: Vec<Violation> = failed
             .iter()

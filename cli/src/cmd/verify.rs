@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result, bail};
 use hallmark_attester::signer::{KeySigner, Signer};
 use hallmark_model::budget::Budget;
+use hallmark_model::provenance::predicate_type_uri;
 use hallmark_model::text::printable;
 use hallmark_verifier::engine::{self, Decision, Request, Trust, VsaAcceptance};
 use hallmark_verifier::policy::Policy;
@@ -41,6 +42,12 @@ pub struct Args {
     /// A step that must have a verified attestation for this artifact. Repeatable.
     #[arg(long, value_name = "NAME")]
     pub step: Vec<String>,
+    /// The predicate type of which at least one verified attestation is required (repeatable:
+    /// any of them). Default without --policy: SLSA provenance (v1 or v0.2). cosign's shorthands
+    /// work: slsaprovenance, slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, link. A VSA
+    /// counts only through --accept-vsa-from, an approval only in a policy.
+    #[arg(long, value_name = "URI")]
+    pub predicate_type: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -83,11 +90,11 @@ pub struct Args {
     /// Accept a PASSED VSA signed by this verifier key (PEM) as the evidence: no chain walk, no
     /// policy evaluation. The VSA must be for the policy given with --policy (same digest) or
     /// --vsa-policy-digest. Repeatable.
-    #[arg(long, value_name = "PUB", conflicts_with_all = ["step", "threshold", "emit_vsa"])]
+    #[arg(long, value_name = "PUB", conflicts_with_all = ["step", "threshold", "emit_vsa", "predicate_type"])]
     pub accept_vsa_from: Vec<PathBuf>,
     /// Accept a PASSED VSA signed keyless by this identity (certificate SAN), as --accept-vsa-from
     /// does for keys; with --accept-vsa-issuer, against --trusted-root or the embedded root.
-    #[arg(long, value_name = "ID", requires = "accept_vsa_issuer", conflicts_with_all = ["step", "threshold", "emit_vsa"])]
+    #[arg(long, value_name = "ID", requires = "accept_vsa_issuer", conflicts_with_all = ["step", "threshold", "emit_vsa", "predicate_type"])]
     pub accept_vsa_identity: Option<String>,
     /// The OIDC issuer of --accept-vsa-identity.
     #[arg(long, value_name = "URL", requires = "accept_vsa_identity")]
@@ -221,6 +228,11 @@ pub fn run(args: Args) -> Result<Outcome> {
         trust: args.trust.trust()?,
         signatures: args.trust.signatures()?,
         steps: args.step.clone(),
+        predicate_types: args
+            .predicate_type
+            .iter()
+            .map(|t| predicate_type_uri(t).to_owned())
+            .collect(),
         policy: policy.as_ref(),
         facts: facts(&args.fact)?,
         accept_vsa: vsa_acceptance(&args)?,

@@ -1069,3 +1069,104 @@ fn an_untracked_file_is_not_read_from_the_source() {
     package(&s, &["out", "reports"]);
     verify(&s, &[], 0);
 }
+
+/// The code of each violation of a `verify --format json` run.
+fn violation_codes(run: &Run) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Without a policy, ALLOWED means verified provenance: an approval alone, or a verifier's
+/// FAILED summary, is verified evidence of something else and is denied as `predicate.missing`;
+/// the same artifacts with provenance are allowed.
+#[test]
+fn allowed_means_provenance_not_any_signed_statement() {
+    let s = scratch();
+    std::fs::write(s.file("lone.bin"), "never built\n").unwrap();
+    s.expect_both(
+        &[
+            "approve",
+            "lone.bin",
+            "--reason",
+            "looks fine",
+            "--key",
+            "alice.key",
+        ],
+        0,
+    );
+    let json = ["--format", "json"];
+    let approval_only = ["verify", "lone.bin", "--key", "alice.pub"];
+    let run = s.expect_both(&[&approval_only[..], &json].concat(), 1);
+    assert_eq!(
+        violation_codes(&run),
+        ["predicate.missing"],
+        "{}",
+        run.stdout
+    );
+    s.expect_both(
+        &[
+            "attest",
+            "--subject",
+            "lone.bin",
+            "--provenance",
+            "--key",
+            "alice.key",
+        ],
+        0,
+    );
+    let run = s.expect_both(&[&approval_only[..], &json].concat(), 0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let satisfying: Vec<&str> = doc["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["satisfies"] == true)
+        .map(|a| a["predicateType"].as_str().unwrap())
+        .collect();
+    assert_eq!(satisfying, ["https://slsa.dev/provenance/v1"], "{doc}");
+
+    // A denied policy check writes a FAILED VSA; trusting its signer does not allow the artifact.
+    build(&s);
+    package(&s, &["out"]);
+    let run = s.expect_both(
+        &[
+            "verify",
+            "dist/app.tar",
+            "--policy",
+            "release.yaml",
+            "--emit-vsa",
+            "failed.vsa.json",
+            "--vsa-signing-key",
+            "verifier.key",
+        ],
+        1,
+    );
+    assert!(run.stderr.contains("VSA (FAILED)"), "{}", run.stderr);
+    let by_verifier = ["verify", "dist/app.tar", "--key", "verifier.pub"];
+    let run = s.expect_both(&[&by_verifier[..], &json].concat(), 1);
+    assert_eq!(
+        violation_codes(&run),
+        ["predicate.missing"],
+        "{}",
+        run.stdout
+    );
+    s.expect_both(&["verify", "dist/app.tar", "--key", "package.pub"], 0);
+    // Neither a VSA nor an approval can be asked for as the evidence on its own.
+    for t in [
+        "https://slsa.dev/verification_summary/v1",
+        "https://hallmark.dev/approval/v1",
+    ] {
+        let run = s.expect_both(&[&by_verifier[..], &["--predicate-type", t]].concat(), 2);
+        assert_eq!(
+            crate::common::error_code(&run.stderr),
+            Some("request.predicate-type"),
+            "{}",
+            run.stderr
+        );
+    }
+}

@@ -201,8 +201,34 @@ fn unknown_predicates_are_stored_and_shown() {
         ],
         0,
     );
-    let run = s.expect(
+    // Verified, but not provenance: a test result does not make the artifact ALLOWED.
+    let denied = s.expect(
         &["verify", "out/app", "--key", "k.pub", "--format", "json"],
+        1,
+    );
+    let doc: Value = serde_json::from_str(&denied.stdout).unwrap();
+    assert_eq!(doc["violations"][0]["code"], "predicate.missing", "{doc}");
+    assert_eq!(doc["attestations"][0]["verified"], true);
+    let human = s.expect(&["verify", "out/app", "--key", "k.pub"], 1);
+    assert!(
+        human
+            .stdout
+            .contains("no verified attestation of type https://slsa.dev/provenance/v1 or https://slsa.dev/provenance/v0.2"),
+        "{}",
+        human.stdout
+    );
+    // Asked for by its type, it is the evidence.
+    let run = s.expect(
+        &[
+            "verify",
+            "out/app",
+            "--key",
+            "k.pub",
+            "--predicate-type",
+            "https://example.com/test-result/v7",
+            "--format",
+            "json",
+        ],
         0,
     );
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -210,6 +236,7 @@ fn unknown_predicates_are_stored_and_shown() {
         doc["attestations"][0]["predicateType"],
         "https://example.com/test-result/v7"
     );
+    assert_eq!(doc["attestations"][0]["satisfies"], true);
     assert_eq!(doc["attestations"][0]["provenance"], Value::Null);
 }
 

@@ -46,6 +46,7 @@ struct Flags {
     artifact: String,
     keys: Vec<PathBuf>,
     steps: Vec<String>,
+    predicate_types: Vec<String>,
     policy: Option<PathBuf>,
     bundles: Vec<PathBuf>,
     store: Option<PathBuf>,
@@ -67,6 +68,9 @@ fn parse(dir: &Path, args: &[&str]) -> Flags {
         match arg {
             "--key" => flags.keys.push(path(value())),
             "--step" => flags.steps.push(value().to_owned()),
+            "--predicate-type" => flags
+                .predicate_types
+                .push(hallmark_model::provenance::predicate_type_uri(value()).to_owned()),
             "--policy" => flags.policy = Some(path(value())),
             "--bundle" => flags.bundles.push(path(value())),
             "--store" => flags.store = Some(path(value())),
@@ -152,6 +156,7 @@ fn decide(s: &Scratch, flags: &Flags, walk_chain: bool) -> Result<Decision, Stri
         },
         signatures,
         steps: flags.steps.clone(),
+        predicate_types: flags.predicate_types.clone(),
         policy: policy.as_ref(),
         facts: flags.facts.clone(),
         accept_vsa,
@@ -223,7 +228,11 @@ fn agree_verify(s: &Scratch, args: &[&str], run: &Run) {
     let library: Vec<Value> = verdict
         .violations()
         .iter()
-        .map(|v| serde_json::to_value(v).unwrap())
+        .map(|v| {
+            let mut doc = serde_json::to_value(v).unwrap();
+            doc["code"] = Value::String(v.code().to_owned());
+            doc
+        })
         .collect();
     assert_eq!(
         violation_codes(doc["violations"].as_array().unwrap()),

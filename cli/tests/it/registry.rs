@@ -348,7 +348,19 @@ fn concurrent_pushes_for_one_subject_are_all_discoverable() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let run = verify_from_registry(&s, &reference, "k.pub", &host, &["--format", "json"], 0);
+    let run = verify_from_registry(
+        &s,
+        &reference,
+        "k.pub",
+        &host,
+        &[
+            "--format",
+            "json",
+            "--predicate-type",
+            "https://example.com/n/v1",
+        ],
+        0,
+    );
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         doc["attestations"].as_array().unwrap().len(),

@@ -389,7 +389,11 @@ fn attest_by_name_and_digest() {
         ],
         0,
     );
-    s.expect(&["verify", &format!("sha256:{hex}"), "--key", "k.pub"], 0);
+    // An SBOM is verified evidence of its own type (cosign's shorthand), never provenance.
+    let digest = format!("sha256:{hex}");
+    s.expect(&["verify", &digest, "--key", "k.pub"], 1);
+    let verify_sbom = ["verify", &digest, "--key", "k.pub", "--predicate-type"];
+    s.expect(&[&verify_sbom[..], &["spdxjson"]].concat(), 0);
     let bad = s.expect(
         &[
             "attest",
