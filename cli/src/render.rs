@@ -4,7 +4,7 @@ use anyhow::Result;
 use hallmark_model::text::is_unsafe;
 use hallmark_verifier::attestation::ProvenanceSummary;
 use hallmark_verifier::keys::TrustedKey;
-use hallmark_verifier::verdict::{Verdict, Violation};
+use hallmark_verifier::verdict::{AttestationReport, Verdict, Violation};
 use hallmark_verifier::vsa::AcceptedVsa;
 
 use hallmark_verifier::engine::Decision;
@@ -129,6 +129,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
                 let st = v.statement();
                 json!({
                     "origin": a.origin,
+                    "alsoFoundAt": a.also_found_at,
                     "verified": true,
                     "satisfies": a.satisfies,
                     "predicateType": st.predicate_type,
@@ -140,6 +141,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
             }
             (None, Some(r)) => json!({
                 "origin": a.origin,
+                "alsoFoundAt": a.also_found_at,
                 "verified": false,
                 "check": serde_json::to_value(r).ok().and_then(|v| v.get("check").cloned()),
                 "code": r.code(),
@@ -199,9 +201,21 @@ fn push_line(out: &mut String, line: &str) {
     out.push('\n');
 }
 
+/// Where an attestation was found: its first place, and the others holding the same bundle.
+fn places(a: &AttestationReport) -> String {
+    let mut text = a.origin.clone();
+    for other in &a.also_found_at {
+        text.push_str("; also ");
+        text.push_str(other);
+    }
+    text
+}
+
 fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
     let mut out = String::new();
+    // A pinned reference (`oci://…@sha256:…`) already shows its digest.
     let what = match name {
+        Some(n) if n.ends_with(verdict.digest()) => n.to_owned(),
         Some(n) => format!("{n} ({})", verdict.digest()),
         None => verdict.digest().to_owned(),
     };
@@ -237,7 +251,7 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
                 };
                 push_line(
                     &mut out,
-                    &format!("  verified attestation ({}){role}", a.origin),
+                    &format!("  verified attestation ({}){role}", places(a)),
                 );
                 if let Some(p) = v.provenance() {
                     if let Some(step) = &p.step {
@@ -281,7 +295,7 @@ fn human(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> String {
             (None, Some(r)) => {
                 push_line(
                     &mut out,
-                    &format!("  rejected attestation ({}): {r}", a.origin),
+                    &format!("  rejected attestation ({}): {r}", places(a)),
                 );
                 if let Some(hint) = crate::hint::for_rejection(r) {
                     push_line(&mut out, &format!("    hint: {hint}"));

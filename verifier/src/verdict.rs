@@ -127,6 +127,10 @@ pub struct AttestationReport {
     /// Why it was rejected, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<Rejection>,
+    /// Where else the same bundle (the same bytes) was found: a store and a registry holding
+    /// one attestation list it once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_found_at: Vec<String>,
     /// True for a verified attestation that satisfies the predicate-type rule (see
     /// [`Requirements::predicate_types`]): what made the artifact allowed, where the others were
     /// only seen.
@@ -298,24 +302,33 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
 /// walk then shares).
 pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate]) -> Verdict {
     let requirements = session.requirements();
-    let attestations: Vec<AttestationReport> = candidates
-        .iter()
-        .map(|c| {
-            let (verified, rejected) = match session.check(c, digest) {
-                Ok(v) => (Some(v), None),
-                Err(r) => (None, Some(r)),
-            };
-            AttestationReport {
-                satisfies: false,
-                origin: c.origin.clone(),
-                id: session
-                    .peek(c)
-                    .map_or_else(|| c.digest().to_owned(), |p| p.id.clone()),
-                verified,
-                rejected,
+    // One report per bundle: the same bytes found in several places (a store and a registry)
+    // are checked once and listed once, with every place named.
+    let mut attestations: Vec<AttestationReport> = Vec::new();
+    let mut listed: Vec<&str> = Vec::new();
+    for c in candidates {
+        if let Some(i) = listed.iter().position(|d| *d == c.digest()) {
+            if let Some(report) = attestations.get_mut(i) {
+                report.also_found_at.push(c.origin.clone());
             }
-        })
-        .collect();
+            continue;
+        }
+        let (verified, rejected) = match session.check(c, digest) {
+            Ok(v) => (Some(v), None),
+            Err(r) => (None, Some(r)),
+        };
+        listed.push(c.digest());
+        attestations.push(AttestationReport {
+            origin: c.origin.clone(),
+            id: session
+                .peek(c)
+                .map_or_else(|| c.digest().to_owned(), |p| p.id.clone()),
+            verified,
+            rejected,
+            also_found_at: Vec::new(),
+            satisfies: false,
+        });
+    }
     let mut verdict = Verdict::new(digest, attestations, Vec::new());
     if candidates.is_empty() {
         verdict.deny([Violation::NoAttestation {
@@ -346,7 +359,7 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
     if verdict.verified().next().is_none() {
         verdict.deny([Violation::NoneVerified {
             digest: digest.to_string(),
-            count: candidates.len(),
+            count: verdict.attestations.len(),
         }]);
     } else if !requirements.predicate_types.is_empty() {
         let wanted = |v: &VerifiedAttestation| {

@@ -234,6 +234,38 @@ fn attest_push_discover_verify_and_the_pending_outbox() {
         ok.stdout
     );
     assert!(ok.stdout.contains(&app), "{}", ok.stdout);
+    assert_eq!(
+        ok.stdout.matches(app.as_str()).count(),
+        1,
+        "the pinned reference shows the digest once: {}",
+        ok.stdout
+    );
+
+    // With the local store too, the attestation is in both places: listed once, both named.
+    let mut both = vec![
+        "verify",
+        app_ref.as_str(),
+        "--key",
+        "k.pub",
+        "--format",
+        "json",
+    ];
+    both.extend(insecure);
+    let run = s.expect(&both, 0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let listed = doc["attestations"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{doc}");
+    assert!(
+        listed[0]["origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("registry ")
+            && listed[0]["alsoFoundAt"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("store "),
+        "{doc}"
+    );
 
     let other_ref = format!("oci://{host}/demo/other:v1");
     let mut verify_other = vec!["verify", other_ref.as_str(), "--key", "k.pub"];
