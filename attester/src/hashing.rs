@@ -119,6 +119,19 @@ pub fn hash_file(path: &Path) -> Result<Digest> {
     Ok(Digest::from_hex(DigestAlgorithm::Sha256, &hex)?)
 }
 
+/// Hashes one file with each of `algorithms` in one read.
+pub fn hash_file_with(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<Vec<Digest>> {
+    let mut file = File::open(path).map_err(Error::io(path))?;
+    let set = hash_open(&mut file, path, algorithms, &mut vec![0u8; BUFFER_BYTES])?.0;
+    algorithms
+        .iter()
+        .map(|a| {
+            let hex = set.get(a.name()).cloned().unwrap_or_default();
+            Ok(Digest::from_hex(*a, &hex)?)
+        })
+        .collect()
+}
+
 /// Digests of files hashed earlier in this process, reused when a file is hashed again (a step's
 /// products that were also its materials) only while it provably has not changed: the same
 /// device, inode, size, mtime and ctime, with both timestamps older than the cache's creation

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::process_env;
-use hallmark_attester::hashing::hash_file;
+use hallmark_attester::hashing::hash_file_with;
 use hallmark_model::budget::Budget;
-use hallmark_model::digest::Digest;
+use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::limits::{MAX_DSSE_SIGNATURES, MAX_KEY_BYTES};
 use hallmark_model::text::{is_unsafe, printable};
 use hallmark_remote::layout::{LayoutStore, Skipped, StoreReader};
@@ -128,6 +128,8 @@ pub struct Evidence {
     pub name: Option<String>,
     /// Its digest.
     pub digest: Digest,
+    /// Its digests under other algorithms (files only).
+    pub aliases: Vec<Digest>,
     /// The `--bundle` files.
     files: BundleFiles,
     /// The store, its index read once for all lookups.
@@ -159,14 +161,19 @@ pub fn warn_notes(notes: &[String]) {
     }
 }
 
-/// The artifact's name (for messages) and digest.
-fn resolve(artifact: &str) -> Result<(Option<String>, Digest)> {
+/// The artifact's name (for messages), digest and other digests. A file is hashed with every
+/// algorithm subjects may name it by (SHA-256 and SHA-512, in one read), so provenance that
+/// names it by SHA-512 only (npm's) finds it.
+fn resolve(artifact: &str) -> Result<(Option<String>, Digest, Vec<Digest>)> {
     let path = Path::new(artifact);
     if path.is_file() {
-        return Ok((Some(artifact.to_owned()), hash_file(path)?));
+        let mut digests =
+            hash_file_with(path, &[DigestAlgorithm::Sha256, DigestAlgorithm::Sha512])?.into_iter();
+        let primary = digests.next().context("hashing returned no digest")?;
+        return Ok((Some(artifact.to_owned()), primary, digests.collect()));
     }
     if artifact.starts_with("sha256:") || artifact.starts_with("sha512:") {
-        return Ok((None, artifact.parse()?));
+        return Ok((None, artifact.parse()?, Vec::new()));
     }
     if path.exists() {
         bail!("{artifact} is a directory; verify the files it holds, or pass sha256:HEX");
@@ -199,17 +206,18 @@ impl Evidence {
     /// from the decision's `budget`. A store whose index cannot be read is left out with a
     /// warning: the decision is made on the rest.
     pub fn gather(artifact: &str, args: &SourceArgs, budget: &Budget) -> Result<Self> {
-        let (name, digest, registry) = if artifact.starts_with("oci://") {
+        let (name, digest, aliases, registry) = if artifact.starts_with("oci://") {
             let registry = registry_source(artifact, args)?;
             let subject = registry.subject();
             (
                 Some(subject.reference.to_string()),
                 subject.digest.parse::<Digest>()?,
+                Vec::new(),
                 Some(registry),
             )
         } else {
-            let (name, digest) = resolve(artifact)?;
-            (name, digest, None)
+            let (name, digest, aliases) = resolve(artifact)?;
+            (name, digest, aliases, None)
         };
         let files = BundleFiles::read(&args.bundle, budget)?;
         let cwd = std::env::current_dir().context("reading the current directory")?;
@@ -233,6 +241,7 @@ impl Evidence {
         Ok(Evidence {
             name,
             digest,
+            aliases,
             files,
             store,
             registry,

@@ -109,13 +109,16 @@ pub fn save(
             .subject
             .iter()
             .filter_map(|s| {
-                let hex = s.digest.get("sha256")?;
+                // Indexed by SHA-256, or by SHA-512 for a subject named only by it (npm's).
+                let digest = [DigestAlgorithm::Sha256, DigestAlgorithm::Sha512]
+                    .into_iter()
+                    .find_map(|a| Digest::from_hex(a, s.digest.get(a.name())?).ok())?;
                 let m = meta
                     .get(&s.name)
                     .cloned()
                     .unwrap_or_else(|| SubjectMeta::file(0));
                 Some(Subject {
-                    digest: Digest::from_hex(DigestAlgorithm::Sha256, hex).ok()?,
+                    digest,
                     size: m.size,
                     media_type: m.media_type,
                 })

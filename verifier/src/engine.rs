@@ -27,7 +27,7 @@ use crate::sigstore::embedded;
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoot;
 use crate::source::{AttestationSource, Lookup, SourceError, lookup_all};
-use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_in};
+use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_for};
 use crate::vsa::{self, AcceptedVsa, NoVsa};
 
 /// Who is trusted to have signed.
@@ -108,6 +108,9 @@ pub struct VsaAcceptance {
 pub struct Request<'a> {
     /// The artifact's digest.
     pub artifact: Digest,
+    /// The same artifact's digests under other algorithms (a file hashed with SHA-512 too):
+    /// looked up as well, and a statement naming any of them names the artifact.
+    pub aliases: Vec<Digest>,
     /// Its name or reference, for the policy input and messages.
     pub name: Option<String>,
     /// Who is trusted to have signed (a policy's signers are added).
@@ -136,6 +139,7 @@ impl<'a> Request<'a> {
     pub fn new(artifact: Digest, at: SystemTime) -> Self {
         Request {
             artifact,
+            aliases: Vec::new(),
             name: None,
             trust: Trust::default(),
             signatures: SignaturePolicy::default(),
@@ -231,8 +235,14 @@ pub fn decide_within(
     let digest = &request.artifact;
     let found = lookup_all(sources, digest, Lookup::Artifact, budget)?;
     let mut notes = found.notes;
-    let candidates = found.candidates;
-    let artifact_complete = found.complete;
+    let mut candidates = found.candidates;
+    let mut artifact_complete = found.complete;
+    for alias in &request.aliases {
+        let more = lookup_all(sources, alias, Lookup::Material, budget)?;
+        notes.extend(more.notes);
+        candidates.extend(more.candidates);
+        artifact_complete &= more.complete;
+    }
 
     let mut vsa_fallback = None;
     if let Some(acceptance) = &request.accept_vsa {
@@ -281,7 +291,7 @@ pub fn decide_within(
         ..trust.requirements(request.at)?
     };
     let session = Session::new(&requirements, budget);
-    let mut verdict = decide_in(&session, digest, &candidates);
+    let mut verdict = decide_for(&session, digest, &request.aliases, &candidates);
     let chain = if request.policy.is_some() || request.walk_chain {
         let mut chain = walk(&session, digest, &candidates, sources, &mut notes)?;
         // A source that stopped short for the artifact itself may hold a step the policy

@@ -301,6 +301,17 @@ pub fn decide(digest: &Digest, candidates: &[Candidate], requirements: &Requirem
 /// Checks every candidate for `digest` and decides, within `session` (whose memory the chain
 /// walk then shares).
 pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate]) -> Verdict {
+    decide_for(session, digest, &[], candidates)
+}
+
+/// [`decide_in`] for an artifact also known by `aliases` (its digests under other algorithms: a
+/// file an npm provenance names by SHA-512 only): a statement naming any of them names it.
+pub fn decide_for(
+    session: &Session<'_>,
+    digest: &Digest,
+    aliases: &[Digest],
+    candidates: &[Candidate],
+) -> Verdict {
     let requirements = session.requirements();
     // One report per bundle: the same bytes found in several places (a store and a registry)
     // are checked once and listed once, with every place named.
@@ -308,12 +319,29 @@ pub fn decide_in(session: &Session<'_>, digest: &Digest, candidates: &[Candidate
     let mut listed: Vec<&str> = Vec::new();
     for c in candidates {
         if let Some(i) = listed.iter().position(|d| *d == c.digest()) {
-            if let Some(report) = attestations.get_mut(i) {
+            if let Some(report) = attestations.get_mut(i)
+                && report.origin != c.origin
+                && !report.also_found_at.contains(&c.origin)
+            {
                 report.also_found_at.push(c.origin.clone());
             }
             continue;
         }
-        let (verified, rejected) = match session.check(c, digest) {
+        let mut checked = session.check(c, digest);
+        // A statement naming the artifact by another of its digests names it too; when it names
+        // none of them, the rejection stays the primary digest's.
+        if matches!(checked, Err(Rejection::Subject { .. })) {
+            for alias in aliases {
+                match session.check(c, alias) {
+                    Err(Rejection::Subject { .. }) => {}
+                    other => {
+                        checked = other;
+                        break;
+                    }
+                }
+            }
+        }
+        let (verified, rejected) = match checked {
             Ok(v) => (Some(v), None),
             Err(r) => (None, Some(r)),
         };

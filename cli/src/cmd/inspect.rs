@@ -55,6 +55,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
     let request = Request {
         name: evidence.name.clone(),
+        aliases: evidence.aliases.clone(),
         trust: args.trust.trust()?,
         walk_chain: true,
         ..Request::new(evidence.digest.clone(), SystemTime::now())

@@ -225,6 +225,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let at = SystemTime::now();
     let request = Request {
         name: evidence.name.clone(),
+        aliases: evidence.aliases.clone(),
         trust: args.trust.trust()?,
         signatures: args.trust.signatures()?,
         steps: args.step.clone(),

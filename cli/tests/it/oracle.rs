@@ -113,10 +113,16 @@ fn decide(s: &Scratch, flags: &Flags, walk_chain: bool) -> Result<Decision, Stri
         return Err("a VSA records no facts".into());
     }
     let file = s.path().join(&flags.artifact);
-    let artifact: Digest = if file.is_file() {
-        hallmark_attester::hashing::hash_file(&file).map_err(|e| e.to_string())?
+    let (artifact, aliases): (Digest, Vec<Digest>) = if file.is_file() {
+        use hallmark_model::digest::DigestAlgorithm::{Sha256, Sha512};
+        let mut d = hallmark_attester::hashing::hash_file_with(&file, &[Sha256, Sha512])
+            .map_err(|e| e.to_string())?;
+        (d.remove(0), d)
     } else {
-        flags.artifact.parse().map_err(|e| format!("{e}"))?
+        (
+            flags.artifact.parse().map_err(|e| format!("{e}"))?,
+            Vec::new(),
+        )
     };
     let policy = match &flags.policy {
         Some(p) => Some(Policy::load(p, false).map_err(|e| e.to_string())?),
@@ -150,6 +156,7 @@ fn decide(s: &Scratch, flags: &Flags, walk_chain: bool) -> Result<Decision, Stri
     }
     let request = Request {
         name: file.is_file().then(|| flags.artifact.clone()),
+        aliases,
         trust: Trust {
             keys: flags.keys.iter().map(|p| key(p)).collect(),
             ..Trust::default()

@@ -1008,3 +1008,56 @@ fn programs_planted_in_git_config_never_see_the_signing_secrets() {
         "a planted git program saw: {seen}"
     );
 }
+
+/// npm's provenance names a package by SHA-512 only: `verify FILE` hashes the file with SHA-512
+/// too, finds the attestation in the store or a bundle file by it, and allows it; the same file
+/// changed by a byte is denied.
+#[test]
+fn provenance_naming_a_file_by_sha512_only_verifies_it() {
+    let s = keyed();
+    std::fs::write(s.file("pkg.tgz"), b"package bytes").unwrap();
+    let hex: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, b"package bytes")
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let subject = format!("pkg.tgz@sha512:{hex}");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+        ],
+        0,
+    );
+    s.expect(&["verify", "pkg.tgz", "--key", "k.pub"], 0);
+    // The same from a bundle file alone (an empty store).
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--output",
+            "npm.json",
+            "--no-store",
+        ],
+        0,
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let store = empty.path().to_str().unwrap();
+    let from_file = [
+        "verify", "pkg.tgz", "--key", "k.pub", "--bundle", "npm.json", "--store", store,
+    ];
+    s.expect(&from_file, 0);
+    std::fs::write(s.file("pkg.tgz"), b"package bytez").unwrap();
+    let denied = s.expect(&[&from_file[..], &["--format", "json"]].concat(), 1);
+    let doc: serde_json::Value = serde_json::from_str(&denied.stdout).unwrap();
+    assert_eq!(doc["attestations"][0]["code"], "statement.subject", "{doc}");
+    s.expect(&["verify", "pkg.tgz", "--key", "k.pub"], 1);
+}
