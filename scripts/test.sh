@@ -14,11 +14,17 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
+# Every JSON document the tests make hallmark write is kept here and checked against its schema.
+HALLMARK_JSON_OUT="$(mktemp -d)"
+export HALLMARK_JSON_OUT
+trap 'rm -rf "$HALLMARK_JSON_OUT"' EXIT
 if cargo nextest --version > /dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+echo "== JSON outputs against docs/schemas"
+bash scripts/check-json-outputs.sh "$HALLMARK_JSON_OUT"
 # Tests marked #[ignore = "needs root: ..."] (a checkout owned by another uid) run where we are root,
 # as on CI; elsewhere the summary lists them as skipped.
 if [ "$(id -u)" = 0 ]; then

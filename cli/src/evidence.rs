@@ -104,7 +104,7 @@ pub fn explain(error: engine::Error) -> anyhow::Error {
         engine::Error::VsaPolicyUnknown => " (--policy FILE or --vsa-policy-digest sha256:HEX)",
         _ => "",
     };
-    anyhow::anyhow!("{}: {error}{hint}", error.code())
+    crate::coded::coded(error.code(), format!("{error}{hint}"))
 }
 
 /// Where to look for an artifact's attestations.

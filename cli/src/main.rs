@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod coded;
 mod evidence;
 mod hint;
 mod password;
@@ -90,7 +91,43 @@ fn harden_process() {
 
 fn main() -> ExitCode {
     harden_process();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // A usage error of a command asked for JSON is answered in JSON too.
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let asked_json = args
+                .windows(2)
+                .any(|w| w[0] == "--format" && w[1] == "json");
+            let schema = match args.first().map(String::as_str) {
+                Some("verify") if asked_json => Some(render::VERIFY_SCHEMA),
+                Some("inspect") if asked_json => Some(cmd::inspect::INSPECT_SCHEMA),
+                Some("policy") if args.get(1).is_some_and(|a| a == "eval") => {
+                    Some(cmd::policy::POLICY_DECISION_SCHEMA)
+                }
+                _ => None,
+            };
+            if let Some(schema) = schema.filter(|_| e.use_stderr()) {
+                let error = coded::coded("usage", e.kind().to_string());
+                let doc = coded::error_document(schema, &error);
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            e.exit()
+        }
+    };
+    // Commands asked for JSON answer an error in JSON too (on stdout, with its code).
+    let json_schema = match &cli.command {
+        Command::Verify(args) if args.format == render::Format::Json => Some(render::VERIFY_SCHEMA),
+        Command::Inspect(args) if args.format == cmd::inspect::InspectFormat::Json => {
+            Some(cmd::inspect::INSPECT_SCHEMA)
+        }
+        Command::Policy(args)
+            if matches!(args.command, cmd::policy::PolicyCommand::Eval { .. }) =>
+        {
+            Some(cmd::policy::POLICY_DECISION_SCHEMA)
+        }
+        _ => None,
+    };
     let result = match cli.command {
         Command::Keygen(args) => cmd::keygen::run(args),
         Command::Run(args) => cmd::run::run(args),
@@ -119,6 +156,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Denied) => ExitCode::from(1),
         Ok(Outcome::Code(code)) => ExitCode::from(code),
         Err(error) => {
+            if let Some(schema) = json_schema {
+                let doc = coded::error_document(schema, &error);
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
             eprintln!("hallmark: error: {error:#}");
             if let Some(hint) = hint::for_error(&error) {
                 eprintln!("hallmark: hint: {hint}");

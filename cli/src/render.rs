@@ -20,31 +20,11 @@ pub enum Format {
     Json,
 }
 
-/// Prints the verdict on stdout.
-///
-/// `extra` (an object: the policy's chain and warnings) is merged into the JSON document.
-fn verdict(
-    verdict: &Verdict,
-    name: Option<&str>,
-    format: Format,
-    keys: &[TrustedKey],
-    extra: Option<Value>,
-) -> Result<()> {
-    match format {
-        Format::Json => {
-            let mut doc = to_json(verdict, name, keys);
-            if let (Some(obj), Some(Value::Object(more))) = (doc.as_object_mut(), extra) {
-                obj.extend(more);
-            }
-            println!("{}", serde_json::to_string_pretty(&doc)?)
-        }
-        Format::Human => print!("{}", human(verdict, name, keys)),
-    }
-    Ok(())
-}
+/// The `schemaVersion` of `verify --format json` (docs/schemas/verify-v1.json).
+pub const VERIFY_SCHEMA: &str = "https://hallmark.dev/schemas/verify/v1";
 
-/// Prints a decision on stdout: the verdict, or the VSA that allowed the artifact; with a
-/// policy, the JSON document adds the policy, its warnings and the chain.
+/// Prints a decision on stdout. JSON has one shape whatever decided (the evidence, or a VSA):
+/// every field present, `null` or empty when it does not apply.
 pub fn decision(
     decision: &Decision,
     policy: Option<&Policy>,
@@ -52,62 +32,65 @@ pub fn decision(
     format: Format,
 ) -> Result<()> {
     let v = &decision.verdict;
-    if let Some(vsa) = v.accepted_vsa() {
-        return accepted_vsa(vsa, name, v.digest(), format);
+    if format == Format::Json {
+        let mut doc = to_json(v, name, &decision.keys);
+        if let Some(obj) = doc.as_object_mut() {
+            let report = decision.policy.as_ref();
+            obj.insert("acceptedVsa".into(), json!(v.accepted_vsa()));
+            obj.insert(
+                "policy".into(),
+                match (policy, report) {
+                    (Some(p), Some(r)) => {
+                        json!({"path": p.path().display().to_string(), "digest": r.digest})
+                    }
+                    _ => Value::Null,
+                },
+            );
+            let warnings = report.map(|r| r.warnings.as_slice()).unwrap_or_default();
+            obj.insert("warnings".into(), json!(warnings));
+            obj.insert("chain".into(), json!(decision.chain));
+            obj.insert("notes".into(), json!(decision.notes));
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
     }
-    let extra = match (policy, &decision.policy) {
-        (Some(policy), Some(report)) => Some(json!({
-            "policy": {"path": policy.path().display().to_string(), "digest": report.digest},
-            "warnings": report.warnings,
-            "chain": decision.chain,
-        })),
-        _ => None,
-    };
-    verdict(v, name, format, &decision.keys, extra)
+    match v.accepted_vsa() {
+        Some(vsa) => accepted_vsa(vsa, name, v.digest()),
+        None => {
+            print!("{}", human(v, name, &decision.keys));
+            Ok(())
+        }
+    }
 }
 
 /// Prints that a trusted VSA allowed the artifact.
-fn accepted_vsa(vsa: &AcceptedVsa, name: Option<&str>, digest: &str, format: Format) -> Result<()> {
-    match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "artifact": {"name": name, "digest": digest},
-                "verdict": "allow",
-                "allowed": true,
-                "violations": [],
-                "acceptedVsa": vsa,
-            }))?
+fn accepted_vsa(vsa: &AcceptedVsa, name: Option<&str>, digest: &str) -> Result<()> {
+    let mut out = String::new();
+    push_line(
+        &mut out,
+        &format!("ALLOWED  {} ({digest})", name.unwrap_or(digest)),
+    );
+    push_line(
+        &mut out,
+        &format!(
+            "  by a PASSED verification summary ({}) from {} signed by {}",
+            vsa.origin, vsa.verifier_id, vsa.signer
         ),
-        Format::Human => {
-            let mut out = String::new();
-            push_line(
-                &mut out,
-                &format!("ALLOWED  {} ({digest})", name.unwrap_or(digest)),
-            );
-            push_line(
-                &mut out,
-                &format!(
-                    "  by a PASSED verification summary ({}) from {} signed by {}",
-                    vsa.origin, vsa.verifier_id, vsa.signer
-                ),
-            );
-            push_line(
-                &mut out,
-                &format!(
-                    "    verified:   {} under policy {}",
-                    vsa.time_verified, vsa.policy_digest
-                ),
-            );
-            if !vsa.verified_levels.is_empty() {
-                push_line(
-                    &mut out,
-                    &format!("    levels:     {}", vsa.verified_levels.join(", ")),
-                );
-            }
-            print!("{out}");
-        }
+    );
+    push_line(
+        &mut out,
+        &format!(
+            "    verified:   {} under policy {}",
+            vsa.time_verified, vsa.policy_digest
+        ),
+    );
+    if !vsa.verified_levels.is_empty() {
+        push_line(
+            &mut out,
+            &format!("    levels:     {}", vsa.verified_levels.join(", ")),
+        );
     }
+    print!("{out}");
     Ok(())
 }
 
@@ -134,7 +117,7 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
                     "satisfies": a.satisfies,
                     "predicateType": st.predicate_type,
                     "step": v.step(),
-                    "signer": v.signers().iter().map(|id| signer_json(keys, id)).collect::<Vec<_>>(),
+                    "signers": v.signers().iter().map(|id| signer_json(keys, id)).collect::<Vec<_>>(),
                     "subjects": st.subject.iter().map(|s| json!({"name": s.name, "digest": s.digest})).collect::<Vec<_>>(),
                     "provenance": v.provenance(),
                 })
@@ -147,10 +130,11 @@ pub fn to_json(verdict: &Verdict, name: Option<&str>, keys: &[TrustedKey]) -> Va
                 "code": r.code(),
                 "reason": r.to_string(),
             }),
-            (None, None) => json!({"origin": a.origin, "verified": false}),
+            (None, None) => json!({"origin": a.origin, "alsoFoundAt": a.also_found_at, "verified": false}),
         })
         .collect();
     json!({
+        "schemaVersion": VERIFY_SCHEMA,
         "artifact": { "name": name, "digest": verdict.digest() },
         "verdict": if verdict.allowed() { "allow" } else { "deny" },
         "allowed": verdict.allowed(),

@@ -27,6 +27,9 @@ pub enum InspectFormat {
     Dot,
 }
 
+/// The `schemaVersion` of `inspect --format json` (docs/schemas/inspect-v1.json).
+pub const INSPECT_SCHEMA: &str = "https://hallmark.dev/schemas/inspect/v1";
+
 /// Arguments of `hallmark inspect`.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -68,6 +71,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         InspectFormat::Tree => tree(&chain, &evidence.label(), &evidence.digest.to_string()),
         InspectFormat::Json => {
             serde_json::to_string_pretty(&json!({
+                "schemaVersion": INSPECT_SCHEMA,
                 "artifact": {"name": evidence.name, "digest": evidence.digest.to_string()},
                 "chain": chain,
             }))? + "\n"

@@ -8,6 +8,9 @@ use hallmark_verifier::policy::{Policy, run_tests};
 use crate::Outcome;
 use crate::signing::read_limited;
 
+/// The `schemaVersion` of `policy eval`'s output (docs/schemas/policy-decision-v1.json).
+pub const POLICY_DECISION_SCHEMA: &str = "https://hallmark.dev/schemas/policy-decision/v1";
+
 /// Arguments of `hallmark policy`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -89,7 +92,11 @@ pub fn run(args: Args) -> Result<Outcome> {
                 serde_json::from_slice(&read_limited(&input, 64 * 1024 * 1024)?)
                     .with_context(|| format!("{} is not JSON", input.display()))?;
             let decision = policy.evaluate(&input);
-            println!("{}", serde_json::to_string_pretty(&decision)?);
+            let mut doc = serde_json::to_value(&decision)?;
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert("schemaVersion".into(), POLICY_DECISION_SCHEMA.into());
+            }
+            println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(if decision.deny.is_empty() {
                 Outcome::Success
             } else {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use hallmark_attester::hashing::{hash_file, sha256};
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
@@ -161,7 +161,8 @@ pub struct Args {
 
 /// Trust that cannot be used is an error (exit 2), led by its stable code.
 fn trust_root(args: &Args) -> Result<TrustRoot> {
-    let coded = |e: TrustRootError, what: &str| anyhow!("{}: {what}: {e}", e.code());
+    let coded =
+        |e: TrustRootError, what: &str| crate::coded::coded(e.code(), format!("{what}: {e}"));
     Ok(match &args.trusted_root {
         Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
             .map_err(|e| coded(e, &format!("reading {}", path.display())))?,
@@ -180,7 +181,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 &read_limited(path, MAX_KEY_BYTES)?,
                 &path.display().to_string(),
             )
-            .map_err(|e| anyhow!("{}: {e}", e.code()))?,
+            .map_err(|e| crate::coded::coded(e.code(), e.to_string()))?,
         ),
         None => None,
     };

@@ -95,8 +95,8 @@ fn the_acceptance_story() {
         ),
         digest
     );
-    assert_eq!(att["signer"][0]["key"], "k.pub");
-    assert_eq!(att["signer"][0]["keyid"].as_str().unwrap().len(), 64);
+    assert_eq!(att["signers"][0]["key"], "k.pub");
+    assert_eq!(att["signers"][0]["keyid"].as_str().unwrap().len(), 64);
 
     // Tampered artifact: nothing attests the new digest.
     std::fs::OpenOptions::new()

@@ -1170,3 +1170,45 @@ fn allowed_means_provenance_not_any_signed_statement() {
         );
     }
 }
+
+/// `policy eval` replays a saved policy input: the same decision as `verify`, in its JSON
+/// contract; a policy that cannot load is a JSON error with its code.
+#[test]
+fn policy_eval_replays_a_saved_input() {
+    let s = intact();
+    verify(&s, &["--save-policy-input", "input.json"], 0);
+    let run = s.expect_both(
+        &[
+            "policy",
+            "eval",
+            "--policy",
+            "release.yaml",
+            "--input",
+            "input.json",
+        ],
+        0,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        doc["schemaVersion"],
+        "https://hallmark.dev/schemas/policy-decision/v1"
+    );
+    assert_eq!(doc["deny"], serde_json::json!([]), "{doc}");
+    // A policy that does not parse denies (fail closed); one that cannot be read is an error.
+    std::fs::write(s.file("broken.rego"), "package hallmark\ndeny contains").unwrap();
+    let eval = |policy: &str, code: i32| -> serde_json::Value {
+        let args = [
+            "policy",
+            "eval",
+            "--policy",
+            policy,
+            "--input",
+            "input.json",
+        ];
+        serde_json::from_str(&s.expect_both(&args, code).stdout).unwrap()
+    };
+    let doc = eval("broken.rego", 1);
+    assert_eq!(doc["deny"][0]["code"], "policy.error", "{doc}");
+    let doc = eval("absent.rego", 2);
+    assert_eq!(doc["error"]["code"], "policy.invalid", "{doc}");
+}

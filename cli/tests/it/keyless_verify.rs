@@ -44,7 +44,7 @@ fn keyless_attestation_is_allowed_for_the_right_identity() {
     );
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["verdict"], "allow");
-    let signer = doc["attestations"][0]["signer"][0]["identity"]
+    let signer = doc["attestations"][0]["signers"][0]["identity"]
         .as_str()
         .unwrap();
     assert!(

@@ -228,7 +228,7 @@ fn agree_verify(s: &Scratch, args: &[&str], run: &Run) {
     };
     assert_eq!(doc["allowed"], verdict.allowed(), "{doc}");
     assert_eq!(
-        doc.get("acceptedVsa").is_some(),
+        !doc["acceptedVsa"].is_null(),
         verdict.accepted_vsa().is_some(),
         "{doc}"
     );

@@ -60,7 +60,9 @@ fn error(path: &Path, message: impl Into<String>) -> PolicyError {
 pub struct Finding {
     /// A stable code, e.g. `step.missing`.
     pub code: String,
-    /// The message, in plain words.
+    /// The message, in plain words (`msg` in the Rego rule's object; `message` in Hallmark's
+    /// output, as every other message).
+    #[serde(rename = "message")]
     pub msg: String,
     /// The rest of the object the rule produced (attestation, expected, actual, ...).
     pub details: Value,

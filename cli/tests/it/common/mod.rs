@@ -101,7 +101,9 @@ impl Scratch {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        into_run(self.command(args).output().unwrap())
+        let run = into_run(self.command(args).output().unwrap());
+        record_json(args, &run);
+        run
     }
 
     /// Runs and asserts the exit code, showing the output on failure.
@@ -186,4 +188,30 @@ pub fn rejection_codes(json: &serde_json::Value) -> Vec<String> {
     rejected
         .filter_map(|a| a["code"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// The schema a command's JSON output follows (docs/schemas), if it was asked for JSON.
+fn json_schema(args: &[&str]) -> Option<&'static str> {
+    let json = args.windows(2).any(|w| w == ["--format", "json"]);
+    match args {
+        ["verify", ..] if json => Some("verify"),
+        ["inspect", ..] if json => Some("inspect"),
+        ["policy", "eval", ..] => Some("policy-decision"),
+        _ => None,
+    }
+}
+
+/// With `HALLMARK_JSON_OUT` set (the test command sets it), keeps every JSON document a test
+/// made `hallmark` write, as `SCHEMA-N.json`, for the test command to validate each against its
+/// schema in docs/schemas once the suite has run.
+fn record_json(args: &[&str], run: &Run) {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let (Some(dir), Some(schema)) = (std::env::var_os("HALLMARK_JSON_OUT"), json_schema(args))
+    else {
+        return;
+    };
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = format!("{schema}-{}-{n}.json", std::process::id());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(std::path::Path::new(&dir).join(file), &run.stdout).unwrap();
 }
