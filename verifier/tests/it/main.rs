@@ -6,4 +6,5 @@ mod chain;
 mod engine;
 mod mutation;
 mod negative;
+mod producers;
 mod sigstore_negative;
