@@ -127,11 +127,21 @@ impl Keyless {
     }
 }
 
-/// The same bundle with its DSSE payload replaced by `statement` (the signature left as it was).
-fn with_payload(bundle: &Bundle, statement: &Value, s: &Scratch, name: &str) {
-    let mut twin = bundle.clone();
-    twin.dsse_envelope.as_mut().unwrap().payload = statement.to_string().into_bytes();
-    std::fs::write(s.file(name), twin.to_json()).unwrap();
+impl Keyless {
+    /// Saves `bundle` with its DSSE payload replaced by `statement` (the signature left as it
+    /// was) as `twin.json`, and asserts `verify-bundle` rejects it for the signature.
+    fn twin_is_rejected(&self, s: &Scratch, bundle: &Bundle, statement: &Value) {
+        let mut twin = bundle.clone();
+        twin.dsse_envelope.as_mut().unwrap().payload = statement.to_string().into_bytes();
+        std::fs::write(s.file("twin.json"), twin.to_json()).unwrap();
+        let (code, out) = self.verify_bundle(s, "twin.json");
+        assert_eq!(code, 1, "{out}");
+        assert_eq!(
+            rejection_code(&out),
+            Some("sigstore.signature.mismatch"),
+            "{out}"
+        );
+    }
 }
 
 fn image_hex() -> &'static str {
@@ -164,14 +174,7 @@ fn a_cosign_image_signature_without_predicate_verifies_keyless() {
     // The twin: a predicate slipped into the signed payload.
     let mut tampered = statement;
     tampered["predicate"] = json!({"approved": true});
-    with_payload(&bundle, &tampered, &s, "twin.json");
-    let (code, out) = k.verify_bundle(&s, "twin.json");
-    assert_eq!(code, 1, "{out}");
-    assert_eq!(
-        rejection_code(&out),
-        Some("sigstore.signature.mismatch"),
-        "{out}"
-    );
+    k.twin_is_rejected(&s, &bundle, &tampered);
     let doc = k.verify(&s, "twin.json", "cosign.rego", 1);
     assert_eq!(rejection_codes(&doc), ["sigstore.signature.mismatch"]);
 }
@@ -215,14 +218,7 @@ fn container_based_provenance_with_an_empty_predicate_type_verifies_at_the_sigst
     // The twin: the subject changed after signing.
     let mut tampered = statement;
     tampered["subject"][0]["digest"]["sha256"] = json!("0".repeat(64));
-    with_payload(&bundle, &tampered, &s, "twin.json");
-    let (code, out) = k.verify_bundle(&s, "twin.json");
-    assert_eq!(code, 1, "{out}");
-    assert_eq!(
-        rejection_code(&out),
-        Some("sigstore.signature.mismatch"),
-        "{out}"
-    );
+    k.twin_is_rejected(&s, &bundle, &tampered);
 }
 
 #[test]
