@@ -5,7 +5,7 @@ use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::MAX_DSSE_SIGNATURES;
-use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
+use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V0_2, SLSA_PROVENANCE_V1, step_name};
 use hallmark_model::signer::SignerDetails;
 use hallmark_model::statement::Statement;
 use hallmark_model::text::printable;
@@ -387,7 +387,7 @@ fn github_run(invocation: &str) -> Option<String> {
 /// optional for types that need none, such as cosign's `https://sigstore.dev/cosign/sign/v1`.)
 const PREDICATE_REQUIRED: &[&str] = &[
     SLSA_PROVENANCE_V1,
-    "https://slsa.dev/provenance/v0.2",
+    SLSA_PROVENANCE_V0_2,
     "https://slsa.dev/provenance/v0.1",
     VSA_V1,
     "https://slsa.dev/verification_summary/v0.2",

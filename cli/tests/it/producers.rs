@@ -101,29 +101,25 @@ impl Keyless {
         (run.code, run.text())
     }
 
-    /// `hallmark verify IMAGE --bundle B --policy P --format json`, expecting `code`.
-    fn verify(&self, s: &Scratch, bundle: &str, policy: &str, code: i32) -> Value {
+    /// `hallmark verify IMAGE --bundle B EXTRA --format json`, expecting `code`.
+    fn verify(&self, s: &Scratch, bundle: &str, extra: &[&str], code: i32) -> Value {
         let issuer = self.issuer();
-        let run = s.expect(
-            &[
-                "verify",
-                IMAGE,
-                "--bundle",
-                bundle,
-                "--certificate-identity",
-                WORKFLOW,
-                "--certificate-oidc-issuer",
-                &issuer,
-                "--trusted-root",
-                &self.root,
-                "--policy",
-                policy,
-                "--format",
-                "json",
-            ],
-            code,
-        );
-        serde_json::from_str(&run.stdout).unwrap()
+        let mut args = vec![
+            "verify",
+            IMAGE,
+            "--bundle",
+            bundle,
+            "--certificate-identity",
+            WORKFLOW,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            &self.root,
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        serde_json::from_str(&s.expect(&args, code).stdout).unwrap()
     }
 }
 
@@ -142,6 +138,12 @@ impl Keyless {
             "{out}"
         );
     }
+}
+
+/// The code of each violation in a `verify --format json` document.
+fn violation_codes(doc: &Value) -> Vec<&str> {
+    let violations = doc["violations"].as_array().into_iter().flatten();
+    violations.filter_map(|v| v["code"].as_str()).collect()
 }
 
 fn image_hex() -> &'static str {
@@ -169,13 +171,19 @@ fn a_cosign_image_signature_without_predicate_verifies_keyless() {
         ),
     )
     .unwrap();
-    k.verify(&s, "cosign.json", "cosign.rego", 0);
+    k.verify(&s, "cosign.json", &["--policy", "cosign.rego"], 0);
+    // Without a policy it is what cosign's --type asks for, and it is not provenance.
+    let doc = k.verify(&s, "cosign.json", &["--predicate-type", COSIGN_SIGN], 0);
+    assert_eq!(violation_codes(&doc), Vec::<&str>::new(), "{doc}");
+    let doc = k.verify(&s, "cosign.json", &[], 1);
+    assert_eq!(violation_codes(&doc), ["predicate.missing"], "{doc}");
+    assert_eq!(rejection_codes(&doc), Vec::<String>::new(), "{doc}");
 
     // The twin: a predicate slipped into the signed payload.
     let mut tampered = statement;
     tampered["predicate"] = json!({"approved": true});
     k.twin_is_rejected(&s, &bundle, &tampered);
-    let doc = k.verify(&s, "twin.json", "cosign.rego", 1);
+    let doc = k.verify(&s, "twin.json", &["--policy", "cosign.rego"], 1);
     assert_eq!(rejection_codes(&doc), ["sigstore.signature.mismatch"]);
 }
 
@@ -208,12 +216,16 @@ fn container_based_provenance_with_an_empty_predicate_type_verifies_at_the_sigst
          v := {\"code\": \"predicate.untyped\", \"msg\": sprintf(\"%s has no predicate type\", [a.origin])}\n}\n",
     )
     .unwrap();
-    let doc = k.verify(&s, "provenance.json", "typed.rego", 1);
+    let doc = k.verify(&s, "provenance.json", &["--policy", "typed.rego"], 1);
     assert!(
         rejection_codes(&doc).is_empty(),
         "the attestation itself verified: {doc}"
     );
     assert!(doc.to_string().contains("predicate.untyped"), "{doc}");
+    // Without a policy, an untyped predicate is never the provenance `verify` requires.
+    let doc = k.verify(&s, "provenance.json", &[], 1);
+    assert_eq!(violation_codes(&doc), ["predicate.missing"], "{doc}");
+    assert!(rejection_codes(&doc).is_empty(), "{doc}");
 
     // The twin: the subject changed after signing.
     let mut tampered = statement;
