@@ -7,14 +7,14 @@ use hallmark_verifier::Rejection;
 use hallmark_verifier::policy::{PolicyError, PolicyErrorKind};
 
 /// The hint for the first error in `error`'s chain that has one.
-pub fn for_error(error: &anyhow::Error) -> Option<&'static str> {
+pub fn for_error(error: &anyhow::Error) -> Option<String> {
     error.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<AttesterError>() {
-            attester(e)
+            attester(e).map(str::to_owned)
         } else if let Some(e) = e.downcast_ref::<RemoteError>() {
             remote(e)
         } else if let Some(e) = e.downcast_ref::<PolicyError>() {
-            policy(e)
+            policy(e).map(str::to_owned)
         } else {
             None
         }
@@ -56,10 +56,15 @@ fn attester(e: &AttesterError) -> Option<&'static str> {
     })
 }
 
-fn remote(e: &RemoteError) -> Option<&'static str> {
+fn remote(e: &RemoteError) -> Option<String> {
     Some(match e {
-        RemoteError::SeveralImages { .. } => "name one with --tag",
-        RemoteError::NotAnIndex { .. } => "drop --platform",
+        RemoteError::SeveralImages { .. } => "name one with --tag".into(),
+        RemoteError::NotAnIndex { .. } => "drop --platform".into(),
+        // Never assumed, not even for localhost: plain HTTP is spelled out per registry.
+        RemoteError::PlainHttp { registry } => format!(
+            "if it is meant to serve plain HTTP (a loopback test registry), pass \
+             --allow-insecure-registry {registry} (insecure: anyone on the path can change what it serves)"
+        ),
         _ => return None,
     })
 }
@@ -87,7 +92,7 @@ mod tests {
             .context("recording the step")
             .unwrap_err();
         assert_eq!(
-            for_error(&error),
+            for_error(&error).as_deref(),
             Some("pass -p PATH for what the step builds")
         );
         let plain = anyhow::anyhow!("something else");
@@ -97,7 +102,16 @@ mod tests {
             digest: "sha256:00".into(),
         }
         .into();
-        assert_eq!(for_error(&remote), Some("drop --platform"));
+        assert_eq!(for_error(&remote).as_deref(), Some("drop --platform"));
+        let plain_http: anyhow::Error = RemoteError::PlainHttp {
+            registry: "127.0.0.1:5000".into(),
+        }
+        .into();
+        let hint = for_error(&plain_http.context("resolving oci://127.0.0.1:5000/x:y")).unwrap();
+        assert!(
+            hint.contains("--allow-insecure-registry 127.0.0.1:5000"),
+            "{hint}"
+        );
         let policy: anyhow::Error = PolicyError {
             path: PathBuf::from("p/release.yaml"),
             message: "m".into(),

@@ -45,12 +45,9 @@ pub enum Error {
     /// A subject name could escape a directory if used as a path.
     #[error("subject name {0:?} tries path traversal")]
     UnsafeSubjectName(String),
-    /// The statement has an empty predicateType.
+    /// A statement to be written has an empty predicateType.
     #[error("statement has no predicateType")]
     NoPredicateType,
-    /// The statement has no predicate.
-    #[error("statement has no predicate")]
-    NoPredicate,
     /// A required provenance field is missing or empty.
     #[error("SLSA provenance: {0} is required")]
     ProvenanceField(&'static str),

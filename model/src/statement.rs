@@ -15,7 +15,8 @@ pub const STATEMENT_V0_1: &str = "https://in-toto.io/Statement/v0.1";
 pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// An in-toto Statement. Construct with [`Statement::new`] or parse with [`Statement::from_slice`],
-/// both of which validate.
+/// both of which validate: `new` by the rules for what Hallmark writes, `from_slice` by the rules
+/// for what it reads (see [`Statement::validate`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Statement {
     /// The statement type URI.
@@ -24,16 +25,18 @@ pub struct Statement {
     /// What the statement is about.
     #[serde(default)]
     pub subject: Vec<ResourceDescriptor>,
-    /// The predicate type URI.
+    /// The predicate type URI. Empty in some statements real producers wrote: what that means
+    /// is for the verifier's predicate rule and the policy, not for parsing.
     #[serde(rename = "predicateType", default)]
     pub predicate_type: String,
-    /// The predicate, opaque at this level.
+    /// The predicate, opaque at this level. Optional in in-toto Statement v1 ("unset is treated
+    /// the same as set-but-empty"); a predicate type may require one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<Value>,
 }
 
 impl Statement {
-    /// A v1 statement, validated.
+    /// A v1 statement, validated as one Hallmark writes ([`Statement::validate_for_writing`]).
     pub fn new(
         subject: Vec<ResourceDescriptor>,
         predicate_type: impl Into<String>,
@@ -45,7 +48,7 @@ impl Statement {
             predicate_type: predicate_type.into(),
             predicate: Some(predicate),
         };
-        statement.validate()?;
+        statement.validate_for_writing()?;
         Ok(statement)
     }
 
@@ -57,8 +60,12 @@ impl Statement {
         Ok(statement)
     }
 
-    /// The in-toto validation rules, plus Hallmark's refusal of subject names that could escape a
-    /// directory when used as paths.
+    /// The rules for a statement Hallmark reads: in-toto's statement layer (a known `_type`,
+    /// subjects, each with a valid digest), plus Hallmark's refusal of subject names that could
+    /// escape a directory when used as paths. The predicate may be absent (in-toto v1: optional)
+    /// and the predicateType empty (slsa-github-generator's container builder writes one): the
+    /// in-toto validation model hands both to the policy, and a predicate type's own rules
+    /// are the verifier's (docs/decisions/0020, 0022).
     pub fn validate(&self) -> Result<()> {
         if self.statement_type != STATEMENT_V1 && self.statement_type != STATEMENT_V0_1 {
             return Err(Error::StatementType(self.statement_type.clone()));
@@ -76,11 +83,15 @@ impl Statement {
             }
             check_subject_name(&subject.name)?;
         }
+        Ok(())
+    }
+
+    /// The rules for a statement Hallmark writes: [`Statement::validate`], and a predicateType,
+    /// which in-toto requires of producers.
+    pub fn validate_for_writing(&self) -> Result<()> {
+        self.validate()?;
         if self.predicate_type.is_empty() {
             return Err(Error::NoPredicateType);
-        }
-        if self.predicate.is_none() {
-            return Err(Error::NoPredicate);
         }
         Ok(())
     }
@@ -140,5 +151,33 @@ mod tests {
             Statement::from_slice(truncated),
             Err(Error::Json { .. })
         ));
+        let without_type = Statement {
+            predicate_type: String::new(),
+            ..Statement::new(vec![subject("a")], "t", json!({})).unwrap()
+        };
+        assert!(without_type.validate().is_ok());
+        assert!(matches!(
+            without_type.validate_for_writing(),
+            Err(Error::NoPredicateType)
+        ));
+        let err = Statement::new(vec![subject("a")], "", json!({})).unwrap_err();
+        assert!(matches!(err, Error::NoPredicateType), "{err}");
+    }
+
+    #[test]
+    fn reads_what_real_producers_write() {
+        // cosign v3 image signatures: Statement v1, no predicate (optional in v1).
+        let cosign = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"r/x","digest":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1"}"#;
+        let st = Statement::from_slice(cosign).unwrap();
+        assert_eq!(st.predicate, None);
+        // What it serializes is what it read: no `predicate` appears.
+        assert!(
+            !String::from_utf8(serde_json::to_vec(&st).unwrap())
+                .unwrap()
+                .contains("\"predicate\"")
+        );
+        // slsa-github-generator's container-based builder: Statement v0.1, empty predicateType.
+        let container = br#"{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"name":"x","digest":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}],"predicateType":"","predicate":{"builder":{"id":"b"}}}"#;
+        assert_eq!(Statement::from_slice(container).unwrap().predicate_type, "");
     }
 }

@@ -50,6 +50,14 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// A registry reached over TLS answered in plain HTTP: it serves HTTP only. Hallmark
+    /// reaches such a registry only when told to (insecure hosts of
+    /// [`crate::registry::client::ClientOptions`]).
+    #[error("the registry at {registry} answered in plain HTTP, not TLS")]
+    PlainHttp {
+        /// The registry host (`host:port`).
+        registry: String,
+    },
     /// A layout holds several images and none was named.
     #[error("store {path} holds several images ({names}) and none was named")]
     SeveralImages {

@@ -38,3 +38,37 @@ pub fn agent(ca_pem: Option<&[u8]>, timeout: Option<Duration>) -> Result<Agent> 
         .build()
         .into())
 }
+
+/// True when a TLS handshake was answered by a server that does not speak TLS: rustls reads the
+/// first bytes of a plain-HTTP answer (`HTTP/1.1 400 ...`) as a record of an unknown content
+/// type. ureq reports it as a rustls error, or as an I/O error wrapping one.
+pub fn answered_without_tls(error: &ureq::Error) -> bool {
+    let tls = match error {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    matches!(
+        tls,
+        Some(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType
+        ))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_answer_to_a_tls_handshake_is_recognised() {
+        let corrupt = || rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert!(answered_without_tls(&ureq::Error::Rustls(corrupt())));
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, corrupt());
+        assert!(answered_without_tls(&ureq::Error::Io(io)));
+        let other = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidCcs);
+        assert!(!answered_without_tls(&ureq::Error::Rustls(other)));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!answered_without_tls(&ureq::Error::Io(refused)));
+    }
+}

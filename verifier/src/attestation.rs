@@ -1,13 +1,15 @@
 //! Verification of one attestation bundle against trusted keys.
 
+use hallmark_model::approval::APPROVAL_V1;
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::MAX_DSSE_SIGNATURES;
-use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V1, step_name};
+use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V0_2, SLSA_PROVENANCE_V1, step_name};
 use hallmark_model::signer::SignerDetails;
 use hallmark_model::statement::Statement;
 use hallmark_model::text::printable;
+use hallmark_model::vsa::VSA_V1;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -380,17 +382,38 @@ fn github_run(invocation: &str) -> Option<String> {
         .then(|| run.to_owned())
 }
 
+/// Predicate types whose specifications require fields of the predicate: a statement of one of
+/// these types without a predicate does not satisfy its type. (in-toto makes the predicate
+/// optional for types that need none, such as cosign's `https://sigstore.dev/cosign/sign/v1`.)
+const PREDICATE_REQUIRED: &[&str] = &[
+    SLSA_PROVENANCE_V1,
+    SLSA_PROVENANCE_V0_2,
+    "https://slsa.dev/provenance/v0.1",
+    VSA_V1,
+    "https://slsa.dev/verification_summary/v0.2",
+    APPROVAL_V1,
+];
+
+/// The statement's predicate, or a rejection when its type requires one and it has none.
+fn required_predicate(statement: &Statement) -> Result<Option<&Value>, Rejection> {
+    let predicate_type = statement.predicate_type.as_str();
+    match &statement.predicate {
+        Some(predicate) => Ok(Some(predicate)),
+        None if PREDICATE_REQUIRED.contains(&predicate_type) => Err(Rejection::Predicate {
+            predicate_type: printable(predicate_type),
+            message: "the statement has no predicate".to_owned(),
+        }),
+        None => Ok(None),
+    }
+}
+
 fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejection> {
+    let Some(predicate) = required_predicate(statement)? else {
+        return Ok(None);
+    };
     if statement.predicate_type != SLSA_PROVENANCE_V1 {
         return Ok(None);
     }
-    let predicate = statement
-        .predicate
-        .as_ref()
-        .ok_or_else(|| Rejection::Predicate {
-            predicate_type: SLSA_PROVENANCE_V1.to_owned(),
-            message: "the statement has no predicate".to_owned(),
-        })?;
     let provenance = Provenance::from_value(predicate).map_err(|e| Rejection::Predicate {
         predicate_type: SLSA_PROVENANCE_V1.to_owned(),
         message: e.to_string(),

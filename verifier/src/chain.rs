@@ -233,7 +233,8 @@ pub struct Peek {
 pub(crate) fn peek(bundle: &Bundle) -> Option<Peek> {
     #[derive(serde::Deserialize)]
     struct TypeOnly<'a> {
-        #[serde(rename = "predicateType", borrow)]
+        // Absent reads as empty, as the statement itself reads it.
+        #[serde(rename = "predicateType", borrow, default)]
         predicate_type: std::borrow::Cow<'a, str>,
     }
     let envelope = bundle.dsse_envelope.as_ref()?;

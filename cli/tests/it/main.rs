@@ -14,5 +14,6 @@ mod keyless_verify;
 mod negative;
 mod peer_bundles;
 mod policy;
+mod producers;
 mod registry;
 mod run_step;

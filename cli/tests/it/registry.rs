@@ -1209,6 +1209,58 @@ fn htpasswd_auth_without_tls() {
     assert!(!ok.text().contains("pl41n-pw"));
 }
 
+#[test]
+fn a_plain_http_registry_reached_over_tls_names_the_option_that_allows_it() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    let digest = push_image(storage.path(), &format!("{host}/demo/app:v1"), "app");
+    s.expect(&["keygen", "--output", "k"], 0);
+    let by_tag = format!("oci://{host}/demo/app:v1");
+    let by_digest = format!("oci://{host}/demo/app@{digest}");
+    // Without the option, TLS is tried: whatever the command or reference, the failure says what
+    // the registry did and which option reaches it. Localhost is not insecure by default.
+    for args in [
+        vec!["verify", by_tag.as_str(), "--key", "k.pub"],
+        vec!["verify", by_digest.as_str(), "--key", "k.pub"],
+        vec!["pull", by_tag.as_str()],
+    ] {
+        let run = s.expect(&args, 2);
+        assert!(
+            run.stderr.contains(&format!(
+                "hallmark: error: the registry at {host} answered in plain HTTP, not TLS"
+            )),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!(
+                "hallmark: hint: if it is meant to serve plain HTTP (a loopback test registry), \
+                 pass --allow-insecure-registry {host}"
+            )),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("InvalidContentType"), "{}", run.stderr);
+    }
+    // With it, the same registry answers (no attestation there yet: denied, not an error).
+    let run = s.run(&[
+        "verify",
+        &by_tag,
+        "--key",
+        "k.pub",
+        "--allow-insecure-registry",
+        &host,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(
+        !run.stderr.contains("plain HTTP, not TLS"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// PUTs a manifest to the plain-HTTP test registry, as anyone with push access can; returns the
 /// HTTP status.
 fn put_manifest(host: &str, repository: &str, reference: &str, body: &[u8]) -> u16 {

@@ -159,6 +159,15 @@ impl RegistryClient {
                 .body(body.to_vec())
                 .map_err(|e| Self::err(registry, e.to_string()))?;
             let result = self.agent.run(request);
+            // A registry that serves plain HTTP answers the same way every time: not retried.
+            if let Err(e) = &result
+                && crate::http::answered_without_tls(e)
+                && self.same_origin(registry, url)
+            {
+                return Err(Error::PlainHttp {
+                    registry: registry.to_owned(),
+                });
+            }
             let retryable = match &result {
                 Ok(r) => {
                     r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS

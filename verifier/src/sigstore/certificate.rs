@@ -136,7 +136,8 @@ fn unix(time: SystemTime) -> UnixTime {
 /// authority and the DER SPKI of the certificate that issued the leaf (needed for SCTs).
 ///
 /// Every certificate of a trust-root chain is trusted material, so each serves as a trust anchor
-/// for the leaf, provided it and every certificate above it are valid at `time`. Anchoring at the
+/// for the leaf, provided it and every certificate above it are valid at `time`. "Above" follows
+/// who issued whom, by name, whatever order the trust root lists the chain in. Anchoring at the
 /// issuing intermediate costs one signature check per bundle instead of re-verifying the
 /// intermediate against its root every time (a P-384 verification, half the cost of a bundle).
 pub fn verify_chain<'a>(
@@ -166,7 +167,10 @@ pub fn verify_chain<'a>(
             }
         };
         for (index, (der, cert)) in authority.chain.iter().zip(&parsed).enumerate() {
-            let above_valid = parsed[index..].iter().all(|c| c.valid_at(time));
+            let above_valid = cert.valid_at(time)
+                && ancestors(&parsed, index)
+                    .into_iter()
+                    .all(|i| parsed[i].valid_at(time));
             if !above_valid {
                 last_error = ChainError::AuthorityCertificateNotValid(authority.uri.clone());
                 continue;
@@ -195,12 +199,55 @@ pub fn verify_chain<'a>(
     Err(last_error)
 }
 
-/// What the chain check reads from a trust root's certificate: its validity and its key. Found
-/// by walking the DER (webpki parses the certificate itself as the trust anchor): a full X.509
-/// decode of every authority's chain cost more than the rest of the check.
+/// The certificates of a trust-root chain above `index`: its issuer within the chain, that one's
+/// issuer, and so on, matched by name (issuer to subject) until a self-issued root or a name the
+/// chain does not hold. Never by position: trust roots list their chains leaf-most first or root
+/// first. Every certificate with the issuer's name counts, so none is left unchecked.
+fn ancestors(chain: &[AuthorityCertificate<'_>], index: usize) -> Vec<usize> {
+    let mut found = vec![index];
+    let mut next = 0;
+    while let Some(&current) = found.get(next) {
+        next += 1;
+        let cert = &chain[current];
+        if cert.is_self_issued() {
+            continue;
+        }
+        for (i, candidate) in chain.iter().enumerate() {
+            if candidate.subject == cert.issuer && !found.contains(&i) {
+                found.push(i);
+            }
+        }
+    }
+    found.remove(0);
+    found
+}
+
+/// The trust anchor of a trust-root chain, found by relation, never by position: its self-issued
+/// certificate, else the one whose issuer the chain does not hold (a chain that ends at an
+/// intermediate). `None` when a certificate cannot be read or no certificate qualifies.
+pub(crate) fn chain_anchor(chain: &[Vec<u8>]) -> Option<usize> {
+    let parsed: Vec<AuthorityCertificate<'_>> = chain
+        .iter()
+        .map(|c| AuthorityCertificate::read(c))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    parsed.iter().position(|c| c.is_self_issued()).or_else(|| {
+        parsed
+            .iter()
+            .position(|c| !parsed.iter().any(|other| other.subject == c.issuer))
+    })
+}
+
+/// What the chain check reads from a trust root's certificate: its validity, its names and its
+/// key. Found by walking the DER (webpki parses the certificate itself as the trust anchor): a
+/// full X.509 decode of every authority's chain cost more than the rest of the check.
 struct AuthorityCertificate<'a> {
     not_before: SystemTime,
     not_after: SystemTime,
+    /// The DER issuer Name, as encoded.
+    issuer: &'a [u8],
+    /// The DER subject Name, as encoded.
+    subject: &'a [u8],
     /// The DER SubjectPublicKeyInfo, as encoded.
     spki: &'a [u8],
 }
@@ -219,11 +266,11 @@ impl<'a> AuthorityCertificate<'a> {
             if r.peek_byte() == Some(0xa0) {
                 r.tlv_bytes()?; // [0] version
             }
-            for _serial_signature_issuer in 0..3 {
-                r.tlv_bytes()?;
-            }
+            r.tlv_bytes()?; // serialNumber
+            r.tlv_bytes()?; // signature
+            let issuer = r.tlv_bytes()?;
             let validity: Validity = r.decode()?;
-            r.tlv_bytes()?; // subject
+            let subject = r.tlv_bytes()?;
             let spki = r.tlv_bytes()?;
             while !r.is_finished() {
                 r.tlv_bytes()?; // unique ids, extensions
@@ -231,6 +278,8 @@ impl<'a> AuthorityCertificate<'a> {
             Ok::<_, der::Error>(AuthorityCertificate {
                 not_before: validity.not_before.to_system_time(),
                 not_after: validity.not_after.to_system_time(),
+                issuer,
+                subject,
                 spki,
             })
         })
@@ -238,6 +287,10 @@ impl<'a> AuthorityCertificate<'a> {
 
     fn valid_at(&self, time: SystemTime) -> bool {
         time >= self.not_before && time <= self.not_after
+    }
+
+    fn is_self_issued(&self) -> bool {
+        self.issuer == self.subject
     }
 }
 
@@ -259,6 +312,8 @@ mod tests {
             assert_eq!(read.not_before, tbs.validity().not_before.to_system_time());
             assert_eq!(read.not_after, tbs.validity().not_after.to_system_time());
             assert_eq!(read.spki, tbs.subject_public_key_info().to_der().unwrap());
+            assert_eq!(read.issuer, tbs.issuer().to_der().unwrap());
+            assert_eq!(read.subject, tbs.subject().to_der().unwrap());
         }
         for n in 0..40 {
             let der = &root.certificate_authorities[0].chain[0];
@@ -267,6 +322,48 @@ mod tests {
         let mut trailing = root.certificate_authorities[0].chain[0].clone();
         trailing.push(0);
         assert!(AuthorityCertificate::read(&trailing).is_err());
+    }
+
+    #[test]
+    fn chains_are_ordered_by_who_issued_whom_not_by_position() {
+        let root = crate::sigstore::embedded::production().unwrap();
+        let authorities = root
+            .certificate_authorities
+            .iter()
+            .chain(&root.timestamp_authorities);
+        let mut multi = 0;
+        for ca in authorities {
+            let mut reversed = ca.chain.clone();
+            reversed.reverse();
+            // The anchor is the same certificate in either order.
+            let forward = chain_anchor(&ca.chain).unwrap();
+            let backward = chain_anchor(&reversed).unwrap();
+            assert_eq!(ca.chain[forward], reversed[backward], "{}", ca.uri);
+            assert!(is_self_issued(&ca.chain[forward]), "{}", ca.uri);
+            for chain in [&ca.chain, &reversed] {
+                let parsed: Vec<_> = chain
+                    .iter()
+                    .map(|c| AuthorityCertificate::read(c).unwrap())
+                    .collect();
+                // The leaf-most certificate has every other one above it; the anchor none.
+                let issues_another = |i: usize| {
+                    (parsed.iter().enumerate())
+                        .any(|(j, p)| j != i && p.issuer == parsed[i].subject)
+                };
+                let leaf_most = (0..chain.len()).find(|&i| !issues_another(i)).unwrap();
+                let mut above = ancestors(&parsed, leaf_most);
+                above.sort_unstable();
+                let others: Vec<usize> = (0..chain.len()).filter(|&i| i != leaf_most).collect();
+                assert_eq!(above, others, "{}", ca.uri);
+                let anchor = chain_anchor(chain).unwrap();
+                assert!(ancestors(&parsed, anchor).is_empty());
+            }
+            multi += usize::from(ca.chain.len() > 1);
+        }
+        assert!(
+            multi >= 2,
+            "the production root has chains of several certificates"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectKeyIdentifier};
 use x509_cert::name::Name;
 
+use crate::sigstore::certificate::chain_anchor;
 use crate::sigstore::error::TimestampError;
 use crate::sigstore::trust_root::{CertificateAuthority, valid_at};
 
@@ -472,14 +473,18 @@ fn verify_with(token: &Token<'_>, authority: &CertificateAuthority) -> Result<()
     let uri = &authority.uri;
     let untrusted =
         |detail: String| TimestampError::Untrusted(format!("authority {uri}: {detail}"));
-    let Some((root_der, own)) = authority.chain.split_last() else {
-        return Err(untrusted("no certificates".into()));
+    // The root is found by who issued whom, not by its place: chains come in either order.
+    let Some(root_index) = chain_anchor(&authority.chain) else {
+        return Err(untrusted("no certificate of its chain is a root".into()));
     };
+    let root_der = &authority.chain[root_index];
     let root = Certificate::from_der(root_der).map_err(|e| untrusted(format!("root: {e}")))?;
     let root_cert = CertificateDer::from(root_der.as_slice());
     let anchor = webpki::anchor_from_trusted_cert(&root_cert);
     let anchor = anchor.map_err(|e| untrusted(format!("root: {e:?}")))?;
-    let own = own.iter().map(Vec::as_slice);
+    let own = (authority.chain.iter().enumerate())
+        .filter(|(i, _)| *i != root_index)
+        .map(|(_, c)| c.as_slice());
     let embedded = token.certificates.iter().copied();
     let path_certs = own.clone().chain(embedded.clone());
     let intermediates: Vec<CertificateDer<'_>> = path_certs.map(Into::into).collect();

@@ -55,7 +55,9 @@ pub struct TransparencyLog {
 pub struct CertificateAuthority {
     /// The authority's URI (for messages).
     pub uri: String,
-    /// DER certificates, leaf-most first, the root last.
+    /// DER certificates, in the order the trust root lists them: usually leaf-most first and the
+    /// root last, but some list the root first. Consumers find the root and the issuers by who
+    /// issued whom, never by position.
     pub chain: Vec<Vec<u8>>,
     /// When the authority issued.
     pub validity: Option<Validity>,

@@ -245,10 +245,11 @@ pub fn verify_parsed<'b>(
                 .split_first()
                 .ok_or(CertificateError::EmptyChain)?;
             for extra in rest {
+                // By content, wherever the trust root lists it (chains come in either order).
                 let trusted_root = trust
                     .certificate_authorities
                     .iter()
-                    .any(|ca| ca.chain.last() == Some(&extra.raw_bytes));
+                    .any(|ca| ca.chain.contains(&extra.raw_bytes));
                 if is_self_issued(&extra.raw_bytes) && !trusted_root {
                     return Err(CertificateError::BundledRoot.into());
                 }

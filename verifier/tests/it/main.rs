@@ -3,7 +3,9 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod chain;
+mod chain_order;
 mod engine;
 mod mutation;
 mod negative;
+mod producers;
 mod sigstore_negative;
