@@ -338,7 +338,8 @@ pub fn decide_within(
 /// The predicate types the decision requires (see [`Request::predicate_types`]).
 fn predicate_rule(request: &Request<'_>) -> Result<Vec<String>, Error> {
     for t in &request.predicate_types {
-        if t == VSA_V1 || t == APPROVAL_V1 {
+        // An empty type names nothing (untyped statements are facts for a policy, not evidence).
+        if t.is_empty() || t == VSA_V1 || t == APPROVAL_V1 {
             return Err(Error::PredicateTypeNotEvidence(t.clone()));
         }
     }

@@ -338,3 +338,19 @@ fn a_source_that_cannot_answer_is_an_error() {
     assert_eq!(err.code(), "source.unavailable");
     assert!(err.to_string().contains("connection refused"));
 }
+
+#[test]
+fn neither_a_vsa_an_approval_nor_an_empty_type_can_be_asked_for_as_evidence() {
+    let (build, key) = signer();
+    let mut m = Memory::default();
+    m.step(&build, "build", &[], "app");
+    for t in ["", VSA_V1, "https://hallmark.dev/approval/v1"] {
+        let request = Request {
+            trust: trusting(&key),
+            predicate_types: vec![t.to_owned()],
+            ..Request::new(digest("app"), SystemTime::now())
+        };
+        let err = decide(&request, &[&m]).unwrap_err();
+        assert_eq!(err.code(), "request.predicate-type", "{t:?}");
+    }
+}
