@@ -11,6 +11,7 @@ use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoot;
 use crate::vsa::AcceptedVsa;
 use hallmark_model::budget::Budget;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -187,7 +188,7 @@ pub enum Violation {
     MissingPredicate {
         /// The types that would do, joined.
         wanted: String,
-        /// The types that verified, joined (`none`).
+        /// The types of the attestations that did verify, joined.
         found: String,
     },
     /// A required step has no verified attestation.
@@ -316,9 +317,9 @@ pub fn decide_for(
     // One report per bundle: the same bytes found in several places (a store and a registry)
     // are checked once and listed once, with every place named.
     let mut attestations: Vec<AttestationReport> = Vec::new();
-    let mut listed: Vec<&str> = Vec::new();
+    let mut listed: HashMap<&str, usize> = HashMap::new();
     for c in candidates {
-        if let Some(i) = listed.iter().position(|d| *d == c.digest()) {
+        if let Some(&i) = listed.get(c.digest()) {
             if let Some(report) = attestations.get_mut(i)
                 && report.origin != c.origin
                 && !report.also_found_at.contains(&c.origin)
@@ -345,7 +346,7 @@ pub fn decide_for(
             Ok(v) => (Some(v), None),
             Err(r) => (None, Some(r)),
         };
-        listed.push(c.digest());
+        listed.insert(c.digest(), attestations.len());
         attestations.push(AttestationReport {
             origin: c.origin.clone(),
             id: session
@@ -374,48 +375,48 @@ pub fn decide_for(
         .filter_map(VerifiedAttestation::step)
         .map(str::to_owned)
         .collect();
-    let failed: Vec<(String, i64)> = verdict
+    // Each verified attestation of a failed command: its step, exit code and predicate type.
+    let failed: Vec<(String, i64, String)> = verdict
         .verified()
         .filter(|v| !succeeded(v))
         .map(|v| {
             (
                 v.step().unwrap_or_default().to_owned(),
                 exit_of(v).unwrap_or(0),
+                v.predicate_type().to_owned(),
             )
         })
         .collect();
+    let step_failed = |(step, code, _): &(String, i64, String)| Violation::StepFailed {
+        step: step.clone(),
+        exit_code: *code,
+    };
+    let wanted = |predicate_type: &str| {
+        requirements
+            .predicate_types
+            .iter()
+            .any(|t| t == predicate_type)
+    };
     if verdict.verified().next().is_none() {
         verdict.deny([Violation::NoneVerified {
             digest: digest.to_string(),
             count: verdict.attestations.len(),
         }]);
     } else if !requirements.predicate_types.is_empty() {
-        let wanted = |v: &VerifiedAttestation| {
-            requirements
-                .predicate_types
-                .iter()
-                .any(|t| t == v.predicate_type())
-        };
         for report in &mut verdict.attestations {
             report.satisfies = report
                 .verified
                 .as_ref()
-                .is_some_and(|v| wanted(v) && succeeded(&v));
+                .is_some_and(|v| wanted(v.predicate_type()) && succeeded(&v));
         }
         if !verdict.attestations.iter().any(|a| a.satisfies) {
-            let failed_wanted: Vec<Violation> = verdict
-                .verified()
-                .filter(|v| wanted(v))
-                .map(|v| Violation::StepFailed {
-                    step: v.step().unwrap_or_default().to_owned(),
-                    exit_code: exit_of(v).unwrap_or(0),
-                })
-                .collect();
+            let failed_wanted: Vec<_> = failed.iter().filter(|f| wanted(&f.2)).collect();
             if failed_wanted.is_empty() {
                 let mut found: Vec<&str> = verdict
                     .verified()
                     .map(VerifiedAttestation::predicate_type)
                     .collect();
+                found.sort_unstable();
                 found.dedup();
                 let missing = Violation::MissingPredicate {
                     wanted: requirements.predicate_types.join(" or "),
@@ -424,20 +425,14 @@ pub fn decide_for(
                 verdict.deny([missing]);
             } else {
                 // A required step that failed is reported once, by the steps rule below.
-                verdict.deny(failed_wanted.into_iter().filter(|v| {
-                    !matches!(v, Violation::StepFailed { step, .. } if requirements.steps.contains(step))
-                }));
+                let unrequired = failed_wanted
+                    .into_iter()
+                    .filter(|f| !requirements.steps.contains(&f.0));
+                verdict.deny(unrequired.map(step_failed));
             }
         }
     } else if requirements.steps.is_empty() && verdict.verified().all(|v| !succeeded(&v)) {
-        let all_failed: Vec<Violation> = failed
-            .iter()
-            .map(|(step, code)| Violation::StepFailed {
-                step: step.clone(),
-                exit_code: *code,
-            })
-            .collect();
-        verdict.deny(all_failed);
+        verdict.deny(failed.iter().map(step_failed));
     }
     let found = if steps.is_empty() {
         "none".to_owned()
@@ -448,11 +443,8 @@ pub fn decide_for(
         .steps
         .iter()
         .filter(|s| !steps.contains(s))
-        .map(|s| match failed.iter().find(|(step, _)| step == s) {
-            Some((_, code)) => Violation::StepFailed {
-                step: s.clone(),
-                exit_code: *code,
-            },
+        .map(|s| match failed.iter().find(|f| &f.0 == s) {
+            Some(f) => step_failed(f),
             None => Violation::MissingStep {
                 step: s.clone(),
                 found: found.clone(),
