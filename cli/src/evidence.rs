@@ -181,11 +181,6 @@ fn resolve(artifact: &str) -> Result<(Option<String>, Digest, Vec<Digest>)> {
     bail!("{artifact} is neither an existing file nor a digest (sha256:HEX)")
 }
 
-/// `sha256:0123456789ab` for display.
-pub fn short(digest: &str) -> String {
-    digest.chars().take(19).collect()
-}
-
 /// The registry repository of an `oci://` artifact, its tag resolved once (discovery and
 /// verification use the digest only).
 fn registry_source(artifact: &str, args: &SourceArgs) -> Result<RegistrySource> {

@@ -23,8 +23,9 @@ use crate::registry::client::RegistryClient;
 use crate::registry::cosign;
 use crate::{Error, Result};
 
-/// `sha256:0123456789ab`, for origins.
-fn short(digest: &str) -> &str {
+/// `sha256:0123456789ab`: a digest shortened for origins and display (whole when shorter, or
+/// when the cut would split a character of attacker-supplied text).
+pub fn short(digest: &str) -> &str {
     digest.get(..19).unwrap_or(digest)
 }
 

@@ -12,7 +12,8 @@ use hallmark_verifier::engine::{self, Request};
 use serde_json::json;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, short, warn_notes};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, warn_notes};
+use hallmark_remote::sources::short;
 
 /// Output formats of `inspect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,7 +100,7 @@ fn t(text: &str) -> String {
 /// A material's or product's digest, shortened, or that it has none.
 fn digest_label(digest: &Option<String>) -> String {
     match digest {
-        Some(d) => t(&short(d)),
+        Some(d) => t(short(d)),
         None => "(no digest: unpinned)".to_owned(),
     }
 }
