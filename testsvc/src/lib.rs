@@ -10,6 +10,7 @@
 //! - [`log`]: an RFC 6962 transparency log with signed checkpoints and signed entry timestamps,
 //!   accepting Rekor v1 `dsse` entries;
 //! - [`tsa`]: a test RFC 3161 time-stamping authority;
+//! - [`tuf`]: a TUF repository made with tough's editor, and a loopback mirror serving it;
 //! - [`http`]: the minimal loopback HTTP/1.1 server under them.
 #![forbid(unsafe_code)]
 
@@ -19,3 +20,4 @@ pub mod log;
 pub mod oidc;
 pub mod services;
 pub mod tsa;
+pub mod tuf;

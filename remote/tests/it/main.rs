@@ -1,0 +1,3 @@
+//! Integration tests of hallmark-remote, one binary.
+
+mod tuf;
