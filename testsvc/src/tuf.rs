@@ -145,8 +145,9 @@ impl Repository {
     pub fn rotate_signed_only_by_new(&mut self, keys: Keys) -> Result<(), Error> {
         let version = self.root.signed.version.get() + 1;
         self.root.signed = root_of(&keys, version)?;
+        let signer = keys.root.clone();
         self.keys = keys;
-        self.write_root(&[self.keys.root.clone()])
+        self.write_root(std::slice::from_ref(&signer))
     }
 
     fn write_root(&mut self, signers: &[Key]) -> Result<(), Error> {

@@ -164,7 +164,9 @@ impl crate::engine::Error {
 
 /// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
 /// that stop a verification before any verdict ([`Error::code`],
-/// [`crate::sigstore::trust_root::TrustRootError::code`]). docs/error-codes.md documents each.
+/// [`crate::sigstore::trust_root::TrustRootError::code`]), and those of a trust-root refresh
+/// (`tuf.*`, hallmark-remote's `tuf::Error`, which checks they are listed here).
+/// docs/error-codes.md documents each.
 pub const ALL_CODES: &[&str] = &[
     "budget.exhausted",
     "bundle.keyless-needs-identity",
@@ -225,6 +227,16 @@ pub const ALL_CODES: &[&str] = &[
     "trust.key",
     "trust.none",
     "trust.root",
+    "tuf.cache",
+    "tuf.expired",
+    "tuf.metadata",
+    "tuf.mirror",
+    "tuf.rollback",
+    "tuf.signature",
+    "tuf.target-mismatch",
+    "tuf.target-missing",
+    "tuf.trusted-root",
+    "tuf.unavailable",
     "vsa.cannot-prove",
     "vsa.policy-unknown",
 ];

@@ -146,14 +146,12 @@ impl<'a> Session<'a> {
         let cost = 2
             + vm.tlog_entries.len() as u64
             + vm.timestamp_verification_data.rfc3161_timestamps.len() as u64;
-        self.budget.spend(Work::Signatures, cost).map_err(spent)?;
-        let verified = verify_parsed(
-            bundle,
-            None,
-            &keyless.root,
-            ExpectedSigner::Certificate,
-            self.now,
-        )?;
+        // Each root tried costs a verification.
+        let verified = keyless.roots.first_verifying(|root| {
+            self.budget.spend(Work::Signatures, cost).map_err(spent)?;
+            verify_parsed(bundle, None, root, ExpectedSigner::Certificate, self.now)
+                .map_err(Rejection::from)
+        })?;
         let identity = verified.identity(&keyless.identities)?;
         let envelope = verified.envelope().ok_or(Rejection::NotDsse)?;
         let statement = statement_of(envelope)?;

@@ -12,7 +12,7 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot, TrustRootError};
+use hallmark_verifier::sigstore::trust_root::TrustRoots;
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
 
 use crate::Outcome;
@@ -136,7 +136,8 @@ impl IdentityArgs {
 --certificate-identity https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1 \\\n    \
 --certificate-oidc-issuer https://token.actions.githubusercontent.com a.txt\n  \
 hallmark verify-bundle --bundle a.sigstore.json --key cosign.pub sha256:<hex>\n\n\
-Verification is offline, against the embedded public-good trust root (or --staging, or --trusted-root). \
+Verification is offline, against the trust roots of --trusted-root, else the last `hallmark trust update`, \
+else the embedded public-good snapshot (--staging: the embedded staging root). \
 Exit codes: 0 verified, 1 rejected, 2 error."
 )]
 pub struct Args {
@@ -151,29 +152,29 @@ pub struct Args {
     /// Verify a bundle signed with this public key (PEM) instead of a certificate.
     #[arg(long, value_name = "PEM", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
     pub key: Option<PathBuf>,
-    /// A trusted_root.json or ClientTrustConfig to trust instead of the embedded root.
+    /// Sigstore trust roots: a trusted_root.json, a ClientTrustConfig, or JSON lines of roots
+    /// (`gh attestation trusted-root`). Repeatable; the bundle verifies if one root verifies it.
+    /// Default: the last `hallmark trust update`, else the embedded public-good snapshot.
     #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
+    pub trusted_root: Vec<PathBuf>,
     /// The artifact: a file, or sha256:HEX.
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub artifact: String,
 }
 
 /// Trust that cannot be used is an error (exit 2), led by its stable code.
-fn trust_root(args: &Args) -> Result<TrustRoot> {
-    let coded =
-        |e: TrustRootError, what: &str| crate::coded::coded(e.code(), format!("{what}: {e}"));
-    Ok(match &args.trusted_root {
-        Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
-            .map_err(|e| coded(e, &format!("reading {}", path.display())))?,
-        None if args.staging => embedded::staging().map_err(|e| coded(e, "embedded staging"))?,
-        None => embedded::production().map_err(|e| coded(e, "embedded production"))?,
-    })
+fn trust_roots(args: &Args) -> Result<TrustRoots> {
+    if args.staging && args.trusted_root.is_empty() {
+        let staging = embedded::staging()
+            .map_err(|e| crate::coded::coded(e.code(), format!("embedded staging: {e}")))?;
+        return Ok(staging.into());
+    }
+    Ok(crate::roots::resolve(&args.trusted_root)?.roots)
 }
 
 /// Runs `hallmark verify-bundle`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let trust = trust_root(&args)?;
+    let trust = trust_roots(&args)?;
     let policy = args.identity.policy()?;
     let key = match &args.key {
         Some(path) => Some(
@@ -218,7 +219,8 @@ pub fn run(args: Args) -> Result<Outcome> {
         bytes: bytes.as_deref(),
     };
     let by_identity = matches!(signer, SignerTrust::Identity(_));
-    match verify_bundle(&bundle, artifact, &trust, signer, SystemTime::now()) {
+    let now = SystemTime::now();
+    match trust.first_verifying(|root| verify_bundle(&bundle, artifact, root, signer, now)) {
         Ok(v) => {
             let who = match (&v.identity, &v.issuer) {
                 (Some(id), Some(iss)) => format!("{id} (issuer {iss})"),

@@ -162,3 +162,49 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_in_the_registry_of_codes() {
+        let io = || std::io::Error::other("x");
+        let errors = [
+            Error::Mirror(String::new()),
+            Error::Unavailable {
+                mirror: String::new(),
+                reason: String::new(),
+            },
+            Error::Signature {
+                role: String::new(),
+                reason: String::new(),
+            },
+            Error::Rollback(String::new()),
+            Error::Expired {
+                role: String::new(),
+                expires: String::new(),
+            },
+            Error::TargetMismatch(String::new()),
+            Error::TargetMissing(String::new()),
+            Error::Metadata(String::new()),
+            Error::TrustedRoot(TrustRootError(String::new())),
+            Error::Cache {
+                path: PathBuf::new(),
+                source: io(),
+            },
+        ];
+        for e in &errors {
+            assert!(
+                hallmark_verifier::ALL_CODES.contains(&e.code()),
+                "{} is not in ALL_CODES",
+                e.code()
+            );
+        }
+        let listed = hallmark_verifier::ALL_CODES
+            .iter()
+            .filter(|c| c.starts_with("tuf."))
+            .count();
+        assert_eq!(listed, errors.len());
+    }
+}

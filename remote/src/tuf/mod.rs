@@ -113,6 +113,9 @@ pub struct Refresh<'a> {
     /// The TUF root to start from when the cache holds none newer (the embedded public-good root,
     /// or the root.json of a private repository).
     pub initial_root: &'a [u8],
+    /// The user named `initial_root`: start from it even when the cache holds a newer root (which
+    /// may belong to another repository that answered at this URL before).
+    pub explicit_root: bool,
     /// The cache directory (see [`cache`]).
     pub cache: &'a Path,
     /// The time every role's expiry is checked against.
@@ -156,19 +159,20 @@ impl Refresh<'_> {
         cache::repository_dir(self.cache, self.mirror)
     }
 
-    /// The root to start from: the newer of the cache's and the one given.
+    /// The root to start from: the one named, else the one this repository's last refresh
+    /// reached (a walk never starts over from an older root of the same repository, and the
+    /// default root of one repository is never compared with another's), else the default.
     fn start_root(&self, datastore: &Path) -> Result<Vec<u8>, Error> {
-        let cached = datastore.join("root.json");
-        let Some(bytes) = cache::read_optional(&cached, MAX_ROOT_BYTES)? else {
+        if self.explicit_root {
             return Ok(self.initial_root.to_vec());
-        };
-        Ok(
-            match (root_version(&bytes), root_version(self.initial_root)) {
-                (Some(c), Some(i)) if c >= i => bytes,
-                _ => self.initial_root.to_vec(),
-            },
-        )
+        }
+        let cached = read_optional_root(&datastore.join("root.json"))?;
+        Ok(cached.unwrap_or_else(|| self.initial_root.to_vec()))
     }
+}
+
+fn read_optional_root(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    cache::read_optional(path, MAX_ROOT_BYTES)
 }
 
 /// A root.json's `signed.version`, if it has one.

@@ -49,6 +49,7 @@ fn refresh(
     tuf::refresh(&Refresh {
         mirror,
         initial_root: root,
+        explicit_root: false,
         cache,
         at: time,
         agent: hallmark_remote::http::agent(None, None).expect("agent"),

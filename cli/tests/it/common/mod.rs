@@ -80,6 +80,8 @@ impl Scratch {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
         cmd.args(args).current_dir(self.path());
+        // The trust-root cache of this scratch directory, never the user's.
+        cmd.env("HALLMARK_CACHE_DIR", self.path().join(".hallmark-cache"));
         for var in [
             "HALLMARK_STORE",
             "HALLMARK_REGISTRY",
@@ -196,6 +198,7 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
     match args {
         ["verify", ..] if json => Some("verify"),
         ["inspect", ..] if json => Some("inspect"),
+        ["trust", ..] if json => Some("trust"),
         ["policy", "eval", ..] => Some("policy-decision"),
         _ => None,
     }
