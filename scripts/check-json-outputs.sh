@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:?usage: check-json-outputs.sh DIR}"
 venv="${HALLMARK_VENV:-$HOME/.cache/hallmark/venv}"
-for schema in verify inspect policy-decision trust; do
+for schema in verify verify-bundle inspect policy-decision trust; do
   files=("$dir/$schema"-*.json)
   if [ ! -e "${files[0]}" ]; then
     echo "no $schema output was recorded in $dir" >&2

@@ -106,6 +106,9 @@ fn main() -> ExitCode {
                 Some("verify") if asked_json => Some(render::VERIFY_SCHEMA),
                 Some("inspect") if asked_json => Some(cmd::inspect::INSPECT_SCHEMA),
                 Some("trust") if asked_json => Some(cmd::trust::TRUST_SCHEMA),
+                Some("verify-bundle") if asked_json => {
+                    Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
+                }
                 Some("policy") if args.get(1).is_some_and(|a| a == "eval") => {
                     Some(cmd::policy::POLICY_DECISION_SCHEMA)
                 }
@@ -126,6 +129,9 @@ fn main() -> ExitCode {
             Some(cmd::inspect::INSPECT_SCHEMA)
         }
         Command::Trust(args) if args.json() => Some(cmd::trust::TRUST_SCHEMA),
+        Command::VerifyBundle(args) if args.format == render::Format::Json => {
+            Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
+        }
         Command::Policy(args)
             if matches!(args.command, cmd::policy::PolicyCommand::Eval { .. }) =>
         {

@@ -11,11 +11,18 @@ use hallmark_model::digest::Digest;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::error::Error as SigstoreError;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
 use hallmark_verifier::sigstore::trust_root::TrustRoots;
-use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, SigstoreVerified, verify_bundle};
+
+use serde_json::{Value, json};
 
 use crate::Outcome;
+use crate::render::Format;
+
+/// The `schemaVersion` of `verify-bundle --format json` (docs/schemas/verify-bundle-v1.json).
+pub const VERIFY_BUNDLE_SCHEMA: &str = "https://hallmark.dev/schemas/verify-bundle/v1";
 use crate::signing::read_limited;
 
 /// Largest artifact read into memory (only Ed25519 message signatures need the bytes).
@@ -157,6 +164,9 @@ pub struct Args {
     /// Default: the last `hallmark trust update`, else the embedded public-good snapshot.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Vec<PathBuf>,
+    /// Output format: plain words, or one JSON document (docs/schemas/verify-bundle-v1.json).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
     /// The artifact: a file, or sha256:HEX.
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub artifact: String,
@@ -220,33 +230,75 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let by_identity = matches!(signer, SignerTrust::Identity(_));
     let now = SystemTime::now();
-    match trust.first_verifying(|root| verify_bundle(&bundle, artifact, root, signer, now)) {
+    let result = trust.first_verifying(|root| verify_bundle(&bundle, artifact, root, signer, now));
+    let hint = result.is_err() && by_identity && signed_with_key(&bundle);
+    if args.format == Format::Json {
+        let doc = document(&args.artifact, &digest, key.as_ref(), &result);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    match result {
         Ok(v) => {
             let who = match (&v.identity, &v.issuer) {
                 (Some(id), Some(iss)) => format!("{id} (issuer {iss})"),
                 _ => "the given key".to_owned(),
             };
-            let when = v
-                .times
-                .iter()
-                .min()
-                .map(|t| humantime::format_rfc3339_seconds(*t).to_string());
-            println!(
-                "OK: {} signed by {who}{}",
-                args.artifact,
-                when.map(|w| format!(", at {w}")).unwrap_or_default()
-            );
+            let when = v.times.iter().min().map(|t| time(*t));
+            if args.format == Format::Human {
+                println!(
+                    "OK: {} signed by {who}{}",
+                    args.artifact,
+                    when.map(|w| format!(", at {w}")).unwrap_or_default()
+                );
+            }
             Ok(Outcome::Success)
         }
         Err(e) => {
-            // The stable code first (docs/error-codes.md), for scripts; then the words.
-            println!("REJECTED: {}: {}: {e}", args.artifact, e.code());
-            if by_identity && signed_with_key(&bundle) {
+            if args.format == Format::Human {
+                // The stable code first (docs/error-codes.md), for scripts; then the words.
+                println!("REJECTED: {}: {}: {e}", args.artifact, e.code());
+            }
+            if hint {
                 eprintln!("hallmark: hint: the bundle is signed with a key: verify it with --key");
             }
             Ok(Outcome::Denied)
         }
     }
+}
+
+fn time(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// The JSON document of a verification: the same spellings as `verify`'s (`signers`, `code`,
+/// `message`), whether it verified or not.
+fn document(
+    artifact: &str,
+    digest: &Digest,
+    key: Option<&TrustedKey>,
+    result: &Result<SigstoreVerified, SigstoreError>,
+) -> Value {
+    let (verified, rejection) = match result {
+        Ok(v) => (Some(v), Value::Null),
+        Err(e) => (None, json!({"code": e.code(), "message": e.to_string()})),
+    };
+    let signers: Vec<Value> = match (verified, key) {
+        (Some(v), _) if v.identity.is_some() => vec![json!({"identity": v.identity})],
+        (Some(_), Some(k)) => vec![json!({"keyid": k.keyid(), "key": k.origin()})],
+        _ => Vec::new(),
+    };
+    json!({
+        "schemaVersion": VERIFY_BUNDLE_SCHEMA,
+        "artifact": artifact,
+        "digest": digest.to_string(),
+        "verified": verified.is_some(),
+        "signers": signers,
+        "issuer": verified.and_then(|v| v.issuer.clone()),
+        "times": verified.map(|v| v.times.iter().map(|t| time(*t)).collect::<Vec<_>>()).unwrap_or_default(),
+        "tlogEntries": verified.map_or(0, |v| v.tlog_entries),
+        "predicateType": verified.and_then(|v| v.statement.as_ref()).map(|s| s.predicate_type.clone()),
+        "extensions": verified.map(|v| json!(v.extensions)).unwrap_or_else(|| json!({})),
+        "rejection": rejection,
+    })
 }
 
 /// True for a bundle that carries no certificate, i.e. one signed with a key.

@@ -227,7 +227,8 @@ async fn load(refresh: &Refresh<'_>, root: &[u8], datastore: &Path) -> Result<Re
         (RoleType::Targets, repo.targets().signed.expires),
     ];
     for (role, expires) in roles {
-        if refresh.at > SystemTime::from(expires) {
+        // "MUST be higher than the fixed update start time": expired at the instant itself.
+        if refresh.at >= SystemTime::from(expires) {
             return Err(Error::Expired {
                 role: role.to_string(),
                 expires: expires.to_string(),

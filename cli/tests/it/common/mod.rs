@@ -199,6 +199,7 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
         ["verify", ..] if json => Some("verify"),
         ["inspect", ..] if json => Some("inspect"),
         ["trust", ..] if json => Some("trust"),
+        ["verify-bundle", ..] if json => Some("verify-bundle"),
         ["policy", "eval", ..] => Some("policy-decision"),
         _ => None,
     }
@@ -207,7 +208,7 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
 /// With `HALLMARK_JSON_OUT` set (the test command sets it), keeps every JSON document a test
 /// made `hallmark` write, as `SCHEMA-N.json`, for the test command to validate each against its
 /// schema in docs/schemas once the suite has run.
-fn record_json(args: &[&str], run: &Run) {
+pub fn record_json(args: &[&str], run: &Run) {
     static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let (Some(dir), Some(schema)) = (std::env::var_os("HALLMARK_JSON_OUT"), json_schema(args))
     else {
