@@ -13,7 +13,7 @@ use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::error::Error as SigstoreError;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
-use hallmark_verifier::sigstore::trust_root::TrustRoots;
+use hallmark_verifier::sigstore::trust_root::{OTHER_INSTANCE_CODES, TrustRoots};
 use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, SigstoreVerified, verify_bundle};
 
 use serde_json::{Value, json};
@@ -230,7 +230,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let by_identity = matches!(signer, SignerTrust::Identity(_));
     let now = SystemTime::now();
-    let result = trust.first_verifying(|root| verify_bundle(&bundle, artifact, root, signer, now));
+    let result = trust.first_verifying(
+        |root| verify_bundle(&bundle, artifact, root, signer, now),
+        |e| OTHER_INSTANCE_CODES.contains(&e.code()),
+    );
     let hint = result.is_err() && by_identity && signed_with_key(&bundle);
     if args.format == Format::Json {
         let doc = document(&args.artifact, &digest, key.as_ref(), &result);

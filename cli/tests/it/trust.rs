@@ -169,7 +169,12 @@ fn several_trusted_roots_and_json_lines_verify_when_one_root_does() {
     let verify = keyless_build(
         &s,
         &services,
-        &["--sigstore-trusted-root", "test-root.json"],
+        &[
+            "--sigstore-trusted-root",
+            "test-root.json",
+            "--output",
+            "b.sigstore.json",
+        ],
     );
 
     expect(&s, &with(&verify, &["--trusted-root", PRODUCTION]), 1);
@@ -206,6 +211,42 @@ fn several_trusted_roots_and_json_lines_verify_when_one_root_does() {
     let doc: Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(doc["source"], "files");
     assert_eq!(doc["roots"].as_array().unwrap().len(), 2);
+
+    // verify-bundle too; and when every root refuses, the reason is the one from the root that
+    // knew the signer, not "another instance's certificate" from the first root tried.
+    let issuer = format!("{}/oidc", services.url);
+    let bundle_args = |artifact: &str, roots: &str| {
+        [
+            "verify-bundle",
+            "--format",
+            "json",
+            "--bundle",
+            "b.sigstore.json",
+            "--trusted-root",
+            roots,
+            "--certificate-identity",
+            WORKFLOW,
+            "--certificate-oidc-issuer",
+            &issuer,
+            artifact,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    expect(&s, &bundle_args("out/app", "roots.jsonl"), 0);
+    std::fs::write(s.file("other"), b"not the artifact").unwrap();
+    let alone = expect(&s, &bundle_args("other", "test-root.json"), 1);
+    let alone: Value = serde_json::from_str(&alone.stdout).unwrap();
+    let both = expect(&s, &bundle_args("other", "roots.jsonl"), 1);
+    let both: Value = serde_json::from_str(&both.stdout).unwrap();
+    assert_eq!(
+        both["rejection"]["code"], alone["rejection"]["code"],
+        "{both}"
+    );
+    assert_ne!(
+        both["rejection"]["code"], "sigstore.certificate.chain",
+        "{both}"
+    );
 
     // Only the public-good line: rejected. A broken line: an error naming the line.
     std::fs::write(s.file("one.jsonl"), format!("{production}\n")).unwrap();

@@ -333,25 +333,42 @@ impl TrustRoots {
         self.0.iter()
     }
 
-    /// The first success of `verify` over the roots in order, or the first root's error: with
-    /// one root, exactly its answer.
+    /// The first success of `verify` over the roots in order. When every root refuses, the
+    /// error kept is the first one that is not merely "this root is another instance's"
+    /// (`other_instance`), else the first: with one root, exactly its answer; with several (a
+    /// GitHub root and public-good), the reason from the root that knew the signer.
     pub fn first_verifying<T, E>(
         &self,
         mut verify: impl FnMut(&TrustRoot) -> Result<T, E>,
+        other_instance: impl Fn(&E) -> bool,
     ) -> Result<T, E> {
         let mut first = None;
+        let mut telling = None;
         for root in &self.0 {
             match verify(root) {
                 Ok(t) => return Ok(t),
+                Err(e) if telling.is_none() && !other_instance(&e) => telling = Some(e),
                 Err(e) => {
                     first.get_or_insert(e);
                 }
             }
         }
         // `new` refuses an empty list, so one error at least was seen.
-        Err(first.unwrap_or_else(|| unreachable!("TrustRoots is never empty")))
+        Err(telling
+            .or(first)
+            .unwrap_or_else(|| unreachable!("TrustRoots is never empty")))
     }
 }
+
+/// The codes that say a bundle belongs to another Sigstore instance than the root tried: its
+/// certificate does not chain to the root's CAs, or its log or CT log is not the root's.
+pub const OTHER_INSTANCE_CODES: &[&str] = &[
+    "sigstore.certificate.bundled-root",
+    "sigstore.certificate.chain",
+    "sigstore.sct.untrusted-log",
+    "sigstore.timestamp.untrusted",
+    "sigstore.tlog.unknown-log",
+];
 
 #[cfg(test)]
 mod tests {
@@ -397,16 +414,32 @@ mod tests {
     fn the_first_verifying_root_wins_and_otherwise_the_first_error() {
         let roots = TrustRoots::new(vec![TrustRoot::default(), TrustRoot::default()]).unwrap();
         let mut n = 0;
-        let r: Result<(), usize> = roots.first_verifying(|_| {
-            n += 1;
-            Err(n)
-        });
+        let r: Result<(), usize> = roots.first_verifying(
+            |_| {
+                n += 1;
+                Err(n)
+            },
+            |_| false,
+        );
         assert_eq!(r, Err(1));
+        // The first root is another instance's: the second's reason is the telling one.
         let mut n = 0;
-        let r: Result<usize, ()> = roots.first_verifying(|_| {
-            n += 1;
-            if n == 2 { Ok(n) } else { Err(()) }
-        });
+        let r: Result<(), usize> = roots.first_verifying(
+            |_| {
+                n += 1;
+                Err(n)
+            },
+            |e| *e == 1,
+        );
+        assert_eq!(r, Err(2));
+        let mut n = 0;
+        let r: Result<usize, ()> = roots.first_verifying(
+            |_| {
+                n += 1;
+                if n == 2 { Ok(n) } else { Err(()) }
+            },
+            |_| false,
+        );
         assert_eq!(r, Ok(2));
         assert!(TrustRoots::new(Vec::new()).is_none());
     }
