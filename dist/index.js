@@ -372,7 +372,7 @@ var require_summary = __commonJS({
         `- signed: ${cell(description.signer)}`,
         `- bundle: \`${cell(bundlePath)}\``
       ];
-      if (attestationDigest) out.push(`- attestation: \`${attestationDigest}\``);
+      if (attestationDigest) out.push(`- in the store as \`${attestationDigest}\``);
       for (const t of pushed) out.push(`- pushed to \`${cell(t)}\``);
       for (const p of pending) out.push(`- **pending**: the push to \`${cell(p.target)}\` failed; the attestation waits in the store (\`hallmark push --pending\`)`);
       out.push(`- took ${seconds.toFixed(2)} s`);
@@ -474,13 +474,17 @@ function hallmark(bin, args, { cwd, env, quiet = false }) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
+    let stderr = "";
     child.stdout.on("data", (d) => {
       stdout += d;
       if (!quiet) process.stdout.write(d);
     });
-    child.stderr.on("data", (d) => process.stdout.write(d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      process.stdout.write(d);
+    });
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code: code === null ? 128 : code, signal, stdout }));
+    child.on("close", (code, signal) => resolve({ code: code === null ? 128 : code, signal, stdout, stderr }));
   });
 }
 function defaultStore(cwd, env) {
@@ -558,9 +562,10 @@ async function run(env = process.env) {
     const manifest = evidence.manifestDigestOf(store, bundleDigest);
     const waiting = manifest ? evidence.pending(store).filter((p) => p.manifestDigest === manifest) : [];
     const pushTargets = mode === "attest" && runner.bool("push-to-registry", inp["push-to-registry"]) ? attestArgs(inp, ctx).filter((a, i, all) => all[i - 1] === "--subject" && a.startsWith("oci://")) : [];
-    const pushed = pushTargets.filter((t) => !waiting.some((p) => p.target === t));
+    const pushedAs = new Map([...res.stderr.matchAll(/^hallmark: pushed to (\S+) as (sha256:[0-9a-f]{64})$/gm)].map((m) => [m[1], m[2]]));
+    const pushed = pushTargets.filter((t) => pushedAs.has(t));
     runner.setOutput("bundle-path", bundle, env);
-    runner.setOutput("attestation-digest", manifest || "", env);
+    runner.setOutput("attestation-digest", (pushed.length ? pushedAs.get(pushed[0]) : manifest) || "", env);
     runner.setOutput("pending", waiting.length > 0 ? "true" : "false", env);
     if (runner.bool("summary", inp.summary)) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -570,7 +575,7 @@ async function run(env = process.env) {
         description: evidence.describeBundle(bundle),
         bundlePath: bundle,
         attestationDigest: manifest,
-        pushed,
+        pushed: pushed.map((t) => `${t} as ${pushedAs.get(t)}`),
         pending: waiting,
         seconds
       }), env);

@@ -26,7 +26,8 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}"
 
 package() { # BIN TARGET: the archive and its line in SHA256SUMS
-  local bin="$1" target="$2" name="hallmark-$version-$target" stage
+  local bin="$1" target="$2" name stage
+  name="hallmark-$version-$target"
   stage="$(mktemp -d)"
   mkdir -p "$stage/$name" "$out"
   install -m 0755 "$bin" "$stage/$name/hallmark"

@@ -37,18 +37,22 @@ function readInputs(env) {
   return inp;
 }
 
-/** Runs hallmark with args in cwd; stdout captured (and echoed unless quiet), stderr passed through. */
+/** Runs hallmark with args in cwd; stdout captured (and echoed unless quiet), stderr echoed and kept. */
 function hallmark(bin, args, { cwd, env, quiet = false }) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (d) => {
       stdout += d;
       if (!quiet) process.stdout.write(d);
     });
-    child.stderr.on('data', (d) => process.stdout.write(d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      process.stdout.write(d);
+    });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code === null ? 128 : code, signal, stdout }));
+    child.on('close', (code, signal) => resolve({ code: code === null ? 128 : code, signal, stdout, stderr }));
   });
 }
 
@@ -136,15 +140,18 @@ async function run(env = process.env) {
     const pushTargets = mode === 'attest' && runner.bool('push-to-registry', inp['push-to-registry'])
       ? attestArgs(inp, ctx).filter((a, i, all) => all[i - 1] === '--subject' && a.startsWith('oci://'))
       : [];
-    const pushed = pushTargets.filter((t) => !waiting.some((p) => p.target === t));
+    // What the registry holds (its manifest names the image with its size, so its digest differs
+    // from the store's): `hallmark: pushed to TARGET as DIGEST`.
+    const pushedAs = new Map([...res.stderr.matchAll(/^hallmark: pushed to (\S+) as (sha256:[0-9a-f]{64})$/gm)].map((m) => [m[1], m[2]]));
+    const pushed = pushTargets.filter((t) => pushedAs.has(t));
     runner.setOutput('bundle-path', bundle, env);
-    runner.setOutput('attestation-digest', manifest || '', env);
+    runner.setOutput('attestation-digest', (pushed.length ? pushedAs.get(pushed[0]) : manifest) || '', env);
     runner.setOutput('pending', waiting.length > 0 ? 'true' : 'false', env);
     if (runner.bool('summary', inp.summary)) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       runner.summary(summary.attested({
         mode, step: inp.step, description: evidence.describeBundle(bundle), bundlePath: bundle,
-        attestationDigest: manifest, pushed, pending: waiting, seconds,
+        attestationDigest: manifest, pushed: pushed.map((t) => `${t} as ${pushedAs.get(t)}`), pending: waiting, seconds,
       }), env);
     }
     if (waiting.length > 0) {

@@ -22,7 +22,7 @@ function attested({ mode, step, description, bundlePath, attestationDigest, push
     `- signed: ${cell(description.signer)}`,
     `- bundle: \`${cell(bundlePath)}\``,
   ];
-  if (attestationDigest) out.push(`- attestation: \`${attestationDigest}\``);
+  if (attestationDigest) out.push(`- in the store as \`${attestationDigest}\``);
   for (const t of pushed) out.push(`- pushed to \`${cell(t)}\``);
   for (const p of pending) out.push(`- **pending**: the push to \`${cell(p.target)}\` failed; the attestation waits in the store (\`hallmark push --pending\`)`);
   out.push(`- took ${seconds.toFixed(2)} s`);

@@ -196,7 +196,9 @@ fn route(
         ("GET", "/oidc/jwks") => json_response(200, &issuer.jwks()),
         ("POST", "/fulcio/api/v2/signingCert") => signing_cert(r, issuer, fulcio, fault),
         ("POST", "/rekor/api/v1/log/entries") => log_entry(r, log, fault),
-        ("GET", "/actions/token") => actions_token(r, issuer),
+        ("GET", p) if p == "/actions/token" || p.starts_with("/actions/token/") => {
+            actions_token(r, issuer)
+        }
         _ => error(404, "not found"),
     }
 }
@@ -204,15 +206,28 @@ fn route(
 /// The bearer the GitHub Actions stand-in expects in `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
 pub const ACTIONS_RUNTIME_TOKEN: &str = "hallmark-test-runtime-token";
 
+/// The commit the Actions token names unless the runtime URL names another.
+pub const ACTIONS_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
 /// Serves ID tokens the way the GitHub Actions runtime does (`{"value": JWT}` for a bearer).
+/// The runtime URL is per job on GitHub; here `/actions/token/sha/<40 hex>` names the job's
+/// commit (the `sha` claim, which Fulcio puts in the certificate), `/actions/token` the default.
 fn actions_token(r: &Request, issuer: &Issuer) -> Response {
     if r.header("authorization") != Some(&format!("bearer {ACTIONS_RUNTIME_TOKEN}")) {
         return error(401, "bad runtime token");
     }
+    let sha = match r.path.strip_prefix("/actions/token") {
+        Some("") => ACTIONS_SHA,
+        Some(rest) => match rest.strip_prefix("/sha/") {
+            Some(hex) if hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => hex,
+            _ => return error(404, "not found"),
+        },
+        None => return error(404, "not found"),
+    };
     let claims = json!({
         "sub": "repo:acme/app:ref:refs/heads/main", "aud": "sigstore", "exp": now() + 300, "iat": now(),
         "job_workflow_ref": "acme/app/.github/workflows/release.yml@refs/heads/main",
-        "repository": "acme/app", "ref": "refs/heads/main", "sha": "0123456789abcdef0123456789abcdef01234567",
+        "repository": "acme/app", "ref": "refs/heads/main", "sha": sha,
         "runner_environment": "github-hosted",
     });
     match issuer.token(&claims) {
