@@ -28,6 +28,13 @@ command -v docker-registry > /dev/null || missing+=(docker-registry)
 command -v skopeo > /dev/null || missing+=(skopeo)
 command -v htpasswd > /dev/null || missing+=(apache2-utils)
 command -v openssl > /dev/null || missing+=(openssl)
+# The GitHub Action's tests: node 20+ and npm run the Action through local-action, jq and cc run
+# the example pipeline's steps, strip shrinks the binary they install.
+command -v node > /dev/null || missing+=(nodejs)
+command -v npm > /dev/null || missing+=(npm)
+command -v jq > /dev/null || missing+=(jq)
+command -v cc > /dev/null || missing+=(gcc)
+command -v strip > /dev/null || missing+=(binutils)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
@@ -37,4 +44,12 @@ if ((${#missing[@]})); then
     exit 2
   fi
 fi
-echo "test dependencies ready (venv: $venv)"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || { echo "node $node_major is too old: the Action runs on node20" >&2; exit 2; }
+# npm packages for the Action (package-lock.json: @github/local-action 7.0.1, esbuild 0.28.2,
+# yaml), installed into node_modules/ once per lock-file change.
+if ! cmp -s package-lock.json node_modules/.hallmark-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.hallmark-lock
+fi
+echo "test dependencies ready (venv: $venv, node_modules)"

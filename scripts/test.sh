@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, then runs every gate.
 #   fmt --check, clippy -D warnings, all tests (nextest; as root also the ignored root-only ones),
-#   the interop suite.
+#   the GitHub Action's tests and the workflow lint, the interop suite.
 # HALLMARK_VECTORS points the tests at shared/vectors (default: ../shared/vectors beside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,5 +35,10 @@ if [ "$(id -u)" = 0 ]; then
     cargo test --workspace --locked --no-fail-fast -- --ignored
   fi
 fi
+echo "== GitHub Action (node --test: unit tests, then local-action against the test services)"
+cargo build --locked -p hallmark-cli --bin hallmark -p hallmark-testsvc --bin hallmark-testsvc
+node --test --test-concurrency=1 test/action/
+echo "== workflows and action.yml (check-jsonschema, zizmor)"
+bash scripts/lint-ci.sh
 echo "== interop"
 bash tests/interop/run.sh
