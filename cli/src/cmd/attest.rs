@@ -125,7 +125,7 @@ fn subject(
         let hashed = hash_paths(
             cwd,
             &[path.to_path_buf()],
-            &args.hashing.options(cwd, &args.store)?,
+            &args.hashing.options(cwd, cwd, &args.store)?,
         )?;
         let file = hashed
             .into_iter()
