@@ -31,7 +31,10 @@ function runArgs(inp, { keyFile, store, bundle, env }) {
   if (!inp.step) throw new Error('mode run needs the input step');
   if (!inp.command) throw new Error('mode run needs the input command');
   const products = lines(inp.products);
-  if (products.length === 0) throw new Error('mode run needs the input products (what the step writes)');
+  if (products.length === 0 && lines(inp.materials).length === 0) {
+    // A step without products (tests, scans) attests the materials it checked.
+    throw new Error('mode run needs products (what the step writes) or materials (what it checked)');
+  }
   return [
     'run', '--step', inp.step,
     ...repeat('-m', lines(inp.materials)),

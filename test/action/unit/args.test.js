@@ -33,7 +33,9 @@ test('run: keyless service overrides are passed through', () => {
 test('run: step, command and products are required', () => {
   assert.throws(() => runArgs({ ...base, command: 'x', products: 'o' }, ctx), /input step/);
   assert.throws(() => runArgs({ ...base, step: 's', products: 'o' }, ctx), /input command/);
-  assert.throws(() => runArgs({ ...base, step: 's', command: 'x' }, ctx), /input products/);
+  assert.throws(() => runArgs({ ...base, step: 's', command: 'x' }, ctx), /needs products .* or materials/);
+  // A step that checks without producing (tests, scans): its materials become the subjects.
+  assert.deepEqual(runArgs({ ...base, step: 'test', command: 'make check', materials: 'out' }, ctx).slice(0, 5), ['run', '--step', 'test', '-m', 'out']);
 });
 
 test('attest: job provenance by default; an image is pushed as oci://NAME@DIGEST', () => {
