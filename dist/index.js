@@ -524,7 +524,7 @@ async function run(env = process.env) {
     const store = inp.store ? path.resolve(cwd, inp.store) : defaultStore(cwd, env);
     const childEnv = { ...env };
     for (const k of Object.keys(childEnv)) if (k.startsWith("INPUT_")) delete childEnv[k];
-    if (inp["github-token"] && !childEnv.GITHUB_TOKEN) childEnv.GITHUB_TOKEN = inp["github-token"];
+    if (mode !== "run" && inp["github-token"] && !childEnv.GITHUB_TOKEN) childEnv.GITHUB_TOKEN = inp["github-token"];
     if (mode === "verify") {
       const args2 = verifyArgs(inp, { store });
       runner.info(`hallmark ${args2.join(" ")}`);

@@ -97,7 +97,9 @@ async function run(env = process.env) {
     const store = inp.store ? path.resolve(cwd, inp.store) : defaultStore(cwd, env);
     const childEnv = { ...env };
     for (const k of Object.keys(childEnv)) if (k.startsWith('INPUT_')) delete childEnv[k];
-    if (inp['github-token'] && !childEnv.GITHUB_TOKEN) childEnv.GITHUB_TOKEN = inp['github-token'];
+    // The registry token reaches hallmark only where it talks to a registry: in run mode the
+    // build command would inherit it (hallmark run withholds only its signing variables).
+    if (mode !== 'run' && inp['github-token'] && !childEnv.GITHUB_TOKEN) childEnv.GITHUB_TOKEN = inp['github-token'];
 
     if (mode === 'verify') {
       const args = verifyArgs(inp, { store });
