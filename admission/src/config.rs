@@ -238,6 +238,9 @@ pub struct Config {
     exempt_images: GlobSet,
     /// The rules, in order.
     pub rules: Vec<Rule>,
+    /// The files it was made from besides itself (keys, trust root, CA, policies), so a
+    /// server can see when one changes.
+    pub inputs: Vec<PathBuf>,
 }
 
 fn err(path: &Path, message: impl Into<String>) -> Error {
@@ -317,6 +320,19 @@ impl Config {
             ));
         }
         let base = path.parent().unwrap_or(Path::new("."));
+        let named = |p: &Option<PathBuf>| p.iter().map(|p| base.join(p)).collect::<Vec<_>>();
+        let mut inputs: Vec<PathBuf> = file
+            .trust
+            .keys
+            .iter()
+            .chain(&file.trust.accept_vsa_from)
+            .map(|p| base.join(p))
+            .collect();
+        inputs.extend(named(&file.trust.trusted_root));
+        inputs.extend(named(&file.registries.ca));
+        for r in &file.rules {
+            inputs.extend(named(&r.policy));
+        }
         // What the verdicts depend on besides the image and the policy, in a stable order.
         let mut fingerprint = Vec::new();
         let keys = file
@@ -467,6 +483,7 @@ impl Config {
             exempt_namespaces: globs(path, "exempt namespace", &file.exempt.namespaces, false)?,
             exempt_images: globs(path, "exempt image", &file.exempt.images, true)?,
             rules,
+            inputs,
         })
     }
 

@@ -250,6 +250,25 @@ impl Gate {
     /// Decides a review.
     pub fn review(&self, review: &Review, at: SystemTime, started: Instant) -> Reviewed {
         let deadline = started + self.config.deadline;
+        self.judge(review, |namespace, image| {
+            self.image(namespace, image, at, deadline)
+        })
+    }
+
+    /// The answer when the deadline passed before the decision finished: every image is
+    /// undecided, so enforcing rules deny (fail closed) and `failOpen` rules warn.
+    pub fn out_of_time(&self, body: &[u8]) -> Reviewed {
+        match Review::parse(body) {
+            Ok(review) => self.judge(&review, |namespace, image| {
+                self.failed_report(namespace, image, &Error::Deadline(self.config.deadline))
+            }),
+            Err(e) => Reviewed::refused(crate::review::uid_of(body), &e),
+        }
+    }
+
+    /// Judges each distinct image of `review` with `judge` (in parallel when there are
+    /// several) and makes the answer.
+    fn judge(&self, review: &Review, judge: impl Fn(&str, &str) -> ImageReport + Sync) -> Reviewed {
         let mut out = Reviewed {
             uid: review.uid.clone(),
             kind: review.kind.clone(),
@@ -283,11 +302,13 @@ impl Gate {
                 distinct.push(&s.image);
             }
         }
+        let namespace = review.namespace.as_str();
         let reports: Vec<ImageReport> = if distinct.len() > 1 {
+            let judge = &judge;
             std::thread::scope(|scope| {
                 let handles: Vec<_> = distinct
                     .iter()
-                    .map(|image| scope.spawn(|| self.image(&review.namespace, image, at, deadline)))
+                    .map(|image| scope.spawn(move || judge(namespace, image)))
                     .collect();
                 handles
                     .into_iter()
@@ -295,7 +316,7 @@ impl Gate {
                     .map(|(h, image)| {
                         h.join().unwrap_or_else(|_| {
                             self.failed_report(
-                                &review.namespace,
+                                namespace,
                                 image,
                                 &Error::Deadline(self.config.deadline),
                             )
@@ -306,7 +327,7 @@ impl Gate {
         } else {
             distinct
                 .iter()
-                .map(|image| self.image(&review.namespace, image, at, deadline))
+                .map(|image| judge(namespace, image))
                 .collect()
         };
         self.answer(&mut out, reports, &sites);

@@ -28,3 +28,9 @@ pub mod target;
 pub mod workload;
 
 pub use error::Error;
+
+/// The verifier's rejection and trust codes (`hallmark_verifier::ALL_CODES`), for callers that
+/// label metrics with known codes only.
+pub fn verifier_codes() -> &'static [&'static str] {
+    hallmark_verifier::ALL_CODES
+}
