@@ -10,12 +10,14 @@
 //! - [`log`]: an RFC 6962 transparency log with signed checkpoints and signed entry timestamps,
 //!   accepting Rekor v1 `dsse` entries;
 //! - [`tsa`]: a test RFC 3161 time-stamping authority;
-//! - [`http`]: the minimal loopback HTTP/1.1 server under them.
+//! - [`http`]: the minimal loopback HTTP/1.1 server under them;
+//! - [`registry`]: a real OCI registry (`docker-registry`) on loopback and images pushed with skopeo.
 #![forbid(unsafe_code)]
 
 pub mod fulcio;
 pub mod http;
 pub mod log;
 pub mod oidc;
+pub mod registry;
 pub mod services;
 pub mod tsa;
