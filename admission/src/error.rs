@@ -98,5 +98,11 @@ mod tests {
             assert!(ADMISSION_CODES.contains(&e.code()), "{}", e.code());
         }
         assert!(ADMISSION_CODES.is_sorted());
+        for c in ADMISSION_CODES {
+            assert!(
+                hallmark_verifier::ALL_CODES.contains(c),
+                "{c} is not in ALL_CODES"
+            );
+        }
     }
 }

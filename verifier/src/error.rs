@@ -164,8 +164,15 @@ impl crate::engine::Error {
 
 /// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
 /// that stop a verification before any verdict ([`Error::code`],
-/// [`crate::sigstore::trust_root::TrustRootError::code`]). docs/error-codes.md documents each.
+/// [`crate::sigstore::trust_root::TrustRootError::code`]), and the admission gate's
+/// (`hallmark_admission::error::ADMISSION_CODES`). docs/error-codes.md documents each.
 pub const ALL_CODES: &[&str] = &[
+    "admission.config",
+    "admission.deadline",
+    "admission.image",
+    "admission.no-rule",
+    "admission.registry",
+    "admission.review",
     "budget.exhausted",
     "bundle.keyless-needs-identity",
     "bundle.parse",
@@ -248,7 +255,12 @@ mod tests {
     fn returned() -> BTreeSet<&'static str> {
         let own = include_str!("error.rs");
         let own = own.split("pub const ALL_CODES").next().unwrap_or_default();
-        let sources = [own, include_str!("sigstore/error.rs")];
+        // The admission crate's codes (its error module lists them all) share the table.
+        let sources = [
+            own,
+            include_str!("sigstore/error.rs"),
+            include_str!("../../admission/src/error.rs"),
+        ];
         let literals = sources
             .into_iter()
             .flat_map(|s| s.split('"').skip(1).step_by(2));
