@@ -9,6 +9,9 @@ use crate::Error;
 /// The registry of references without one (Docker Hub, as container runtimes assume).
 pub const DEFAULT_REGISTRY: &str = "docker.io";
 
+/// The host that serves Docker Hub's registry API (`docker.io` names the hub, not the API).
+pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
+
 /// Longest image reference accepted.
 const MAX_IMAGE: usize = 1024;
 
@@ -19,7 +22,9 @@ pub struct ImageRef {
     pub written: String,
     /// The name as written, without tag or digest (what a pinned reference keeps).
     pub name: String,
-    /// The registry reference it stands for (`registry/repository`, tag, digest).
+    /// The registry as runtimes name it (`docker.io` for Docker Hub).
+    pub registry: String,
+    /// The registry reference it stands for: the API host, repository, tag, digest.
     pub reference: Reference,
 }
 
@@ -59,7 +64,12 @@ impl ImageRef {
             (None, None) => Some("latest"),
             (t, _) => t,
         };
-        let mut text = format!("oci://{registry}/{repository}");
+        let host = if registry == DEFAULT_REGISTRY || registry == "index.docker.io" {
+            DOCKER_HUB_API
+        } else {
+            registry.as_str()
+        };
+        let mut text = format!("oci://{host}/{repository}");
         if let Some(t) = tag {
             text.push(':');
             text.push_str(t);
@@ -78,6 +88,7 @@ impl ImageRef {
         Ok(ImageRef {
             written: image.to_owned(),
             name: name.to_owned(),
+            registry,
             reference,
         })
     }
@@ -85,7 +96,7 @@ impl ImageRef {
     /// `registry/repository`, what rule and exemption globs are matched against: one spelling
     /// per image, so `nginx` and `docker.io/library/nginx` cannot be told apart by a glob.
     pub fn repository(&self) -> String {
-        format!("{}/{}", self.reference.registry, self.reference.repository)
+        format!("{}/{}", self.registry, self.reference.repository)
     }
 
     /// The digest the reference names, if it names one.
@@ -137,6 +148,7 @@ mod tests {
             assert_eq!(r.reference.tag.as_deref(), tag, "{image}");
             assert_eq!(r.digest(), digest, "{image}");
         }
+        assert_eq!(ImageRef::parse("nginx").unwrap().reference.registry, DOCKER_HUB_API);
         let r = ImageRef::parse("127.0.0.1:5000/demo/app:v1").unwrap();
         assert_eq!(r.pinned(D), format!("127.0.0.1:5000/demo/app@{D}"));
         assert_eq!(

@@ -184,7 +184,7 @@ async fn handle(
         ),
         Ok(collected) => {
             let body = collected.to_bytes();
-            decide(&state, gate, body, started, deadline, decisions).await
+            decide(gate, body, started, deadline, decisions).await
         }
     };
     let latency = started.elapsed();
@@ -197,14 +197,12 @@ async fn handle(
 /// Runs the gate on the blocking pool, bounded by the slots and the deadline: a decision that
 /// is not done by then is answered as undecided (fail closed, or warned under failOpen).
 async fn decide(
-    state: &State,
     gate: Arc<hallmark_admission::gate::Gate>,
     body: Bytes,
     started: Instant,
     deadline: Instant,
     decisions: Arc<Semaphore>,
 ) -> Reviewed {
-    let _ = state;
     let left = deadline.saturating_duration_since(Instant::now());
     let work = async {
         let permit = decisions.acquire_owned().await.ok()?;
