@@ -28,7 +28,9 @@ repo=$PWD
 secs=${1:-20}
 images=${IMAGES:-100}
 cargo build --release -q -p hallmark-cli -p hallmark-webhook
-bin=$PWD/${CARGO_TARGET_DIR:-target}/release
+target=${CARGO_TARGET_DIR:-target}
+[[ $target = /* ]] || target=$PWD/$target
+bin=$target/release
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; rm -rf "$work"; }

@@ -14,6 +14,9 @@ use crate::review::{Operation, Review};
 use crate::target;
 use crate::workload::{self, ImageSite};
 
+/// Most images of one review judged at once.
+const PARALLEL_IMAGES: usize = 8;
+
 /// Longest deny message or warning part naming one image.
 const MAX_PART: usize = 400;
 
@@ -304,26 +307,28 @@ impl Gate {
         }
         let namespace = review.namespace.as_str();
         let reports: Vec<ImageReport> = if distinct.len() > 1 {
+            // A few threads at a time: an object naming a thousand images must not start a
+            // thousand threads.
             let judge = &judge;
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = distinct
-                    .iter()
-                    .map(|image| scope.spawn(move || judge(namespace, image)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .zip(&distinct)
-                    .map(|(h, image)| {
-                        h.join().unwrap_or_else(|_| {
+            let mut reports = Vec::with_capacity(distinct.len());
+            for chunk in distinct.chunks(PARALLEL_IMAGES) {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = chunk
+                        .iter()
+                        .map(|image| scope.spawn(move || judge(namespace, image)))
+                        .collect();
+                    for (h, image) in handles.into_iter().zip(chunk) {
+                        reports.push(h.join().unwrap_or_else(|_| {
                             self.failed_report(
                                 namespace,
                                 image,
                                 &Error::Deadline(self.config.deadline),
                             )
-                        })
-                    })
-                    .collect()
-            })
+                        }));
+                    }
+                });
+            }
+            reports
         } else {
             distinct
                 .iter()

@@ -148,7 +148,10 @@ mod tests {
             assert_eq!(r.reference.tag.as_deref(), tag, "{image}");
             assert_eq!(r.digest(), digest, "{image}");
         }
-        assert_eq!(ImageRef::parse("nginx").unwrap().reference.registry, DOCKER_HUB_API);
+        assert_eq!(
+            ImageRef::parse("nginx").unwrap().reference.registry,
+            DOCKER_HUB_API
+        );
         let r = ImageRef::parse("127.0.0.1:5000/demo/app:v1").unwrap();
         assert_eq!(r.pinned(D), format!("127.0.0.1:5000/demo/app@{D}"));
         assert_eq!(

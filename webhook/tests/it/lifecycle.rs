@@ -10,6 +10,24 @@ use serde_json::{Value, json};
 
 use crate::common::{Fixture, RULES, Webhook, issue, kubectl, message, metric, review};
 
+/// A "registry" that accepts connections and never answers, named insecure in the
+/// configuration (in place of the unused `127.0.0.1:1`). Returns its port.
+fn hanging_registry(f: &Fixture) -> u16 {
+    let hang = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hang.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in hang.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let text = std::fs::read_to_string(&f.config)
+        .unwrap()
+        .replace("\"127.0.0.1:1\"", &format!("\"127.0.0.1:{port}\""));
+    std::fs::write(&f.config, text).unwrap();
+    port
+}
+
 fn deployment(image: &str) -> Value {
     kubectl(&["create", "deployment", "app", "--image", image])
 }
@@ -70,18 +88,7 @@ fn a_registry_outage_fails_closed_within_the_deadline_and_fail_open_warns() {
     );
 
     // A registry that accepts connections and never answers: the deadline decides.
-    let hang = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = hang.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in hang.incoming().flatten() {
-            held.push(s);
-        }
-    });
-    let text = std::fs::read_to_string(&f.config)
-        .unwrap()
-        .replace("\"127.0.0.1:1\"", &format!("\"127.0.0.1:{port}\""));
-    std::fs::write(&f.config, text).unwrap();
+    let port = hanging_registry(&f);
     w.eventually("the reload", || {
         metric(
             &w.admin("/metrics").1,
@@ -220,18 +227,7 @@ fn sigterm_drops_readiness_and_lets_in_flight_requests_finish() {
     let f = Fixture::new();
     f.write_config("3s", RULES);
     // A registry that never answers keeps a request in flight for the whole deadline.
-    let hang = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = hang.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in hang.incoming().flatten() {
-            held.push(s);
-        }
-    });
-    let text = std::fs::read_to_string(&f.config)
-        .unwrap()
-        .replace("\"127.0.0.1:1\"", &format!("\"127.0.0.1:{port}\""));
-    std::fs::write(&f.config, text).unwrap();
+    let port = hanging_registry(&f);
     let mut w = Webhook::start(&f.config, &f.pki, &["--shutdown-delay", "1s"]);
     let ca = f.pki.ca_pem.clone();
     let port_https = w.port;
