@@ -17,7 +17,8 @@
 #                  (once per request, by design), then a cache hit; paced at about 2,000/s
 #   saturated      cached-digest unpaced (the most the 2 cores give)
 #   uncached       N images by tag, round robin, with the cache turned off (ttl 0): every
-#                  request resolves, discovers, fetches and verifies; unpaced
+#                  request resolves, discovers, fetches and verifies; unpaced, 2 connections
+#                  (uncached-c2) and 8
 #   outage         the registry stopped, N images by tag, cache off: every request must be
 #                  answered, denied (fail closed), within the deadline
 #
@@ -116,7 +117,7 @@ load() { # NAME BODIES CONNECTIONS DELAY_MS
   printf '%-14s ' "$1"
   BODIES=$2 DELAY_MS=$4 wrk -t2 -c"$3" -d"${secs}s" --timeout 10s -s "$repo/bench/webhook.lua" \
     "https://127.0.0.1:$aport" | grep '^RESULT' | sed 's/^RESULT //'
-  printf '%-14s %s\n' "" "server $(grep VmHWM /proc/$webhook_pid/status | tr -s ' \t' ' ')"
+  printf '%-14s %s; load average %s\n' "" "server $(grep VmHWM /proc/$webhook_pid/status | tr -s ' \t' ' ')" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 config 10m
@@ -127,6 +128,7 @@ load saturated digest.jsonl 16 0
 stop
 config 0s
 start
+load uncached-c2 many.jsonl 2 0
 load uncached many.jsonl 8 0
 kill "$registry_pid"
 load outage many.jsonl 16 0
