@@ -27,7 +27,7 @@ use hallmark_verifier::engine::{Trust, VsaAcceptance};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::policy::Policy;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
+use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoots};
 use serde::Deserialize;
 
 use crate::Error;
@@ -364,19 +364,19 @@ impl Config {
             ));
             identities.push(policy);
         }
-        let root = match &file.trust.trusted_root {
+        let roots = match &file.trust.trusted_root {
             Some(file) => {
                 let p = base.join(file);
                 let bytes = read_limited(&p, MAX_TRUST_ROOT_BYTES)?;
                 fingerprint.push(format!("root {}", sha256(&bytes)));
-                Some(TrustRoot::from_json(&bytes).map_err(|e| err(&p, e.to_string()))?)
+                Some(TrustRoots::from_json(&bytes).map_err(|e| err(&p, e.to_string()))?)
             }
             None => None,
         };
         let trust = Trust {
             keys,
             identities,
-            root,
+            roots,
         };
         let vsa = if file.trust.accept_vsa_from.is_empty() {
             None

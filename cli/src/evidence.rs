@@ -17,9 +17,7 @@ use hallmark_remote::sources::{BundleFiles, RegistrySource, StoreSource};
 use hallmark_verifier::attestation::SignaturePolicy;
 use hallmark_verifier::engine::{self, Trust};
 use hallmark_verifier::keys::TrustedKey;
-use hallmark_verifier::sigstore::embedded;
 use hallmark_verifier::sigstore::identity::IdentityPolicy;
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
 use hallmark_verifier::source::AttestationSource;
 
 use crate::cmd::verify_bundle::IdentityArgs;
@@ -38,25 +36,18 @@ pub struct TrustArgs {
     pub threshold: Option<usize>,
     #[command(flatten)]
     pub identity: IdentityArgs,
-    /// A trusted_root.json or ClientTrustConfig for keyless bundles (default: the embedded
-    /// public-good root).
+    /// Sigstore trust roots for keyless bundles: a trusted_root.json, a ClientTrustConfig, or
+    /// JSON lines of roots (`gh attestation trusted-root`). Repeatable; a bundle verifies if one
+    /// root verifies it. Default: the last `hallmark trust update`, else the embedded
+    /// public-good snapshot.
     #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
+    pub trusted_root: Vec<PathBuf>,
 }
 
 /// Reads a PEM public key file.
 pub fn read_key(path: &Path) -> Result<TrustedKey> {
     let text = read_limited(path, MAX_KEY_BYTES)?;
     Ok(TrustedKey::from_pem(&text, &path.display().to_string())?)
-}
-
-/// Reads `--trusted-root`, or the embedded public-good root.
-pub fn trust_root(path: Option<&Path>) -> Result<TrustRoot> {
-    Ok(match path {
-        Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
-            .with_context(|| format!("reading {}", path.display()))?,
-        None => embedded::production()?,
-    })
 }
 
 impl TrustArgs {
@@ -69,14 +60,10 @@ impl TrustArgs {
             .map(|p| read_key(p))
             .collect::<Result<Vec<_>>>()?;
         let identities: Vec<IdentityPolicy> = self.identity.policy()?.into_iter().collect();
-        let root = match &self.trusted_root {
-            Some(path) => Some(trust_root(Some(path))?),
-            None => None,
-        };
         Ok(Trust {
             keys,
             identities,
-            root,
+            roots: Some(crate::roots::resolve(&self.trusted_root)?.roots),
         })
     }
 

@@ -13,6 +13,7 @@ mod password;
 mod progress;
 mod registry;
 mod render;
+mod roots;
 mod signing;
 mod store;
 mod vsa_out;
@@ -27,7 +28,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "hallmark", version, about, long_about = None, propagate_version = true)]
 #[command(after_help = "Exit codes: 0 allowed/succeeded, 1 denied, 2 error.\n\
 Store: --store DIR, else $HALLMARK_STORE, else .hallmark/store at the git root (or the current directory).\n\
-Sigstore trust root: embedded public-good snapshot of 2025-09-22 (hallmark version), or --trusted-root FILE.\n\
+Sigstore trust roots: --trusted-root FILE, else the last `hallmark trust update`, else the embedded public-good snapshot of 2025-09-22 (hallmark version).\n\
 Docs: README.md, docs/ARCHITECTURE.md, docs/buildtypes/step-v1.md")]
 struct Cli {
     #[command(subcommand)]
@@ -56,6 +57,8 @@ enum Command {
     Approve(cmd::approve::Args),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
     Inspect(cmd::inspect::Args),
+    /// Sigstore trust roots: refresh them through TUF (`update`), or show those in use (`show`).
+    Trust(cmd::trust::Args),
     /// Policies: run their tests, evaluate one against an input, or explain a declarative policy.
     Policy(cmd::policy::Args),
     /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
@@ -104,6 +107,10 @@ fn main() -> ExitCode {
             let schema = match args.first().map(String::as_str) {
                 Some("verify") if asked_json => Some(render::VERIFY_SCHEMA),
                 Some("inspect") if asked_json => Some(cmd::inspect::INSPECT_SCHEMA),
+                Some("trust") if asked_json => Some(cmd::trust::TRUST_SCHEMA),
+                Some("verify-bundle") if asked_json => {
+                    Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
+                }
                 Some("policy") if args.get(1).is_some_and(|a| a == "eval") => {
                     Some(cmd::policy::POLICY_DECISION_SCHEMA)
                 }
@@ -122,6 +129,10 @@ fn main() -> ExitCode {
         Command::Verify(args) if args.format == render::Format::Json => Some(render::VERIFY_SCHEMA),
         Command::Inspect(args) if args.format == cmd::inspect::InspectFormat::Json => {
             Some(cmd::inspect::INSPECT_SCHEMA)
+        }
+        Command::Trust(args) if args.json() => Some(cmd::trust::TRUST_SCHEMA),
+        Command::VerifyBundle(args) if args.format == render::Format::Json => {
+            Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
         }
         Command::Policy(args)
             if matches!(args.command, cmd::policy::PolicyCommand::Eval { .. }) =>
@@ -142,6 +153,7 @@ fn main() -> ExitCode {
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
         Command::Admission(args) => cmd::admission::run(args),
         Command::Policy(args) => cmd::policy::run(args),
+        Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Demo(args) => cmd::demo::run(args),

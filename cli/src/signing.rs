@@ -9,8 +9,6 @@ use hallmark_attester::signer::{KeySigner, Signer};
 use hallmark_model::limits::{MAX_KEY_BYTES, MAX_SIGNING_CONFIG_BYTES};
 use hallmark_model::signing_config::SigningConfig;
 use hallmark_remote::keyless::{self, KeylessConfig, KeylessSigner, Services};
-use hallmark_verifier::sigstore::embedded;
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot};
 
 use crate::password;
 
@@ -60,8 +58,8 @@ pub struct KeylessArgs {
     /// An RFC 3161 time-stamping authority URL to countersign keyless signatures.
     #[arg(long, value_name = "URL")]
     pub timestamp_server: Option<String>,
-    /// Trust root the returned certificate and log entry must verify against (default: the
-    /// embedded public-good root).
+    /// Trust root the returned certificate and log entry must verify against (default: the last
+    /// `hallmark trust update`, else the embedded public-good root).
     #[arg(long, value_name = "FILE")]
     pub sigstore_trusted_root: Option<PathBuf>,
 }
@@ -135,11 +133,16 @@ impl KeylessArgs {
                 )?,
             },
         };
-        let trust_root = match &self.sigstore_trusted_root {
-            Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
-                .with_context(|| format!("reading {}", path.display()))?,
-            None => embedded::production()?,
-        };
+        // The signer checks its bundle against one root: the first of those given, else the
+        // last `hallmark trust update`, else the embedded snapshot.
+        let paths: Vec<PathBuf> = self.sigstore_trusted_root.iter().cloned().collect();
+        let resolved = crate::roots::resolve(&paths)?;
+        let trust_root = resolved
+            .roots
+            .iter()
+            .next()
+            .cloned()
+            .context("no trust root")?;
         let (mut fulcio_url, mut rekor_url, mut timestamp_url) = (
             self.fulcio_url.clone(),
             self.rekor_url.clone(),

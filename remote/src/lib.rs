@@ -11,6 +11,7 @@
 //! - [`transfer`]: copying artifacts with their attestations between registries and layouts;
 //! - [`keyless`]: the keyless signer (OIDC token → Fulcio certificate, Rekor entry, RFC 3161 TSA),
 //!   which verifies each bundle before returning it;
+//! - [`tuf`]: fresh Sigstore trust roots from a TUF repository, and the cache `verify` reads;
 //! - [`http`]: the one HTTP stack (ureq + rustls on aws-lc-rs, TLS verification always on).
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ pub mod oci;
 pub mod registry;
 pub mod sources;
 pub mod transfer;
+pub mod tuf;
 
 pub use error::Error;
 

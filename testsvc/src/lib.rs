@@ -10,6 +10,7 @@
 //! - [`log`]: an RFC 6962 transparency log with signed checkpoints and signed entry timestamps,
 //!   accepting Rekor v1 `dsse` entries;
 //! - [`tsa`]: a test RFC 3161 time-stamping authority;
+//! - [`tuf`]: a TUF repository made with tough's editor, and a loopback mirror serving it;
 //! - [`http`]: the minimal loopback HTTP/1.1 server under them;
 //! - [`registry`]: a real OCI registry (`docker-registry`) on loopback and images pushed with skopeo.
 #![forbid(unsafe_code)]
@@ -21,3 +22,4 @@ pub mod oidc;
 pub mod registry;
 pub mod services;
 pub mod tsa;
+pub mod tuf;

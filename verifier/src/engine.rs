@@ -25,7 +25,7 @@ use crate::policy::{Finding, Policy, policy_input};
 use crate::session::Session;
 use crate::sigstore::embedded;
 use crate::sigstore::identity::IdentityPolicy;
-use crate::sigstore::trust_root::TrustRoot;
+use crate::sigstore::trust_root::TrustRoots;
 use crate::source::{AttestationSource, Lookup, SourceError, lookup_all};
 use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_for};
 use crate::vsa::{self, AcceptedVsa, NoVsa};
@@ -37,8 +37,8 @@ pub struct Trust {
     pub keys: Vec<TrustedKey>,
     /// Trusted keyless signers (Fulcio certificate identities).
     pub identities: Vec<IdentityPolicy>,
-    /// The Sigstore trust root for keyless signers (`None`: the embedded public-good root).
-    pub root: Option<TrustRoot>,
+    /// The Sigstore trust roots for keyless signers (`None`: the embedded public-good root).
+    pub roots: Option<TrustRoots>,
 }
 
 impl Trust {
@@ -74,12 +74,14 @@ impl Trust {
         let keyless = if self.identities.is_empty() {
             None
         } else {
-            let root = match &self.root {
-                Some(root) => root.clone(),
-                None => embedded::production().map_err(|e| Error::TrustRoot(e.to_string()))?,
+            let roots = match &self.roots {
+                Some(roots) => roots.clone(),
+                None => embedded::production()
+                    .map_err(|e| Error::TrustRoot(e.to_string()))?
+                    .into(),
             };
             Some(KeylessTrust {
-                root,
+                roots,
                 identities: self.identities.clone(),
             })
         };

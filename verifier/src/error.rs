@@ -164,8 +164,10 @@ impl crate::engine::Error {
 
 /// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
 /// that stop a verification before any verdict ([`Error::code`],
-/// [`crate::sigstore::trust_root::TrustRootError::code`]), and the admission gate's
-/// (`hallmark_admission::error::ADMISSION_CODES`). docs/error-codes.md documents each.
+/// [`crate::sigstore::trust_root::TrustRootError::code`]), those of a trust-root refresh
+/// (`tuf.*`, hallmark-remote's `tuf::Error`, which checks they are listed here), and the
+/// admission gate's (`hallmark_admission::error::ADMISSION_CODES`). docs/error-codes.md
+/// documents each.
 pub const ALL_CODES: &[&str] = &[
     "admission.config",
     "admission.deadline",
@@ -232,6 +234,16 @@ pub const ALL_CODES: &[&str] = &[
     "trust.key",
     "trust.none",
     "trust.root",
+    "tuf.cache",
+    "tuf.expired",
+    "tuf.metadata",
+    "tuf.mirror",
+    "tuf.rollback",
+    "tuf.signature",
+    "tuf.target-mismatch",
+    "tuf.target-missing",
+    "tuf.trusted-root",
+    "tuf.unavailable",
     "vsa.cannot-prove",
     "vsa.policy-unknown",
 ];
@@ -255,10 +267,12 @@ mod tests {
     fn returned() -> BTreeSet<&'static str> {
         let own = include_str!("error.rs");
         let own = own.split("pub const ALL_CODES").next().unwrap_or_default();
-        // The admission crate's codes (its error module lists them all) share the table.
         let sources = [
             own,
             include_str!("sigstore/error.rs"),
+            // The trust-root refresh's codes (hallmark-remote, which depends on this crate).
+            include_str!("../../remote/src/tuf/error.rs"),
+            // The admission gate's codes (hallmark-admission; its error module lists them all).
             include_str!("../../admission/src/error.rs"),
         ];
         let literals = sources

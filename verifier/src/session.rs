@@ -15,6 +15,7 @@ use hallmark_model::signer::SignerDetails;
 use crate::Rejection;
 use crate::attestation::{Signed, VerifiedAttestation, verify_key_signed};
 use crate::chain::{Peek, payload_id, peek};
+use crate::sigstore::trust_root::OTHER_INSTANCE_CODES;
 use crate::sigstore::verify::{ExpectedSigner, statement_of, verify_parsed};
 use crate::verdict::{Candidate, Requirements};
 
@@ -146,13 +147,14 @@ impl<'a> Session<'a> {
         let cost = 2
             + vm.tlog_entries.len() as u64
             + vm.timestamp_verification_data.rfc3161_timestamps.len() as u64;
-        self.budget.spend(Work::Signatures, cost).map_err(spent)?;
-        let verified = verify_parsed(
-            bundle,
-            None,
-            &keyless.root,
-            ExpectedSigner::Certificate,
-            self.now,
+        // Each root tried costs a verification.
+        let verified = keyless.roots.first_verifying(
+            |root| {
+                self.budget.spend(Work::Signatures, cost).map_err(spent)?;
+                verify_parsed(bundle, None, root, ExpectedSigner::Certificate, self.now)
+                    .map_err(Rejection::from)
+            },
+            |e: &Rejection| OTHER_INSTANCE_CODES.contains(&e.code()),
         )?;
         let identity = verified.identity(&keyless.identities)?;
         let envelope = verified.envelope().ok_or(Rejection::NotDsse)?;

@@ -8,7 +8,7 @@ use crate::attestation::{SignaturePolicy, VerifiedAttestation};
 use crate::keys::TrustedKey;
 use crate::session::Session;
 use crate::sigstore::identity::IdentityPolicy;
-use crate::sigstore::trust_root::TrustRoot;
+use crate::sigstore::trust_root::TrustRoots;
 use crate::vsa::AcceptedVsa;
 use hallmark_model::budget::Budget;
 use std::collections::HashMap;
@@ -72,8 +72,8 @@ impl Candidate {
 /// Trust for keyless (Fulcio-certificate) bundles.
 #[derive(Debug, Clone)]
 pub struct KeylessTrust {
-    /// The Sigstore trust root.
-    pub root: TrustRoot,
+    /// The Sigstore trust roots: a bundle verifies when one of them verifies it.
+    pub roots: TrustRoots,
     /// Who may have signed: the bundle must match one of these (flags, or identities a
     /// declarative policy names).
     pub identities: Vec<IdentityPolicy>,

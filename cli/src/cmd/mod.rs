@@ -11,5 +11,6 @@ pub mod keygen;
 pub mod policy;
 pub mod push;
 pub mod run;
+pub mod trust;
 pub mod verify;
 pub mod verify_bundle;

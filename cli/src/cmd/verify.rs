@@ -15,7 +15,7 @@ use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use hallmark_verifier::vsa;
 
 use crate::Outcome;
-use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, read_key, trust_root, warn_notes};
+use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, read_key, warn_notes};
 use crate::render::{self, Format};
 use crate::signing::{KeylessArgs, load_key};
 
@@ -93,7 +93,7 @@ pub struct Args {
     #[arg(long, value_name = "PUB", conflicts_with_all = ["step", "threshold", "emit_vsa", "predicate_type"])]
     pub accept_vsa_from: Vec<PathBuf>,
     /// Accept a PASSED VSA signed keyless by this identity (certificate SAN), as --accept-vsa-from
-    /// does for keys; with --accept-vsa-issuer, against --trusted-root or the embedded root.
+    /// does for keys; with --accept-vsa-issuer, against the trust roots of --trusted-root, the last `trust update`, or the embedded root.
     #[arg(long, value_name = "ID", requires = "accept_vsa_issuer", conflicts_with_all = ["step", "threshold", "emit_vsa", "predicate_type"])]
     pub accept_vsa_identity: Option<String>,
     /// The OIDC issuer of --accept-vsa-identity.
@@ -148,9 +148,9 @@ fn vsa_acceptance(args: &Args) -> Result<Option<VsaAcceptance>> {
     if keys.is_empty() && identities.is_empty() {
         return Ok(None);
     }
-    let root = match (&args.trust.trusted_root, identities.is_empty()) {
-        (Some(path), false) => Some(trust_root(Some(path))?),
-        _ => None,
+    let roots = match identities.is_empty() {
+        false => Some(crate::roots::resolve(&args.trust.trusted_root)?.roots),
+        true => None,
     };
     let policy_digest = args
         .vsa_policy_digest
@@ -164,7 +164,7 @@ fn vsa_acceptance(args: &Args) -> Result<Option<VsaAcceptance>> {
         verifiers: Trust {
             keys,
             identities,
-            root,
+            roots,
         },
         policy_digest,
         max_age: args.vsa_max_age,

@@ -11,11 +11,18 @@ use hallmark_model::digest::Digest;
 use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_KEY_BYTES};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::sigstore::embedded;
+use hallmark_verifier::sigstore::error::Error as SigstoreError;
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher, arcs};
-use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoot, TrustRootError};
-use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, verify_bundle};
+use hallmark_verifier::sigstore::trust_root::{OTHER_INSTANCE_CODES, TrustRoots};
+use hallmark_verifier::sigstore::verify::{Artifact, SignerTrust, SigstoreVerified, verify_bundle};
+
+use serde_json::{Value, json};
 
 use crate::Outcome;
+use crate::render::Format;
+
+/// The `schemaVersion` of `verify-bundle --format json` (docs/schemas/verify-bundle-v1.json).
+pub const VERIFY_BUNDLE_SCHEMA: &str = "https://hallmark.dev/schemas/verify-bundle/v1";
 use crate::signing::read_limited;
 
 /// Largest artifact read into memory (only Ed25519 message signatures need the bytes).
@@ -136,7 +143,8 @@ impl IdentityArgs {
 --certificate-identity https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1 \\\n    \
 --certificate-oidc-issuer https://token.actions.githubusercontent.com a.txt\n  \
 hallmark verify-bundle --bundle a.sigstore.json --key cosign.pub sha256:<hex>\n\n\
-Verification is offline, against the embedded public-good trust root (or --staging, or --trusted-root). \
+Verification is offline, against the trust roots of --trusted-root, else the last `hallmark trust update`, \
+else the embedded public-good snapshot (--staging: the embedded staging root). \
 Exit codes: 0 verified, 1 rejected, 2 error."
 )]
 pub struct Args {
@@ -151,29 +159,32 @@ pub struct Args {
     /// Verify a bundle signed with this public key (PEM) instead of a certificate.
     #[arg(long, value_name = "PEM", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
     pub key: Option<PathBuf>,
-    /// A trusted_root.json or ClientTrustConfig to trust instead of the embedded root.
+    /// Sigstore trust roots: a trusted_root.json, a ClientTrustConfig, or JSON lines of roots
+    /// (`gh attestation trusted-root`). Repeatable; the bundle verifies if one root verifies it.
+    /// Default: the last `hallmark trust update`, else the embedded public-good snapshot.
     #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
+    pub trusted_root: Vec<PathBuf>,
+    /// Output format: plain words, or one JSON document (docs/schemas/verify-bundle-v1.json).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
     /// The artifact: a file, or sha256:HEX.
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub artifact: String,
 }
 
 /// Trust that cannot be used is an error (exit 2), led by its stable code.
-fn trust_root(args: &Args) -> Result<TrustRoot> {
-    let coded =
-        |e: TrustRootError, what: &str| crate::coded::coded(e.code(), format!("{what}: {e}"));
-    Ok(match &args.trusted_root {
-        Some(path) => TrustRoot::from_json(&read_limited(path, MAX_TRUST_ROOT_BYTES)?)
-            .map_err(|e| coded(e, &format!("reading {}", path.display())))?,
-        None if args.staging => embedded::staging().map_err(|e| coded(e, "embedded staging"))?,
-        None => embedded::production().map_err(|e| coded(e, "embedded production"))?,
-    })
+fn trust_roots(args: &Args) -> Result<TrustRoots> {
+    if args.staging && args.trusted_root.is_empty() {
+        let staging = embedded::staging()
+            .map_err(|e| crate::coded::coded(e.code(), format!("embedded staging: {e}")))?;
+        return Ok(staging.into());
+    }
+    Ok(crate::roots::resolve(&args.trusted_root)?.roots)
 }
 
 /// Runs `hallmark verify-bundle`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let trust = trust_root(&args)?;
+    let trust = trust_roots(&args)?;
     let policy = args.identity.policy()?;
     let key = match &args.key {
         Some(path) => Some(
@@ -218,33 +229,79 @@ pub fn run(args: Args) -> Result<Outcome> {
         bytes: bytes.as_deref(),
     };
     let by_identity = matches!(signer, SignerTrust::Identity(_));
-    match verify_bundle(&bundle, artifact, &trust, signer, SystemTime::now()) {
+    let now = SystemTime::now();
+    let result = trust.first_verifying(
+        |root| verify_bundle(&bundle, artifact, root, signer, now),
+        |e| OTHER_INSTANCE_CODES.contains(&e.code()),
+    );
+    let hint = result.is_err() && by_identity && signed_with_key(&bundle);
+    if args.format == Format::Json {
+        let doc = document(&args.artifact, &digest, key.as_ref(), &result);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    match result {
         Ok(v) => {
             let who = match (&v.identity, &v.issuer) {
                 (Some(id), Some(iss)) => format!("{id} (issuer {iss})"),
                 _ => "the given key".to_owned(),
             };
-            let when = v
-                .times
-                .iter()
-                .min()
-                .map(|t| humantime::format_rfc3339_seconds(*t).to_string());
-            println!(
-                "OK: {} signed by {who}{}",
-                args.artifact,
-                when.map(|w| format!(", at {w}")).unwrap_or_default()
-            );
+            let when = v.times.iter().min().map(|t| time(*t));
+            if args.format == Format::Human {
+                println!(
+                    "OK: {} signed by {who}{}",
+                    args.artifact,
+                    when.map(|w| format!(", at {w}")).unwrap_or_default()
+                );
+            }
             Ok(Outcome::Success)
         }
         Err(e) => {
-            // The stable code first (docs/error-codes.md), for scripts; then the words.
-            println!("REJECTED: {}: {}: {e}", args.artifact, e.code());
-            if by_identity && signed_with_key(&bundle) {
+            if args.format == Format::Human {
+                // The stable code first (docs/error-codes.md), for scripts; then the words.
+                println!("REJECTED: {}: {}: {e}", args.artifact, e.code());
+            }
+            if hint {
                 eprintln!("hallmark: hint: the bundle is signed with a key: verify it with --key");
             }
             Ok(Outcome::Denied)
         }
     }
+}
+
+fn time(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// The JSON document of a verification: the same spellings as `verify`'s (`signers`, `code`,
+/// `message`), whether it verified or not.
+fn document(
+    artifact: &str,
+    digest: &Digest,
+    key: Option<&TrustedKey>,
+    result: &Result<SigstoreVerified, SigstoreError>,
+) -> Value {
+    let (verified, rejection) = match result {
+        Ok(v) => (Some(v), Value::Null),
+        Err(e) => (None, json!({"code": e.code(), "message": e.to_string()})),
+    };
+    let signers: Vec<Value> = match (verified, key) {
+        (Some(v), _) if v.identity.is_some() => vec![json!({"identity": v.identity})],
+        (Some(_), Some(k)) => vec![json!({"keyid": k.keyid(), "key": k.origin()})],
+        _ => Vec::new(),
+    };
+    json!({
+        "schemaVersion": VERIFY_BUNDLE_SCHEMA,
+        "artifact": artifact,
+        "digest": digest.to_string(),
+        "verified": verified.is_some(),
+        "signers": signers,
+        "issuer": verified.and_then(|v| v.issuer.clone()),
+        "times": verified.map(|v| v.times.iter().map(|t| time(*t)).collect::<Vec<_>>()).unwrap_or_default(),
+        "tlogEntries": verified.map_or(0, |v| v.tlog_entries),
+        "predicateType": verified.and_then(|v| v.statement.as_ref()).map(|s| s.predicate_type.clone()),
+        "extensions": verified.map(|v| json!(v.extensions)).unwrap_or_else(|| json!({})),
+        "rejection": rejection,
+    })
 }
 
 /// True for a bundle that carries no certificate, i.e. one signed with a key.

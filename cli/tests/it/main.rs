@@ -18,3 +18,4 @@ mod policy;
 mod producers;
 mod registry;
 mod run_step;
+mod trust;

@@ -543,6 +543,30 @@ fn peer_client_bundles_as_their_manifests_state() {
                 continue;
             }
         };
+        // The same verification as JSON: the same answer, with the code in `rejection`.
+        let mut json_args: Vec<&str> = args.iter().map(String::as_str).collect();
+        json_args.insert(1, "--format");
+        json_args.insert(2, "json");
+        let run = crate::common::into_run(
+            Command::new(env!("CARGO_BIN_EXE_hallmark"))
+                .args(&json_args)
+                .output()
+                .unwrap(),
+        );
+        crate::common::record_json(&json_args, &run);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+        let json_agrees = run.code == code
+            && doc["verified"] == (code == 0)
+            && match case.expect {
+                Expect::Ok => doc["rejection"].is_null(),
+                Expect::Reject(expected) => doc["rejection"]["code"] == expected,
+            };
+        if !json_agrees {
+            failures.push(format!(
+                "{}: --format json disagrees: {}",
+                case.name, run.stdout
+            ));
+        }
         let good = match case.expect {
             Expect::Ok => code == 0,
             // A rejection must be a verdict, not an error, and for the MANIFEST's reason: a

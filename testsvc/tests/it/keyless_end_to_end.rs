@@ -243,7 +243,7 @@ fn a_keyless_envelope_of_another_payload_type_is_not_an_attestation() {
 
     let mut requirements = Requirements::at(SystemTime::now());
     requirements.keyless = Some(KeylessTrust {
-        root: signed.root.clone(),
+        roots: signed.root.clone().into(),
         identities: vec![policy.clone()],
     });
     let verdict = decide(&digest, &[Candidate::new("b.json", bytes)], &requirements);

@@ -5,6 +5,11 @@ use super::trust_root::{TrustRoot, TrustRootError};
 /// Date of the embedded production snapshot, shown by `hallmark version`.
 pub const SNAPSHOT: &str = "2025-09-22";
 
+/// The TUF root (root.json, version 15) of the public-good Sigstore TUF repository, from the
+/// same sigstore/root-signing commit as the production trust root: where `hallmark trust update`
+/// starts walking root rotations from.
+pub const TUF_ROOT: &[u8] = include_bytes!("../../roots/public-good-tuf-root.json");
+
 const PRODUCTION: &[u8] = include_bytes!("../../roots/public-good-production.json");
 const STAGING: &[u8] = include_bytes!("../../roots/public-good-staging.json");
 

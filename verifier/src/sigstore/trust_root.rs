@@ -272,6 +272,104 @@ impl TrustRoot {
     }
 }
 
+/// Most trust roots one document may hold (JSON lines).
+pub const MAX_TRUST_ROOTS: usize = 64;
+
+/// One or more trust roots (never none): a bundle verifies when one of them verifies it. Roots
+/// are never merged, so a certificate from one root's CA is never matched with another root's
+/// log.
+#[derive(Debug, Clone)]
+pub struct TrustRoots(Vec<TrustRoot>);
+
+impl From<TrustRoot> for TrustRoots {
+    fn from(root: TrustRoot) -> Self {
+        TrustRoots(vec![root])
+    }
+}
+
+impl TrustRoots {
+    /// The roots in `roots`, in order; `None` when there are none.
+    pub fn new(roots: Vec<TrustRoot>) -> Option<Self> {
+        (!roots.is_empty()).then_some(TrustRoots(roots))
+    }
+
+    /// Parses one trusted_root.json or ClientTrustConfig, or JSON lines of them (what
+    /// `gh attestation trusted-root` writes: one root per line).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, TrustRootError> {
+        if bytes.len() as u64 > MAX_TRUST_ROOT_BYTES {
+            return Err(TrustRootError(format!(
+                "{} bytes is over the {MAX_TRUST_ROOT_BYTES}-byte limit",
+                bytes.len()
+            )));
+        }
+        // One document, however it is laid out over lines.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+            return Ok(TrustRoot::from_json(bytes)?.into());
+        }
+        let mut roots = Vec::new();
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if roots.len() == MAX_TRUST_ROOTS {
+                return Err(TrustRootError(format!(
+                    "more than {MAX_TRUST_ROOTS} trust roots"
+                )));
+            }
+            let root = TrustRoot::from_json(line)
+                .map_err(|e| TrustRootError(format!("line {}: {}", i + 1, e.0)))?;
+            roots.push(root);
+        }
+        TrustRoots::new(roots).ok_or_else(|| TrustRootError("no trust root".into()))
+    }
+
+    /// Adds the roots of `other` after these.
+    pub fn extend(&mut self, other: TrustRoots) {
+        self.0.extend(other.0);
+    }
+
+    /// The roots, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &TrustRoot> {
+        self.0.iter()
+    }
+
+    /// The first success of `verify` over the roots in order. When every root refuses, the
+    /// error kept is the first one that is not merely "this root is another instance's"
+    /// (`other_instance`), else the first: with one root, exactly its answer; with several (a
+    /// GitHub root and public-good), the reason from the root that knew the signer.
+    pub fn first_verifying<T, E>(
+        &self,
+        mut verify: impl FnMut(&TrustRoot) -> Result<T, E>,
+        other_instance: impl Fn(&E) -> bool,
+    ) -> Result<T, E> {
+        let mut first = None;
+        let mut telling = None;
+        for root in &self.0 {
+            match verify(root) {
+                Ok(t) => return Ok(t),
+                Err(e) if telling.is_none() && !other_instance(&e) => telling = Some(e),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        // `new` refuses an empty list, so one error at least was seen.
+        Err(telling
+            .or(first)
+            .unwrap_or_else(|| unreachable!("TrustRoots is never empty")))
+    }
+}
+
+/// The codes that say a bundle belongs to another Sigstore instance than the root tried: its
+/// certificate does not chain to the root's CAs, or its log or CT log is not the root's.
+pub const OTHER_INSTANCE_CODES: &[&str] = &[
+    "sigstore.certificate.bundled-root",
+    "sigstore.certificate.chain",
+    "sigstore.sct.untrusted-log",
+    "sigstore.timestamp.untrusted",
+    "sigstore.tlog.unknown-log",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +392,55 @@ mod tests {
         let root = br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[{"baseUrl":"x","hashAlgorithm":"SHA2_256","publicKey":{"rawBytes":"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwrkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==","keyDetails":"PKIX_ECDSA_P256_SHA_256","validFor":{"end":"2030-01-01T00:00:00Z"}},"logId":{"keyId":"wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0="}}]}"#;
         let err = TrustRoot::from_json(root).unwrap_err();
         assert!(err.0.contains("without a start"), "{err}");
+    }
+
+    const ROOT: &[u8] = include_bytes!("../../roots/public-good-production.json");
+
+    #[test]
+    fn json_lines_hold_several_roots_and_one_document_may_span_lines() {
+        let one = TrustRoots::from_json(ROOT).unwrap();
+        assert_eq!(one.iter().count(), 1);
+        let line: serde_json::Value = serde_json::from_slice(ROOT).unwrap();
+        let line = serde_json::to_string(&line).unwrap();
+        let two = TrustRoots::from_json(format!("{line}\n\n{line}\n").as_bytes()).unwrap();
+        assert_eq!(two.iter().count(), 2);
+        let bad =
+            TrustRoots::from_json(format!("{line}\n{{\"tlogs\": 1}}\n").as_bytes()).unwrap_err();
+        assert!(bad.0.starts_with("line 2:"), "{bad}");
+        assert!(TrustRoots::from_json(b"\n \n").is_err());
+    }
+
+    #[test]
+    fn the_first_verifying_root_wins_and_otherwise_the_first_error() {
+        let roots = TrustRoots::new(vec![TrustRoot::default(), TrustRoot::default()]).unwrap();
+        let mut n = 0;
+        let r: Result<(), usize> = roots.first_verifying(
+            |_| {
+                n += 1;
+                Err(n)
+            },
+            |_| false,
+        );
+        assert_eq!(r, Err(1));
+        // The first root is another instance's: the second's reason is the telling one.
+        let mut n = 0;
+        let r: Result<(), usize> = roots.first_verifying(
+            |_| {
+                n += 1;
+                Err(n)
+            },
+            |e| *e == 1,
+        );
+        assert_eq!(r, Err(2));
+        let mut n = 0;
+        let r: Result<usize, ()> = roots.first_verifying(
+            |_| {
+                n += 1;
+                if n == 2 { Ok(n) } else { Err(()) }
+            },
+            |_| false,
+        );
+        assert_eq!(r, Ok(2));
+        assert!(TrustRoots::new(Vec::new()).is_none());
     }
 }

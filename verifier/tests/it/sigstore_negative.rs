@@ -500,7 +500,7 @@ fn a_keyless_bundle_is_verified_once_whatever_the_number_of_identities() {
     let check = |identities: Vec<IdentityPolicy>| {
         let mut requirements = Requirements::at(SystemTime::now());
         requirements.keyless = Some(KeylessTrust {
-            root: embedded::production().unwrap(),
+            roots: embedded::production().unwrap().into(),
             identities,
         });
         let budget = Budget::default();

@@ -80,6 +80,8 @@ impl Scratch {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
         cmd.args(args).current_dir(self.path());
+        // The trust-root cache of this scratch directory, never the user's.
+        cmd.env("HALLMARK_CACHE_DIR", self.path().join(".hallmark-cache"));
         for var in [
             "HALLMARK_STORE",
             "HALLMARK_REGISTRY",
@@ -196,6 +198,8 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
     match args {
         ["verify", ..] if json => Some("verify"),
         ["inspect", ..] if json => Some("inspect"),
+        ["trust", ..] if json => Some("trust"),
+        ["verify-bundle", ..] if json => Some("verify-bundle"),
         ["policy", "eval", ..] => Some("policy-decision"),
         _ => None,
     }
@@ -204,7 +208,7 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
 /// With `HALLMARK_JSON_OUT` set (the test command sets it), keeps every JSON document a test
 /// made `hallmark` write, as `SCHEMA-N.json`, for the test command to validate each against its
 /// schema in docs/schemas once the suite has run.
-fn record_json(args: &[&str], run: &Run) {
+pub fn record_json(args: &[&str], run: &Run) {
     static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let (Some(dir), Some(schema)) = (std::env::var_os("HALLMARK_JSON_OUT"), json_schema(args))
     else {
