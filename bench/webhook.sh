@@ -12,7 +12,7 @@
 # `kubectl create deployment … --dry-run=client -o json`:
 #
 #   cached-digest  one image named by digest (what /validate sees after /mutate pinned it):
-#                  a verdict cache hit, no registry call; paced at about 2,000 requests/s
+#                  a verdict cache hit, no registry call; 22 connections paced to about 2,000 requests/s
 #   cached-tag     one image named by tag: the tag is resolved at the registry on every request
 #                  (once per request, by design), then a cache hit; paced at about 2,000/s
 #   saturated      cached-digest unpaced (the most the 2 cores give)
@@ -122,8 +122,8 @@ load() { # NAME BODIES CONNECTIONS DELAY_MS
 
 config 10m
 start
-load cached-digest digest.jsonl 20 10
-load cached-tag tag.jsonl 20 10
+load cached-digest digest.jsonl 22 10
+load cached-tag tag.jsonl 22 10
 load saturated digest.jsonl 16 0
 stop
 config 0s

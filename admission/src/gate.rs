@@ -508,3 +508,101 @@ impl Gate {
         out.images = reports;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::CacheSettings;
+
+    const KEY: &str = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE7E5qN/jSUp0V8rh06bOy6zE+5g5u\nkpD5DE0ON8WBYMYGffL/kiXm6OlA0bcEsxX9zH8Cr4P0yyQHFX64Qo2pBg==\n-----END PUBLIC KEY-----\n";
+
+    /// A gate whose registry (`127.0.0.1:1`) refuses every connection.
+    fn gate() -> Gate {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("k.pub"), KEY).unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(
+            &path,
+            "apiVersion: hallmark.dev/admission/v1\ndeadline: 2s\ntrust:\n  keys: [k.pub]\nregistries:\n  insecure: [\"127.0.0.1:1\"]\nexempt:\n  namespaces: [kube-system]\nrules:\n  - name: lenient\n    namespaces: [lenient]\n    failOpen: true\n  - name: apps\n    images: [\"127.0.0.1:1/**\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        Gate::new(
+            Arc::new(config),
+            Arc::new(VerdictCache::new(CacheSettings::default())),
+        )
+    }
+
+    fn body(namespace: &str, operation: &str, images: &[&str]) -> Vec<u8> {
+        let containers: Vec<_> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
+            .collect();
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "namespace": namespace,
+            "operation": operation, "object": {"kind": "Pod", "spec": {"containers": containers}}}})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn decide(gate: &Gate, body: &[u8]) -> Reviewed {
+        gate.review_body(body, SystemTime::now(), Instant::now())
+    }
+
+    #[test]
+    fn undecided_images_fail_closed_unless_the_rule_fails_open() {
+        let g = gate();
+        let r = decide(&g, &body("default", "CREATE", &["127.0.0.1:1/app:v1"]));
+        assert_eq!(r.outcome, Outcome::Denied);
+        assert_eq!(r.code.as_deref(), Some("admission.registry"));
+        assert!(r.message.as_deref().unwrap().ends_with("(fail closed)"));
+        assert!(r.pins.is_empty());
+        let r = decide(&g, &body("lenient", "CREATE", &["127.0.0.1:1/app:v1"]));
+        assert_eq!(r.outcome, Outcome::FailedOpen);
+        assert!(r.warnings[0].starts_with("hallmark: failOpen: admission.registry: "));
+        // Out of time: every image undecided, with the same failure policy.
+        let late = g.out_of_time(&body("default", "UPDATE", &["127.0.0.1:1/app:v1"]));
+        assert_eq!(
+            (late.outcome, late.code.as_deref()),
+            (Outcome::Denied, Some("admission.deadline"))
+        );
+        let late = g.out_of_time(&body("lenient", "CREATE", &["127.0.0.1:1/app:v1"]));
+        assert_eq!(late.outcome, Outcome::FailedOpen);
+    }
+
+    #[test]
+    fn images_no_rule_covers_are_denied_and_exemptions_and_deletes_pass() {
+        let g = gate();
+        let r = decide(&g, &body("default", "CREATE", &["r.example/other:v1"]));
+        assert_eq!(
+            (r.outcome, r.code.as_deref()),
+            (Outcome::Denied, Some("admission.no-rule"))
+        );
+        // failOpen does not cover a missing rule: it is a configuration decision, not an outage.
+        let r = decide(&g, &body("default", "CREATE", &["Bad Ref"]));
+        assert_eq!(r.code.as_deref(), Some("admission.image"));
+        let r = decide(&g, &body("kube-system", "CREATE", &["r.example/other:v1"]));
+        assert_eq!(r.outcome, Outcome::Exempt);
+        let r = decide(&g, &body("default", "DELETE", &["r.example/other:v1"]));
+        assert_eq!(r.outcome, Outcome::Skipped);
+        // One bad image among several: each distinct image judged once, the bad one named.
+        let r = decide(
+            &g,
+            &body(
+                "default",
+                "CREATE",
+                &["r.example/x:1", "127.0.0.1:1/app:v1", "r.example/x:1"],
+            ),
+        );
+        assert_eq!(r.images.len(), 2);
+        let m = r.message.unwrap();
+        assert!(
+            m.contains("admission.no-rule: image r.example/x:1")
+                && m.contains("127.0.0.1:1/app:v1"),
+            "{m}"
+        );
+    }
+}

@@ -172,17 +172,26 @@ async fn handle(
     state.metrics.in_flight(true);
     let gate = state.gate();
     let deadline = started + gate.config().deadline;
-    let reviewed = match Limited::new(req.into_body(), MAX_REVIEW_BYTES)
-        .collect()
-        .await
-    {
-        Err(e) => Reviewed::refused(
+    // The body is read within the deadline too: a client that trickles it gets an answer.
+    let read = tokio::time::timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        Limited::new(req.into_body(), MAX_REVIEW_BYTES).collect(),
+    )
+    .await;
+    let reviewed = match read {
+        Err(_) => Reviewed::refused(
+            None,
+            &hallmark_admission::Error::Review(
+                "the body did not arrive before the deadline".into(),
+            ),
+        ),
+        Ok(Err(e)) => Reviewed::refused(
             None,
             &hallmark_admission::Error::Review(format!(
                 "the body could not be read whole (at most {MAX_REVIEW_BYTES} bytes): {e}"
             )),
         ),
-        Ok(collected) => {
+        Ok(Ok(collected)) => {
             let body = collected.to_bytes();
             decide(gate, body, started, deadline, decisions).await
         }
