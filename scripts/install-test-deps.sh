@@ -28,6 +28,10 @@ command -v docker-registry > /dev/null || missing+=(docker-registry)
 command -v skopeo > /dev/null || missing+=(skopeo)
 command -v htpasswd > /dev/null || missing+=(apache2-utils)
 command -v openssl > /dev/null || missing+=(openssl)
+# The webhook tests build real objects with kubectl (--dry-run=client) and render the example
+# manifests with kubectl kustomize; bench/webhook.sh drives load with wrk.
+command -v kubectl > /dev/null || missing+=(kubernetes-client)
+command -v wrk > /dev/null || missing+=(wrk)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
