@@ -253,7 +253,7 @@ impl Fixture {
                 BTreeMap::from([("sha256".to_owned(), hex.to_owned())]),
             );
             let ci = CiContext::detect(&BTreeMap::new());
-            let predicate = job_provenance(&ci, None).unwrap().to_value();
+            let predicate = job_provenance(&ci, None, None).unwrap().to_value();
             let statement = Statement::new(vec![subject], SLSA_PROVENANCE_V1, predicate).unwrap();
             let bundle = self.signer.sign_statement(&statement).unwrap();
             attestations
