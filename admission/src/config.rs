@@ -23,6 +23,7 @@ use std::time::Duration;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use hallmark_model::limits::MAX_KEY_BYTES;
 use hallmark_remote::registry::client::ClientOptions;
+use hallmark_remote::registry::docker_config::{DockerConfig, MAX_DOCKER_CONFIG_BYTES};
 use hallmark_verifier::engine::{Trust, VsaAcceptance};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::policy::Policy;
@@ -126,6 +127,9 @@ struct RegistriesFile {
     insecure: Vec<String>,
     #[serde(default)]
     ca: Option<PathBuf>,
+    /// A Docker config.json, e.g. the `.dockerconfigjson` of a mounted image pull Secret.
+    #[serde(default)]
+    docker_config: Option<PathBuf>,
 }
 
 #[derive(Default, Deserialize)]
@@ -230,8 +234,10 @@ pub struct Config {
     pub vsa: Option<VsaAcceptance>,
     /// A digest of everything trusted: part of the verdict cache key.
     pub trust_digest: String,
-    /// How registries are reached.
+    /// How registries are reached (credentials are chosen per registry: [`Config::client_options`]).
     pub registries: ClientOptions,
+    /// Registry credentials by host (`registries.dockerConfig`).
+    pub pull_secret: Option<DockerConfig>,
     /// Verdict cache settings.
     pub cache: CacheSettings,
     exempt_namespaces: GlobSet,
@@ -330,6 +336,8 @@ impl Config {
             .collect();
         inputs.extend(named(&file.trust.trusted_root));
         inputs.extend(named(&file.registries.ca));
+        // A rotated pull Secret is picked up like any other input.
+        inputs.extend(named(&file.registries.docker_config));
         for r in &file.rules {
             inputs.extend(named(&r.policy));
         }
@@ -412,6 +420,18 @@ impl Config {
             Some(ca) => Some(read_limited(&base.join(ca), 1024 * 1024)?),
             None => None,
         };
+        let pull_secret = match &file.registries.docker_config {
+            Some(p) => {
+                let bytes = read_limited(&base.join(p), MAX_DOCKER_CONFIG_BYTES)?;
+                Some(DockerConfig::parse(&bytes).map_err(|e| {
+                    err(
+                        path,
+                        format!("registries.dockerConfig {}: {e}", p.display()),
+                    )
+                })?)
+            }
+            None => None,
+        };
         let defaults = CacheSettings::default();
         let cache = CacheSettings {
             ttl: duration(path, "cache.ttl", file.cache.ttl.as_deref(), defaults.ttl)?,
@@ -479,12 +499,21 @@ impl Config {
                 ca_pem,
                 timeout: None,
             },
+            pull_secret,
             cache,
             exempt_namespaces: globs(path, "exempt namespace", &file.exempt.namespaces, false)?,
             exempt_images: globs(path, "exempt image", &file.exempt.images, true)?,
             rules,
             inputs,
         })
+    }
+
+    /// How to reach `registry` (the API host, `host:port`): the shared options, with the pull
+    /// secret's credentials for that registry only.
+    pub fn client_options(&self, registry: &str) -> ClientOptions {
+        let mut options = self.registries.clone();
+        options.credentials = self.pull_secret.as_ref().and_then(|s| s.auth(registry));
+        options
     }
 
     /// True when the namespace is exempt: its requests are allowed unchecked.

@@ -22,7 +22,7 @@ fn client(config: &Config, image: &ImageRef, deadline: Instant) -> Result<Regist
     if left.is_zero() {
         return Err(Error::Deadline(config.deadline));
     }
-    let mut options = config.registries.clone();
+    let mut options = config.client_options(&image.reference.registry);
     options.timeout = Some(left.max(Duration::from_millis(1)));
     RegistryClient::new(options).map_err(|e| registry(image, e))
 }

@@ -151,3 +151,96 @@ fn admission_decides_a_review_as_the_webhook_would() {
     let run = s.expect(&["admission", "ok.json", "--config", "broken.yaml"], 2);
     assert!(run.stderr.contains("broken.yaml"), "{}", run.stderr);
 }
+
+/// A private registry (htpasswd) is read with the credentials of a mounted image pull Secret
+/// (`registries.dockerConfig`), and only for the registry they name: without them, or with
+/// another registry's, the image cannot be judged and is denied (fail closed).
+#[test]
+fn a_private_registry_is_read_with_the_pull_secret_for_its_host_only() {
+    use hallmark_testsvc::registry::push_image_with;
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let d = storage.path();
+    let htpasswd = Command::new("htpasswd")
+        .args(["-Bbn", "bob", "pl41n-pw"])
+        .output()
+        .expect("htpasswd (apache2-utils): run scripts/install-test-deps.sh");
+    std::fs::write(d.join("htpasswd"), &htpasswd.stdout).unwrap();
+    let extra = format!(
+        "auth:\n  htpasswd:\n    realm: hallmark-test\n    path: {}\n",
+        d.join("htpasswd").display()
+    );
+    let registry = Registry::start_with(d, extra).unwrap();
+    let host = registry.host();
+    push_image_with(
+        d,
+        &format!("{host}/demo/app:v1"),
+        "app",
+        &["--dest-creds", "bob:pl41n-pw"],
+    )
+    .unwrap();
+    s.expect(&["keygen", "--output", "k"], 0);
+    let attest = crate::common::into_run(
+        s.command(&[
+            "attest",
+            "--subject",
+            &format!("oci://{host}/demo/app:v1"),
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &host,
+        ])
+        .env("HALLMARK_REGISTRY", &host)
+        .env("HALLMARK_REGISTRY_USERNAME", "bob")
+        .env("HALLMARK_REGISTRY_PASSWORD", "pl41n-pw")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(attest.code, 0, "{}", attest.stderr);
+    std::fs::write(
+        s.file("review.json"),
+        review(&format!("{host}/demo/app:v1"), "default"),
+    )
+    .unwrap();
+    let config = |docker_config: &str| {
+        format!(
+            "apiVersion: hallmark.dev/admission/v1\ntrust:\n  keys: [k.pub]\nregistries:\n  insecure: [\"{host}\"]\n{docker_config}rules:\n  - name: default\n"
+        )
+    };
+    std::fs::write(
+        s.file("pull.json"),
+        json!({"auths": {host.clone(): {"username": "bob", "password": "pl41n-pw"}}}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        s.file("other.json"),
+        json!({"auths": {"other.example:5000": {"username": "bob", "password": "pl41n-pw"}}})
+            .to_string(),
+    )
+    .unwrap();
+    std::fs::write(s.file("with.yaml"), config("  dockerConfig: pull.json\n")).unwrap();
+    std::fs::write(s.file("without.yaml"), config("")).unwrap();
+    std::fs::write(
+        s.file("elsewhere.yaml"),
+        config("  dockerConfig: other.json\n"),
+    )
+    .unwrap();
+
+    let run = s.expect(&["admission", "review.json", "--config", "with.yaml"], 0);
+    let answer: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answer["response"]["allowed"], true, "{answer}");
+    assert!(
+        !run.text().contains("pl41n-pw"),
+        "the password is never printed"
+    );
+    for refused in ["without.yaml", "elsewhere.yaml"] {
+        let run = s.expect(&["admission", "review.json", "--config", refused], 1);
+        let answer: Value = serde_json::from_str(&run.stdout).unwrap();
+        let message = answer["response"]["status"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("admission.registry"),
+            "{refused}: {message}"
+        );
+    }
+}
