@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use base64::Engine;
 use hallmark_remote::registry::client::{ClientOptions, Credentials, RegistryClient};
 use hallmark_remote::registry::docker_config::{DockerConfig, MAX_DOCKER_CONFIG_BYTES};
 
