@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn reads_docker_config_auths_and_credential_helpers() {
         let dir = tempfile::tempdir().unwrap();
-        let auth = base64::engine::general_purpose::STANDARD.encode("bob:pw1");
+        let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "bob:pw1");
         std::fs::write(
             dir.path().join("config.json"),
             format!(r#"{{"auths":{{"https://reg.example":{{"auth":"{auth}"}}}},"credHelpers":{{"helped.example":"fake"}}}}"#),
