@@ -35,6 +35,10 @@ command -v npm > /dev/null || missing+=(npm)
 command -v jq > /dev/null || missing+=(jq)
 command -v cc > /dev/null || missing+=(gcc)
 command -v strip > /dev/null || missing+=(binutils)
+# The webhook tests build real objects with kubectl (--dry-run=client) and render the example
+# manifests with kubectl kustomize; bench/webhook.sh drives load with wrk.
+command -v kubectl > /dev/null || missing+=(kubernetes-client)
+command -v wrk > /dev/null || missing+=(wrk)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
