@@ -65,11 +65,30 @@ fn bad(message: String) -> Error {
     Error::Review(message)
 }
 
-/// The images `object` of `kind` would run; `Ok(None)` for a kind that is not a workload.
-/// A pod spec that is missing or a container without a string `image` is malformed: the API
-/// server would not store it, so it is refused rather than judged as running nothing.
+/// Where another kind routed to the gate (a CRD such as a rollout or a workflow) carries a pod
+/// spec, if it has one at a place the built-in kinds use: such an object runs pods, so its images
+/// are judged rather than let through for want of knowing the kind.
+fn probed_pod_spec_pointer(object: &Value) -> Option<&'static str> {
+    [
+        "/spec/template/spec",
+        "/spec/jobTemplate/spec/template/spec",
+        "/spec",
+    ]
+    .into_iter()
+    .find(|p| {
+        object
+            .pointer(p)
+            .and_then(|spec| spec.get("containers"))
+            .is_some_and(Value::is_array)
+    })
+}
+
+/// The images `object` of `kind` would run; `Ok(None)` for a kind that is not a workload (no
+/// pod spec where the built-in kinds keep theirs). A pod spec that is missing or a container
+/// without a string `image` is malformed: the API server would not store it, so it is refused
+/// rather than judged as running nothing.
 pub fn images(kind: &str, object: &Value) -> Result<Option<Vec<ImageSite>>, Error> {
-    let Some(pointer) = pod_spec_pointer(kind) else {
+    let Some(pointer) = pod_spec_pointer(kind).or_else(|| probed_pod_spec_pointer(object)) else {
         return Ok(None);
     };
     let spec = object
@@ -181,5 +200,18 @@ mod tests {
                 "admission.review"
             );
         }
+    }
+
+    /// A kind the gate does not know, routed to it (an Argo Rollout, say): its pod template is
+    /// judged, not waved through; an object with no pod spec is not a workload.
+    #[test]
+    fn unknown_kinds_with_a_pod_template_are_judged() {
+        let rollout = serde_json::json!({"kind": "Rollout", "spec": {"template": {"spec": {
+            "containers": [{"name": "app", "image": "r.example/app:v1"}]}}}});
+        let sites = images("Rollout", &rollout).unwrap().unwrap();
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].pointer, "/spec/template/spec/containers/0/image");
+        let config_map = serde_json::json!({"kind": "ConfigMap", "data": {"spec": "x"}});
+        assert!(images("ConfigMap", &config_map).unwrap().is_none());
     }
 }
