@@ -67,10 +67,11 @@ make_project() { # DIR
   (cd "$dir" && git init -q -b main && git remote add origin "https://gitlab.com/$project.git" \
     && git add -A && git -c user.email=ci@example.test -c user.name=ci commit -qm "example")
 }
-run_pipeline() { # NAME FILE POLICY -> exit code of gitlab-ci-local; the run is in $work/NAME
-  local dir="$work/$1" file="$2" policy="$3" log="$work/$1.log"
+run_pipeline() { # NAME FILE POLICY [BRANCH TOKEN] -> exit code of gitlab-ci-local; the run is in $work/NAME
+  local dir="$work/$1" file="$2" policy="$3" log="$work/$1.log" token="${5:-$token}"
   git clone -q "$work/project" "$dir"
   git -C "$dir" remote set-url origin "https://gitlab.com/$project.git"
+  [ -z "${4:-}" ] || git -C "$dir" checkout -q -b "$4"
   local rc=0
   (cd "$dir" && PATH="$bin:$PATH" "$gcl" --shell-executor-no-image --shell-isolation --no-color \
     --file "$file" \
@@ -120,7 +121,10 @@ PY
 sha="$(git -C "$work/project" rev-parse HEAD)"
 
 # The services: Sigstore on loopback with a GitLab ID token for acme/app at refs/heads/main.
-claims="{\"sub\":\"project_path:$project:ref_type:branch:ref:main\",\"project_path\":\"$project\",\"namespace_path\":\"acme\",\"ref\":\"main\",\"ref_type\":\"branch\",\"ref_protected\":\"true\",\"ci_config_ref_uri\":\"gitlab.com/$project//.gitlab-ci.yml@refs/heads/main\",\"sha\":\"$sha\",\"runner_environment\":\"self-hosted\"}"
+claims() { # REF -> the claims of GitLab's ID token for a branch pipeline of $project at REF
+  echo "{\"sub\":\"project_path:$project:ref_type:branch:ref:$1\",\"project_path\":\"$project\",\"namespace_path\":\"acme\",\"ref\":\"$1\",\"ref_type\":\"branch\",\"ci_config_ref_uri\":\"gitlab.com/$project//.gitlab-ci.yml@refs/heads/$1\",\"sha\":\"$sha\",\"runner_environment\":\"self-hosted\"}"
+}
+claims="[$(claims main),$(claims feature)]"
 HALLMARK_TESTSVC_CLAIMS="$claims" "$bin/hallmark-testsvc" "$work/svc" 3600 2> "$work/svc.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/svc/url" ] && break; sleep 0.1; done
@@ -178,9 +182,9 @@ assert origins and origins[0].startswith("registry "), origins
 PY
 
 # 2-4. The variants: each gate denies, and verify afterwards names the rule and the file.
-expect_denied() { # NAME FILE CODE TEXT
+expect_denied() { # NAME FILE CODE TEXT [BRANCH TOKEN]
   local name="$1" file="$2" want="$3" text="$4" code=0
-  run_pipeline "$name" "$file" "$work/release.yaml" || code=$?
+  run_pipeline "$name" "$file" "$work/release.yaml" "${5:-}" "${6:-}" || code=$?
   if [ "$code" != 0 ] && grep -q 'FAIL .*release-gate' "$work/$name.log" && grep -q -- "$want" "$work/$name.log"; then
     ok "$name: the pipeline's gate denies ($want)"
   else
@@ -199,6 +203,35 @@ PY
 expect_denied sneak variants/sneak.yml chain.unattested-input out/extra.txt
 expect_denied swap variants/swap.yml chain.input-from-wrong-step out/app
 expect_denied no-test variants/no-test.yml step.missing '"test"'
+# 5. The same pipeline on an unprotected branch, with that branch's ID token: its certificates
+#    name .gitlab-ci.yml@refs/heads/feature, which the policy does not trust for any step.
+code=0
+run_pipeline feature .gitlab-ci.yml "$work/release.yaml" feature "$(cat "$work/svc/token-1")" || code=$?
+[ "$code" != 0 ] && grep -q 'FAIL .*release-gate' "$work/feature.log" && ok "feature: the pipeline's gate denies" \
+  || fail "feature: the gate did not deny (exit $code)" "$work/feature.log"
+code=0; verify feature || code=$?
+if [ "$code" = 1 ] && python3 - "$work/feature.verify" 2>> "$work/feature.verify" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bundles = [a for a in doc["attestations"] if "/feature/" in a["origin"]]
+assert len(bundles) == 3 and all(a.get("code") == "sigstore.identity.mismatch" and "refs/heads/feature" in a["reason"] for a in bundles), bundles
+assert any(v["code"] == "step.missing" for v in doc["violations"]), doc["violations"]
+PY
+then ok "feature: its steps are refused for their identity (sigstore.identity.mismatch), so steps are missing"
+else fail "feature: verify (exit $code)" "$work/feature.verify"; fi
+# 6. A run on the unprotected branch signed with the main branch's identity (a token the policy
+#    trusts): the source ref the steps record is not an allowed ref.
+expect_denied stolen-token .gitlab-ci.yml source.ref-not-allowed 'refs/heads/feature' feature "$token"
+# 7. The package, not the image, offered as the release: it comes from the wrong step.
+arts="$work/good/.gitlab-ci-local/artifacts"
+code=0
+"$hallmark" verify "$arts/package/dist/app.tar" --policy "$work/release.yaml" \
+  --bundle "$arts/build/.hallmark/bundles/build.sigstore.json" --bundle "$arts/test/.hallmark/bundles/test.sigstore.json" \
+  --bundle "$arts/package/.hallmark/bundles/package.sigstore.json" --store "$work/empty-store" \
+  --trusted-root "$work/svc/trusted_root.json" > "$work/artifact-from.verify" 2>&1 || code=$?
+[ "$code" = 1 ] && grep -q 'chain.artifact-from-wrong-step' "$work/artifact-from.verify" \
+  && ok "the package offered as the release is denied (chain.artifact-from-wrong-step)" \
+  || fail "package as the release (exit $code)" "$work/artifact-from.verify"
 
 # Overhead per recorded step: the record jobs' own durations (hallmark run: hash, run, sign
 # keyless with Fulcio + Rekor + TSA, store) against the same commands run bare.

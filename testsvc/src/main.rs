@@ -26,22 +26,28 @@ fn main() -> std::process::ExitCode {
             .duration_since(UNIX_EPOCH)
             .map_err(|e| e.to_string())?
             .as_secs();
-        // HALLMARK_TESTSVC_CLAIMS (a JSON object) replaces the e-mail identity, e.g. with the
-        // claims of a GitLab CI ID token (ci_config_ref_uri, project_path, ref, ref_type, sha).
-        let mut claims = match std::env::var("HALLMARK_TESTSVC_CLAIMS") {
-            Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
-                .map_err(|e| format!("HALLMARK_TESTSVC_CLAIMS: {e}"))?,
-            Err(_) => {
-                json!({"sub": "ci@hallmark.test", "email": "ci@hallmark.test", "email_verified": true})
-            }
+        // HALLMARK_TESTSVC_CLAIMS (a JSON object, or a list of them) replaces the e-mail identity,
+        // e.g. with the claims of a GitLab CI ID token (ci_config_ref_uri, project_path, ref,
+        // ref_type, sha): the first becomes `token`, the others `token-1`, `token-2`, ...
+        let list = match std::env::var("HALLMARK_TESTSVC_CLAIMS") {
+            Ok(text) => match serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| format!("HALLMARK_TESTSVC_CLAIMS: {e}"))?
+            {
+                serde_json::Value::Array(items) => items,
+                one => vec![one],
+            },
+            Err(_) => vec![json!({"sub": "ci@hallmark.test", "email": "ci@hallmark.test", "email_verified": true})],
         };
-        if !claims.is_object() {
-            return Err("HALLMARK_TESTSVC_CLAIMS must be a JSON object".into());
+        let mut tokens = Vec::new();
+        for mut claims in list {
+            if !claims.is_object() {
+                return Err("HALLMARK_TESTSVC_CLAIMS must hold JSON objects".into());
+            }
+            claims["aud"] = json!("sigstore");
+            claims["exp"] = json!(now + seconds.max(600));
+            claims["iat"] = json!(now);
+            tokens.push(services.token(&claims).map_err(|e| e.to_string())?);
         }
-        claims["aud"] = json!("sigstore");
-        claims["exp"] = json!(now + seconds.max(600));
-        claims["iat"] = json!(now);
-        let token = services.token(&claims).map_err(|e| e.to_string())?;
         let write = |name: &str, bytes: Vec<u8>| {
             std::fs::write(out.join(name), bytes).map_err(|e| e.to_string())
         };
@@ -54,7 +60,10 @@ fn main() -> std::process::ExitCode {
             serde_json::to_vec_pretty(&services.client_trust_config())
                 .map_err(|e| e.to_string())?,
         )?;
-        write("token", token.into_bytes())?;
+        for (i, token) in tokens.into_iter().enumerate() {
+            let name = if i == 0 { "token".to_owned() } else { format!("token-{i}") };
+            write(&name, token.into_bytes())?;
+        }
         write("url", services.url.clone().into_bytes())?;
         eprintln!(
             "hallmark-testsvc: serving {} (oidc, fulcio, rekor) for {seconds} s; files in {}",
