@@ -36,7 +36,9 @@ fn main() -> std::process::ExitCode {
                 serde_json::Value::Array(items) => items,
                 one => vec![one],
             },
-            Err(_) => vec![json!({"sub": "ci@hallmark.test", "email": "ci@hallmark.test", "email_verified": true})],
+            Err(_) => vec![
+                json!({"sub": "ci@hallmark.test", "email": "ci@hallmark.test", "email_verified": true}),
+            ],
         };
         let mut tokens = Vec::new();
         for mut claims in list {
@@ -61,7 +63,11 @@ fn main() -> std::process::ExitCode {
                 .map_err(|e| e.to_string())?,
         )?;
         for (i, token) in tokens.into_iter().enumerate() {
-            let name = if i == 0 { "token".to_owned() } else { format!("token-{i}") };
+            let name = if i == 0 {
+                "token".to_owned()
+            } else {
+                format!("token-{i}")
+            };
             write(&name, token.into_bytes())?;
         }
         write("url", services.url.clone().into_bytes())?;

@@ -187,6 +187,12 @@ pub(super) fn policy(
                     ),
                 );
             }
+            let unattested: Vec<&Job> = job
+                .upstream
+                .iter()
+                .filter(|u| !step_of.contains_key(u.as_str()))
+                .filter_map(|u| by_name.get(u.as_str()).copied())
+                .collect();
             let upstream_steps: Vec<(&Job, &str)> = job
                 .upstream
                 .iter()
@@ -218,13 +224,32 @@ pub(super) fn policy(
                                 }
                             }
                         }
+                        // Files from a job that records no step are nobody's: neither a step's
+                        // nor the source's, so the policy denies them.
+                        for up in &unattested {
+                            if up.artifacts.iter().any(|a| overlap(a, m).is_some()) {
+                                note(
+                                    &mut notes,
+                                    Some(&job.name),
+                                    format!(
+                                        "material {m:?} of step {:?} comes from job {:?}, which records no step: it is not allowed as an input",
+                                        rec.step,
+                                        up.name.split('\u{0}').next().unwrap_or_default()
+                                    ),
+                                );
+                                found = true;
+                            }
+                        }
                         if !found {
                             per.entry(SOURCE.to_owned())
                                 .or_default()
                                 .extend([normal(m), format!("{}/**", normal(m))]);
                         }
                     }
-                    if per.is_empty() {
+                    if per.is_empty() && !materials.is_empty() {
+                        // Every material comes from jobs that record no step: no inputs allowed.
+                        Value::Null
+                    } else if per.is_empty() {
                         if upstream_steps.is_empty() {
                             json!([SOURCE])
                         } else {
@@ -273,7 +298,11 @@ pub(super) fn policy(
             {
                 consumed.insert(name);
             }
-            let mut rule = json!({"inputs": inputs});
+            let mut rule = if inputs.is_null() {
+                json!({})
+            } else {
+                json!({"inputs": inputs})
+            };
             if !signers.is_empty() {
                 rule["signers"] = json!(signers);
             }

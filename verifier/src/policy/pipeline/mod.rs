@@ -15,6 +15,8 @@ mod gitlab;
 mod graph;
 mod render;
 mod script;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 

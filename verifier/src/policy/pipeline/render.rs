@@ -55,6 +55,7 @@ pub(super) fn yaml(d: &Derived, source: &str) -> String {
                 out.push_str(&format!("   # job {by}\n"));
             }
             match &rule["inputs"] {
+                Value::Null => {}
                 Value::Object(map) => {
                     out.push_str("    inputs:\n");
                     for (from, globs) in map {
