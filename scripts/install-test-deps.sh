@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: a Python venv with the independent verifiers
-# (tests/interop/requirements.txt). Needs PyPI access the first time; later runs reuse the venv.
+# (tests/interop/requirements.txt), Debian packages, and npm gitlab-ci-local (pinned) in a cache
+# directory. Needs PyPI, Debian and npm access the first time; later runs reuse what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${HALLMARK_VENV:-$HOME/.cache/hallmark/venv}"
@@ -28,6 +29,10 @@ command -v docker-registry > /dev/null || missing+=(docker-registry)
 command -v skopeo > /dev/null || missing+=(skopeo)
 command -v htpasswd > /dev/null || missing+=(apache2-utils)
 command -v openssl > /dev/null || missing+=(openssl)
+# The GitLab pipeline test runs gitlab-ci-local (npm, on Node 20), which needs rsync.
+command -v rsync > /dev/null || missing+=(rsync)
+command -v node > /dev/null || missing+=(nodejs)
+command -v npm > /dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
@@ -37,4 +42,12 @@ if ((${#missing[@]})); then
     exit 2
   fi
 fi
-echo "test dependencies ready (venv: $venv)"
+# gitlab-ci-local, pinned, in a cache directory (not the project's node_modules).
+gcl_version=4.56.0
+gcl_dir="${HALLMARK_GITLAB_CI_LOCAL_DIR:-$HOME/.cache/hallmark/gitlab-ci-local}"
+if [ "$(cat "$gcl_dir/.hallmark-version" 2>/dev/null)" != "$gcl_version" ]; then
+  mkdir -p "$gcl_dir"
+  npm install --prefix "$gcl_dir" --no-audit --no-fund --silent "gitlab-ci-local@$gcl_version"
+  echo "$gcl_version" > "$gcl_dir/.hallmark-version"
+fi
+echo "test dependencies ready (venv: $venv; gitlab-ci-local $gcl_version in $gcl_dir)"

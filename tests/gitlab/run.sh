@@ -146,6 +146,19 @@ code=0
 [ "$code" = 0 ] && ok "examples/gitlab/release.yaml has no drift from the pipeline" \
   || fail "examples/gitlab/release.yaml drifted (exit $code)" "$work/diff.log"
 
+code=0
+"$hallmark" policy diff --from .gitlab-ci.yml --repository https://gitlab.com/hallmark-dev/hallmark \
+  --ref 'refs/tags/v*' release-policy.yaml > "$work/diff-own.log" 2>&1 || code=$?
+[ "$code" = 0 ] && ok "release-policy.yaml has no drift from the project's .gitlab-ci.yml" \
+  || fail "release-policy.yaml drifted (exit $code)" "$work/diff-own.log"
+# A drifted policy is reported (exit 1), naming the step.
+sed 's/"test": \["reports", "reports\/\*\*"\]/"build": ["reports\/**"]/' "$root/examples/gitlab/release.yaml" > "$work/drifted.yaml"
+code=0
+(cd "$root/examples/gitlab" && "$hallmark" policy diff --from .gitlab-ci.yml \
+  --repository "https://gitlab.com/$project" "$work/drifted.yaml" > "$work/diff-drifted.log" 2>&1) || code=$?
+[ "$code" = 1 ] && grep -q 'drift steps.package.inputs' "$work/diff-drifted.log" \
+  && ok "policy diff reports a drifted policy (exit 1)" || fail "policy diff on a drifted policy (exit $code)" "$work/diff-drifted.log"
+
 # 1. The example as it is: every job passes, the gate allows.
 start=$(date +%s%N)
 if run_pipeline good .gitlab-ci.yml "$work/release.yaml"; then ok "the example pipeline passes, its gate allows"
