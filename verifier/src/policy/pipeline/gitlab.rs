@@ -362,10 +362,8 @@ pub(super) fn jobs(root: &Value, notes: &mut Vec<Note>) -> Result<Vec<Job>, Pipe
                                 Some(name),
                                 "needs a job of another pipeline or project: its artifacts are not in the policy",
                             );
-                        } else if artifacts {
-                            if let Some(j) = o.get("job").and_then(Value::as_str) {
-                                upstream.push(j.to_owned());
-                            }
+                        } else if artifacts && let Some(j) = o.get("job").and_then(Value::as_str) {
+                            upstream.push(j.to_owned());
                         }
                     }
                     _ => note(
