@@ -140,8 +140,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The step has nothing to attest.
-    #[error("step {0:?} produced no products to attest")]
+    /// The step has nothing to attest: no products, and no materials to vouch for.
+    #[error(
+        "step {0:?} has no products and no materials: nothing to attest (name what it reads with -m, what it writes with -p)"
+    )]
     NoProducts(String),
     /// A subject argument could not be understood.
     #[error("subject {0:?} is neither an existing file nor NAME@sha256:HEX")]

@@ -17,6 +17,13 @@ pub trait Signer {
     /// Who signs, for messages: a key id or a certificate identity.
     fn identity(&self) -> String;
 
+    /// A claim of the identity token a keyless signer is certified for (`job_workflow_ref`, …);
+    /// `None` for key signers. Read, not verified, here: Fulcio verifies the token and writes
+    /// these claims into the certificate the signature is bound to.
+    fn oidc_claim(&self, _name: &str) -> Option<String> {
+        None
+    }
+
     /// Signs an in-toto statement.
     fn sign_statement(&self, statement: &Statement) -> Result<Bundle> {
         let payload = serde_json::to_vec(statement)

@@ -58,8 +58,13 @@ pub struct StepSpec {
 
 /// Where and when the step runs.
 pub struct StepContext<'a> {
-    /// The working directory: paths are relative to it and must stay inside it.
+    /// The working directory: the command runs here, and material and product paths are
+    /// written relative to it.
     pub cwd: &'a Path,
+    /// The directory that material and product names are relative to, and that they must stay
+    /// inside: the working directory, or (for a monorepo job that reads `../lib`) a directory
+    /// above it that the user named.
+    pub root: &'a Path,
     /// The environment.
     pub env: &'a Env,
     /// The clock.
@@ -107,9 +112,14 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
     let ci = CiContext::detect(ctx.env);
     // Products that were also materials, untouched by the command, are not read twice.
     let cache = HashCache::new(ctx.clock.now());
-    let materials = hash_paths_cached(ctx.cwd, &spec.materials, &spec.hashing, Some(&cache))?;
+    let materials = hash_paths_cached(
+        ctx.root,
+        &from_cwd(ctx, &spec.materials),
+        &spec.hashing,
+        Some(&cache),
+    )?;
     // What git vouches for is asked before the command runs, which could change the index.
-    let (material_records, hidden) = material_descriptors(ctx.cwd, &materials, source.is_some())?;
+    let (material_records, hidden) = material_descriptors(ctx.root, &materials, source.is_some())?;
     if let Some(src) = source.as_mut() {
         src.dirty |= hidden;
     }
@@ -134,10 +144,19 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
             source,
         });
     }
-    let products = hash_paths_cached(ctx.cwd, &spec.products, &spec.hashing, Some(&cache))?;
-    if products.is_empty() {
-        return Err(Error::NoProducts(spec.name.clone()));
-    }
+    let products = hash_paths_cached(
+        ctx.root,
+        &from_cwd(ctx, &spec.products),
+        &spec.hashing,
+        Some(&cache),
+    )?;
+    // A step that produces nothing (tests, scans, linters) vouches for what it checked: its
+    // materials become the subjects, so a policy can require the step over an artifact's inputs.
+    let subjects = match (products.is_empty(), materials.is_empty()) {
+        (false, _) => &products,
+        (true, false) => &materials,
+        (true, true) => return Err(Error::NoProducts(spec.name.clone())),
+    };
     let record = StepRecord {
         step: &spec.name,
         command: redact::command(&spec.command, spec.record_command),
@@ -152,7 +171,7 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         finished,
     };
     let statement = Statement::new(
-        products.iter().map(HashedFile::to_descriptor).collect(),
+        subjects.iter().map(HashedFile::to_descriptor).collect(),
         SLSA_PROVENANCE_V1,
         record.provenance().to_value(),
     )?;
@@ -163,6 +182,16 @@ pub fn record_step(spec: &StepSpec, ctx: &StepContext<'_>) -> Result<StepOutcome
         materials,
         source,
     })
+}
+
+/// The paths as the user wrote them (relative to the working directory), for hashing under the
+/// root: unchanged when the root is the working directory (so a `..` out of it is refused as
+/// written), else made absolute (they must then lead inside the root).
+fn from_cwd(ctx: &StepContext<'_>, paths: &[PathBuf]) -> Vec<PathBuf> {
+    if ctx.root == ctx.cwd {
+        return paths.to_vec();
+    }
+    paths.iter().map(|p| ctx.cwd.join(p)).collect()
 }
 
 /// The materials as descriptors; in a checkout, files git cannot vouch for (untracked, ignored,
@@ -267,6 +296,7 @@ mod tests {
             spec,
             &StepContext {
                 cwd: dir,
+                root: dir,
                 env: &env,
                 clock: &clock,
             },
@@ -325,9 +355,17 @@ mod tests {
     }
 
     #[test]
-    fn a_step_without_products_is_an_error() {
+    fn a_step_without_products_attests_its_materials_and_one_without_either_is_an_error() {
         let dir = project();
-        let err = run(dir.path(), &spec("mkdir -p out")).unwrap_err();
+        let out = run(dir.path(), &spec("mkdir -p out")).unwrap();
+        let st = out.statement.unwrap();
+        let names: Vec<&str> = st.subject.iter().map(|s| s.name.as_str()).collect();
+        let materials: Vec<&str> = out.materials.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, materials);
+        assert!(!names.is_empty());
+        let mut nothing = spec("true");
+        nothing.materials.clear();
+        let err = run(dir.path(), &nothing).unwrap_err();
         assert!(matches!(err, Error::NoProducts(_)), "{err}");
     }
 }

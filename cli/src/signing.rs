@@ -17,12 +17,8 @@ use crate::password;
 pub struct SignArgs {
     /// Private key to sign with: PKCS#8 PEM (ECDSA P-256 or Ed25519), SEC1 EC PEM, or a cosign
     /// encrypted key (password from $HALLMARK_PASSWORD / $COSIGN_PASSWORD, or a prompt).
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "HALLMARK_KEY",
-        conflicts_with = "keyless"
-    )]
+    /// Default: $HALLMARK_KEY, unless --keyless is given (flags win over the environment).
+    #[arg(long, value_name = "FILE", conflicts_with = "keyless")]
     pub key: Option<PathBuf>,
     /// Sign keyless: an OIDC identity token buys a short-lived Fulcio certificate, and the
     /// signature is recorded in Rekor. The token comes from --identity-token, $SIGSTORE_ID_TOKEN,
@@ -96,7 +92,11 @@ pub fn load_key(path: &std::path::Path) -> Result<SigningKey> {
 impl SignArgs {
     /// The signer these options name.
     pub fn signer(&self) -> Result<Box<dyn Signer>> {
+        let env_key = std::env::var_os("HALLMARK_KEY").filter(|v| !v.is_empty());
         if self.keyless {
+            if env_key.is_some() {
+                eprintln!("hallmark: note: --keyless given, so $HALLMARK_KEY is not used");
+            }
             return Ok(Box::new(self.sigstore.signer()?));
         }
         if self.sigstore.identity_token.is_some()
@@ -105,12 +105,17 @@ impl SignArgs {
         {
             bail!("--identity-token, --signing-config and --timestamp-server are for --keyless");
         }
-        let Some(path) = &self.key else {
+        let Some(path) = self.key.clone().or(env_key.map(PathBuf::from)) else {
             bail!(
-                "no signing key: pass --key FILE (create one with `hallmark keygen`), or --keyless"
+                "no signing key: pass --key FILE or set $HALLMARK_KEY (create one with \
+                 `hallmark keygen`), or --keyless"
             );
         };
-        Ok(Box::new(KeySigner::new(load_key(path)?)))
+        let key = load_key(&path).with_context(|| match &self.key {
+            Some(_) => "--key".to_owned(),
+            None => "the key named by $HALLMARK_KEY".to_owned(),
+        })?;
+        Ok(Box::new(KeySigner::new(key)))
     }
 }
 

@@ -410,6 +410,11 @@ impl KeylessSigner {
 }
 
 impl Signer for KeylessSigner {
+    fn oidc_claim(&self, name: &str) -> Option<String> {
+        let claims = token_claims(&self.config.token).ok()?;
+        claims.get(name)?.as_str().map(str::to_owned)
+    }
+
     fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> hallmark_attester::Result<Bundle> {
         let key = SigningKey::generate(KeyKind::EcdsaP256)?;
         let leaf = self.certificate(&key)?;

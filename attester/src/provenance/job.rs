@@ -2,9 +2,10 @@
 //!
 //! On GitHub Actions this is exactly what GitHub's own attester (actions/attest-build-provenance)
 //! writes, so `gh attestation verify` and other verifiers accept it. GitHub builds it from the
-//! OIDC token's claims; with key signing there is no token, so the same values are read from the
-//! job's environment. The one difference: the builder id uses `GITHUB_WORKFLOW_REF`, which equals
-//! the token's `job_workflow_ref` except inside reusable workflows.
+//! OIDC token's claims; the same values are in the job's environment, except one: the builder id
+//! is the token's `job_workflow_ref`, which names the reusable workflow a job runs in (and equals
+//! `GITHUB_WORKFLOW_REF` elsewhere). Keyless signing has the token and passes the claim; with key
+//! signing there is no token, and `GITHUB_WORKFLOW_REF` stands in.
 
 use std::collections::BTreeMap;
 
@@ -30,7 +31,13 @@ pub const LOCAL_BUILD_TYPE: &str = "https://hallmark.dev/buildtypes/local-job/v1
 /// when the job has a checkout of another commit or repository (a `pull_request_target` job that
 /// checked out a fork's head), that record would name code that was not built, so it is refused:
 /// record such builds as steps (`hallmark run`), which name the checkout.
-pub fn job_provenance(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Provenance> {
+///
+/// `job_workflow_ref` is the identity token's claim of that name, when the signer has a token.
+pub fn job_provenance(
+    ci: &CiContext,
+    source: Option<&SourceInfo>,
+    job_workflow_ref: Option<&str>,
+) -> Result<Provenance> {
     if let (Some((url, git_ref, sha)), Some(src)) = (ci.source(), source)
         && !sha.is_empty()
         && !claim_is_checkout(&url, &sha, src)
@@ -44,7 +51,7 @@ pub fn job_provenance(ci: &CiContext, source: Option<&SourceInfo>) -> Result<Pro
         });
     }
     match ci {
-        CiContext::GitHub(gh) => github(gh),
+        CiContext::GitHub(gh) => github(gh, job_workflow_ref.filter(|r| !r.is_empty())),
         CiContext::GitLab(gl) => Ok(gitlab(gl)),
         CiContext::Local => local(ci, source),
     }
@@ -59,7 +66,7 @@ fn require(name: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn github(gh: &GitHub) -> Result<Provenance> {
+fn github(gh: &GitHub, job_workflow_ref: Option<&str>) -> Result<Provenance> {
     for (name, value) in [
         ("GITHUB_REPOSITORY", &gh.repository),
         ("GITHUB_REF", &gh.git_ref),
@@ -103,7 +110,7 @@ fn github(gh: &GitHub) -> Result<Provenance> {
         },
         run_details: RunDetails {
             builder: Builder {
-                id: format!("{server}/{}", gh.workflow_ref),
+                id: format!("{server}/{}", job_workflow_ref.unwrap_or(&gh.workflow_ref)),
                 version: BTreeMap::new(),
                 builder_dependencies: Vec::new(),
             },
@@ -190,7 +197,7 @@ mod tests {
     #[test]
     fn github_provenance_is_byte_for_byte_githubs_shape() {
         let ci = CiContext::detect(&github_env());
-        let got = job_provenance(&ci, None).unwrap().to_value();
+        let got = job_provenance(&ci, None, None).unwrap().to_value();
         // What actions/attest-build-provenance writes for the same job.
         let want = json!({
             "buildDefinition": {
@@ -218,7 +225,31 @@ mod tests {
     fn github_provenance_refuses_missing_facts() {
         let mut env = github_env();
         env.remove("GITHUB_SHA");
-        let err = job_provenance(&CiContext::detect(&env), None).unwrap_err();
+        let err = job_provenance(&CiContext::detect(&env), None, None).unwrap_err();
         assert!(err.to_string().contains("GITHUB_SHA"), "{err}");
+    }
+
+    /// In a reusable workflow the token's job_workflow_ref names the reusable workflow: it is
+    /// the builder, as in GitHub's attester; the caller's workflow stays the external parameter.
+    #[test]
+    fn the_builder_is_the_tokens_job_workflow_ref() {
+        let ci = CiContext::detect(&github_env());
+        let reusable = "octo/shared/.github/workflows/release.yml@refs/tags/v1";
+        let got = job_provenance(&ci, None, Some(reusable))
+            .unwrap()
+            .to_value();
+        assert_eq!(
+            got["runDetails"]["builder"]["id"],
+            format!("https://github.com/{reusable}")
+        );
+        assert_eq!(
+            got["buildDefinition"]["externalParameters"]["workflow"]["path"],
+            ".github/workflows/build.yml"
+        );
+        let plain = job_provenance(&ci, None, Some("")).unwrap().to_value();
+        assert_eq!(
+            plain["runDetails"]["builder"]["id"],
+            "https://github.com/octo/app/.github/workflows/build.yml@refs/heads/main"
+        );
     }
 }

@@ -84,5 +84,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         platform: args.platform,
         registry: args.registry,
     };
-    attest::publish(&attest_args, |_, _| Ok((APPROVAL_V1.to_owned(), predicate)))
+    attest::publish(&attest_args, |_, _, _| {
+        Ok((APPROVAL_V1.to_owned(), predicate))
+    })
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::{CiContext, process_env};
 use hallmark_attester::hashing::hash_paths;
 use hallmark_attester::provenance::job::job_provenance;
+use hallmark_attester::signer::Signer;
 use hallmark_attester::source;
 use hallmark_model::digest::Digest;
 use hallmark_model::limits::MAX_PREDICATE_BYTES;
@@ -124,7 +125,7 @@ fn subject(
         let hashed = hash_paths(
             cwd,
             &[path.to_path_buf()],
-            &args.hashing.options(cwd, &args.store)?,
+            &args.hashing.options(cwd, cwd, &args.store)?,
         )?;
         let file = hashed
             .into_iter()
@@ -155,13 +156,14 @@ fn subject(
 
 /// Runs `hallmark attest`.
 pub fn run(args: Args) -> Result<Outcome> {
-    publish(&args, |cwd, env| {
+    publish(&args, |cwd, env, signer| {
         if args.provenance {
             let ci = CiContext::detect(env);
             let src = source::discover(cwd)?;
+            let job_workflow_ref = signer.oidc_claim("job_workflow_ref");
             return Ok((
                 SLSA_PROVENANCE_V1.to_owned(),
-                job_provenance(&ci, src.as_ref())?.to_value(),
+                job_provenance(&ci, src.as_ref(), job_workflow_ref.as_deref())?.to_value(),
             ));
         }
         let (Some(path), Some(uri)) = (&args.predicate, &args.predicate_type) else {
@@ -178,7 +180,11 @@ pub fn run(args: Args) -> Result<Outcome> {
 /// good) about the subjects, stores it, and pushes it next to `oci://` subjects.
 pub fn publish(
     args: &Args,
-    predicate: impl FnOnce(&Path, &BTreeMap<String, String>) -> Result<(String, serde_json::Value)>,
+    predicate: impl FnOnce(
+        &Path,
+        &BTreeMap<String, String>,
+        &dyn Signer,
+    ) -> Result<(String, serde_json::Value)>,
 ) -> Result<Outcome> {
     let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
@@ -192,7 +198,7 @@ pub fn publish(
         .iter()
         .map(|r| (r.descriptor.name.clone(), r.meta.clone()))
         .collect();
-    let (predicate_type, predicate) = predicate(&cwd, &env)?;
+    let (predicate_type, predicate) = predicate(&cwd, &env, signer.as_ref())?;
     let statement = Statement::new(
         resolved.iter().map(|r| r.descriptor.clone()).collect(),
         predicate_type,

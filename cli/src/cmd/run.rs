@@ -41,9 +41,10 @@ pub struct HashArgs {
 }
 
 impl HashArgs {
-    /// As library options for hashing under `cwd`; the repository's own .git and the store are
-    /// left out, and nothing else by name.
-    pub fn options(&self, cwd: &Path, store: &StoreArgs) -> Result<HashOptions> {
+    /// As library options for hashing names under `root`, for a command run in `cwd` (where
+    /// the store is found); the repository's own .git and the store are left out, and nothing
+    /// else by name.
+    pub fn options(&self, root: &Path, cwd: &Path, store: &StoreArgs) -> Result<HashOptions> {
         let mut algorithms = vec![DigestAlgorithm::Sha256];
         if self.sha512 {
             algorithms.push(DigestAlgorithm::Sha512);
@@ -65,14 +66,14 @@ impl HashArgs {
             }
         }
         let ignores = if self.gitignore {
-            Some(Arc::new(IgnoreRules::committed(cwd)?))
+            Some(Arc::new(IgnoreRules::committed(root)?))
         } else {
             None
         };
         Ok(HashOptions {
             excludes,
             ignores,
-            skip: never_hashed(cwd, Some(&cwd.join(store.dir(cwd)))),
+            skip: never_hashed(root, Some(&cwd.join(store.dir(cwd)))),
             algorithms,
             progress: Arc::new(HashingBar::default()),
         })
@@ -118,6 +119,12 @@ pub struct Args {
     /// provenance of its own choosing. Repeatable; warns.
     #[arg(long, value_name = "VAR")]
     pub insecure_pass_signing_env: Vec<String>,
+    /// The directory material and product names are relative to, and must stay inside
+    /// (default: the working directory). A monorepo job in `app/` that reads `../lib` passes
+    /// `--root ..`: its names become `app/…` and `lib/…`. Never implied: a path that leaves the
+    /// root is refused.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     #[command(flatten)]
     pub hashing: HashArgs,
     #[command(flatten)]
@@ -190,6 +197,14 @@ pub fn run(args: Args) -> Result<Outcome> {
     // runs, and the command never needs (or sees) what signing consumes.
     let signer = args.sign.signer()?;
     let cwd = std::env::current_dir().context("reading the current directory")?;
+    let cwd = cwd.canonicalize().unwrap_or(cwd);
+    let root = match &args.root {
+        Some(dir) => cwd
+            .join(dir)
+            .canonicalize()
+            .with_context(|| format!("--root {}", dir.display()))?,
+        None => cwd.clone(),
+    };
     let env = process_env();
     let spec = StepSpec {
         name: args.step.clone(),
@@ -197,7 +212,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         products: args.products,
         command: args.command,
         env_allow: args.env_allow,
-        hashing: args.hashing.options(&cwd, &args.store)?,
+        hashing: args.hashing.options(&root, &cwd, &args.store)?,
         attest_failure: args.attest_failure,
         require_clean: args.require_clean,
         record_command: args.record_command.into(),
@@ -207,6 +222,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         &spec,
         &StepContext {
             cwd: &cwd,
+            root: &root,
             env: &env,
             clock: &SystemClock,
         },
@@ -220,8 +236,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         return Ok(Outcome::Code(code));
     };
     let bundle = signer.sign_statement(&statement)?;
-    let meta: BTreeMap<String, SubjectMeta> = outcome
-        .products
+    // The subjects: the products, or for a step that produced none, its materials.
+    let subjects = match outcome.products.is_empty() {
+        true => &outcome.materials,
+        false => &outcome.products,
+    };
+    let meta: BTreeMap<String, SubjectMeta> = subjects
         .iter()
         .map(|p| (p.name.clone(), SubjectMeta::file(p.size)))
         .collect();

@@ -243,6 +243,18 @@ fn run_keyless_with_a_token_then_verify_by_identity() {
 #[test]
 fn the_github_actions_token_path() {
     let (s, services, root) = setup();
+    s.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://github.com/acme/app.git",
+    ]);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(s.path())
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap().trim().to_owned();
     let mut cmd = s.command(&[
         "attest",
         "--subject",
@@ -263,8 +275,49 @@ fn the_github_actions_token_path() {
         format!("{}/actions/token?api-version=2.0", services.url),
     )
     .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", ACTIONS_RUNTIME_TOKEN);
+    // A job of a caller workflow running the reusable release.yml: the token's job_workflow_ref
+    // names release.yml, GITHUB_WORKFLOW_REF the caller.
+    for (k, v) in [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "acme/app"),
+        ("GITHUB_REF", "refs/heads/main"),
+        ("GITHUB_SHA", head.as_str()),
+        (
+            "GITHUB_WORKFLOW_REF",
+            "acme/app/.github/workflows/caller.yml@refs/heads/main",
+        ),
+        ("GITHUB_RUN_ID", "7"),
+        ("GITHUB_RUN_ATTEMPT", "1"),
+        // A key named in the environment does not fight the --keyless flag: flags win.
+        ("HALLMARK_KEY", "ci.key"),
+    ] {
+        cmd.env(k, v);
+    }
     let run = into_run(cmd.output().unwrap());
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("$HALLMARK_KEY is not used"),
+        "{}",
+        run.stderr
+    );
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(s.file("a.sigstore.json")).unwrap()).unwrap();
+    let payload = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        bundle["dsseEnvelope"]["payload"].as_str().unwrap(),
+    )
+    .unwrap();
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        statement["predicate"]["runDetails"]["builder"]["id"],
+        "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+        "the builder is the token's job_workflow_ref"
+    );
+    assert_eq!(
+        statement["predicate"]["buildDefinition"]["externalParameters"]["workflow"]["path"],
+        ".github/workflows/caller.yml"
+    );
     let issuer = format!("{}/oidc", services.url);
     s.expect(
         &[

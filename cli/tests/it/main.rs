@@ -13,6 +13,7 @@ mod keyless;
 mod keyless_verify;
 mod negative;
 mod peer_bundles;
+mod pipelines;
 mod policy;
 mod producers;
 mod registry;
