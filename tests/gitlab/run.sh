@@ -35,6 +35,7 @@ failed=0
 ok() { passed=$((passed + 1)); echo "ok: $1"; }
 fail() { failed=$((failed + 1)); echo "FAILED: $1"; [ -f "${2:-/dev/null}" ] && tail -n 60 "$2"; }
 
+only=()
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # The registry: docker-registry with htpasswd (the project's CI_REGISTRY_USER/_PASSWORD).
@@ -63,7 +64,7 @@ make_project() { # DIR
   grep -q 'local: templates/hallmark.yml' "$dir/.gitlab-ci.yml" || { echo "gitlab: include not rewritten"; exit 2; }
   # The test services stand in for the public-good instance and the registry speaks plain HTTP.
   # Their addresses come in as variables (the services start after the commit the token names).
-  sed -i 's|      signing: keyless|      signing: keyless\n      fulcio-url: $TEST_SIGSTORE/fulcio\n      rekor-url: $TEST_SIGSTORE/rekor\n      timestamp-server: $TEST_SIGSTORE/tsa/api/v1/timestamp\n      trusted-root: $TEST_TRUSTED_ROOT\n      allow-insecure-registry: $CI_REGISTRY|' "$dir/.gitlab-ci.yml"
+  sed -i 's|      signing: keyless|      signing: keyless\n      fulcio-url: $TEST_SIGSTORE/fulcio\n      rekor-url: $TEST_SIGSTORE/rekor\n      timestamp-server: $TEST_SIGSTORE/tsa/api/v1/timestamp\n      trusted-root: $TEST_TRUSTED_ROOT\n      allow-insecure-registry: $CI_REGISTRY\n      download-url: $TEST_DOWNLOAD_URL|' "$dir/.gitlab-ci.yml"
   (cd "$dir" && git init -q -b main && git remote add origin "https://gitlab.com/$project.git" \
     && git add -A && git -c user.email=ci@example.test -c user.name=ci commit -qm "example")
 }
@@ -73,14 +74,14 @@ run_pipeline() { # NAME FILE POLICY [BRANCH TOKEN] -> exit code of gitlab-ci-loc
   git -C "$dir" remote set-url origin "https://gitlab.com/$project.git"
   [ -z "${4:-}" ] || git -C "$dir" checkout -q -b "$4"
   local rc=0
-  (cd "$dir" && PATH="$bin:$PATH" "$gcl" --shell-executor-no-image --shell-isolation --no-color \
+  (cd "$dir" && PATH="${job_path:-$bin:$PATH}" "$gcl" --shell-executor-no-image --shell-isolation --no-color \
     --file "$file" \
     --timestamps --variable GITLAB_CI=true --variable "SIGSTORE_ID_TOKEN=$token" \
     --variable "CI_REGISTRY=$registry" --variable "CI_REGISTRY_IMAGE=$registry/$project" \
     --variable CI_REGISTRY_USER=gitlab-ci-token --variable CI_REGISTRY_PASSWORD=job-token-pw \
     --variable "SKOPEO_DEST_FLAGS=--dest-tls-verify=false" --variable "HALLMARK_POLICY=$policy" \
     --variable "TEST_SIGSTORE=$svc" --variable "TEST_TRUSTED_ROOT=$work/svc/trusted_root.json" \
-    > "$log" 2>&1) || rc=$?
+    --variable "TEST_DOWNLOAD_URL=${download_url:-}" "${only[@]}" > "$log" 2>&1) || rc=$?
   return $rc
 }
 
@@ -235,6 +236,38 @@ else fail "feature: verify (exit $code)" "$work/feature.verify"; fi
 # 6. A run on the unprotected branch signed with the main branch's identity (a token the policy
 #    trusts): the source ref the steps record is not an allowed ref.
 expect_denied stolen-token .gitlab-ci.yml source.ref-not-allowed 'refs/heads/feature' feature "$token"
+# 8. Without hallmark on PATH the component installs the pinned release: the archive and
+#    SHA256SUMS (scripts/release.sh's layout) served on loopback; a SHA256SUMS that does not
+#    match the archive stops the job before anything runs.
+release_dir="$work/releases/v0.1.0"
+name=hallmark-0.1.0-x86_64-unknown-linux-gnu
+mkdir -p "$release_dir/$name" "$work/nohallmark"
+cp "$hallmark" "$release_dir/$name/hallmark"
+tar -C "$release_dir" -cf - "$name" | gzip -1 > "$release_dir/$name.tar.gz"
+rm -rf "${release_dir:?}/$name"
+(cd "$release_dir" && sha256sum "$name.tar.gz" > SHA256SUMS)
+hport="$(free_port)"
+python3 -m http.server --bind 127.0.0.1 --directory "$work/releases" "$hport" > /dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$hport") 2> /dev/null && break; sleep 0.1; done
+# PATH without hallmark: the tools the jobs use, linked into one directory.
+for tool in node sh bash env git rsync skopeo tar gzip curl sha256sum grep cut mkdir mv cp cat sed chmod rm mktemp wc tr printf ls dirname basename id uname awk head tail sort find xargs stat touch ln readlink date sleep tee; do
+  p="$(command -v "$tool" 2> /dev/null || true)"; [ -n "$p" ] && ln -sf "$p" "$work/nohallmark/$tool"
+done
+only=(build)
+code=0
+download_url="http://127.0.0.1:$hport" job_path="$work/nohallmark" run_pipeline install .gitlab-ci.yml "$work/release.yaml" || code=$?
+[ "$code" = 0 ] && grep -q 'build .*hallmark: step "build"' "$work/install.log" && grep -q "$name.tar.gz: OK" "$work/install.log" \
+  && ok "the component installs the release checked against SHA256SUMS and records the step" \
+  || fail "install from the release (exit $code)" "$work/install.log"
+echo "0000000000000000000000000000000000000000000000000000000000000000  $name.tar.gz" > "$release_dir/SHA256SUMS"
+code=0
+download_url="http://127.0.0.1:$hport" job_path="$work/nohallmark" run_pipeline install-tampered .gitlab-ci.yml "$work/release.yaml" || code=$?
+[ "$code" != 0 ] && grep -q "$name.tar.gz: FAILED" "$work/install-tampered.log" && ! grep -q 'hallmark: step "build"' "$work/install-tampered.log" \
+  && ok "a release that does not match SHA256SUMS stops the job" || fail "tampered release (exit $code)" "$work/install-tampered.log"
+only=()
+rm -rf "$work/releases"
+
 # 7. The package, not the image, offered as the release: it comes from the wrong step.
 arts="$work/good/.gitlab-ci-local/artifacts"
 code=0
