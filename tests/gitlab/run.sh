@@ -141,6 +141,12 @@ issuer="$svc/oidc"
   --output "$work/release.yaml" 2> "$work/init.log") && ok "policy init --from the example" \
   || fail "policy init --from the example" "$work/init.log"
 cat "$work/release.yaml"
+grep -q "repository https://gitlab.com/$project (from the git remote origin)" "$work/init.log" \
+  && ok "the repository comes from the git remote origin, and says so" || fail "repository from origin" "$work/init.log"
+code=0
+(cd "$work/project" && "$hallmark" policy init --from .gitlab-ci.yml -o "$work/release.yaml" > "$work/init2.log" 2>&1) || code=$?
+[ "$code" = 2 ] && grep -q -- "--force" "$work/init2.log" && ok "policy init does not overwrite a policy without --force" \
+  || fail "policy init over an existing file (exit $code)" "$work/init2.log"
 code=0
 (cd "$root/examples/gitlab" && "$hallmark" policy diff --from .gitlab-ci.yml \
   --repository "https://gitlab.com/$project" release.yaml > "$work/diff.log" 2>&1) || code=$?

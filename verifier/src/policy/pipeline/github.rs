@@ -180,10 +180,27 @@ pub(super) fn jobs(root: &Value, notes: &mut Vec<Note>) -> Result<Vec<Job>, Pipe
         }
         parsed.push((name.clone(), needs, steps, downloads));
     }
+    // `needs:` orders transitively: a job needing `test` also runs after what `test` needs.
+    let direct: BTreeMap<String, Vec<String>> = parsed
+        .iter()
+        .map(|(n, needs, ..)| (n.clone(), needs.clone()))
+        .collect();
+    let after = |job: &str| -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut todo: Vec<String> = direct.get(job).cloned().unwrap_or_default();
+        while let Some(n) = todo.pop() {
+            if !seen.contains(&n) && seen.len() <= MAX_JOBS {
+                todo.extend(direct.get(&n).cloned().unwrap_or_default());
+                seen.push(n);
+            }
+        }
+        seen
+    };
     let mut out = Vec::new();
     let mut landed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut upstream_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (name, needs, _, downloads) in &parsed {
+    for (name, _, _, downloads) in &parsed {
+        let needs = after(name);
         for (artifact, target) in downloads {
             let chosen: Vec<(&String, &(String, Vec<String>))> = match artifact {
                 Some(a) => match uploads.get_key_value(a) {
