@@ -71,7 +71,7 @@ make_project() { # DIR
 run_pipeline() { # NAME FILE POLICY [BRANCH TOKEN] -> exit code of gitlab-ci-local; the run is in $work/NAME
   local dir="$work/$1" file="$2" policy="$3" log="$work/$1.log" token="${5:-$token}"
   git clone -q "$work/project" "$dir"
-  git -C "$dir" remote set-url origin "https://gitlab.com/$project.git"
+  git -C "$dir" remote set-url origin "${origin_url:-https://gitlab.com/$project.git}"
   [ -z "${4:-}" ] || git -C "$dir" checkout -q -b "$4"
   local rc=0
   (cd "$dir" && PATH="${job_path:-$bin:$PATH}" "$gcl" --shell-executor-no-image --shell-isolation --no-color \
@@ -242,6 +242,9 @@ else fail "feature: verify (exit $code)" "$work/feature.verify"; fi
 # 6. A run on the unprotected branch signed with the main branch's identity (a token the policy
 #    trusts): the source ref the steps record is not an allowed ref.
 expect_denied stolen-token .gitlab-ci.yml source.ref-not-allowed 'refs/heads/feature' feature "$token"
+# 7. A fork's pipeline with a token the policy trusts: the steps record another repository.
+origin_url=https://gitlab.com/evil/app.git expect_denied fork .gitlab-ci.yml source.untrusted 'gitlab.com/evil/app' '' "$token"
+
 # 8. Without hallmark on PATH the component installs the pinned release: the archive and
 #    SHA256SUMS (scripts/release.sh's layout) served on loopback; a SHA256SUMS that does not
 #    match the archive stops the job before anything runs.
@@ -274,7 +277,7 @@ download_url="http://127.0.0.1:$hport" job_path="$work/nohallmark" run_pipeline 
 only=()
 rm -rf "$work/releases"
 
-# 7. The package, not the image, offered as the release: it comes from the wrong step.
+# 9. The package, not the image, offered as the release: it comes from the wrong step.
 arts="$work/good/.gitlab-ci-local/artifacts"
 code=0
 "$hallmark" verify "$arts/package/dist/app.tar" --policy "$work/release.yaml" \
