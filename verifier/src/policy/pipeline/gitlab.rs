@@ -157,26 +157,63 @@ fn resolve(
     Ok(out)
 }
 
-/// The lines of `before_script` + `script` (strings or nested lists).
-fn script_text(job: &Map<String, Value>, default: Option<&Map<String, Value>>) -> String {
-    fn flatten(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::String(s) => out.push(s.clone()),
-            Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-            _ => {}
+/// The lines of a script: strings, nested lists, and `!reference [.job, key, ...]` to another
+/// part of this file. A reference that cannot be followed is returned in `missing` (one into
+/// the component's templates is known and holds no `hallmark run` of the user's).
+fn flatten(
+    v: &Value,
+    root: &Map<String, Value>,
+    depth: usize,
+    out: &mut Vec<String>,
+    missing: &mut Vec<String>,
+) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|i| flatten(i, root, depth, out, missing)),
+        Value::Object(o) => {
+            if let Some(path) = o.get("!reference").and_then(Value::as_array) {
+                let keys: Vec<&str> = path.iter().filter_map(Value::as_str).collect();
+                let mut target = keys.first().and_then(|k| root.get(*k));
+                for k in keys.iter().skip(1) {
+                    target = target.and_then(|t| t.get(*k));
+                }
+                match target {
+                    Some(t) if depth < MAX_EXTENDS_DEPTH => {
+                        flatten(t, root, depth + 1, out, missing)
+                    }
+                    _ if keys
+                        .first()
+                        .is_some_and(|k| COMPONENT_TEMPLATES.contains(k)) => {}
+                    _ => missing.push(keys.join(".")),
+                }
+            } else {
+                missing.push(serde_json::to_string(v).unwrap_or_default());
+            }
         }
+        _ => {}
     }
+}
+
+/// The lines of `before_script` + `script`, and the references that could not be followed.
+fn script_text(
+    job: &Map<String, Value>,
+    default: Option<&Map<String, Value>>,
+    root: &Map<String, Value>,
+) -> (String, Vec<String>) {
     let mut lines = Vec::new();
+    let mut missing = Vec::new();
     let before = job
         .get("before_script")
         .or_else(|| default.and_then(|d| d.get("before_script")));
     if let Some(b) = before {
-        flatten(b, &mut lines);
+        flatten(b, root, 0, &mut lines, &mut missing);
     }
     if let Some(s) = job.get("script") {
-        flatten(s, &mut lines);
+        flatten(s, root, 0, &mut lines, &mut missing);
     }
-    lines.join("\n")
+    (lines.join("\n"), missing)
 }
 
 /// The jobs of a `.gitlab-ci.yml`.
@@ -309,7 +346,17 @@ pub(super) fn jobs(root: &Value, notes: &mut Vec<Note>) -> Result<Vec<Job>, Pipe
                 ),
             }
         }
-        for call in run_calls(&script_text(job, default), &vars) {
+        let (script, missing) = script_text(job, default, map);
+        for m in missing {
+            note(
+                notes,
+                Some(name),
+                format!(
+                    "the script refers to {m}, which is not in this file: a step it records is not in the policy"
+                ),
+            );
+        }
+        for call in run_calls(&script, &vars) {
             match call.step {
                 Some(step) => steps.push(Recorded {
                     step,

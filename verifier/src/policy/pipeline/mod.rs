@@ -205,9 +205,13 @@ fn read(text: &str) -> Result<(Platform, Value), PipelineError> {
     // A GitLab component template is two documents: `spec:` then the jobs.
     let mut docs = Vec::new();
     for doc in yaml_serde::Deserializer::from_str(text) {
-        let value: Value = serde::Deserialize::deserialize(doc)
+        let mut value: yaml_serde::Value = serde::Deserialize::deserialize(doc)
             .map_err(|e: yaml_serde::Error| PipelineError::Yaml(e.to_string()))?;
-        docs.push(value);
+        // `<<: *defaults`, as GitLab applies it.
+        value
+            .apply_merge()
+            .map_err(|e| PipelineError::Yaml(e.to_string()))?;
+        docs.push(json(value));
     }
     let root = match docs.as_slice() {
         [one] => one.clone(),
@@ -241,6 +245,46 @@ fn read(text: &str) -> Result<(Platform, Value), PipelineError> {
         },
         root,
     ))
+}
+
+/// YAML as JSON: mapping keys as strings, a tagged value (`!reference [.job, script]`) as
+/// `{"!reference": [".job", "script"]}`.
+fn json(value: yaml_serde::Value) -> Value {
+    use yaml_serde::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64().map_or(Value::Null, Value::from)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(json).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => match json(other) {
+                            Value::String(s) => s,
+                            v => v.to_string(),
+                        },
+                    };
+                    (key, json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => {
+            let mut map = serde_json::Map::new();
+            map.insert(t.tag.to_string(), json(t.value));
+            Value::Object(map)
+        }
+    }
 }
 
 /// Derives the release policy of the pipeline `text` (a `.gitlab-ci.yml` or a GitHub workflow).

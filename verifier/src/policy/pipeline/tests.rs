@@ -364,3 +364,37 @@ fn drift_names_missing_steps_and_changed_inputs() {
         Err(PipelineError::Policy(_))
     ));
 }
+
+#[test]
+fn references_anchors_and_merge_keys_are_followed() {
+    let text = r#"
+.defaults: &defaults
+  stage: build
+  artifacts: {paths: [out/]}
+.steps:
+  record: ["hallmark run --step build -m src -p out -- make"]
+build:
+  <<: *defaults
+  before_script:
+    - !reference [.hallmark, before_script]
+  script:
+    - !reference [.steps, record]
+package:
+  stage: test
+  script:
+    - !reference [.elsewhere, script]
+    - hallmark run --step package -m out -p dist -- make dist
+"#;
+    let d = derive(text, &gitlab_options()).unwrap();
+    assert_eq!(
+        d.policy["steps"]["package"]["inputs"],
+        json!({"build": ["out", "out/**"]})
+    );
+    let refs: Vec<&Note> = d
+        .notes
+        .iter()
+        .filter(|n| n.message.contains("refers to"))
+        .collect();
+    assert_eq!(refs.len(), 1, "{:?}", d.notes);
+    assert!(refs[0].message.contains(".elsewhere.script"));
+}
