@@ -33,6 +33,10 @@ command -v openssl > /dev/null || missing+=(openssl)
 command -v rsync > /dev/null || missing+=(rsync)
 command -v node > /dev/null || missing+=(nodejs)
 command -v npm > /dev/null || missing+=(npm)
+# The webhook tests build real objects with kubectl (--dry-run=client) and render the example
+# manifests with kubectl kustomize; bench/webhook.sh drives load with wrk.
+command -v kubectl > /dev/null || missing+=(kubernetes-client)
+command -v wrk > /dev/null || missing+=(wrk)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"

@@ -63,6 +63,8 @@ enum Command {
     Policy(cmd::policy::Args),
     /// Verify one Sigstore bundle offline (keyless identity or key), as sigstore-conformance expects.
     VerifyBundle(cmd::verify_bundle::Args),
+    /// Decide one Kubernetes AdmissionReview file the way hallmark-webhook would.
+    Admission(cmd::admission::Args),
     /// Run the whole story in a temporary directory: build steps, verify, a policy, a VSA, tampering.
     Demo(cmd::demo::Args),
     /// Print the version.
@@ -149,6 +151,7 @@ fn main() -> ExitCode {
         Command::PushArtifact(args) => cmd::artifact::push_artifact(args),
         Command::Pull(args) => cmd::artifact::pull(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),
+        Command::Admission(args) => cmd::admission::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),

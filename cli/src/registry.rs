@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use base64::Engine;
 use hallmark_remote::registry::client::{ClientOptions, Credentials, RegistryClient};
+use hallmark_remote::registry::docker_config::{DockerConfig, MAX_DOCKER_CONFIG_BYTES};
 
 use crate::signing::read_limited;
 
@@ -21,9 +21,6 @@ pub struct RegistryArgs {
     pub registry_ca: Option<PathBuf>,
 }
 
-/// Largest docker `config.json` read.
-const MAX_DOCKER_CONFIG: u64 = 1024 * 1024;
-
 /// Credentials for `registry`, without ever printing them, from (first match wins):
 /// `HALLMARK_REGISTRY_USERNAME`/`_PASSWORD` when `HALLMARK_REGISTRY` names this host (comma-separated list); on GitLab CI `CI_REGISTRY_USER`/`_PASSWORD` for
 /// `CI_REGISTRY`; `GITHUB_TOKEN` for ghcr.io; docker's `config.json` (`credHelpers`,
@@ -37,34 +34,14 @@ fn from_docker_config(registry: &str, env: &BTreeMap<String, String>) -> Option<
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env.get("HOME")?).join(".docker"),
     };
-    let bytes = read_limited(&dir.join("config.json"), MAX_DOCKER_CONFIG).ok()?;
-    let config: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let helper = config["credHelpers"][registry]
-        .as_str()
-        .or_else(|| config["credsStore"].as_str());
-    if let Some(helper) = helper
+    let bytes = read_limited(&dir.join("config.json"), MAX_DOCKER_CONFIG_BYTES).ok()?;
+    let config = DockerConfig::parse(&bytes).ok()?;
+    if let Some(helper) = config.helper(registry)
         && let Some(found) = from_helper(helper, registry, env)
     {
         return Some(found);
     }
-    let auths = config["auths"].as_object()?;
-    let entry = auths.get(registry).or_else(|| {
-        auths.iter().find_map(|(k, v)| {
-            (k.trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                == registry)
-                .then_some(v)
-        })
-    })?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(entry["auth"].as_str()?)
-        .ok()?;
-    let (username, password) = String::from_utf8(decoded)
-        .ok()?
-        .split_once(':')
-        .map(|(u, p)| (u.to_owned(), p.to_owned()))?;
-    Some(Credentials { username, password })
+    config.auth(registry)
 }
 
 /// Asks `docker-credential-<helper> get`, as docker does.
@@ -178,7 +155,7 @@ mod tests {
     #[test]
     fn reads_docker_config_auths_and_credential_helpers() {
         let dir = tempfile::tempdir().unwrap();
-        let auth = base64::engine::general_purpose::STANDARD.encode("bob:pw1");
+        let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "bob:pw1");
         std::fs::write(
             dir.path().join("config.json"),
             format!(r#"{{"auths":{{"https://reg.example":{{"auth":"{auth}"}}}},"credHelpers":{{"helped.example":"fake"}}}}"#),

@@ -11,13 +11,15 @@
 //!   accepting Rekor v1 `dsse` entries;
 //! - [`tsa`]: a test RFC 3161 time-stamping authority;
 //! - [`tuf`]: a TUF repository made with tough's editor, and a loopback mirror serving it;
-//! - [`http`]: the minimal loopback HTTP/1.1 server under them.
+//! - [`http`]: the minimal loopback HTTP/1.1 server under them;
+//! - [`registry`]: a real OCI registry (`docker-registry`) on loopback and images pushed with skopeo.
 #![forbid(unsafe_code)]
 
 pub mod fulcio;
 pub mod http;
 pub mod log;
 pub mod oidc;
+pub mod registry;
 pub mod services;
 pub mod tsa;
 pub mod tuf;

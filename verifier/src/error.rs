@@ -164,10 +164,17 @@ impl crate::engine::Error {
 
 /// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
 /// that stop a verification before any verdict ([`Error::code`],
-/// [`crate::sigstore::trust_root::TrustRootError::code`]), and those of a trust-root refresh
-/// (`tuf.*`, hallmark-remote's `tuf::Error`, which checks they are listed here).
-/// docs/error-codes.md documents each.
+/// [`crate::sigstore::trust_root::TrustRootError::code`]), those of a trust-root refresh
+/// (`tuf.*`, hallmark-remote's `tuf::Error`, which checks they are listed here), and the
+/// admission gate's (`hallmark_admission::error::ADMISSION_CODES`). docs/error-codes.md
+/// documents each.
 pub const ALL_CODES: &[&str] = &[
+    "admission.config",
+    "admission.deadline",
+    "admission.image",
+    "admission.no-rule",
+    "admission.registry",
+    "admission.review",
     "budget.exhausted",
     "bundle.keyless-needs-identity",
     "bundle.parse",
@@ -265,6 +272,8 @@ mod tests {
             include_str!("sigstore/error.rs"),
             // The trust-root refresh's codes (hallmark-remote, which depends on this crate).
             include_str!("../../remote/src/tuf/error.rs"),
+            // The admission gate's codes (hallmark-admission; its error module lists them all).
+            include_str!("../../admission/src/error.rs"),
         ];
         let literals = sources
             .into_iter()

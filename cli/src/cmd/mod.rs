@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admission;
 pub mod approve;
 pub mod artifact;
 pub mod attest;

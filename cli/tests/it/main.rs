@@ -6,6 +6,7 @@ mod common;
 mod oracle;
 
 mod acceptance;
+mod admission;
 mod chain;
 mod conformance;
 mod flooding;

@@ -4,16 +4,13 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::common::{self, Scratch};
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
+use hallmark_testsvc::registry::{self, sha256_hex};
 
 /// `hallmark verify REFERENCE --key KEY` against the plain-HTTP test registry at `host`, with
 /// an empty local store so that every attestation has to come from the registry.
@@ -41,154 +38,37 @@ fn verify_from_registry(
     s.expect(&args, code)
 }
 
-/// A registry process on a fixed loopback port with its own storage; stops on drop.
-struct Registry {
-    port: u16,
-    dir: PathBuf,
-    extra: String,
-    child: Option<Child>,
-}
+/// The shared registry helper (`hallmark_testsvc::registry`), unwrapped for tests.
+struct Registry(registry::Registry);
 
 impl Registry {
     fn start(dir: &Path) -> Registry {
-        Self::start_with(dir, String::new())
+        Registry(registry::Registry::start(dir).unwrap())
     }
 
-    /// A registry with extra YAML appended (TLS under `http:`, then `auth:`).
     fn start_with(dir: &Path, extra: String) -> Registry {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut registry = Registry {
-            port,
-            dir: dir.to_path_buf(),
-            extra,
-            child: None,
-        };
-        registry.restart();
-        registry
+        Registry(registry::Registry::start_with(dir, extra).unwrap())
     }
 
     fn restart(&mut self) {
-        let config = self.dir.join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{}\n{}",
-                self.dir.join("data").display(),
-                self.port,
-                self.extra
-            ),
-        )
-        .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry is not installed: run scripts/install-test-deps.sh");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
-                let mut buf = [0u8; 12];
-                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("registry did not start on port {}", self.port);
+        self.0.restart().unwrap();
     }
 
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.0.stop();
     }
 
     fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.0.host()
     }
 }
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Builds a one-layer OCI image layout and copies it to `dest` with skopeo, preserving
-/// digests. Returns the manifest digest.
 fn push_image(work: &Path, dest: &str, content: &str) -> String {
-    push_image_with(work, dest, content, &[])
+    registry::push_image(work, dest, content).unwrap()
 }
 
 fn push_image_with(work: &Path, dest: &str, content: &str, skopeo_args: &[&str]) -> String {
-    let layout = work.join(format!("layout-{}", sha256_hex(dest.as_bytes())));
-    let blobs = layout.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).unwrap();
-    let src = layout.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(src.join("hello.txt"), content).unwrap();
-    let tar = Command::new("tar")
-        .args(["-cf", "-", "-C"])
-        .arg(&src)
-        .arg("hello.txt")
-        .output()
-        .unwrap();
-    assert!(tar.status.success());
-    let layer = tar.stdout;
-    let layer_hex = sha256_hex(&layer);
-    std::fs::write(blobs.join(&layer_hex), &layer).unwrap();
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}"]}}}}"#
-    );
-    let config_hex = sha256_hex(config.as_bytes());
-    std::fs::write(blobs.join(&config_hex), &config).unwrap();
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer_hex}","size":{}}}]}}"#,
-        config.len(),
-        layer.len()
-    );
-    let manifest_hex = sha256_hex(manifest.as_bytes());
-    std::fs::write(blobs.join(&manifest_hex), &manifest).unwrap();
-    std::fs::write(
-        layout.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        layout.join("index.json"),
-        format!(
-            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_hex}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"v1"}}}}]}}"#,
-            manifest.len()
-        ),
-    )
-    .unwrap();
-    let out = Command::new("skopeo")
-        .args([
-            "copy",
-            "--quiet",
-            "--dest-tls-verify=false",
-            "--preserve-digests",
-        ])
-        .args(skopeo_args)
-        .arg(format!("oci:{}:v1", layout.display()))
-        .arg(format!("docker://{dest}"))
-        .output()
-        .expect("skopeo is not installed: run scripts/install-test-deps.sh");
-    assert!(
-        out.status.success(),
-        "skopeo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("sha256:{manifest_hex}")
+    registry::push_image_with(work, dest, content, skopeo_args).unwrap()
 }
 
 #[test]
@@ -659,7 +539,7 @@ fn retries_ride_out_faults_and_the_outbox_keeps_what_fails() {
         &format!("{}/demo/flaky:v1", registry.host()),
         "flaky",
     );
-    let proxy = FaultyProxy::start(registry.port);
+    let proxy = FaultyProxy::start(registry.0.port());
     let host = proxy.host();
     s.expect(&["keygen", "--output", "k"], 0);
     let reference = format!("oci://{host}/demo/flaky@{digest}");

@@ -142,6 +142,8 @@ impl RegistryClient {
     ) -> Result<Response<ureq::Body>> {
         let mut challenge_answered = false;
         let mut attempt = 0;
+        // A caller's timeout bounds the retries too: no backoff sleeps past it.
+        let give_up = self.options.timeout.map(|t| std::time::Instant::now() + t);
         loop {
             attempt += 1;
             let mut builder = Request::builder().method(method.clone()).uri(url);
@@ -174,8 +176,10 @@ impl RegistryClient {
                 }
                 Err(_) => true,
             };
-            if retryable && attempt < ATTEMPTS {
-                std::thread::sleep(Duration::from_millis(150 * 4u64.pow(attempt - 1)));
+            let backoff = Duration::from_millis(150 * 4u64.pow(attempt - 1));
+            let in_time = give_up.is_none_or(|g| std::time::Instant::now() + backoff < g);
+            if retryable && attempt < ATTEMPTS && in_time {
+                std::thread::sleep(backoff);
                 continue;
             }
             let response =

@@ -3,4 +3,5 @@
 pub mod attestations;
 pub mod client;
 pub mod cosign;
+pub mod docker_config;
 pub mod reference;
