@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, then runs every gate.
 #   fmt --check, clippy -D warnings, all tests (nextest; as root also the ignored root-only ones),
-#   the GitHub Action's tests and the workflow lint, the interop suite.
+#   the GitHub Action's tests and the workflow lint, the interop suite, the GitLab CI lint and
+#   the GitLab example pipeline run by gitlab-ci-local.
 # HALLMARK_VECTORS points the tests at shared/vectors (default: ../shared/vectors beside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,3 +43,7 @@ echo "== workflows and action.yml (check-jsonschema, zizmor)"
 bash scripts/lint-ci.sh
 echo "== interop"
 bash tests/interop/run.sh
+echo "== GitLab CI: lint (check-jsonschema vendor.gitlab-ci)"
+bash scripts/lint-gitlab-ci.sh
+echo "== GitLab CI: the example pipeline under gitlab-ci-local"
+bash tests/gitlab/run.sh

@@ -294,6 +294,40 @@ fn signing_cert(r: &Request, issuer: &Issuer, fulcio: &TestFulcio, fault: Fault)
         }
         point
     };
+    // GitLab's ID tokens (Fulcio's gitlab-pipeline mapping, config/identity/config.yaml): the
+    // SAN and build signer are https://{ci_config_ref_uri}.
+    if let Some(config_ref) = claims["ci_config_ref_uri"].as_str() {
+        let url = "https://gitlab.com";
+        let mut extensions = vec![(9, format!("https://{config_ref}"))];
+        if let Some(p) = claims["project_path"].as_str() {
+            extensions.push((12, format!("{url}/{p}")));
+        }
+        if let Some(sha) = claims["sha"].as_str() {
+            extensions.push((13, sha.to_owned()));
+        }
+        if let (Some(kind), Some(r)) = (claims["ref_type"].as_str(), claims["ref"].as_str()) {
+            let dir = if kind == "branch" { "heads" } else { "tags" };
+            extensions.push((14, format!("refs/{dir}/{r}")));
+        }
+        if let Some(env) = claims["runner_environment"].as_str() {
+            extensions.push((11, env.to_owned()));
+        }
+        let identity = Identity {
+            san: format!("https://{config_ref}"),
+            issuer: issuer.url().to_owned(),
+            extensions,
+        };
+        return match fulcio.issue(&point, &identity, SystemTime::now()) {
+            Ok(leaf) => json_response(
+                200,
+                &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": [
+                    hallmark_model::keyid::pem_encode("CERTIFICATE", &leaf),
+                    hallmark_model::keyid::pem_encode("CERTIFICATE", fulcio.root_der()),
+                ]}}}),
+            ),
+            Err(e) => error(500, &e.to_string()),
+        };
+    }
     let san = match (
         claims["email"].as_str(),
         claims["job_workflow_ref"].as_str(),

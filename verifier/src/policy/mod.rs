@@ -8,6 +8,7 @@
 mod declarative;
 mod input;
 mod library;
+pub mod pipeline;
 mod tests_runner;
 
 use std::path::{Path, PathBuf};

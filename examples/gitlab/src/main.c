@@ -1,0 +1,6 @@
+#include <stdio.h>
+
+int main(void) {
+    puts("hello from the hallmark gitlab example");
+    return 0;
+}
