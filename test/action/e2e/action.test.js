@@ -234,6 +234,43 @@ describe('the Hallmark Action through local-action', () => {
         JSON.parse(fs.readFileSync(path.join(result.jobs.verify.workspace, '.hallmark', 'store', 'index.json'), 'utf8')).manifests.length === 0);
     });
 
+    // The release policy written by `hallmark policy init --from` the workflow itself (the
+    // issuer is the test services'): it allows the replayed run, and denies the run whose test
+    // job still runs its command but no longer records it.
+    it('a policy derived from the workflow allows the real run and denies it without the test step', async () => {
+      const derived = path.join(tmp, 'derived-release.yaml');
+      execFileSync(bins.hallmark, ['policy', 'init', '--from', workflow, '--repository', 'https://github.com/acme/app',
+        '--issuer', services.issuer, '--output', derived], { stdio: 'pipe' });
+      const gateUses = (wf) => {
+        const gate = wf.jobs.verify.steps.find((s) => s.with && s.with.mode === 'verify');
+        gate.with.policy = derived;
+      };
+      // Each replay pushes to its own repository: the image is reproducible, and attestations
+      // another replay left next to the same digest must not decide this one.
+      const own = (base, edit, repo) => {
+        const o = opts(base, edit);
+        o.envOverrides = { ...o.envOverrides, IMAGE: `${registry.host}/acme/app/${repo}` };
+        return o;
+      };
+      const ok = await replay(workflow, own(path.join(tmp, 'replay-derived'), gateUses, 'derived'));
+      const gate = ok.jobs.verify.steps.at(-1);
+      assert.equal(gate.outputs.allowed, 'true', report(ok));
+      const untested = await replay(workflow, own(path.join(tmp, 'replay-derived-untested'), (wf) => {
+        gateUses(wf);
+        const steps = wf.jobs.test.steps;
+        const at = steps.findIndex((st) => st.with && st.with.step === 'test');
+        steps[at] = { run: steps[at].with.command };
+      }, 'derived-untested'));
+      const text = report(untested);
+      assert.equal(untested.jobs.test.status, 'success', text);
+      assert.equal(untested.jobs.verify.status, 'failure', text);
+      const denied = untested.jobs.verify.steps.at(-1);
+      assert.equal(denied.outputs.allowed, 'false');
+      assert.match(denied.summary, /DENIED/);
+      // For the missing step, or for the report no recorded step produced.
+      assert.match(denied.summary, /`(step\.missing|chain\.unattested-input)`/, denied.summary);
+    });
+
     it('a package job that slips in a file no step produced is denied by the gate, by name', async () => {
       const result = await replay(workflow, opts(path.join(tmp, 'replay-tampered'), (wf) => {
         const steps = wf.jobs.package.steps;
