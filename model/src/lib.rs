@@ -3,6 +3,7 @@
 //! - [`digest`]: digest algorithms, digests and digest sets, validated as in-toto does;
 //! - [`resource`]: the in-toto ResourceDescriptor;
 //! - [`statement`]: the in-toto Statement v1 (and v0.1 on read);
+//! - [`test_result`]: the in-toto test-result predicate a test step signs;
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`approval`]: Hallmark's approval predicate;
 //! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
@@ -41,6 +42,7 @@ pub mod resource;
 pub mod signer;
 pub mod signing_config;
 pub mod statement;
+pub mod test_result;
 pub mod text;
 pub mod time;
 pub mod vsa;

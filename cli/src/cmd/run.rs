@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use hallmark_attester::ci::process_env;
-use hallmark_attester::hashing::HashOptions;
+use hallmark_attester::ci::{CiContext, Env, process_env};
+use hallmark_attester::hashing::{HashOptions, HashedFile, hash_paths};
 use hallmark_attester::redact::CommandRecording;
 use hallmark_attester::repository::{IgnoreRules, never_hashed};
 use hallmark_attester::step::{SIGNING_ENV, StepContext, StepSpec, record_step};
 use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
+use hallmark_model::statement::Statement;
+use hallmark_model::test_result::{MAX_TEST_NAMES, TEST_RESULT_V0_1, TestNames, TestResult};
 
 use crate::Outcome;
 use crate::progress::HashingBar;
@@ -119,6 +121,20 @@ pub struct Args {
     /// provenance of its own choosing. Repeatable; warns.
     #[arg(long, value_name = "VAR")]
     pub insecure_pass_signing_env: Vec<String>,
+    /// This step runs tests: also sign an in-toto test-result (v0.1) over the materials it
+    /// tested, PASSED when the command exits 0 and FAILED otherwise (record failures with
+    /// --attest-failure). Implied by --test-config and --test-summary.
+    #[arg(long)]
+    pub test_result: bool,
+    /// The test suite's configuration (a file or directory, repeatable), hashed into the
+    /// test result's `configuration`.
+    #[arg(long, value_name = "PATH")]
+    pub test_config: Vec<PathBuf>,
+    /// Test names the harness wrote, read after the command ran: JSON
+    /// `{"passedTests": [...], "warnedTests": [...], "failedTests": [...]}`. A named failure makes
+    /// the result FAILED, a warning WARNED.
+    #[arg(long, value_name = "FILE")]
+    pub test_summary: Option<PathBuf>,
     /// The directory material and product names are relative to, and must stay inside
     /// (default: the working directory). A monorepo job in `app/` that reads `../lib` passes
     /// `--root ..`: its names become `app/…` and `lib/…`. Never implied: a path that leaves the
@@ -235,16 +251,26 @@ pub fn run(args: Args) -> Result<Outcome> {
         );
         return Ok(Outcome::Code(code));
     };
+    // The test result is read before anything is signed: a bad summary leaves nothing half-done.
+    let wants_test =
+        args.test_result || !args.test_config.is_empty() || args.test_summary.is_some();
+    let test = match wants_test {
+        true => Some(test_result(
+            args.test_summary.as_deref(),
+            &args.test_config,
+            outcome.exit_code,
+            &cwd,
+            &env,
+        )?),
+        false => None,
+    };
     let bundle = signer.sign_statement(&statement)?;
     // The subjects: the products, or for a step that produced none, its materials.
     let subjects = match outcome.products.is_empty() {
         true => &outcome.materials,
         false => &outcome.products,
     };
-    let meta: BTreeMap<String, SubjectMeta> = subjects
-        .iter()
-        .map(|p| (p.name.clone(), SubjectMeta::file(p.size)))
-        .collect();
+    let meta = file_meta(subjects);
     let saved = save(
         &bundle,
         &statement,
@@ -262,11 +288,90 @@ pub fn run(args: Args) -> Result<Outcome> {
         signer.identity(),
         saved.place
     );
+    if let Some(result) = test {
+        let tested = match outcome.materials.is_empty() {
+            true => subjects,
+            false => &outcome.materials,
+        };
+        let outcome_word = result.result;
+        let statement = Statement::new(
+            tested.iter().map(HashedFile::to_descriptor).collect(),
+            TEST_RESULT_V0_1,
+            result.to_value(),
+        )?;
+        let bundle = signer.sign_statement(&statement)?;
+        let meta = file_meta(tested);
+        // The test result goes to the store (never over --output, which holds the provenance).
+        let store_only = OutputArgs {
+            output: None,
+            format: args.output.format,
+            no_store: false,
+        };
+        let saved = save(
+            &bundle,
+            &statement,
+            &meta,
+            Some(&spec.name),
+            &args.store,
+            &store_only,
+            &cwd,
+        )?;
+        eprintln!(
+            "hallmark: step {:?}: test result {outcome_word:?} over {}; stored in {}",
+            spec.name,
+            count(tested.len(), "tested file"),
+            saved.place
+        );
+    }
     Ok(if code == 0 {
         Outcome::Success
     } else {
         Outcome::Code(code)
     })
+}
+
+/// The store's per-subject metadata of hashed files: their sizes.
+fn file_meta(files: &[HashedFile]) -> BTreeMap<String, SubjectMeta> {
+    files
+        .iter()
+        .map(|f| (f.name.clone(), SubjectMeta::file(f.size)))
+        .collect()
+}
+
+/// Largest `--test-summary` read.
+const MAX_TEST_SUMMARY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The test-result predicate of this run: its exit code, the harness's test names, the
+/// configuration hashed (named relative to `cwd`, where the flags are written), and the CI job as
+/// its URL.
+fn test_result(
+    summary: Option<&Path>,
+    config: &[PathBuf],
+    exit_code: i32,
+    cwd: &Path,
+    env: &Env,
+) -> Result<TestResult> {
+    let names = match summary {
+        Some(path) => {
+            let names: TestNames =
+                serde_json::from_slice(&read_limited(path, MAX_TEST_SUMMARY_BYTES)?).with_context(
+                    || format!("--test-summary {}: expected {{\"passedTests\": [...], \"warnedTests\": [...], \"failedTests\": [...]}}", path.display()),
+                )?;
+            anyhow::ensure!(
+                names.len() <= MAX_TEST_NAMES,
+                "--test-summary {}: more than {MAX_TEST_NAMES} test names",
+                path.display()
+            );
+            names
+        }
+        None => TestNames::default(),
+    };
+    let configuration = hash_paths(cwd, config, &HashOptions::default())?
+        .iter()
+        .map(HashedFile::to_descriptor)
+        .collect();
+    let url = CiContext::detect(env).invocation_id();
+    Ok(TestResult::of_run(exit_code, names, configuration, url))
 }
 
 /// `1 product`, `2 products`.

@@ -104,6 +104,78 @@ fn a_test_step_without_products_vouches_for_what_it_checked() {
     assert!(run.stderr.contains("nothing to attest"), "{}", run.stderr);
 }
 
+/// A test step with a harness summary also signs an in-toto test-result over what it tested:
+/// PASSED when the suite passed, FAILED when it names a failure even though it exited 0; a
+/// policy can demand the PASSED one.
+#[test]
+fn a_test_step_signs_an_in_toto_test_result_a_policy_can_demand() {
+    let s = keyed();
+    step(
+        &s,
+        "build",
+        &["-m", "src", "-p", "out"],
+        "mkdir -p out && cat src/*.c > out/app",
+    );
+    let summary = |failed: &str| {
+        format!(
+            "test -s out/app && echo '{{\"passedTests\": [\"runs\"], \"failedTests\": [{failed}]}}' > summary.json"
+        )
+    };
+    std::fs::write(s.file("suite.cfg"), "timeout = 30\n").unwrap();
+    step(
+        &s,
+        "test",
+        &[
+            "-m",
+            "out",
+            "--test-config",
+            "suite.cfg",
+            "--test-summary",
+            "summary.json",
+        ],
+        &summary(""),
+    );
+    let rego = "package hallmark\n\nimport rego.v1\n\ndeny contains {\"code\": \"test.not-passed\", \"msg\": \"no PASSED test result\"} if {\n\tnot passed\n}\n\npassed if {\n\tsome a in input.attestations\n\ta.predicateType == \"https://in-toto.io/attestation/test-result/v0.1\"\n\ta.statement.predicate.result == \"PASSED\"\n\ta.statement.predicate.passedTests == [\"runs\"]\n\ta.statement.predicate.configuration[0].name == \"suite.cfg\"\n}\n";
+    std::fs::write(s.file("tested.rego"), rego).unwrap();
+    let verify = [
+        "verify",
+        "out/app",
+        "--key",
+        "k.pub",
+        "--predicate-type",
+        "https://in-toto.io/attestation/test-result/v0.1",
+        "--policy",
+        "tested.rego",
+    ];
+    s.expect(&verify, 0);
+
+    // The same suite naming a failed test: FAILED, whatever the exit code; the policy denies.
+    let failing = keyed();
+    step(
+        &failing,
+        "build",
+        &["-m", "src", "-p", "out"],
+        "mkdir -p out && cat src/*.c > out/app",
+    );
+    std::fs::write(failing.file("suite.cfg"), "timeout = 30\n").unwrap();
+    step(
+        &failing,
+        "test",
+        &[
+            "-m",
+            "out",
+            "--test-config",
+            "suite.cfg",
+            "--test-summary",
+            "summary.json",
+        ],
+        &summary("\"flaky\""),
+    );
+    std::fs::write(failing.file("tested.rego"), rego).unwrap();
+    let run = failing.expect(&verify, 1);
+    assert!(run.stdout.contains("test.not-passed"), "{}", run.stdout);
+}
+
 #[test]
 fn a_monorepo_job_names_inputs_above_it_only_under_an_explicit_root() {
     let s = keyed();
