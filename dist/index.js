@@ -525,6 +525,9 @@ async function run(env = process.env) {
     const childEnv = { ...env };
     for (const k of Object.keys(childEnv)) if (k.startsWith("INPUT_")) delete childEnv[k];
     if (mode !== "run" && inp["github-token"] && !childEnv.GITHUB_TOKEN) childEnv.GITHUB_TOKEN = inp["github-token"];
+    if (mode === "run") {
+      for (const k of ["ACTIONS_RUNTIME_TOKEN", "ACTIONS_RUNTIME_URL", "ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL"]) delete childEnv[k];
+    }
     if (mode === "verify") {
       const args2 = verifyArgs(inp, { store });
       runner.info(`hallmark ${args2.join(" ")}`);

@@ -70,7 +70,7 @@ if [ "$sign" = none ]; then
 else
   # shellcheck disable=SC2086 # $sign is a list of flags
   "$hallmark" run --step release-build \
-    -m Cargo.toml -m Cargo.lock -m model -m attester -m verifier -m remote -m cli -m policies \
+    -m Cargo.toml -m Cargo.lock -m model -m attester -m verifier -m remote -m admission -m cli -m policies -m scripts \
     -p "$stage/hallmark" $sign -o "$out/$name.build.sigstore.json" \
     -- bash scripts/release.sh --build-only "$target"
   # shellcheck disable=SC2086

@@ -100,6 +100,11 @@ async function run(env = process.env) {
     // The registry token reaches hallmark only where it talks to a registry: in run mode the
     // build command would inherit it (hallmark run withholds only its signing variables).
     if (mode !== 'run' && inp['github-token'] && !childEnv.GITHUB_TOKEN) childEnv.GITHUB_TOKEN = inp['github-token'];
+    // The runner's own service credentials (the Actions cache, artifacts, results) are not the
+    // build's: a `run` step gets none of them, as a plain `run:` step gets none.
+    if (mode === 'run') {
+      for (const k of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RUNTIME_URL', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL']) delete childEnv[k];
+    }
 
     if (mode === 'verify') {
       const args = verifyArgs(inp, { store });

@@ -14,7 +14,9 @@ pub const MAX_MESSAGE: usize = 512;
 /// What a verdict depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
-    /// The image manifest digest.
+    /// The image: its repository and manifest digest (`registry/repository@sha256:…`). The
+    /// repository is part of it: the attestations are looked up there, and a policy may read
+    /// the name, so a verdict for one repository never stands for another's image.
     pub image: String,
     /// The policy's digest (or `none`).
     pub policy: String,
@@ -141,6 +143,13 @@ impl VerdictCache {
     /// True when nothing is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The cached verdict for `key` at `now`, if there is a live one (no decision is started).
+    pub fn peek(&self, key: &Key, now: Instant) -> Option<Judged> {
+        let inner = self.lock();
+        let entry = inner.entries.get(key)?;
+        (entry.expires > now).then(|| entry.judged.clone())
     }
 
     /// The cached verdict for `key` at `now`, or `decide`'s, or that of a concurrent request

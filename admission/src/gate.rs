@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::Error;
 use crate::cache::{Failed, Hit, Judged, Key, VerdictCache};
-use crate::config::{Config, Failure, Mode};
+use crate::config::{Config, Failure, Mode, Rule};
 use crate::image::ImageRef;
 use crate::review::{Operation, Review};
 use crate::target;
@@ -258,15 +258,37 @@ impl Gate {
         })
     }
 
-    /// The answer when the deadline passed before the decision finished: every image is
-    /// undecided, so enforcing rules deny (fail closed) and `failOpen` rules warn.
+    /// The answer when the deadline passed before the decision finished: an image named by
+    /// digest whose verdict is cached keeps it (running out of time never turns a known denial
+    /// into an admission, even under `failOpen`: flooding the gate must not open it); every other
+    /// image is undecided, so enforcing rules deny (fail closed) and `failOpen` rules warn.
     pub fn out_of_time(&self, body: &[u8]) -> Reviewed {
         match Review::parse(body) {
             Ok(review) => self.judge(&review, |namespace, image| {
-                self.failed_report(namespace, image, &Error::Deadline(self.config.deadline))
+                let mut report =
+                    self.failed_report(namespace, image, &Error::Deadline(self.config.deadline));
+                if let Some(judged) = self.cached(namespace, image) {
+                    report.result = match judged.allowed {
+                        true => ImageResult::Allowed,
+                        false => ImageResult::Denied(judged),
+                    };
+                    report.cache = Some(Hit::Hit);
+                }
+                report
             }),
             Err(e) => Reviewed::refused(crate::review::uid_of(body), &e),
         }
+    }
+
+    /// The live cached verdict on an image named by digest, under the rule that covers it.
+    fn cached(&self, namespace: &str, written: &str) -> Option<Judged> {
+        let image = ImageRef::parse(written).ok()?;
+        let digest = image.digest()?;
+        let rule = self.config.rule(namespace, &image.repository())?;
+        self.cache.peek(
+            &cache_key(&self.config, rule, &image, digest),
+            Instant::now(),
+        )
     }
 
     /// Judges each distinct image of `review` with `judge` (in parallel when there are
@@ -407,11 +429,7 @@ impl Gate {
         if image.digest().is_none() {
             report.pinned = Some(image.pinned(&subject.digest));
         }
-        let key = Key {
-            image: subject.digest.clone(),
-            policy: rule.policy_digest().to_owned(),
-            trust: self.config.trust_digest.clone(),
-        };
+        let key = cache_key(&self.config, rule, &image, &subject.digest);
         let (outcome, hit) = self
             .cache
             .get_or_decide(&key, Instant::now(), deadline, || {
@@ -509,6 +527,15 @@ impl Gate {
     }
 }
 
+/// The verdict cache's key for `image` at `digest` under `rule`.
+fn cache_key(config: &Config, rule: &Rule, image: &ImageRef, digest: &str) -> Key {
+    Key {
+        image: format!("{}@{digest}", image.repository()),
+        policy: rule.policy_digest().to_owned(),
+        trust: config.trust_digest.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -570,6 +597,35 @@ mod tests {
             (Outcome::Denied, Some("admission.deadline"))
         );
         let late = g.out_of_time(&body("lenient", "CREATE", &["127.0.0.1:1/app:v1"]));
+        assert_eq!(late.outcome, Outcome::FailedOpen);
+    }
+
+    /// Flooding the gate until a request runs out of time must not admit an image whose denial
+    /// is known, even under failOpen; and a verdict for one repository's digest is not another
+    /// repository's.
+    #[test]
+    fn out_of_time_keeps_a_cached_denial_and_verdicts_are_per_repository() {
+        let g = gate();
+        let digest = format!("sha256:{}", "d".repeat(64));
+        let pinned = format!("127.0.0.1:1/app@{digest}");
+        let image = ImageRef::parse(&pinned).unwrap();
+        let rule = g.config.rule("lenient", &image.repository()).unwrap();
+        let denied = Judged {
+            allowed: false,
+            codes: vec!["attestation.none".into()],
+            message: "no attestation".into(),
+        };
+        let key = cache_key(&g.config, rule, &image, &digest);
+        let now = Instant::now();
+        let _ = g.cache.get_or_decide(&key, now, now, || Ok(denied.clone()));
+        let late = g.out_of_time(&body("lenient", "CREATE", &[&pinned]));
+        assert_eq!(
+            (late.outcome, late.code.as_deref()),
+            (Outcome::Denied, Some("attestation.none"))
+        );
+        // The same digest in another repository is undecided, not denied or allowed by proxy.
+        let other = format!("127.0.0.1:1/other@{digest}");
+        let late = g.out_of_time(&body("lenient", "CREATE", &[&other]));
         assert_eq!(late.outcome, Outcome::FailedOpen);
     }
 

@@ -57,7 +57,8 @@ pub fn from_files(paths: &[PathBuf]) -> Result<Option<TrustRoots>> {
 }
 
 /// The trust roots to use: the files, else the TUF cache, else the embedded snapshot. A cache
-/// that cannot be read is reported and passed over: the embedded root is trusted by definition.
+/// that exists but cannot be used is an error (`tuf.cache`), never passed over: it may hold a
+/// private instance's root, and falling back to public-good would widen the trust.
 /// A cache past its TUF expiry is still used (verification is offline; the roots it holds are
 /// no older than when they were fetched); `hallmark trust show` tells when it is due.
 pub fn resolve(paths: &[PathBuf]) -> Result<Resolved> {
@@ -67,16 +68,10 @@ pub fn resolve(paths: &[PathBuf]) -> Result<Resolved> {
             origin: Origin::Files,
         });
     }
-    if let Some(dir) = cache_dir() {
-        match cached(&dir) {
-            Ok(Some(resolved)) => return Ok(resolved),
-            Ok(None) => {}
-            Err(e) => eprintln!(
-                "warning: the trust root cache cannot be used ({e:#}); using the embedded \
-                 snapshot of {}",
-                embedded::SNAPSHOT
-            ),
-        }
+    if let Some(dir) = cache_dir()
+        && let Some(resolved) = cached(&dir)?
+    {
+        return Ok(resolved);
     }
     let root = embedded::production().map_err(|e| coded(e.code(), format!("embedded: {e}")))?;
     Ok(Resolved {

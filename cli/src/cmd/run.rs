@@ -12,6 +12,7 @@ use hallmark_attester::repository::{IgnoreRules, never_hashed};
 use hallmark_attester::step::{SIGNING_ENV, StepContext, StepSpec, record_step};
 use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
+use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use hallmark_model::test_result::{MAX_TEST_NAMES, TEST_RESULT_V0_1, TestNames, TestResult};
 
@@ -234,6 +235,17 @@ pub fn run(args: Args) -> Result<Outcome> {
         record_command: args.record_command.into(),
         pass_env,
     };
+    // The test configuration is hashed before the command runs: a suite that loosens its own
+    // configuration, runs, and restores it must not get the reviewed one recorded.
+    let wants_test =
+        args.test_result || !args.test_config.is_empty() || args.test_summary.is_some();
+    let test_configuration: Vec<ResourceDescriptor> = match wants_test {
+        true => hash_paths(&cwd, &args.test_config, &HashOptions::default())?
+            .iter()
+            .map(HashedFile::to_descriptor)
+            .collect(),
+        false => Vec::new(),
+    };
     let outcome = record_step(
         &spec,
         &StepContext {
@@ -252,14 +264,11 @@ pub fn run(args: Args) -> Result<Outcome> {
         return Ok(Outcome::Code(code));
     };
     // The test result is read before anything is signed: a bad summary leaves nothing half-done.
-    let wants_test =
-        args.test_result || !args.test_config.is_empty() || args.test_summary.is_some();
     let test = match wants_test {
         true => Some(test_result(
             args.test_summary.as_deref(),
-            &args.test_config,
+            test_configuration,
             outcome.exit_code,
-            &cwd,
             &env,
         )?),
         false => None,
@@ -342,13 +351,12 @@ fn file_meta(files: &[HashedFile]) -> BTreeMap<String, SubjectMeta> {
 const MAX_TEST_SUMMARY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The test-result predicate of this run: its exit code, the harness's test names, the
-/// configuration hashed (named relative to `cwd`, where the flags are written), and the CI job as
-/// its URL.
+/// configuration (hashed before the run, named relative to the working directory), and the CI
+/// job as its URL.
 fn test_result(
     summary: Option<&Path>,
-    config: &[PathBuf],
+    configuration: Vec<ResourceDescriptor>,
     exit_code: i32,
-    cwd: &Path,
     env: &Env,
 ) -> Result<TestResult> {
     let names = match summary {
@@ -366,10 +374,6 @@ fn test_result(
         }
         None => TestNames::default(),
     };
-    let configuration = hash_paths(cwd, config, &HashOptions::default())?
-        .iter()
-        .map(HashedFile::to_descriptor)
-        .collect();
     let url = CiContext::detect(env).invocation_id();
     Ok(TestResult::of_run(exit_code, names, configuration, url))
 }

@@ -158,6 +158,17 @@ fn after_a_trust_update_verify_and_keyless_signing_trust_the_refreshed_root() {
     // --trusted-root still overrides the cache.
     let denied = expect(&s, &with(&verify, &["--trusted-root", PRODUCTION]), 1);
     assert!(denied.stdout.contains("DENIED"), "{}", denied.stdout);
+
+    // A cache that was tampered with stops verification: it never falls back to the embedded
+    // public-good root (that would widen a private instance's trust).
+    let cached = s.path().join(".hallmark-cache/tuf/trusted_root.json");
+    let mut bytes = std::fs::read(&cached).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&cached, bytes).unwrap();
+    let refused = expect(&s, &verify, 2);
+    assert!(refused.stderr.contains("tuf.cache"), "{}", refused.stderr);
+    std::fs::write(s.file("test-root.json"), &test_root).unwrap();
+    expect(&s, &with(&verify, &["--trusted-root", "test-root.json"]), 0);
 }
 
 #[test]

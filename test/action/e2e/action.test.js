@@ -60,14 +60,16 @@ describe('the Hallmark Action through local-action', () => {
   it('run mode: installs the release (checksum, then the tool cache), records a step keyless, verify allows it', async () => {
     const j = job('run-keyless');
     const before = release.hits.length;
+    // The runner's service credentials, as a real runner sets them.
+    const runtime = { ACTIONS_RUNTIME_TOKEN: 'runtime-secret-0123456789', ACTIONS_CACHE_URL: 'http://127.0.0.1:9/_cache-secret/' };
     const r = await h.runAction({
-      dir: path.join(j.dir, 'a'), env: j.env,
+      dir: path.join(j.dir, 'a'), env: { ...j.env, ...runtime },
       inputs: { mode: 'run', step: 'build', materials: 'src', products: 'out', command: 'mkdir -p out\ncc -O2 -o out/hello src/hello.c\nenv > ../build-env.txt', 'github-token': 'ghs_registrytoken0123456789', ...sigstore() },
     });
     assert.equal(r.code, 0, r.log);
     // The build command sees neither the registry token nor the OIDC runtime variables.
     const seen = fs.readFileSync(path.join(j.workspace, '..', 'build-env.txt'), 'utf8');
-    for (const secret of ['ghs_registrytoken0123456789', j.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, 'ACTIONS_ID_TOKEN_REQUEST_URL']) assert.ok(!seen.includes(secret), secret);
+    for (const secret of ['ghs_registrytoken0123456789', j.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, 'ACTIONS_ID_TOKEN_REQUEST_URL', ...Object.values(runtime)]) assert.ok(!seen.includes(secret), secret);
     for (const line of r.log.split('\n').filter((x) => x.includes('ghs_registrytoken0123456789'))) assert.match(line, /^::add-mask::/, line);
     assert.ok(release.hits.slice(before).some((u) => u.endsWith('SHA256SUMS')), 'downloaded SHA256SUMS');
     assert.match(r.log, /matches SHA256SUMS/);

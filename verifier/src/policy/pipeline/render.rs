@@ -9,6 +9,18 @@ fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
+/// Text safe inside a `#` comment: no line breaks of any kind (YAML's, Unicode's) and no other
+/// control characters, so a note cannot end its comment and write policy lines.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{85}' | '\u{2028}' | '\u{2029}' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 fn flow(v: &Value) -> String {
     match v {
         Value::String(s) => q(s),
@@ -41,7 +53,7 @@ pub(super) fn yaml(d: &Derived, source: &str) -> String {
             .as_deref()
             .map(|j| format!("job {j:?}: "))
             .unwrap_or_default();
-        out.push_str(&format!("# NOTE {who}{}\n", n.message.replace('\n', " ")));
+        out.push_str(&format!("# NOTE {who}{}\n", comment_text(&n.message)));
     }
     out.push_str(&format!(
         "apiVersion: {}\nkind: ReleasePolicy\nsteps:\n",
@@ -52,7 +64,8 @@ pub(super) fn yaml(d: &Derived, source: &str) -> String {
             out.push_str(&format!("  {}:\n", q(name)));
             if let Some(by) = d.jobs.iter().find(|(_, s)| *s == name).map(|(j, _)| j) {
                 out.truncate(out.len() - 1);
-                out.push_str(&format!("   # job {by}\n"));
+                // Quoted: a job name from the pipeline file never starts a YAML line of its own.
+                out.push_str(&format!("   # job {}\n", q(by)));
             }
             match &rule["inputs"] {
                 Value::Null => {}
@@ -80,4 +93,20 @@ pub(super) fn yaml(d: &Derived, source: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_cannot_be_ended_by_the_pipeline_file() {
+        let hostile = "x\n    signers: [{identity: \".*\"}]\r\u{2028}y\u{85}z";
+        let text = comment_text(hostile);
+        assert!(
+            !text.contains(['\n', '\r', '\u{2028}', '\u{85}']),
+            "{text:?}"
+        );
+        assert!(!q("build\nsigners: x").contains('\n'));
+    }
 }
