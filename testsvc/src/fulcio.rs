@@ -133,7 +133,8 @@ impl TestFulcio {
         params.use_authority_key_identifier_extension = true;
         let mut serial = [0u8; 16];
         SystemRandom::new().fill(&mut serial).map_err(crypto)?;
-        serial[0] &= 0x7f;
+        // Positive, and minimal DER whatever the random bytes: no leading zero byte.
+        serial[0] = (serial[0] & 0x7f).max(1);
         params.serial_number = Some(SerialNumber::from_slice(&serial));
         let start = time::OffsetDateTime::from_unix_timestamp(
             now.duration_since(UNIX_EPOCH).map_err(crypto)?.as_secs() as i64,

@@ -30,8 +30,18 @@ fn oid(text: &str) -> Result<Vec<u8>, LogError> {
         .map_err(crypto)
 }
 
+/// A DER INTEGER of the unsigned big-endian `bytes`: minimal, so leading zero bytes go (a random
+/// serial that starts with one would otherwise be non-canonical, and rightly refused), and a
+/// zero byte is put back in front of a set high bit.
 fn integer(bytes: &[u8]) -> Vec<u8> {
-    let mut content = bytes.to_vec();
+    let start = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
+    let mut content = bytes[start..].to_vec();
+    if content.is_empty() {
+        content.push(0);
+    }
     if content.first().is_some_and(|b| b & 0x80 != 0) {
         content.insert(0, 0);
     }
@@ -179,4 +189,18 @@ fn parse_request(request: &[u8]) -> Result<(String, Vec<u8>), LogError> {
     let alg_oid: der::asn1::ObjectIdentifier =
         der::Decode::decode(&mut alg_reader).map_err(|_| bad("bad algorithm OID"))?;
     Ok((alg_oid.to_string(), hashed.as_bytes().to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_minimal_der() {
+        assert_eq!(integer(&[0, 0x12, 0x34]), vec![0x02, 2, 0x12, 0x34]);
+        assert_eq!(integer(&[0, 0x80]), vec![0x02, 2, 0, 0x80]);
+        assert_eq!(integer(&[0x80]), vec![0x02, 2, 0, 0x80]);
+        assert_eq!(integer(&[0, 0]), vec![0x02, 1, 0]);
+        assert_eq!(integer(&[1]), vec![0x02, 1, 1]);
+    }
 }
