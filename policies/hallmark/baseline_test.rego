@@ -166,6 +166,32 @@ test_unnamed_step_is_undeclared if {
 	v.msg == `the step of store sha256:02 names no step; the declared steps are ["build", "test", "package"]`
 }
 
+# GitHub's whole-job provenance over the artifact, beside the step that produced it (what
+# `attest --provenance` or actions/attest-build-provenance adds): not an undeclared step, not
+# the artifact from a wrong step. A job provenance alone is still no step of the chain.
+job_provenance := f.step("sha256:09", null, [], [{"name": "dist/app.tar", "digest": "sha256:aa"}], {"provenance": {
+	"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+	"builderId": "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+	"step": null,
+}})
+
+test_whole_job_provenance_is_not_a_step if {
+	doc := object.union(f.good, {"chain": {
+		"roots": [f.id_package, "sha256:09"],
+		"steps": array.concat(f.good.chain.steps, [job_provenance]),
+	}})
+	codes := f.codes(doc, {"declared_steps": ["build", "test", "package"], "artifact_steps": ["package"]})
+	not "step.undeclared" in codes
+	not "chain.artifact-from-wrong-step" in codes
+	# Without the package step, the job provenance does not stand in for it.
+	alone := object.union(f.good, {"chain": {"roots": ["sha256:09"], "steps": [job_provenance]}})
+	"chain.artifact-from-wrong-step" in f.codes(alone, {"artifact_steps": ["package"]})
+	# A nameless step of any other buildType is still undeclared.
+	other := object.union(job_provenance, {"provenance": {"buildType": "https://example.com/build/v1"}})
+	odd := object.union(f.good, {"chain": {"steps": array.concat(f.good.chain.steps, [other])}})
+	"step.undeclared" in f.codes(odd, {"declared_steps": ["build", "test", "package"]})
+}
+
 test_declared_steps_pass if {
 	not "step.undeclared" in f.codes(f.good, {"declared_steps": ["build", "test", "package"]})
 	# Without the setting, any step name is fine.

@@ -19,8 +19,29 @@ artifact_label := name if {
 	name != ""
 } else := input.artifact.digest
 
-# Every verified SLSA-provenance step reachable backwards from the artifact.
-steps := object.get(input, ["chain", "steps"], [])
+# Every verified SLSA-provenance step reachable backwards from the artifact. Whole-job
+# provenance (GitHub's workflow buildType, the GitLab runner's, Hallmark's local job) names no
+# step: it records the job that ran the steps, not a step of the chain, so the step rules do not
+# judge it (it stays in `provenances` for the builder and source rules). Leaving it out never
+# allows what the steps alone would deny: the chain's own steps must still be there.
+steps := [st |
+	some st in object.get(input, ["chain", "steps"], [])
+	not is_job_provenance(st)
+]
+
+is_job_provenance(st) if {
+	object.get(st, "step", null) == null
+	job_build_type(st.provenance.buildType)
+}
+
+job_build_type(t) if t == "https://actions.github.io/buildtypes/workflow/v1"
+
+job_build_type(t) if t == "https://hallmark.dev/buildtypes/local-job/v1"
+
+job_build_type(t) if {
+	startswith(t, "https://gitlab.com/gitlab-org/gitlab-runner/-/blob/")
+	endswith(t, "/PROVENANCE.md")
+}
 
 # Ids of the steps that produced the artifact itself.
 root_ids := object.get(input, ["chain", "roots"], [])
