@@ -51,6 +51,8 @@ enum Command {
     Copy(cmd::copy::Args),
     /// Push attestations from the local store to registries (`--pending` retries failed pushes).
     Push(cmd::push::Args),
+    /// Evidence bundles for the air gap: export, import (verified first), inspect.
+    Bundle(cmd::bundle::Args),
     /// Verify an artifact: its attestations, the chain of steps behind it, and a policy.
     Verify(Box<cmd::verify::Args>),
     /// Sign a release manager's approval of an artifact (change control as evidence).
@@ -148,6 +150,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd::verify::run(*args),
         Command::Push(args) => cmd::push::run(args),
         Command::Copy(args) => cmd::copy::run(args),
+        Command::Bundle(args) => cmd::bundle::run(args),
         Command::PushArtifact(args) => cmd::artifact::push_artifact(args),
         Command::Pull(args) => cmd::artifact::pull(args),
         Command::VerifyBundle(args) => cmd::verify_bundle::run(args),

@@ -8,6 +8,7 @@
 //!   (with the tag-schema fallback) and cosign's legacy `.att` tags;
 //! - [`sources`]: the local store, a registry and bundle files as the verifier's
 //!   [`hallmark_verifier::source::AttestationSource`]s;
+//! - [`evidence`]: air-gap evidence bundles (export, checked streaming import);
 //! - [`transfer`]: copying artifacts with their attestations between registries and layouts;
 //! - [`keyless`]: the keyless signer (OIDC token → Fulcio certificate, Rekor entry, RFC 3161 TSA),
 //!   which verifies each bundle before returning it;
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod evidence;
 pub mod http;
 pub mod keyless;
 pub mod layout;

@@ -4,6 +4,7 @@ pub mod admission;
 pub mod approve;
 pub mod artifact;
 pub mod attest;
+pub mod bundle;
 pub mod copy;
 pub mod demo;
 pub mod inspect;

@@ -340,6 +340,39 @@ impl LayoutStore {
         })
     }
 
+    /// Adds entries to `index.json` under the writer lock (an entry already listed with the same
+    /// digest and annotations is not added twice).
+    pub fn add_index_entries(&self, entries: Vec<Descriptor>) -> Result<()> {
+        let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
+        let mut index = self.read_index()?;
+        for entry in entries {
+            if !index.manifests.contains(&entry) {
+                index.manifests.push(entry);
+            }
+        }
+        self.write_index(&index)
+    }
+
+    /// Moves the file at `path` (on the same filesystem, its content already checked to be
+    /// `digest`) into the store as that blob; a blob the store already has is kept and the file
+    /// removed. Falls back to a streamed copy across filesystems.
+    pub fn adopt_blob(&self, path: &Path, digest: &str) -> Result<()> {
+        let dest = self.blob_path(digest)?;
+        if dest.exists() {
+            return std::fs::remove_file(path).map_err(Error::io(path));
+        }
+        if std::fs::rename(path, &dest).is_ok() {
+            return Ok(());
+        }
+        let dir = self.root.join("blobs/sha256");
+        let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(Error::io(&dir))?;
+        let mut file = File::open(path).map_err(Error::io(path))?;
+        std::io::copy(&mut file, temp.as_file_mut()).map_err(Error::io(path))?;
+        temp.as_file().sync_all().map_err(Error::io(&dest))?;
+        temp.persist(&dest).map_err(|e| Error::io(&dest)(e.error))?;
+        Ok(())
+    }
+
     /// Lists an image manifest (or index) under a ref name, replacing an older entry of that name.
     pub fn tag_image(&self, descriptor: Descriptor, ref_name: &str) -> Result<()> {
         let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;

@@ -408,6 +408,72 @@ impl RegistryClient {
         Ok(digest)
     }
 
+    /// Uploads the file at `path` as the blob `digest` (its content already checked), streamed
+    /// from disk in one monolithic PUT, unless the registry has it. The file is read afresh for
+    /// each attempt.
+    pub fn put_blob_file(
+        &self,
+        reference: &Reference,
+        path: &std::path::Path,
+        digest: &str,
+    ) -> Result<()> {
+        let scope = Self::scope(reference, true);
+        let base = self.base(&reference.registry);
+        let head = format!("{base}/{}/blobs/{digest}", reference.repository);
+        if self
+            .send(&reference.registry, Method::HEAD, &head, &[], &[], &scope)?
+            .status()
+            .is_success()
+        {
+            return Ok(());
+        }
+        let mut last = String::new();
+        for attempt in 1..=ATTEMPTS {
+            let start = format!("{base}/{}/blobs/uploads/", reference.repository);
+            let response =
+                self.send(&reference.registry, Method::POST, &start, &[], &[], &scope)?;
+            if response.status() != StatusCode::ACCEPTED {
+                return Err(Self::err(
+                    &reference.registry,
+                    format!("starting a blob upload: {}", response.status()),
+                ));
+            }
+            let location = self.resolve_url(&reference.registry, &header(&response, "location"))?;
+            let separator = if location.contains('?') { '&' } else { '?' };
+            let url = format!("{location}{separator}digest={digest}");
+            let file = std::fs::File::open(path).map_err(Error::io(path))?;
+            let mut builder = Request::builder()
+                .method(Method::PUT)
+                .uri(&url)
+                .header("Content-Type", "application/octet-stream");
+            if let Some(auth) = self
+                .authorization(&reference.registry, &scope)
+                .filter(|_| self.same_origin(&reference.registry, &url))
+            {
+                builder = builder.header("Authorization", auth);
+            }
+            let request = builder
+                .body(file)
+                .map_err(|e| Self::err(&reference.registry, e.to_string()))?;
+            match self.agent.run(request) {
+                Ok(r) if r.status() == StatusCode::CREATED => return Ok(()),
+                Ok(r) if !(r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS) => {
+                    return Err(Self::err(
+                        &reference.registry,
+                        format!("uploading blob {digest}: {}", r.status()),
+                    ));
+                }
+                Ok(r) => last = r.status().to_string(),
+                Err(e) => last = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(150 * 4u64.pow(attempt - 1)));
+        }
+        Err(Self::err(
+            &reference.registry,
+            format!("uploading blob {digest}: {last}"),
+        ))
+    }
+
     /// Downloads a blob, refusing more than `limit` bytes and content that is not `digest`.
     pub fn get_blob(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
         let url = format!(

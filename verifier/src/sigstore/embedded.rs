@@ -18,6 +18,12 @@ pub fn production() -> Result<TrustRoot, TrustRootError> {
     TrustRoot::from_json(PRODUCTION)
 }
 
+/// The production trust root's JSON as embedded (carried in evidence bundles as the trust
+/// material used).
+pub fn production_json() -> &'static [u8] {
+    PRODUCTION
+}
+
 /// The public-good staging trust root.
 pub fn staging() -> Result<TrustRoot, TrustRootError> {
     TrustRoot::from_json(STAGING)

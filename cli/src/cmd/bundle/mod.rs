@@ -1,0 +1,63 @@
+//! `hallmark bundle export|import|inspect`: evidence bundles for the air gap
+//! (docs/evidence-bundle.md). Export collects an artifact with the evidence behind it and signs
+//! the whole; import verifies everything with the plant's own trust before anything enters its
+//! store or registry, then records a chain-of-custody attestation.
+
+mod export;
+mod import;
+mod inspect;
+
+use anyhow::Result;
+use hallmark_remote::evidence::Error as EvidenceError;
+
+use crate::Outcome;
+
+/// Arguments of `hallmark bundle`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: BundleCommand,
+}
+
+/// The bundle subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum BundleCommand {
+    /// Write artifacts, every attestation of their chains, the trust material, policy and
+    /// revocation lists into one signed OCI-layout tar.
+    Export(Box<export::Args>),
+    /// Verify a bundle with this plant's trust and policy, then import it (nothing on failure)
+    /// and sign a chain-of-custody attestation.
+    Import(Box<import::Args>),
+    /// List what a bundle holds (its signature is not checked: use import for that).
+    Inspect(inspect::Args),
+}
+
+/// Runs `hallmark bundle`.
+pub fn run(args: Args) -> Result<Outcome> {
+    match args.command {
+        BundleCommand::Export(a) => export::run(*a),
+        BundleCommand::Import(a) => import::run(*a),
+        BundleCommand::Inspect(a) => inspect::run(a),
+    }
+}
+
+/// An evidence-bundle error with its stable code.
+fn coded(error: EvidenceError) -> anyhow::Error {
+    crate::coded::coded(error.code(), error.to_string())
+}
+
+/// A byte progress bar on stderr (drawn only on a terminal), for bundles of 64 MiB or more.
+fn bar(total: u64, what: &'static str) -> Option<indicatif::ProgressBar> {
+    (total >= 64 << 20).then(|| {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{bytes}}/{{total_bytes}} {{elapsed}}"
+        )) {
+            bar.set_style(style);
+        }
+        bar
+    })
+}
