@@ -7,6 +7,7 @@ mod oracle;
 
 mod acceptance;
 mod admission;
+mod bundle;
 mod chain;
 mod conformance;
 mod flooding;

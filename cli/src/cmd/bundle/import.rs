@@ -77,6 +77,9 @@ pub struct Args {
     /// Also push the images and every attestation to this repository (oci://REGISTRY/REPO[:TAG]).
     #[arg(long, value_name = "oci://…")]
     pub to: Option<String>,
+    /// Also write each file artifact, once imported, into DIR under its file name.
+    #[arg(long, value_name = "DIR")]
+    pub files_to: Option<PathBuf>,
     /// Largest blob accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().blob_bytes)]
     pub max_blob_size: u64,
@@ -244,6 +247,29 @@ fn resource(name: &str, digest: &str) -> Result<ResourceDescriptor> {
     )?)
 }
 
+/// Copies each file artifact out of the store into `dir`, under its file name (a name that is
+/// not a plain file name is refused, never used as a path).
+fn extract_files(manifest: &EvidenceManifest, store: &LayoutStore, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for artifact in manifest
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == hallmark_remote::evidence::manifest::ArtifactKind::File)
+    {
+        let name = Path::new(&artifact.name);
+        let plain = name.components().count() == 1
+            && matches!(name.components().next(), Some(std::path::Component::Normal(_)));
+        if !plain {
+            bail!("the artifact name {:?} is not a plain file name", printable(&artifact.name));
+        }
+        let hex = artifact.digest.trim_start_matches("sha256:");
+        let from = store.root().join("blobs/sha256").join(hex);
+        let to = dir.join(name);
+        std::fs::copy(&from, &to).with_context(|| format!("writing {}", to.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs `hallmark bundle import`.
 pub fn run(args: Args) -> Result<Outcome> {
     let signer = custody_signer(&args)?;
@@ -336,6 +362,9 @@ pub fn run(args: Args) -> Result<Outcome> {
     let store = LayoutStore::open(&dest_dir)
         .with_context(|| format!("opening the store {}", dest_dir.display()))?;
     let moved = staged.commit_to_store(&manifest, &store).map_err(coded)?;
+    if let Some(dir) = &args.files_to {
+        extract_files(&manifest, &store, dir)?;
+    }
     // The chain-of-custody attestation.
     let (archive_digest, archive_size) = staged.archive();
     let bundle_name = args
