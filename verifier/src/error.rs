@@ -182,6 +182,14 @@ pub const ALL_CODES: &[&str] = &[
     "dsse.payload-type",
     "dsse.signature",
     "dsse.signature-count",
+    "evidence.archive",
+    "evidence.blob-digest",
+    "evidence.denied",
+    "evidence.io",
+    "evidence.manifest",
+    "evidence.missing",
+    "evidence.signature",
+    "evidence.unlisted",
     "predicate.invalid",
     "request.predicate-type",
     "sigstore.bundle.no-content",
@@ -274,6 +282,8 @@ mod tests {
             include_str!("../../remote/src/tuf/error.rs"),
             // The admission gate's codes (hallmark-admission; its error module lists them all).
             include_str!("../../admission/src/error.rs"),
+            // Evidence bundles (hallmark-remote's `evidence::Error` and its verdict codes).
+            include_str!("../../remote/src/evidence/error.rs"),
         ];
         let literals = sources
             .into_iter()

@@ -39,7 +39,11 @@ fn no_staging_left(dir: &Path) {
     let left: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".hallmark-import-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".hallmark-import-")
+        })
         .collect();
     assert!(left.is_empty(), "staging left behind: {left:?}");
 }
@@ -131,17 +135,34 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
     let image_ref = format!("oci://{vendor_host}/vendor/app:v1");
     s.expect(
         &[
-            "attest", "--subject", &image_ref, "--provenance", "--key", "k.key",
-            "--allow-insecure-registry", &vendor_host,
+            "attest",
+            "--subject",
+            &image_ref,
+            "--provenance",
+            "--key",
+            "k.key",
+            "--allow-insecure-registry",
+            &vendor_host,
         ],
         0,
     );
     std::fs::write(s.file("revoked.json"), b"{\"carried\":\"as-is\"}").unwrap();
     let export = s.expect(
         &[
-            "bundle", "export", "dist/app.tar", &image_ref, "--key", "k.pub", "--signing-key",
-            "station.key", "--out", "delivery.tar", "--revocations", "revoked.json",
-            "--allow-insecure-registry", &vendor_host,
+            "bundle",
+            "export",
+            "dist/app.tar",
+            &image_ref,
+            "--key",
+            "k.pub",
+            "--signing-key",
+            "station.key",
+            "--out",
+            "delivery.tar",
+            "--revocations",
+            "revoked.json",
+            "--allow-insecure-registry",
+            &vendor_host,
         ],
         0,
     );
@@ -155,7 +176,11 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
         "key: k.pub",
         "revocation list: revoked.json",
     ] {
-        assert!(inspect.stdout.contains(expected), "{expected}: {}", inspect.stdout);
+        assert!(
+            inspect.stdout.contains(expected),
+            "{expected}: {}",
+            inspect.stdout
+        );
     }
     // Both steps of the file's chain travel, and the image's attestation.
     assert_eq!(blobs_with_role(&s, "delivery.tar", "attestation").len(), 3);
@@ -168,10 +193,26 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
     let plant_ref = format!("oci://{plant_host}/plant/app:v1");
     let import = s.expect(
         &[
-            "bundle", "import", "delivery.tar", "--exporter-key", "station.pub", "--key", "k.pub",
-            "--station", "line-3", "--custody-key", "plant.key", "--store",
-            plant_store.to_str().unwrap(), "--to", &plant_ref, "--allow-insecure-registry",
-            &plant_host, "--files-to", plant.join("delivered").to_str().unwrap(), "--format",
+            "bundle",
+            "import",
+            "delivery.tar",
+            "--exporter-key",
+            "station.pub",
+            "--key",
+            "k.pub",
+            "--station",
+            "line-3",
+            "--custody-key",
+            "plant.key",
+            "--store",
+            plant_store.to_str().unwrap(),
+            "--to",
+            &plant_ref,
+            "--allow-insecure-registry",
+            &plant_host,
+            "--files-to",
+            plant.join("delivered").to_str().unwrap(),
+            "--format",
             "json",
         ],
         0,
@@ -186,29 +227,53 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
     let delivered = plant.join("delivered/app.tar");
     s.expect(
         &[
-            "verify", delivered.to_str().unwrap(), "--key", "k.pub", "--store",
-            plant_store.to_str().unwrap(), "--step", "package",
+            "verify",
+            delivered.to_str().unwrap(),
+            "--key",
+            "k.pub",
+            "--store",
+            plant_store.to_str().unwrap(),
+            "--step",
+            "package",
         ],
         0,
     );
     let empty = tempfile::tempdir().unwrap();
     s.expect(
         &[
-            "verify", &plant_ref, "--key", "k.pub", "--store", empty.path().to_str().unwrap(),
-            "--allow-insecure-registry", &plant_host,
+            "verify",
+            &plant_ref,
+            "--key",
+            "k.pub",
+            "--store",
+            empty.path().to_str().unwrap(),
+            "--allow-insecure-registry",
+            &plant_host,
         ],
         0,
     );
     let custody = s.expect(
         &[
-            "verify", delivered.to_str().unwrap(), "--key", "plant.pub", "--store",
-            plant_store.to_str().unwrap(), "--predicate-type", "https://hallmark.dev/custody/v1",
-            "--format", "json",
+            "verify",
+            delivered.to_str().unwrap(),
+            "--key",
+            "plant.pub",
+            "--store",
+            plant_store.to_str().unwrap(),
+            "--predicate-type",
+            "https://hallmark.dev/custody/v1",
+            "--format",
+            "json",
         ],
         0,
     );
     let custody: serde_json::Value = serde_json::from_str(&custody.stdout).unwrap();
-    assert!(custody.to_string().contains("https://hallmark.dev/custody/v1"), "{custody}");
+    assert!(
+        custody
+            .to_string()
+            .contains("https://hallmark.dev/custody/v1"),
+        "{custody}"
+    );
     assert_eq!(http_status(&plant_host, "/v2/plant/app/tags/list"), 200);
     let _ = image;
 }
@@ -222,8 +287,15 @@ fn a_bad_bundle_imports_nothing_and_says_why() {
     let plant_host = plant_registry.host();
     s.expect(
         &[
-            "bundle", "export", "dist/app.tar", "--key", "k.pub", "--signing-key", "station.key",
-            "--out", "good.tar",
+            "bundle",
+            "export",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--signing-key",
+            "station.key",
+            "--out",
+            "good.tar",
         ],
         0,
     );
@@ -234,7 +306,13 @@ fn a_bad_bundle_imports_nothing_and_says_why() {
     let store_flag = store.to_str().unwrap().to_owned();
     s.expect(
         &[
-            "attest", "--subject", "src/a.c", "--provenance", "--key", "plant.key", "--store",
+            "attest",
+            "--subject",
+            "src/a.c",
+            "--provenance",
+            "--key",
+            "plant.key",
+            "--store",
             &store_flag,
         ],
         0,
@@ -264,18 +342,74 @@ fn a_bad_bundle_imports_nothing_and_says_why() {
     let plant_ref = format!("oci://{plant_host}/plant/app:v1");
     let import = |bundle: &str, exporter: &str, vendor_key: &str| {
         s.run(&[
-            "bundle", "import", bundle, "--exporter-key", exporter, "--key", vendor_key,
-            "--station", "line-3", "--custody-key", "plant.key", "--store", &store_flag, "--to",
-            &plant_ref, "--allow-insecure-registry", &plant_host,
+            "bundle",
+            "import",
+            bundle,
+            "--exporter-key",
+            exporter,
+            "--key",
+            vendor_key,
+            "--station",
+            "line-3",
+            "--custody-key",
+            "plant.key",
+            "--store",
+            &store_flag,
+            "--to",
+            &plant_ref,
+            "--allow-insecure-registry",
+            &plant_host,
         ])
     };
     let cases = [
-        ("tampered.tar", "station.pub", "k.pub", 2, "evidence.blob-digest", artifact.as_str()),
-        ("missing.tar", "station.pub", "k.pub", 2, "evidence.missing", "(attestation)"),
-        ("swapped-root.tar", "station.pub", "k.pub", 2, "evidence.missing", "(trust-root)"),
-        ("truncated.tar", "station.pub", "k.pub", 2, "evidence.archive", "truncated"),
-        ("good.tar", "k.pub", "k.pub", 1, "evidence.signature", "dsse.signature"),
-        ("good.tar", "station.pub", "plant.pub", 1, "evidence.denied", "attestation.none-verified"),
+        (
+            "tampered.tar",
+            "station.pub",
+            "k.pub",
+            2,
+            "evidence.blob-digest",
+            artifact.as_str(),
+        ),
+        (
+            "missing.tar",
+            "station.pub",
+            "k.pub",
+            2,
+            "evidence.missing",
+            "(attestation)",
+        ),
+        (
+            "swapped-root.tar",
+            "station.pub",
+            "k.pub",
+            2,
+            "evidence.missing",
+            "(trust-root)",
+        ),
+        (
+            "truncated.tar",
+            "station.pub",
+            "k.pub",
+            2,
+            "evidence.archive",
+            "truncated",
+        ),
+        (
+            "good.tar",
+            "k.pub",
+            "k.pub",
+            1,
+            "evidence.signature",
+            "dsse.signature",
+        ),
+        (
+            "good.tar",
+            "station.pub",
+            "plant.pub",
+            1,
+            "evidence.denied",
+            "attestation.none-verified",
+        ),
     ];
     for (bundle, exporter, vendor_key, code, error, why) in cases {
         let run = import(bundle, exporter, vendor_key);

@@ -150,7 +150,10 @@ enum Target {
 
 fn target(path: &str, kind: tar::EntryType) -> Result<Target> {
     let path = path.strip_prefix("./").unwrap_or(path);
-    let dir = matches!(path, "blobs" | "blobs/" | "blobs/sha256" | "blobs/sha256/" | "." | "./");
+    let dir = matches!(
+        path,
+        "blobs" | "blobs/" | "blobs/sha256" | "blobs/sha256/" | "." | "./"
+    );
     match kind {
         tar::EntryType::Directory if dir => return Ok(Target::Dir),
         tar::EntryType::Regular | tar::EntryType::Continuous => {}
@@ -225,10 +228,7 @@ pub fn unpack(
             Target::Dir => continue,
         };
         if size > limit {
-            return Err(Error::TooLarge {
-                what: path,
-                limit,
-            });
+            return Err(Error::TooLarge { what: path, limit });
         }
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -268,8 +268,7 @@ pub fn unpack(
     }
     // The rest (the end-of-archive blocks and padding) counts towards the archive's digest.
     let mut hashing = archive.into_inner();
-    std::io::copy(&mut hashing, &mut std::io::sink())
-        .map_err(|e| Error::Archive(e.to_string()))?;
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| Error::Archive(e.to_string()))?;
     (hashing.progress)(hashing.read);
     Ok(Unpacked {
         digest: format!("sha256:{}", hex(hashing.context.finish().as_ref())),
@@ -292,7 +291,11 @@ mod tests {
             if *kind == tar::EntryType::Symlink {
                 header.set_link_name("/etc/passwd").unwrap();
             }
-            builder.append_data(&mut header, name, *data).unwrap();
+            // Raw name bytes: the builder itself refuses `..`, an attacker's tool does not.
+            let raw = &mut header.as_old_mut().name;
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_cksum();
+            builder.append(&header, *data).unwrap();
         }
         builder.into_inner().unwrap()
     }

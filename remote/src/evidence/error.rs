@@ -3,6 +3,11 @@
 
 use std::path::PathBuf;
 
+/// The code of a bundle whose manifest is not signed by a trusted exporter (exit 1).
+pub const SIGNATURE_CODE: &str = "evidence.signature";
+/// The code of a bundle with an artifact the importer's trust and policy deny (exit 1).
+pub const DENIED_CODE: &str = "evidence.denied";
+
 /// An evidence bundle that cannot be written, read or imported.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

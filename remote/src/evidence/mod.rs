@@ -13,4 +13,4 @@ pub mod manifest;
 pub mod stage;
 pub mod staged;
 
-pub use error::Error;
+pub use error::{DENIED_CODE, Error, SIGNATURE_CODE};

@@ -26,6 +26,9 @@ use crate::oci::{
 
 type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What is known of a blob while the listing is made: role, media type, name, subjects.
+type Roles = BTreeMap<String, (Role, String, Option<String>, Vec<String>)>;
+
 /// A bundle being assembled in a staging directory (an OCI image layout).
 #[derive(Debug)]
 pub struct Stage {
@@ -162,8 +165,8 @@ impl Stage {
             trust_root: meta.trust_root,
             policy: meta.policy,
         };
-        let bytes = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| Error::Manifest(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Manifest(e.to_string()))?;
         let manifest_digest = self.store.write_blob(&bytes)?;
         let mut subjects = vec![descriptor("evidence-manifest.json", &manifest_digest)?];
         for blob in &manifest.blobs {
@@ -189,7 +192,11 @@ impl Stage {
             artifact_type: Some(BUNDLE_ARTIFACT_TYPE.to_owned()),
             config: Descriptor::plain(EMPTY_MEDIA_TYPE, config, EMPTY_CONFIG.len() as u64),
             layers: vec![
-                Descriptor::plain(MANIFEST_MEDIA_TYPE, manifest_digest.clone(), bytes.len() as u64),
+                Descriptor::plain(
+                    MANIFEST_MEDIA_TYPE,
+                    manifest_digest.clone(),
+                    bytes.len() as u64,
+                ),
                 Descriptor::plain(
                     hallmark_model::bundle::BUNDLE_V0_3,
                     signed_digest,
@@ -221,7 +228,7 @@ impl Stage {
     /// Every blob in the layout with its role: those added by hand, the attestation manifests
     /// of the index (with their subjects) and their layers, the images and their blobs.
     fn classify(&self) -> Result<Vec<BlobEntry>> {
-        let mut roles: BTreeMap<String, (Role, String, Option<String>, Vec<String>)> = self
+        let mut roles: Roles = self
             .known
             .iter()
             .map(|(d, (r, m, n))| (d.clone(), (*r, m.clone(), n.clone(), Vec::new())))
@@ -283,7 +290,7 @@ impl Stage {
         &self,
         digest: &str,
         media_type: &str,
-        roles: &mut BTreeMap<String, (Role, String, Option<String>, Vec<String>)>,
+        roles: &mut Roles,
         depth: u32,
     ) -> Result<()> {
         if depth > 4 {

@@ -14,7 +14,9 @@ use super::manifest::{
     MANIFEST_SCHEMA, Role,
 };
 use crate::layout::LayoutStore;
-use crate::oci::{ANNOTATION_CONTENT, ANNOTATION_SUBJECT, Descriptor, FILE_MEDIA_TYPE, Index, Manifest};
+use crate::oci::{
+    ANNOTATION_CONTENT, ANNOTATION_SUBJECT, Descriptor, FILE_MEDIA_TYPE, Index, Manifest,
+};
 use crate::registry::attestations::{RegistryAttestations, Resolved};
 use crate::registry::client::RegistryClient;
 use crate::registry::reference::Reference;
@@ -36,10 +38,15 @@ pub struct Staged {
 }
 
 fn read_blob(dir: &Path, digest: &str, limit: u64) -> Result<Vec<u8>> {
-    let path = dir.join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
+    let path = dir
+        .join("blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"));
     // Every blob was checked against its name while it was unpacked.
     Ok(crate::layout::read_limited_within(
-        &path, limit, "bundle blob", None,
+        &path,
+        limit,
+        "bundle blob",
+        None,
     )?)
 }
 
@@ -174,11 +181,16 @@ impl Staged {
             .filter(|a| a.kind == ArtifactKind::Image)
             .map(|a| {
                 let descriptor = Descriptor::plain(
-                    a.media_type.as_deref().unwrap_or(crate::oci::MANIFEST_MEDIA_TYPE),
+                    a.media_type
+                        .as_deref()
+                        .unwrap_or(crate::oci::MANIFEST_MEDIA_TYPE),
                     a.digest.clone(),
                     size_of(&a.digest),
                 );
-                (descriptor, a.ref_name.clone().unwrap_or_else(|| a.digest.clone()))
+                (
+                    descriptor,
+                    a.ref_name.clone().unwrap_or_else(|| a.digest.clone()),
+                )
             })
             .collect();
         let mut attestations = Vec::new();
@@ -220,7 +232,11 @@ impl Staged {
 
     /// Moves every blob into `dest` and lists the images and attestations in its index.
     /// Returns how many blobs were moved. Call only after every check passed.
-    pub fn commit_to_store(&self, manifest: &EvidenceManifest, dest: &LayoutStore) -> Result<usize> {
+    pub fn commit_to_store(
+        &self,
+        manifest: &EvidenceManifest,
+        dest: &LayoutStore,
+    ) -> Result<usize> {
         let blobs = self.dir.join("blobs/sha256");
         let mut moved = 0;
         for digest in self.unpacked.blobs.keys() {
@@ -291,11 +307,10 @@ impl Staged {
             let bytes = read_blob(&self.dir, &blob.digest, MAX_MANIFEST_BYTES)?;
             let attestation: Manifest = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::Manifest(format!("{}: {e}", blob.digest)))?;
-            let Some(layer) = attestation
-                .layers
-                .iter()
-                .find(|l| l.media_type.starts_with("application/vnd.dev.sigstore.bundle"))
-            else {
+            let Some(layer) = attestation.layers.iter().find(|l| {
+                l.media_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            }) else {
                 continue;
             };
             let bundle = read_blob(&self.dir, &layer.digest, MAX_BUNDLE_BYTES)?;
@@ -313,7 +328,12 @@ impl Staged {
                     reference: reference.with_digest(subject),
                     digest: subject.clone(),
                     media_type,
-                    size: self.unpacked.blobs.get(subject).copied().unwrap_or_default(),
+                    size: self
+                        .unpacked
+                        .blobs
+                        .get(subject)
+                        .copied()
+                        .unwrap_or_default(),
                     index: None,
                 };
                 registry.push(&resolved, &bundle, &annotations)?;

@@ -457,7 +457,10 @@ impl RegistryClient {
                 .map_err(|e| Self::err(&reference.registry, e.to_string()))?;
             match self.agent.run(request) {
                 Ok(r) if r.status() == StatusCode::CREATED => return Ok(()),
-                Ok(r) if !(r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS) => {
+                Ok(r)
+                    if !(r.status().is_server_error()
+                        || r.status() == StatusCode::TOO_MANY_REQUESTS) =>
+                {
                     return Err(Self::err(
                         &reference.registry,
                         format!("uploading blob {digest}: {}", r.status()),

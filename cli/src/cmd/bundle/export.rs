@@ -79,8 +79,11 @@ fn file_name(path: &Path) -> String {
         .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
+/// The trust roots in use (file name, bytes), where they came from, and their date.
+struct Roots(Vec<(String, Vec<u8>)>, String, Option<String>);
+
 /// The trust root in use, as bytes, with where it came from.
-fn trust_roots(paths: &[PathBuf]) -> Result<(Vec<(String, Vec<u8>)>, String, Option<String>)> {
+fn trust_roots(paths: &[PathBuf]) -> Result<Roots> {
     let resolved = crate::roots::resolve(paths)?;
     Ok(match resolved.origin {
         Origin::Files => {
@@ -92,14 +95,14 @@ fn trust_roots(paths: &[PathBuf]) -> Result<(Vec<(String, Vec<u8>)>, String, Opt
                 )?;
                 files.push((file_name(p), bytes));
             }
-            (files, "--trusted-root".to_owned(), None)
+            Roots(files, "--trusted-root".to_owned(), None)
         }
-        Origin::Cache(current) => (
+        Origin::Cache(current) => Roots(
             vec![("trusted_root.json".to_owned(), current.trusted_root.clone())],
             format!("TUF cache of {}", current.mirror),
             Some(humantime::format_rfc3339_seconds(current.refreshed_at).to_string()),
         ),
-        Origin::Embedded => (
+        Origin::Embedded => Roots(
             vec![(
                 "trusted_root.json".to_owned(),
                 hallmark_verifier::sigstore::embedded::production_json().to_vec(),
@@ -118,7 +121,9 @@ fn policy_files(path: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     let mut dirs = vec![path.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
             let entry = entry?;
             let kind = entry.file_type()?;
             if kind.is_dir() {
@@ -132,7 +137,10 @@ fn policy_files(path: &Path) -> Result<Vec<(String, PathBuf)>> {
                 out.push((rel, entry.path()));
             }
             if out.len() > 500 {
-                bail!("the policy directory {} holds more than 500 files", path.display());
+                bail!(
+                    "the policy directory {} holds more than 500 files",
+                    path.display()
+                );
             }
         }
     }
@@ -179,7 +187,9 @@ pub fn run(args: Args) -> Result<Outcome> {
                 "hallmark: {artifact}: {} manifest(s), {} blob(s), {} attestation(s)",
                 copied.manifests, copied.blobs, copied.attestations
             );
-            stage.add_image_artifact(artifact, &ref_name).map_err(coded)?
+            stage
+                .add_image_artifact(artifact, &ref_name)
+                .map_err(coded)?
         } else {
             let path = Path::new(artifact);
             if !path.is_file() {
@@ -222,10 +232,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         }
     }
     if denied {
-        eprintln!("hallmark: nothing exported: the evidence does not verify with the trust and policy given");
+        eprintln!(
+            "hallmark: nothing exported: the evidence does not verify with the trust and policy given"
+        );
         return Ok(Outcome::Denied);
     }
-    let (roots, origin, date) = trust_roots(&args.trust.trusted_root)?;
+    let Roots(roots, origin, date) = trust_roots(&args.trust.trusted_root)?;
     let mut trust_root = None;
     for (name, bytes) in roots {
         let path = scratch.path().join("root.json");
@@ -244,13 +256,12 @@ pub fn run(args: Args) -> Result<Outcome> {
             .add_file(key, Role::Key, KEY_MEDIA_TYPE, &file_name(key))
             .map_err(coded)?;
     }
-    if let (Some(path), Some(policy)) = (&args.policy, &policy) {
+    if let Some(path) = &args.policy {
         for (name, file) in policy_files(path)? {
             stage
                 .add_file(&file, Role::Policy, POLICY_MEDIA_TYPE, &name)
                 .map_err(coded)?;
         }
-        let _ = policy;
     }
     for list in &args.revocations {
         stage

@@ -150,7 +150,10 @@ struct Verdict {
 /// The exporter's signature over the manifest document, decided by the engine.
 fn check_signature(staged: &Staged, trust: Trust, at: SystemTime) -> Result<Option<String>> {
     let mut files = BundleFiles::default();
-    files.add("the bundle's signed manifest".to_owned(), staged.signed.clone())?;
+    files.add(
+        "the bundle's signed manifest".to_owned(),
+        staged.signed.clone(),
+    )?;
     let request = Request {
         name: Some("evidence manifest".to_owned()),
         trust,
@@ -167,7 +170,13 @@ fn check_signature(staged: &Staged, trust: Trust, at: SystemTime) -> Result<Opti
         .iter()
         .filter_map(|a| a.rejected.as_ref())
         .map(|r| format!("{}: {r}", r.code()))
-        .chain(decision.verdict.violations().iter().map(|v| format!("{}: {v}", v.code())))
+        .chain(
+            decision
+                .verdict
+                .violations()
+                .iter()
+                .map(|v| format!("{}: {v}", v.code())),
+        )
         .collect();
     Ok(Some(reasons.join("; ")))
 }
@@ -233,7 +242,11 @@ fn refuse(args: &Args, code: &str, message: &str, verdicts: &[Verdict]) -> Resul
     }
     for v in verdicts.iter().filter(|v| !v.allowed) {
         for (c, m) in &v.violations {
-            eprintln!("hallmark: {}: denied: {c}: {}", printable(&v.name), printable(m));
+            eprintln!(
+                "hallmark: {}: denied: {c}: {}",
+                printable(&v.name),
+                printable(m)
+            );
         }
     }
     eprintln!("hallmark: {code}: {message}; nothing was imported");
@@ -258,9 +271,15 @@ fn extract_files(manifest: &EvidenceManifest, store: &LayoutStore, dir: &Path) -
     {
         let name = Path::new(&artifact.name);
         let plain = name.components().count() == 1
-            && matches!(name.components().next(), Some(std::path::Component::Normal(_)));
+            && matches!(
+                name.components().next(),
+                Some(std::path::Component::Normal(_))
+            );
         if !plain {
-            bail!("the artifact name {:?} is not a plain file name", printable(&artifact.name));
+            bail!(
+                "the artifact name {:?} is not a plain file name",
+                printable(&artifact.name)
+            );
         }
         let hex = artifact.digest.trim_start_matches("sha256:");
         let from = store.root().join("blobs/sha256").join(hex);
@@ -325,7 +344,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     if let Some(why) = check_signature(&staged, exporter, at)? {
         return refuse(
             &args,
-            "evidence.signature",
+            hallmark_remote::evidence::SIGNATURE_CODE,
             &format!("the bundle manifest is not signed by a trusted exporter: {why}"),
             &[],
         );
@@ -346,7 +365,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     if verdicts.iter().any(|v| !v.allowed) {
         return refuse(
             &args,
-            "evidence.denied",
+            hallmark_remote::evidence::DENIED_CODE,
             "an artifact of the bundle is denied",
             &verdicts,
         );
@@ -367,10 +386,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     // The chain-of-custody attestation.
     let (archive_digest, archive_size) = staged.archive();
-    let bundle_name = args
-        .bundle
-        .file_name()
-        .map_or_else(|| "bundle.tar".to_owned(), |n| n.to_string_lossy().into_owned());
+    let bundle_name = args.bundle.file_name().map_or_else(
+        || "bundle.tar".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut subjects = vec![resource(&bundle_name, archive_digest)?];
     for a in &manifest.artifacts {
         subjects.push(resource(&a.name, &a.digest)?);
@@ -418,7 +437,8 @@ pub fn run(args: Args) -> Result<Outcome> {
                 .unwrap_or_else(|| FILE_MEDIA_TYPE.to_owned()),
         });
     }
-    let annotations = BTreeMap::from([(ANNOTATION_PREDICATE_TYPE.to_owned(), CUSTODY_V1.to_owned())]);
+    let annotations =
+        BTreeMap::from([(ANNOTATION_PREDICATE_TYPE.to_owned(), CUSTODY_V1.to_owned())]);
     let custody_manifest = store.put(&custody_json, &store_subjects, &annotations)?;
     if args.format == Format::Json {
         let doc = json!({

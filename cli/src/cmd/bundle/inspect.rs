@@ -95,7 +95,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     for a in &attestations {
         println!(
             "  {} {}",
-            a["predicateType"].as_str().map(printable).unwrap_or_default(),
+            a["predicateType"]
+                .as_str()
+                .map(printable)
+                .unwrap_or_default(),
             a["subjects"][0].as_str().unwrap_or_default()
         );
     }
