@@ -14,8 +14,11 @@ use crate::registry::client::RegistryClient;
 use crate::registry::reference::Reference;
 use crate::{Error, Result};
 
-/// Largest blob copied (blobs pass through memory one at a time).
+/// Largest blob copied between two registries or two layouts (through memory, one at a time).
 pub const MAX_BLOB_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Largest blob streamed between a registry and a layout (through a file, not memory).
+pub const MAX_STREAMED_BLOB_BYTES: u64 = 64 << 30;
 
 /// Most manifests copied for one artifact (an index and its platform manifests).
 const MAX_NODES: usize = 256;
@@ -191,11 +194,26 @@ pub fn copy(from: &End<'_>, to: &End<'_>) -> Result<Copied> {
     let mut blobs = 0;
     for node in &nodes {
         for digest in &node.blobs {
-            let bytes = read_blob(from, digest)?;
-            match to {
-                End::Registry(client, reference) => client.put_blob(reference, &bytes)?,
-                End::Layout(store, _) => store.write_blob(&bytes)?,
-            };
+            // Between a registry and a layout, blobs stream through files (bounded memory).
+            match (from, to) {
+                (End::Registry(client, reference), End::Layout(store, _)) => store
+                    .write_blob_streamed(digest, |file| {
+                        client
+                            .get_blob_into(reference, digest, MAX_STREAMED_BLOB_BYTES, file)
+                            .map(|_| ())
+                    })?,
+                (End::Layout(store, _), End::Registry(client, reference)) => {
+                    // The registry checks the content against the digest it is pushed as.
+                    client.put_blob_file(reference, &store.blob_path(digest)?, digest)?
+                }
+                _ => {
+                    let bytes = read_blob(from, digest)?;
+                    match to {
+                        End::Registry(client, reference) => client.put_blob(reference, &bytes)?,
+                        End::Layout(store, _) => store.write_blob(&bytes)?,
+                    };
+                }
+            }
             blobs += 1;
         }
         if sha256_digest(&node.bytes) != node.digest {

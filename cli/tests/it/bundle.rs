@@ -126,12 +126,11 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
     let plant_storage = tempfile::tempdir().unwrap();
     let plant_registry = registry::Registry::start(plant_storage.path()).unwrap();
     let plant_host = plant_registry.host();
-    let image = registry::push_image(
+    // A two-platform image: the index and both platform manifests must travel.
+    let (image, amd64, arm64) = crate::registry::push_multi_platform(
         vendor_storage.path(),
         &format!("{vendor_host}/vendor/app:v1"),
-        "app",
-    )
-    .unwrap();
+    );
     let image_ref = format!("oci://{vendor_host}/vendor/app:v1");
     s.expect(
         &[
@@ -275,7 +274,20 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
         "{custody}"
     );
     assert_eq!(http_status(&plant_host, "/v2/plant/app/tags/list"), 200);
-    let _ = image;
+    for platform in [&amd64, &arm64] {
+        s.expect(
+            &[
+                "copy",
+                &format!("oci://{plant_host}/plant/app@{platform}"),
+                s.file(&format!("check-{}", &platform[7..19]))
+                    .to_str()
+                    .unwrap(),
+                "--allow-insecure-registry",
+                &plant_host,
+            ],
+            0,
+        );
+    }
 }
 
 #[test]

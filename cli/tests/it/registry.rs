@@ -604,7 +604,7 @@ fn retries_ride_out_faults_and_the_outbox_keeps_what_fails() {
 
 /// A two-platform image (linux/amd64, linux/arm64) pushed with skopeo --all. Returns the index
 /// digest and the two platform manifest digests.
-fn push_multi_platform(work: &Path, dest: &str) -> (String, String, String) {
+pub(crate) fn push_multi_platform(work: &Path, dest: &str) -> (String, String, String) {
     let layout = work.join("layout-multi");
     let blobs = layout.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();

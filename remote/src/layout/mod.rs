@@ -146,7 +146,7 @@ impl LayoutStore {
         self.root.join("index.json")
     }
 
-    fn blob_path(&self, digest: &str) -> Result<PathBuf> {
+    pub(crate) fn blob_path(&self, digest: &str) -> Result<PathBuf> {
         let hex = digest
             .strip_prefix("sha256:")
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -165,6 +165,25 @@ impl LayoutStore {
             write_atomic(&path, bytes)?;
         }
         Ok(digest)
+    }
+
+    /// Writes the blob `digest` through `fill` (which streams it and checks its content) into a
+    /// temporary file renamed into place; a blob already stored is not fetched again.
+    pub fn write_blob_streamed(
+        &self,
+        digest: &str,
+        fill: impl FnOnce(&mut File) -> Result<()>,
+    ) -> Result<()> {
+        let path = self.blob_path(digest)?;
+        if path.exists() {
+            return Ok(());
+        }
+        let dir = self.root.join("blobs/sha256");
+        let mut temp = tempfile::NamedTempFile::new_in(&dir).map_err(Error::io(&dir))?;
+        fill(temp.as_file_mut())?;
+        temp.as_file().sync_all().map_err(Error::io(&path))?;
+        temp.persist(&path).map_err(|e| Error::io(&path)(e.error))?;
+        Ok(())
     }
 
     /// Reads a blob, refusing more than `limit` bytes and content that does not match its digest.

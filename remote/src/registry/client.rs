@@ -477,6 +477,70 @@ impl RegistryClient {
         ))
     }
 
+    /// Downloads a blob into `out` as it arrives (bounded memory), hashing it on the way;
+    /// refuses more than `limit` bytes and content that is not `digest` (the caller discards
+    /// what was written then). Returns the size.
+    pub fn get_blob_into(
+        &self,
+        reference: &Reference,
+        digest: &str,
+        limit: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64> {
+        use std::io::Read;
+        let url = format!(
+            "{}/{}/blobs/{digest}",
+            self.base(&reference.registry),
+            reference.repository
+        );
+        let mut response = self.send(
+            &reference.registry,
+            Method::GET,
+            &url,
+            &[],
+            &[],
+            &Self::scope(reference, false),
+        )?;
+        if !response.status().is_success() {
+            return Err(Self::err(
+                &reference.registry,
+                format!("GET blob {digest}: {}", response.status()),
+            ));
+        }
+        let mut reader = response.body_mut().with_config().limit(limit).reader();
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut buffer = vec![0u8; 256 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = reader.read(&mut buffer).map_err(|e| {
+                Self::err(
+                    &reference.registry,
+                    format!("reading blob {digest} (limit {limit} bytes): {e}"),
+                )
+            })?;
+            if n == 0 {
+                break;
+            }
+            context.update(&buffer[..n]);
+            out.write_all(&buffer[..n]).map_err(|e| {
+                Self::err(&reference.registry, format!("writing blob {digest}: {e}"))
+            })?;
+            size += n as u64;
+        }
+        let actual = hallmark_model::digest::Digest::from_bytes(
+            hallmark_model::digest::DigestAlgorithm::Sha256,
+            context.finish().as_ref(),
+        )
+        .to_string();
+        if actual != digest {
+            return Err(Self::err(
+                &reference.registry,
+                format!("blob {digest} has digest {actual}"),
+            ));
+        }
+        Ok(size)
+    }
+
     /// Downloads a blob, refusing more than `limit` bytes and content that is not `digest`.
     pub fn get_blob(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
         let url = format!(
