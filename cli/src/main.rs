@@ -136,6 +136,7 @@ fn main() -> ExitCode {
         Command::VerifyBundle(args) if args.format == render::Format::Json => {
             Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
         }
+        Command::Bundle(args) => args.json_schema(),
         Command::Policy(args)
             if matches!(args.command, cmd::policy::PolicyCommand::Eval { .. }) =>
         {

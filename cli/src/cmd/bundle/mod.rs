@@ -32,6 +32,21 @@ pub enum BundleCommand {
     Inspect(inspect::Args),
 }
 
+impl Args {
+    /// The schema of the JSON this invocation writes, when it was asked for JSON.
+    pub fn json_schema(&self) -> Option<&'static str> {
+        match &self.command {
+            BundleCommand::Import(a) if a.format == crate::render::Format::Json => {
+                Some(import::IMPORT_SCHEMA)
+            }
+            BundleCommand::Inspect(a) if a.format == crate::render::Format::Json => {
+                Some(inspect::INSPECT_SCHEMA)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Runs `hallmark bundle`.
 pub fn run(args: Args) -> Result<Outcome> {
     match args.command {

@@ -201,6 +201,8 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
         ["trust", ..] if json => Some("trust"),
         ["verify-bundle", ..] if json => Some("verify-bundle"),
         ["policy", "eval", ..] => Some("policy-decision"),
+        ["bundle", "inspect", ..] if json => Some("evidence-bundle-inspect"),
+        ["bundle", "import", ..] if json => Some("evidence-bundle-import"),
         _ => None,
     }
 }
