@@ -209,7 +209,9 @@ pub fn unpack(
                 limit: limits.entries as u64,
             });
         }
-        let mut entry = entry.map_err(|e| Error::Archive(e.to_string()))?;
+        // A header cut short or not a tar header: truncation or corruption.
+        let mut entry = entry
+            .map_err(|e| Error::Archive(format!("the archive is truncated or corrupt: {e}")))?;
         let path = String::from_utf8(entry.path_bytes().into_owned())
             .map_err(|_| Error::Archive("an entry name is not UTF-8".to_owned()))?;
         let kind = entry.header().entry_type();
@@ -352,8 +354,12 @@ mod tests {
         assert!(matches!(unpack_bytes(&twice), Err(Error::Duplicate(_))));
         let big = vec![7u8; 4096];
         let whole = tar_of(&[(&blob_name(&big), tar::EntryType::Regular, &big)]);
-        let cut = unpack_bytes(&whole[..512 + 1000]).unwrap_err();
-        assert_eq!(cut.code(), "evidence.archive", "{cut}");
+        // Cut inside a blob's data, and inside a header.
+        for at in [512 + 1000, 100] {
+            let cut = unpack_bytes(&whole[..at]).unwrap_err();
+            assert_eq!(cut.code(), "evidence.archive", "{cut}");
+            assert!(cut.to_string().contains("truncated"), "{cut}");
+        }
         let dir = tempfile::tempdir().unwrap();
         let limits = Limits {
             blob_bytes: 100,
