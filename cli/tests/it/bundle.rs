@@ -441,3 +441,99 @@ fn a_bad_bundle_imports_nothing_and_says_why() {
     assert_ne!(snapshot(&store), before);
     let _ = common::error_code;
 }
+
+/// The exporter signs keyless (the local Fulcio, Rekor and OIDC issuer); the importer trusts that
+/// identity only, with its own copy of the test services' trust root, which the bundle also
+/// carries: the custody record notes they are the same. Another identity is refused.
+#[test]
+fn a_keyless_exporter_is_trusted_by_identity_only() {
+    use hallmark_testsvc::services::Services;
+    let s = Scratch::repo();
+    vendor(&s);
+    let services = Services::start().unwrap();
+    let root = s.file("test-root.json");
+    std::fs::write(&root, serde_json::to_vec(&services.trusted_root()).unwrap()).unwrap();
+    let root = root.to_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let workflow = "https://github.com/acme/station/.github/workflows/export.yml@refs/heads/main";
+    let token = services
+        .token(&serde_json::json!({
+            "sub": "repo:acme/station:ref:refs/heads/main", "aud": "sigstore", "exp": now + 300,
+            "job_workflow_ref": "acme/station/.github/workflows/export.yml@refs/heads/main",
+            "repository": "acme/station"}))
+        .unwrap();
+    std::fs::write(s.file("token"), &token).unwrap();
+    let (fulcio, rekor) = (
+        format!("{}/fulcio", services.url),
+        format!("{}/rekor", services.url),
+    );
+    let issuer = format!("{}/oidc", services.url);
+    let export = s.expect(
+        &[
+            "bundle",
+            "export",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--trusted-root",
+            &root,
+            "--keyless",
+            "--identity-token",
+            "@token",
+            "--fulcio-url",
+            &fulcio,
+            "--rekor-url",
+            &rekor,
+            "--sigstore-trusted-root",
+            &root,
+            "--out",
+            "keyless.tar",
+        ],
+        0,
+    );
+    assert!(
+        !export.text().contains(&token),
+        "the token is never printed"
+    );
+    let import = |identity: &str, store: &str| {
+        s.run(&[
+            "bundle",
+            "import",
+            "keyless.tar",
+            "--exporter-identity",
+            identity,
+            "--exporter-oidc-issuer",
+            &issuer,
+            "--key",
+            "k.pub",
+            "--trusted-root",
+            &root,
+            "--station",
+            "line-3",
+            "--custody-key",
+            "plant.key",
+            "--store",
+            store,
+            "--format",
+            "json",
+        ])
+    };
+    let other = import(
+        "https://github.com/evil/station/.github/workflows/export.yml@refs/heads/main",
+        "refused-store",
+    );
+    assert_eq!(other.code, 1, "{}", other.text());
+    assert!(
+        other.stderr.contains("sigstore.identity"),
+        "{}",
+        other.stderr
+    );
+    assert!(!s.file("refused-store").exists(), "nothing imported");
+    let ok = import(workflow, "plant-store");
+    assert_eq!(ok.code, 0, "{}", ok.text());
+    let doc: serde_json::Value = serde_json::from_str(&ok.stdout).unwrap();
+    assert_eq!(doc["trustRootSame"], true, "{doc}");
+}
