@@ -23,6 +23,9 @@ pub struct Limits {
     pub archive_bytes: u64,
     /// Most entries.
     pub entries: usize,
+    /// Blobs larger than this are hashed and checked but not written (for listing a bundle
+    /// without the disk space it would take); `None` writes every blob.
+    pub keep_blobs_up_to: Option<u64>,
 }
 
 impl Default for Limits {
@@ -31,6 +34,7 @@ impl Default for Limits {
             blob_bytes: 64 << 30,
             archive_bytes: 256 << 30,
             entries: 200_000,
+            keep_blobs_up_to: None,
         }
     }
 }
@@ -232,12 +236,18 @@ pub fn unpack(
         if size > limit {
             return Err(Error::TooLarge { what: path, limit });
         }
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&dest)
-            .map_err(Error::io(&dest))?;
-        let mut out = BufWriter::with_capacity(BUFFER, file);
+        let keep = matches!(target, Target::Layout | Target::Index)
+            || limits.keep_blobs_up_to.is_none_or(|k| size <= k);
+        let mut out: Box<dyn Write> = if keep {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&dest)
+                .map_err(Error::io(&dest))?;
+            Box::new(BufWriter::with_capacity(BUFFER, file))
+        } else {
+            Box::new(std::io::sink())
+        };
         let mut context = Context::new(&SHA256);
         let mut copied = 0u64;
         loop {
@@ -324,6 +334,24 @@ mod tests {
         let unpacked = unpack_bytes(&bytes).unwrap();
         assert_eq!(unpacked.blobs.len(), 1);
         assert_eq!(unpacked.bytes, bytes.len() as u64);
+    }
+
+    #[test]
+    fn large_blobs_can_be_checked_without_being_kept() {
+        let name = blob_name(b"hello");
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            keep_blobs_up_to: Some(4),
+            ..Limits::default()
+        };
+        let bytes = tar_of(&[(&name, tar::EntryType::Regular, b"hello")]);
+        let unpacked = unpack(bytes.as_slice(), dir.path(), &limits, |_| {}).unwrap();
+        assert_eq!(unpacked.blobs.len(), 1);
+        assert!(!dir.path().join(&name).exists());
+        let tampered = tar_of(&[(&name, tar::EntryType::Regular, b"hellO")]);
+        let dir = tempfile::tempdir().unwrap();
+        let err = unpack(tampered.as_slice(), dir.path(), &limits, |_| {}).unwrap_err();
+        assert_eq!(err.code(), "evidence.blob-digest");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `hallmark bundle inspect`: what a bundle holds, unpacked with the same checks as import
-//! (into a temporary directory) but without verifying its signature.
+//! `hallmark bundle inspect`: what a bundle holds, read with the same checks as import (every
+//! blob hashed; only blobs up to 16 MiB kept, in a temporary directory) but without verifying
+//! its signature.
 
 use std::path::PathBuf;
 
@@ -37,8 +38,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         .prefix(".hallmark-inspect-")
         .tempdir()
         .context("creating a temporary directory")?;
-    let unpacked =
-        archive::unpack(file, scratch.path(), &Limits::default(), |_| {}).map_err(coded)?;
+    // Every blob is hashed, but only the small ones (manifests, attestations) are kept.
+    let limits = Limits {
+        keep_blobs_up_to: Some(MAX_BUNDLE_BYTES),
+        ..Limits::default()
+    };
+    let unpacked = archive::unpack(file, scratch.path(), &limits, |_| {}).map_err(coded)?;
     let staged = Staged::open(scratch.path(), unpacked).map_err(coded)?;
     let manifest = staged.manifest().map_err(coded)?;
     let (digest, size) = staged.archive();
