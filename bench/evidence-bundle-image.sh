@@ -47,10 +47,11 @@ for k in vendor station plant; do "$hallmark" keygen --output "$k" >/dev/null 2>
 
 measure() { # LABEL COMMAND...
   local label=$1; shift
-  /usr/bin/time -v "$@" > "$label.out" 2> "$label.time" || { cat "$label.time" >&2; exit 1; }
+  local file=${label//[^a-z]/-}
+  /usr/bin/time -v "$@" > "$file.out" 2> "$file.time" || { cat "$file.time" >&2; exit 1; }
   local rss wall secs
-  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$label.time")
-  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$label.time")
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$file.time")
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$file.time")
   secs=$(awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }' <<< "$wall")
   printf '| %s | %d MiB layer | %s MiB | %s s | %s MiB/s |\n' "$label" "$size_mib" \
     "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$secs" \

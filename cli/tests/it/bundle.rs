@@ -274,6 +274,22 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
         "{custody}"
     );
     assert_eq!(http_status(&plant_host, "/v2/plant/app/tags/list"), 200);
+    // The plant registry's copy of the image carries the custody record as well.
+    s.expect(
+        &[
+            "verify",
+            &plant_ref,
+            "--key",
+            "plant.pub",
+            "--store",
+            empty.path().to_str().unwrap(),
+            "--allow-insecure-registry",
+            &plant_host,
+            "--predicate-type",
+            "https://hallmark.dev/custody/v1",
+        ],
+        0,
+    );
     for platform in [&amd64, &arm64] {
         s.expect(
             &[

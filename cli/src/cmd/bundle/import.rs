@@ -440,6 +440,20 @@ pub fn run(args: Args) -> Result<Outcome> {
     let annotations =
         BTreeMap::from([(ANNOTATION_PREDICATE_TYPE.to_owned(), CUSTODY_V1.to_owned())]);
     let custody_manifest = store.put(&custody_json, &store_subjects, &annotations)?;
+    // The registry's copy of each image carries its custody record too.
+    if let Some((client, reference)) = &to {
+        let registry = hallmark_remote::registry::attestations::RegistryAttestations::new(client);
+        for a in manifest.artifacts.iter().filter(|a| a.media_type.is_some()) {
+            let subject = hallmark_remote::registry::attestations::Resolved {
+                reference: reference.with_digest(&a.digest),
+                digest: a.digest.clone(),
+                media_type: a.media_type.clone().unwrap_or_default(),
+                size: 0,
+                index: None,
+            };
+            registry.push(&subject, &custody_json, &annotations)?;
+        }
+    }
     if args.format == Format::Json {
         let doc = json!({
             "schemaVersion": IMPORT_SCHEMA, "imported": true,
