@@ -1,5 +1,6 @@
-//! The hashing progress bar: drawn on stderr only when it is a terminal, for runs of 64 files or
-//! more (the attester reports progress; drawing it is the command line's business).
+//! Progress bars, drawn on stderr only when it is a terminal: hashing, for runs of 64 files or
+//! more (the attester reports progress; drawing it is the command line's business), and bytes
+//! streamed through an evidence bundle, for 64 MiB or more.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -54,6 +55,23 @@ impl Progress for HashingBar {
     }
 }
 
+/// Bundles smaller than this stream too fast for a bar to help.
+const MIN_BYTES: u64 = 64 << 20;
+
+/// A byte-count bar for streaming `total` bytes (evidence bundles), drawn on stderr only when it
+/// is a terminal; `None` below 64 MiB.
+pub fn bytes_bar(total: u64, what: &str) -> Option<ProgressBar> {
+    (total >= MIN_BYTES).then(|| {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{bytes}}/{{total_bytes}} {{elapsed}}"
+        )) {
+            bar.set_style(style);
+        }
+        bar
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +87,10 @@ mod tests {
         assert_eq!(bar.bar().as_ref().map(ProgressBar::position), Some(2));
         bar.finish();
         assert!(bar.bar().is_none());
+        assert!(bytes_bar(MIN_BYTES - 1, "reading").is_none());
+        assert_eq!(
+            bytes_bar(MIN_BYTES, "reading").and_then(|b| b.length()),
+            Some(MIN_BYTES)
+        );
     }
 }

@@ -278,7 +278,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let sealed = stage.seal(meta, signer.as_ref()).map_err(coded)?;
     let total: u64 = sealed.manifest.blobs.iter().map(|b| b.size).sum();
-    let bar = super::bar(total, "writing");
+    let bar = crate::progress::bytes_bar(total, "writing");
     let progress = |n: u64| {
         if let Some(bar) = &bar {
             bar.set_position(n);

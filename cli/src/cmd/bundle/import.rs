@@ -324,7 +324,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     let file = std::fs::File::open(&args.bundle)
         .with_context(|| format!("opening {}", args.bundle.display()))?;
     let size = file.metadata()?.len();
-    let bar = super::bar(size, "reading");
+    let bar = crate::progress::bytes_bar(size, "reading");
     let bar_handle = bar.clone();
     let limits = Limits {
         blob_bytes: args.max_blob_size,

@@ -60,19 +60,3 @@ pub fn run(args: Args) -> Result<Outcome> {
 fn coded(error: EvidenceError) -> anyhow::Error {
     crate::coded::coded(error.code(), error.to_string())
 }
-
-/// A byte progress bar on stderr (drawn only on a terminal), for bundles of 64 MiB or more.
-fn bar(total: u64, what: &'static str) -> Option<indicatif::ProgressBar> {
-    (total >= 64 << 20).then(|| {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{bytes}}/{{total_bytes}} {{elapsed}}"
-        )) {
-            bar.set_style(style);
-        }
-        bar
-    })
-}
