@@ -1061,3 +1061,31 @@ fn provenance_naming_a_file_by_sha512_only_verifies_it() {
     assert_eq!(doc["attestations"][0]["code"], "statement.subject", "{doc}");
     s.expect(&["verify", "pkg.tgz", "--key", "k.pub"], 1);
 }
+
+#[test]
+fn provenance_naming_a_file_by_sha384_only_verifies_it() {
+    let s = keyed();
+    std::fs::write(s.file("fw.bin"), b"firmware bytes").unwrap();
+    let hex: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA384, b"firmware bytes")
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let subject = format!("fw.bin@sha384:{hex}");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+        ],
+        0,
+    );
+    s.expect(&["verify", "fw.bin", "--key", "k.pub"], 0);
+    s.expect(&["verify", &format!("sha384:{hex}"), "--key", "k.pub"], 0);
+    // One changed byte: the SHA-384 no longer matches, and nothing else names the file.
+    std::fs::write(s.file("fw.bin"), b"firmware bytez").unwrap();
+    s.expect(&["verify", "fw.bin", "--key", "k.pub"], 1);
+}
