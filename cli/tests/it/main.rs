@@ -14,6 +14,7 @@ mod keyless;
 mod keyless_verify;
 mod negative;
 mod peer_bundles;
+mod pkcs11;
 mod pipelines;
 mod policy;
 mod producers;
