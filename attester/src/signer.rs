@@ -53,7 +53,12 @@ impl KeySigner {
 impl Signer for KeySigner {
     fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> Result<Bundle> {
         let sig = self.key.sign(&pae(payload_type, payload))?;
-        Ok(key_signed_bundle(self.key.keyid(), payload_type, payload, sig))
+        Ok(key_signed_bundle(
+            self.key.keyid(),
+            payload_type,
+            payload,
+            sig,
+        ))
     }
 
     fn identity(&self) -> String {

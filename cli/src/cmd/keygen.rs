@@ -83,7 +83,7 @@ fn in_token(args: &Args, uri: &Path) -> Result<Outcome> {
         args.force,
     )?;
     eprintln!(
-        "hallmark: generated a {} key in token {:?} (sensitive, not extractable: it never leaves \
+        "hallmark: generated a key pair ({}) in token {:?} (sensitive, not extractable: it never leaves \
          the token) and wrote {}; keyid {}",
         key.kind().name(),
         key.token(),

@@ -107,8 +107,21 @@ impl Hsm {
     fn build(&self, key: &str, pin: Option<&str>, code: i32) -> Run {
         self.expect(
             &[
-                "run", "--step", "build", "-m", "src", "-p", "out", "--key", key, "--output",
-                "build.json", "--no-store", "--", "sh", "-c",
+                "run",
+                "--step",
+                "build",
+                "-m",
+                "src",
+                "-p",
+                "out",
+                "--key",
+                key,
+                "--output",
+                "build.json",
+                "--no-store",
+                "--",
+                "sh",
+                "-c",
                 "mkdir -p out && cat src/*.c > out/app",
             ],
             pin,
@@ -199,7 +212,15 @@ fn an_ed25519_key_in_the_token_signs_and_a_pin_file_unlocks_it() {
         pin_file.display()
     );
     hsm.expect(
-        &["keygen", "--pkcs11", &key, "--algorithm", "ed25519", "--output", "ed"],
+        &[
+            "keygen",
+            "--pkcs11",
+            &key,
+            "--algorithm",
+            "ed25519",
+            "--output",
+            "ed",
+        ],
         None,
         0,
     );
@@ -235,11 +256,7 @@ fn a_wrong_pin_is_refused_with_a_clear_message_and_never_printed() {
     let in_uri = format!("{KEY}?pin-value=wrong-pin-1234");
     let refused = hsm.build(&in_uri, None, 2);
     assert_eq!(error_code(&refused.stderr), Some("pkcs11.pin-incorrect"));
-    assert!(
-        refused.stderr.contains("other users"),
-        "{}",
-        refused.stderr
-    );
+    assert!(refused.stderr.contains("other users"), "{}", refused.stderr);
     // No PIN at all, and no terminal to ask on.
     let missing = hsm.build(KEY, None, 2);
     assert_eq!(
@@ -257,9 +274,21 @@ fn a_wrong_pin_is_refused_with_a_clear_message_and_never_printed() {
 fn a_uri_naming_a_missing_object_token_or_module_is_a_clear_error() {
     let hsm = Hsm::new();
     let cases = [
-        ("pkcs11:token=plant;object=nope", "pkcs11.object-not-found", "object=nope"),
-        ("pkcs11:token=elsewhere;object=release", "pkcs11.token-not-found", "\"plant\""),
-        ("pkcs11:token=plant;object=release;x-vendor=1", "pkcs11.uri", "x-vendor"),
+        (
+            "pkcs11:token=plant;object=nope",
+            "pkcs11.object-not-found",
+            "object=nope",
+        ),
+        (
+            "pkcs11:token=elsewhere;object=release",
+            "pkcs11.token-not-found",
+            "\"plant\"",
+        ),
+        (
+            "pkcs11:token=plant;object=release;x-vendor=1",
+            "pkcs11.uri",
+            "x-vendor",
+        ),
         (
             "pkcs11:token=plant;object=release?module-path=/nonexistent/module.so",
             "pkcs11.module",
@@ -287,7 +316,11 @@ fn the_private_key_never_leaves_the_token() {
     if std::env::var_os(CHILD).is_none() {
         let hsm = Hsm::new();
         let out = Command::new(std::env::current_exe().unwrap())
-            .args(["pkcs11::the_private_key_never_leaves_the_token", "--exact", "--nocapture"])
+            .args([
+                "pkcs11::the_private_key_never_leaves_the_token",
+                "--exact",
+                "--nocapture",
+            ])
             .env(CHILD, "1")
             .env("SOFTHSM2_CONF", hsm.conf())
             .output()
@@ -298,7 +331,10 @@ fn the_private_key_never_leaves_the_token() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(out.status.success(), "{text}");
-        assert!(text.contains("1 passed"), "the child ran the checks: {text}");
+        assert!(
+            text.contains("1 passed"),
+            "the child ran the checks: {text}"
+        );
         return;
     }
     let env: hallmark_attester::ci::Env = [
@@ -313,7 +349,10 @@ fn the_private_key_never_leaves_the_token() {
     let uri = Pkcs11Uri::parse(KEY).unwrap();
     let key = Pkcs11Key::generate(&uri, KeyKind::EcdsaP256, &env, &no_prompt).unwrap();
     let kept = key.private_key_protection().unwrap();
-    assert!(kept.sensitive && !kept.extractable && !kept.value_readable, "{kept:?}");
+    assert!(
+        kept.sensitive && !kept.extractable && !kept.value_readable,
+        "{kept:?}"
+    );
     // Opened again for signing: same key, and its signatures verify with the exported key.
     let opened = Pkcs11Key::open_signing(&uri, &env, &no_prompt).unwrap();
     assert_eq!(opened.keyid(), key.keyid());
@@ -326,5 +365,8 @@ fn the_private_key_never_leaves_the_token() {
     // A key from a file with the same public key shape gets its keyid the same way.
     assert_eq!(trusted.keyid(), key.keyid());
     let public_only = Pkcs11Key::open_public(&uri, &env).unwrap();
-    assert!(public_only.sign(b"message").is_err(), "a public key cannot sign");
+    assert!(
+        public_only.sign(b"message").is_err(),
+        "a public key cannot sign"
+    );
 }

@@ -17,7 +17,9 @@ mod uri;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ED25519, UnparsedPublicKey};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
-use cryptoki::object::{Attribute, AttributeInfo, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::object::{
+    Attribute, AttributeInfo, AttributeType, KeyType, ObjectClass, ObjectHandle,
+};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::TokenInfo;
 use hallmark_model::bundle::Bundle;
@@ -88,7 +90,13 @@ fn open(uri: &Pkcs11Uri, env: &Env, read_write: bool) -> Pk<(Opened, TokenInfo)>
     Ok((Opened { session, token }, info))
 }
 
-fn login(opened: &Opened, info: &TokenInfo, uri: &Pkcs11Uri, env: &Env, prompt: PinPrompt<'_>) -> Pk<()> {
+fn login(
+    opened: &Opened,
+    info: &TokenInfo,
+    uri: &Pkcs11Uri,
+    env: &Env,
+    prompt: PinPrompt<'_>,
+) -> Pk<()> {
     if !info.login_required() {
         return Ok(());
     }
@@ -126,7 +134,12 @@ fn selection(class: ObjectClass, uri: &Pkcs11Uri) -> Vec<Attribute> {
     template
 }
 
-fn one(opened: &Opened, template: &[Attribute], class: &'static str, uri: &Pkcs11Uri) -> Pk<ObjectHandle> {
+fn one(
+    opened: &Opened,
+    template: &[Attribute],
+    class: &'static str,
+    uri: &Pkcs11Uri,
+) -> Pk<ObjectHandle> {
     let mut found = opened
         .session
         .find_objects(template)
@@ -140,7 +153,11 @@ fn one(opened: &Opened, template: &[Attribute], class: &'static str, uri: &Pkcs1
         }),
         count => Err(Pkcs11Error::Ambiguous {
             count,
-            what: if class == "private key" { "private keys" } else { "public keys" },
+            what: if class == "private key" {
+                "private keys"
+            } else {
+                "public keys"
+            },
             uri: uri.to_string(),
             hint: "add object= or id=",
         }),
@@ -159,7 +176,12 @@ impl Pkcs11Key {
         }
         let (opened, info) = open(uri, env, false)?;
         login(&opened, &info, uri, env, prompt)?;
-        let private = one(&opened, &selection(ObjectClass::PRIVATE_KEY, uri), "private key", uri)?;
+        let private = one(
+            &opened,
+            &selection(ObjectClass::PRIVATE_KEY, uri),
+            "private key",
+            uri,
+        )?;
         // Its public half: the public key object with the same CKA_ID (else the same label).
         let attrs = opened
             .session
@@ -172,7 +194,11 @@ impl Pkcs11Key {
         });
         match id {
             Some(id) => template.push(Attribute::Id(id)),
-            None => template.extend(attrs.into_iter().filter(|a| matches!(a, Attribute::Label(_)))),
+            None => template.extend(
+                attrs
+                    .into_iter()
+                    .filter(|a| matches!(a, Attribute::Label(_))),
+            ),
         }
         let public = one(&opened, &template, "public key", uri)?;
         Self::assemble(opened, public, Some(private))
@@ -191,7 +217,12 @@ impl Pkcs11Key {
             )));
         }
         let (opened, _) = open(uri, env, false)?;
-        let public = one(&opened, &selection(ObjectClass::PUBLIC_KEY, uri), "public key", uri)?;
+        let public = one(
+            &opened,
+            &selection(ObjectClass::PUBLIC_KEY, uri),
+            "public key",
+            uri,
+        )?;
         Self::assemble(opened, public, None)
     }
 
@@ -274,7 +305,11 @@ impl Pkcs11Key {
             .session
             .get_attributes(
                 public,
-                &[AttributeType::KeyType, AttributeType::EcParams, AttributeType::EcPoint],
+                &[
+                    AttributeType::KeyType,
+                    AttributeType::EcParams,
+                    AttributeType::EcPoint,
+                ],
             )
             .map_err(|e| Pkcs11Error::from_module(&opened.token, "C_GetAttributeValue", e))?;
         let (mut key_type, mut params, mut point) = (None, None, None);
@@ -339,12 +374,17 @@ impl Pkcs11Key {
     /// What the token says about the private key's export (opened for signing only).
     pub fn private_key_protection(&self) -> Pk<Protection> {
         let Some(private) = self.private else {
-            return Err(Pkcs11Error::KeyType("opened without its private key".to_owned()));
+            return Err(Pkcs11Error::KeyType(
+                "opened without its private key".to_owned(),
+            ));
         };
         let device = |e| Pkcs11Error::from_module(&self.token, "C_GetAttributeValue", e);
         let attrs = self
             .session
-            .get_attributes(private, &[AttributeType::Sensitive, AttributeType::Extractable])
+            .get_attributes(
+                private,
+                &[AttributeType::Sensitive, AttributeType::Extractable],
+            )
             .map_err(device)?;
         let flag = |wanted: AttributeType| {
             attrs.iter().find_map(|a| match (a, wanted) {
@@ -369,7 +409,9 @@ impl Pkcs11Key {
     /// key before it is returned.
     pub fn sign(&self, message: &[u8]) -> Pk<Vec<u8>> {
         let Some(private) = self.private else {
-            return Err(Pkcs11Error::KeyType("opened without its private key".to_owned()));
+            return Err(Pkcs11Error::KeyType(
+                "opened without its private key".to_owned(),
+            ));
         };
         let device = |e| Pkcs11Error::from_module(&self.token, "C_Sign", e);
         let signature = match self.kind {

@@ -181,7 +181,10 @@ mod tests {
         let uri = Pkcs11Uri::parse("pkcs11:?module-path=/opt/other.so").unwrap();
         assert_eq!(module_path(&uri, &env).unwrap(), Path::new("/opt/other.so"));
         let uri = Pkcs11Uri::parse("pkcs11:token=t").unwrap();
-        assert_eq!(module_path(&uri, &env).unwrap(), Path::new("/opt/hsm/vendor.so"));
+        assert_eq!(
+            module_path(&uri, &env).unwrap(),
+            Path::new("/opt/hsm/vendor.so")
+        );
         let uri = Pkcs11Uri::parse("pkcs11:?module-name=no-such-module-anywhere").unwrap();
         let err = module_path(&uri, &env).unwrap_err();
         assert_eq!(err.code(), "pkcs11.module");
@@ -191,12 +194,18 @@ mod tests {
     fn a_missing_module_file_is_a_module_error() {
         let err = load(Path::new("/nonexistent/libnothing.so")).unwrap_err();
         assert_eq!(err.code(), "pkcs11.module");
-        assert!(err.to_string().contains("/nonexistent/libnothing.so"), "{err}");
+        assert!(
+            err.to_string().contains("/nonexistent/libnothing.so"),
+            "{err}"
+        );
     }
 
     #[test]
     fn padded_fields_match_trimmed() {
-        assert!(matches(&Some("plant".into()), "plant                           "));
+        assert!(matches(
+            &Some("plant".into()),
+            "plant                           "
+        ));
         assert!(!matches(&Some("plant".into()), "plant2"));
         assert!(matches(&None, "anything"));
     }

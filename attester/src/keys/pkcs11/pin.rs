@@ -46,12 +46,15 @@ pub fn source_path(source: &str) -> Result<PathBuf, Pkcs11Error> {
         message: message.to_owned(),
     };
     if source.starts_with('|') {
-        return Err(bad("running a program for the PIN is not supported; use a file"));
+        return Err(bad(
+            "running a program for the PIN is not supported; use a file",
+        ));
     }
     let path = match source.strip_prefix("file:") {
         Some(rest) => match rest.strip_prefix("//") {
             Some(authority_path) => {
-                let (host, path) = authority_path.split_at(authority_path.find('/').unwrap_or(authority_path.len()));
+                let (host, path) = authority_path
+                    .split_at(authority_path.find('/').unwrap_or(authority_path.len()));
                 if !(host.is_empty() || host == "localhost") {
                     return Err(bad("only local files can hold the PIN"));
                 }
@@ -127,18 +130,28 @@ mod tests {
         std::fs::write(&file, "from-file\n").unwrap();
         let env = [(PIN_ENV, "from-env")];
         assert_eq!(
-            pin_of("pkcs11:token=t?pin-value=from%2Duri", &env).unwrap().as_deref(),
+            pin_of("pkcs11:token=t?pin-value=from%2Duri", &env)
+                .unwrap()
+                .as_deref(),
             Some("from-uri")
         );
         let by_file = format!("pkcs11:token=t?pin-source=file:{}", file.display());
-        assert_eq!(pin_of(&by_file, &env).unwrap().as_deref(), Some("from-file"));
+        assert_eq!(
+            pin_of(&by_file, &env).unwrap().as_deref(),
+            Some("from-file")
+        );
         let by_file = format!("pkcs11:token=t?pin-source=file://{}", file.display());
         assert_eq!(pin_of(&by_file, &[]).unwrap().as_deref(), Some("from-file"));
-        assert_eq!(pin_of("pkcs11:token=t", &env).unwrap().as_deref(), Some("from-env"));
+        assert_eq!(
+            pin_of("pkcs11:token=t", &env).unwrap().as_deref(),
+            Some("from-env")
+        );
         assert_eq!(pin_of("pkcs11:token=t", &[(PIN_ENV, "")]).unwrap(), None);
         let asked = |token: &str| Some(AuthPin::from(format!("asked-for-{token}")));
         let uri = Pkcs11Uri::parse("pkcs11:token=t").unwrap();
-        let pin = resolve(&uri, &Env::new(), "plant", &asked).unwrap().unwrap();
+        let pin = resolve(&uri, &Env::new(), "plant", &asked)
+            .unwrap()
+            .unwrap();
         assert_eq!(pin.expose_secret(), "asked-for-plant");
     }
 

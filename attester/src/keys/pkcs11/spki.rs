@@ -15,8 +15,8 @@ const ED25519_PARAMS_NAME: &[u8] = b"\x13\x0cedwards25519";
 
 /// SPKI DER up to the P-256 point: id-ecPublicKey, prime256v1, BIT STRING of 66 bytes.
 const P256_SPKI_PREFIX: &[u8] = &[
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
-    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 /// SPKI DER up to the Ed25519 key: id-Ed25519, BIT STRING of 33 bytes.
 const ED25519_SPKI_PREFIX: &[u8] = &[
@@ -90,7 +90,10 @@ pub fn ecdsa_der(raw: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
 /// A DER INTEGER of an unsigned big-endian number: leading zeros dropped, one zero put back
 /// when the top bit would make it negative.
 fn der_integer(bytes: &[u8]) -> Vec<u8> {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
+    let start = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len() - 1);
     let digits = &bytes[start..];
     let pad = digits[0] & 0x80 != 0;
     let mut out = vec![0x02, (digits.len() + usize::from(pad)) as u8];

@@ -105,7 +105,8 @@ pub struct Pkcs11Uri {
 impl Pkcs11Uri {
     /// True when `text` is meant as a PKCS#11 URI (it starts with the `pkcs11:` scheme).
     pub fn is_pkcs11(text: &str) -> bool {
-        text.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("pkcs11:"))
+        text.get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("pkcs11:"))
     }
 
     /// Parses a `pkcs11:` URI.
@@ -133,7 +134,11 @@ impl Pkcs11Uri {
                 .ok_or_else(|| bad(format!("path attribute {:?} has no '='", printable(attr))))?;
             uri.set_path(name, raw)?;
         }
-        for attr in query.into_iter().flat_map(|q| q.split('&')).filter(|a| !a.is_empty()) {
+        for attr in query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter(|a| !a.is_empty())
+        {
             // Without '=' the text may be a misplaced secret: it is not quoted.
             let (name, raw) = attr
                 .split_once('=')
@@ -166,7 +171,10 @@ impl Pkcs11Uri {
             "slot-id" => {
                 let value = text()?;
                 let id = value.parse().map_err(|_| {
-                    Pkcs11Error::Uri(format!("slot-id {:?} is not a decimal number", printable(&value)))
+                    Pkcs11Error::Uri(format!(
+                        "slot-id {:?} is not a decimal number",
+                        printable(&value)
+                    ))
                 })?;
                 once!(self.slot_id, id)
             }
