@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::common::{Run, Scratch, error_code, into_run, rejection_codes};
+use crate::common::{Run, Scratch, error_code, into_run, record_json, rejection_codes};
 
 const USER_PIN: &str = "user-pin-4711";
 const SO_PIN: &str = "so-pin-0815";
@@ -74,7 +74,12 @@ impl Hsm {
 
     /// `hallmark ARGS` with this token's configuration and `pin` in $HALLMARK_PKCS11_PIN.
     fn run(&self, args: &[&str], pin: Option<&str>) -> Run {
+        self.run_env(args, pin, &[])
+    }
+
+    fn run_env(&self, args: &[&str], pin: Option<&str>, env: &[(&str, &str)]) -> Run {
         let mut cmd = self.s.command(args);
+        cmd.envs(env.iter().copied());
         cmd.env("SOFTHSM2_CONF", self.conf())
             .env("HALLMARK_PKCS11_MODULE", &self.module)
             .env_remove("HALLMARK_PKCS11_PIN")
@@ -83,6 +88,7 @@ impl Hsm {
             cmd.env("HALLMARK_PKCS11_PIN", pin);
         }
         let run = into_run(cmd.output().unwrap());
+        record_json(args, &run);
         // Whatever happened, no PIN is ever printed.
         for secret in [USER_PIN, SO_PIN, "wrong-pin-1234"] {
             assert!(
@@ -229,6 +235,30 @@ fn an_ed25519_key_in_the_token_signs_and_a_pin_file_unlocks_it() {
     assert_eq!(pem.lines().nth(1).map(str::len), Some(60), "{pem}");
     hsm.build(&key, None, 0);
     hsm.verify("ed.pub", "build.json", 0);
+    // $HALLMARK_KEY may name a key in a token too; approvals sign with it like any key.
+    let approved = hsm.run_env(
+        &[
+            "approve",
+            "out/app",
+            "--reason",
+            "tested",
+            "--output",
+            "approval.json",
+        ],
+        None,
+        &[("HALLMARK_KEY", &key)],
+    );
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    let approval: Value =
+        serde_json::from_slice(&std::fs::read(hsm.s.file("approval.json")).unwrap()).unwrap();
+    let built: Value =
+        serde_json::from_slice(&std::fs::read(hsm.s.file("build.json")).unwrap()).unwrap();
+    let hint = |b: &Value| b["verificationMaterial"]["publicKey"]["hint"].clone();
+    assert_eq!(
+        hint(&approval),
+        hint(&built),
+        "signed by the same token key"
+    );
 }
 
 #[test]
