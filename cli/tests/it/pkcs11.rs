@@ -282,6 +282,10 @@ fn a_wrong_pin_is_refused_with_a_clear_message_and_never_printed() {
         refused.stderr
     );
     assert!(!hsm.s.file("build.json").exists(), "nothing was signed");
+    assert!(
+        !hsm.s.file("out").exists(),
+        "the key is opened before the build runs, so a wrong PIN stops it first"
+    );
     // In the URI: refused the same way, with a warning that the command line shows it.
     let in_uri = format!("{KEY}?pin-value=wrong-pin-1234");
     let refused = hsm.build(&in_uri, None, 2);

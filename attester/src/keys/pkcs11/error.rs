@@ -42,13 +42,12 @@ pub enum Pkcs11Error {
         token: String,
     },
     /// The token refused the PIN.
-    #[error(
-        "wrong PIN for token {token:?}: the token refused it (it counts failed attempts and \
-         locks the PIN after too many)"
-    )]
+    #[error("wrong PIN for token {token:?}: the token refused it ({tries})")]
     PinIncorrect {
         /// The token's label.
         token: String,
+        /// What the token says about the attempts left.
+        tries: &'static str,
     },
     /// The user PIN is locked or expired.
     #[error("the user PIN of token {token:?} is {state}; its security officer must reset it")]
@@ -101,6 +100,9 @@ pub enum Pkcs11Error {
     },
 }
 
+/// The attempts note of a wrong PIN when the token says nothing more.
+pub(crate) const TRIES_COUNTED: &str = "it counts failed attempts and locks the PIN after too many";
+
 impl Pkcs11Error {
     /// The stable code of this error (docs/error-codes.md).
     pub fn code(&self) -> &'static str {
@@ -130,7 +132,10 @@ impl Pkcs11Error {
         let token = token.to_owned();
         match error {
             E::Pkcs11(Rv::PinIncorrect | Rv::PinInvalid | Rv::PinLenRange, _) => {
-                Pkcs11Error::PinIncorrect { token }
+                Pkcs11Error::PinIncorrect {
+                    token,
+                    tries: TRIES_COUNTED,
+                }
             }
             E::Pkcs11(Rv::PinLocked, _) => Pkcs11Error::PinLocked {
                 token,

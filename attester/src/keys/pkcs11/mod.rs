@@ -15,13 +15,14 @@ mod spki;
 mod uri;
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ED25519, UnparsedPublicKey};
+use cryptoki::context::Pkcs11;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::object::{
     Attribute, AttributeInfo, AttributeType, KeyType, ObjectClass, ObjectHandle,
 };
 use cryptoki::session::{Session, UserType};
-use cryptoki::slot::TokenInfo;
+use cryptoki::slot::{Slot, TokenInfo};
 use hallmark_model::bundle::Bundle;
 use hallmark_model::keyid::{KeyKind, public_key_pem};
 
@@ -74,6 +75,8 @@ pub struct Protection {
 struct Opened {
     session: Session,
     token: String,
+    ctx: Pkcs11,
+    slot: Slot,
 }
 
 fn open(uri: &Pkcs11Uri, env: &Env, read_write: bool) -> Pk<(Opened, TokenInfo)> {
@@ -87,7 +90,15 @@ fn open(uri: &Pkcs11Uri, env: &Env, read_write: bool) -> Pk<(Opened, TokenInfo)>
         ctx.open_ro_session(slot)
     }
     .map_err(|e| Pkcs11Error::from_module(&token, "C_OpenSession", e))?;
-    Ok((Opened { session, token }, info))
+    Ok((
+        Opened {
+            session,
+            token,
+            ctx,
+            slot,
+        },
+        info,
+    ))
 }
 
 fn login(
@@ -118,7 +129,26 @@ fn login(
         Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
             Ok(())
         }
-        Err(e) => Err(Pkcs11Error::from_module(&opened.token, "C_Login", e)),
+        Err(e) => Err(
+            match Pkcs11Error::from_module(&opened.token, "C_Login", e) {
+                Pkcs11Error::PinIncorrect { token, .. } => Pkcs11Error::PinIncorrect {
+                    tries: tries_left(opened),
+                    token,
+                },
+                other => other,
+            },
+        ),
+    }
+}
+
+/// What the token now says about the user PIN's remaining attempts, so that a script or a
+/// person stops before the PIN locks.
+fn tries_left(opened: &Opened) -> &'static str {
+    match opened.ctx.get_token_info(opened.slot) {
+        Ok(info) if info.user_pin_locked() => "the PIN is now locked",
+        Ok(info) if info.user_pin_final_try() => "one more wrong PIN locks it",
+        Ok(info) if info.user_pin_count_low() => "few attempts are left before it locks",
+        _ => error::TRIES_COUNTED,
     }
 }
 
