@@ -153,3 +153,43 @@ impl Pkcs11Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use cryptoki::context::Function;
+    use cryptoki::error::{Error as E, RvError as Rv};
+
+    use super::*;
+
+    fn code_of(rv: Rv) -> &'static str {
+        Pkcs11Error::from_module("plant", "C_Login", E::Pkcs11(rv, Function::Login)).code()
+    }
+
+    #[test]
+    fn pin_answers_get_their_own_codes() {
+        for rv in [Rv::PinIncorrect, Rv::PinInvalid, Rv::PinLenRange] {
+            assert_eq!(code_of(rv), "pkcs11.pin-incorrect");
+        }
+        assert_eq!(code_of(Rv::PinLocked), "pkcs11.pin-locked");
+        assert_eq!(code_of(Rv::PinExpired), "pkcs11.pin-locked");
+        assert_eq!(code_of(Rv::TokenNotPresent), "pkcs11.device");
+        let locked = Pkcs11Error::from_module(
+            "plant",
+            "C_Login",
+            E::Pkcs11(Rv::PinLocked, Function::Login),
+        );
+        assert_eq!(
+            locked.to_string(),
+            "the user PIN of token \"plant\" is locked; its security officer must reset it"
+        );
+        let device = Pkcs11Error::from_module(
+            "plant",
+            "C_Sign",
+            E::Pkcs11(Rv::DeviceRemoved, Function::Sign),
+        );
+        assert!(
+            device.to_string().starts_with("token \"plant\": C_Sign: "),
+            "{device}"
+        );
+    }
+}
