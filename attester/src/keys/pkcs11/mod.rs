@@ -9,20 +9,20 @@
 //! is used, so a token whose public and private objects do not belong together is caught here.
 
 mod error;
+mod generate;
 mod module;
 mod pin;
+mod session;
 mod spki;
 mod uri;
 
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ED25519, UnparsedPublicKey};
-use cryptoki::context::Pkcs11;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::object::{
     Attribute, AttributeInfo, AttributeType, KeyType, ObjectClass, ObjectHandle,
 };
-use cryptoki::session::{Session, UserType};
-use cryptoki::slot::{Slot, TokenInfo};
+use cryptoki::session::Session;
 use hallmark_model::bundle::Bundle;
 use hallmark_model::keyid::{KeyKind, public_key_pem};
 
@@ -35,6 +35,7 @@ pub use uri::{ObjectType, Pkcs11Uri};
 use crate::ci::Env;
 use crate::signer::{Signer, key_signed_bundle};
 use crate::{Error, Result};
+use session::{Opened, login, one, open, selection};
 
 type Pk<T> = std::result::Result<T, Pkcs11Error>;
 
@@ -69,129 +70,6 @@ pub struct Protection {
     pub extractable: bool,
     /// The token answered a request for CKA_VALUE with a value.
     pub value_readable: bool,
-}
-
-/// An open session on the token a URI selects.
-struct Opened {
-    session: Session,
-    token: String,
-    ctx: Pkcs11,
-    slot: Slot,
-}
-
-fn open(uri: &Pkcs11Uri, env: &Env, read_write: bool) -> Pk<(Opened, TokenInfo)> {
-    let path = module_path(uri, env)?;
-    let ctx = module::load(&path)?;
-    let (slot, info) = module::find_token(&ctx, uri)?;
-    let token = info.label().trim_end().to_owned();
-    let session = if read_write {
-        ctx.open_rw_session(slot)
-    } else {
-        ctx.open_ro_session(slot)
-    }
-    .map_err(|e| Pkcs11Error::from_module(&token, "C_OpenSession", e))?;
-    Ok((
-        Opened {
-            session,
-            token,
-            ctx,
-            slot,
-        },
-        info,
-    ))
-}
-
-fn login(
-    opened: &Opened,
-    info: &TokenInfo,
-    uri: &Pkcs11Uri,
-    env: &Env,
-    prompt: PinPrompt<'_>,
-) -> Pk<()> {
-    if !info.login_required() {
-        return Ok(());
-    }
-    if info.user_pin_locked() {
-        return Err(Pkcs11Error::PinLocked {
-            token: opened.token.clone(),
-            state: "locked",
-        });
-    }
-    let pin = pin::resolve(uri, env, &opened.token, prompt)?;
-    if pin.is_none() && !info.protected_authentication_path() {
-        return Err(Pkcs11Error::PinMissing {
-            token: opened.token.clone(),
-        });
-    }
-    // A PIN pad reader takes the PIN itself when none is passed.
-    match opened.session.login(UserType::User, pin.as_ref()) {
-        Ok(()) => Ok(()),
-        Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
-            Ok(())
-        }
-        Err(e) => Err(
-            match Pkcs11Error::from_module(&opened.token, "C_Login", e) {
-                Pkcs11Error::PinIncorrect { token, .. } => Pkcs11Error::PinIncorrect {
-                    tries: tries_left(opened),
-                    token,
-                },
-                other => other,
-            },
-        ),
-    }
-}
-
-/// What the token now says about the user PIN's remaining attempts, so that a script or a
-/// person stops before the PIN locks.
-fn tries_left(opened: &Opened) -> &'static str {
-    match opened.ctx.get_token_info(opened.slot) {
-        Ok(info) if info.user_pin_locked() => "the PIN is now locked",
-        Ok(info) if info.user_pin_final_try() => "one more wrong PIN locks it",
-        Ok(info) if info.user_pin_count_low() => "few attempts are left before it locks",
-        _ => error::TRIES_COUNTED,
-    }
-}
-
-/// The search template of the URI's `object` (CKA_LABEL) and `id` (CKA_ID).
-fn selection(class: ObjectClass, uri: &Pkcs11Uri) -> Vec<Attribute> {
-    let mut template = vec![Attribute::Class(class)];
-    if let Some(label) = &uri.object {
-        template.push(Attribute::Label(label.as_bytes().to_vec()));
-    }
-    if let Some(id) = &uri.id {
-        template.push(Attribute::Id(id.clone()));
-    }
-    template
-}
-
-fn one(
-    opened: &Opened,
-    template: &[Attribute],
-    class: &'static str,
-    uri: &Pkcs11Uri,
-) -> Pk<ObjectHandle> {
-    let mut found = opened
-        .session
-        .find_objects(template)
-        .map_err(|e| Pkcs11Error::from_module(&opened.token, "C_FindObjects", e))?;
-    match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(Pkcs11Error::ObjectNotFound {
-            class,
-            uri: uri.to_string(),
-            token: opened.token.clone(),
-        }),
-        count => Err(Pkcs11Error::Ambiguous {
-            count,
-            what: if class == "private key" {
-                "private keys"
-            } else {
-                "public keys"
-            },
-            uri: uri.to_string(),
-            hint: "add object= or id=",
-        }),
-    }
 }
 
 impl Pkcs11Key {
@@ -254,80 +132,6 @@ impl Pkcs11Key {
             uri,
         )?;
         Self::assemble(opened, public, None)
-    }
-
-    /// Generates a key pair inside the token: the private key is a token object, sensitive and
-    /// never extractable, and the token's answer is checked. The URI must name the new key with
-    /// `object=`; a key already holding that label (or the URI's `id`) is never replaced.
-    pub fn generate(uri: &Pkcs11Uri, kind: KeyKind, env: &Env, prompt: PinPrompt<'_>) -> Pk<Self> {
-        let Some(label) = uri.object.clone() else {
-            return Err(Pkcs11Error::Uri(
-                "name the new key with object=LABEL".to_owned(),
-            ));
-        };
-        if uri.object_type.is_some() {
-            return Err(Pkcs11Error::Uri(
-                "type= has no meaning for a new key pair; leave it out".to_owned(),
-            ));
-        }
-        let (opened, info) = open(uri, env, true)?;
-        login(&opened, &info, uri, env, prompt)?;
-        let by_label = [Attribute::Label(label.as_bytes().to_vec())];
-        let mut taken = !find(&opened, &by_label)?.is_empty();
-        if let Some(id) = &uri.id {
-            taken |= !find(&opened, &[Attribute::Id(id.clone())])?.is_empty();
-        }
-        if taken {
-            return Err(exists(&opened, uri));
-        }
-        let id = match &uri.id {
-            Some(id) => id.clone(),
-            None => random_id()?,
-        };
-        let (mechanism, params) = match kind {
-            KeyKind::EcdsaP256 => (Mechanism::EccKeyPairGen, spki::P256_PARAMS),
-            KeyKind::Ed25519 => (Mechanism::EccEdwardsKeyPairGen, spki::ED25519_PARAMS),
-        };
-        let common = [
-            Attribute::Token(true),
-            Attribute::Label(label.into_bytes()),
-            Attribute::Id(id),
-        ];
-        let public_template: Vec<Attribute> = common
-            .iter()
-            .cloned()
-            .chain([
-                Attribute::Private(false),
-                Attribute::Verify(true),
-                Attribute::EcParams(params.to_vec()),
-            ])
-            .collect();
-        let private_template: Vec<Attribute> = common
-            .iter()
-            .cloned()
-            .chain([
-                Attribute::Private(true),
-                Attribute::Sensitive(true),
-                Attribute::Extractable(false),
-                Attribute::Sign(true),
-            ])
-            .collect();
-        let (public, private) = opened
-            .session
-            .generate_key_pair(&mechanism, &public_template, &private_template)
-            .map_err(|e| Pkcs11Error::from_module(&opened.token, "C_GenerateKeyPair", e))?;
-        let key = Self::assemble(opened, public, Some(private))?;
-        let kept = key.private_key_protection()?;
-        if !kept.sensitive || kept.extractable || kept.value_readable {
-            // A token that ignores the template must not keep a key it would give away.
-            let _ = key.session.destroy_object(private);
-            let _ = key.session.destroy_object(public);
-            return Err(Pkcs11Error::KeyType(format!(
-                "token {:?} made the private key exportable ({kept:?}); it was deleted",
-                key.token
-            )));
-        }
-        Ok(key)
     }
 
     fn assemble(opened: Opened, public: ObjectHandle, private: Option<ObjectHandle>) -> Pk<Self> {
@@ -475,30 +279,6 @@ impl Pkcs11Key {
             })?;
         Ok(signature)
     }
-}
-
-fn find(opened: &Opened, template: &[Attribute]) -> Pk<Vec<ObjectHandle>> {
-    opened
-        .session
-        .find_objects(template)
-        .map_err(|e| Pkcs11Error::from_module(&opened.token, "C_FindObjects", e))
-}
-
-fn exists(opened: &Opened, uri: &Pkcs11Uri) -> Pkcs11Error {
-    Pkcs11Error::ObjectExists {
-        token: opened.token.clone(),
-        uri: uri.to_string(),
-    }
-}
-
-/// A fresh 16-byte CKA_ID linking the new private and public objects.
-fn random_id() -> Pk<Vec<u8>> {
-    use aws_lc_rs::rand::SecureRandom;
-    let mut id = vec![0u8; 16];
-    aws_lc_rs::rand::SystemRandom::new()
-        .fill(&mut id)
-        .map_err(|_| Pkcs11Error::KeyType("no randomness for the key id".to_owned()))?;
-    Ok(id)
 }
 
 impl Signer for Pkcs11Key {
