@@ -80,10 +80,12 @@ pub fn trusted_key(value: &Path) -> Result<TrustedKey> {
     )?)
 }
 
-/// Generates a key pair in the token and returns it (the caller writes the public key).
-pub fn generate(value: &Path, kind: KeyKind) -> Result<Pkcs11Key> {
+/// Generates a key pair in the token and returns it (the caller writes the public key) with
+/// the URI to sign with, which never carries a PIN.
+pub fn generate(value: &Path, kind: KeyKind) -> Result<(Pkcs11Key, String)> {
     let uri = parse(value)?;
-    Pkcs11Key::generate(&uri, kind, &process_env(), &prompt).map_err(explain)
+    let key = Pkcs11Key::generate(&uri, kind, &process_env(), &prompt).map_err(explain)?;
+    Ok((key, uri.to_string()))
 }
 
 /// The stable code of one error of a chain, when a token gave it (while signing, say).

@@ -75,7 +75,7 @@ fn in_token(args: &Args, uri: &Path) -> Result<Outcome> {
             public_path.display()
         );
     }
-    let key = crate::pkcs11::generate(uri, args.algorithm.kind())?;
+    let (key, sign_with) = crate::pkcs11::generate(uri, args.algorithm.kind())?;
     write_file(
         &public_path,
         key.public_key_pem().as_bytes(),
@@ -84,7 +84,7 @@ fn in_token(args: &Args, uri: &Path) -> Result<Outcome> {
     )?;
     eprintln!(
         "hallmark: generated a key pair ({}) in token {:?} (sensitive, not extractable: it never leaves \
-         the token) and wrote {}; keyid {}",
+         the token) and wrote {}; keyid {}\nhallmark: sign with --key '{sign_with}'",
         key.kind().name(),
         key.token(),
         public_path.display(),

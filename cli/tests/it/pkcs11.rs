@@ -158,6 +158,11 @@ fn a_key_made_in_the_token_signs_a_step_that_verifies_with_its_exported_public_k
         0,
     );
     assert!(made.stderr.contains("never leaves"), "{}", made.stderr);
+    assert!(
+        made.stderr.contains(&format!("sign with --key '{KEY}'")),
+        "{}",
+        made.stderr
+    );
     assert!(hsm.s.file("release.pub").is_file());
     assert!(
         !hsm.s.file("release.key").exists(),
