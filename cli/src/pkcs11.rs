@@ -7,8 +7,9 @@ use std::path::Path;
 
 use anyhow::Result;
 use hallmark_attester::ci::process_env;
-use hallmark_attester::keys::pkcs11::{self, AuthPin, Pkcs11Error, Pkcs11Key, Pkcs11Uri};
-use hallmark_model::keyid::KeyKind;
+use hallmark_attester::keys::pkcs11::{
+    self, AuthPin, KeyAlgorithm, Pkcs11Error, Pkcs11Key, Pkcs11Uri,
+};
 use hallmark_verifier::keys::TrustedKey;
 
 use crate::coded::coded;
@@ -82,7 +83,7 @@ pub fn trusted_key(value: &Path) -> Result<TrustedKey> {
 
 /// Generates a key pair in the token and returns it (the caller writes the public key) with
 /// the URI to sign with, which never carries a PIN.
-pub fn generate(value: &Path, kind: KeyKind) -> Result<(Pkcs11Key, String)> {
+pub fn generate(value: &Path, kind: KeyAlgorithm) -> Result<(Pkcs11Key, String)> {
     let uri = parse(value)?;
     let key = Pkcs11Key::generate(&uri, kind, &process_env(), &prompt).map_err(explain)?;
     Ok((key, uri.to_string()))

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::keys::SigningKey;
+use hallmark_attester::keys::pkcs11::KeyAlgorithm;
 use hallmark_model::keyid::KeyKind;
 
 use crate::signing::load_key;
@@ -18,6 +19,10 @@ pub enum Algorithm {
     EcdsaP256,
     /// Ed25519.
     Ed25519,
+    /// RSA 3072 signing PKCS#1 v1.5 with SHA-256: only in a token (--pkcs11), for tokens that
+    /// hold RSA keys only.
+    #[value(name = "rsa-3072")]
+    Rsa3072,
 }
 
 /// Arguments of `hallmark keygen`.
@@ -54,10 +59,19 @@ pub struct Args {
 }
 
 impl Algorithm {
-    fn kind(self) -> KeyKind {
-        match self {
+    fn kind(self) -> Result<KeyKind> {
+        Ok(match self {
             Algorithm::EcdsaP256 => KeyKind::EcdsaP256,
             Algorithm::Ed25519 => KeyKind::Ed25519,
+            Algorithm::Rsa3072 => bail!("rsa-3072 keys are made only in a token (--pkcs11)"),
+        })
+    }
+
+    fn in_token(self) -> KeyAlgorithm {
+        match self {
+            Algorithm::EcdsaP256 => KeyAlgorithm::EcdsaP256,
+            Algorithm::Ed25519 => KeyAlgorithm::Ed25519,
+            Algorithm::Rsa3072 => KeyAlgorithm::RsaPkcs1Sha256,
         }
     }
 }
@@ -75,7 +89,7 @@ fn in_token(args: &Args, uri: &Path) -> Result<Outcome> {
             public_path.display()
         );
     }
-    let (key, sign_with) = crate::pkcs11::generate(uri, args.algorithm.kind())?;
+    let (key, sign_with) = crate::pkcs11::generate(uri, args.algorithm.in_token())?;
     write_file(
         &public_path,
         key.public_key_pem().as_bytes(),
@@ -166,7 +180,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     let key = match &args.import {
         Some(path) => load_key(path)?,
-        None => SigningKey::generate(args.algorithm.kind())?,
+        None => SigningKey::generate(args.algorithm.kind()?)?,
     };
     let private_pem = if args.encrypt {
         key.encrypted_private_key_pem(password::read_new()?.as_bytes())?

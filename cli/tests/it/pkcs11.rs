@@ -267,6 +267,40 @@ fn an_ed25519_key_in_the_token_signs_and_a_pin_file_unlocks_it() {
 }
 
 #[test]
+fn an_rsa_key_in_the_token_signs_and_verifies_as_pkcs1_sha256() {
+    let hsm = Hsm::new();
+    let key = "pkcs11:token=plant;object=rsa";
+    hsm.expect(
+        &[
+            "keygen",
+            "--pkcs11",
+            key,
+            "--algorithm",
+            "rsa-3072",
+            "--output",
+            "rsa",
+        ],
+        Some(USER_PIN),
+        0,
+    );
+    hsm.build(key, Some(USER_PIN), 0);
+    hsm.verify("rsa.pub", "build.json", 0);
+    hsm.verify(key, "build.json", 0);
+    // RSA keys live only in tokens: no key file of that kind is made.
+    let refused = hsm.expect(
+        &["keygen", "--algorithm", "rsa-3072", "--output", "file"],
+        None,
+        2,
+    );
+    assert!(
+        refused.stderr.contains("only in a token"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!hsm.s.file("file.key").exists());
+}
+
+#[test]
 fn a_wrong_pin_is_refused_with_a_clear_message_and_never_printed() {
     let hsm = Hsm::new();
     hsm.expect(
@@ -349,8 +383,7 @@ fn a_uri_naming_a_missing_object_token_or_module_is_a_clear_error() {
 /// with SOFTHSM2_CONF set, and the child does the checks.
 #[test]
 fn the_private_key_never_leaves_the_token() {
-    use hallmark_attester::keys::pkcs11::{Pkcs11Key, Pkcs11Uri};
-    use hallmark_model::keyid::KeyKind;
+    use hallmark_attester::keys::pkcs11::{KeyAlgorithm, Pkcs11Key, Pkcs11Uri};
     const CHILD: &str = "HALLMARK_TEST_SOFTHSM_CHILD";
     if std::env::var_os(CHILD).is_none() {
         let hsm = Hsm::new();
@@ -386,7 +419,7 @@ fn the_private_key_never_leaves_the_token() {
     .into();
     let no_prompt = |_: &str| None;
     let uri = Pkcs11Uri::parse(KEY).unwrap();
-    let key = Pkcs11Key::generate(&uri, KeyKind::EcdsaP256, &env, &no_prompt).unwrap();
+    let key = Pkcs11Key::generate(&uri, KeyAlgorithm::EcdsaP256, &env, &no_prompt).unwrap();
     let kept = key.private_key_protection().unwrap();
     assert!(
         kept.sensitive && !kept.extractable && !kept.value_readable,

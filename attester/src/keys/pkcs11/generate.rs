@@ -3,20 +3,27 @@
 
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::Attribute;
-use hallmark_model::keyid::KeyKind;
 
 use super::error::Pkcs11Error;
 use super::pin::PinPrompt;
 use super::session::{Opened, find, login, open};
 use super::uri::Pkcs11Uri;
-use super::{Pk, Pkcs11Key, spki};
+use super::{KeyAlgorithm, Pk, Pkcs11Key, spki};
+
+/// The size of RSA keys made in a token (NIST SP 800-57: 128-bit security).
+const RSA_BITS: u64 = 3072;
 use crate::ci::Env;
 
 impl Pkcs11Key {
     /// Generates a key pair inside the token: the private key is a token object, sensitive and
     /// never extractable, and the token's answer is checked. The URI must name the new key with
     /// `object=`; a key already holding that label (or the URI's `id`) is never replaced.
-    pub fn generate(uri: &Pkcs11Uri, kind: KeyKind, env: &Env, prompt: PinPrompt<'_>) -> Pk<Self> {
+    pub fn generate(
+        uri: &Pkcs11Uri,
+        kind: KeyAlgorithm,
+        env: &Env,
+        prompt: PinPrompt<'_>,
+    ) -> Pk<Self> {
         let Some(label) = uri.object.clone() else {
             return Err(Pkcs11Error::Uri(
                 "name the new key with object=LABEL".to_owned(),
@@ -41,9 +48,22 @@ impl Pkcs11Key {
             Some(id) => id.clone(),
             None => random_id()?,
         };
-        let (mechanism, params) = match kind {
-            KeyKind::EcdsaP256 => (Mechanism::EccKeyPairGen, spki::P256_PARAMS),
-            KeyKind::Ed25519 => (Mechanism::EccEdwardsKeyPairGen, spki::ED25519_PARAMS),
+        let (mechanism, key_attributes) = match kind {
+            KeyAlgorithm::EcdsaP256 => (
+                Mechanism::EccKeyPairGen,
+                vec![Attribute::EcParams(spki::P256_PARAMS.to_vec())],
+            ),
+            KeyAlgorithm::Ed25519 => (
+                Mechanism::EccEdwardsKeyPairGen,
+                vec![Attribute::EcParams(spki::ED25519_PARAMS.to_vec())],
+            ),
+            KeyAlgorithm::RsaPkcs1Sha256 => (
+                Mechanism::RsaPkcsKeyPairGen,
+                vec![
+                    Attribute::ModulusBits(RSA_BITS.into()),
+                    Attribute::PublicExponent(vec![0x01, 0x00, 0x01]),
+                ],
+            ),
         };
         let common = [
             Attribute::Token(true),
@@ -53,11 +73,8 @@ impl Pkcs11Key {
         let public_template: Vec<Attribute> = common
             .iter()
             .cloned()
-            .chain([
-                Attribute::Private(false),
-                Attribute::Verify(true),
-                Attribute::EcParams(params.to_vec()),
-            ])
+            .chain([Attribute::Private(false), Attribute::Verify(true)])
+            .chain(key_attributes)
             .collect();
         let private_template: Vec<Attribute> = common
             .iter()

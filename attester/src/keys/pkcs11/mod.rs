@@ -5,7 +5,7 @@
 //! the token's public key object; it implements [`Signer`] like a key file does, and its keyid
 //! is computed the same way, so `hallmark verify --key exported.pub` cannot tell the two apart.
 //! ECDSA P-256 hashes in software (SHA-256) and signs the digest with CKM_ECDSA; Ed25519 signs
-//! the whole message with CKM_EDDSA. Every signature is checked against the public key before it
+//! the whole message with CKM_EDDSA; RSA signs PKCS#1 v1.5 with CKM_SHA256_RSA_PKCS. Every signature is checked against the public key before it
 //! is used, so a token whose public and private objects do not belong together is caught here.
 
 mod error;
@@ -16,7 +16,9 @@ mod session;
 mod spki;
 mod uri;
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ED25519, UnparsedPublicKey};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_ASN1, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
+};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::object::{
@@ -44,7 +46,7 @@ pub struct Pkcs11Key {
     session: Session,
     private: Option<ObjectHandle>,
     token: String,
-    kind: KeyKind,
+    kind: KeyAlgorithm,
     raw_public: Vec<u8>,
     spki_der: Vec<u8>,
     keyid: String,
@@ -57,6 +59,37 @@ impl std::fmt::Debug for Pkcs11Key {
             .field("kind", &self.kind)
             .field("keyid", &self.keyid)
             .finish_non_exhaustive()
+    }
+}
+
+/// What a key in a token signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    /// ECDSA P-256 over SHA-256 (CKM_ECDSA on a digest computed here).
+    EcdsaP256,
+    /// Ed25519 (CKM_EDDSA).
+    Ed25519,
+    /// RSA PKCS#1 v1.5 with SHA-256 (CKM_SHA256_RSA_PKCS), what the verifier reads an RSA key as.
+    RsaPkcs1Sha256,
+}
+
+impl KeyAlgorithm {
+    /// A short human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyAlgorithm::EcdsaP256 => KeyKind::EcdsaP256.name(),
+            KeyAlgorithm::Ed25519 => KeyKind::Ed25519.name(),
+            KeyAlgorithm::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+        }
+    }
+}
+
+impl From<KeyKind> for KeyAlgorithm {
+    fn from(kind: KeyKind) -> Self {
+        match kind {
+            KeyKind::EcdsaP256 => KeyAlgorithm::EcdsaP256,
+            KeyKind::Ed25519 => KeyAlgorithm::Ed25519,
+        }
     }
 }
 
@@ -135,40 +168,67 @@ impl Pkcs11Key {
     }
 
     fn assemble(opened: Opened, public: ObjectHandle, private: Option<ObjectHandle>) -> Pk<Self> {
-        let attrs = opened
-            .session
-            .get_attributes(
-                public,
-                &[
-                    AttributeType::KeyType,
-                    AttributeType::EcParams,
-                    AttributeType::EcPoint,
-                ],
-            )
-            .map_err(|e| Pkcs11Error::from_module(&opened.token, "C_GetAttributeValue", e))?;
-        let (mut key_type, mut params, mut point) = (None, None, None);
-        for attr in attrs {
-            match attr {
-                Attribute::KeyType(t) => key_type = Some(t),
-                Attribute::EcParams(p) => params = Some(p),
-                Attribute::EcPoint(p) => point = Some(p),
-                _ => {}
-            }
-        }
-        if !matches!(key_type, Some(t) if t == KeyType::EC || t == KeyType::EC_EDWARDS) {
-            return Err(Pkcs11Error::KeyType(format!(
-                "the key on token {:?} is not an EC key (Hallmark signs with ECDSA P-256 or \
-                 Ed25519)",
-                opened.token
-            )));
-        }
+        let read = |types: &[AttributeType]| {
+            opened
+                .session
+                .get_attributes(public, types)
+                .map_err(|e| Pkcs11Error::from_module(&opened.token, "C_GetAttributeValue", e))
+        };
         let missing = |what: &str| {
             Pkcs11Error::KeyType(format!("the public key object has no readable {what}"))
         };
-        let kind = spki::kind_of(&params.ok_or_else(|| missing("CKA_EC_PARAMS"))?)?;
-        let raw_public = spki::raw_point(kind, &point.ok_or_else(|| missing("CKA_EC_POINT"))?)?;
-        let spki_der = spki::spki_der(kind, &raw_public);
-        let keyid = super::keyid_of(kind, &spki_der, &raw_public);
+        let key_type = read(&[AttributeType::KeyType])?
+            .into_iter()
+            .find_map(|a| match a {
+                Attribute::KeyType(t) => Some(t),
+                _ => None,
+            })
+            .ok_or_else(|| missing("CKA_KEY_TYPE"))?;
+        let (kind, raw_public, spki_der, keyid) = if key_type == KeyType::RSA {
+            let (mut modulus, mut exponent) = (None, None);
+            for attr in read(&[AttributeType::Modulus, AttributeType::PublicExponent])? {
+                match attr {
+                    Attribute::Modulus(m) => modulus = Some(m),
+                    Attribute::PublicExponent(e) => exponent = Some(e),
+                    _ => {}
+                }
+            }
+            let modulus = modulus.ok_or_else(|| missing("CKA_MODULUS"))?;
+            let exponent = exponent.ok_or_else(|| missing("CKA_PUBLIC_EXPONENT"))?;
+            let significant = modulus.iter().skip_while(|&&b| b == 0).count();
+            if !(256..=1024).contains(&significant) {
+                return Err(Pkcs11Error::KeyType(format!(
+                    "the RSA key on token {:?} has {} bits; verifiers accept 2048 to 8192",
+                    opened.token,
+                    significant * 8
+                )));
+            }
+            let (spki_der, pkcs1) = spki::rsa_spki_der(&modulus, &exponent);
+            // The verifier names RSA keys by the SHA-256 of their SubjectPublicKeyInfo.
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &spki_der);
+            let keyid = hallmark_model::hex::encode(digest.as_ref());
+            (KeyAlgorithm::RsaPkcs1Sha256, pkcs1, spki_der, keyid)
+        } else if key_type == KeyType::EC || key_type == KeyType::EC_EDWARDS {
+            let (mut params, mut point) = (None, None);
+            for attr in read(&[AttributeType::EcParams, AttributeType::EcPoint])? {
+                match attr {
+                    Attribute::EcParams(p) => params = Some(p),
+                    Attribute::EcPoint(p) => point = Some(p),
+                    _ => {}
+                }
+            }
+            let kind = spki::kind_of(&params.ok_or_else(|| missing("CKA_EC_PARAMS"))?)?;
+            let raw = spki::raw_point(kind, &point.ok_or_else(|| missing("CKA_EC_POINT"))?)?;
+            let spki_der = spki::spki_der(kind, &raw);
+            let keyid = super::keyid_of(kind, &spki_der, &raw);
+            (KeyAlgorithm::from(kind), raw, spki_der, keyid)
+        } else {
+            return Err(Pkcs11Error::KeyType(format!(
+                "the key on token {:?} is neither EC nor RSA (Hallmark signs with ECDSA P-256, \
+                 Ed25519 or RSA)",
+                opened.token
+            )));
+        };
         Ok(Pkcs11Key {
             session: opened.session,
             private,
@@ -181,7 +241,7 @@ impl Pkcs11Key {
     }
 
     /// The key type.
-    pub fn kind(&self) -> KeyKind {
+    pub fn kind(&self) -> KeyAlgorithm {
         self.kind
     }
 
@@ -249,7 +309,7 @@ impl Pkcs11Key {
         };
         let device = |e| Pkcs11Error::from_module(&self.token, "C_Sign", e);
         let signature = match self.kind {
-            KeyKind::EcdsaP256 => {
+            KeyAlgorithm::EcdsaP256 => {
                 let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
                 let raw = self
                     .session
@@ -257,16 +317,21 @@ impl Pkcs11Key {
                     .map_err(device)?;
                 spki::ecdsa_der(&raw)?
             }
-            KeyKind::Ed25519 => {
+            KeyAlgorithm::Ed25519 => {
                 let params = EddsaParams::new(EddsaSignatureScheme::Pure);
                 self.session
                     .sign(&Mechanism::Eddsa(params), private, message)
                     .map_err(device)?
             }
+            KeyAlgorithm::RsaPkcs1Sha256 => self
+                .session
+                .sign(&Mechanism::Sha256RsaPkcs, private, message)
+                .map_err(device)?,
         };
         let algorithm: &'static dyn aws_lc_rs::signature::VerificationAlgorithm = match self.kind {
-            KeyKind::EcdsaP256 => &ECDSA_P256_SHA256_ASN1,
-            KeyKind::Ed25519 => &ED25519,
+            KeyAlgorithm::EcdsaP256 => &ECDSA_P256_SHA256_ASN1,
+            KeyAlgorithm::Ed25519 => &ED25519,
+            KeyAlgorithm::RsaPkcs1Sha256 => &RSA_PKCS1_2048_8192_SHA256,
         };
         UnparsedPublicKey::new(algorithm, &self.raw_public)
             .verify(message, &signature)

@@ -79,12 +79,22 @@ pub fn ecdsa_der(raw: &[u8]) -> Result<Vec<u8>, Pkcs11Error> {
         )));
     }
     let (r, s) = raw.split_at(32);
-    let (r, s) = (der_integer(r), der_integer(s));
-    // At most 2 * 35 bytes: the short length form always fits.
-    let mut out = vec![0x30, (r.len() + s.len()) as u8];
-    out.extend(r);
-    out.extend(s);
-    Ok(out)
+    Ok(tlv(0x30, &[der_integer(r), der_integer(s)].concat()))
+}
+
+/// DER `rsaEncryption` SubjectPublicKeyInfo and the PKCS#1 `RSAPublicKey` inside it, from
+/// CKA_MODULUS and CKA_PUBLIC_EXPONENT (big-endian unsigned).
+pub fn rsa_spki_der(modulus: &[u8], exponent: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    // 1.2.840.113549.1.1.1 with NULL parameters.
+    const RSA_ALGORITHM: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let pkcs1 = tlv(
+        0x30,
+        &[der_integer(modulus), der_integer(exponent)].concat(),
+    );
+    let bits = tlv(0x03, &[&[0u8][..], &pkcs1].concat());
+    (tlv(0x30, &[RSA_ALGORITHM, &bits].concat()), pkcs1)
 }
 
 /// A DER INTEGER of an unsigned big-endian number: leading zeros dropped, one zero put back
@@ -93,14 +103,32 @@ fn der_integer(bytes: &[u8]) -> Vec<u8> {
     let start = bytes
         .iter()
         .position(|&b| b != 0)
-        .unwrap_or(bytes.len() - 1);
-    let digits = &bytes[start..];
-    let pad = digits[0] & 0x80 != 0;
-    let mut out = vec![0x02, (digits.len() + usize::from(pad)) as u8];
-    if pad {
-        out.push(0);
+        .unwrap_or(bytes.len().saturating_sub(1));
+    let digits = bytes.get(start..).filter(|d| !d.is_empty()).unwrap_or(&[0]);
+    let content = if digits[0] & 0x80 != 0 {
+        [&[0u8][..], digits].concat()
+    } else {
+        digits.to_vec()
+    };
+    tlv(0x02, &content)
+}
+
+/// A DER tag-length-value, with the long length form past 127 bytes.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
     }
-    out.extend_from_slice(digits);
+    out.extend_from_slice(content);
     out
 }
 
@@ -140,6 +168,22 @@ mod tests {
         assert_eq!(der_integer(&[0, 0x80]), vec![0x02, 2, 0, 0x80]);
         assert_eq!(der_integer(&[0, 0, 0]), vec![0x02, 1, 0]);
         assert!(ecdsa_der(&[1; 63]).is_err());
+        assert_eq!(tlv(0x04, &[7; 200])[..3], [0x04, 0x81, 200]);
+        assert_eq!(tlv(0x04, &[7; 300])[..4], [0x04, 0x82, 0x01, 0x2c]);
+    }
+
+    #[test]
+    fn rsa_keys_become_the_spki_aws_lc_writes() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rsa::{KeyPair, KeySize};
+        let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+        let public = aws_lc_rs::signature::KeyPair::public_key(&pair);
+        let (spki, pkcs1) = rsa_spki_der(
+            public.modulus().big_endian_without_leading_zero(),
+            public.exponent().big_endian_without_leading_zero(),
+        );
+        assert_eq!(spki, public.as_der().unwrap().as_ref());
+        assert_eq!(pkcs1, public.as_ref());
     }
 
     #[test]
