@@ -28,7 +28,7 @@ use crate::store::StoreArgs;
 /// Who is trusted to have signed.
 #[derive(Debug, clap::Args)]
 pub struct TrustArgs {
-    /// A trusted public key (PEM). Repeatable.
+    /// A trusted public key (PEM), or a `pkcs11:` URI naming one in a token. Repeatable.
     #[arg(long, value_name = "PUB")]
     pub key: Vec<PathBuf>,
     /// Require at least N signatures from distinct trusted keys on each envelope (default: exactly one).
@@ -46,6 +46,9 @@ pub struct TrustArgs {
 
 /// Reads a PEM public key file.
 pub fn read_key(path: &Path) -> Result<TrustedKey> {
+    if crate::pkcs11::is_uri(path) {
+        return crate::pkcs11::trusted_key(path);
+    }
     let text = read_limited(path, MAX_KEY_BYTES)?;
     Ok(TrustedKey::from_pem(&text, &path.display().to_string())?)
 }

@@ -10,6 +10,7 @@ mod coded;
 mod evidence;
 mod hint;
 mod password;
+mod pkcs11;
 mod progress;
 mod registry;
 mod render;
@@ -37,7 +38,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write a signing key pair (NAME.key, NAME.pub), or import a cosign key.
+    /// Write a signing key pair (NAME.key, NAME.pub), import a cosign key, or make one in a PKCS#11 token.
     Keygen(cmd::keygen::Args),
     /// Record one build step: hash materials, run the command, hash products, sign, store.
     Run(cmd::run::Args),

@@ -15,6 +15,7 @@ mod keyless_verify;
 mod negative;
 mod peer_bundles;
 mod pipelines;
+mod pkcs11;
 mod policy;
 mod producers;
 mod registry;

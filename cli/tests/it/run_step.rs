@@ -579,6 +579,7 @@ fn the_build_command_never_sees_the_signing_secrets() {
         ("HALLMARK_KEY", "ci.key"),
         ("HALLMARK_PASSWORD", "pw-of-ci-key"),
         ("COSIGN_PASSWORD", "pw-of-ci-key"),
+        ("HALLMARK_PKCS11_PIN", "pin-of-the-token"),
         ("COSIGN_KEY", "cosign.key"),
         (
             "SIGSTORE_ID_TOKEN",
