@@ -57,6 +57,8 @@ enum Command {
     Approve(cmd::approve::Args),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
     Inspect(cmd::inspect::Args),
+    /// Show the inventory of an artifact's verified SBOMs: components, versions, purls, licenses.
+    Sbom(cmd::sbom::Args),
     /// Sigstore trust roots: refresh them through TUF (`update`), or show those in use (`show`).
     Trust(cmd::trust::Args),
     /// Policies: run their tests, evaluate one against an input, or explain a declarative policy.
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
             let schema = match args.first().map(String::as_str) {
                 Some("verify") if asked_json => Some(render::VERIFY_SCHEMA),
                 Some("inspect") if asked_json => Some(cmd::inspect::INSPECT_SCHEMA),
+                Some("sbom") if asked_json => Some(cmd::sbom::SBOM_SCHEMA),
                 Some("trust") if asked_json => Some(cmd::trust::TRUST_SCHEMA),
                 Some("verify-bundle") if asked_json => {
                     Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
             Some(cmd::inspect::INSPECT_SCHEMA)
         }
         Command::Trust(args) if args.json() => Some(cmd::trust::TRUST_SCHEMA),
+        Command::Sbom(args) if args.format == render::Format::Json => Some(cmd::sbom::SBOM_SCHEMA),
         Command::VerifyBundle(args) if args.format == render::Format::Json => {
             Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
         }
@@ -156,6 +160,7 @@ fn main() -> ExitCode {
         Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Sbom(args) => cmd::sbom::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

@@ -19,4 +19,5 @@ mod policy;
 mod producers;
 mod registry;
 mod run_step;
+mod sbom;
 mod trust;
