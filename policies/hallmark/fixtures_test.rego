@@ -150,6 +150,8 @@ full_config := {
 	"source_steps": ["build"],
 	"external_inputs": ["sha256:e0"],
 	"sbom_required": true,
+	"sbom_deny": [{"purl": "pkg:npm/lodash", "versions": "<4.17.21", "ranges": {"intervals": [{"lt": "4.17.21"}], "except": []}}],
+	"sbom_unknown_version": "deny",
 	"allow_self_hosted_runners": false,
 	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"], "max_age_hours": 72},
 	"min_slsa_build_level": 2,

@@ -25,8 +25,8 @@ with_components(components) := f.doc_with(
 	[sbom_of("https://cyclonedx.org/bom", components)],
 )
 
-component(name, version, purl, package, semver) := {
-	"name": name, "version": version, "purl": purl, "package": package, "semver": semver, "licenses": ["MIT"],
+component(name, version, purl, pkg, semver) := {
+	"name": name, "version": version, "purl": purl, "package": pkg, "semver": semver, "licenses": ["MIT"],
 }
 
 lodash(version) := component("lodash", version, sprintf("pkg:npm/lodash@%s", [version]), "pkg:npm/lodash", version)

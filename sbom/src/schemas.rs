@@ -15,12 +15,30 @@ macro_rules! schema_file {
 /// Every embedded schema file: (file name, `$id`, text). The BOM schemas `$ref` the others by
 /// relative URL, which resolves against their `$id`s to these.
 pub const SCHEMA_FILES: &[(&str, &str, &str)] = &[
-    schema_file!("bom-1.4.schema.json", "http://cyclonedx.org/schema/bom-1.4.schema.json"),
-    schema_file!("bom-1.5.schema.json", "http://cyclonedx.org/schema/bom-1.5.schema.json"),
-    schema_file!("bom-1.6.schema.json", "http://cyclonedx.org/schema/bom-1.6.schema.json"),
-    schema_file!("bom-1.7.schema.json", "http://cyclonedx.org/schema/bom-1.7.schema.json"),
-    schema_file!("spdx.schema.json", "http://cyclonedx.org/schema/spdx.schema.json"),
-    schema_file!("jsf-0.82.schema.json", "http://cyclonedx.org/schema/jsf-0.82.schema.json"),
+    schema_file!(
+        "bom-1.4.schema.json",
+        "http://cyclonedx.org/schema/bom-1.4.schema.json"
+    ),
+    schema_file!(
+        "bom-1.5.schema.json",
+        "http://cyclonedx.org/schema/bom-1.5.schema.json"
+    ),
+    schema_file!(
+        "bom-1.6.schema.json",
+        "http://cyclonedx.org/schema/bom-1.6.schema.json"
+    ),
+    schema_file!(
+        "bom-1.7.schema.json",
+        "http://cyclonedx.org/schema/bom-1.7.schema.json"
+    ),
+    schema_file!(
+        "spdx.schema.json",
+        "http://cyclonedx.org/schema/spdx.schema.json"
+    ),
+    schema_file!(
+        "jsf-0.82.schema.json",
+        "http://cyclonedx.org/schema/jsf-0.82.schema.json"
+    ),
     schema_file!(
         "cryptography-defs.schema.json",
         "http://cyclonedx.org/schema/cryptography-defs.schema.json"
@@ -58,9 +76,16 @@ fn compile(schema: &'static str) -> Result<(Schemas, SchemaIndex), Error> {
     // `format` is asserted for every draft, as CycloneDX's own validators do.
     compiler.enable_format_assertions();
     let mut root = None;
-    for (name, id, text) in SCHEMA_FILES {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| fail(format!("{name}: {e}")))?;
+    // The schema and what it may `$ref`: a BOM schema needs the other CycloneDX files, never
+    // another BOM version or SPDX's.
+    let needed = |name: &str| {
+        name == schema
+            || (schema.starts_with("bom-")
+                && !name.starts_with("bom-")
+                && !name.starts_with("spdx-"))
+    };
+    for (name, id, text) in SCHEMA_FILES.iter().filter(|(name, _, _)| needed(name)) {
+        let value: Value = serde_json::from_str(text).map_err(|e| fail(format!("{name}: {e}")))?;
         compiler
             .add_resource(id, value)
             .map_err(|e| fail(format!("{name}: {e}")))?;

@@ -35,7 +35,11 @@ fn examples() -> Vec<(PathBuf, bool)> {
             (dir.join(p), !name.starts_with("invalid-"))
         })
         .collect();
-    assert!(found.len() >= 10, "the MANIFEST lists {} examples", found.len());
+    assert!(
+        found.len() >= 10,
+        "the MANIFEST lists {} examples",
+        found.len()
+    );
     found
 }
 
@@ -66,7 +70,11 @@ fn valid_examples_validate_and_yield_an_inventory() {
 #[test]
 fn invalid_examples_are_refused_with_pointer_and_keyword() {
     let expected = [
-        ("invalid-bomformat-1.7.json", "/bomFormat", "/properties/bomFormat"),
+        (
+            "invalid-bomformat-1.7.json",
+            "/bomFormat",
+            "/properties/bomFormat",
+        ),
         (
             "invalid-hash-sha256-1.7.json",
             "/components/0/hashes/2/content",
@@ -95,7 +103,10 @@ fn invalid_examples_are_refused_with_pointer_and_keyword() {
             .unwrap_or_else(|| panic!("{name}: no violation at {pointer}: {err}"));
         assert!(v.keyword.contains(keyword), "{name}: {}", v.keyword);
         let message = err.to_string();
-        assert!(message.contains(pointer) && message.contains("bom-1.7.schema.json"), "{message}");
+        assert!(
+            message.contains(pointer) && message.contains("bom-1.7.schema.json"),
+            "{message}"
+        );
     }
 }
 
@@ -118,7 +129,8 @@ fn each_cyclonedx_version_has_its_own_schema() {
     }
     // `omniborId` came with 1.6: a 1.5 document may not carry it.
     let mut doc = minimal("1.5");
-    doc["components"][0]["omniborId"] = json!(["gitoid:blob:sha1:261eeb9e9f8b2b4b0d119366dda99c6fd7d35c64"]);
+    doc["components"][0]["omniborId"] =
+        json!(["gitoid:blob:sha1:261eeb9e9f8b2b4b0d119366dda99c6fd7d35c64"]);
     assert!(matches!(validate(&doc), Err(Error::Invalid { .. })));
     doc["specVersion"] = json!("1.6");
     doc["$schema"] = json!("http://cyclonedx.org/schema/bom-1.6.schema.json");

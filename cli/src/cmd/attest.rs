@@ -164,8 +164,12 @@ fn subject(
 /// Reads and validates `--sbom FILE`: (predicate type, document).
 fn sbom(path: &Path) -> Result<(String, serde_json::Value)> {
     let bytes = read_limited(path, MAX_SBOM_BYTES)?;
-    let checked = hallmark_sbom::check_bytes(&bytes)
-        .with_context(|| format!("{} is refused as an SBOM; nothing was signed", path.display()))?;
+    let checked = hallmark_sbom::check_bytes(&bytes).with_context(|| {
+        format!(
+            "{} is refused as an SBOM; nothing was signed",
+            path.display()
+        )
+    })?;
     eprintln!(
         "hallmark: {} is {} {} (valid against {})",
         path.display(),

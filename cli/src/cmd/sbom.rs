@@ -23,13 +23,11 @@ pub const SBOM_SCHEMA: &str = "https://hallmark.dev/schemas/sbom/v1";
 
 /// Arguments of `hallmark sbom`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  hallmark sbom dist/app.tar --key k.pub\n  \
+#[command(after_help = "Examples:\n  hallmark sbom dist/app.tar --key k.pub\n  \
 hallmark sbom oci://registry.example/app:1.0 --certificate-identity ID --certificate-oidc-issuer URL --format json\n\n\
 Only SBOM attestations (CycloneDX, SPDX) that verify against the given trust are shown; each is also\n\
 checked against its JSON schema (reported, not required: another producer may have signed it).\n\
-Exit codes: 0 at least one verified SBOM, 1 none, 2 error."
-)]
+Exit codes: 0 at least one verified SBOM, 1 none, 2 error.")]
 pub struct Args {
     /// The artifact: a file path, sha256:HEX, or oci://REGISTRY/REPO:TAG|@DIGEST.
     #[arg(value_name = "ARTIFACT")]
@@ -52,7 +50,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         aliases: evidence.aliases.clone(),
         trust: args.trust.trust()?,
         signatures: args.trust.signatures()?,
-        predicate_types: SBOM_PREDICATE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+        predicate_types: SBOM_PREDICATE_TYPES
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect(),
         ..Request::new(evidence.digest.clone(), SystemTime::now())
     };
     let decision =
@@ -88,7 +89,10 @@ pub fn run(args: Args) -> Result<Outcome> {
                 "notes": decision.notes,
             }))?
         ),
-        Format::Human => print!("{}", human(&evidence.label(), &evidence.digest.to_string(), &docs)),
+        Format::Human => print!(
+            "{}",
+            human(&evidence.label(), &evidence.digest.to_string(), &docs)
+        ),
     }
     if sboms.is_empty() {
         eprintln!(

@@ -29,7 +29,11 @@ fn examples() -> Vec<(String, bool)> {
         .filter_map(|l| l.strip_prefix("| `")?.split_once('`').map(|(p, _)| p))
         .filter(|p| p.ends_with(".json") && !p.contains("/schema/") && !p.contains("/schemas/"))
         .map(|p| {
-            let valid = !p.rsplit('/').next().unwrap_or_default().starts_with("invalid-");
+            let valid = !p
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .starts_with("invalid-");
             (dir.join(p).display().to_string(), valid)
         })
         .collect()
@@ -44,7 +48,15 @@ fn keyed() -> Scratch {
 
 fn attest_sbom(s: &Scratch, subject: &str, sbom: &str, code: i32) -> crate::common::Run {
     s.expect(
-        &["attest", "--subject", subject, "--sbom", sbom, "--key", "k.key"],
+        &[
+            "attest",
+            "--subject",
+            subject,
+            "--sbom",
+            sbom,
+            "--key",
+            "k.key",
+        ],
         code,
     )
 }
@@ -82,9 +94,15 @@ fn valid_examples_attest_verify_and_show() {
     }
     // Verified as evidence of their types, cosign's shorthands included.
     for t in ["cyclonedx", "spdxjson", "https://spdx.dev/Document/v2.3"] {
-        s.expect(&["verify", "app.bin", "--key", "k.pub", "--predicate-type", t], 0);
+        s.expect(
+            &["verify", "app.bin", "--key", "k.pub", "--predicate-type", t],
+            0,
+        );
     }
-    let run = s.expect(&["sbom", "app.bin", "--key", "k.pub", "--format", "json"], 0);
+    let run = s.expect(
+        &["sbom", "app.bin", "--key", "k.pub", "--format", "json"],
+        0,
+    );
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["schemaVersion"], "https://hallmark.dev/schemas/sbom/v1");
     let sboms = doc["sboms"].as_array().unwrap();
@@ -116,14 +134,16 @@ fn valid_examples_attest_verify_and_show() {
         acme["cpe"],
         "cpe:2.3:a:example:acme-library:1.0.0:*:*:*:*:*:*:*"
     );
-    assert!(components.iter().any(|c| c["purl"]
-        .as_str()
-        .is_some_and(|p| p.starts_with("pkg:cargo/tokio@"))));
-    assert!(
-        components
-            .iter()
-            .any(|c| c["hashes"].as_object().is_some_and(|h| h.contains_key("SHA-256")))
-    );
+    assert!(components.iter().any(|c| {
+        c["purl"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pkg:cargo/tokio@"))
+    }));
+    assert!(components.iter().any(|c| {
+        c["hashes"]
+            .as_object()
+            .is_some_and(|h| h.contains_key("SHA-256"))
+    }));
 }
 
 #[test]
@@ -137,12 +157,22 @@ fn invalid_examples_are_refused_before_signing() {
     assert_eq!(invalid.len(), 2, "{invalid:?}");
     for (name, pointer) in [
         ("invalid-bomformat-1.7.json", "/bomFormat"),
-        ("invalid-hash-sha256-1.7.json", "/components/0/hashes/2/content"),
+        (
+            "invalid-hash-sha256-1.7.json",
+            "/components/0/hashes/2/content",
+        ),
     ] {
         let path = invalid.iter().find(|p| p.ends_with(name)).unwrap();
         let run = s.expect(
             &[
-                "attest", "--subject", "app.bin", "--sbom", path, "--key", "k.key", "--output",
+                "attest",
+                "--subject",
+                "app.bin",
+                "--sbom",
+                path,
+                "--key",
+                "k.key",
+                "--output",
                 "out.json",
             ],
             2,
@@ -155,7 +185,10 @@ fn invalid_examples_are_refused_before_signing() {
             run.stderr
         );
         assert!(!s.file("out.json").exists());
-        assert!(!s.file(".hallmark").exists(), "{name}: the store was written");
+        assert!(
+            !s.file(".hallmark").exists(),
+            "{name}: the store was written"
+        );
     }
     // Not an SBOM at all, and a version without a schema.
     std::fs::write(s.file("other.json"), r#"{"name": "x"}"#).unwrap();
@@ -167,12 +200,23 @@ fn invalid_examples_are_refused_before_signing() {
     )
     .unwrap();
     let run = attest_sbom(&s, "app.bin", "old.json", 2);
-    assert!(run.stderr.contains("CycloneDX 1.3 is not supported"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("CycloneDX 1.3 is not supported"),
+        "{}",
+        run.stderr
+    );
     assert!(!s.file(".hallmark").exists());
     // --sbom and --type do not go together (the type follows from the document).
     s.expect(
         &[
-            "attest", "--subject", "app.bin", "--sbom", "old.json", "--type", "x", "--key",
+            "attest",
+            "--subject",
+            "app.bin",
+            "--sbom",
+            "old.json",
+            "--type",
+            "x",
+            "--key",
             "k.key",
         ],
         2,
@@ -202,11 +246,19 @@ fn sbom_shows_the_verified_inventory_only() {
         lodash.split_whitespace().collect::<Vec<_>>(),
         ["lodash", "4.17.20", "pkg:npm/lodash@4.17.20", "MIT"]
     );
-    let json = s.expect(&["sbom", "app.bin", "--key", "k.pub", "--format", "json"], 0);
+    let json = s.expect(
+        &["sbom", "app.bin", "--key", "k.pub", "--format", "json"],
+        0,
+    );
     let doc: Value = serde_json::from_str(&json.stdout).unwrap();
     let b = &doc["sboms"][0];
     assert_eq!(
-        (&b["specVersion"], &b["describes"], &b["componentCount"], &b["truncated"]),
+        (
+            &b["specVersion"],
+            &b["describes"],
+            &b["componentCount"],
+            &b["truncated"]
+        ),
         (&json!("1.6"), &json!("app@1.0.0"), &json!(2), &json!(false))
     );
     assert_eq!(
@@ -238,12 +290,22 @@ fn an_sbom_type_over_another_document_is_rejected() {
     std::fs::write(s.file("spdx.json"), r#"{"spdxVersion": "SPDX-2.3"}"#).unwrap();
     s.expect(
         &[
-            "attest", "--subject", "app.bin", "--predicate", "spdx.json", "--type",
-            "https://cyclonedx.org/bom", "--key", "k.key",
+            "attest",
+            "--subject",
+            "app.bin",
+            "--predicate",
+            "spdx.json",
+            "--type",
+            "https://cyclonedx.org/bom",
+            "--key",
+            "k.key",
         ],
         0,
     );
-    let run = s.expect(&["sbom", "app.bin", "--key", "k.pub", "--format", "json"], 1);
+    let run = s.expect(
+        &["sbom", "app.bin", "--key", "k.pub", "--format", "json"],
+        1,
+    );
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["rejected"][0]["code"], "predicate.invalid");
     assert!(
@@ -276,7 +338,14 @@ fn policy_requires_an_sbom_and_denies_listed_components() {
     let s = Scratch::repo();
     s.build_and_package();
     std::fs::write(s.file("release.yaml"), POLICY).unwrap();
-    let verify = ["verify", "dist/app.tar", "--policy", "release.yaml", "--format", "json"];
+    let verify = [
+        "verify",
+        "dist/app.tar",
+        "--policy",
+        "release.yaml",
+        "--format",
+        "json",
+    ];
     // No SBOM: denied for that alone.
     let run = s.expect(&verify, 1);
     let codes: Vec<Value> = violations(&run).iter().map(|v| v["code"].clone()).collect();
@@ -308,8 +377,16 @@ fn policy_requires_an_sbom_and_denies_listed_components() {
     );
     // The human verdict names it too.
     let run = s.expect(&["verify", "dist/app.tar", "--policy", "release.yaml"], 1);
-    assert!(run.stdout.contains("sbom.component-denied"), "{}", run.stdout);
-    assert!(run.stdout.contains("pkg:npm/lodash@4.17.20"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("sbom.component-denied"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("pkg:npm/lodash@4.17.20"),
+        "{}",
+        run.stdout
+    );
     // A range that is not one is a policy error, not a rule that never fires.
     std::fs::write(
         s.file("bad.yaml"),

@@ -256,7 +256,14 @@ mod tests {
         assert_eq!(lodash.hashes.get("SHA-256").map(String::as_str), Some("ab"));
         assert!(inv.components[2].cpe.is_some());
         let small = Inventory::read(detect(&doc).unwrap(), &doc, 2).unwrap();
-        assert_eq!((small.components.len(), small.component_count, small.truncated), (2, 3, true));
+        assert_eq!(
+            (
+                small.components.len(),
+                small.component_count,
+                small.truncated
+            ),
+            (2, 3, true)
+        );
     }
 
     #[test]

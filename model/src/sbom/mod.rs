@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(format_of_type("https://cyclonedx.org/bom/vx"), None);
         assert_eq!(format_of_type("https://cyclonedx.org/bomb"), None);
         assert!(type_satisfies(SPDX_DOCUMENT, SPDX_DOCUMENT_V2_3));
-        assert!(type_satisfies(CYCLONEDX_BOM, "https://cyclonedx.org/bom/v1.6"));
+        assert!(type_satisfies(
+            CYCLONEDX_BOM,
+            "https://cyclonedx.org/bom/v1.6"
+        ));
         assert!(!type_satisfies(SPDX_DOCUMENT, CYCLONEDX_BOM));
         assert!(!type_satisfies(SPDX_DOCUMENT_V2_3, SPDX_DOCUMENT));
     }
@@ -191,7 +194,10 @@ mod tests {
     #[test]
     fn detection() {
         let cdx = detect(&json!({"bomFormat": "CycloneDX", "specVersion": "1.6"})).unwrap();
-        assert_eq!((cdx.format, cdx.spec_version.as_str()), (Format::CycloneDX, "1.6"));
+        assert_eq!(
+            (cdx.format, cdx.spec_version.as_str()),
+            (Format::CycloneDX, "1.6")
+        );
         assert_eq!(cdx.predicate_type(), CYCLONEDX_BOM);
         let spdx = detect(&json!({"spdxVersion": "SPDX-2.3"})).unwrap();
         assert_eq!(spdx.predicate_type(), SPDX_DOCUMENT_V2_3);

@@ -77,7 +77,7 @@ impl Purl {
             return Err(bad("has no name"));
         }
         let version = match version {
-            Some(v) if v.is_empty() => return Err(bad("has an empty version")),
+            Some("") => return Err(bad("has an empty version")),
             Some(v) => Some(decode(v).ok_or_else(|| bad("has invalid percent-encoding"))?),
             None => None,
         };
@@ -120,8 +120,14 @@ mod tests {
         assert_eq!(p.package, "pkg:npm/lodash");
         assert_eq!(p.version.as_deref(), Some("4.17.20"));
         assert_eq!(package("pkg:NPM/Lodash"), "pkg:npm/lodash");
-        assert_eq!(package("pkg:npm/%40angular/core@1.0.0"), "pkg:npm/%40angular/core");
-        assert_eq!(package("pkg:npm/@angular/core@1.0.0"), "pkg:npm/%40angular/core");
+        assert_eq!(
+            package("pkg:npm/%40angular/core@1.0.0"),
+            "pkg:npm/%40angular/core"
+        );
+        assert_eq!(
+            package("pkg:npm/@angular/core@1.0.0"),
+            "pkg:npm/%40angular/core"
+        );
         assert_eq!(package("pkg:pypi/Django_Rest@1"), "pkg:pypi/django-rest");
         assert_eq!(
             package("pkg:maven/org.Apache/Commons@1.2"),
@@ -139,7 +145,15 @@ mod tests {
 
     #[test]
     fn malformed_purls_are_refused() {
-        for bad in ["npm/lodash", "pkg:", "pkg:npm", "pkg:npm/", "pkg:n%m/x", "pkg:npm/a%zz", "pkg:npm/a@"] {
+        for bad in [
+            "npm/lodash",
+            "pkg:",
+            "pkg:npm",
+            "pkg:npm/",
+            "pkg:n%m/x",
+            "pkg:npm/a%zz",
+            "pkg:npm/a@",
+        ] {
             assert!(Purl::parse(bad).is_err(), "{bad}");
         }
     }

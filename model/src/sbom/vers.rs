@@ -73,7 +73,10 @@ fn compare(a: &str, b: &str) -> Ordering {
             Some((c, p)) => (c, Some(p)),
             None => (v, None),
         };
-        (core.split('.').map(|p| p.parse().unwrap_or(0)).collect(), pre)
+        (
+            core.split('.').map(|p| p.parse().unwrap_or(0)).collect(),
+            pre,
+        )
     }
     let (ca, pa) = split(a);
     let (cb, pb) = split(b);
@@ -148,7 +151,11 @@ pub fn parse(text: &str) -> Result<Range, Error> {
     let constraints = match compact.strip_prefix("vers:") {
         Some(rest) => match rest.split_once('/') {
             Some((scheme, c)) if !scheme.is_empty() => c.to_owned(),
-            _ => return Err(bad("vers: needs a versioning scheme: vers:SCHEME/...".into())),
+            _ => {
+                return Err(bad(
+                    "vers: needs a versioning scheme: vers:SCHEME/...".into()
+                ));
+            }
         },
         None => compact,
     };
@@ -185,7 +192,10 @@ pub fn parse(text: &str) -> Result<Range, Error> {
                 "version {v:?} has no semantic-version reading (MAJOR[.MINOR[.PATCH]][-PRE])"
             ))
         })?;
-        if parsed.iter().any(|(_, s)| compare(s, &semver) == Ordering::Equal) {
+        if parsed
+            .iter()
+            .any(|(_, s)| compare(s, &semver) == Ordering::Equal)
+        {
             return Err(bad(format!("version {v:?} appears twice")));
         }
         parsed.push((op, semver));
@@ -222,15 +232,20 @@ pub fn parse(text: &str) -> Result<Range, Error> {
     while i < bounds.len() {
         let (op, v) = bounds[i];
         if op.lesser() {
-            range.intervals.push(BTreeMap::from([(op.key(), v.clone())]));
-            i += 1;
-        } else if let Some((next, w)) = bounds.get(i + 1).map(|b| (b.0, &b.1)) {
             range
                 .intervals
-                .push(BTreeMap::from([(op.key(), v.clone()), (next.key(), w.clone())]));
+                .push(BTreeMap::from([(op.key(), v.clone())]));
+            i += 1;
+        } else if let Some((next, w)) = bounds.get(i + 1).map(|b| (b.0, &b.1)) {
+            range.intervals.push(BTreeMap::from([
+                (op.key(), v.clone()),
+                (next.key(), w.clone()),
+            ]));
             i += 2;
         } else {
-            range.intervals.push(BTreeMap::from([(op.key(), v.clone())]));
+            range
+                .intervals
+                .push(BTreeMap::from([(op.key(), v.clone())]));
             i += 1;
         }
     }
@@ -279,7 +294,9 @@ mod tests {
         assert_eq!(coerce("1").as_deref(), Some("1.0.0"));
         assert_eq!(coerce("1.0.0-rc.1+build.5").as_deref(), Some("1.0.0-rc.1"));
         assert_eq!(coerce("01.2.3").as_deref(), Some("1.2.3"));
-        for none in ["1.2.3.4", "1.0rc1", "", "latest", "1.2.x", "1.0.0-", "1.0.0-01", "2:1.0-1"] {
+        for none in [
+            "1.2.3.4", "1.0rc1", "", "latest", "1.2.x", "1.0.0-", "1.0.0-01", "2:1.0-1",
+        ] {
             assert_eq!(coerce(none), None, "{none}");
         }
     }
@@ -316,7 +333,16 @@ mod tests {
 
     #[test]
     fn malformed_ranges_are_refused() {
-        for bad in ["", "<", "<1.0.0|<2.0.0", ">1.0.0|>2.0.0", "1.0rc1", "vers:/<1", "1.0.0|1.0.0", "<=*"] {
+        for bad in [
+            "",
+            "<",
+            "<1.0.0|<2.0.0",
+            ">1.0.0|>2.0.0",
+            "1.0rc1",
+            "vers:/<1",
+            "1.0.0|1.0.0",
+            "<=*",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -52,7 +52,10 @@ pub(super) fn compile(
     config: &mut Map<String, Value>,
 ) -> Result<(), PolicyError> {
     if rules.required.is_none() && rules.deny.is_none() {
-        return Err(error(path, "sbom checks nothing: give required and/or deny"));
+        return Err(error(
+            path,
+            "sbom checks nothing: give required and/or deny",
+        ));
     }
     if let Some(required) = rules.required {
         if sbom_required.is_some() {
@@ -122,8 +125,7 @@ mod tests {
     fn compiled(yaml: &str, sbom_required: Option<bool>) -> Result<Value, String> {
         let rules: SbomRules = yaml_serde::from_str(yaml).map_err(|e| e.to_string())?;
         let mut config = Map::new();
-        compile(Path::new("p.yaml"), &rules, sbom_required, &mut config)
-            .map_err(|e| e.message)?;
+        compile(Path::new("p.yaml"), &rules, sbom_required, &mut config).map_err(|e| e.message)?;
         Ok(Value::Object(config))
     }
 
@@ -154,13 +156,37 @@ mod tests {
             ("{}", None, "checks nothing"),
             ("required: true", Some(true), "both given"),
             ("deny: []", None, "empty list"),
-            ("deny: [{purl: \"pkg:npm/lodash@4.17.20\"}]", None, "names a version"),
+            (
+                "deny: [{purl: \"pkg:npm/lodash@4.17.20\"}]",
+                None,
+                "names a version",
+            ),
             ("deny: [{purl: \"npm/lodash\"}]", None, "pkg:"),
-            ("deny: [{purl: \"pkg:npm/lodash\", versions: \"<1.0|<2.0\"}]", None, "alternates"),
-            ("deny: [{purl: \"pkg:npm/lodash\", versions: \"<1.0rc1\"}]", None, "semantic-version"),
-            ("deny: [{purl: \"pkg:npm/lodash\", version: \"<1\"}]", None, "unknown field"),
-            ("required: true\nunknownVersion: warn", None, "needs sbom.deny"),
-            ("deny: [{purl: \"pkg:npm/x\"}]\nunknownVersion: maybe", None, "unknown variant"),
+            (
+                "deny: [{purl: \"pkg:npm/lodash\", versions: \"<1.0|<2.0\"}]",
+                None,
+                "alternates",
+            ),
+            (
+                "deny: [{purl: \"pkg:npm/lodash\", versions: \"<1.0rc1\"}]",
+                None,
+                "semantic-version",
+            ),
+            (
+                "deny: [{purl: \"pkg:npm/lodash\", version: \"<1\"}]",
+                None,
+                "unknown field",
+            ),
+            (
+                "required: true\nunknownVersion: warn",
+                None,
+                "needs sbom.deny",
+            ),
+            (
+                "deny: [{purl: \"pkg:npm/x\"}]\nunknownVersion: maybe",
+                None,
+                "unknown variant",
+            ),
         ] {
             let err = compiled(yaml, required).unwrap_err();
             assert!(err.contains(expected), "{yaml}: {err}");
