@@ -41,7 +41,7 @@ enum Command {
     Keygen(cmd::keygen::Args),
     /// Record one build step: hash materials, run the command, hash products, sign, store.
     Run(cmd::run::Args),
-    /// Sign a one-shot attestation (whole-job provenance or any predicate) about subjects.
+    /// Sign a one-shot attestation (whole-job provenance, an SBOM, or any predicate) about subjects.
     Attest(cmd::attest::Args),
     /// Push a file to a registry as an OCI artifact, so it can be attested there.
     PushArtifact(cmd::artifact::PushArtifactArgs),
