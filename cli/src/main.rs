@@ -42,7 +42,7 @@ enum Command {
     Keygen(cmd::keygen::Args),
     /// Record one build step: hash materials, run the command, hash products, sign, store.
     Run(cmd::run::Args),
-    /// Sign a one-shot attestation (whole-job provenance or any predicate) about subjects.
+    /// Sign a one-shot attestation (whole-job provenance, an SBOM, or any predicate) about subjects.
     Attest(cmd::attest::Args),
     /// Push a file to a registry as an OCI artifact, so it can be attested there.
     PushArtifact(cmd::artifact::PushArtifactArgs),
@@ -58,6 +58,8 @@ enum Command {
     Approve(cmd::approve::Args),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
     Inspect(cmd::inspect::Args),
+    /// Show the inventory of an artifact's verified SBOMs: components, versions, purls, licenses.
+    Sbom(cmd::sbom::Args),
     /// Sigstore trust roots: refresh them through TUF (`update`), or show those in use (`show`).
     Trust(cmd::trust::Args),
     /// Policies: run their tests, evaluate one against an input, or explain a declarative policy.
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
             let schema = match args.first().map(String::as_str) {
                 Some("verify") if asked_json => Some(render::VERIFY_SCHEMA),
                 Some("inspect") if asked_json => Some(cmd::inspect::INSPECT_SCHEMA),
+                Some("sbom") if asked_json => Some(cmd::sbom::SBOM_SCHEMA),
                 Some("trust") if asked_json => Some(cmd::trust::TRUST_SCHEMA),
                 Some("verify-bundle") if asked_json => {
                     Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
             Some(cmd::inspect::INSPECT_SCHEMA)
         }
         Command::Trust(args) if args.json() => Some(cmd::trust::TRUST_SCHEMA),
+        Command::Sbom(args) if args.format == render::Format::Json => Some(cmd::sbom::SBOM_SCHEMA),
         Command::VerifyBundle(args) if args.format == render::Format::Json => {
             Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
         }
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
         Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Sbom(args) => cmd::sbom::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

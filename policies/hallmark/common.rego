@@ -167,6 +167,8 @@ known_settings := {
 	"source_steps",
 	"external_inputs",
 	"sbom_required",
+	"sbom_deny",
+	"sbom_unknown_version",
 	"allow_self_hosted_runners",
 	"approvals",
 	"min_slsa_build_level",

@@ -20,4 +20,5 @@ mod policy;
 mod producers;
 mod registry;
 mod run_step;
+mod sbom;
 mod trust;
