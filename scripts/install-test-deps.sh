@@ -42,6 +42,8 @@ command -v rsync > /dev/null || missing+=(rsync)
 # manifests with kubectl kustomize; bench/webhook.sh drives load with wrk.
 command -v kubectl > /dev/null || missing+=(kubernetes-client)
 command -v wrk > /dev/null || missing+=(wrk)
+# The PKCS#11 tests keep keys in a throw-away SoftHSM2 token (docs/pkcs11.md).
+command -v softhsm2-util > /dev/null || missing+=(softhsm2)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"

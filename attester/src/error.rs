@@ -90,6 +90,9 @@ pub enum Error {
     /// The password for an encrypted key is wrong (or the key is corrupt).
     #[error("could not decrypt the private key: wrong password or corrupted key")]
     WrongPassword,
+    /// A key in a PKCS#11 token could not be used.
+    #[error(transparent)]
+    Pkcs11(#[from] crate::keys::pkcs11::Pkcs11Error),
     /// A cryptographic operation failed.
     #[error("signing failed: {0}")]
     Signing(String),

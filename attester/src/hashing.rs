@@ -14,7 +14,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use aws_lc_rs::digest::{Context, SHA256, SHA512};
+use aws_lc_rs::digest::{Context, SHA256, SHA384, SHA512};
 use hallmark_model::digest::{Digest, DigestAlgorithm, DigestSet};
 use hallmark_model::resource::ResourceDescriptor;
 use ignore::WalkBuilder;
@@ -261,6 +261,7 @@ fn hash_open(
             let ctx = match a {
                 DigestAlgorithm::Sha256 => Context::new(&SHA256),
                 DigestAlgorithm::Sha512 => Context::new(&SHA512),
+                DigestAlgorithm::Sha384 => Context::new(&SHA384),
             };
             (a, ctx)
         })

@@ -53,18 +53,29 @@ impl KeySigner {
 impl Signer for KeySigner {
     fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> Result<Bundle> {
         let sig = self.key.sign(&pae(payload_type, payload))?;
-        let envelope = Envelope {
-            payload: payload.to_vec(),
-            payload_type: payload_type.to_owned(),
-            signatures: vec![Signature {
-                keyid: self.key.keyid().to_owned(),
-                sig,
-            }],
-        };
-        Ok(Bundle::for_key_signed(envelope, self.key.keyid()))
+        Ok(key_signed_bundle(
+            self.key.keyid(),
+            payload_type,
+            payload,
+            sig,
+        ))
     }
 
     fn identity(&self) -> String {
         format!("key {} ({})", self.key.keyid(), self.key.kind().name())
     }
+}
+
+/// The bundle of a key signature `sig` over the DSSE PAE of `payload`: the envelope with one
+/// signature, and the keyid as the public-key hint. Key files and PKCS#11 tokens share it.
+pub fn key_signed_bundle(keyid: &str, payload_type: &str, payload: &[u8], sig: Vec<u8>) -> Bundle {
+    let envelope = Envelope {
+        payload: payload.to_vec(),
+        payload_type: payload_type.to_owned(),
+        signatures: vec![Signature {
+            keyid: keyid.to_owned(),
+            sig,
+        }],
+    };
+    Bundle::for_key_signed(envelope, keyid)
 }

@@ -39,6 +39,8 @@ pub fn code_of(error: &anyhow::Error) -> &'static str {
                 Some(c.code)
             } else if e.downcast_ref::<PolicyError>().is_some() {
                 Some("policy.invalid")
+            } else if let Some(code) = crate::pkcs11::code_of(e) {
+                Some(code)
             } else {
                 None
             }

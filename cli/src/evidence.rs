@@ -28,7 +28,7 @@ use crate::store::StoreArgs;
 /// Who is trusted to have signed.
 #[derive(Debug, clap::Args)]
 pub struct TrustArgs {
-    /// A trusted public key (PEM). Repeatable.
+    /// A trusted public key (PEM), or a `pkcs11:` URI naming one in a token. Repeatable.
     #[arg(long, value_name = "PUB")]
     pub key: Vec<PathBuf>,
     /// Require at least N signatures from distinct trusted keys on each envelope (default: exactly one).
@@ -46,6 +46,9 @@ pub struct TrustArgs {
 
 /// Reads a PEM public key file.
 pub fn read_key(path: &Path) -> Result<TrustedKey> {
+    if crate::pkcs11::is_uri(path) {
+        return crate::pkcs11::trusted_key(path);
+    }
     let text = read_limited(path, MAX_KEY_BYTES)?;
     Ok(TrustedKey::from_pem(&text, &path.display().to_string())?)
 }
@@ -149,17 +152,27 @@ pub fn warn_notes(notes: &[String]) {
 }
 
 /// The artifact's name (for messages), digest and other digests. A file is hashed with every
-/// algorithm subjects may name it by (SHA-256 and SHA-512, in one read), so provenance that
-/// names it by SHA-512 only (npm's) finds it.
+/// algorithm subjects may name it by (SHA-256, SHA-512 and SHA-384, in one read), so provenance
+/// that names it by SHA-512 only (npm's) or SHA-384 only finds it.
 fn resolve(artifact: &str) -> Result<(Option<String>, Digest, Vec<Digest>)> {
     let path = Path::new(artifact);
     if path.is_file() {
-        let mut digests =
-            hash_file_with(path, &[DigestAlgorithm::Sha256, DigestAlgorithm::Sha512])?.into_iter();
+        let mut digests = hash_file_with(
+            path,
+            &[
+                DigestAlgorithm::Sha256,
+                DigestAlgorithm::Sha512,
+                DigestAlgorithm::Sha384,
+            ],
+        )?
+        .into_iter();
         let primary = digests.next().context("hashing returned no digest")?;
         return Ok((Some(artifact.to_owned()), primary, digests.collect()));
     }
-    if artifact.starts_with("sha256:") || artifact.starts_with("sha512:") {
+    if ["sha256:", "sha512:", "sha384:"]
+        .iter()
+        .any(|p| artifact.starts_with(p))
+    {
         return Ok((None, artifact.parse()?, Vec::new()));
     }
     if path.exists() {

@@ -10,6 +10,7 @@ mod coded;
 mod evidence;
 mod hint;
 mod password;
+mod pkcs11;
 mod progress;
 mod registry;
 mod render;
@@ -37,11 +38,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write a signing key pair (NAME.key, NAME.pub), or import a cosign key.
+    /// Write a signing key pair (NAME.key, NAME.pub), import a cosign key, or make one in a PKCS#11 token.
     Keygen(cmd::keygen::Args),
     /// Record one build step: hash materials, run the command, hash products, sign, store.
     Run(cmd::run::Args),
-    /// Sign a one-shot attestation (whole-job provenance or any predicate) about subjects.
+    /// Sign a one-shot attestation (whole-job provenance, an SBOM, or any predicate) about subjects.
     Attest(cmd::attest::Args),
     /// Push a file to a registry as an OCI artifact, so it can be attested there.
     PushArtifact(cmd::artifact::PushArtifactArgs),
@@ -59,6 +60,8 @@ enum Command {
     Approve(cmd::approve::Args),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
     Inspect(cmd::inspect::Args),
+    /// Show the inventory of an artifact's verified SBOMs: components, versions, purls, licenses.
+    Sbom(cmd::sbom::Args),
     /// Sigstore trust roots: refresh them through TUF (`update`), or show those in use (`show`).
     Trust(cmd::trust::Args),
     /// Policies: run their tests, evaluate one against an input, or explain a declarative policy.
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
             let schema = match args.first().map(String::as_str) {
                 Some("verify") if asked_json => Some(render::VERIFY_SCHEMA),
                 Some("inspect") if asked_json => Some(cmd::inspect::INSPECT_SCHEMA),
+                Some("sbom") if asked_json => Some(cmd::sbom::SBOM_SCHEMA),
                 Some("trust") if asked_json => Some(cmd::trust::TRUST_SCHEMA),
                 Some("verify-bundle") if asked_json => {
                     Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
             Some(cmd::inspect::INSPECT_SCHEMA)
         }
         Command::Trust(args) if args.json() => Some(cmd::trust::TRUST_SCHEMA),
+        Command::Sbom(args) if args.format == render::Format::Json => Some(cmd::sbom::SBOM_SCHEMA),
         Command::VerifyBundle(args) if args.format == render::Format::Json => {
             Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
         }
@@ -160,6 +165,7 @@ fn main() -> ExitCode {
         Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Sbom(args) => cmd::sbom::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

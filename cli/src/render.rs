@@ -95,7 +95,7 @@ fn accepted_vsa(vsa: &AcceptedVsa, name: Option<&str>, digest: &str) -> Result<(
 }
 
 /// A signer: a trusted key (keyid and file), or a keyless identity with its issuer.
-fn signer_json(keys: &[TrustedKey], id: &str) -> Value {
+pub(crate) fn signer_json(keys: &[TrustedKey], id: &str) -> Value {
     match keys.iter().find(|k| k.keyid() == id) {
         Some(key) => json!({"keyid": id, "key": key.origin()}),
         None => json!({"identity": id}),

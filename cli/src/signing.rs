@@ -16,9 +16,10 @@ use crate::password;
 #[derive(Debug, Clone, clap::Args)]
 pub struct SignArgs {
     /// Private key to sign with: PKCS#8 PEM (ECDSA P-256 or Ed25519), SEC1 EC PEM, or a cosign
-    /// encrypted key (password from $HALLMARK_PASSWORD / $COSIGN_PASSWORD, or a prompt).
+    /// encrypted key (password from $HALLMARK_PASSWORD / $COSIGN_PASSWORD, or a prompt); or a
+    /// key in a hardware token, `pkcs11:token=…;object=…` (RFC 7512; docs/pkcs11.md).
     /// Default: $HALLMARK_KEY, unless --keyless is given (flags win over the environment).
-    #[arg(long, value_name = "FILE", conflicts_with = "keyless")]
+    #[arg(long, value_name = "FILE|URI", conflicts_with = "keyless")]
     pub key: Option<PathBuf>,
     /// Sign keyless: an OIDC identity token buys a short-lived Fulcio certificate, and the
     /// signature is recorded in Rekor. The token comes from --identity-token, $SIGSTORE_ID_TOKEN,
@@ -89,6 +90,14 @@ pub fn load_key(path: &std::path::Path) -> Result<SigningKey> {
         .with_context(|| format!("loading the key {}", path.display()))
 }
 
+/// The signer a `--key` value names: a key file, or a key in a PKCS#11 token (`pkcs11:` URI).
+pub fn key_signer(path: &std::path::Path) -> Result<Box<dyn Signer>> {
+    if crate::pkcs11::is_uri(path) {
+        return Ok(Box::new(crate::pkcs11::signer(path)?));
+    }
+    Ok(Box::new(KeySigner::new(load_key(path)?)))
+}
+
 impl SignArgs {
     /// The signer these options name.
     pub fn signer(&self) -> Result<Box<dyn Signer>> {
@@ -111,11 +120,14 @@ impl SignArgs {
                  `hallmark keygen`), or --keyless"
             );
         };
-        let key = load_key(&path).with_context(|| match &self.key {
+        if crate::pkcs11::is_uri(&path) {
+            // Its errors name the URI and start with their pkcs11.* code.
+            return key_signer(&path);
+        }
+        key_signer(&path).with_context(|| match &self.key {
             Some(_) => "--key".to_owned(),
             None => "the key named by $HALLMARK_KEY".to_owned(),
-        })?;
-        Ok(Box::new(KeySigner::new(key)))
+        })
     }
 }
 

@@ -109,10 +109,15 @@ pub fn save(
             .subject
             .iter()
             .filter_map(|s| {
-                // Indexed by SHA-256, or by SHA-512 for a subject named only by it (npm's).
-                let digest = [DigestAlgorithm::Sha256, DigestAlgorithm::Sha512]
-                    .into_iter()
-                    .find_map(|a| Digest::from_hex(a, s.digest.get(a.name())?).ok())?;
+                // Indexed by SHA-256, or by SHA-512 / SHA-384 for a subject named only by it
+                // (npm's SHA-512).
+                let digest = [
+                    DigestAlgorithm::Sha256,
+                    DigestAlgorithm::Sha512,
+                    DigestAlgorithm::Sha384,
+                ]
+                .into_iter()
+                .find_map(|a| Digest::from_hex(a, s.digest.get(a.name())?).ok())?;
                 let m = meta
                     .get(&s.name)
                     .cloned()

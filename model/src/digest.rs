@@ -17,6 +17,8 @@ pub enum DigestAlgorithm {
     Sha256,
     /// SHA-512, optional on subjects.
     Sha512,
+    /// SHA-384: computed only to match subjects that name a file by it alone.
+    Sha384,
 }
 
 impl DigestAlgorithm {
@@ -25,6 +27,7 @@ impl DigestAlgorithm {
         match self {
             DigestAlgorithm::Sha256 => "sha256",
             DigestAlgorithm::Sha512 => "sha512",
+            DigestAlgorithm::Sha384 => "sha384",
         }
     }
 
@@ -33,6 +36,7 @@ impl DigestAlgorithm {
         match self {
             DigestAlgorithm::Sha256 => 64,
             DigestAlgorithm::Sha512 => 128,
+            DigestAlgorithm::Sha384 => 96,
         }
     }
 
@@ -41,6 +45,7 @@ impl DigestAlgorithm {
         match name {
             "sha256" => Some(DigestAlgorithm::Sha256),
             "sha512" => Some(DigestAlgorithm::Sha512),
+            "sha384" => Some(DigestAlgorithm::Sha384),
             _ => None,
         }
     }
@@ -156,7 +161,7 @@ impl fmt::Display for Digest {
 impl FromStr for Digest {
     type Err = Error;
 
-    /// Parses `sha256:HEX` or `sha512:HEX`.
+    /// Parses `sha256:HEX`, `sha512:HEX` or `sha384:HEX`.
     fn from_str(text: &str) -> Result<Self> {
         let (alg, hex) = text
             .split_once(':')

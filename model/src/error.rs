@@ -116,6 +116,25 @@ pub enum Error {
         /// Why none could be chosen.
         reason: NoServiceReason,
     },
+    /// A document that is not an SBOM of a format and version Hallmark reads.
+    #[error("SBOM: {0}")]
+    Sbom(String),
+    /// A package URL that cannot name a package.
+    #[error("package URL {purl:?}: {reason}")]
+    Purl {
+        /// The offending purl.
+        purl: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A version range (purl-spec `vers`) that cannot be evaluated.
+    #[error("version range {range:?}: {reason}")]
+    VersionRange {
+        /// The offending range.
+        range: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// What is wrong with a [`Error::Field`].

@@ -7,6 +7,8 @@
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`approval`]: Hallmark's approval predicate;
 //! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
+//! - [`sbom`]: SBOM predicate types (CycloneDX, SPDX), format detection, the typed inventory,
+//!   purls and version ranges;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format (default-valued fields always written);
 //! - [`signer`]: who signed a verified attestation, as the policy input shows it;
@@ -39,6 +41,7 @@ pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;
+pub mod sbom;
 pub mod signer;
 pub mod signing_config;
 pub mod statement;

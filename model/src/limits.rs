@@ -36,3 +36,12 @@ pub const MAX_DSSE_SIGNATURES: usize = 16;
 /// bytes). A step with 20,000 products adds 20,000 entries, so this holds seventeen such runs, or
 /// years of a project's ordinary builds; reading one this size takes a few hundred milliseconds.
 pub const MAX_STORE_INDEX_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Largest SBOM document accepted by `attest --sbom` (read and schema-validated): 64 MiB, as for
+/// any predicate file. Real SBOMs of large images are a few MiB.
+pub const MAX_SBOM_BYTES: u64 = MAX_PREDICATE_BYTES;
+
+/// Most components read from one SBOM into an inventory (the policy input, `hallmark sbom`):
+/// 20,000, past any real image's package count; the rest are counted and the inventory is marked
+/// truncated (a policy that denies components then denies, as it cannot see them all).
+pub const MAX_SBOM_COMPONENTS: usize = 20_000;

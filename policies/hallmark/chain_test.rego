@@ -275,3 +275,28 @@ test_a_failed_attempt_rerun_successfully_is_not_relied_on if {
 	])
 	"chain.step-failed" in f.codes(only, {})
 }
+
+# A file whose only "producer" is whole-job provenance (attest --provenance over a workspace
+# file) came from no attested step: the job's own signature must not vouch for it.
+job_over_input := f.step("sha256:09", null, [], [{"name": "vendor.tar", "digest": "sha256:5e"}], {"provenance": {
+	"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+	"builderId": "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+	"step": null,
+}})
+
+test_job_provenance_does_not_produce_a_step_input if {
+	slipped := f.material("vendor.tar", "sha256:5e", ["sha256:09"])
+	steps := [f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, slipped]}), job_over_input]
+	doc := f.with_steps(steps)
+	some v in f.denied(doc, {}, "chain.unattested-input")
+	v.step == "package"
+	v.file == "vendor.tar"
+	# The same file from the build step is a hand-over, not an unattested input.
+	from_step := f.material("vendor.tar", "sha256:5e", [f.id_build])
+	ok := f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"materials": [from_build, from_step]}), job_over_input])
+	not "chain.unattested-input" in f.codes(ok, {})
+	# With step inputs named, a job provenance is no producer either: the input is unattested, not
+	# handed over by an allowed step.
+	named := f.codes(doc, {"step_inputs": {"package": ["build"]}})
+	"chain.unattested-input" in named
+}

@@ -111,8 +111,13 @@ else := sprintf("the step of %s", [p.origin])
 quote(x) := sprintf("%q", [x]) if is_string(x)
 else := sprintf("%v", [x])
 
-# A material's producers (ids of chain steps); [] when no verified step produced it.
-producers(m) := object.get(m, "producedBy", [])
+# A material's producers (ids of chain steps); [] when no verified step produced it. Whole-job
+# provenance is no step (see `steps`): a file only a job provenance names as its product was
+# produced by no attested step, or any job could vouch for a file slipped into its workspace.
+producers(m) := [id | some id in object.get(m, "producedBy", []); id in step_ids]
+
+# The ids of the chain's steps, built once.
+step_ids := {st.id | some st in steps}
 
 # A material's digest ("sha256:…", "sha512:…"); null when it was recorded without one.
 material_digest(m) := object.get(m, "digest", null)
@@ -162,6 +167,8 @@ known_settings := {
 	"source_steps",
 	"external_inputs",
 	"sbom_required",
+	"sbom_deny",
+	"sbom_unknown_version",
 	"allow_self_hosted_runners",
 	"approvals",
 	"min_slsa_build_level",

@@ -114,7 +114,11 @@ approval_with(origin, signers, patch) := attestation_with(
 	object.union({"reason": "release", "ticket": "REL-1", "approvedAt": "2026-11-25T11:00:00Z"}, patch),
 )
 
-sbom := attestation("store sha256:5b", "https://spdx.dev/Document/v2.3", ["ci-key"])
+# A verified SBOM with its inventory (as the policy input carries it).
+sbom := object.union(
+	attestation("store sha256:5b", "https://spdx.dev/Document/v2.3", ["ci-key"]),
+	{"sbom": {"format": "SPDX", "specVersion": "2.3", "describes": "app", "componentCount": 0, "truncated": false, "components": []}},
+)
 
 # The input for a chain: `steps`, whose last one is the root.
 doc_with(steps, extra_attestations) := {
@@ -146,6 +150,8 @@ full_config := {
 	"source_steps": ["build"],
 	"external_inputs": ["sha256:e0"],
 	"sbom_required": true,
+	"sbom_deny": [{"purl": "pkg:npm/lodash", "versions": "<4.17.21", "ranges": {"intervals": [{"lt": "4.17.21"}], "except": []}}],
+	"sbom_unknown_version": "deny",
 	"allow_self_hosted_runners": false,
 	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"], "max_age_hours": 72},
 	"min_slsa_build_level": 2,

@@ -96,7 +96,7 @@ const MAX_ROUTED_SUBJECTS: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct BundleFiles {
     files: Vec<Candidate>,
-    /// Indexes into `files` by the sha256 subjects each claims (unverified: routing only).
+    /// Indexes into `files` by the subjects each claims (unverified: routing only).
     by_subject: BTreeMap<Digest, Vec<usize>>,
 }
 
@@ -142,7 +142,7 @@ fn is_bare_dsse(bytes: &[u8]) -> bool {
         .unwrap_or(false)
 }
 
-/// The distinct sha256 subjects a bundle's statement claims, unverified: only to route files to
+/// The distinct subject digests a bundle's statement claims, unverified: only to route files to
 /// the lookups that may use them (every use verifies them).
 fn claimed_subjects(bytes: &[u8]) -> BTreeSet<Digest> {
     chain::claim(bytes)
@@ -150,10 +150,13 @@ fn claimed_subjects(bytes: &[u8]) -> BTreeSet<Digest> {
             c.statement
                 .subject
                 .iter()
-                .filter_map(|d| d.digest.get("sha256"))
+                .flat_map(|d| d.digest.iter())
+                // Digests of the algorithms Hallmark computes; a malformed one names no
+                // artifact: nothing is routed to it.
+                .filter_map(|(alg, hex)| {
+                    Digest::from_hex(DigestAlgorithm::from_name(alg)?, hex).ok()
+                })
                 .take(MAX_ROUTED_SUBJECTS)
-                // A malformed digest names no artifact: nothing is routed to it.
-                .filter_map(|hex| Digest::from_hex(DigestAlgorithm::Sha256, hex).ok())
                 .collect()
         })
         .unwrap_or_default()

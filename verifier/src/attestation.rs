@@ -1,11 +1,15 @@
 //! Verification of one attestation bundle against trusted keys.
 
+use std::sync::Arc;
+
 use hallmark_model::approval::APPROVAL_V1;
 use hallmark_model::bundle::Bundle;
 use hallmark_model::digest::Digest;
 use hallmark_model::dsse::Envelope;
 use hallmark_model::limits::MAX_DSSE_SIGNATURES;
 use hallmark_model::provenance::{Provenance, SLSA_PROVENANCE_V0_2, SLSA_PROVENANCE_V1, step_name};
+use hallmark_model::sbom::format_of_type;
+use hallmark_model::sbom::inventory::Inventory;
 use hallmark_model::signer::SignerDetails;
 use hallmark_model::statement::Statement;
 use hallmark_model::text::printable;
@@ -87,6 +91,9 @@ pub struct VerifiedAttestation {
     signer_details: Vec<SignerDetails>,
     verified_times: Vec<String>,
     provenance: Option<ProvenanceSummary>,
+    /// Read once per bundle; the statement holds the document itself.
+    #[serde(skip)]
+    sbom: Option<Arc<Inventory>>,
 }
 
 impl VerifiedAttestation {
@@ -126,6 +133,11 @@ impl VerifiedAttestation {
     pub fn step(&self) -> Option<&str> {
         self.provenance.as_ref()?.step.as_deref()
     }
+
+    /// The inventory, for an SBOM predicate (CycloneDX or SPDX; docs/sbom.md).
+    pub fn sbom(&self) -> Option<&Inventory> {
+        self.sbom.as_deref()
+    }
 }
 
 /// An attestation whose signatures (or Sigstore evidence) verified, before it is matched to an
@@ -139,6 +151,8 @@ pub(crate) struct Signed {
     verified_times: Vec<String>,
     /// Checked once; reported only for an artifact the statement names.
     provenance: Result<Option<ProvenanceSummary>, Rejection>,
+    /// Likewise, the inventory of an SBOM predicate.
+    sbom: Result<Option<Arc<Inventory>>, Rejection>,
 }
 
 impl Signed {
@@ -151,7 +165,9 @@ impl Signed {
         times: &[std::time::SystemTime],
     ) -> Self {
         let provenance = summarize(&statement);
+        let sbom = inventory(&statement);
         Signed {
+            sbom,
             statement,
             signers: vec![signer],
             signer_details: vec![details],
@@ -188,6 +204,7 @@ impl Signed {
             signer_details: self.signer_details,
             verified_times: self.verified_times,
             provenance: self.provenance?,
+            sbom: self.sbom?,
         })
     }
 }
@@ -239,7 +256,9 @@ pub(crate) fn verify_signed(
     let signers = check_signatures(envelope, keys, policy, charge)?;
     let statement = statement_of(envelope)?;
     let provenance = summarize(&statement);
+    let sbom = inventory(&statement);
     Ok(Signed {
+        sbom,
         statement,
         signer_details: signers
             .iter()
@@ -454,4 +473,24 @@ fn summarize(statement: &Statement) -> Result<Option<ProvenanceSummary>, Rejecti
         started_on: metadata.started_on,
         finished_on: metadata.finished_on,
     }))
+}
+
+/// The inventory of an SBOM predicate (CycloneDX or SPDX by its type): a document that is not
+/// the format its type names does not satisfy the type.
+fn inventory(statement: &Statement) -> Result<Option<Arc<Inventory>>, Rejection> {
+    let predicate_type = statement.predicate_type.as_str();
+    if format_of_type(predicate_type).is_none() {
+        return Ok(None);
+    }
+    let invalid = |message: String| Rejection::Predicate {
+        predicate_type: printable(predicate_type),
+        message,
+    };
+    let predicate = statement
+        .predicate
+        .as_ref()
+        .ok_or_else(|| invalid("the statement has no predicate".to_owned()))?;
+    Inventory::from_predicate(predicate_type, predicate)
+        .map(|i| Some(Arc::new(i)))
+        .map_err(|e| invalid(printable(&e.to_string())))
 }

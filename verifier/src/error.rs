@@ -166,8 +166,8 @@ impl crate::engine::Error {
 /// that stop a verification before any verdict ([`Error::code`],
 /// [`crate::sigstore::trust_root::TrustRootError::code`]), those of a trust-root refresh
 /// (`tuf.*`, hallmark-remote's `tuf::Error`, which checks they are listed here), and the
-/// admission gate's (`hallmark_admission::error::ADMISSION_CODES`). docs/error-codes.md
-/// documents each.
+/// admission gate's (`hallmark_admission::error::ADMISSION_CODES`), and hardware keys'
+/// (`pkcs11.*`, hallmark-attester's `Pkcs11Error`). docs/error-codes.md documents each.
 pub const ALL_CODES: &[&str] = &[
     "admission.config",
     "admission.deadline",
@@ -190,6 +190,18 @@ pub const ALL_CODES: &[&str] = &[
     "evidence.missing",
     "evidence.signature",
     "evidence.unlisted",
+    "pkcs11.ambiguous",
+    "pkcs11.device",
+    "pkcs11.key-type",
+    "pkcs11.module",
+    "pkcs11.object-exists",
+    "pkcs11.object-not-found",
+    "pkcs11.pin-incorrect",
+    "pkcs11.pin-locked",
+    "pkcs11.pin-missing",
+    "pkcs11.pin-source",
+    "pkcs11.token-not-found",
+    "pkcs11.uri",
     "predicate.invalid",
     "request.predicate-type",
     "sigstore.bundle.no-content",
@@ -284,6 +296,8 @@ mod tests {
             include_str!("../../admission/src/error.rs"),
             // Evidence bundles (hallmark-remote's `evidence::Error` and its verdict codes).
             include_str!("../../remote/src/evidence/error.rs"),
+            // Hardware keys (hallmark-attester's PKCS#11 signer, which the CLI reports with codes).
+            include_str!("../../attester/src/keys/pkcs11/error.rs"),
         ];
         let literals = sources
             .into_iter()
@@ -292,7 +306,7 @@ mod tests {
             s.contains('.')
                 && s.starts_with(|c: char| c.is_ascii_lowercase())
                 && s.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-')
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
         };
         literals.filter(is_code).collect()
     }

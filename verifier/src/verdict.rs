@@ -395,7 +395,7 @@ pub fn decide_for(
         requirements
             .predicate_types
             .iter()
-            .any(|t| t == predicate_type)
+            .any(|t| hallmark_model::sbom::type_satisfies(t, predicate_type))
     };
     if verdict.verified().next().is_none() {
         verdict.deny([Violation::NoneVerified {

@@ -1,6 +1,8 @@
-//! Signing keys: generation, PKCS#8 PEM in and out, and cosign's encrypted key format.
+//! Signing keys: generation, PKCS#8 PEM in and out, cosign's encrypted key format, and keys
+//! kept in PKCS#11 tokens ([`pkcs11`]).
 
 mod cosign;
+pub mod pkcs11;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -104,11 +106,7 @@ impl SigningKey {
             Pair::Ecdsa(p) => (spki_der(p.public_key())?, p.public_key().as_ref().to_vec()),
             Pair::Ed25519(p) => (spki_der(p.public_key())?, p.public_key().as_ref().to_vec()),
         };
-        let preimage = keyid_preimage(kind, &spki_der, &raw_public);
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, preimage.as_bytes());
-        let keyid = Digest::from_bytes(DigestAlgorithm::Sha256, digest.as_ref())
-            .hex()
-            .to_owned();
+        let keyid = keyid_of(kind, &spki_der, &raw_public);
         Ok(SigningKey {
             pair,
             kind,
@@ -158,6 +156,16 @@ impl SigningKey {
             Pair::Ed25519(p) => Ok(p.sign(message).as_ref().to_vec()),
         }
     }
+}
+
+/// securesystemslib's default keyid of a public key (lowercase hex SHA-256 of its canonical
+/// JSON), the same for a key file and a key in a token.
+pub(crate) fn keyid_of(kind: KeyKind, spki_der: &[u8], raw_public: &[u8]) -> String {
+    let preimage = keyid_preimage(kind, spki_der, raw_public);
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, preimage.as_bytes());
+    Digest::from_bytes(DigestAlgorithm::Sha256, digest.as_ref())
+        .hex()
+        .to_owned()
 }
 
 fn spki_der<K>(key: &K) -> Result<Vec<u8>>

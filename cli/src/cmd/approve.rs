@@ -72,6 +72,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         provenance: false,
         predicate: None,
         predicate_type: None,
+        sbom: None,
         hashing: HashArgs {
             exclude: Vec::new(),
             exclude_from: Vec::new(),

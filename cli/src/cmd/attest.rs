@@ -10,7 +10,7 @@ use hallmark_attester::provenance::job::job_provenance;
 use hallmark_attester::signer::Signer;
 use hallmark_attester::source;
 use hallmark_model::digest::Digest;
-use hallmark_model::limits::MAX_PREDICATE_BYTES;
+use hallmark_model::limits::{MAX_PREDICATE_BYTES, MAX_SBOM_BYTES};
 use hallmark_model::provenance::SLSA_PROVENANCE_V1;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::{Statement, check_subject_name};
@@ -29,10 +29,13 @@ use super::push::push_one;
 
 /// Arguments of `hallmark attest`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["provenance", "predicate"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["provenance", "predicate", "sbom"])))]
 #[command(
     after_help = "Examples:\n  hallmark attest --subject dist/app.tar --provenance --key k.key\n  \
-hallmark attest --subject 'ghcr.io/o/app@sha256:<hex>' --predicate sbom.json --type https://spdx.dev/Document --key k.key\n\n\
+hallmark attest --subject dist/app.tar --sbom app.cdx.json --key k.key\n  \
+hallmark attest --subject 'ghcr.io/o/app@sha256:<hex>' --predicate vex.json --type https://openvex.dev/ns --key k.key\n\n\
+--sbom validates a CycloneDX (JSON 1.4-1.7) or SPDX 2.3 JSON document against its schema before anything is signed, \
+and signs it as https://cyclonedx.org/bom or https://spdx.dev/Document/v2.3 (docs/sbom.md).\n\n\
 On GitHub Actions, --provenance writes exactly what actions/attest-build-provenance writes; on GitLab CI, the \
 runner's provenance format; elsewhere a self-asserted local provenance."
 )]
@@ -50,6 +53,10 @@ pub struct Args {
     /// The predicate type URI of --predicate.
     #[arg(long = "type", value_name = "URI", requires = "predicate")]
     pub predicate_type: Option<String>,
+    /// An SBOM to sign: CycloneDX JSON (1.4-1.7) or SPDX 2.3 JSON, validated against its schema
+    /// first; the predicate type follows from the document.
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
     #[command(flatten)]
     pub hashing: HashArgs,
     #[command(flatten)]
@@ -154,8 +161,32 @@ fn subject(
     })
 }
 
+/// Reads and validates `--sbom FILE`: (predicate type, document).
+fn sbom(path: &Path) -> Result<(String, serde_json::Value)> {
+    let bytes = read_limited(path, MAX_SBOM_BYTES)?;
+    let checked = hallmark_sbom::check_bytes(&bytes).with_context(|| {
+        format!(
+            "{} is refused as an SBOM; nothing was signed",
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "hallmark: {} is {} {} (valid against {})",
+        path.display(),
+        checked.detected.format,
+        checked.detected.spec_version,
+        checked.schema
+    );
+    Ok((checked.predicate_type(), checked.document))
+}
+
 /// Runs `hallmark attest`.
 pub fn run(args: Args) -> Result<Outcome> {
+    // Before the signer or the subjects: an invalid SBOM costs no password prompt or token.
+    if let Some(path) = &args.sbom {
+        let predicate = sbom(path)?;
+        return publish(&args, |_, _, _| Ok(predicate));
+    }
     publish(&args, |cwd, env, signer| {
         if args.provenance {
             let ci = CiContext::detect(env);
@@ -169,6 +200,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         let (Some(path), Some(uri)) = (&args.predicate, &args.predicate_type) else {
             bail!("pass --provenance, or --predicate FILE with --type URI");
         };
+        if hallmark_model::sbom::format_of_type(uri).is_some() {
+            eprintln!(
+                "hallmark: hint: --predicate signs the document unchecked; --sbom {} validates it against its schema first",
+                path.display()
+            );
+        }
         let bytes = read_limited(path, MAX_PREDICATE_BYTES)?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not JSON", path.display()))?;

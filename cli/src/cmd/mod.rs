@@ -12,6 +12,7 @@ pub mod keygen;
 pub mod policy;
 pub mod push;
 pub mod run;
+pub mod sbom;
 pub mod trust;
 pub mod verify;
 pub mod verify_bundle;

@@ -117,7 +117,7 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "MODE", default_value = "redacted")]
     pub record_command: RecordCommand,
     /// Let the command see one of the variables Hallmark withholds from it because it signs
-    /// with them (HALLMARK_KEY, HALLMARK_PASSWORD, COSIGN_KEY, COSIGN_PASSWORD,
+    /// with them (HALLMARK_KEY, HALLMARK_PASSWORD, HALLMARK_PKCS11_PIN, COSIGN_KEY, COSIGN_PASSWORD,
     /// SIGSTORE_ID_TOKEN, ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN). Insecure: the command could sign
     /// provenance of its own choosing. Repeatable; warns.
     #[arg(long, value_name = "VAR")]

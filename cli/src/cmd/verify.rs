@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_attester::signer::Signer;
 use hallmark_model::budget::Budget;
 use hallmark_model::provenance::predicate_type_uri;
 use hallmark_model::text::printable;
@@ -17,7 +17,7 @@ use hallmark_verifier::vsa;
 use crate::Outcome;
 use crate::evidence::{Evidence, SourceArgs, TrustArgs, explain, read_key, warn_notes};
 use crate::render::{self, Format};
-use crate::signing::{KeylessArgs, load_key};
+use crate::signing::KeylessArgs;
 
 /// Arguments of `hallmark verify`.
 #[derive(Debug, clap::Args)]
@@ -198,7 +198,7 @@ fn emit_vsa(
         time: at,
     };
     let signer: Box<dyn Signer> = match &args.vsa_signing_key {
-        Some(key) => Box::new(KeySigner::new(load_key(key)?)),
+        Some(key) => crate::signing::key_signer(key)?,
         None => Box::new(args.vsa_sigstore.signer()?),
     };
     crate::vsa_out::emit(

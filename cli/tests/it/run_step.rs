@@ -579,6 +579,7 @@ fn the_build_command_never_sees_the_signing_secrets() {
         ("HALLMARK_KEY", "ci.key"),
         ("HALLMARK_PASSWORD", "pw-of-ci-key"),
         ("COSIGN_PASSWORD", "pw-of-ci-key"),
+        ("HALLMARK_PKCS11_PIN", "pin-of-the-token"),
         ("COSIGN_KEY", "cosign.key"),
         (
             "SIGSTORE_ID_TOKEN",
@@ -1060,4 +1061,32 @@ fn provenance_naming_a_file_by_sha512_only_verifies_it() {
     let doc: serde_json::Value = serde_json::from_str(&denied.stdout).unwrap();
     assert_eq!(doc["attestations"][0]["code"], "statement.subject", "{doc}");
     s.expect(&["verify", "pkg.tgz", "--key", "k.pub"], 1);
+}
+
+#[test]
+fn provenance_naming_a_file_by_sha384_only_verifies_it() {
+    let s = keyed();
+    std::fs::write(s.file("fw.bin"), b"firmware bytes").unwrap();
+    let hex: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA384, b"firmware bytes")
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let subject = format!("fw.bin@sha384:{hex}");
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            &subject,
+            "--provenance",
+            "--key",
+            "k.key",
+        ],
+        0,
+    );
+    s.expect(&["verify", "fw.bin", "--key", "k.pub"], 0);
+    s.expect(&["verify", &format!("sha384:{hex}"), "--key", "k.pub"], 0);
+    // One changed byte: the SHA-384 no longer matches, and nothing else names the file.
+    std::fs::write(s.file("fw.bin"), b"firmware bytez").unwrap();
+    s.expect(&["verify", "fw.bin", "--key", "k.pub"], 1);
 }

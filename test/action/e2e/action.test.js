@@ -238,8 +238,8 @@ describe('the Hallmark Action through local-action', () => {
 
     // The release policy written by `hallmark policy init --from` the workflow itself (the
     // issuer is the test services'): it allows the replayed run, and denies the run whose test
-    // job still runs its command but no longer records it.
-    it('a policy derived from the workflow allows the real run and denies it without the test step', async () => {
+    // job still runs its command but no longer records it, and the run with an artifact swapped.
+    it('a policy derived from the workflow allows the real run and denies it without the test step or with a swapped artifact', async () => {
       const derived = path.join(tmp, 'derived-release.yaml');
       execFileSync(bins.hallmark, ['policy', 'init', '--from', workflow, '--repository', 'https://github.com/acme/app',
         '--issuer', services.issuer, '--output', derived], { stdio: 'pipe' });
@@ -271,6 +271,19 @@ describe('the Hallmark Action through local-action', () => {
       assert.match(denied.summary, /DENIED/);
       // For the missing step, or for the report no recorded step produced.
       assert.match(denied.summary, /`(step\.missing|chain\.unattested-input)`/, denied.summary);
+      // An artifact swapped between jobs: the package job downloads the build's output where
+      // the test reports belong. Every step still records; the hand-over is the wrong one.
+      const swapped = await replay(workflow, own(path.join(tmp, 'replay-derived-swapped'), (wf) => {
+        gateUses(wf);
+        const dl = wf.jobs.package.steps.find((st) => st.with && st.with.name === 'reports');
+        dl.with.name = 'out';
+      }, 'derived-swapped'));
+      const swapText = report(swapped);
+      assert.equal(swapped.jobs.package.status, 'success', swapText);
+      assert.equal(swapped.jobs.verify.status, 'failure', swapText);
+      const swapGate = swapped.jobs.verify.steps.at(-1);
+      assert.equal(swapGate.outputs.allowed, 'false');
+      assert.match(swapGate.summary, /`chain\.input-from-wrong-step` \| .*reports\/hello/, swapGate.summary);
     });
 
     it('a package job that slips in a file no step produced is denied by the gate, by name', async () => {

@@ -111,6 +111,8 @@ struct Declarative {
     #[serde(default)]
     sbom_required: Option<bool>,
     #[serde(default)]
+    sbom: Option<super::sbom_rules::SbomRules>,
+    #[serde(default)]
     self_hosted_runners: Option<bool>,
     #[serde(default)]
     source_steps: Option<Vec<String>>,
@@ -443,6 +445,9 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
     }
     if let Some(b) = policy.sbom_required {
         config.insert("sbom_required".into(), json!(b));
+    }
+    if let Some(rules) = &policy.sbom {
+        super::sbom_rules::compile(path, rules, policy.sbom_required, &mut config)?;
     }
     if let Some(b) = policy.self_hosted_runners {
         config.insert("allow_self_hosted_runners".into(), json!(b));

@@ -2,6 +2,7 @@
 
 use std::time::SystemTime;
 
+use hallmark_model::sbom::inventory::Inventory;
 use serde_json::{Value, json};
 
 use crate::chain::Chain;
@@ -33,6 +34,7 @@ pub fn policy_input(
                 "verifiedTimes": v.verified_times(),
                 "step": v.step(),
                 "provenance": v.provenance(),
+                "sbom": v.sbom().map(sbom_input),
             }))
         })
         .collect();
@@ -42,5 +44,32 @@ pub fn policy_input(
         "attestations": attestations,
         "chain": chain,
         "context": {"time": humantime::format_rfc3339_seconds(now).to_string(), "facts": facts},
+    })
+}
+
+/// The compact inventory of a verified SBOM (docs/policy-input.md): what deny rules compare,
+/// without cpes and hashes (the statement still holds the whole document).
+fn sbom_input(inventory: &Inventory) -> Value {
+    let components: Vec<Value> = inventory
+        .components
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "version": c.version,
+                "purl": c.purl,
+                "package": c.package,
+                "semver": c.semver,
+                "licenses": c.licenses,
+            })
+        })
+        .collect();
+    json!({
+        "format": inventory.format,
+        "specVersion": inventory.spec_version,
+        "describes": inventory.describes,
+        "componentCount": inventory.component_count,
+        "truncated": inventory.truncated,
+        "components": components,
     })
 }

@@ -9,6 +9,7 @@ mod declarative;
 mod input;
 mod library;
 pub mod pipeline;
+mod sbom_rules;
 mod tests_runner;
 
 use std::path::{Path, PathBuf};

@@ -327,3 +327,50 @@ fn hostile_keyids_cannot_paint_the_terminal() {
     let err = check(&f, &bundle, &d).unwrap_err().to_string();
     assert!(!err.contains('\u{1b}') && !err.contains('\n'), "{err:?}");
 }
+
+/// An SBOM predicate type promises a document of that format: anything else is rejected, so a
+/// policy requiring an SBOM cannot be met by a signed placeholder.
+#[test]
+fn an_sbom_type_over_something_else_is_rejected() {
+    let f = fixture(KeyKind::EcdsaP256);
+    let d = digest(7);
+    for predicate_type in [
+        "https://cyclonedx.org/bom",
+        "https://spdx.dev/Document/v2.3",
+    ] {
+        let bundle = signed(&f, &statement_for(&d, predicate_type));
+        let err = check(&f, &bundle, &d).unwrap_err();
+        assert!(matches!(err, Rejection::Predicate { .. }), "{err}");
+        assert_eq!(err.code(), "predicate.invalid");
+    }
+    // SPDX under the CycloneDX type.
+    let spdx = Statement::new(
+        vec![ResourceDescriptor::named("dist/app.tar", d.to_set())],
+        "https://cyclonedx.org/bom",
+        json!({"spdxVersion": "SPDX-2.3", "name": "doc", "packages": []}),
+    )
+    .unwrap();
+    let err = check(&f, &signed(&f, &spdx), &d).unwrap_err();
+    assert!(err.to_string().contains("the document is SPDX"), "{err}");
+    // The real thing verifies, with its inventory.
+    let bom = Statement::new(
+        vec![ResourceDescriptor::named("dist/app.tar", d.to_set())],
+        "https://cyclonedx.org/bom/v1.6",
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
+               "components": [{"type": "library", "name": "lodash", "purl": "pkg:npm/lodash@4.17.20"}]}),
+    )
+    .unwrap();
+    let verified = verify_bundle(
+        &signed(&f, &bom).to_json(),
+        &d,
+        std::slice::from_ref(&f.trusted),
+        SignaturePolicy::ExactlyOne,
+    )
+    .unwrap();
+    let inventory = verified.sbom().unwrap();
+    assert_eq!(
+        inventory.components[0].package.as_deref(),
+        Some("pkg:npm/lodash")
+    );
+    assert_eq!(inventory.components[0].semver.as_deref(), Some("4.17.20"));
+}

@@ -198,6 +198,7 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
     match args {
         ["verify", ..] if json => Some("verify"),
         ["inspect", ..] if json => Some("inspect"),
+        ["sbom", ..] if json => Some("sbom"),
         ["trust", ..] if json => Some("trust"),
         ["verify-bundle", ..] if json => Some("verify-bundle"),
         ["policy", "eval", ..] => Some("policy-decision"),
