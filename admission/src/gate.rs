@@ -555,7 +555,7 @@ mod tests {
             "apiVersion: hallmark.dev/admission/v1\ndeadline: 2s\ntrust:\n  keys: [k.pub]\nregistries:\n  insecure: [\"127.0.0.1:1\"]\nexempt:\n  namespaces: [kube-system]\nrules:\n  - name: lenient\n    namespaces: [lenient]\n    failOpen: true\n  - name: apps\n    images: [\"127.0.0.1:1/**\"]\n",
         )
         .unwrap();
-        let config = Config::load(&path).unwrap();
+        let config = Config::load(&path, std::time::SystemTime::now()).unwrap();
         Gate::new(
             Arc::new(config),
             Arc::new(VerdictCache::new(CacheSettings::default())),

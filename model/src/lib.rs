@@ -7,6 +7,7 @@
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`approval`]: Hallmark's approval predicate;
 //! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
+//! - [`revocation`]: Hallmark's revocation list predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format (default-valued fields always written);
 //! - [`signer`]: who signed a verified attestation, as the policy input shows it;
@@ -39,6 +40,7 @@ pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;
+pub mod revocation;
 pub mod signer;
 pub mod signing_config;
 pub mod statement;

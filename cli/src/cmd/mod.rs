@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod keygen;
 pub mod policy;
 pub mod push;
+pub mod revoke;
 pub mod run;
 pub mod trust;
 pub mod verify;

@@ -53,6 +53,8 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub sources: SourceArgs,
+    #[command(flatten)]
+    pub revocations: crate::revocations::RevocationArgs,
     /// A policy: a declarative release policy (.yaml with apiVersion hallmark.dev/policy/v1), a
     /// Rego file, or a directory of Rego modules and data.json/.yaml; see policies/README.md.
     /// Fail closed.
@@ -223,10 +225,12 @@ pub fn run(args: Args) -> Result<Outcome> {
     let budget = Budget::default();
     let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
     let at = SystemTime::now();
+    let trust = args.trust.trust()?;
     let request = Request {
         name: evidence.name.clone(),
         aliases: evidence.aliases.clone(),
-        trust: args.trust.trust()?,
+        revocations: args.revocations.load(&trust, policy.as_ref(), at)?,
+        trust,
         signatures: args.trust.signatures()?,
         steps: args.step.clone(),
         predicate_types: args

@@ -18,5 +18,6 @@ mod pipelines;
 mod policy;
 mod producers;
 mod registry;
+mod revocation;
 mod run_step;
 mod trust;
