@@ -28,6 +28,7 @@ use crate::sigstore::embedded;
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoots;
 use crate::source::{AttestationSource, Lookup, SourceError, lookup_all};
+use crate::vendor::VendorProfile;
 use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_for};
 use crate::vsa::{self, AcceptedVsa, NoVsa};
 
@@ -137,6 +138,9 @@ pub struct Request<'a> {
     /// Verified revocation lists (`revocation::verify_lists`): applied to the artifact, the
     /// chain, every signer and the VSA fast path.
     pub revocations: Revocations,
+    /// A vendor profile to apply (docs/vendor-profiles.md): only its signers are trusted, an
+    /// expired profile retires them, and its required predicate types and maximum age hold.
+    pub vendor: Option<&'a VendorProfile>,
     /// The time of the decision: the library never reads the clock.
     pub at: SystemTime,
 }
@@ -157,6 +161,7 @@ impl<'a> Request<'a> {
             accept_vsa: None,
             walk_chain: false,
             revocations: Revocations::default(),
+            vendor: None,
             at,
         }
     }
@@ -249,7 +254,16 @@ pub fn decide_within(
     budget: &Budget,
 ) -> Result<Decision, Error> {
     request.revocations.check_fresh(request.at)?;
-    let trust = request.trust.with_policy(request.policy);
+    let (trust, revocations) = match request.vendor {
+        Some(vendor) => (
+            crate::vendor_rules::trust(vendor, &request.trust),
+            crate::vendor_rules::retire(vendor, &request.revocations),
+        ),
+        None => (
+            request.trust.with_policy(request.policy),
+            request.revocations.clone(),
+        ),
+    };
     let digest = &request.artifact;
     let found = lookup_all(sources, digest, Lookup::Artifact, budget)?;
     let mut notes = found.notes;
@@ -264,8 +278,7 @@ pub fn decide_within(
 
     // A revoked artifact is denied whatever vouches for it, a VSA included.
     let digests: Vec<&Digest> = std::iter::once(digest).chain(&request.aliases).collect();
-    let revoked = request
-        .revocations
+    let revoked = revocations
         .artifact(&digests, request.at)
         .map(|r| Violation::Revoked {
             digest: digest.to_string(),
@@ -329,18 +342,21 @@ pub fn decide_within(
         steps: request.steps.clone(),
         signatures: request.signatures,
         predicate_types: predicate_rule(request)?,
-        revocations: request.revocations.clone(),
+        revocations: revocations.clone(),
         ..trust.requirements(request.at)?
     };
     let session = Session::new(&requirements, budget);
     let mut verdict = decide_for(&session, digest, &request.aliases, &candidates);
     verdict.deny(revoked);
+    if let Some(vendor) = request.vendor {
+        verdict.deny(crate::vendor_rules::check(vendor, &verdict, request.at));
+    }
     let chain = if request.policy.is_some() || request.walk_chain {
         let mut chain = walk(&session, digest, &candidates, sources, &mut notes)?;
         // A source that stopped short for the artifact itself may hold a step the policy
         // would deny on (a failed attempt): the chain is incomplete.
         chain.truncated |= !artifact_complete;
-        verdict.deny(revoked_materials(&request.revocations, &chain, request.at));
+        verdict.deny(revoked_materials(&revocations, &chain, request.at));
         Some(chain)
     } else {
         None
@@ -353,7 +369,7 @@ pub fn decide_within(
             if let Some(doc) = input.as_object_mut() {
                 doc.insert(
                     "revocations".to_owned(),
-                    revocation_input(&request.revocations, &verdict),
+                    revocation_input(&revocations, &verdict),
                 );
             }
             let outcome = policy.evaluate(&input);

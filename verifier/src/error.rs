@@ -204,6 +204,24 @@ impl crate::revocation::ListError {
     }
 }
 
+impl crate::vendor::VendorError {
+    /// The stable code of why vendor profiles cannot be used (docs/error-codes.md).
+    pub fn code(&self) -> &'static str {
+        use crate::vendor::VendorError as E;
+        match self {
+            E::Profile { .. } => "vendor.profile",
+            E::Unknown { .. } => "vendor.unknown",
+        }
+    }
+}
+
+/// The violation code of a vendor profile not valid yet.
+pub const VENDOR_NOT_YET_VALID: &str = "vendor.not-yet-valid";
+/// The violation code of a predicate type a vendor must deliver and did not.
+pub const VENDOR_PREDICATE_MISSING: &str = "vendor.predicate-missing";
+/// The violation code of a vendor delivery older than the profile's maximum age.
+pub const VENDOR_TOO_OLD: &str = "vendor.too-old";
+
 /// The violation code of a revoked artifact ([`crate::verdict::Violation::Revoked`]).
 pub const REVOKED_ARTIFACT: &str = "revocation.artifact";
 /// The violation code of a revoked material in the chain behind the artifact.
@@ -301,6 +319,11 @@ pub const ALL_CODES: &[&str] = &[
     "tuf.target-missing",
     "tuf.trusted-root",
     "tuf.unavailable",
+    "vendor.not-yet-valid",
+    "vendor.predicate-missing",
+    "vendor.profile",
+    "vendor.too-old",
+    "vendor.unknown",
     "vsa.cannot-prove",
     "vsa.policy-unknown",
 ];

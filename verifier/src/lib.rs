@@ -26,6 +26,8 @@
 //!   runner;
 //! - [`revocation`]: signed revocation lists, verified into [`revocation::Revocations`] that
 //!   the engine applies (revoked artifacts, materials, keys and identities);
+//! - [`vendor`]: vendor trust profiles (signers, required predicate types, maximum age,
+//!   validity), applied by the engine through `Request::vendor`;
 //! - [`vsa`]: SLSA verification summary attestations: the record of a decision, and accepting a
 //!   trusted verifier's record as evidence.
 //!
@@ -42,6 +44,8 @@ pub mod revocation;
 pub mod session;
 pub mod sigstore;
 pub mod source;
+pub mod vendor;
+mod vendor_rules;
 pub mod verdict;
 pub mod vsa;
 

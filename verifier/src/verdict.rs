@@ -223,6 +223,16 @@ pub enum Violation {
         /// The revocation.
         revoked: Revoked,
     },
+    /// A rule of the vendor profile applied (docs/vendor-profiles.md) does not hold.
+    #[error("vendor {vendor}: {message}")]
+    Vendor {
+        /// The vendor.
+        vendor: String,
+        /// The rule's code (`vendor.*`).
+        code: &'static str,
+        /// What does not hold.
+        message: String,
+    },
 }
 
 fn revoked_what(material: bool) -> &'static str {
@@ -245,6 +255,7 @@ impl Violation {
                 material: false, ..
             } => crate::error::REVOKED_ARTIFACT,
             Violation::Revoked { .. } => crate::error::REVOKED_MATERIAL,
+            Violation::Vendor { code, .. } => code,
         }
     }
 }

@@ -21,3 +21,4 @@ mod registry;
 mod revocation;
 mod run_step;
 mod trust;
+mod vendor;
