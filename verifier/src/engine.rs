@@ -254,7 +254,13 @@ pub fn decide_within(
     budget: &Budget,
 ) -> Result<Decision, Error> {
     request.revocations.check_fresh(request.at)?;
-    let (trust, revocations) = match request.vendor {
+    // A vendor given with the request, else the one a declarative policy names for this artifact.
+    let vendor = request.vendor.or_else(|| {
+        request
+            .policy
+            .and_then(|p| p.vendor_for(request.name.as_deref()))
+    });
+    let (trust, revocations) = match vendor {
         Some(vendor) => (
             crate::vendor_rules::trust(vendor, &request.trust),
             crate::vendor_rules::retire(vendor, &request.revocations),
@@ -348,7 +354,7 @@ pub fn decide_within(
     let session = Session::new(&requirements, budget);
     let mut verdict = decide_for(&session, digest, &request.aliases, &candidates);
     verdict.deny(revoked);
-    if let Some(vendor) = request.vendor {
+    if let Some(vendor) = vendor {
         verdict.deny(crate::vendor_rules::check(vendor, &verdict, request.at));
     }
     let chain = if request.policy.is_some() || request.walk_chain {

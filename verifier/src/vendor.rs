@@ -249,3 +249,98 @@ fn resolve(file: &Path, p: ProfileFile) -> Result<VendorProfile, VendorError> {
         valid_until: p.valid_until.map(Timestamp::time),
     })
 }
+
+/// A declarative policy's `vendors:` entry: artifacts whose name matches `pattern` are judged
+/// as deliveries of `profile` (first match wins).
+#[derive(Debug, Clone)]
+pub struct VendorRule {
+    pattern: String,
+    regex: regex_lite::Regex,
+    profile: VendorProfile,
+}
+
+impl VendorRule {
+    /// `pattern` is a glob over the artifact's name (a path or an `oci://` reference): `*` and
+    /// `?` stay within one `/` segment, `**` crosses them.
+    pub fn new(pattern: &str, profile: VendorProfile) -> Result<Self, String> {
+        let mut re = String::from("^");
+        let mut chars = pattern.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    re.push_str(".*");
+                }
+                '*' => re.push_str("[^/]*"),
+                '?' => re.push_str("[^/]"),
+                c => re.push_str(&regex_lite::escape(&c.to_string())),
+            }
+        }
+        re.push('$');
+        let regex = regex_lite::Regex::new(&re).map_err(|e| format!("glob {pattern:?}: {e}"))?;
+        Ok(VendorRule {
+            pattern: pattern.to_owned(),
+            regex,
+            profile,
+        })
+    }
+
+    /// True when the artifact `name` matches.
+    pub fn matches(&self, name: &str) -> bool {
+        self.regex.is_match(name)
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &VendorProfile {
+        &self.profile
+    }
+
+    /// Everything the rule decides with, as text (part of the policy digest a VSA records).
+    pub fn fingerprint(&self) -> String {
+        let p = &self.profile;
+        let keys: Vec<&str> = p.keys.iter().map(TrustedKey::keyid).collect();
+        let time = |t: Option<SystemTime>| {
+            t.map(|t| humantime::format_rfc3339_seconds(t).to_string())
+                .unwrap_or_default()
+        };
+        format!(
+            "vendor {:?} {:?} keys={keys:?} identities={:?} types={:?} maxAge={:?} from={} until={}",
+            self.pattern,
+            p.name,
+            p.identities,
+            p.predicate_types,
+            p.max_age.map(|d| d.as_secs()),
+            time(p.valid_from),
+            time(p.valid_until)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(pattern: &str) -> VendorRule {
+        let profile = VendorProfile {
+            name: "v".into(),
+            keys: Vec::new(),
+            identities: vec![("i".into(), "o".into())],
+            predicate_types: Vec::new(),
+            max_age: None,
+            valid_from: None,
+            valid_until: None,
+        };
+        VendorRule::new(pattern, profile).unwrap()
+    }
+
+    #[test]
+    fn globs_match_whole_names_and_stars_stay_in_a_segment() {
+        assert!(rule("firmware/*.bin").matches("firmware/plc-1.2.bin"));
+        assert!(!rule("firmware/*.bin").matches("firmware/old/plc.bin"));
+        assert!(rule("firmware/**.bin").matches("firmware/old/plc.bin"));
+        assert!(!rule("*.bin").matches("fw.bin.sig"));
+        assert!(rule("oci://r.example/acme/**").matches("oci://r.example/acme/hmi:1.0"));
+        assert!(!rule("fw?.bin").matches("fw.bin"));
+        assert!(rule("a+b(1).bin").matches("a+b(1).bin"));
+    }
+}

@@ -213,3 +213,44 @@ fn a_required_sbom_that_was_not_delivered_denies() {
         run.stderr
     );
 }
+
+/// A declarative policy names the vendor per artifact glob: the delivery is judged by that
+/// vendor's profile, and the profiles are part of the policy's digest.
+#[test]
+fn a_policy_names_the_vendor_of_matching_artifacts() {
+    let s = delivered();
+    s.expect(&["keygen", "--output", "other"], 0);
+    profile(&s, "acme.yaml", "name: acme\nkeys: [../acme.pub]\n");
+    profile(&s, "other.yaml", "name: other\nkeys: [../other.pub]\n");
+    let policy = |vendor: &str| {
+        format!(
+            "apiVersion: hallmark.dev/policy/v1\nsteps:\n  build: {{inputs: [source]}}\nvendors:\n  - artifacts: \"*.bin\"\n    vendor: {vendor}\n"
+        )
+    };
+    std::fs::write(s.file("acme.yaml"), policy("acme")).unwrap();
+    std::fs::write(s.file("other.yaml"), policy("other")).unwrap();
+    let run = s.expect(&["verify", "fw.bin", "--policy", "acme.yaml"], 0);
+    assert!(
+        run.stdout.to_lowercase().contains("allow"),
+        "{}",
+        run.stdout
+    );
+    // The same delivery judged as `other`'s: acme's signature does not count.
+    let run = s.expect(
+        &[
+            "verify",
+            "fw.bin",
+            "--policy",
+            "other.yaml",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(rejection_codes(&doc), ["dsse.signature"], "{doc}");
+    // A name no vendor profile has: the policy does not load.
+    std::fs::write(s.file("nobody.yaml"), policy("nobody")).unwrap();
+    let run = s.expect(&["verify", "fw.bin", "--policy", "nobody.yaml"], 2);
+    assert!(run.stderr.contains("nobody"), "{}", run.stderr);
+}
