@@ -98,7 +98,7 @@ fn a_revoked_artifact_is_denied_and_a_revoked_material_denies_what_was_made_from
     );
     std::fs::write(
         s.file("any.rego"),
-        "package hallmark\n\nimport rego.v1\n\ndeny contains v if {\n\tinput.revocations.lists[0].name != \"plant-a\"\n\tv := {\"code\": \"x\", \"msg\": \"lists not in the input\"}\n}\n",
+        "package hallmark\n\nimport rego.v1\n\ndeny contains v if {\n\tsome e in input.revocations.entries\n\te.kind == \"artifact\"\n\tinput.revocations.lists[0].name == \"plant-a\"\n\tv := {\"code\": \"policy.saw-revocation\", \"msg\": e.reason}\n}\n",
     )
     .unwrap();
     let run = s.expect(
@@ -112,9 +112,10 @@ fn a_revoked_artifact_is_denied_and_a_revoked_material_denies_what_was_made_from
         ]),
         1,
     );
+    // The engine's violation, then the policy's, which saw the list in its input.
     assert_eq!(
         violation_codes(&run),
-        ["revocation.material"],
+        ["revocation.material", "policy.saw-revocation"],
         "{}",
         run.stdout
     );
