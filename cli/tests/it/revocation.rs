@@ -425,6 +425,79 @@ fn a_revoked_identity_counts_only_for_signatures_proven_older_than_the_revocatio
         "{}",
         run.stdout
     );
+    // The security team signs lists keyless too: trusted by its identity, not by a key.
+    let sec_token = services
+        .token(&json!({"sub": "security@acme.example", "email": "security@acme.example", "aud": "sigstore", "exp": exp}))
+        .unwrap();
+    s.expect(
+        &[
+            "revoke",
+            "--name",
+            "idp",
+            "--sequence",
+            "2",
+            "--valid-for",
+            "1d",
+            "--revoke-identity",
+            "ops@acme.example",
+            "--identity-issuer",
+            &issuer,
+            "--reason",
+            "account compromised",
+            "--effective",
+            &rfc3339(signed - Duration::from_secs(60)),
+            "--keyless",
+            "--identity-token",
+            &sec_token,
+            "--signing-config",
+            "trust_config.json",
+            "--sigstore-trusted-root",
+            "root.json",
+            "--output",
+            "keyless-list.json",
+        ],
+        0,
+    );
+    let by_identity = |who: &str, code: i32| {
+        s.expect(
+            &[
+                "verify",
+                "src/b.c",
+                "--bundle",
+                "b.json",
+                "--certificate-identity",
+                "ops@acme.example",
+                "--certificate-oidc-issuer",
+                &issuer,
+                "--trusted-root",
+                "root.json",
+                "--format",
+                "json",
+                "--revocations",
+                "keyless-list.json",
+                "--revocation-identity",
+                who,
+                "--revocation-oidc-issuer",
+                &issuer,
+            ],
+            code,
+        )
+    };
+    let run = by_identity("security@acme.example", 1);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        rejection_codes(&doc),
+        ["revocation.identity"],
+        "{}",
+        run.stdout
+    );
+    let run = by_identity("intern@acme.example", 2);
+    assert_eq!(
+        error_code(&run.stderr),
+        Some("revocation.unverified"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
