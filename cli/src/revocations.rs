@@ -21,7 +21,7 @@ pub struct RevocationArgs {
     /// A signed revocation list (`hallmark revoke`): revoked artifacts are denied, attestations
     /// signed by revoked keys or identities after the effective time are rejected. Repeatable;
     /// every list must verify.
-    #[arg(long = "revocations", value_name = "FILE", num_args = 1..)]
+    #[arg(long = "revocations", value_name = "FILE")]
     pub lists: Vec<PathBuf>,
     /// A public key trusted to sign revocation lists (repeatable). Without --revocation-key or
     /// --revocation-identity, the lists must be signed by a signer this verification trusts.
