@@ -319,6 +319,12 @@ impl Revocations {
         }
     }
 
+    /// How many entries have taken effect by `at`: a verdict cached before one takes effect
+    /// must not be reused after it (the webhook puts this in its cache key).
+    pub fn epoch(&self, at: SystemTime) -> usize {
+        self.entries.iter().filter(|e| e.effective_at <= at).count()
+    }
+
     /// The newest sequence of each list name: what a caller keeps to refuse a rollback later.
     pub fn sequences(&self) -> BTreeMap<String, u64> {
         let mut newest = BTreeMap::new();
@@ -444,6 +450,24 @@ impl Revocations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_epoch_counts_the_entries_in_force() {
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_900_000_000);
+        let mut r = Revocations::default();
+        r.retire("v", &["k1".into()], &[], "r", t0, "l");
+        r.retire(
+            "v",
+            &["k2".into()],
+            &[],
+            "r",
+            t0 + std::time::Duration::from_secs(60),
+            "l",
+        );
+        assert_eq!(r.epoch(t0 - std::time::Duration::from_secs(1)), 0);
+        assert_eq!(r.epoch(t0), 1);
+        assert_eq!(r.epoch(t0 + std::time::Duration::from_secs(60)), 2);
+    }
 
     #[test]
     fn a_series_may_not_go_back() {
