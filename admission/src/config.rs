@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use hallmark_model::limits::MAX_KEY_BYTES;
@@ -27,6 +27,7 @@ use hallmark_remote::registry::docker_config::{DockerConfig, MAX_DOCKER_CONFIG_B
 use hallmark_verifier::engine::{Trust, VsaAcceptance};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::policy::Policy;
+use hallmark_verifier::revocation::{ListBundle, Revocations, verify_lists};
 use hallmark_verifier::sigstore::identity::{IdentityPolicy, Matcher};
 use hallmark_verifier::sigstore::trust_root::{MAX_TRUST_ROOT_BYTES, TrustRoots};
 use serde::Deserialize;
@@ -108,6 +109,12 @@ struct TrustFile {
     accept_vsa_from: Vec<PathBuf>,
     #[serde(default)]
     vsa_max_age: Option<String>,
+    /// Signed revocation lists (docs/revocation.md).
+    #[serde(default)]
+    revocations: Vec<PathBuf>,
+    /// Keys trusted to sign them (default: the keys and identities above).
+    #[serde(default)]
+    revocation_keys: Vec<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +239,8 @@ pub struct Config {
     pub trust: Trust,
     /// Accepting a trusted verifier's VSA first, when configured.
     pub vsa: Option<VsaAcceptance>,
+    /// Verified revocation lists, applied to every decision.
+    pub revocations: Revocations,
     /// A digest of everything trusted: part of the verdict cache key.
     pub trust_digest: String,
     /// How registries are reached (credentials are chosen per registry: [`Config::client_options`]).
@@ -311,11 +320,56 @@ fn key(base: &Path, file: &Path, fingerprint: &mut Vec<String>) -> Result<Truste
     Ok(key)
 }
 
+/// `trust.revocations`, verified against `trust.revocationKeys` (else the configured trust) at
+/// `at`: a list that does not verify refuses the whole configuration.
+fn revocations(
+    path: &Path,
+    base: &Path,
+    file: &TrustFile,
+    trust: &Trust,
+    at: SystemTime,
+    fingerprint: &mut Vec<String>,
+) -> Result<Revocations, Error> {
+    if file.revocations.is_empty() {
+        if !file.revocation_keys.is_empty() {
+            return Err(err(path, "revocationKeys without revocations"));
+        }
+        return Ok(Revocations::default());
+    }
+    let signers = if file.revocation_keys.is_empty() {
+        trust.clone()
+    } else {
+        let mut keys = Vec::new();
+        for k in &file.revocation_keys {
+            keys.push(key(base, k, fingerprint)?);
+        }
+        Trust {
+            keys,
+            identities: Vec::new(),
+            roots: trust.roots.clone(),
+        }
+    };
+    let requirements = signers
+        .requirements(at)
+        .map_err(|e| err(path, format!("revocation signers: {e}")))?;
+    let mut lists = Vec::new();
+    for p in &file.revocations {
+        let p = base.join(p);
+        let bytes = read_limited(&p, hallmark_model::limits::MAX_BUNDLE_BYTES)?;
+        fingerprint.push(format!("revocations {}", sha256(&bytes)));
+        lists.push(ListBundle {
+            origin: p.display().to_string(),
+            bytes,
+        });
+    }
+    verify_lists(&lists, &requirements, at).map_err(|e| err(path, format!("{}: {e}", e.code())))
+}
+
 impl Config {
-    /// Loads and checks the configuration at `path`: every key, trust root and policy it names
-    /// is read now, so a configuration that loads can serve. Relative paths are relative to
-    /// the file's directory.
-    pub fn load(path: &Path) -> Result<Config, Error> {
+    /// Loads and checks the configuration at `path`: every key, trust root, revocation list and
+    /// policy it names is read now (the lists verified at `at`), so a configuration that loads
+    /// can serve. Relative paths are relative to the file's directory.
+    pub fn load(path: &Path, at: SystemTime) -> Result<Config, Error> {
         let bytes = read_limited(path, MAX_CONFIG_BYTES)?;
         let text = std::str::from_utf8(&bytes).map_err(|_| err(path, "not UTF-8"))?;
         let file: File = yaml_serde::from_str(text).map_err(|e| err(path, e.to_string()))?;
@@ -332,6 +386,8 @@ impl Config {
             .keys
             .iter()
             .chain(&file.trust.accept_vsa_from)
+            .chain(&file.trust.revocations)
+            .chain(&file.trust.revocation_keys)
             .map(|p| base.join(p))
             .collect();
         inputs.extend(named(&file.trust.trusted_root));
@@ -386,6 +442,7 @@ impl Config {
             identities,
             roots,
         };
+        let revocations = revocations(path, base, &file.trust, &trust, at, &mut fingerprint)?;
         let vsa = if file.trust.accept_vsa_from.is_empty() {
             None
         } else {
@@ -492,6 +549,7 @@ impl Config {
             deadline,
             trust,
             vsa,
+            revocations,
             trust_digest: sha256(fingerprint.join("\n").as_bytes()),
             registries: ClientOptions {
                 insecure_hosts: file.registries.insecure,
@@ -545,7 +603,7 @@ mod tests {
         std::fs::write(dir.path().join("k.pub"), KEY).unwrap();
         let path = dir.path().join("config.yaml");
         std::fs::write(&path, yaml).unwrap();
-        Config::load(&path)
+        Config::load(&path, SystemTime::now())
     }
 
     const GOOD: &str = "apiVersion: hallmark.dev/admission/v1\ntrust:\n  keys: [k.pub]\nexempt:\n  namespaces: [kube-system]\n  images: [\"registry.k8s.io/pause\"]\nrules:\n  - name: prod\n    namespaces: [\"prod-*\"]\n    images: [\"r.example/**\"]\n    mode: enforce\n  - name: rest\n    mode: warn\n    failOpen: true\n";

@@ -261,13 +261,14 @@ impl Gate {
     /// The answer when the deadline passed before the decision finished: an image named by
     /// digest whose verdict is cached keeps it (running out of time never turns a known denial
     /// into an admission, even under `failOpen`: flooding the gate must not open it); every other
-    /// image is undecided, so enforcing rules deny (fail closed) and `failOpen` rules warn.
-    pub fn out_of_time(&self, body: &[u8]) -> Reviewed {
+    /// image is undecided, so enforcing rules deny (fail closed) and `failOpen` rules warn. `at`
+    /// is the time (the cache key holds the revocations in force then).
+    pub fn out_of_time(&self, body: &[u8], at: SystemTime) -> Reviewed {
         match Review::parse(body) {
             Ok(review) => self.judge(&review, |namespace, image| {
                 let mut report =
                     self.failed_report(namespace, image, &Error::Deadline(self.config.deadline));
-                if let Some(judged) = self.cached(namespace, image) {
+                if let Some(judged) = self.cached(namespace, image, at) {
                     report.result = match judged.allowed {
                         true => ImageResult::Allowed,
                         false => ImageResult::Denied(judged),
@@ -281,12 +282,12 @@ impl Gate {
     }
 
     /// The live cached verdict on an image named by digest, under the rule that covers it.
-    fn cached(&self, namespace: &str, written: &str) -> Option<Judged> {
+    fn cached(&self, namespace: &str, written: &str, at: SystemTime) -> Option<Judged> {
         let image = ImageRef::parse(written).ok()?;
         let digest = image.digest()?;
         let rule = self.config.rule(namespace, &image.repository())?;
         self.cache.peek(
-            &cache_key(&self.config, rule, &image, digest),
+            &cache_key(&self.config, rule, &image, digest, at),
             Instant::now(),
         )
     }
@@ -429,7 +430,7 @@ impl Gate {
         if image.digest().is_none() {
             report.pinned = Some(image.pinned(&subject.digest));
         }
-        let key = cache_key(&self.config, rule, &image, &subject.digest);
+        let key = cache_key(&self.config, rule, &image, &subject.digest, at);
         let (outcome, hit) = self
             .cache
             .get_or_decide(&key, Instant::now(), deadline, || {
@@ -527,12 +528,19 @@ impl Gate {
     }
 }
 
-/// The verdict cache's key for `image` at `digest` under `rule`.
-fn cache_key(config: &Config, rule: &Rule, image: &ImageRef, digest: &str) -> Key {
+/// The verdict cache's key for `image` at `digest` under `rule`, at `at`: with revocation lists,
+/// the number of entries in force is part of it, so no verdict outlives a revocation taking
+/// effect.
+fn cache_key(config: &Config, rule: &Rule, image: &ImageRef, digest: &str, at: SystemTime) -> Key {
+    let trust = if config.revocations.is_empty() {
+        config.trust_digest.clone()
+    } else {
+        format!("{}+{}", config.trust_digest, config.revocations.epoch(at))
+    };
     Key {
         image: format!("{}@{digest}", image.repository()),
         policy: rule.policy_digest().to_owned(),
-        trust: config.trust_digest.clone(),
+        trust,
     }
 }
 
@@ -555,7 +563,7 @@ mod tests {
             "apiVersion: hallmark.dev/admission/v1\ndeadline: 2s\ntrust:\n  keys: [k.pub]\nregistries:\n  insecure: [\"127.0.0.1:1\"]\nexempt:\n  namespaces: [kube-system]\nrules:\n  - name: lenient\n    namespaces: [lenient]\n    failOpen: true\n  - name: apps\n    images: [\"127.0.0.1:1/**\"]\n",
         )
         .unwrap();
-        let config = Config::load(&path).unwrap();
+        let config = Config::load(&path, std::time::SystemTime::now()).unwrap();
         Gate::new(
             Arc::new(config),
             Arc::new(VerdictCache::new(CacheSettings::default())),
@@ -591,12 +599,18 @@ mod tests {
         assert_eq!(r.outcome, Outcome::FailedOpen);
         assert!(r.warnings[0].starts_with("hallmark: failOpen: admission.registry: "));
         // Out of time: every image undecided, with the same failure policy.
-        let late = g.out_of_time(&body("default", "UPDATE", &["127.0.0.1:1/app:v1"]));
+        let late = g.out_of_time(
+            &body("default", "UPDATE", &["127.0.0.1:1/app:v1"]),
+            SystemTime::now(),
+        );
         assert_eq!(
             (late.outcome, late.code.as_deref()),
             (Outcome::Denied, Some("admission.deadline"))
         );
-        let late = g.out_of_time(&body("lenient", "CREATE", &["127.0.0.1:1/app:v1"]));
+        let late = g.out_of_time(
+            &body("lenient", "CREATE", &["127.0.0.1:1/app:v1"]),
+            SystemTime::now(),
+        );
         assert_eq!(late.outcome, Outcome::FailedOpen);
     }
 
@@ -615,17 +629,17 @@ mod tests {
             codes: vec!["attestation.none".into()],
             message: "no attestation".into(),
         };
-        let key = cache_key(&g.config, rule, &image, &digest);
+        let key = cache_key(&g.config, rule, &image, &digest, SystemTime::now());
         let now = Instant::now();
         let _ = g.cache.get_or_decide(&key, now, now, || Ok(denied.clone()));
-        let late = g.out_of_time(&body("lenient", "CREATE", &[&pinned]));
+        let late = g.out_of_time(&body("lenient", "CREATE", &[&pinned]), SystemTime::now());
         assert_eq!(
             (late.outcome, late.code.as_deref()),
             (Outcome::Denied, Some("attestation.none"))
         );
         // The same digest in another repository is undecided, not denied or allowed by proxy.
         let other = format!("127.0.0.1:1/other@{digest}");
-        let late = g.out_of_time(&body("lenient", "CREATE", &[&other]));
+        let late = g.out_of_time(&body("lenient", "CREATE", &[&other]), SystemTime::now());
         assert_eq!(late.outcome, Outcome::FailedOpen);
     }
 

@@ -74,6 +74,7 @@ pub fn decide(
         trust: config.trust.clone(),
         policy: rule.policy.as_deref(),
         accept_vsa: config.vsa.clone(),
+        revocations: config.revocations.clone(),
         ..Request::new(digest, at)
     };
     let budget = Budget::default();

@@ -14,6 +14,7 @@ mod pkcs11;
 mod progress;
 mod registry;
 mod render;
+mod revocations;
 mod roots;
 mod signing;
 mod store;
@@ -58,6 +59,8 @@ enum Command {
     Verify(Box<cmd::verify::Args>),
     /// Sign a release manager's approval of an artifact (change control as evidence).
     Approve(cmd::approve::Args),
+    /// Sign a revocation list: artifacts, keys, keyless identities or vendors that no longer count.
+    Revoke(Box<cmd::revoke::Args>),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
     Inspect(cmd::inspect::Args),
     /// Show the inventory of an artifact's verified SBOMs: components, versions, purls, licenses.
@@ -164,6 +167,7 @@ fn main() -> ExitCode {
         Command::Policy(args) => cmd::policy::run(args),
         Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),
+        Command::Revoke(args) => cmd::revoke::run(*args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Sbom(args) => cmd::sbom::run(args),
         Command::Demo(args) => cmd::demo::run(args),

@@ -9,6 +9,7 @@
 //! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
 //! - [`sbom`]: SBOM predicate types (CycloneDX, SPDX), format detection, the typed inventory,
 //!   purls and version ranges;
+//! - [`revocation`]: Hallmark's revocation list predicate;
 //! - [`dsse`]: the DSSE envelope and its pre-authentication encoding;
 //! - [`bundle`]: the Sigstore bundle wire format (default-valued fields always written);
 //! - [`signer`]: who signed a verified attestation, as the policy input shows it;
@@ -41,6 +42,7 @@ pub mod keyid;
 pub mod limits;
 pub mod provenance;
 pub mod resource;
+pub mod revocation;
 pub mod sbom;
 pub mod signer;
 pub mod signing_config;

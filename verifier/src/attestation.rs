@@ -149,6 +149,8 @@ pub(crate) struct Signed {
     signers: Vec<String>,
     signer_details: Vec<SignerDetails>,
     verified_times: Vec<String>,
+    /// The same verified times, for revocation (earliest first is not assumed).
+    verified_at: Vec<std::time::SystemTime>,
     /// Checked once; reported only for an artifact the statement names.
     provenance: Result<Option<ProvenanceSummary>, Rejection>,
     /// Likewise, the inventory of an SBOM predicate.
@@ -175,8 +177,29 @@ impl Signed {
                 .iter()
                 .map(|t| humantime::format_rfc3339_seconds(*t).to_string())
                 .collect(),
+            verified_at: times.to_vec(),
             provenance,
         }
+    }
+
+    /// The signed statement.
+    pub(crate) fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// Who signed, for messages (keyids, or a certificate's identity and issuer).
+    pub(crate) fn signer_names(&self) -> &[String] {
+        &self.signers
+    }
+
+    /// Who signed, in detail.
+    pub(crate) fn signer_details(&self) -> &[SignerDetails] {
+        &self.signer_details
+    }
+
+    /// The verified signing times (none for key-signed bundles).
+    pub(crate) fn verified_at(&self) -> &[std::time::SystemTime] {
+        &self.verified_at
     }
 
     /// The signed statement's predicate type.
@@ -266,6 +289,7 @@ pub(crate) fn verify_signed(
             .collect(),
         signers,
         verified_times: Vec::new(),
+        verified_at: Vec::new(),
         provenance,
     })
 }

@@ -22,11 +22,13 @@ use crate::attestation::SignaturePolicy;
 use crate::chain::{self, Chain};
 use crate::keys::TrustedKey;
 use crate::policy::{Finding, Policy, policy_input};
+use crate::revocation::Revocations;
 use crate::session::Session;
 use crate::sigstore::embedded;
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoots;
 use crate::source::{AttestationSource, Lookup, SourceError, lookup_all};
+use crate::vendor::VendorProfile;
 use crate::verdict::{KeylessTrust, Requirements, Verdict, Violation, decide_for};
 use crate::vsa::{self, AcceptedVsa, NoVsa};
 
@@ -50,7 +52,7 @@ impl Trust {
     /// This trust plus the keys and identities `policy` names (a declarative policy's signers
     /// and approvers). They are trusted for every attestation; the policy's own rules then say
     /// which signer each step and approval needs.
-    fn with_policy(&self, policy: Option<&Policy>) -> Trust {
+    pub fn with_policy(&self, policy: Option<&Policy>) -> Trust {
         let mut trust = self.clone();
         let Some(policy) = policy else {
             return trust;
@@ -69,8 +71,9 @@ impl Trust {
         trust
     }
 
-    /// The requirements that check attestations against this trust at `at`.
-    fn requirements(&self, at: SystemTime) -> Result<Requirements, Error> {
+    /// The requirements that check attestations against this trust at `at` (no revocations:
+    /// the caller adds those that apply).
+    pub fn requirements(&self, at: SystemTime) -> Result<Requirements, Error> {
         let keyless = if self.identities.is_empty() {
             None
         } else {
@@ -132,6 +135,12 @@ pub struct Request<'a> {
     pub accept_vsa: Option<VsaAcceptance>,
     /// Walk the chain even without a policy (`hallmark inspect`).
     pub walk_chain: bool,
+    /// Verified revocation lists (`revocation::verify_lists`): applied to the artifact, the
+    /// chain, every signer and the VSA fast path.
+    pub revocations: Revocations,
+    /// A vendor profile to apply (docs/vendor-profiles.md): only its signers are trusted, an
+    /// expired profile retires them, and its required predicate types and maximum age hold.
+    pub vendor: Option<&'a VendorProfile>,
     /// The time of the decision: the library never reads the clock.
     pub at: SystemTime,
 }
@@ -151,6 +160,8 @@ impl<'a> Request<'a> {
             facts: serde_json::Map::new(),
             accept_vsa: None,
             walk_chain: false,
+            revocations: Revocations::default(),
+            vendor: None,
             at,
         }
     }
@@ -183,6 +194,15 @@ pub enum Error {
     /// A source of attestations could not answer.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A revocation list given cannot be used (it expired since it was verified).
+    #[error(transparent)]
+    Revocation(Box<crate::revocation::ListError>),
+}
+
+impl From<crate::revocation::ListError> for Error {
+    fn from(e: crate::revocation::ListError) -> Self {
+        Error::Revocation(Box::new(e))
+    }
 }
 
 /// The policy's part of a decision.
@@ -233,7 +253,23 @@ pub fn decide_within(
     sources: &[&dyn AttestationSource],
     budget: &Budget,
 ) -> Result<Decision, Error> {
-    let trust = request.trust.with_policy(request.policy);
+    request.revocations.check_fresh(request.at)?;
+    // A vendor given with the request, else the one a declarative policy names for this artifact.
+    let vendor = request.vendor.or_else(|| {
+        request
+            .policy
+            .and_then(|p| p.vendor_for(request.name.as_deref()))
+    });
+    let (trust, revocations) = match vendor {
+        Some(vendor) => (
+            crate::vendor_rules::trust(vendor, &request.trust),
+            crate::vendor_rules::retire(vendor, &request.revocations),
+        ),
+        None => (
+            request.trust.with_policy(request.policy),
+            request.revocations.clone(),
+        ),
+    };
     let digest = &request.artifact;
     let found = lookup_all(sources, digest, Lookup::Artifact, budget)?;
     let mut notes = found.notes;
@@ -246,7 +282,29 @@ pub fn decide_within(
         artifact_complete &= more.complete;
     }
 
+    // A revoked artifact is denied whatever vouches for it, a VSA included.
+    let digests: Vec<&Digest> = std::iter::once(digest).chain(&request.aliases).collect();
+    let revoked = revocations
+        .artifact(&digests, request.at)
+        .map(|r| Violation::Revoked {
+            digest: digest.to_string(),
+            material: false,
+            step: None,
+            revoked: r.clone(),
+        });
     let mut vsa_fallback = None;
+    if let (Some(acceptance), Some(revoked)) = (&request.accept_vsa, &revoked) {
+        let mut verdict = Verdict::new(digest, Vec::new(), Vec::new());
+        verdict.deny([revoked.clone()]);
+        return Ok(Decision {
+            verdict,
+            chain: None,
+            policy: None,
+            vsa_fallback: None,
+            keys: acceptance.verifiers.keys.clone(),
+            notes,
+        });
+    }
     if let Some(acceptance) = &request.accept_vsa {
         match try_vsa(request, acceptance, &candidates, budget)? {
             Ok(accepted) => {
@@ -290,15 +348,21 @@ pub fn decide_within(
         steps: request.steps.clone(),
         signatures: request.signatures,
         predicate_types: predicate_rule(request)?,
+        revocations: revocations.clone(),
         ..trust.requirements(request.at)?
     };
     let session = Session::new(&requirements, budget);
     let mut verdict = decide_for(&session, digest, &request.aliases, &candidates);
+    verdict.deny(revoked);
+    if let Some(vendor) = vendor {
+        verdict.deny(crate::vendor_rules::check(vendor, &verdict, request.at));
+    }
     let chain = if request.policy.is_some() || request.walk_chain {
         let mut chain = walk(&session, digest, &candidates, sources, &mut notes)?;
         // A source that stopped short for the artifact itself may hold a step the policy
         // would deny on (a failed attempt): the chain is incomplete.
         chain.truncated |= !artifact_complete;
+        verdict.deny(revoked_materials(&revocations, &chain, request.at));
         Some(chain)
     } else {
         None
@@ -306,7 +370,14 @@ pub fn decide_within(
     let policy = match (request.policy, &chain) {
         (Some(policy), Some(chain)) => {
             let facts = Value::Object(request.facts.clone());
-            let input = policy_input(&verdict, request.name.as_deref(), chain, request.at, &facts);
+            let mut input =
+                policy_input(&verdict, request.name.as_deref(), chain, request.at, &facts);
+            if let Some(doc) = input.as_object_mut() {
+                doc.insert(
+                    "revocations".to_owned(),
+                    revocation_input(&revocations, &verdict),
+                );
+            }
             let outcome = policy.evaluate(&input);
             verdict.deny(outcome.deny.into_iter().map(|f| Violation::Policy {
                 code: f.code,
@@ -380,7 +451,10 @@ fn try_vsa(
     if acceptance.verifiers.is_empty() {
         return Ok(Err(NoVsa(Vec::new())));
     }
-    let trust = acceptance.verifiers.requirements(request.at)?;
+    let trust = Requirements {
+        revocations: request.revocations.clone(),
+        ..acceptance.verifiers.requirements(request.at)?
+    };
     let session = Session::new(&trust, budget);
     Ok(vsa::accept(
         &session,
@@ -410,4 +484,60 @@ fn walk(
         chain.truncated = true;
     }
     Ok(chain)
+}
+
+/// A violation for each revoked material consumed by a step of `chain`.
+fn revoked_materials(revocations: &Revocations, chain: &Chain, at: SystemTime) -> Vec<Violation> {
+    if revocations.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for step in &chain.steps {
+        for material in &step.materials {
+            let Some(digest) = &material.digest else {
+                continue;
+            };
+            if let Some(r) = revocations.material(digest, at) {
+                found.push(Violation::Revoked {
+                    digest: digest.clone(),
+                    material: true,
+                    step: step.step.clone(),
+                    revoked: r.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// `revocations` in the policy input: the verified lists, their entries, whether the artifact
+/// is revoked, and the candidates rejected because a signer is revoked.
+fn revocation_input(revocations: &Revocations, verdict: &Verdict) -> Value {
+    let rejected: Vec<Value> = verdict
+        .attestations()
+        .iter()
+        .filter(|a| matches!(a.rejected, Some(crate::Rejection::Revoked(_))))
+        .map(|a| {
+            serde_json::json!({
+                "origin": a.origin,
+                "id": a.id,
+                "code": a.rejected.as_ref().map(crate::Rejection::code),
+                "detail": a.rejected,
+            })
+        })
+        .collect();
+    let artifact = verdict.violations().iter().find_map(|v| match v {
+        Violation::Revoked {
+            material: false,
+            revoked,
+            ..
+        } => Some(revoked),
+        _ => None,
+    });
+    let mut doc = revocations.to_input();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("artifact".to_owned(), serde_json::json!(artifact));
+        obj.insert("rejected".to_owned(), Value::Array(rejected));
+    }
+    doc
 }

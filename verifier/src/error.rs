@@ -92,6 +92,13 @@ pub enum Rejection {
     /// A certificate-signed bundle failed Sigstore verification.
     #[error("Sigstore verification failed: {0}")]
     Sigstore(crate::sigstore::Error),
+    /// A signer of the bundle is revoked (a key or a keyless identity, directly or through its
+    /// vendor), and no verified time proves the signature older than the revocation.
+    #[error(
+        "signed by a revoked {} {} (revoked from {} by list {}: {}); signing time: {}",
+        .0.kind, .0.value, .0.effective, .0.list, .0.reason, .0.signed
+    )]
+    Revoked(Box<RevokedSigner>),
     /// The predicate claims a type it does not satisfy.
     #[error("the predicate claims to be {predicate_type} but is invalid: {message}")]
     Predicate {
@@ -100,6 +107,23 @@ pub enum Rejection {
         /// What is wrong.
         message: String,
     },
+}
+
+/// Who was revoked, for [`Rejection::Revoked`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevokedSigner {
+    /// `key` or `identity`.
+    pub kind: &'static str,
+    /// The keyid or identity.
+    pub value: String,
+    /// Why it was revoked.
+    pub reason: String,
+    /// From when (RFC 3339).
+    pub effective: String,
+    /// The list that revoked it (`name#sequence`).
+    pub list: String,
+    /// The earliest verified signing time, or `no verified time`.
+    pub signed: String,
 }
 
 impl Rejection {
@@ -120,6 +144,8 @@ impl Rejection {
             Rejection::Subject { .. } => "statement.subject",
             Rejection::Sigstore(e) => e.code(),
             Rejection::Predicate { .. } => "predicate.invalid",
+            Rejection::Revoked(r) if r.kind == "identity" => "revocation.identity",
+            Rejection::Revoked(_) => "revocation.key",
         }
     }
 }
@@ -158,9 +184,48 @@ impl crate::engine::Error {
             E::TrustRoot(_) => "trust.root",
             E::Source(_) => "source.unavailable",
             E::PredicateTypeNotEvidence(_) => "request.predicate-type",
+            E::Revocation(e) => e.code(),
         }
     }
 }
+
+impl crate::revocation::ListError {
+    /// The stable code of why a revocation list cannot be used (docs/error-codes.md).
+    pub fn code(&self) -> &'static str {
+        use crate::revocation::ListError as E;
+        match self {
+            E::NoSigners => "revocation.no-signers",
+            E::Unverified { .. } => "revocation.unverified",
+            E::Invalid { .. } => "revocation.invalid",
+            E::Stale { .. } => "revocation.stale",
+            E::Conflict { .. } => "revocation.conflict",
+            E::Rollback { .. } => "revocation.rollback",
+        }
+    }
+}
+
+impl crate::vendor::VendorError {
+    /// The stable code of why vendor profiles cannot be used (docs/error-codes.md).
+    pub fn code(&self) -> &'static str {
+        use crate::vendor::VendorError as E;
+        match self {
+            E::Profile { .. } => "vendor.profile",
+            E::Unknown { .. } => "vendor.unknown",
+        }
+    }
+}
+
+/// The violation code of a vendor profile not valid yet.
+pub const VENDOR_NOT_YET_VALID: &str = "vendor.not-yet-valid";
+/// The violation code of a predicate type a vendor must deliver and did not.
+pub const VENDOR_PREDICATE_MISSING: &str = "vendor.predicate-missing";
+/// The violation code of a vendor delivery older than the profile's maximum age.
+pub const VENDOR_TOO_OLD: &str = "vendor.too-old";
+
+/// The violation code of a revoked artifact ([`crate::verdict::Violation::Revoked`]).
+pub const REVOKED_ARTIFACT: &str = "revocation.artifact";
+/// The violation code of a revoked material in the chain behind the artifact.
+pub const REVOKED_MATERIAL: &str = "revocation.material";
 
 /// Every stable code, sorted: those [`Rejection::code`] can return, and those of the errors
 /// that stop a verification before any verdict ([`Error::code`],
@@ -204,6 +269,16 @@ pub const ALL_CODES: &[&str] = &[
     "pkcs11.uri",
     "predicate.invalid",
     "request.predicate-type",
+    "revocation.artifact",
+    "revocation.conflict",
+    "revocation.identity",
+    "revocation.invalid",
+    "revocation.key",
+    "revocation.material",
+    "revocation.no-signers",
+    "revocation.rollback",
+    "revocation.stale",
+    "revocation.unverified",
     "sigstore.bundle.no-content",
     "sigstore.bundle.no-signer",
     "sigstore.bundle.signer-kind",
@@ -264,6 +339,11 @@ pub const ALL_CODES: &[&str] = &[
     "tuf.target-missing",
     "tuf.trusted-root",
     "tuf.unavailable",
+    "vendor.not-yet-valid",
+    "vendor.predicate-missing",
+    "vendor.profile",
+    "vendor.too-old",
+    "vendor.unknown",
     "vsa.cannot-prove",
     "vsa.policy-unknown",
 ];

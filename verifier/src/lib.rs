@@ -24,6 +24,10 @@
 //! - [`policy`]: Rego policies (regorus) over the policy input document built from verified
 //!   attestations, fail closed; the declarative policy, the built-in library and the `test_*`
 //!   runner;
+//! - [`revocation`]: signed revocation lists, verified into [`revocation::Revocations`] that
+//!   the engine applies (revoked artifacts, materials, keys and identities);
+//! - [`vendor`]: vendor trust profiles (signers, required predicate types, maximum age,
+//!   validity), applied by the engine through `Request::vendor`;
 //! - [`vsa`]: SLSA verification summary attestations: the record of a decision, and accepting a
 //!   trusted verifier's record as evidence.
 //!
@@ -36,13 +40,16 @@ pub mod engine;
 mod error;
 pub mod keys;
 pub mod policy;
+pub mod revocation;
 pub mod session;
 pub mod sigstore;
 pub mod source;
+pub mod vendor;
+mod vendor_rules;
 pub mod verdict;
 pub mod vsa;
 
-pub use error::{ALL_CODES, Error, Rejection};
+pub use error::{ALL_CODES, Error, Rejection, RevokedSigner};
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

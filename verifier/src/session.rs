@@ -116,9 +116,22 @@ impl<'a> Session<'a> {
             .for_artifact(digest)
     }
 
+    /// `c`'s verified statement and signers, for any artifact (revocation lists).
+    pub(crate) fn signed_of(&self, c: &Candidate) -> Result<Signed, Rejection> {
+        let memo = self.memo(c);
+        self.signed(&memo).clone()
+    }
+
     fn signed<'m>(&self, memo: &'m Memo) -> &'m Result<Signed, Rejection> {
         memo.signed.get_or_init(|| match &memo.bundle {
-            Ok(bundle) => self.verify(bundle),
+            // A revoked signer's bundle is rejected wherever it is used: as evidence, as a
+            // step of the chain, as a VSA.
+            Ok(bundle) => self.verify(bundle).and_then(|signed| {
+                self.requirements
+                    .revocations
+                    .check_signed(&signed, self.now)
+                    .map(|()| signed)
+            }),
             Err(e) => Err(e.clone()),
         })
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::Rejection;
 use crate::attestation::{SignaturePolicy, VerifiedAttestation};
 use crate::keys::TrustedKey;
+use crate::revocation::{Revocations, Revoked};
 use crate::session::Session;
 use crate::sigstore::identity::IdentityPolicy;
 use crate::sigstore::trust_root::TrustRoots;
@@ -97,6 +98,8 @@ pub struct Requirements {
     /// provenance that records one, a successful command); empty: no such rule (a policy
     /// decides what the evidence must hold).
     pub predicate_types: Vec<String>,
+    /// Verified revocations: revoked signers' bundles are rejected (docs/revocation.md).
+    pub revocations: Revocations,
 }
 
 impl Requirements {
@@ -109,6 +112,7 @@ impl Requirements {
             steps: Vec::new(),
             signatures: SignaturePolicy::default(),
             predicate_types: Vec::new(),
+            revocations: Revocations::default(),
         }
     }
 }
@@ -201,6 +205,38 @@ pub enum Violation {
         /// The steps that were found.
         found: String,
     },
+    /// The artifact, or a material in the chain behind it, is revoked: always denied, whatever
+    /// vouches for it.
+    #[error(
+        "{what} {digest} is revoked from {effective} by list {list} ({reason})",
+        what = revoked_what(*.material), effective = .revoked.effective, list = .revoked.list,
+        reason = .revoked.reason
+    )]
+    Revoked {
+        /// The revoked digest.
+        digest: String,
+        /// True for a material of a step in the chain, false for the artifact itself.
+        material: bool,
+        /// The step that consumed it, for a material.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        /// The revocation.
+        revoked: Revoked,
+    },
+    /// A rule of the vendor profile applied (docs/vendor-profiles.md) does not hold.
+    #[error("vendor {vendor}: {message}")]
+    Vendor {
+        /// The vendor.
+        vendor: String,
+        /// The rule's code (`vendor.*`).
+        code: &'static str,
+        /// What does not hold.
+        message: String,
+    },
+}
+
+fn revoked_what(material: bool) -> &'static str {
+    if material { "material" } else { "artifact" }
 }
 
 impl Violation {
@@ -215,6 +251,11 @@ impl Violation {
             Violation::StepFailed { .. } => "step.failed",
             Violation::MissingPredicate { .. } => "predicate.missing",
             Violation::MissingStep { .. } => "step.missing",
+            Violation::Revoked {
+                material: false, ..
+            } => crate::error::REVOKED_ARTIFACT,
+            Violation::Revoked { .. } => crate::error::REVOKED_MATERIAL,
+            Violation::Vendor { code, .. } => code,
         }
     }
 }

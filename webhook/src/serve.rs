@@ -230,7 +230,7 @@ async fn decide(
     };
     match tokio::time::timeout(left, work).await {
         Ok(Some(reviewed)) => reviewed,
-        _ => gate.out_of_time(&body),
+        _ => gate.out_of_time(&body, SystemTime::now()),
     }
 }
 

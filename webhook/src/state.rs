@@ -33,7 +33,8 @@ pub struct State {
 impl State {
     /// Loads the configuration and the certificate; fails when either does not load.
     pub fn load(args: &Args) -> Result<State> {
-        let config = Config::load(&args.config).context("loading the configuration")?;
+        let config = Config::load(&args.config, std::time::SystemTime::now())
+            .context("loading the configuration")?;
         let certificates = Certificates::load(&args.tls_cert, &args.tls_key)?;
         let cache = Arc::new(VerdictCache::new(config.cache));
         log_config("loaded", &config);

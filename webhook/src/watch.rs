@@ -73,7 +73,22 @@ pub async fn run(state: Arc<State>, cert: PathBuf, key: PathBuf, interval: Durat
         if now != config_seen {
             config_seen = now;
             let path = state.config_path.clone();
-            let loaded = tokio::task::spawn_blocking(move || Config::load(&path)).await;
+            let loaded = tokio::task::spawn_blocking(move || {
+                Config::load(&path, std::time::SystemTime::now())
+            })
+            .await;
+            // A series of revocation lists never goes back: an older list than the one serving
+            // is refused like any other bad configuration.
+            let serving = state.gate().config().revocations.sequences();
+            let loaded = loaded.map(|r| {
+                r.and_then(|config| match config.revocations.check_rollback(&serving) {
+                    Ok(()) => Ok(config),
+                    Err(e) => Err(hallmark_admission::Error::Config {
+                        path: config.path.display().to_string(),
+                        message: format!("{}: {e}", e.code()),
+                    }),
+                })
+            });
             match loaded {
                 Ok(Ok(config)) => {
                     state.swap(config);

@@ -61,7 +61,7 @@ fn read_review(path: &PathBuf) -> Result<Vec<u8>> {
 
 /// Runs `hallmark admission`.
 pub fn run(args: Args) -> Result<Outcome> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load(&args.config, std::time::SystemTime::now())?;
     let body = read_review(&args.review)?;
     let cache = Arc::new(VerdictCache::new(config.cache));
     let gate = Gate::new(Arc::new(config), cache);

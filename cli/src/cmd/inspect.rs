@@ -48,6 +48,8 @@ pub struct Args {
     pub trust: TrustArgs,
     #[command(flatten)]
     pub sources: SourceArgs,
+    #[command(flatten)]
+    pub revocations: crate::revocations::RevocationArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "tree")]
     pub format: InspectFormat,
@@ -57,12 +59,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<Outcome> {
     let budget = Budget::default();
     let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
+    let at = SystemTime::now();
+    let trust = args.trust.trust()?;
     let request = Request {
         name: evidence.name.clone(),
         aliases: evidence.aliases.clone(),
-        trust: args.trust.trust()?,
+        revocations: args.revocations.load(&trust, None, at)?,
+        trust,
         walk_chain: true,
-        ..Request::new(evidence.digest.clone(), SystemTime::now())
+        ..Request::new(evidence.digest.clone(), at)
     };
     let decision =
         engine::decide_within(&request, &evidence.sources(), &budget).map_err(explain)?;

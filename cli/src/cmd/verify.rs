@@ -12,6 +12,7 @@ use hallmark_model::text::printable;
 use hallmark_verifier::engine::{self, Decision, Request, Trust, VsaAcceptance};
 use hallmark_verifier::policy::Policy;
 use hallmark_verifier::sigstore::identity::IdentityPolicy;
+use hallmark_verifier::vendor::VendorProfiles;
 use hallmark_verifier::vsa;
 
 use crate::Outcome;
@@ -53,6 +54,21 @@ pub struct Args {
     pub format: Format,
     #[command(flatten)]
     pub sources: SourceArgs,
+    #[command(flatten)]
+    pub revocations: crate::revocations::RevocationArgs,
+    /// Apply this vendor's trust profile (docs/vendor-profiles.md): only its keys and identities
+    /// count, its required predicate types and maximum age hold, and an expired profile retires
+    /// its signers. Replaces --key and the identity flags.
+    #[arg(long, value_name = "NAME")]
+    pub vendor: Option<String>,
+    /// Where vendor profiles are: a directory of YAML profiles or one file.
+    #[arg(
+        long,
+        value_name = "DIR|FILE",
+        default_value = "vendors",
+        requires = "vendor"
+    )]
+    pub vendors: PathBuf,
     /// A policy: a declarative release policy (.yaml with apiVersion hallmark.dev/policy/v1), a
     /// Rego file, or a directory of Rego modules and data.json/.yaml; see policies/README.md.
     /// Fail closed.
@@ -223,10 +239,30 @@ pub fn run(args: Args) -> Result<Outcome> {
     let budget = Budget::default();
     let evidence = Evidence::gather(&args.artifact, &args.sources, &budget)?;
     let at = SystemTime::now();
+    let trust = args.trust.trust()?;
+    let profiles = match &args.vendor {
+        Some(_) if !trust.is_empty() => {
+            bail!("--vendor takes the signers from the profile: drop --key and the identity flags")
+        }
+        Some(_) => Some(
+            VendorProfiles::load(&args.vendors)
+                .map_err(|e| crate::coded::coded(e.code(), e.to_string()))?,
+        ),
+        None => None,
+    };
+    let vendor = match (&profiles, &args.vendor) {
+        (Some(p), Some(name)) => Some(
+            p.get(name)
+                .map_err(|e| crate::coded::coded(e.code(), e.to_string()))?,
+        ),
+        _ => None,
+    };
     let request = Request {
+        vendor,
         name: evidence.name.clone(),
         aliases: evidence.aliases.clone(),
-        trust: args.trust.trust()?,
+        revocations: args.revocations.load(&trust, policy.as_ref(), at)?,
+        trust,
         signatures: args.trust.signatures()?,
         steps: args.step.clone(),
         predicate_types: args

@@ -20,6 +20,8 @@ mod pkcs11;
 mod policy;
 mod producers;
 mod registry;
+mod revocation;
 mod run_step;
 mod sbom;
 mod trust;
+mod vendor;

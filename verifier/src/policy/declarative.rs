@@ -128,6 +128,18 @@ struct Declarative {
     allow_mixed_sources: Option<bool>,
     #[serde(default)]
     allow_failed_steps: Option<Vec<String>>,
+    #[serde(default)]
+    vendors: Option<Vec<VendorRuleFile>>,
+    #[serde(default)]
+    vendor_profiles: Option<String>,
+}
+
+/// `vendors:` entry: artifacts matching `artifacts` are deliveries of `vendor`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VendorRuleFile {
+    artifacts: String,
+    vendor: String,
 }
 
 /// A map that refuses a key given twice (YAML would keep the last one silently).
@@ -161,6 +173,35 @@ pub(super) struct Compiled {
     pub modules: Vec<(String, String)>,
     pub keys: Vec<TrustedKey>,
     pub identities: Vec<(String, String)>,
+    pub vendors: Vec<crate::vendor::VendorRule>,
+}
+
+/// `vendors:` with the profiles of `vendorProfiles` (default `vendors`, beside the policy).
+fn vendor_rules(
+    path: &Path,
+    base: &Path,
+    policy: &Declarative,
+) -> Result<Vec<crate::vendor::VendorRule>, PolicyError> {
+    let Some(rules) = &policy.vendors else {
+        if policy.vendor_profiles.is_some() {
+            return Err(error(path, "vendorProfiles without vendors"));
+        }
+        return Ok(Vec::new());
+    };
+    non_empty(path, "vendors", rules)?;
+    let dir = base.join(policy.vendor_profiles.as_deref().unwrap_or("vendors"));
+    let profiles = crate::vendor::VendorProfiles::load(&dir)
+        .map_err(|e| error(path, format!("vendorProfiles: {e}")))?;
+    rules
+        .iter()
+        .map(|r| {
+            let profile = profiles
+                .get(&r.vendor)
+                .map_err(|e| error(path, format!("vendors: {e}")))?;
+            crate::vendor::VendorRule::new(&r.artifacts, profile.clone())
+                .map_err(|e| error(path, format!("vendors: {e}")))
+        })
+        .collect()
 }
 
 /// True when `text` is a declarative policy (rather than data or Rego): it names our
@@ -524,5 +565,6 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
         modules,
         keys: signers.keys,
         identities: signers.identities,
+        vendors: vendor_rules(path, base, &policy)?,
     })
 }

@@ -90,6 +90,7 @@ pub struct Policy {
     digest: String,
     keys: Vec<TrustedKey>,
     identities: Vec<(String, String)>,
+    vendors: Vec<crate::vendor::VendorRule>,
     prepared: Prepared,
 }
 
@@ -160,7 +161,13 @@ impl Policy {
                 ));
             }
             let compiled = declarative::compile(path, &text)?;
-            let digest = digest_of(&compiled.modules, &[]);
+            // The vendors a policy names decide too: a VSA's policy digest covers them.
+            let vendors: Vec<(String, String)> = compiled
+                .vendors
+                .iter()
+                .map(|v| ("vendor".to_owned(), v.fingerprint()))
+                .collect();
+            let digest = digest_of(&compiled.modules, &vendors);
             return Ok(Policy {
                 path: path.to_path_buf(),
                 sources: compiled.modules,
@@ -168,6 +175,7 @@ impl Policy {
                 digest,
                 keys: compiled.keys,
                 identities: compiled.identities,
+                vendors: compiled.vendors,
                 prepared: Prepared::default(),
             });
         }
@@ -217,8 +225,19 @@ impl Policy {
             digest,
             keys: Vec::new(),
             identities: Vec::new(),
+            vendors: Vec::new(),
             prepared: Prepared::default(),
         })
+    }
+
+    /// The vendor profile a declarative policy's `vendors:` names for the artifact `name`
+    /// (the first matching glob), if any.
+    pub fn vendor_for(&self, name: Option<&str>) -> Option<&crate::vendor::VendorProfile> {
+        let name = name?;
+        self.vendors
+            .iter()
+            .find(|v| v.matches(name))
+            .map(crate::vendor::VendorRule::profile)
     }
 
     /// Where the policy was loaded from.

@@ -33,7 +33,7 @@ fn signer() -> (KeySigner, TrustedKey) {
 
 /// Bundles by subject digest; counts material lookups; may stop short or fail.
 #[derive(Default)]
-struct Memory {
+pub(crate) struct Memory {
     by_subject: BTreeMap<String, Vec<Candidate>>,
     material_lookups: Cell<usize>,
     incomplete_materials: bool,
@@ -52,7 +52,13 @@ impl Memory {
         }
     }
 
-    fn step(&mut self, signer: &KeySigner, name: &str, materials: &[&str], product: &str) {
+    pub(crate) fn step(
+        &mut self,
+        signer: &KeySigner,
+        name: &str,
+        materials: &[&str],
+        product: &str,
+    ) {
         let deps: Vec<_> = materials
             .iter()
             .map(|m| json!({"name": m, "digest": {"sha256": digest(m).hex()}}))

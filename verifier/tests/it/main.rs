@@ -8,4 +8,5 @@ mod engine;
 mod mutation;
 mod negative;
 mod producers;
+mod revocation;
 mod sigstore_negative;

@@ -269,13 +269,57 @@ impl Fixture {
 
     /// Writes the configuration; `rules` is the YAML list under `rules:`.
     pub fn write_config(&self, deadline: &str, rules: &str) {
+        self.write_config_trusting(deadline, "", rules);
+    }
+
+    /// [`Self::write_config`] with more lines under `trust:` (each `  key: value\n`).
+    pub fn write_config_trusting(&self, deadline: &str, trust: &str, rules: &str) {
         let text = format!(
-            "apiVersion: hallmark.dev/admission/v1\ndeadline: {deadline}\ntrust:\n  keys: [release.pub]\nregistries:\n  insecure: [\"{}\", \"127.0.0.1:1\"]\ncache:\n  ttl: 10m\n  denyTtl: 1s\nexempt:\n  namespaces: [kube-system]\n  images: [\"{}/exempt/*\"]\nrules:\n{rules}",
+            "apiVersion: hallmark.dev/admission/v1\ndeadline: {deadline}\ntrust:\n  keys: [release.pub]\n{trust}registries:\n  insecure: [\"{}\", \"127.0.0.1:1\"]\ncache:\n  ttl: 10m\n  denyTtl: 1s\nexempt:\n  namespaces: [kube-system]\n  images: [\"{}/exempt/*\"]\nrules:\n{rules}",
             self.host, self.host
         );
         let tmp = self.dir.path().join(".config.tmp");
         std::fs::write(&tmp, text).unwrap();
         std::fs::rename(&tmp, &self.config).unwrap();
+    }
+
+    /// A revocation list `file` (series `plant`, `sequence`) of these artifact digests, signed by
+    /// the release key (the configuration's trust, so its default revocation signer).
+    pub fn revocation_list(&self, file: &str, sequence: u64, digests: &[&str]) {
+        use hallmark_model::revocation::{Entry, Kind, REVOCATION_V1, RevocationList};
+        use hallmark_model::time::Timestamp;
+        let now = Timestamp::new(std::time::SystemTime::now())
+            .unwrap()
+            .whole_seconds();
+        let list = RevocationList {
+            name: "plant".into(),
+            sequence,
+            issued: Timestamp::new(now.time() - Duration::from_secs(60)).unwrap(),
+            expires: Some(Timestamp::new(now.time() + Duration::from_secs(86_400)).unwrap()),
+            entries: digests
+                .iter()
+                .map(|d| Entry {
+                    kind: Kind::Artifact,
+                    value: (*d).to_owned(),
+                    issuer: None,
+                    reason: "recalled".into(),
+                    effective: Timestamp::new(now.time() - Duration::from_secs(60)).unwrap(),
+                })
+                .collect(),
+        };
+        let content = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &list.content_bytes());
+        let hex: String = content
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let subject = ResourceDescriptor::named(
+            list.subject_name(),
+            BTreeMap::from([("sha256".to_owned(), hex)]),
+        );
+        let statement = Statement::new(vec![subject], REVOCATION_V1, list.to_value()).unwrap();
+        let bundle = self.signer.sign_statement(&statement).unwrap();
+        std::fs::write(self.dir.path().join(file), bundle.to_json()).unwrap();
     }
 
     pub fn start(&self) -> Webhook {

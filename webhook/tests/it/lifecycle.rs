@@ -276,3 +276,41 @@ fn sigterm_drops_readiness_and_lets_in_flight_requests_finish() {
         w.log()
     );
 }
+
+/// Revocation lists come with the configuration: a revoked image is denied once the list is
+/// loaded, and an older list of the same series (a rollback) is refused while the newer one
+/// keeps serving.
+#[test]
+fn revocation_lists_are_reloaded_and_never_rolled_back() {
+    let f = Fixture::new();
+    let digest = f.image("demo/app:v1", true);
+    f.write_config("8s", RULES);
+    let w = f.start();
+    let ca = &f.pki.ca_pem;
+    let app = review(
+        &deployment(&format!("{}/demo/app:v1", f.host)),
+        "default",
+        "CREATE",
+    );
+    assert_eq!(w.post(ca, "/validate", &app)["allowed"], true);
+    let other = format!("sha256:{}", "0".repeat(64));
+    f.revocation_list("seq2.json", 2, &[&digest]);
+    f.revocation_list("seq1.json", 1, &[&other]);
+    f.write_config_trusting("8s", "  revocations: [seq2.json]\n", RULES);
+    w.eventually("the revocation", || {
+        w.post(ca, "/validate", &app)["allowed"] == false
+    });
+    assert!(
+        message(&w.post(ca, "/validate", &app)).contains("revocation.artifact"),
+        "{}",
+        w.post(ca, "/validate", &app)
+    );
+    // The older list of the series: refused, the newer one keeps serving.
+    f.write_config_trusting("8s", "  revocations: [seq1.json]\n", RULES);
+    w.eventually("the refusal", || {
+        w.log()
+            .iter()
+            .any(|l| l.contains("configuration refused") && l.contains("revocation.rollback"))
+    });
+    assert_eq!(w.post(ca, "/validate", &app)["allowed"], false);
+}

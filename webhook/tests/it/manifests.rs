@@ -128,7 +128,11 @@ fn the_manifests_hold_what_the_gate_depends_on() {
             .find(|d| d["kind"] == kind)
             .unwrap_or_else(|| panic!("no {kind}"))
     };
-    let config = Config::load(&examples().join("config.yaml")).unwrap();
+    let config = Config::load(
+        &examples().join("config.yaml"),
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
     for kind in [
         "ValidatingWebhookConfiguration",
         "MutatingWebhookConfiguration",
