@@ -44,7 +44,19 @@ impl RevocationArgs {
         policy: Option<&Policy>,
         at: SystemTime,
     ) -> Result<Revocations> {
-        if self.lists.is_empty() {
+        self.load_with(Vec::new(), trust, policy, at)
+    }
+
+    /// [`Self::load`] with more lists read elsewhere (an evidence bundle's): each must verify
+    /// against the same revocation signers as the files given.
+    pub fn load_with(
+        &self,
+        carried: Vec<ListBundle>,
+        trust: &Trust,
+        policy: Option<&Policy>,
+        at: SystemTime,
+    ) -> Result<Revocations> {
+        if self.lists.is_empty() && carried.is_empty() {
             if !self.revocation_key.is_empty() || self.revocation_identity.is_some() {
                 anyhow::bail!("--revocation-key and --revocation-identity need --revocations FILE");
             }
@@ -68,7 +80,7 @@ impl RevocationArgs {
             trust.with_policy(policy)
         };
         let requirements = signers.requirements(at).map_err(crate::evidence::explain)?;
-        let bundles = self
+        let mut bundles = self
             .lists
             .iter()
             .map(|p| {
@@ -78,6 +90,7 @@ impl RevocationArgs {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        bundles.extend(carried);
         let revocations = verify_lists(&bundles, &requirements, at)
             .map_err(|e| crate::coded::coded(e.code(), e.to_string()))?;
         for list in revocations.lists() {

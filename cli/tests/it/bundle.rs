@@ -145,7 +145,28 @@ fn export_import_round_trip_across_stores_and_registries_then_offline_verify() {
         ],
         0,
     );
-    std::fs::write(s.file("revoked.json"), b"{\"carried\":\"as-is\"}").unwrap();
+    // A real list (the vendor recalls an older build): verified at export, carried as it is.
+    let older = format!("sha256:{}", "1".repeat(64));
+    s.expect(
+        &[
+            "revoke",
+            "--name",
+            "vendor",
+            "--sequence",
+            "1",
+            "--valid-for",
+            "1d",
+            "--artifact",
+            &older,
+            "--reason",
+            "recalled",
+            "--key",
+            "k.key",
+            "--output",
+            "revoked.json",
+        ],
+        0,
+    );
     let export = s.expect(
         &[
             "bundle",
@@ -456,6 +477,158 @@ fn a_bad_bundle_imports_nothing_and_says_why() {
     assert_eq!(import("good.tar", "station.pub", "k.pub").code, 0);
     assert_ne!(snapshot(&store), before);
     let _ = common::error_code;
+}
+
+/// Revocation lists at the air gap: the lists a bundle carries and the plant's own apply to the
+/// import's decisions, and must verify against the plant's revocation signers.
+#[test]
+fn revocation_lists_travel_with_the_bundle_and_bind_the_import() {
+    let s = Scratch::repo();
+    vendor(&s);
+    let revoke = |file: &str, key: &str, name: &str, entry: &[&str]| {
+        let mut args = vec![
+            "revoke",
+            "--name",
+            name,
+            "--sequence",
+            "1",
+            "--valid-for",
+            "1d",
+            "--key",
+            key,
+            "--reason",
+            "recall",
+            "--output",
+            file,
+        ];
+        args.extend(entry);
+        s.expect(&args, 0);
+    };
+    // The vendor recalls an older build (not this one): the export goes through and carries it.
+    revoke(
+        "recall.json",
+        "k.key",
+        "vendor",
+        &["--artifact", &format!("sha256:{}", "0".repeat(64))],
+    );
+    s.expect(
+        &[
+            "bundle",
+            "export",
+            "dist/app.tar",
+            "--key",
+            "k.pub",
+            "--revocations",
+            "recall.json",
+            "--signing-key",
+            "station.key",
+            "--out",
+            "with-list.tar",
+        ],
+        0,
+    );
+    assert_eq!(
+        blobs_with_role(&s, "with-list.tar", "revocation-list").len(),
+        1
+    );
+    // A list revoking the artifact itself stops the export: nothing is written.
+    revoke(
+        "recall-this.json",
+        "k.key",
+        "vendor-2",
+        &["--artifact", "dist/app.tar"],
+    );
+    let run = s.run(&[
+        "bundle",
+        "export",
+        "dist/app.tar",
+        "--key",
+        "k.pub",
+        "--revocations",
+        "recall-this.json",
+        "--signing-key",
+        "station.key",
+        "--out",
+        "refused.tar",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.stderr.contains("revocation.artifact"), "{}", run.stderr);
+    assert!(!s.file("refused.tar").exists());
+
+    let plant = s.file("plant");
+    std::fs::create_dir(&plant).unwrap();
+    let store = plant.join("store").to_str().unwrap().to_owned();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "bundle",
+            "import",
+            "with-list.tar",
+            "--exporter-key",
+            "station.pub",
+            "--key",
+            "k.pub",
+            "--station",
+            "line-3",
+            "--custody-key",
+            "plant.key",
+            "--store",
+            &store,
+        ];
+        args.extend(extra);
+        s.run(&args)
+    };
+    // The plant revoked the vendor's key: the carried evidence no longer counts. (Every list,
+    // carried or the plant's, verifies against the revocation signers named.)
+    revoke(
+        "plant-list.json",
+        "plant.key",
+        "plant",
+        &["--revoke-key", "k.pub"],
+    );
+    let run = import(&[
+        "--revocations",
+        "plant-list.json",
+        "--revocation-key",
+        "plant.pub",
+        "--revocation-key",
+        "k.pub",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.stderr.contains("evidence.denied"), "{}", run.stderr);
+    // Its only attestation is signed by the revoked key (the same bundle imports below).
+    assert!(
+        run.stderr.contains("attestation.none-verified"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("revocation list plant #1"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !Path::new(&store).join("index.json").exists(),
+        "a denied bundle reached the store"
+    );
+    no_staging_left(&plant);
+    // The carried list must verify against the plant's revocation signers: with only the
+    // plant's key trusted to sign lists, the vendor's list is refused and nothing imported.
+    let run = import(&["--revocation-key", "plant.pub"]);
+    assert_eq!(run.code, 2, "{}", run.text());
+    assert!(
+        run.stderr.contains("revocation.unverified"),
+        "{}",
+        run.stderr
+    );
+    assert!(!Path::new(&store).join("index.json").exists());
+    // By default the import's own trust (the vendor key) vouches for the vendor's list.
+    let run = import(&[]);
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert!(
+        run.stderr.contains("revocation list vendor #1"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// The exporter signs keyless (the local Fulcio, Rekor and OIDC issuer); the importer trusts that

@@ -24,6 +24,7 @@ use super::coded;
 use crate::Outcome;
 use crate::evidence::{TrustArgs, explain, warn_notes};
 use crate::registry::RegistryArgs;
+use crate::revocations::RevocationArgs;
 use crate::roots::Origin;
 use crate::signing::{KeylessArgs, load_key};
 use crate::store::StoreArgs;
@@ -47,9 +48,10 @@ pub struct Args {
     pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Revocation lists (signed Sigstore bundle JSON files), carried as they are. Repeatable.
-    #[arg(long, value_name = "FILE", num_args = 1..)]
-    pub revocations: Vec<PathBuf>,
+    /// Revocation lists (`hallmark revoke`), verified like verify's and applied to the export's
+    /// own decisions, then carried byte for byte for the importer.
+    #[command(flatten)]
+    pub revocations: RevocationArgs,
     /// The exporter's private key that signs the bundle manifest.
     #[arg(long, value_name = "FILE", conflicts_with = "keyless")]
     pub signing_key: Option<PathBuf>,
@@ -207,6 +209,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     // Verify from the staging layout alone: what the bundle carries must be enough.
     let at = SystemTime::now();
     let trust = args.trust.trust()?;
+    let revocations = args.revocations.load(&trust, policy.as_ref(), at)?;
     let mut denied = false;
     {
         let reader = StoreReader::open(stage.store().clone())?;
@@ -217,6 +220,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 trust: trust.clone(),
                 signatures: args.trust.signatures()?,
                 policy: policy.as_ref(),
+                revocations: revocations.clone(),
                 ..Request::new(digest.parse()?, at)
             };
             let budget = Budget::default();
@@ -263,7 +267,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 .map_err(coded)?;
         }
     }
-    for list in &args.revocations {
+    for list in &args.revocations.lists {
         stage
             .add_file(list, Role::RevocationList, BUNDLE_V0_3, &file_name(list))
             .map_err(coded)?;

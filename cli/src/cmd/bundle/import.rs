@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::process_env;
 use hallmark_attester::signer::{KeySigner, Signer};
 use hallmark_model::budget::Budget;
+use hallmark_model::limits::MAX_BUNDLE_BYTES;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use hallmark_model::text::printable;
@@ -21,6 +22,7 @@ use hallmark_remote::registry::reference::Reference;
 use hallmark_remote::sources::{BundleFiles, StoreSource};
 use hallmark_verifier::engine::{self, Request, Trust};
 use hallmark_verifier::policy::Policy;
+use hallmark_verifier::revocation::ListBundle;
 use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use serde_json::{Value, json};
 
@@ -29,6 +31,7 @@ use crate::Outcome;
 use crate::evidence::{TrustArgs, explain, read_key, warn_notes};
 use crate::registry::RegistryArgs;
 use crate::render::Format;
+use crate::revocations::RevocationArgs;
 use crate::signing::{KeylessArgs, load_key};
 use crate::store::StoreArgs;
 
@@ -66,6 +69,11 @@ pub struct Args {
     /// The transfer station's name, recorded in the custody attestation.
     #[arg(long, value_name = "NAME")]
     pub station: String,
+    /// The plant's own revocation lists. The lists the bundle carries apply too; every list must
+    /// verify against the revocation signers (by default this import's trust), or nothing is
+    /// imported.
+    #[command(flatten)]
+    pub revocations: RevocationArgs,
     /// The importer's private key that signs the custody attestation.
     #[arg(long, value_name = "FILE", conflicts_with = "custody_keyless")]
     pub custody_key: Option<PathBuf>,
@@ -188,17 +196,28 @@ fn verify_artifacts(
     policy: Option<&Policy>,
     at: SystemTime,
 ) -> Result<Vec<Verdict>> {
-    let source = StoreSource::new(StoreReader::open(store)?);
     let trust = args.trust.trust()?;
+    // The lists the bundle carries (already checked against the signed listing) count with the
+    // plant's own: they can only deny more.
+    let carried = manifest
+        .blobs_of(Role::RevocationList)
+        .map(|b| {
+            Ok(ListBundle {
+                origin: format!("the bundle's {}", b.name.as_deref().unwrap_or(&b.digest)),
+                bytes: store.read_blob(&b.digest, MAX_BUNDLE_BYTES)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let revocations = args.revocations.load_with(carried, &trust, policy, at)?;
+    let source = StoreSource::new(StoreReader::open(store)?);
     let mut verdicts = Vec::new();
-    // TODO(revocation): pass the bundle's revocation lists (Role::RevocationList) into the
-    // request once engine::Request carries them.
     for artifact in &manifest.artifacts {
         let request = Request {
             name: Some(artifact.name.clone()),
             trust: trust.clone(),
             signatures: args.trust.signatures()?,
             policy,
+            revocations: revocations.clone(),
             ..Request::new(artifact.digest.parse()?, at)
         };
         let budget = Budget::default();
