@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, then runs every gate.
 #   fmt --check, clippy -D warnings, all tests (nextest; as root also the ignored root-only ones),
-#   the GitHub Action's tests and the workflow lint, the interop suite, the GitLab CI lint and
-#   the GitLab example pipeline run by gitlab-ci-local.
+#   the GitHub Action's tests and the workflow lint, the air-gap walkthrough, the interop suite,
+#   the GitLab CI lint and the GitLab example pipeline run by gitlab-ci-local.
 # HALLMARK_VECTORS points the tests at shared/vectors (default: ../shared/vectors beside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,9 @@ cargo build --locked -p hallmark-cli --bin hallmark -p hallmark-testsvc --bin ha
 node --test --test-concurrency=1 test/action/
 echo "== workflows and action.yml (check-jsonschema, zizmor)"
 bash scripts/lint-ci.sh
+echo "== examples/air-gap (vendor → transfer station → plant, offline)"
+HALLMARK="${CARGO_TARGET_DIR:-target}/debug/hallmark" bash examples/air-gap/walkthrough.sh > /dev/null
+echo "the air-gap walkthrough ran to the end"
 echo "== interop"
 bash tests/interop/run.sh
 echo "== GitLab CI: lint (check-jsonschema vendor.gitlab-ci)"
