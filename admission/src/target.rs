@@ -70,7 +70,9 @@ pub fn decide(
     })?;
     let source = RegistrySource::new(client(config, image, deadline)?, subject);
     let request = Request {
-        name: Some(image.written.clone()),
+        // The reference as `hallmark verify oci://…` names it (registry, repository, tag), so a
+        // policy's artifact globs (vendors, rules) see one spelling whatever the pod wrote.
+        name: Some(image.reference.to_string()),
         trust: config.trust.clone(),
         policy: rule.policy.as_deref(),
         accept_vsa: config.vsa.clone(),

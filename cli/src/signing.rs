@@ -64,6 +64,10 @@ pub struct KeylessArgs {
 /// Reads a whole file, refusing more than `limit` bytes.
 pub fn read_limited(path: &std::path::Path, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
+    // A PKCS#11 URI where only a file is taken: never echo it (it may carry pin-value).
+    if crate::pkcs11::is_uri(path) {
+        bail!("a pkcs11: URI is not accepted here: this option takes a file");
+    }
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)

@@ -292,8 +292,23 @@ pub fn decide_within(
             step: None,
             revoked: r.clone(),
         });
+    // A VSA records a policy decision, not a vendor profile's rules as they stand today (its
+    // validUntil, maxAge, required types): with a vendor, the evidence itself is judged.
+    let accept_vsa = match (&request.accept_vsa, vendor) {
+        (Some(_), Some(_)) if request.vendor.is_some() => {
+            return Err(Error::VsaCannotProve("a vendor profile"));
+        }
+        (Some(_), Some(v)) => {
+            notes.push(format!(
+                "vendor profile {} applies to this artifact: a verification summary is not accepted for it; the evidence is verified",
+                v.name
+            ));
+            None
+        }
+        (acceptance, _) => acceptance.as_ref(),
+    };
     let mut vsa_fallback = None;
-    if let (Some(acceptance), Some(revoked)) = (&request.accept_vsa, &revoked) {
+    if let (Some(acceptance), Some(revoked)) = (accept_vsa, &revoked) {
         let mut verdict = Verdict::new(digest, Vec::new(), Vec::new());
         verdict.deny([revoked.clone()]);
         return Ok(Decision {
@@ -305,7 +320,7 @@ pub fn decide_within(
             notes,
         });
     }
-    if let Some(acceptance) = &request.accept_vsa {
+    if let Some(acceptance) = accept_vsa {
         match try_vsa(request, acceptance, &candidates, budget)? {
             Ok(accepted) => {
                 return Ok(Decision {

@@ -13,6 +13,9 @@ use crate::sigstore::identity::IdentityPolicy;
 use crate::vendor::VendorProfile;
 use crate::verdict::{Verdict, Violation};
 
+/// How far in the future a delivery time may lie (clock skew) and still count.
+const FUTURE_SKEW: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Only the vendor's keys and identities (the caller's Sigstore roots).
 pub(crate) fn trust(vendor: &VendorProfile, request: &Trust) -> Trust {
     Trust {
@@ -109,6 +112,9 @@ pub(crate) fn check(vendor: &VendorProfile, verdict: &Verdict, at: SystemTime) -
                 times
             })
             .filter_map(|t| t.parse::<Timestamp>().ok().map(Timestamp::time))
+            // A time after the decision is no age at all: a claimed future `finishedOn` would
+            // keep a delivery fresh for ever. Up to a minute of clock skew is tolerated.
+            .filter(|t| t.duration_since(at).is_err() || *t <= at + FUTURE_SKEW)
             .max();
         let fresh = newest.is_some_and(|t| at.duration_since(t).unwrap_or_default() <= max_age);
         if !fresh {

@@ -442,3 +442,30 @@ fn the_private_key_never_leaves_the_token() {
         "a public key cannot sign"
     );
 }
+
+/// A token URI where only a file is taken (importing a cosign key, checking a bundle against a
+/// key file) is refused without echoing it: it may carry the PIN.
+#[test]
+fn a_token_uri_where_a_file_is_taken_is_refused_without_echoing_the_pin() {
+    let s = Scratch::repo();
+    let uri = "pkcs11:token=plant;object=release?pin-value=918273";
+    for args in [
+        vec!["keygen", "--import", uri, "--output", "imported"],
+        vec![
+            "verify-bundle",
+            "--bundle",
+            "none.json",
+            "--key",
+            uri,
+            "README.md",
+        ],
+    ] {
+        let run = s.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.text());
+        assert!(
+            !run.text().contains("918273"),
+            "{args:?} printed the PIN: {}",
+            run.text()
+        );
+    }
+}

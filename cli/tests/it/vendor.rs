@@ -135,6 +135,63 @@ fn the_vendors_key_allows_and_another_key_does_not() {
         ],
         2,
     );
+    // A verification summary cannot stand in for a vendor profile (its validUntil, maxAge and
+    // required types are judged on the evidence, today).
+    let run = s.expect(
+        &[
+            "verify",
+            "fw.bin",
+            "--vendor",
+            "acme",
+            "--vendors",
+            "vendors",
+            "--accept-vsa-from",
+            "acme.pub",
+            "--vsa-policy-digest",
+            &format!("sha256:{}", "0".repeat(64)),
+        ],
+        2,
+    );
+    assert!(run.stderr.contains("a vendor profile"), "{}", run.stderr);
+}
+
+/// A provenance that claims to finish in the future is not "fresh for ever": with no verified
+/// time, its claimed time is no age at all.
+#[test]
+fn a_delivery_from_the_future_is_not_fresh() {
+    let s = delivered();
+    let future = rfc3339(SystemTime::now() + Duration::from_secs(400 * 24 * 3600));
+    std::fs::write(
+        s.file("future.json"),
+        format!(
+            r#"{{"buildDefinition": {{"buildType": "https://example.com/b/v1", "externalParameters": {{}}}},
+                "runDetails": {{"builder": {{"id": "https://example.com/builder"}},
+                "metadata": {{"startedOn": "{future}", "finishedOn": "{future}"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(s.file(".hallmark")).unwrap();
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            "fw.bin",
+            "--predicate",
+            "future.json",
+            "--type",
+            "https://slsa.dev/provenance/v1",
+            "--key",
+            "acme.key",
+        ],
+        0,
+    );
+    profile(
+        &s,
+        "acme.yaml",
+        "name: acme\nkeys: [../acme.pub]\nmaxAge: 30d\n",
+    );
+    let doc = verify(&s, "acme", 1);
+    assert_eq!(violation_codes(&doc), ["vendor.too-old"], "{doc}");
 }
 
 #[test]

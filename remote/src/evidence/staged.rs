@@ -38,9 +38,13 @@ pub struct Staged {
 }
 
 fn read_blob(dir: &Path, digest: &str, limit: u64) -> Result<Vec<u8>> {
-    let path = dir
-        .join("blobs/sha256")
-        .join(digest.trim_start_matches("sha256:"));
+    // Digests also come from inside blobs (a manifest's layers, an index's children): only a
+    // well-formed sha256 digest names a file, never a path of the attacker's choosing.
+    let hex = digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .ok_or_else(|| Error::Manifest(format!("{digest:?} is not a sha256 blob digest")))?;
+    let path = dir.join("blobs/sha256").join(hex);
     // Every blob was checked against its name while it was unpacked.
     Ok(crate::layout::read_limited_within(
         &path,
@@ -90,6 +94,20 @@ impl Staged {
                 .map(|l| l.digest.clone())
                 .ok_or_else(|| Error::Manifest(format!("{wrapper_digest} has no {media} layer")))
         };
+        // The wrapper is not signed: its config may only be the empty one (two bytes), and it
+        // holds nothing but the two layers, so no unsigned blob rides into the store with it.
+        if manifest.config.digest != crate::oci::sha256_digest(crate::oci::EMPTY_CONFIG) {
+            return Err(Error::Manifest(format!(
+                "{wrapper_digest}: its config {} is not the empty config",
+                manifest.config.digest
+            )));
+        }
+        if manifest.layers.len() != 2 {
+            return Err(Error::Manifest(format!(
+                "{wrapper_digest} has {} layers; the evidence manifest has exactly two",
+                manifest.layers.len()
+            )));
+        }
         let manifest_digest = layer(MANIFEST_MEDIA_TYPE)?;
         let signed_digest = layer(BUNDLE_V0_3)?;
         for d in [&manifest_digest, &signed_digest] {
@@ -366,4 +384,30 @@ fn media_type_of(bytes: &[u8]) -> String {
         .ok()
         .and_then(|v| v["mediaType"].as_str().map(str::to_owned))
         .unwrap_or_else(|| crate::oci::MANIFEST_MEDIA_TYPE.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_read_from_a_blob_never_names_a_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = dir.path().join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        let good = crate::oci::sha256_digest(b"{}");
+        std::fs::write(blobs.join(good.trim_start_matches("sha256:")), b"{}").unwrap();
+        std::fs::write(dir.path().join("secret"), b"plant secret").unwrap();
+        assert_eq!(read_blob(dir.path(), &good, 16).unwrap(), b"{}");
+        for bad in [
+            "sha256:../../secret",
+            "../../secret",
+            "/etc/passwd",
+            "sha256:/etc/passwd",
+            &format!("sha256:{}", "A".repeat(64)),
+            &format!("sha512:{}", "a".repeat(128)),
+        ] {
+            assert!(read_blob(dir.path(), bad, 1024).is_err(), "{bad}");
+        }
+    }
 }

@@ -233,7 +233,11 @@ impl Policy {
     /// The vendor profile a declarative policy's `vendors:` names for the artifact `name`
     /// (the first matching glob), if any.
     pub fn vendor_for(&self, name: Option<&str>) -> Option<&crate::vendor::VendorProfile> {
-        let name = name?;
+        // `./fw.bin` and `fw.bin` are one file: the spelling must not choose the rules.
+        let mut name = name?;
+        while let Some(rest) = name.strip_prefix("./") {
+            name = rest.trim_start_matches('/');
+        }
         self.vendors
             .iter()
             .find(|v| v.matches(name))

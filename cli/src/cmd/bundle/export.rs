@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::process_env;
-use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_attester::signer::Signer;
 use hallmark_model::budget::Budget;
 use hallmark_model::bundle::BUNDLE_V0_3;
 use hallmark_remote::evidence::archive;
@@ -26,7 +26,7 @@ use crate::evidence::{TrustArgs, explain, warn_notes};
 use crate::registry::RegistryArgs;
 use crate::revocations::RevocationArgs;
 use crate::roots::Origin;
-use crate::signing::{KeylessArgs, load_key};
+use crate::signing::{KeylessArgs, key_signer};
 use crate::store::StoreArgs;
 
 /// Arguments of `hallmark bundle export`.
@@ -68,7 +68,7 @@ pub struct Args {
 
 fn signer(args: &Args) -> Result<Box<dyn Signer>> {
     match (&args.signing_key, args.keyless) {
-        (Some(key), _) => Ok(Box::new(KeySigner::new(load_key(key)?))),
+        (Some(key), _) => key_signer(key),
         (None, true) => Ok(Box::new(args.sigstore.signer()?)),
         (None, false) => {
             bail!("the bundle manifest must be signed: --signing-key FILE or --keyless")

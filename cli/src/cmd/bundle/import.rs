@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use hallmark_attester::ci::process_env;
-use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_attester::signer::Signer;
 use hallmark_model::budget::Budget;
 use hallmark_model::limits::MAX_BUNDLE_BYTES;
 use hallmark_model::resource::ResourceDescriptor;
@@ -32,7 +32,7 @@ use crate::evidence::{TrustArgs, explain, read_key, warn_notes};
 use crate::registry::RegistryArgs;
 use crate::render::Format;
 use crate::revocations::RevocationArgs;
-use crate::signing::{KeylessArgs, load_key};
+use crate::signing::{KeylessArgs, key_signer};
 use crate::store::StoreArgs;
 
 /// `schemaVersion` of `bundle import --format json`.
@@ -102,7 +102,7 @@ pub struct Args {
 
 fn custody_signer(args: &Args) -> Result<Box<dyn Signer>> {
     match (&args.custody_key, args.custody_keyless) {
-        (Some(key), _) => Ok(Box::new(KeySigner::new(load_key(key)?))),
+        (Some(key), _) => key_signer(key),
         (None, true) => Ok(Box::new(args.sigstore.signer()?)),
         (None, false) => bail!(
             "the chain-of-custody attestation must be signed: --custody-key FILE or --custody-keyless"
@@ -281,13 +281,17 @@ fn resource(name: &str, digest: &str) -> Result<ResourceDescriptor> {
 
 /// Copies each file artifact out of the store into `dir`, under its file name (a name that is
 /// not a plain file name is refused, never used as a path).
-fn extract_files(manifest: &EvidenceManifest, store: &LayoutStore, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for artifact in manifest
+/// The file artifacts, each with a name that is a plain file name (checked before anything is
+/// committed, so a bad name imports nothing).
+fn file_artifacts(
+    manifest: &EvidenceManifest,
+) -> Result<Vec<&hallmark_remote::evidence::manifest::ArtifactEntry>> {
+    let files: Vec<_> = manifest
         .artifacts
         .iter()
         .filter(|a| a.kind == hallmark_remote::evidence::manifest::ArtifactKind::File)
-    {
+        .collect();
+    for artifact in &files {
         let name = Path::new(&artifact.name);
         let plain = name.components().count() == 1
             && matches!(
@@ -300,6 +304,14 @@ fn extract_files(manifest: &EvidenceManifest, store: &LayoutStore, dir: &Path) -
                 printable(&artifact.name)
             );
         }
+    }
+    Ok(files)
+}
+
+fn extract_files(manifest: &EvidenceManifest, store: &LayoutStore, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for artifact in file_artifacts(manifest)? {
+        let name = Path::new(&artifact.name);
         let hex = artifact.digest.trim_start_matches("sha256:");
         let from = store.root().join("blobs/sha256").join(hex);
         let to = dir.join(name);
@@ -389,19 +401,8 @@ pub fn run(args: Args) -> Result<Outcome> {
             &verdicts,
         );
     }
-    // Everything verified: commit. The registry first (it reads the staging blobs), then the
-    // store (which moves them).
-    let mut pushed = 0;
-    if let Some((client, reference)) = &to {
-        pushed = staged
-            .push_to_registry(&manifest, client, reference)
-            .map_err(coded)?;
-    }
-    let store = LayoutStore::open(&dest_dir)
-        .with_context(|| format!("opening the store {}", dest_dir.display()))?;
-    let moved = staged.commit_to_store(&manifest, &store).map_err(coded)?;
-    if let Some(dir) = &args.files_to {
-        extract_files(&manifest, &store, dir)?;
+    if args.files_to.is_some() {
+        file_artifacts(&manifest)?;
     }
     // The chain-of-custody attestation.
     let (archive_digest, archive_size) = staged.archive();
@@ -441,6 +442,21 @@ pub fn run(args: Args) -> Result<Outcome> {
     let statement = Statement::new(subjects, CUSTODY_V1, predicate)?;
     let custody = signer.sign_statement(&statement)?;
     let custody_json = custody.to_json();
+    // Everything verified and the custody record signed (a signer that fails, or a bad file
+    // name, must leave nothing imported): commit. The registry first (it reads the staging
+    // blobs), then the store (which moves them).
+    let mut pushed = 0;
+    if let Some((client, reference)) = &to {
+        pushed = staged
+            .push_to_registry(&manifest, client, reference)
+            .map_err(coded)?;
+    }
+    let store = LayoutStore::open(&dest_dir)
+        .with_context(|| format!("opening the store {}", dest_dir.display()))?;
+    let moved = staged.commit_to_store(&manifest, &store).map_err(coded)?;
+    if let Some(dir) = &args.files_to {
+        extract_files(&manifest, &store, dir)?;
+    }
     let mut store_subjects = vec![Subject {
         digest: archive_digest.parse()?,
         size: archive_size,
