@@ -414,13 +414,24 @@ impl Revocations {
             let hit = self.entries.iter().find(|e| {
                 e.effective_at <= at
                     && match (e.kind, signer) {
-                        (Kind::Key, SignerDetails::Key { keyid }) => e.value == *keyid,
+                        // A keyid is hex: its case, or a `sha256:` prefix, must not let a
+                        // revoked key slip past.
+                        (Kind::Key, SignerDetails::Key { keyid }) => e
+                            .value
+                            .trim_start_matches("sha256:")
+                            .eq_ignore_ascii_case(keyid),
+                        // Issuers are compared without a trailing slash (`https://x/` and
+                        // `https://x` name one issuer); identities exactly.
                         (
                             Kind::Identity,
                             SignerDetails::Certificate {
                                 identity, issuer, ..
                             },
-                        ) => e.value == *identity && e.issuer.as_deref() == Some(issuer.as_str()),
+                        ) => {
+                            e.value == *identity
+                                && e.issuer.as_deref().map(|i| i.trim_end_matches('/'))
+                                    == Some(issuer.trim_end_matches('/'))
+                        }
                         _ => false,
                     }
                     && proven.is_none_or(|t| t >= e.effective_at)

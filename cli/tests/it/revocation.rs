@@ -659,3 +659,30 @@ fn the_admission_gate_denies_a_revoked_image_and_refuses_an_unverified_list() {
         run.stderr
     );
 }
+
+/// A keyid written in upper case or with a `sha256:` prefix names the same key: the spelling
+/// of a revocation entry must not let the key slip past.
+#[test]
+fn a_revoked_keyid_matches_whatever_its_spelling() {
+    let s = built();
+    let pem = std::fs::read(s.file("k.pub")).unwrap();
+    let keyid = hallmark_verifier::keys::TrustedKey::from_pem(&pem, "k.pub")
+        .unwrap()
+        .keyid()
+        .to_owned();
+    let spelled = format!("sha256:{}", keyid.to_uppercase());
+    revoke(
+        &s,
+        "r.json",
+        &["--revoke-keyid", &spelled, "--reason", "leaked"],
+        0,
+    );
+    let run = s.run(&verify(&[
+        "--revocations",
+        "r.json",
+        "--revocation-key",
+        "sec.pub",
+    ]));
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.stdout.contains("revocation.key"), "{}", run.stdout);
+}
