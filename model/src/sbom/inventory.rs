@@ -105,7 +105,10 @@ impl Inventory {
                     })
                 });
                 // Depth first, nested components right after their parent, without recursion.
+                // The described component's own parts (`metadata.component.components`) are
+                // components too: a deny rule must see them.
                 let mut stack: Vec<&Value> = list(obj.get("components")).rev().collect();
+                stack.extend(list(subject.and_then(|c| c.get("components"))).rev());
                 while let Some(c) = stack.pop() {
                     inventory.push(max, || cyclonedx_component(c));
                     stack.extend(list(c.get("components")).rev());
@@ -114,7 +117,11 @@ impl Inventory {
             Format::Spdx => {
                 inventory.describes = text(obj.get("name"));
                 for p in list(obj.get("packages")) {
-                    inventory.push(max, || spdx_package(p));
+                    // A package with several purls is listed once per purl, so a deny rule
+                    // sees each of them.
+                    for purl in spdx_purls(p) {
+                        inventory.push(max, || spdx_package(p, purl));
+                    }
                 }
             }
         }
@@ -198,7 +205,18 @@ fn cyclonedx_component(c: &Value) -> Component {
     )
 }
 
-fn spdx_package(p: &Value) -> Component {
+/// The purls an SPDX package names (at least one entry, `None`, when it names none).
+fn spdx_purls(p: &Value) -> Vec<Option<String>> {
+    let purls: Vec<Option<String>> = list(p.get("externalRefs"))
+        .filter(|r| r.get("referenceType").and_then(Value::as_str) == Some("purl"))
+        .filter_map(|r| text(r.get("referenceLocator")))
+        .take(MAX_PER_COMPONENT)
+        .map(Some)
+        .collect();
+    if purls.is_empty() { vec![None] } else { purls }
+}
+
+fn spdx_package(p: &Value, purl: Option<String>) -> Component {
     let reference = |types: &[&str]| {
         list(p.get("externalRefs"))
             .find(|r| {
@@ -216,7 +234,7 @@ fn spdx_package(p: &Value) -> Component {
     component(
         text(p.get("name")),
         text(p.get("versionInfo")),
-        reference(&["purl"]),
+        purl,
         reference(&["cpe23Type", "cpe22Type"]),
         license("licenseConcluded")
             .or_else(|| license("licenseDeclared"))
@@ -230,6 +248,8 @@ fn spdx_package(p: &Value) -> Component {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    use crate::sbom::{CYCLONEDX_BOM, SPDX_DOCUMENT_V2_3};
 
     #[test]
     fn cyclonedx_components_nested_and_bounded() {
@@ -264,6 +284,30 @@ mod tests {
             ),
             (2, 3, true)
         );
+    }
+
+    #[test]
+    fn parts_of_the_described_component_and_every_spdx_purl_are_components() {
+        let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6",
+            "metadata": {"component": {"name": "fw", "components": [
+                {"name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20"}]}},
+            "components": [{"name": "zlib", "version": "1.3.1"}]});
+        let inv = Inventory::from_predicate(CYCLONEDX_BOM, &bom).unwrap();
+        let names: Vec<&str> = inv.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["lodash", "zlib"]);
+        let doc = json!({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "d",
+            "packages": [{"name": "both", "versionInfo": "1.0", "externalRefs": [
+                {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                 "referenceLocator": "pkg:npm/left-pad@1.0.0"},
+                {"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                 "referenceLocator": "pkg:npm/lodash@4.17.20"}]}]});
+        let inv = Inventory::from_predicate(SPDX_DOCUMENT_V2_3, &doc).unwrap();
+        let purls: Vec<&str> = inv
+            .components
+            .iter()
+            .filter_map(|c| c.purl.as_deref())
+            .collect();
+        assert_eq!(purls, ["pkg:npm/left-pad@1.0.0", "pkg:npm/lodash@4.17.20"]);
     }
 
     #[test]
