@@ -56,6 +56,31 @@ impl RevocationArgs {
         policy: Option<&Policy>,
         at: SystemTime,
     ) -> Result<Revocations> {
+        self.verified(carried, trust, policy, at, false)
+    }
+
+    /// [`Self::load_with`] without reporting the lists (for a second decision of one command).
+    pub fn load_quietly(
+        &self,
+        trust: &Trust,
+        policy: Option<&Policy>,
+        at: SystemTime,
+    ) -> Result<Revocations> {
+        if self.lists.is_empty() {
+            // Revocation signers without lists may be for lists read elsewhere (a bundle's).
+            return Ok(Revocations::default());
+        }
+        self.verified(Vec::new(), trust, policy, at, true)
+    }
+
+    fn verified(
+        &self,
+        carried: Vec<ListBundle>,
+        trust: &Trust,
+        policy: Option<&Policy>,
+        at: SystemTime,
+        quiet: bool,
+    ) -> Result<Revocations> {
         if self.lists.is_empty() && carried.is_empty() {
             if !self.revocation_key.is_empty() || self.revocation_identity.is_some() {
                 anyhow::bail!("--revocation-key and --revocation-identity need --revocations FILE");
@@ -93,6 +118,9 @@ impl RevocationArgs {
         bundles.extend(carried);
         let revocations = verify_lists(&bundles, &requirements, at)
             .map_err(|e| crate::coded::coded(e.code(), e.to_string()))?;
+        if quiet {
+            return Ok(revocations);
+        }
         for list in revocations.lists() {
             eprintln!(
                 "hallmark: revocation list {} #{} ({} entries, issued {}) verified",

@@ -621,6 +621,25 @@ fn revocation_lists_travel_with_the_bundle_and_bind_the_import() {
         run.stderr
     );
     assert!(!Path::new(&store).join("index.json").exists());
+    // A station key the plant revoked delivers nothing, whatever the bundle holds.
+    revoke(
+        "station-list.json",
+        "plant.key",
+        "plant-stations",
+        &["--revoke-key", "station.pub"],
+    );
+    let run = import(&[
+        "--revocations",
+        "station-list.json",
+        "--revocation-key",
+        "plant.pub",
+        "--revocation-key",
+        "k.pub",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.stderr.contains("evidence.signature"), "{}", run.stderr);
+    assert!(run.stderr.contains("revocation.key"), "{}", run.stderr);
+    assert!(!Path::new(&store).join("index.json").exists());
     // By default the import's own trust (the vendor key) vouches for the vendor's list.
     let run = import(&[]);
     assert_eq!(run.code, 0, "{}", run.text());

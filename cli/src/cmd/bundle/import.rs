@@ -22,7 +22,7 @@ use hallmark_remote::registry::reference::Reference;
 use hallmark_remote::sources::{BundleFiles, StoreSource};
 use hallmark_verifier::engine::{self, Request, Trust};
 use hallmark_verifier::policy::Policy;
-use hallmark_verifier::revocation::ListBundle;
+use hallmark_verifier::revocation::{ListBundle, Revocations};
 use hallmark_verifier::sigstore::identity::IdentityPolicy;
 use serde_json::{Value, json};
 
@@ -156,7 +156,12 @@ struct Verdict {
 }
 
 /// The exporter's signature over the manifest document, decided by the engine.
-fn check_signature(staged: &Staged, trust: Trust, at: SystemTime) -> Result<Option<String>> {
+fn check_signature(
+    staged: &Staged,
+    trust: Trust,
+    revocations: Revocations,
+    at: SystemTime,
+) -> Result<Option<String>> {
     let mut files = BundleFiles::default();
     files.add(
         "the bundle's signed manifest".to_owned(),
@@ -166,6 +171,7 @@ fn check_signature(staged: &Staged, trust: Trust, at: SystemTime) -> Result<Opti
         name: Some("evidence manifest".to_owned()),
         trust,
         predicate_types: vec![EVIDENCE_BUNDLE_V1.to_owned()],
+        revocations,
         ..Request::new(staged.manifest_digest.parse()?, at)
     };
     let decision = engine::decide(&request, &[&files]).map_err(explain)?;
@@ -372,7 +378,12 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     let staged = Staged::open(&layout, unpacked).map_err(coded)?;
     let at = SystemTime::now();
-    if let Some(why) = check_signature(&staged, exporter, at)? {
+    // The plant's own lists bind the exporter too (a station key the plant revoked delivers
+    // nothing); the lists the bundle carries count only once its signature holds.
+    let plant_lists = args
+        .revocations
+        .load_quietly(&args.trust.trust()?, policy.as_ref(), at)?;
+    if let Some(why) = check_signature(&staged, exporter, plant_lists, at)? {
         return refuse(
             &args,
             hallmark_remote::evidence::SIGNATURE_CODE,
