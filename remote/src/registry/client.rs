@@ -543,34 +543,8 @@ impl RegistryClient {
 
     /// Downloads a blob, refusing more than `limit` bytes and content that is not `digest`.
     pub fn get_blob(&self, reference: &Reference, digest: &str, limit: u64) -> Result<Vec<u8>> {
-        let url = format!(
-            "{}/{}/blobs/{digest}",
-            self.base(&reference.registry),
-            reference.repository
-        );
-        let mut response = self.send(
-            &reference.registry,
-            Method::GET,
-            &url,
-            &[],
-            &[],
-            &Self::scope(reference, false),
-        )?;
-        if !response.status().is_success() {
-            return Err(Self::err(
-                &reference.registry,
-                format!("GET blob {digest}: {}", response.status()),
-            ));
-        }
-        let bytes =
-            read_limited(&mut response, limit).map_err(|m| Self::err(&reference.registry, m))?;
-        let actual = sha256_digest(&bytes);
-        if actual != digest {
-            return Err(Self::err(
-                &reference.registry,
-                format!("blob {digest} has digest {actual}"),
-            ));
-        }
+        let mut bytes = Vec::new();
+        self.get_blob_into(reference, digest, limit, &mut bytes)?;
         Ok(bytes)
     }
 
