@@ -16,7 +16,7 @@ test('every input in action.yml is read, with the same defaults', () => {
   assert.deepEqual([...INPUTS].sort(), Object.keys(action.inputs).sort());
   for (const [name, value] of Object.entries(DEFAULTS)) assert.equal(action.inputs[name].default, value, name);
   assert.deepEqual(Object.keys(action.outputs).sort(), ['allowed', 'attestation-digest', 'bundle-path', 'hallmark-path', 'pending']);
-  assert.equal(action.runs.using, 'node20');
+  assert.equal(action.runs.using, 'node24');
   assert.equal(action.runs.main, 'dist/index.js');
 });
 
