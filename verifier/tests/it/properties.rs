@@ -170,6 +170,19 @@ proptest! {
                 }
             }
 
+            // A hash dropped, added or cut short.
+            if let Some((_, rest)) = proof.split_last() {
+                let short = verify_inclusion(at, n, leaf, rest, &root);
+                prop_assert_eq!(short, Err(InclusionProofError::TooShort));
+                let mut cut = proof.clone();
+                cut[0].pop();
+                let result = verify_inclusion(at, n, leaf, &cut, &root);
+                prop_assert_eq!(result, Err(InclusionProofError::HashLength(31)));
+            }
+            let long = [proof.as_slice(), &[root.to_vec()]].concat();
+            let result = verify_inclusion(at, n, leaf, &long, &root);
+            prop_assert_eq!(result, Err(InclusionProofError::TooLong));
+
             // Another index never verifies (leaves are distinct); outside the tree is named so.
             for other in [i.wrapping_sub(1), i + 1, (i + size / 2) % size, seed as usize % size] {
                 if other == i {
@@ -330,10 +343,8 @@ fn file_digest(name: &str, seed: u64) -> Digest {
     Digest::from_bytes(DigestAlgorithm::Sha256, d.as_ref())
 }
 
-/// A random chain's evidence: `steps` step attestations from sources to `out/step{steps-1}`,
-/// `rebuilds` more provenance for the final artifact, `others` attestations of other predicate
-/// types on it, and one bundle signed by an untrusted key. Returns the trusted key, the
-/// artifact, its candidates and the candidates of every other digest.
+/// What a decision reads: the trusted key, the artifact, its candidates and those of every other
+/// digest.
 struct Evidence {
     trusted: TrustedKey,
     artifact: Digest,
@@ -341,6 +352,9 @@ struct Evidence {
     by_subject: BTreeMap<String, Vec<Candidate>>,
 }
 
+/// A random chain's evidence: `steps` step attestations from sources to `out/step{steps-1}`,
+/// `rebuilds` more provenance for the final artifact, `others` attestations of other predicate
+/// types on it, and one bundle signed by an untrusted key.
 fn evidence(seed: u64, steps: usize, sources: usize, rebuilds: usize, others: usize) -> Evidence {
     let key = SigningKey::generate(KeyKind::EcdsaP256).unwrap();
     let trusted = TrustedKey::from_pem(key.public_key_pem().as_bytes(), "k.pub").unwrap();
