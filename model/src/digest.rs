@@ -218,4 +218,110 @@ mod tests {
         assert!(d.is_in(&set));
         assert!(!d.is_in(&DigestSet::new()));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        const ALGORITHMS: [DigestAlgorithm; 3] = [
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha384,
+            DigestAlgorithm::Sha512,
+        ];
+
+        /// An algorithm and raw digest bytes of its length.
+        fn algorithm_and_bytes() -> impl Strategy<Value = (DigestAlgorithm, Vec<u8>)> {
+            prop::sample::select(ALGORITHMS.to_vec()).prop_flat_map(|alg| {
+                (
+                    Just(alg),
+                    prop::collection::vec(any::<u8>(), alg.hex_len() / 2),
+                )
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn parse_inverts_display((alg, bytes) in algorithm_and_bytes()) {
+                let digest = Digest::from_bytes(alg, &bytes);
+                let text = digest.to_string();
+                prop_assert_eq!(&text, &format!("{}:{}", alg.name(), crate::hex::encode(&bytes)));
+                let parsed: Digest = text.parse().unwrap();
+                prop_assert_eq!(&parsed, &digest);
+                prop_assert_eq!(parsed.to_bytes(), bytes);
+                prop_assert_eq!(parsed.algorithm(), alg);
+            }
+
+            #[test]
+            fn any_case_parses_to_the_lowercase_digest(
+                (alg, bytes) in algorithm_and_bytes(),
+                upper in prop::collection::vec(any::<bool>(), 1..16),
+            ) {
+                let hex: String = crate::hex::encode(&bytes)
+                    .chars()
+                    .zip(upper.iter().cycle())
+                    .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                let parsed: Digest = format!("{}:{hex}", alg.name()).parse().unwrap();
+                prop_assert_eq!(parsed.hex(), hex.to_ascii_lowercase());
+                prop_assert_eq!(&parsed, &Digest::from_bytes(alg, &bytes));
+                // DigestSet membership compares without case too.
+                let set = DigestSet::from([(alg.name().to_owned(), hex)]);
+                prop_assert!(parsed.is_in(&set));
+            }
+
+            #[test]
+            fn wrong_lengths_are_rejected_with_the_length(
+                alg in prop::sample::select(ALGORITHMS.to_vec()),
+                len in 0usize..160,
+            ) {
+                prop_assume!(len != alg.hex_len());
+                let hex = "a".repeat(len);
+                let parsed = format!("{}:{hex}", alg.name()).parse::<Digest>();
+                let is_length_error = matches!(parsed, Err(Error::DigestLength { actual, .. }) if actual == len);
+                prop_assert!(is_length_error, "{:?}", parsed);
+                prop_assert!(validate_entry(alg.name(), &hex).is_err());
+            }
+
+            #[test]
+            fn non_hex_characters_are_rejected(
+                (alg, bytes) in algorithm_and_bytes(),
+                at in any::<prop::sample::Index>(),
+                bad in any::<char>().prop_filter("not a hex digit", |c| !c.is_ascii_hexdigit()),
+            ) {
+                let mut chars: Vec<char> = crate::hex::encode(&bytes).chars().collect();
+                let i = at.index(chars.len());
+                chars[i] = bad;
+                let hex: String = chars.into_iter().collect();
+                // The encoding is checked before the length: a multi-byte character is still
+                // named as an encoding error.
+                let parsed = format!("{}:{hex}", alg.name()).parse::<Digest>();
+                prop_assert!(matches!(parsed, Err(Error::DigestEncoding { .. })), "{:?}", parsed);
+            }
+
+            #[test]
+            fn unknown_algorithms_and_missing_separators_are_syntax_errors(
+                name in "[a-z0-9_]{0,12}",
+                bytes in prop::collection::vec(any::<u8>(), 32),
+            ) {
+                prop_assume!(DigestAlgorithm::from_name(&name).is_none());
+                let hex = crate::hex::encode(&bytes);
+                let unknown = format!("{name}:{hex}").parse::<Digest>();
+                prop_assert!(matches!(unknown, Err(Error::DigestSyntax(_))), "{:?}", unknown);
+                let bare = hex.parse::<Digest>();
+                prop_assert!(matches!(bare, Err(Error::DigestSyntax(_))), "{:?}", bare);
+            }
+
+            #[test]
+            fn custom_algorithms_are_carried_through(
+                name in "[a-zA-Z][a-zA-Z0-9_-]{0,15}",
+                value in ".{0,40}",
+            ) {
+                prop_assume!(known_lengths(&name).is_none());
+                prop_assert!(validate_entry(&name, &value).is_ok());
+            }
+        }
+    }
 }

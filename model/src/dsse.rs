@@ -82,4 +82,92 @@ mod tests {
         assert_eq!(env.signatures[0].sig, vec![0]);
         assert_eq!(env.signatures[0].keyid, "");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Reads `(type, body)` back from a PAE, by the spec's grammar alone. That this inverts
+        /// [`pae`] for every input is what makes the encoding injective.
+        fn unpae(encoded: &[u8]) -> Option<(String, Vec<u8>)> {
+            fn length(rest: &[u8]) -> Option<(usize, &[u8])> {
+                let space = rest.iter().position(|&b| b == b' ')?;
+                let digits = std::str::from_utf8(&rest[..space]).ok()?;
+                // ASCII decimal, no sign, no leading zero (what `usize::to_string` writes).
+                if digits.is_empty()
+                    || !digits.bytes().all(|b| b.is_ascii_digit())
+                    || (digits.len() > 1 && digits.starts_with('0'))
+                {
+                    return None;
+                }
+                Some((digits.parse().ok()?, &rest[space + 1..]))
+            }
+            let rest = encoded.strip_prefix(b"DSSEv1 ")?;
+            let (type_len, rest) = length(rest)?;
+            let payload_type = std::str::from_utf8(rest.get(..type_len)?).ok()?.to_owned();
+            let rest = rest.get(type_len..)?.strip_prefix(b" ")?;
+            let (body_len, rest) = length(rest)?;
+            (rest.len() == body_len).then(|| (payload_type, rest.to_vec()))
+        }
+
+        /// Printable ASCII with digits and spaces over-represented, the characters that could
+        /// confuse a length prefix.
+        fn tricky_text() -> impl Strategy<Value = String> {
+            "[0-9 ]{0,6}[ -~]{0,24}[0-9 ]{0,6}"
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn pae_is_the_spec_formula(
+                payload_type in any::<String>(),
+                body in prop::collection::vec(any::<u8>(), 0..512),
+            ) {
+                let mut expected = format!(
+                    "DSSEv1 {} {} {} ",
+                    payload_type.len(),
+                    payload_type,
+                    body.len()
+                )
+                .into_bytes();
+                expected.extend_from_slice(&body);
+                prop_assert_eq!(pae(&payload_type, &body), expected);
+            }
+
+            #[test]
+            fn pae_decodes_back_to_its_type_and_body(
+                payload_type in prop_oneof![tricky_text(), any::<String>()],
+                body in prop_oneof![
+                    tricky_text().prop_map(String::into_bytes),
+                    prop::collection::vec(any::<u8>(), 0..256),
+                ],
+            ) {
+                let encoded = pae(&payload_type, &body);
+                prop_assert_eq!(unpae(&encoded), Some((payload_type, body)));
+            }
+
+            #[test]
+            fn moving_bytes_between_type_and_body_changes_the_pae(
+                text in tricky_text(),
+                split in any::<prop::sample::Index>(),
+                other in any::<prop::sample::Index>(),
+            ) {
+                // The same bytes cut in two places: only the lengths tell the pairs apart.
+                let (i, j) = (split.index(text.len() + 1), other.index(text.len() + 1));
+                let first = pae(&text[..i], &text.as_bytes()[i..]);
+                let second = pae(&text[..j], &text.as_bytes()[j..]);
+                prop_assert_eq!(first == second, i == j);
+            }
+
+            #[test]
+            fn different_pairs_give_different_pae(
+                a in (tricky_text(), prop::collection::vec(any::<u8>(), 0..64)),
+                b in (tricky_text(), prop::collection::vec(any::<u8>(), 0..64)),
+            ) {
+                prop_assert_eq!(pae(&a.0, &a.1) == pae(&b.0, &b.1), a == b);
+            }
+        }
+    }
 }

@@ -36,4 +36,64 @@ mod tests {
         assert_eq!(super::decode("zz"), None);
         assert_eq!(super::decode("+1"), None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{decode, encode};
+
+        /// `text` with the case of each letter chosen by `upper`.
+        fn recase(text: &str, upper: &[bool]) -> String {
+            text.chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn decode_inverts_encode(bytes in prop::collection::vec(any::<u8>(), 0..96)) {
+                let text = encode(&bytes);
+                prop_assert_eq!(text.len(), bytes.len() * 2);
+                prop_assert!(text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+                prop_assert_eq!(decode(&text), Some(bytes));
+            }
+
+            #[test]
+            fn decode_ignores_case_and_encode_lowercases(
+                bytes in prop::collection::vec(any::<u8>(), 1..64),
+                upper in prop::collection::vec(any::<bool>(), 1..16),
+            ) {
+                let text = recase(&encode(&bytes), &upper);
+                let decoded = decode(&text);
+                prop_assert_eq!(decoded.as_deref(), Some(bytes.as_slice()));
+                prop_assert_eq!(encode(&bytes), text.to_ascii_lowercase());
+            }
+
+            #[test]
+            fn odd_lengths_are_rejected(bytes in prop::collection::vec(any::<u8>(), 0..64), cut in any::<bool>()) {
+                let text = encode(&bytes);
+                // One hex digit too many or too few.
+                let odd = if cut && !text.is_empty() { text[1..].to_owned() } else { format!("{text}a") };
+                prop_assert_eq!(decode(&odd), None);
+            }
+
+            #[test]
+            fn any_non_hex_character_is_rejected(
+                bytes in prop::collection::vec(any::<u8>(), 1..64),
+                at in any::<prop::sample::Index>(),
+                bad in any::<char>().prop_filter("not a hex digit", |c| !c.is_ascii_hexdigit()),
+            ) {
+                let mut chars: Vec<char> = encode(&bytes).chars().collect();
+                let i = at.index(chars.len());
+                chars[i] = bad;
+                let text: String = chars.into_iter().collect();
+                prop_assert_eq!(decode(&text), None);
+                // A sign is the character `from_str_radix` alone would let through.
+                prop_assert_eq!(decode(&format!("+{}", &encode(&bytes)[1..])), None);
+            }
+        }
+    }
 }

@@ -41,6 +41,19 @@ pub struct LoggedEntry {
     pub checkpoint: String,
 }
 
+/// An inclusion proof of an entry against the log's current tree, with that tree's checkpoint.
+#[derive(Debug, Clone)]
+pub struct LaterProof {
+    /// Proof hashes, leaf to root.
+    pub hashes: Vec<[u8; 32]>,
+    /// Tree size the proof is for.
+    pub tree_size: u64,
+    /// Root hash of that tree.
+    pub root_hash: [u8; 32],
+    /// The signed checkpoint text.
+    pub checkpoint: String,
+}
+
 /// The log.
 pub struct TransparencyLog {
     key: EcdsaKeyPair,
@@ -194,6 +207,21 @@ impl TransparencyLog {
         });
         let body = serde_json::to_vec(&body).map_err(|e| LogError::Entry(e.to_string()))?;
         self.append(body, now)
+    }
+
+    /// The inclusion proof of the entry at `log_index` against the current tree, as Rekor answers
+    /// for an entry read back after more were appended.
+    pub fn prove(&self, log_index: u64) -> Result<LaterProof, LogError> {
+        let index = usize::try_from(log_index)
+            .ok()
+            .filter(|&i| i < self.leaves.len())
+            .ok_or_else(|| LogError::Entry(format!("no entry {log_index} in the log")))?;
+        Ok(LaterProof {
+            hashes: path(index, &self.leaves),
+            tree_size: self.leaves.len() as u64,
+            root_hash: root(&self.leaves),
+            checkpoint: self.checkpoint()?,
+        })
     }
 
     /// Appends a canonical body.

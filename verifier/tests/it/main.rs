@@ -1,5 +1,5 @@
 //! The verifier's integration tests, in one binary so the suite links once: the chain walk, the
-//! key verifier's and the Sigstore verifier's negative cases, and mutated bundles.
+//! key verifier's and the Sigstore verifier's negative cases, mutated bundles, and property tests.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod chain;
@@ -8,5 +8,6 @@ mod engine;
 mod mutation;
 mod negative;
 mod producers;
+mod properties;
 mod revocation;
 mod sigstore_negative;
