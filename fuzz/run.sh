@@ -23,8 +23,10 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 command -v cargo-fuzz >/dev/null || { echo "run.sh: cargo-fuzz is missing (cargo install cargo-fuzz --locked)" >&2; exit 2; }
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable compiler take them.
 export RUSTC_BOOTSTRAP=1
-cargo fuzz build -s "$sanitizer" --target-dir "$target_dir" "${targets[@]/#/--bin=}" 2>/dev/null \
-  || cargo fuzz build -s "$sanitizer" --target-dir "$target_dir"
+# One target builds alone; several build together (one cargo invocation, shared dependencies).
+one=()
+[ ${#targets[@]} -eq 1 ] && one=("${targets[0]}")
+cargo fuzz build -s "$sanitizer" --target-dir "$target_dir" "${one[@]}"
 [ -d corpus ] || bash seed.sh >/dev/null
 
 mkdir -p logs
