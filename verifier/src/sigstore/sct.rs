@@ -93,6 +93,13 @@ fn parse_list(bytes: &[u8]) -> Result<Vec<Sct<'_>>, SctError> {
     Ok(scts)
 }
 
+/// Parses a TLS-encoded `SignedCertificateTimestampList` and returns how many SCTs it holds.
+/// Exposed for the fuzz targets only.
+#[doc(hidden)]
+pub fn parse_sct_list(bytes: &[u8]) -> Result<usize, SctError> {
+    parse_list(bytes).map(|list| list.len())
+}
+
 /// The DER elements inside a constructed value, each kept byte for byte.
 fn elements(content: &[u8]) -> der::Result<Vec<AnyRef<'_>>> {
     let mut reader = SliceReader::new(content)?;

@@ -145,6 +145,14 @@ impl Pkcs11Uri {
                 .ok_or_else(|| bad("a query attribute has no '='".to_owned()))?;
             uri.set_query(name, raw)?;
         }
+        // What a URI prints (percent-encoded, up to three bytes per input byte) must parse
+        // again: the limit holds for the printed form too.
+        let printed = uri.to_string().len();
+        if printed > MAX_URI_BYTES {
+            return Err(bad(format!(
+                "longer than {MAX_URI_BYTES} bytes once percent-encoded ({printed} bytes)"
+            )));
+        }
         Ok(uri)
     }
 
@@ -456,6 +464,23 @@ mod tests {
         }
         let long = format!("pkcs11:token={}", "a".repeat(MAX_URI_BYTES));
         assert!(Pkcs11Uri::parse(&long).is_err());
+    }
+
+    /// Found by fuzzing (fuzz/regressions/pkcs11_uri/): 1,684 bytes of text printed as more than
+    /// 4096 bytes, so the URI Hallmark showed did not parse. Now refused when parsed.
+    #[test]
+    fn a_uri_that_prints_over_the_limit_is_refused_and_what_prints_parses() {
+        let expands = format!("pkcs11:object={}", "[".repeat(MAX_URI_BYTES / 2));
+        assert!(expands.len() <= MAX_URI_BYTES);
+        let err = Pkcs11Uri::parse(&expands).err();
+        assert!(
+            matches!(&err, Some(Pkcs11Error::Uri(m)) if m.contains("percent-encoded")),
+            "{err:?}"
+        );
+        let fits = format!("pkcs11:object={}", "[".repeat(MAX_URI_BYTES / 4));
+        let printed = Pkcs11Uri::parse(&fits).expect("fits").to_string();
+        let again = Pkcs11Uri::parse(&printed).expect("what prints parses");
+        assert_eq!(printed, again.to_string());
     }
 
     #[test]
