@@ -2,7 +2,8 @@
 # The test command: installs what the tests need, then runs every gate.
 #   fmt --check, clippy -D warnings, all tests (nextest; as root also the ignored root-only ones),
 #   the GitHub Action's tests and the workflow lint, the air-gap walkthrough, the interop suite,
-#   the GitLab CI lint and the GitLab example pipeline run by gitlab-ci-local.
+#   the GitLab CI lint, the GitLab example pipeline run by gitlab-ci-local, and a smoke run of
+#   every fuzz target (HALLMARK_FUZZ_SECONDS each, default 5).
 # HALLMARK_VECTORS points the tests at shared/vectors (default: ../shared/vectors beside the clone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,3 +51,5 @@ echo "== GitLab CI: lint (check-jsonschema vendor.gitlab-ci)"
 bash scripts/lint-gitlab-ci.sh
 echo "== GitLab CI: the example pipeline under gitlab-ci-local"
 bash tests/gitlab/run.sh
+echo "== fuzz targets: build every one and run each for a few seconds on its seeds (docs/fuzzing.md)"
+bash scripts/fuzz-smoke.sh "${HALLMARK_FUZZ_SECONDS:-5}"
