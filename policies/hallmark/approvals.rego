@@ -48,7 +48,7 @@ approval_time_desc(t) := sprintf("signed at %s (verified time)", [t.time]) if t.
 else := sprintf("approved at %s (claimed approvedAt, not verified)", [t.time])
 
 approvals_set_aside contains [i, reason] if {
-	max_hours := setting("approvals").max_age_hours
+	max_hours := settings.approvals.max_age_hours
 	max_hours != null
 	some i, a in input.attestations
 	a.predicateType == approval_type
@@ -61,7 +61,7 @@ approved_at_problem(t) := "it has no verified time and records no approvedAt" if
 else := sprintf("it has no verified time and its approvedAt %s is not an RFC 3339 time", [quote(t)])
 
 approvals_set_aside contains [i, reason] if {
-	max_hours := setting("approvals").max_age_hours
+	max_hours := settings.approvals.max_age_hours
 	max_hours != null
 	some i, a in input.attestations
 	a.predicateType == approval_type
@@ -72,7 +72,7 @@ approvals_set_aside contains [i, reason] if {
 
 # In the future: beyond the clock skew baseline.rego allows a step (future_skew_seconds).
 approvals_set_aside contains [i, reason] if {
-	max_hours := setting("approvals").max_age_hours
+	max_hours := settings.approvals.max_age_hours
 	max_hours != null
 	some i, a in input.attestations
 	a.predicateType == approval_type
@@ -94,9 +94,9 @@ approval_signers contains s if {
 	approver_listed(s)
 }
 
-approver_listed(s) if s in setting("approvals").approvers
+approver_listed(s) if s in settings.approvals.approvers
 
-approver_listed(_) if not setting("approvals").approvers
+approver_listed(_) if not settings.approvals.approvers
 
 valid_approvers := {s | some s in approval_signers; not s in build_signers}
 
@@ -112,7 +112,7 @@ set_aside_desc := "" if count(set_aside_approvals) == 0
 else := sprintf("; set aside: %s", [concat("; ", [sprintf("%s signed by %v (%s)", [x.attestation, x.signers, x.reason]) | some x in set_aside_approvals])])
 
 deny contains v if {
-	required := setting("approvals").required
+	required := settings.approvals.required
 	count(valid_approvers) < required
 	v := {
 		"code": "approval.insufficient",

@@ -15,8 +15,8 @@ deny contains v if {
 
 # Every required step has a verified attestation in the artifact's chain.
 deny contains v if {
-	some name in setting("required_steps")
-	not step_in_chain(name)
+	some name in settings.required_steps
+	not name in provenance_steps
 	v := {
 		"code": "step.missing",
 		"msg": sprintf("required step %q has no verified attestation in the chain of %s", [name, artifact_label]),
@@ -24,15 +24,13 @@ deny contains v if {
 	}
 }
 
-step_in_chain(name) if {
-	some p in provenances
-	p.step == name
-}
+# The step names of the verified provenances, once.
+provenance_steps := {p.step | some p in provenances}
 
 # Every step of the chain is one of the declared steps, when the list is configured: a step
 # without a name, or with a name the policy does not know, is denied.
 deny contains v if {
-	declared := setting("declared_steps")
+	declared := settings.declared_steps
 	some st in steps
 	name := object.get(st, "step", null)
 	not name in declared
@@ -51,7 +49,7 @@ else := sprintf("%s names no step; the declared steps are %v", [step_ref(st), de
 
 # Every step's builder is trusted, when the list is configured.
 deny contains v if {
-	allowed := setting("trusted_builders")
+	allowed := settings.trusted_builders
 	some p in provenances
 	builder := object.get(p.provenance, "builderId", null)
 	not builder in allowed
@@ -68,10 +66,12 @@ deny contains v if {
 # Every step built from a source built it from an allowed repository, when the list is
 # configured: sourceUri is "git+<repo>@<ref>" or "<repo>".
 deny contains v if {
-	allowed := setting("source_repositories")
+	allowed := settings.source_repositories
+	untrusted := untrusted_source_uris
+	count(untrusted) > 0
 	some p in provenances
-	uri := source_uri(p)
-	not source_allowed(uri, allowed)
+	uri := p.provenance.sourceUri
+	uri in untrusted
 	v := {
 		"code": "source.untrusted",
 		"msg": sprintf("%s was built from %q, not from an allowed repository (expected one of %v)", [step_ref(p), uri, allowed]),
@@ -86,7 +86,7 @@ deny contains v if {
 # sourceUri cannot be checked, so it is denied rather than skipped.
 source_rules contains k if {
 	some k in ["source_repositories", "source_refs"]
-	setting(k)
+	settings[k]
 }
 
 deny contains v if {
@@ -94,7 +94,7 @@ deny contains v if {
 	what := {true: "repositories", false: "refs"}[count({"source_repositories"} & source_rules) > 0]
 	allowed := object.get(config, ["source_repositories"], object.get(config, ["source_refs"], []))
 	some p in provenances
-	not source_uri(p)
+	not is_string(p.provenance.sourceRepository)
 	v := {
 		"code": "source.unknown",
 		"msg": sprintf("%s records no source (provenance sourceUri), so it cannot be checked against the allowed %s %v", [step_ref(p), what, allowed]),
@@ -105,35 +105,42 @@ deny contains v if {
 	}
 }
 
-source_uri(p) := uri if {
-	uri := p.provenance.sourceUri
-	is_string(uri)
-	uri != ""
+# A provenance records a source when its sourceUri is a non-empty string; sourceRepository (a
+# derived fact) is a string exactly then.
+
+# The distinct source URIs of the provenances (a chain usually has one), each judged once.
+source_uris := {p.provenance.sourceUri | some p in provenances; is_string(p.provenance.sourceRepository)}
+
+untrusted_source_uris := {uri |
+	allowed := settings.source_repositories
+	some uri in source_uris
+	not uri in allowed
+	not has_prefix(uri, allowed_source_prefixes)
 }
 
-source_allowed(uri, allowed) if {
-	some repo in allowed
-	startswith(uri, sprintf("git+%s@", [repo]))
-}
-
-source_allowed(uri, allowed) if uri in allowed
-
-# A repository listed as https://host/o/r also matches clones of https://host/o/r.git.
-source_allowed(uri, allowed) if {
-	some repo in allowed
+# "git+<repo>@" for each allowed repository; a repository listed as https://host/o/r also
+# matches clones of https://host/o/r.git.
+allowed_source_prefixes := {sprintf("git+%s@", [repo]) | some repo in settings.source_repositories} | {sprintf("git+%s.git@", [repo]) |
+	some repo in settings.source_repositories
 	not endswith(repo, ".git")
-	startswith(uri, sprintf("git+%s.git@", [repo]))
+}
+
+has_prefix(s, prefixes) if {
+	some prefix in prefixes
+	startswith(s, prefix)
 }
 
 # Every step built from a source built it from an allowed ref, when the globs are configured
 # ("refs/heads/main", "refs/tags/v*"; `*` stays within one path segment, `**` spans several).
-# The ref is source_ref(sourceUri) below; a sourceUri without one is denied.
+# The ref is the provenance's sourceRef; a sourceUri without one is denied.
 deny contains v if {
-	patterns := setting("source_refs")
+	patterns := settings.source_refs
+	not_allowed := refs_not_allowed
+	count(not_allowed) > 0
 	some p in provenances
-	uri := source_uri(p)
-	ref := source_ref(uri)
-	not ref_allowed(ref, patterns)
+	ref := p.provenance.sourceRef
+	ref in not_allowed
+	uri := p.provenance.sourceUri
 	v := {
 		"code": "source.ref-not-allowed",
 		"msg": sprintf("%s was built from ref %q of %q, which matches none of the allowed refs %v", [step_ref(p), ref, uri, patterns]),
@@ -145,10 +152,11 @@ deny contains v if {
 }
 
 deny contains v if {
-	patterns := setting("source_refs")
+	patterns := settings.source_refs
 	some p in provenances
-	uri := source_uri(p)
-	not source_ref(uri)
+	is_string(p.provenance.sourceRepository)
+	not is_string(p.provenance.sourceRef)
+	uri := p.provenance.sourceUri
 	v := {
 		"code": "source.ref-not-allowed",
 		"msg": sprintf("%s was built from %q, which names no ref (expected one of %v)", [step_ref(p), uri, patterns]),
@@ -159,20 +167,18 @@ deny contains v if {
 	}
 }
 
-# The ref of "git+<repo>@<ref>". A git ref may itself contain "@" (a branch named
+# The ref of the provenance's "git+<repo>@<ref>" sourceUri: provenance.sourceRef, split once in
+# Rust (docs/policy-input.md). A git ref may itself contain "@" (a branch named
 # "feature@refs/heads/main"), so when the URI names a full ref ("@refs/…") the ref is everything
-# from the FIRST "@refs/" on: "git+https://x/app.git@refs/heads/feature@refs/heads/main" is
-# "refs/heads/feature@refs/heads/main", not "refs/heads/main". Otherwise (a commit, a short
-# name) it is the text after the last "@" (a repository URL may hold one: "ssh://git@host/…").
-source_ref(uri) := ref if {
-	i := indexof(uri, "@refs/")
-	i >= 0
-	ref := substring(uri, i + 1, -1)
-} else := ref if {
-	parts := split(uri, "@")
-	count(parts) > 1
-	ref := parts[count(parts) - 1]
-	ref != ""
+# from the FIRST "@refs/" on; otherwise (a commit, a short name) it is the text after the last
+# "@" (a repository URL may hold one: "ssh://git@host/…"). Undefined when the URI names none.
+# The distinct refs the provenances record, each matched once (a glob is compiled per match).
+source_refs := {ref | some p in provenances; ref := p.provenance.sourceRef; is_string(ref)}
+
+refs_not_allowed := {ref |
+	patterns := settings.source_refs
+	some ref in source_refs
+	not ref_allowed(ref, patterns)
 }
 
 ref_allowed(ref, patterns) if {
@@ -180,25 +186,26 @@ ref_allowed(ref, patterns) if {
 	glob.match(pattern, ["/"], ref)
 }
 
-# The time of a step: the earliest of its verifiedTimes (signing times a transparency log or a
-# timestamp authority proved) when it has one; else its provenance finishedOn, which is only
-# what the signer claimed. Undefined when it has neither (or neither parses).
-step_time(p) := {"basis": "verified", "time": vt.time, "ns": vt.ns} if {
-	vt := earliest_verified_time(p)
-} else := {"basis": "claimed", "time": t, "ns": ns} if {
-	t := object.get(p.provenance, "finishedOn", null)
-	ns := parse_time(t)
-}
+# The time of a step is its `time` (computed once in Rust): the earliest of its verifiedTimes
+# (signing times a transparency log or a timestamp authority proved) when it has one; else its
+# provenance finishedOn, which is only what the signer claimed; null when it has neither (or
+# neither parses).
+
+# The oldest and the latest step time accepted, in nanoseconds (computed once).
+oldest_ns := now_ns - (settings.max_age_hours * 3600000000000)
+
+latest_ns := now_ns + (future_skew_seconds * 1000000000)
 
 time_desc(st) := sprintf("was signed at %s (verified time)", [st.time]) if st.basis == "verified"
 else := sprintf("finished at %s (claimed finishedOn, not verified)", [st.time])
 
 # Every step is recent enough, when a maximum age is configured.
 deny contains v if {
-	max_hours := setting("max_age_hours")
+	max_hours := settings.max_age_hours
+	oldest := oldest_ns
 	some p in provenances
-	st := step_time(p)
-	now_ns - st.ns > max_hours * 3600000000000
+	st := p.time
+	st.ns < oldest
 	v := {
 		"code": "provenance.too-old",
 		"msg": sprintf("%s %s, more than %v hours before %s", [step_ref(p), time_desc(st), max_hours, input.context.time]),
@@ -212,9 +219,9 @@ deny contains v if {
 
 # A step whose age cannot be told is denied when a maximum age is configured.
 deny contains v if {
-	max_hours := setting("max_age_hours")
+	max_hours := settings.max_age_hours
 	some p in provenances
-	not step_time(p)
+	p.time == null
 	v := {
 		"code": "provenance.time-unknown",
 		"msg": sprintf("%s has no verified signing time and no valid finishedOn, so its age cannot be checked against max_age_hours %v", [step_ref(p), max_hours]),
@@ -231,10 +238,11 @@ future_skew_seconds := 300
 # A step dated after the verification time (beyond the skew) is denied when a maximum age is
 # configured: a future finishedOn would otherwise pass any age limit.
 deny contains v if {
-	setting("max_age_hours")
+	settings.max_age_hours
+	latest := latest_ns
 	some p in provenances
-	st := step_time(p)
-	st.ns - now_ns > future_skew_seconds * 1000000000
+	st := p.time
+	st.ns > latest
 	v := {
 		"code": "provenance.from-the-future",
 		"msg": sprintf("%s %s, more than %d seconds after the verification time %s", [step_ref(p), time_desc(st), future_skew_seconds, input.context.time]),

@@ -34,49 +34,90 @@ package hallmark
 
 import rego.v1
 
+# The bookkeeping comes with the input (docs/policy-input.md, "Derived facts"), computed once in
+# Rust: per step the indices of its materials split into `produced` (some verified step of the
+# chain produced it; whole-job provenance is no producer), `unproduced` (pinned, no producer) and
+# `unpinned` (no digest), and the unproduced ones recorded `uncommitted`; `failed`,
+# `superseded`, `startsFromSource`; per produced material `producers` and `producerNames`. Rules
+# test step-level conditions before they look at materials.
+
+# Settings read per step, once.
+step_inputs := s if {
+	s := settings.step_inputs
+	is_object(s)
+} else := {}
+
+configured_source_steps := {n | some n in settings.source_steps}
+
+# The declared external inputs, as a set (read per material).
+external_digests := {d | some d in settings.external_inputs}
+
+# A step that is no source step may read nothing unproduced (except declared external inputs).
 deny contains v if {
 	some st in steps
-	some m in st.materials
-	count(producers(m)) == 0
-	pinned(m)
+	not st.id in source_step_ids
+	some i in st.unproduced
+	m := st.materials[i]
 	not m.digest in external_digests
-	not reads_from_source(st, m)
-	v := {
-		"code": "chain.unattested-input",
-		"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input%s%s", [step_desc(st), material_desc(m), source_patterns_desc(st), untracked_desc(m)]),
-		"step": object.get(st, "step", null),
-		"file": object.get(m, "name", null),
-		"digest": m.digest,
-		"attestation": st.origin,
-	}
+	v := unattested_input(st, m)
 }
 
-# Per-step facts computed once (Rego functions are not memoised; these are read per material).
-source_step_ids := {st.id | some st in steps; source_step(st)}
-
-patterned_step_ids := {st.id | some st in steps; has_source_patterns(st)}
-
-# An unproduced material a step may read from the source: any, for a source step without
-# source patterns; one whose name matches a pattern, for a step with them (object form).
-reads_from_source(st, m) if {
+# A source step without source patterns may read any committed unproduced material.
+deny contains v if {
+	some st in steps
 	st.id in source_step_ids
 	not st.id in patterned_step_ids
-	not m.uncommitted
+	some i in st.uncommitted
+	m := st.materials[i]
+	not m.digest in external_digests
+	v := unattested_input(st, m)
 }
 
-reads_from_source(st, m) if {
+# A source step with source patterns (object form) may read the committed unproduced materials
+# whose names match one of them.
+deny contains v if {
+	some st in steps
 	st.id in patterned_step_ids
-	name_matches(m, object_inputs(st).source)
-	not m.uncommitted
+	patterns := step_inputs[st.step].source
+	some i in st.unproduced
+	m := st.materials[i]
+	not m.digest in external_digests
+	not from_source(m, patterns)
+	v := unattested_input(st, m)
+}
+
+from_source(m, patterns) if {
+	not m.uncommitted == true
+	name_matches(m, patterns)
+}
+
+unattested_input(st, m) := {
+	"code": "chain.unattested-input",
+	"msg": sprintf("%s consumed %s that no attested step produced and that is not a declared external input%s%s", [step_desc(st), material_desc(m), source_patterns_desc(st), untracked_desc(m)]),
+	"step": object.get(st, "step", null),
+	"file": object.get(m, "name", null),
+	"digest": m.digest,
+	"attestation": st.origin,
+}
+
+# Source steps: named (setting source_steps, or "source" in their step_inputs), else assumed.
+source_step_ids := {st.id |
+	some st in steps
+	source_step(st)
+}
+
+# Steps whose step_inputs are the object form with a key "source".
+patterned_step_ids := {st.id |
+	some st in steps
+	inputs := step_inputs[st.step]
+	is_object(inputs)
+	"source" in object.keys(inputs)
 }
 
 untracked_desc(m) := "; it is not committed to the source (untracked, ignored or hidden from git status)" if m.uncommitted == true
 else := ""
 
-# The object form of the step's step_inputs has a key "source".
-has_source_patterns(st) if "source" in object.keys(object_inputs(st))
-
-source_patterns_desc(st) := sprintf(", nor a source file it may read (%v)", [object_inputs(st).source]) if has_source_patterns(st)
+source_patterns_desc(st) := sprintf(", nor a source file it may read (%v)", [step_inputs[st.step].source]) if st.id in patterned_step_ids
 else := ""
 
 # The material's name matches one of the glob patterns ("/" separates segments: "*" within
@@ -93,8 +134,8 @@ name_matches(m, patterns) if {
 # Every material of every step, source steps included, records a digest.
 deny contains v if {
 	some st in steps
-	some m in st.materials
-	not pinned(m)
+	some i in st.unpinned
+	m := st.materials[i]
 	v := {
 		"code": "chain.unpinned-input",
 		"msg": sprintf("%s consumed %s with no digest: an unpinned input cannot be checked", [step_desc(st), quote(object.get(m, "name", null))]),
@@ -107,7 +148,7 @@ deny contains v if {
 
 # The artifact comes from one of the named steps, when the list is configured.
 deny contains v if {
-	allowed := setting("artifact_steps")
+	allowed := settings.artifact_steps
 	some st in root_steps
 	name := object.get(st, "step", null)
 	not name in allowed
@@ -122,7 +163,7 @@ deny contains v if {
 }
 
 deny contains v if {
-	allowed := setting("artifact_steps")
+	allowed := settings.artifact_steps
 	count(root_steps) == 0
 	v := {
 		"code": "chain.artifact-from-wrong-step",
@@ -133,29 +174,12 @@ deny contains v if {
 	}
 }
 
-# The declared external inputs, as a set (read per material).
-external_digests := {d | some d in setting("external_inputs")}
-
 # Source steps are named when source_steps is set, or when step_inputs lists "source" for them.
-source_steps_named if setting("source_steps")
+source_steps_named if settings.source_steps
 
 source_steps_named if {
-	some _, inputs in setting("step_inputs")
+	some _, inputs in step_inputs
 	names_source(inputs)
-}
-
-# The step_inputs entry of a step: a list, an object, or undefined when it has none.
-step_inputs_of(st) := inputs if {
-	name := object.get(st, "step", null)
-	is_string(name)
-	inputs := setting("step_inputs")[name]
-	inputs != null
-}
-
-# The object form of a step's step_inputs; undefined for the list form or none.
-object_inputs(st) := inputs if {
-	inputs := step_inputs_of(st)
-	is_object(inputs)
 }
 
 # "source" in a list of inputs, or a key "source" of an object of inputs.
@@ -169,25 +193,22 @@ names_source(inputs) if {
 	"source" in object.keys(inputs)
 }
 
-source_step(st) if st.step in setting("source_steps")
+source_step(st) if st.step in configured_source_steps
 
-source_step(st) if names_source(step_inputs_of(st))
+source_step(st) if names_source(step_inputs[st.step])
 
-source_step(st) if assumed_source_step(st)
-
-assumed_source_step(st) if {
+source_step(st) if {
 	not source_steps_named
-	records_source(st)
-	not consumes_produced_material(st)
+	st.startsFromSource == true
 }
 
-assumed_source_step_ids := {st.id | some st in steps; assumed_source_step(st)}
-
+# Steps taken as source steps by the heuristic: no source step is named, and the step records a
+# source and consumed nothing a verified step produced (startsFromSource).
 warn contains v if {
+	not source_steps_named
 	some st in steps
-	st.id in assumed_source_step_ids
-	some m in st.materials
-	count(producers(m)) == 0
+	st.startsFromSource == true
+	count(st.unproduced) > 0
 	v := {
 		"code": "chain.source-step-assumed",
 		"msg": sprintf("%s was taken as reading from the source checkout because it consumed nothing an attested step produced; name the source steps in the policy (sourceSteps, or inputs: [source])", [step_desc(st)]),
@@ -196,25 +217,19 @@ warn contains v if {
 	}
 }
 
-# Step names by id, built once.
-step_name_by_id := {st.id: object.get(st, "step", null) | some st in steps}
-
-# The names of the steps that produced a material.
-producer_names(m) := {n | some id in producers(m); n := step_name_by_id[id]}
-
 # Each material a step consumed must come only from steps named for it (list form).
 deny contains v if {
 	some st in steps
-	allowed := step_inputs_of(st)
+	allowed := step_inputs[st.step]
 	is_array(allowed)
-	some m in st.materials
-	count(producers(m)) > 0
-	names := producer_names(m)
+	some i in st.produced
+	m := st.materials[i]
 	# Every step that produced it must be allowed: an old or sibling output of an allowed step,
 	# copied over the file by a step that is not, is still a hand-over by that step.
-	some n in names
+	some n in m.producerNames
 	not n in allowed
 	not source_lookalike(m, allowed)
+	names := {x | some x in m.producerNames}
 	v := {
 		"code": "chain.input-from-wrong-step",
 		"msg": sprintf("%s consumed %s, produced by %v, not by one of the steps it may take inputs from (%v)", [step_desc(st), material_desc(m), names, allowed]),
@@ -236,7 +251,7 @@ source_lookalike(m, allowed) if {
 	pinned(m)
 	name := object.get(m, "name", null)
 	same := [pr |
-		some id in producers(m)
+		some id in m.producers
 		some p in steps
 		p.id == id
 		some pr in object.get(p, "products", [])
@@ -252,11 +267,12 @@ source_lookalike(m, allowed) if {
 # name one of that step's patterns matches (object form; strict: no collision exception).
 deny contains v if {
 	some st in steps
-	allowed := object_inputs(st)
-	some m in st.materials
-	count(producers(m)) > 0
-	names := producer_names(m)
-	not object_input_allowed(allowed, names, m)
+	allowed := step_inputs[st.step]
+	is_object(allowed)
+	some i in st.produced
+	m := st.materials[i]
+	not object_input_allowed(allowed, m)
+	names := {x | some x in m.producerNames}
 	patterns := {n: ps | some n in names; is_string(n); ps := object.get(allowed, n, [])}
 	v := {
 		"code": "chain.input-from-wrong-step",
@@ -271,29 +287,23 @@ deny contains v if {
 }
 
 # Every step that produced the material is named for it, and its patterns match the file.
-object_input_allowed(allowed, names, m) if {
-	every n in names {
+object_input_allowed(allowed, m) if {
+	every n in m.producerNames {
 		is_string(n)
 		name_matches(m, allowed[n])
 	}
 }
 
-records_source(st) if is_string(st.provenance.sourceUri)
-
-records_source(st) if is_string(st.provenance.sourceCommit)
-
-consumes_produced_material(st) if {
-	some m in st.materials
-	count(producers(m)) > 0
-}
-
+# A step that failed is denied unless the policy allows that step to fail, or the step is
+# superseded: the chain uses something of it and everything of it the chain uses also came, byte
+# for byte, from a step that succeeded (a failed attempt and its successful re-run produce the
+# same file). A failed step nothing uses (a failed test run) is not superseded.
 deny contains v if {
 	some st in steps
-	code := object.get(st, "exitCode", null)
-	is_number(code)
-	code != 0
+	st.failed == true
+	not st.superseded == true
 	not object.get(st, "step", null) in allowed_failed_steps
-	not superseded(st)
+	code := st.exitCode
 	v := {
 		"code": "chain.step-failed",
 		"msg": sprintf("%s exited with code %v", [step_ref(st), code]),
@@ -304,50 +314,9 @@ deny contains v if {
 	}
 }
 
-# Ids of the steps that recorded a non-zero exit code.
-failed_step_ids := {st.id |
-	some st in steps
-	code := object.get(st, "exitCode", null)
-	is_number(code)
-	code != 0
-}
-
-# A failed step is superseded when the chain uses something of it and everything of it the chain
-# uses also came, byte for byte, from a step that succeeded (a failed attempt and its successful
-# re-run produce the same file). A failed step nothing uses (a failed test run) is not.
-superseded(st) if {
-	used(st)
-	not relied_on(st)
-}
-
-used(st) if st.id in root_ids
-
-used(st) if {
-	some consumer in steps
-	some m in consumer.materials
-	st.id in producers(m)
-}
-
-relied_on(st) if {
-	st.id in root_ids
-	not any_succeeded(root_ids)
-}
-
-relied_on(st) if {
-	some consumer in steps
-	some m in consumer.materials
-	st.id in producers(m)
-	not any_succeeded(producers(m))
-}
-
-any_succeeded(ids) if {
-	some id in ids
-	not id in failed_step_ids
-}
-
 # The steps allowed to record a failure (setting allow_failed_steps; none by default).
 allowed_failed_steps := s if {
-	s := setting("allow_failed_steps")
+	s := settings.allow_failed_steps
 	is_array(s)
 } else := []
 

@@ -7,8 +7,13 @@ import rego.v1
 
 # The value of a config key; undefined when the key is absent or null (a rule reading it then
 # does nothing).
-setting(key) := v if {
-	v := config[key]
+setting(key) := settings[key]
+
+# The settings without null values, built once: the library reads `settings.<key>` (a function
+# call per read would cost more than the lookup).
+settings := {k: v |
+	is_object(config)
+	some k, v in config
 	v != null
 }
 
@@ -20,28 +25,15 @@ artifact_label := name if {
 } else := input.artifact.digest
 
 # Every verified SLSA-provenance step reachable backwards from the artifact. Whole-job
-# provenance (GitHub's workflow buildType, the GitLab runner's, Hallmark's local job) names no
-# step: it records the job that ran the steps, not a step of the chain, so the step rules do not
-# judge it (it stays in `provenances` for the builder and source rules). Leaving it out never
-# allows what the steps alone would deny: the chain's own steps must still be there.
+# provenance (GitHub's workflow buildType, the GitLab runner's, Hallmark's local job; the input
+# marks it `job`) names no step: it records the job that ran the steps, not a step of the chain,
+# so the step rules do not judge it (it stays in `provenances` for the builder and source rules).
+# Leaving it out never allows what the steps alone would deny: the chain's own steps must still
+# be there.
 steps := [st |
 	some st in object.get(input, ["chain", "steps"], [])
-	not is_job_provenance(st)
+	not st.job == true
 ]
-
-is_job_provenance(st) if {
-	object.get(st, "step", null) == null
-	job_build_type(st.provenance.buildType)
-}
-
-job_build_type(t) if t == "https://actions.github.io/buildtypes/workflow/v1"
-
-job_build_type(t) if t == "https://hallmark.dev/buildtypes/local-job/v1"
-
-job_build_type(t) if {
-	startswith(t, "https://gitlab.com/gitlab-org/gitlab-runner/-/blob/")
-	endswith(t, "/PROVENANCE.md")
-}
 
 # Ids of the steps that produced the artifact itself.
 root_ids := object.get(input, ["chain", "roots"], [])
@@ -51,24 +43,31 @@ root_steps := [st | some st in steps; st.id in root_ids]
 
 # Every verified provenance: the chain's steps, plus any provenance attestation of the artifact
 # itself (the same records as the roots; kept so the rules hold if the chain is absent).
-# Duplicates collapse because both sides build identical objects.
+# Duplicates collapse because both sides build identical objects. Records are built inline, not
+# by a function: Rego does not memoise functions, and these are read by many rules.
 provenances contains p if {
 	some st in steps
-	p := provenance_record(st)
+	p := {
+		"origin": st.origin,
+		"step": object.get(st, "step", null),
+		"signers": object.get(st, "signers", []),
+		"verifiedTimes": object.get(st, "verifiedTimes", []),
+		"time": object.get(st, "time", null),
+		"provenance": st.provenance,
+	}
 }
 
 provenances contains p if {
 	some a in input.attestations
 	is_object(a.provenance)
-	p := provenance_record(a)
-}
-
-provenance_record(x) := {
-	"origin": x.origin,
-	"step": object.get(x, "step", null),
-	"signers": object.get(x, "signers", []),
-	"verifiedTimes": verified_times(x),
-	"provenance": x.provenance,
+	p := {
+		"origin": a.origin,
+		"step": object.get(a, "step", null),
+		"signers": object.get(a, "signers", []),
+		"verifiedTimes": object.get(a, "verifiedTimes", []),
+		"time": object.get(a, "time", null),
+		"provenance": a.provenance,
+	}
 }
 
 # The signing times a transparency log or timestamp authority proved ([] when none).
@@ -110,14 +109,6 @@ else := sprintf("the step of %s", [p.origin])
 # %q fails on anything but a string, which would stop the whole evaluation.
 quote(x) := sprintf("%q", [x]) if is_string(x)
 else := sprintf("%v", [x])
-
-# A material's producers (ids of chain steps); [] when no verified step produced it. Whole-job
-# provenance is no step (see `steps`): a file only a job provenance names as its product was
-# produced by no attested step, or any job could vouch for a file slipped into its workspace.
-producers(m) := [id | some id in object.get(m, "producedBy", []); id in step_ids]
-
-# The ids of the chain's steps, built once.
-step_ids := {st.id | some st in steps}
 
 # A material's digest ("sha256:…", "sha512:…"); null when it was recorded without one.
 material_digest(m) := object.get(m, "digest", null)
@@ -194,7 +185,7 @@ warn contains v if {
 }
 
 warn contains v if {
-	approvals := setting("approvals")
+	approvals := settings.approvals
 	is_object(approvals)
 	some key, _ in approvals
 	not key in known_approval_settings

@@ -161,11 +161,13 @@ full_config := {
 	"allow_failed_steps": ["scan"],
 }
 
-denials(doc, cfg) := {v | some v in data.hallmark.deny with input as doc with data.hallmark_config as cfg}
+# Inputs get the derived facts a real decision's input carries (docs/policy-input.md), computed
+# by the same Rust code: hallmark.with_facts exists only under `hallmark policy test`.
+denials(doc, cfg) := {v | some v in data.hallmark.deny with input as hallmark.with_facts(doc) with data.hallmark_config as cfg}
 
 codes(doc, cfg) := {v.code | some v in denials(doc, cfg)}
 
-warnings(doc, cfg) := {v.code | some v in data.hallmark.warn with input as doc with data.hallmark_config as cfg}
+warnings(doc, cfg) := {v.code | some v in data.hallmark.warn with input as hallmark.with_facts(doc) with data.hallmark_config as cfg}
 
 # The denials of one code.
 denied(doc, cfg, code) := {v | some v in denials(doc, cfg); v.code == code}

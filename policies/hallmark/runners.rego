@@ -7,29 +7,24 @@ package hallmark
 import rego.v1
 
 deny contains v if {
-	setting("allow_self_hosted_runners") == false
-	some r in runners
-	r.runner == "self-hosted"
-	v := {
-		"code": "runner.self-hosted",
-		"msg": sprintf("%s ran on a self-hosted runner, which is not allowed", [step_ref(r)]),
-		"attestation": r.origin,
-		"step": r.step,
-		"expected": "a hosted runner",
-		"actual": r.runner,
-	}
-}
-
-runners contains r if {
+	settings.allow_self_hosted_runners == false
 	some st in steps
-	runner := object.get(st, "runnerEnvironment", null)
-	is_string(runner)
-	r := {"origin": st.origin, "step": object.get(st, "step", null), "runner": runner}
+	st.runnerEnvironment == "self-hosted"
+	v := self_hosted(st.origin, object.get(st, "step", null))
 }
 
-runners contains r if {
+deny contains v if {
+	settings.allow_self_hosted_runners == false
 	some a in input.attestations
-	runner := object.get(a, ["statement", "predicate", "buildDefinition", "internalParameters", "github", "runner_environment"], null)
-	is_string(runner)
-	r := {"origin": a.origin, "step": object.get(a, "step", null), "runner": runner}
+	object.get(a, ["statement", "predicate", "buildDefinition", "internalParameters", "github", "runner_environment"], null) == "self-hosted"
+	v := self_hosted(a.origin, object.get(a, "step", null))
+}
+
+self_hosted(origin, step) := {
+	"code": "runner.self-hosted",
+	"msg": sprintf("%s ran on a self-hosted runner, which is not allowed", [step_ref({"origin": origin, "step": step})]),
+	"attestation": origin,
+	"step": step,
+	"expected": "a hosted runner",
+	"actual": "self-hosted",
 }

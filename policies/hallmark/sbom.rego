@@ -14,7 +14,7 @@ package hallmark
 import rego.v1
 
 deny contains v if {
-	setting("sbom_required") == true
+	settings.sbom_required == true
 	not has_sbom
 	v := {
 		"code": "sbom.missing",
@@ -45,7 +45,7 @@ is_sbom(t) if startswith(t, "https://cyclonedx.org/bom/")
 # --- denied components ---
 
 sbom_deny_rules := rules if {
-	rules := setting("sbom_deny")
+	rules := settings.sbom_deny
 	is_array(rules)
 } else := []
 
@@ -125,7 +125,7 @@ deny contains v if {
 	))
 }
 
-sbom_unknown_version_denies if not setting("sbom_unknown_version") == "warn"
+sbom_unknown_version_denies if not settings.sbom_unknown_version == "warn"
 
 sbom_undecided contains v if {
 	some m in sbom_matches

@@ -12,14 +12,15 @@ import rego.v1
 
 # The records whose signers are judged: the chain's steps (copies of one statement merged, so
 # every genuine signer counts), or the provenance attestations when there is no chain.
-signed_steps := [provenance_record(st) | some st in steps] if count(steps) > 0
+signed_steps := steps if count(steps) > 0
 else := [p | some p in provenances]
 
 deny contains v if {
-	some name, expected in setting("step_signers")
+	signers_by_step := step_signers
 	some p in signed_steps
-	p.step == name
-	not signed_by_one_of(p, expected)
+	expected := signers_by_step[p.step]
+	count([s | some s in p.signers; s in expected]) == 0
+	name := p.step
 	v := {
 		"code": "step.signer-not-allowed",
 		"msg": sprintf("%s was signed by %v, which is not allowed for that step (expected one of %v)", [step_ref(p), p.signers, expected]),
@@ -30,16 +31,16 @@ deny contains v if {
 	}
 }
 
-signed_by_one_of(p, expected) if {
-	some s in p.signers
-	s in expected
-}
+step_signers := s if {
+	s := settings.step_signers
+	is_object(s)
+} else := {}
 
 # Every signer step_signers names, for any step.
-step_signer_names := {s | some _, list in setting("step_signers"); some s in list}
+step_signer_names := {s | some _, list in settings.step_signers; some s in list}
 
 # The approvers who may sign no step.
-approver_only := {s | some s in setting("approvals").approvers; not s in step_signer_names}
+approver_only := {s | some s in settings.approvals.approvers; not s in step_signer_names}
 
 deny contains v if {
 	count(approver_only) > 0

@@ -22,13 +22,13 @@ import rego.v1
 default_builder_issuers := ["https://token.actions.githubusercontent.com", "https://gitlab.com"]
 
 builder_issuers := issuers if {
-	issuers := setting("builder_issuers")
+	issuers := settings.builder_issuers
 } else := default_builder_issuers
 
 default_slsa_l3_builders := ["https://github.com/slsa-framework/slsa-github-generator/*"]
 
 slsa_l3_builders := builders if {
-	builders := setting("slsa_l3_builders")
+	builders := settings.slsa_l3_builders
 } else := default_slsa_l3_builders
 
 step_build_level(st) := 3 if {
@@ -51,12 +51,12 @@ platform_signed(st) if count(platform_details(st)) > 0
 
 platform_signed(st) if {
 	some s in object.get(st, "signers", [])
-	s in setting("builder_keys")
+	s in settings.builder_keys
 }
 
 # The certificate (keyless) signatures of a step.
 keyless_details(st) := [d |
-	some d in signer_details(st)
+	some d in object.get(st, "signerDetails", [])
 	is_object(d)
 	is_string(object.get(d, "identity", null))
 ]
@@ -92,7 +92,7 @@ verified_levels := {sprintf("SLSA_BUILD_LEVEL_%d", [slsa_build_level])} if slsa_
 else := set()
 
 deny contains v if {
-	required := setting("min_slsa_build_level")
+	required := settings.min_slsa_build_level
 	slsa_build_level < required
 	v := {
 		"code": "slsa.level-too-low",

@@ -16,23 +16,8 @@ package hallmark
 import rego.v1
 
 # Every verified provenance with the signer details of the signature(s) that verified it.
-signed_provenances contains p if {
-	some x in steps
-	p := signed_provenance(x)
-}
-
-signed_provenances contains p if {
-	some x in input.attestations
-	is_object(x.provenance)
-	p := signed_provenance(x)
-}
-
-signed_provenance(x) := {
-	"origin": x.origin,
-	"step": object.get(x, "step", null),
-	"provenance": x.provenance,
-	"details": signer_details(x),
-}
+# The chain's steps and the provenance attestations of the artifact, with their signer details.
+provenance_records := array.concat(steps, [a | some a in input.attestations; is_object(a.provenance)])
 
 deny contains v if {
 	some p in provenances
@@ -49,7 +34,7 @@ deny contains v if {
 }
 
 deny contains v if {
-	not setting("allow_dirty_source") == true
+	not settings.allow_dirty_source == true
 	some p in provenances
 	p.provenance.sourceDirty == true
 	v := {
@@ -70,8 +55,9 @@ claim_fields := {
 }
 
 deny contains v if {
-	some p in signed_provenances
-	some d in p.details
+	some p in provenance_records
+	some d in p.signerDetails
+	is_object(d.extensions)
 	some ext, field in claim_fields
 	certified := d.extensions[ext]
 	is_string(certified)
@@ -82,34 +68,21 @@ deny contains v if {
 		"code": "source.claim-mismatch",
 		"msg": sprintf("%s records source %s %s, but its signing certificate (%s) says %s", [step_ref(p), field, quote(recorded), ext, quote(certified)]),
 		"attestation": p.origin,
-		"step": p.step,
+		"step": object.get(p, "step", null),
 		"expected": certified,
 		"actual": recorded,
 	}
 }
 
 # What the provenance records for a field: the commit, or the repository / ref of its
-# "git+<repo>@<ref>" sourceUri. Undefined when it records no source at all (nothing to compare);
-# null when it records a source without that part.
+# "git+<repo>@<ref>" sourceUri (sourceRepository and sourceRef, split once in Rust; see
+# docs/policy-input.md). Undefined when it records no source at all (nothing to compare); null
+# when it records a source without that part.
 recorded_source(prov, "commit") := object.get(prov, "sourceCommit", null) if recorded_any_source(prov)
 
-recorded_source(prov, "repository") := repo if {
-	uri := prov.sourceUri
-	is_string(uri)
-	repo := source_repo(uri)
-} else := null if recorded_any_source(prov)
+recorded_source(prov, "repository") := object.get(prov, "sourceRepository", null) if recorded_any_source(prov)
 
-recorded_source(prov, "ref") := ref if {
-	uri := prov.sourceUri
-	is_string(uri)
-	ref := source_ref(uri)
-} else := null if recorded_any_source(prov)
-
-# The repository of "git+<repo>@<ref>": the URI without "git+" and without "@" and the ref
-# source_ref (baseline.rego) reads, so both parts are split at the same "@".
-source_repo(uri) := trim_prefix(substring(uri, 0, (count(uri) - count(ref)) - 1), "git+") if {
-	ref := source_ref(uri)
-} else := trim_prefix(uri, "git+")
+recorded_source(prov, "ref") := object.get(prov, "sourceRef", null) if recorded_any_source(prov)
 
 recorded_any_source(prov) if is_string(prov.sourceUri)
 
@@ -132,53 +105,43 @@ normal_repo(url) := trim_suffix(trim_suffix(lower(url), "/"), ".git")
 # One source commit and one pipeline run per build: every input a step consumed from another
 # step must have a producer built from the same commit (and, when the consumer ran in CI, in the
 # same pipeline run). Identical outputs rebuilt from other commits are extra producers and do no
-# harm; an input whose every producer is from elsewhere is a hand-over across builds.
-step_commits := {st.id: c | some st in steps; c := st.provenance.sourceCommit; is_string(c)}
-
-step_runs := {st.id: r | some st in steps; r := st.provenance.pipelineRun; is_string(r)}
-
+# harm; an input whose every producer is from elsewhere is a hand-over across builds. A step with
+# no value (no commit recorded, or run outside CI) that consumes inputs from steps with one
+# cannot show it belongs to their build: those inputs count too. Each produced material carries
+# its producers' commits and runs (producerCommits, producerRuns; docs/policy-input.md).
 mixed_fields := {
-	"commit": {"ids": step_commits, "what": "commit", "expected": "one commit"},
-	"run": {"ids": step_runs, "what": "pipeline run", "expected": "one pipeline run"},
+	"commit": {"key": "sourceCommit", "producers": "producerCommits", "what": "commit"},
+	"run": {"key": "pipelineRun", "producers": "producerRuns", "what": "pipeline run"},
 }
 
-# The names of st's produced inputs none of whose producers shares st's value in `ids`. A step
-# with no value (no commit recorded, or run outside CI) that consumes inputs from steps with one
-# cannot show it belongs to their build: those inputs count too.
-handed_across(st, ids) := names if {
-	mine := ids[st.id]
-	names := sort([name |
-		some m in st.materials
-		ps := producers(m)
-		count(ps) > 0
-		not produced_at(ps, ids, mine)
-		name := object.get(m, "name", null)
-	])
-} else := names if {
-	names := sort({name |
-		some m in st.materials
-		some id in producers(m)
-		ids[id]
-		name := object.get(m, "name", null)
-	})
-}
-
-produced_at(ps, ids, value) if {
-	some id in ps
-	ids[id] == value
+# [field, step index, material index] of every produced input that crossed over: none of its
+# producers shares the step's value, or, for a step without one, some producer has one. Found in
+# one flat pass; messages are built only for the steps listed.
+mixed_crossings contains [f, k, i] if {
+	not settings.allow_mixed_sources == true
+	some f, spec in mixed_fields
+	some k, st in steps
+	count(st.produced) > 0
+	mine := object.get(st.provenance, spec.key, null)
+	# A step with a value needs one producer sharing it; one without crosses with any value.
+	with_value := to_number(is_string(mine))
+	some i in st.produced
+	values := st.materials[i][spec.producers]
+	not mine in values
+	count(values) + with_value > 0
 }
 
 deny contains v if {
-	not setting("allow_mixed_sources") == true
-	some f in mixed_fields
-	some st in steps
-	names := handed_across(st, f.ids)
-	count(names) > 0
-	others := sort({f.ids[id] | some m in st.materials; m.name in names; some id in producers(m); f.ids[id]})
-	mine := object.get(f.ids, st.id, null)
+	some [f, k] in {[c[0], c[1]] | some c in mixed_crossings}
+	spec := mixed_fields[f]
+	st := steps[k]
+	crossed := [m | some c in mixed_crossings; c[0] == f; c[1] == k; m := st.materials[c[2]]]
+	names := sort([object.get(m, "name", null) | some m in crossed])
+	others := sort({x | some m in crossed; some x in m[spec.producers]})
+	mine := object.get(st.provenance, spec.key, null)
 	v := {
 		"code": "chain.mixed-sources",
-		"msg": sprintf("%s (%s %s) consumed %d file(s) built from another %s, e.g. %v from %v: every step of one build must build the same %s (set allow_mixed_sources to accept this)", [step_ref(st), f.what, quote(mine), count(names), f.what, array.slice(names, 0, 3), others, f.what]),
+		"msg": sprintf("%s (%s %s) consumed %d file(s) built from another %s, e.g. %v from %v: every step of one build must build the same %s (set allow_mixed_sources to accept this)", [step_ref(st), spec.what, quote(mine), count(names), spec.what, array.slice(names, 0, 3), others, spec.what]),
 		"step": object.get(st, "step", null),
 		"attestation": st.origin,
 		"file": names[0],

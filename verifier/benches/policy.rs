@@ -9,13 +9,16 @@ use std::time::SystemTime;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};
+use hallmark_model::budget::Budget;
 use hallmark_model::digest::{Digest, DigestAlgorithm};
 use hallmark_model::keyid::KeyKind;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::Statement;
 use hallmark_verifier::chain::walk;
+use hallmark_verifier::engine::{self, Request, Trust};
 use hallmark_verifier::keys::TrustedKey;
 use hallmark_verifier::policy::{Policy, policy_input};
+use hallmark_verifier::source::{AttestationSource, Found, Lookup, SourceError};
 use hallmark_verifier::verdict::{Candidate, Requirements, decide};
 use serde_json::json;
 
@@ -26,6 +29,20 @@ const SOURCES: usize = 50;
 fn file_digest(name: &str) -> Digest {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, name.as_bytes());
     Digest::from_bytes(DigestAlgorithm::Sha256, d.as_ref())
+}
+
+/// The chain's bundles by subject digest, as a store would answer.
+struct Memory(BTreeMap<String, Vec<Candidate>>);
+
+impl AttestationSource for Memory {
+    fn name(&self) -> String {
+        "memory".into()
+    }
+
+    fn lookup(&self, digest: &Digest, _: Lookup, _: &Budget) -> Result<Found, SourceError> {
+        let found = self.0.get(&digest.to_string()).cloned().unwrap_or_default();
+        Ok(Found::complete(found, Vec::new()))
+    }
 }
 
 fn chain(c: &mut Criterion) {
@@ -116,6 +133,23 @@ fn chain(c: &mut Criterion) {
     };
     let d = decision();
     assert!(d.deny.is_empty(), "{:?}", d.deny);
+    // The product's path: the one library call `hallmark verify`, the webhook and the CI gate
+    // make (engine::decide: look up, verify once per bundle, walk, input, policy).
+    let memory = Memory(by_subject.clone());
+    let mut request = Request::new(artifact.clone(), SystemTime::now());
+    request.name = Some("app".into());
+    request.trust = Trust {
+        keys: requirements.keys.clone(),
+        ..Trust::default()
+    };
+    request.policy = Some(&policy);
+    let sources: [&dyn AttestationSource; 1] = [&memory];
+    let decided = engine::decide(&request, &sources).unwrap();
+    assert!(decided.verdict.allowed(), "{:?}", decided.policy);
+    c.bench_function(
+        "engine::decide: 10-step chain, declarative policy (all rules)",
+        |b| b.iter(|| engine::decide(&request, &sources).unwrap()),
+    );
     c.bench_function(
         "decision: 10-step chain, declarative policy (all rules)",
         |b| b.iter(decision),

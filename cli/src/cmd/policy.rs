@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use hallmark_verifier::policy::{Policy, pipeline, run_tests};
+use hallmark_verifier::policy::{Policy, add_facts, pipeline, run_tests};
 
 use crate::Outcome;
 use crate::signing::read_limited;
@@ -297,9 +297,12 @@ pub fn run(args: Args) -> Result<Outcome> {
         }
         PolicyCommand::Eval { policy, input } => {
             let policy = Policy::load(&policy, false)?;
-            let input: serde_json::Value =
+            let mut input: serde_json::Value =
                 serde_json::from_slice(&read_limited(&input, 64 * 1024 * 1024)?)
                     .with_context(|| format!("{} is not JSON", input.display()))?;
+            // A saved input has the derived facts already; a hand-written one gets them, as a
+            // real decision's input has them (recomputing them changes nothing).
+            add_facts(&mut input);
             let decision = policy.evaluate(&input);
             let mut doc = serde_json::to_value(&decision)?;
             if let Some(obj) = doc.as_object_mut() {

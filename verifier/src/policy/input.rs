@@ -38,13 +38,15 @@ pub fn policy_input(
             }))
         })
         .collect();
-    json!({
+    let mut input = json!({
         "version": INPUT_VERSION,
         "artifact": {"digest": verdict.digest(), "name": name},
         "attestations": attestations,
         "chain": chain,
         "context": {"time": humantime::format_rfc3339_seconds(now).to_string(), "facts": facts},
-    })
+    });
+    super::facts::add_facts(&mut input);
+    input
 }
 
 /// The compact inventory of a verified SBOM (docs/policy-input.md): what deny rules compare,

@@ -6,6 +6,7 @@
 //! any evaluation error, denies (fail closed).
 
 mod declarative;
+mod facts;
 mod input;
 mod library;
 pub mod pipeline;
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::keys::TrustedKey;
 
 pub use declarative::API_VERSION;
+pub use facts::add_facts;
 pub use input::{INPUT_VERSION, policy_input};
 pub use tests_runner::{TestOutcome, run_tests};
 
@@ -285,6 +287,10 @@ impl Policy {
                 .add_data_json(&json)
                 .map_err(|e| error(&self.path, e.to_string()))?;
         }
+        let (name, text) = DECISION_MODULE;
+        engine
+            .add_policy(name.to_owned(), text.to_owned())
+            .map_err(|e| error(Path::new(name), e.to_string()))?;
         // Analyse the modules now (the first query does it), so every clone starts prepared.
         engine
             .eval_query("true".to_owned(), false)
@@ -320,8 +326,53 @@ impl Policy {
             decision.deny.push(fail("policy.error", e.to_string()));
             return decision;
         }
-        for (rule, out) in [("deny", &mut decision.deny), ("warn", &mut decision.warn)] {
-            match engine.eval_rule(format!("data.hallmark.{rule}")) {
+        // One evaluation for the three results, so the rules they share (the steps, the
+        // provenances, the settings) are computed once. Anything unusual (an undefined deny, an
+        // error, a result of the wrong shape) is evaluated again rule by rule, which says
+        // precisely what is wrong.
+        if let Some(fast) = together(&mut engine) {
+            return fast;
+        }
+        rule_by_rule(&mut engine, decision)
+    }
+}
+
+/// The module every engine gets: `deny`, `warn` and `verified_levels` in one object, undefined
+/// when `deny` is.
+const DECISION_MODULE: (&str, &str) = (
+    "hallmark-internal-decision.rego",
+    "package hallmark_internal_decision\n\
+     import rego.v1\n\
+     default warn := set()\n\
+     warn := data.hallmark.warn\n\
+     default levels := set()\n\
+     levels := data.hallmark.verified_levels\n\
+     result := {\"deny\": data.hallmark.deny, \"warn\": warn, \"levels\": levels}\n",
+);
+
+fn together(engine: &mut regorus::Engine) -> Option<Decision> {
+    let value = engine
+        .eval_rule("data.hallmark_internal_decision.result".to_owned())
+        .ok()?;
+    let field = |name: &str| value[&regorus::Value::from(name)].clone();
+    if field("deny") == regorus::Value::Undefined {
+        return None;
+    }
+    Some(Decision {
+        deny: findings(&field("deny"))?,
+        warn: findings(&field("warn"))?,
+        levels: strings(&field("levels")),
+    })
+}
+
+fn rule_by_rule(engine: &mut regorus::Engine, mut decision: Decision) -> Decision {
+    let fail = |code: &str, msg: String| Finding {
+        code: code.to_owned(),
+        msg,
+        details: Value::Null,
+    };
+    for (rule, out) in [("deny", &mut decision.deny), ("warn", &mut decision.warn)] {
+        match engine.eval_rule(format!("data.hallmark.{rule}")) {
                 Ok(regorus::Value::Undefined) => {
                     if rule == "deny" {
                         out.push(fail(
@@ -351,13 +402,12 @@ impl Policy {
                     format!("evaluating data.hallmark.{rule}: {e}"),
                 )),
             }
-        }
-        decision.levels = match engine.eval_rule("data.hallmark.verified_levels".to_owned()) {
-            Ok(value) => strings(&value),
-            Err(_) => Vec::new(),
-        };
-        decision
     }
+    decision.levels = match engine.eval_rule("data.hallmark.verified_levels".to_owned()) {
+        Ok(value) => strings(&value),
+        Err(_) => Vec::new(),
+    };
+    decision
 }
 
 /// `sha256:` over the module texts then the data texts (in path order), each length-prefixed

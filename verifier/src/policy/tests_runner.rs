@@ -16,6 +16,17 @@ pub struct TestOutcome {
     pub detail: String,
 }
 
+/// `hallmark.with_facts(doc)`, for tests only: a hand-written policy input completed with the
+/// derived facts ([`super::facts::add_facts`], the code that completes real inputs), so tests of
+/// the library run on what a real decision sees. regorus's extension API takes `anyhow` results.
+fn with_facts(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
+    let [doc] = <[regorus::Value; 1]>::try_from(args)
+        .map_err(|_| anyhow::anyhow!("hallmark.with_facts takes one argument"))?;
+    let mut input: serde_json::Value = serde_json::from_str(&doc.to_json_str()?)?;
+    super::facts::add_facts(&mut input);
+    regorus::Value::from_json_str(&serde_json::to_string(&input)?)
+}
+
 /// Runs the tests of the policies under `dir`.
 pub fn run_tests(dir: &Path) -> Result<Vec<TestOutcome>, PolicyError> {
     let policy = Policy::load(dir, true)?;
@@ -47,6 +58,9 @@ pub fn run_tests(dir: &Path) -> Result<Vec<TestOutcome>, PolicyError> {
         for name in names {
             let full = format!("data.{package}.{name}");
             let mut engine = policy.engine()?;
+            engine
+                .add_extension("hallmark.with_facts".into(), 1, Box::new(with_facts))
+                .map_err(|e| super::error(Path::new(file), e.to_string()))?;
             let (passed, detail) = match engine.eval_rule(full.clone()) {
                 Ok(regorus::Value::Bool(true)) => (true, String::new()),
                 Ok(v) => (

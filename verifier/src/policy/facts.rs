@@ -1,0 +1,453 @@
+//! The derived facts of the policy input (docs/policy-input.md, "Derived facts"): what the policy
+//! library would otherwise recompute in Rego for every material of every step, computed once here
+//! from the verified chain. Rego functions are not memoised and a call costs microseconds, so a
+//! fact read per material belongs in the input, not in a rule.
+//!
+//! Every fact is a function of the evidence alone, never of the policy's settings: what a step
+//! may consume stays a policy decision. [`add_facts`] works on the document as JSON so that
+//! `hallmark policy test` can complete hand-written inputs with the same code
+//! (`hallmark.with_facts`, registered for tests only).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::str::FromStr;
+use std::time::UNIX_EPOCH;
+
+use hallmark_model::time::Timestamp;
+use serde_json::{Map, Value, json};
+
+/// Build types of whole-job provenance: it records the job that ran the steps, not a step.
+const JOB_BUILD_TYPES: [&str; 2] = [
+    "https://actions.github.io/buildtypes/workflow/v1",
+    "https://hallmark.dev/buildtypes/local-job/v1",
+];
+/// The facts a produced material gets (and any other loses, should a document carry them).
+const PRODUCER_FACTS: [&str; 4] = [
+    "producers",
+    "producerNames",
+    "producerCommits",
+    "producerRuns",
+];
+const GITLAB_RUNNER_PREFIX: &str = "https://gitlab.com/gitlab-org/gitlab-runner/-/blob/";
+const GITLAB_RUNNER_SUFFIX: &str = "/PROVENANCE.md";
+
+/// Adds the derived facts to a policy input document, in place: per chain step `job`, `failed`,
+/// `superseded`, `startsFromSource`, `time`, the indices of its materials split into
+/// `produced`, `unproduced` and `unpinned`, and of the unproduced ones recorded as not committed
+/// (`uncommitted`); per produced material `producers`, `producerNames`, `producerCommits` and
+/// `producerRuns`;
+/// per provenance `sourceRepository` and `sourceRef`; `time` for provenance attestations.
+/// Anything missing or of the wrong type counts as absent: a hand-written input gets the facts
+/// its fields support.
+pub fn add_facts(input: &mut Value) {
+    let roots: HashSet<String> = input
+        .pointer("/chain/roots")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(steps) = input
+        .pointer_mut("/chain/steps")
+        .and_then(Value::as_array_mut)
+    {
+        chain_facts(steps, &roots);
+    }
+    if let Some(attestations) = input.get_mut("attestations").and_then(Value::as_array_mut) {
+        for a in attestations {
+            if a.get("provenance").is_some_and(Value::is_object) {
+                let time = provenance_time(a);
+                if let Some(obj) = a.as_object_mut() {
+                    obj.insert("time".into(), time);
+                    if let Some(p) = obj.get_mut("provenance") {
+                        source_facts(p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn chain_facts(steps: &mut [Value], roots: &HashSet<String>) {
+    let id = |st: &Value| st.get("id").and_then(Value::as_str).map(str::to_owned);
+    let job: Vec<bool> = steps.iter().map(is_job).collect();
+    // The chain's steps proper (whole-job provenance left out), by id: their names, failures.
+    let mut names: HashMap<String, Value> = HashMap::new();
+    let mut failed_ids: HashSet<String> = HashSet::new();
+    // Each step's source commit and pipeline run, where it records them as strings.
+    let mut commits: HashMap<String, String> = HashMap::new();
+    let mut runs: HashMap<String, String> = HashMap::new();
+    for (st, &is_job) in steps.iter().zip(&job) {
+        if let (Some(i), false) = (id(st), is_job) {
+            let text = |key: &str| {
+                st.pointer(&format!("/provenance/{key}"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            if let Some(c) = text("sourceCommit") {
+                commits.insert(i.clone(), c);
+            }
+            if let Some(r) = text("pipelineRun") {
+                runs.insert(i.clone(), r);
+            }
+            names.insert(i.clone(), st.get("step").cloned().unwrap_or(Value::Null));
+            if failed(st) {
+                failed_ids.insert(i);
+            }
+        }
+    }
+    // Per material: its producers among the steps proper, in the order producedBy lists them.
+    for st in steps.iter_mut() {
+        for m in materials_mut(st) {
+            let producers: Vec<String> = m
+                .get("producedBy")
+                .and_then(Value::as_array)
+                .map(|p| {
+                    p.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|p| names.contains_key(*p))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let producer_names: BTreeSet<NameKey> = producers
+                .iter()
+                .filter_map(|p| names.get(p))
+                .map(NameKey::of)
+                .collect();
+            // Facts about producers only where there are some: most materials of a real chain are
+            // source files, and every value in the input costs the policy engine to read.
+            if producers.is_empty() {
+                if let Some(obj) = m.as_object_mut() {
+                    for key in PRODUCER_FACTS {
+                        obj.remove(key);
+                    }
+                }
+                continue;
+            }
+            let of = |map: &HashMap<String, String>| -> BTreeSet<String> {
+                producers
+                    .iter()
+                    .filter_map(|p| map.get(p).cloned())
+                    .collect()
+            };
+            let (producer_commits, producer_runs) = (of(&commits), of(&runs));
+            if let Some(obj) = m.as_object_mut() {
+                obj.insert("producerCommits".into(), json!(producer_commits));
+                obj.insert("producerRuns".into(), json!(producer_runs));
+                obj.insert(
+                    "producerNames".into(),
+                    producer_names.into_iter().map(NameKey::value).collect(),
+                );
+                obj.insert("producers".into(), json!(producers));
+            }
+        }
+    }
+    let any_succeeded = |ids: &[&str]| ids.iter().any(|i| !failed_ids.contains(*i));
+    // How the steps proper use each step's products: used at all, and used only where no step
+    // that succeeded produced the same thing (relied on).
+    let mut used: HashSet<String> = roots.clone();
+    let mut relied_on: HashSet<String> = HashSet::new();
+    if !any_succeeded(&roots.iter().map(String::as_str).collect::<Vec<_>>()) {
+        relied_on.extend(roots.iter().cloned());
+    }
+    for (st, &is_job) in steps.iter().zip(&job) {
+        if is_job {
+            continue;
+        }
+        for m in materials(st) {
+            let producers = producers_of(m);
+            used.extend(producers.iter().map(|p| (*p).to_owned()));
+            if !any_succeeded(&producers) {
+                relied_on.extend(producers.iter().map(|p| (*p).to_owned()));
+            }
+        }
+    }
+    for (st, &is_job) in steps.iter_mut().zip(&job) {
+        let step_id = id(st).unwrap_or_default();
+        let failed = failed(st);
+        let records_source = ["sourceUri", "sourceCommit"].iter().any(|k| {
+            st.pointer(&format!("/provenance/{k}"))
+                .is_some_and(Value::is_string)
+        });
+        // The materials by how the chain accounts for them: a verified step produced it; it is
+        // pinned and no step did (a source file, an external input, or a gap); it has no digest
+        // (producers are found by digest, so only a hand-written input has one with producers).
+        // Indices into `materials`: copies would double the input the policy engine parses.
+        let (mut produced, mut unproduced, mut unpinned) = (Vec::new(), Vec::new(), Vec::new());
+        let mut uncommitted = Vec::new();
+        for (i, m) in materials(st).enumerate() {
+            let pinned = m
+                .get("digest")
+                .and_then(Value::as_str)
+                .is_some_and(|d| !d.is_empty());
+            let has_producers = !producers_of(m).is_empty();
+            if !pinned {
+                unpinned.push(i);
+            }
+            if has_producers {
+                produced.push(i);
+            } else if pinned {
+                unproduced.push(i);
+                if m.get("uncommitted") == Some(&Value::Bool(true)) {
+                    uncommitted.push(i);
+                }
+            }
+        }
+        let consumes_produced = !produced.is_empty();
+        let time = provenance_time(st);
+        if let Some(obj) = st.as_object_mut() {
+            obj.insert("job".into(), Value::Bool(is_job));
+            obj.insert("failed".into(), Value::Bool(failed));
+            obj.insert(
+                "superseded".into(),
+                Value::Bool(failed && used.contains(&step_id) && !relied_on.contains(&step_id)),
+            );
+            obj.insert(
+                "startsFromSource".into(),
+                Value::Bool(records_source && !consumes_produced),
+            );
+            obj.insert("time".into(), time);
+            obj.insert("produced".into(), json!(produced));
+            obj.insert("unproduced".into(), json!(unproduced));
+            obj.insert("unpinned".into(), json!(unpinned));
+            obj.insert("uncommitted".into(), json!(uncommitted));
+            if let Some(p) = obj.get_mut("provenance") {
+                source_facts(p);
+            }
+        }
+    }
+}
+
+/// A producer's name as a set member: null (an unnamed step) sorts first, as in Rego.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum NameKey {
+    Null,
+    Name(String),
+    Other(String),
+}
+
+impl NameKey {
+    fn of(v: &Value) -> Self {
+        match v {
+            Value::Null => NameKey::Null,
+            Value::String(s) => NameKey::Name(s.clone()),
+            other => NameKey::Other(other.to_string()),
+        }
+    }
+
+    fn value(self) -> Value {
+        match self {
+            NameKey::Null => Value::Null,
+            NameKey::Name(s) => Value::String(s),
+            NameKey::Other(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+}
+
+fn materials(st: &Value) -> impl Iterator<Item = &Value> {
+    st.get("materials")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+fn materials_mut(st: &mut Value) -> impl Iterator<Item = &mut Value> {
+    st.get_mut("materials")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+}
+
+fn producers_of(m: &Value) -> Vec<&str> {
+    m.get("producers")
+        .and_then(Value::as_array)
+        .map(|p| p.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Whole-job provenance: it names no step and has a job's build type.
+fn is_job(st: &Value) -> bool {
+    let unnamed = st.get("step").is_none_or(Value::is_null);
+    let build_type = st
+        .pointer("/provenance/buildType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    unnamed
+        && (JOB_BUILD_TYPES.contains(&build_type)
+            || (build_type.starts_with(GITLAB_RUNNER_PREFIX)
+                && build_type.ends_with(GITLAB_RUNNER_SUFFIX)))
+}
+
+/// The step recorded a non-zero exit code.
+fn failed(st: &Value) -> bool {
+    st.get("exitCode")
+        .and_then(Value::as_f64)
+        .is_some_and(|c| c != 0.0)
+}
+
+/// `{"basis": "verified", "time", "ns"}` for the earliest of the record's verifiedTimes that
+/// parses (the first written, on a tie); else `{"basis": "claimed", ...}` for its provenance's
+/// finishedOn; else null. `time` is as written, `ns` nanoseconds since the epoch.
+fn provenance_time(record: &Value) -> Value {
+    let earliest = record
+        .get("verifiedTimes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t.as_str()?, nanos(t.as_str()?)?)))
+        .fold(None::<(&str, i64)>, |best, (t, ns)| match best {
+            Some((_, b)) if b <= ns => best,
+            _ => Some((t, ns)),
+        });
+    if let Some((time, ns)) = earliest {
+        return json!({"basis": "verified", "time": time, "ns": ns});
+    }
+    let claimed = record
+        .pointer("/provenance/finishedOn")
+        .and_then(Value::as_str)
+        .and_then(|t| Some((t, nanos(t)?)));
+    match claimed {
+        Some((time, ns)) => json!({"basis": "claimed", "time": time, "ns": ns}),
+        None => Value::Null,
+    }
+}
+
+/// Nanoseconds since the epoch of an RFC 3339 time (`Z` or `±HH:MM`; 1970 to 2262, what 64 bits
+/// of nanoseconds hold, as Rego's `time.parse_rfc3339_ns`).
+fn nanos(text: &str) -> Option<i64> {
+    let t = Timestamp::from_str(text).ok()?;
+    let d = t.time().duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_nanos()).ok()
+}
+
+/// `sourceRepository` and `sourceRef` of a provenance's `sourceUri` (`git+<repo>@<ref>`), null
+/// when it names none (`sourceRepository` is a string exactly when `sourceUri` is a non-empty
+/// string). A git ref may hold "@" (a branch named `feature@refs/heads/main`), so
+/// when the URI names a full ref (`@refs/…`) the ref is everything from the first `@refs/` on;
+/// otherwise it is the text after the last "@" (a repository URL may hold one:
+/// `ssh://git@host/…`).
+fn source_facts(provenance: &mut Value) {
+    let Some(obj) = provenance.as_object_mut() else {
+        return;
+    };
+    let (repository, reference) = match obj.get("sourceUri").and_then(Value::as_str) {
+        Some(uri) if !uri.is_empty() => split_source(uri),
+        _ => (None, None),
+    };
+    let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::String(s.to_owned()));
+    let facts: Map<String, Value> = [
+        ("sourceRepository".to_owned(), text(repository)),
+        ("sourceRef".to_owned(), text(reference)),
+    ]
+    .into_iter()
+    .collect();
+    obj.extend(facts);
+}
+
+fn split_source(uri: &str) -> (Option<&str>, Option<&str>) {
+    let reference = match uri.find("@refs/") {
+        Some(i) => Some(&uri[i + 1..]),
+        None => uri
+            .rsplit_once('@')
+            .map(|(_, r)| r)
+            .filter(|r| !r.is_empty()),
+    };
+    let repository = match reference {
+        Some(r) => &uri[..uri.len() - r.len() - 1],
+        None => uri,
+    };
+    (
+        Some(repository.strip_prefix("git+").unwrap_or(repository)),
+        reference,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_uri_splits_at_the_first_full_ref_else_the_last_at() {
+        assert_eq!(
+            split_source("git+https://x/app.git@refs/heads/feature@refs/heads/main"),
+            (
+                Some("https://x/app.git"),
+                Some("refs/heads/feature@refs/heads/main")
+            )
+        );
+        assert_eq!(
+            split_source("git+ssh://git@host/app@v1"),
+            (Some("ssh://git@host/app"), Some("v1"))
+        );
+        assert_eq!(split_source("https://x/app"), (Some("https://x/app"), None));
+        assert_eq!(
+            split_source("git+https://x/app@"),
+            (Some("https://x/app@"), None)
+        );
+    }
+
+    fn step(id: &str, name: Value, exit: i64, materials: Value) -> Value {
+        json!({"id": id, "step": name, "exitCode": exit, "provenance": {"buildType": "b", "sourceCommit": "c"},
+               "verifiedTimes": [], "materials": materials, "products": []})
+    }
+
+    #[test]
+    fn producers_leave_out_job_provenance_and_failures_are_superseded_only_by_a_success() {
+        let mut job = step("j", Value::Null, 0, json!([]));
+        job["provenance"]["buildType"] = json!("https://hallmark.dev/buildtypes/local-job/v1");
+        let mut input = json!({"chain": {"roots": ["p"], "steps": [
+            step("a", json!("build"), 1, json!([])),
+            step("b", json!("build"), 0, json!([])),
+            step("t", json!("test"), 1, json!([])),
+            step("p", json!("package"), 0, json!([
+                {"name": "bin", "digest": "sha256:1", "producedBy": ["a", "b", "j"]},
+                {"name": "x", "digest": "sha256:2", "producedBy": ["j"]},
+            ])),
+            job,
+        ]}});
+        add_facts(&mut input);
+        let steps = &input["chain"]["steps"];
+        let m = &steps[3]["materials"];
+        assert_eq!(m[0]["producers"], json!(["a", "b"]));
+        assert_eq!(m[0]["producerNames"], json!(["build"]));
+        assert!(m[1].get("producers").is_none(), "only the job produced it");
+        // a failed, but b produced the same file: superseded. t failed and nothing used it.
+        assert_eq!(steps[0]["superseded"], json!(true));
+        assert_eq!(steps[2]["superseded"], json!(false));
+        assert_eq!(steps[2]["failed"], json!(true));
+        assert_eq!(steps[4]["job"], json!(true));
+        assert_eq!(steps[3]["startsFromSource"], json!(false));
+        assert_eq!(steps[0]["startsFromSource"], json!(true));
+    }
+
+    #[test]
+    fn a_failure_nothing_else_produced_is_relied_on() {
+        let mut input = json!({"chain": {"roots": ["p"], "steps": [
+            step("a", json!("build"), 1, json!([])),
+            step("p", json!("package"), 0, json!([{"name": "bin", "producedBy": ["a"]}])),
+        ]}});
+        add_facts(&mut input);
+        assert_eq!(input["chain"]["steps"][0]["superseded"], json!(false));
+    }
+
+    #[test]
+    fn time_is_the_earliest_verified_time_else_the_claimed_finish() {
+        let mut input = json!({"attestations": [
+            {"verifiedTimes": ["2026-01-02T00:00:00Z", "bad", "2026-01-01T01:00:00+01:00"],
+             "provenance": {"finishedOn": "2020-01-01T00:00:00Z"}},
+            {"verifiedTimes": ["bad"], "provenance": {"finishedOn": "2020-01-01T00:00:00Z"}},
+            {"verifiedTimes": [], "provenance": {"finishedOn": "yesterday"}},
+        ]});
+        add_facts(&mut input);
+        let a = &input["attestations"];
+        assert_eq!(
+            a[0]["time"],
+            json!({"basis": "verified", "time": "2026-01-01T01:00:00+01:00", "ns": 1_767_225_600_000_000_000_i64})
+        );
+        assert_eq!(a[1]["time"]["basis"], json!("claimed"));
+        assert_eq!(a[2]["time"], Value::Null);
+    }
+}
