@@ -126,7 +126,10 @@ mixed_crossings contains [f, k, i] if {
 	# A step with a value needs one producer sharing it; one without crosses with any value.
 	with_value := to_number(is_string(mine))
 	some i in st.produced
-	values := st.materials[i][spec.producers]
+	m := st.materials[i]
+	# (bound first: regorus builds an error, with a backtrace under RUST_BACKTRACE, for every
+	# x[i][j] whose first index is not a literal)
+	values := m[spec.producers]
 	not mine in values
 	count(values) + with_value > 0
 }
