@@ -105,18 +105,17 @@ impl FileDigests {
     pub fn get(&self, algorithm: DigestAlgorithm) -> Option<Digest> {
         match algorithm {
             DigestAlgorithm::Sha256 => Some(self.sha256()),
-            other => self
-                .others
-                .iter()
-                .find(|d| d.algorithm() == other)
-                .cloned(),
+            other => self.others.iter().find(|d| d.algorithm() == other).cloned(),
         }
     }
 
     /// As an in-toto DigestSet.
     pub fn to_set(&self) -> DigestSet {
         let mut set = DigestSet::new();
-        set.insert("sha256".to_owned(), hallmark_model::hex::encode(&self.sha256));
+        set.insert(
+            "sha256".to_owned(),
+            hallmark_model::hex::encode(&self.sha256),
+        );
         for d in &self.others {
             set.insert(d.algorithm().name().to_owned(), d.hex().to_owned());
         }
@@ -200,10 +199,7 @@ pub fn hash_file(path: &Path) -> Result<Digest> {
 pub fn hash_file_with(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<Vec<Digest>> {
     let mut file = File::open(path).map_err(Error::io(path))?;
     let (digests, _) = hash_open(&mut file, path, algorithms, &mut vec![0u8; BUFFER_BYTES])?;
-    Ok(algorithms
-        .iter()
-        .filter_map(|a| digests.get(*a))
-        .collect())
+    Ok(algorithms.iter().filter_map(|a| digests.get(*a)).collect())
 }
 
 /// Digests of files hashed earlier in this process, reused when a file is hashed again (a step's

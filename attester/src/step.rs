@@ -406,7 +406,8 @@ fn statement_payload(
             flags,
         },
     };
-    serde_json::to_vec(&statement).map_err(|e| Error::Context(format!("writing the statement: {e}")))
+    serde_json::to_vec(&statement)
+        .map_err(|e| Error::Context(format!("writing the statement: {e}")))
 }
 
 /// An in-toto Statement v1 in [`Statement`]'s field order.
@@ -660,8 +661,8 @@ mod tests {
                 record(descriptors).provenance().to_value(),
             )
             .unwrap();
-            let written = statement_payload(&products, &record(Vec::new()), &materials, &flags)
-                .unwrap();
+            let written =
+                statement_payload(&products, &record(Vec::new()), &materials, &flags).unwrap();
             assert_eq!(
                 String::from_utf8(written).unwrap(),
                 String::from_utf8(serde_json::to_vec(&tree).unwrap()).unwrap()

@@ -14,9 +14,9 @@ use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
 use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
+use hallmark_model::test_result::{MAX_TEST_NAMES, TEST_RESULT_V0_1, TestNames, TestResult};
 use hallmark_remote::layout::Subject;
 use hallmark_remote::oci::FILE_MEDIA_TYPE;
-use hallmark_model::test_result::{MAX_TEST_NAMES, TEST_RESULT_V0_1, TestNames, TestResult};
 
 use crate::Outcome;
 use crate::progress::HashingBar;
@@ -212,6 +212,12 @@ pub fn run(args: Args) -> Result<Outcome> {
              $SIGSTORE_ID_TOKEN (which the command does not see)"
         );
     }
+    // aws-lc seeds its random generator from CPU jitter (tens of ms of CPU) on first use, which
+    // is the signature at the end; seeded now on a thread of its own, it overlaps the key load,
+    // git and the walk instead.
+    std::thread::spawn(|| {
+        let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
+    });
     // Load the key and obtain the identity token first: a wrong password fails before the build
     // runs, and the command never needs (or sees) what signing consumes.
     let signer = args.sign.signer()?;
