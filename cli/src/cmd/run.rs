@@ -215,9 +215,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     // aws-lc seeds its random generator from CPU jitter (tens of ms of CPU) on first use, which
     // is the signature at the end; seeded now on a thread of its own, it overlaps the key load,
     // git and the walk instead.
-    std::thread::spawn(|| {
-        let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
-    });
+    std::thread::spawn(hallmark_attester::signer::seed_random);
     // Load the key and obtain the identity token first: a wrong password fails before the build
     // runs, and the command never needs (or sees) what signing consumes.
     let signer = args.sign.signer()?;
