@@ -292,10 +292,11 @@ impl HashCache {
         let path = listed.path.as_path();
         // The walk stat'ed the files the cache knows (relative to their directory, without
         // following a symlink); files it has never seen (the first pass) go straight to reading.
-        if let Some(now) = listed.stamp {
-            if let Some(hit) = self.reuse(path, now, algorithms) {
-                return Ok(hit);
-            }
+        if let Some(hit) = listed
+            .stamp
+            .and_then(|now| self.reuse(path, now, algorithms))
+        {
+            return Ok(hit);
         }
         let mut file = open_listed(path)?;
         let before = FileStamp::of(&file.metadata().map_err(Error::io(path))?);

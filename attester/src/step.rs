@@ -387,15 +387,14 @@ fn statement_payload(
     }
     let mut predicate = record.provenance().to_value();
     // The key the materials go under, made present (empty) when the source gave none.
-    if !materials.is_empty() {
-        if let Some(definition) = predicate
-            .get_mut("buildDefinition")
-            .and_then(Value::as_object_mut)
-        {
-            definition
-                .entry("resolvedDependencies")
-                .or_insert_with(|| Value::Array(Vec::new()));
-        }
+    if let Some(definition) = predicate
+        .get_mut("buildDefinition")
+        .and_then(Value::as_object_mut)
+        .filter(|_| !materials.is_empty())
+    {
+        definition
+            .entry("resolvedDependencies")
+            .or_insert_with(|| Value::Array(Vec::new()));
     }
     let statement = StatementJson {
         subjects,
