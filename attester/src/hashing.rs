@@ -26,6 +26,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use crate::repository::IgnoreRules;
 use crate::{Error, Result};
 
+/// Directory levels below a walk's start whose subdirectories are walked in parallel.
+const PARALLEL_DEPTH: usize = 16;
+
 /// Read buffer per worker thread.
 const BUFFER_BYTES: usize = 128 * 1024;
 
@@ -636,7 +639,25 @@ impl Walker<'_> {
         }
     }
 
-    fn dir(&self, dir: &Path, found: &Mutex<Vec<Listed>>) -> Result<()> {
+    /// Walks `dir`, `depth` levels below the start: subdirectories in parallel near the top,
+    /// then, deeper down, one after the other from a list on this thread, so a tree nested
+    /// thousands of levels deep cannot exhaust a worker's stack.
+    fn dir(&self, dir: &Path, depth: usize, found: &Mutex<Vec<Listed>>) -> Result<()> {
+        let subdirs = self.list(dir, found)?;
+        if depth < PARALLEL_DEPTH {
+            return subdirs
+                .into_par_iter()
+                .try_for_each(|sub| self.dir(&sub, depth + 1, found));
+        }
+        let mut pending = subdirs;
+        while let Some(sub) = pending.pop() {
+            pending.extend(self.list(&sub, found)?);
+        }
+        Ok(())
+    }
+
+    /// Lists the files of `dir` into `found`; returns its subdirectories to walk.
+    fn list(&self, dir: &Path, found: &Mutex<Vec<Listed>>) -> Result<Vec<PathBuf>> {
         let entries = std::fs::read_dir(dir).map_err(|e| self.error(dir, &e))?;
         let mut files = Vec::new();
         let mut subdirs = Vec::new();
@@ -680,9 +701,7 @@ impl Walker<'_> {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .append(&mut files);
         }
-        subdirs
-            .into_par_iter()
-            .try_for_each(|sub| self.dir(&sub, found))
+        Ok(subdirs)
     }
 }
 
@@ -714,7 +733,7 @@ fn walk(
         ignores: options.ignores.as_deref(),
         cache,
     };
-    walker.dir(start, found)
+    walker.dir(start, 0, found)
 }
 
 /// The canonical target of the symlink `link`, which must lie inside the root.
@@ -1059,5 +1078,30 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "nope does not exist");
+    }
+
+    /// A tree nested far deeper than the parallel levels is walked whole (and without
+    /// recursing once per level, which could exhaust a worker's stack).
+    #[test]
+    fn a_deeply_nested_tree_is_walked_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut path = dir.path().join("deep");
+        for level in 0..1500 {
+            if level % 500 == 0 {
+                std::fs::create_dir_all(&path).unwrap();
+                std::fs::write(path.join("f"), level.to_string()).unwrap();
+            }
+            path.push("d");
+        }
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("f"), b"bottom").unwrap();
+        let files = hash_paths(
+            dir.path(),
+            &[PathBuf::from("deep")],
+            &HashOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(files.len(), 4);
+        assert!(files.iter().any(|f| f.name.matches("/d").count() == 1500));
     }
 }
