@@ -1,5 +1,6 @@
-//! Hashing of files and directory trees: parallel (rayon), bounded memory (one fixed buffer per
-//! worker), deterministic order, `/`-separated relative names, and nothing read outside the root.
+//! Hashing of files and directory trees: parallel (rayon) walk and hashing, bounded memory (one
+//! fixed buffer per worker, a compact record per file), deterministic order, `/`-separated
+//! relative names, and nothing read outside the root.
 //!
 //! What is hashed is decided only by the caller's options, never by files in the tree: no
 //! directory is skipped by name (only the exact paths in [`HashOptions::skip`]), and ignore rules
@@ -7,7 +8,8 @@
 //! directory on the way to a named path is resolved, so a symlinked directory cannot lead out of
 //! the root; names are those of where files really are, and must be UTF-8.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -17,12 +19,15 @@ use std::sync::{Arc, Mutex};
 use aws_lc_rs::digest::{Context, SHA256, SHA384, SHA512};
 use hallmark_model::digest::{Digest, DigestAlgorithm, DigestSet};
 use hallmark_model::resource::ResourceDescriptor;
-use ignore::WalkBuilder;
-use ignore::overrides::OverrideBuilder;
+use ignore::overrides::{Override, OverrideBuilder};
 use rayon::prelude::*;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::repository::IgnoreRules;
 use crate::{Error, Result};
+
+/// Directory levels below a walk's start whose subdirectories are walked in parallel.
+const PARALLEL_DEPTH: usize = 16;
 
 /// Read buffer per worker thread.
 const BUFFER_BYTES: usize = 128 * 1024;
@@ -79,13 +84,89 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
+/// The digests of one file: SHA-256 always, as raw bytes (no allocation per file), and any other
+/// algorithm asked for. Serializes as an in-toto DigestSet (keys sorted, lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigests {
+    sha256: [u8; 32],
+    /// Other algorithms, sorted by name; empty (no allocation) unless asked for.
+    others: Vec<Digest>,
+}
+
+impl FileDigests {
+    /// The SHA-256 digest.
+    pub fn sha256(&self) -> Digest {
+        Digest::from_bytes(DigestAlgorithm::Sha256, &self.sha256)
+    }
+
+    /// The SHA-256 digest's bytes.
+    pub fn sha256_bytes(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// The digest of `algorithm`, when computed.
+    pub fn get(&self, algorithm: DigestAlgorithm) -> Option<Digest> {
+        match algorithm {
+            DigestAlgorithm::Sha256 => Some(self.sha256()),
+            other => self.others.iter().find(|d| d.algorithm() == other).cloned(),
+        }
+    }
+
+    /// As an in-toto DigestSet.
+    pub fn to_set(&self) -> DigestSet {
+        let mut set = DigestSet::new();
+        set.insert(
+            "sha256".to_owned(),
+            hallmark_model::hex::encode(&self.sha256),
+        );
+        for d in &self.others {
+            set.insert(d.algorithm().name().to_owned(), d.hex().to_owned());
+        }
+        set
+    }
+
+    fn covers(&self, algorithms: &[DigestAlgorithm]) -> bool {
+        algorithms.iter().all(|a| {
+            *a == DigestAlgorithm::Sha256 || self.others.iter().any(|d| d.algorithm() == *a)
+        })
+    }
+}
+
+/// Lowercase hex of a SHA-256 digest, without allocating.
+struct Hex32<'a>(&'a [u8; 32]);
+
+impl Serialize for Hex32<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+        }
+        // Only ASCII digits were written.
+        serializer.serialize_str(std::str::from_utf8(&out).unwrap_or_default())
+    }
+}
+
+impl Serialize for FileDigests {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        // The order of a DigestSet (a BTreeMap): "sha256" < "sha384" < "sha512".
+        let mut map = serializer.serialize_map(Some(1 + self.others.len()))?;
+        map.serialize_entry("sha256", &Hex32(&self.sha256))?;
+        for d in &self.others {
+            map.serialize_entry(d.algorithm().name(), d.hex())?;
+        }
+        map.end()
+    }
+}
+
 /// One hashed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashedFile {
     /// Path relative to the root, `/`-separated.
     pub name: String,
     /// Its digests.
-    pub digest: DigestSet,
+    pub digest: FileDigests,
     /// Its size in bytes.
     pub size: u64,
 }
@@ -93,7 +174,7 @@ pub struct HashedFile {
 impl HashedFile {
     /// As an in-toto ResourceDescriptor.
     pub fn to_descriptor(&self) -> ResourceDescriptor {
-        ResourceDescriptor::named(self.name.clone(), self.digest.clone())
+        ResourceDescriptor::named(self.name.clone(), self.digest.to_set())
     }
 }
 
@@ -108,28 +189,20 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 /// Hashes one file with SHA-256.
 pub fn hash_file(path: &Path) -> Result<Digest> {
     let mut file = File::open(path).map_err(Error::io(path))?;
-    let set = hash_open(
+    let (digests, _) = hash_open(
         &mut file,
         path,
         &[DigestAlgorithm::Sha256],
         &mut vec![0u8; BUFFER_BYTES],
-    )?
-    .0;
-    let hex = set.get("sha256").cloned().unwrap_or_default();
-    Ok(Digest::from_hex(DigestAlgorithm::Sha256, &hex)?)
+    )?;
+    Ok(digests.sha256())
 }
 
 /// Hashes one file with each of `algorithms` in one read.
 pub fn hash_file_with(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<Vec<Digest>> {
     let mut file = File::open(path).map_err(Error::io(path))?;
-    let set = hash_open(&mut file, path, algorithms, &mut vec![0u8; BUFFER_BYTES])?.0;
-    algorithms
-        .iter()
-        .map(|a| {
-            let hex = set.get(a.name()).cloned().unwrap_or_default();
-            Ok(Digest::from_hex(*a, &hex)?)
-        })
-        .collect()
+    let (digests, _) = hash_open(&mut file, path, algorithms, &mut vec![0u8; BUFFER_BYTES])?;
+    Ok(algorithms.iter().filter_map(|a| digests.get(*a)).collect())
 }
 
 /// Digests of files hashed earlier in this process, reused when a file is hashed again (a step's
@@ -141,7 +214,8 @@ pub fn hash_file_with(path: &Path, algorithms: &[DigestAlgorithm]) -> Result<Vec
 #[derive(Debug)]
 pub struct HashCache {
     settled_before: std::time::SystemTime,
-    entries: Mutex<HashMap<PathBuf, (FileStamp, DigestSet)>>,
+    /// Keyed by the file's path as bytes (hashing a `Path` goes component by component).
+    entries: Mutex<HashMap<OsString, (FileStamp, FileDigests)>>,
 }
 
 /// How long before the cache's creation a file must have last changed to be reusable.
@@ -188,39 +262,52 @@ impl HashCache {
         }
     }
 
-    fn hash(
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OsString, (FileStamp, FileDigests)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn knows(&self, path: &Path) -> bool {
+        self.lock().contains_key(path.as_os_str())
+    }
+
+    /// The cached digests of `path` if `now` (its stamp, taken by the walk without following a
+    /// symlink) is the stamp it was hashed with, settled, and they cover `algorithms`.
+    fn reuse(
         &self,
         path: &Path,
+        now: FileStamp,
+        algorithms: &[DigestAlgorithm],
+    ) -> Option<(FileDigests, u64)> {
+        let entries = self.lock();
+        let (stamp, digests) = entries.get(path.as_os_str())?;
+        (now == *stamp && now.settled(self.settled_before) && digests.covers(algorithms))
+            .then(|| (digests.clone(), stamp.size))
+    }
+
+    fn hash(
+        &self,
+        listed: &Listed,
         algorithms: &[DigestAlgorithm],
         buffer: &mut [u8],
-    ) -> Result<(DigestSet, u64)> {
-        // A stat is cheaper than open + fstat + close for the files that hit; files the cache
-        // has never seen (the first pass) go straight to reading.
-        let cached = {
-            let entries = self
-                .entries
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            entries.get(path).cloned()
-        };
-        if let Some((stamp, digest)) = cached {
-            // lstat: a file swapped for a symlink no longer matches and is opened (and refused).
-            let now = FileStamp::of(&std::fs::symlink_metadata(path).map_err(Error::io(path))?);
-            let covers = algorithms.iter().all(|a| digest.contains_key(a.name()));
-            if now == stamp && now.settled(self.settled_before) && covers {
-                return Ok((digest, stamp.size));
-            }
+    ) -> Result<(FileDigests, u64)> {
+        let path = listed.path.as_path();
+        // The walk stat'ed the files the cache knows (relative to their directory, without
+        // following a symlink); files it has never seen (the first pass) go straight to reading.
+        if let Some(hit) = listed
+            .stamp
+            .and_then(|now| self.reuse(path, now, algorithms))
+        {
+            return Ok(hit);
         }
         let mut file = open_listed(path)?;
         let before = FileStamp::of(&file.metadata().map_err(Error::io(path))?);
         let (digest, size) = hash_open(&mut file, path, algorithms, buffer)?;
         let after = FileStamp::of(&file.metadata().map_err(Error::io(path))?);
         if after == before && after.settled(self.settled_before) {
-            let mut entries = self
-                .entries
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            entries.insert(path.to_path_buf(), (after, digest.clone()));
+            self.lock()
+                .insert(path.as_os_str().to_owned(), (after, digest.clone()));
         }
         Ok((digest, size))
     }
@@ -230,7 +317,7 @@ fn hash_one(
     path: &Path,
     algorithms: &[DigestAlgorithm],
     buffer: &mut [u8],
-) -> Result<(DigestSet, u64)> {
+) -> Result<(FileDigests, u64)> {
     let mut file = open_listed(path)?;
     hash_open(&mut file, path, algorithms, buffer)
 }
@@ -254,18 +341,18 @@ fn hash_open(
     path: &Path,
     algorithms: &[DigestAlgorithm],
     buffer: &mut [u8],
-) -> Result<(DigestSet, u64)> {
-    let mut contexts: Vec<(DigestAlgorithm, Context)> = algorithms
+) -> Result<(FileDigests, u64)> {
+    let mut sha256 = Context::new(&SHA256);
+    let mut others: Vec<(DigestAlgorithm, Context)> = algorithms
         .iter()
-        .map(|&a| {
-            let ctx = match a {
-                DigestAlgorithm::Sha256 => Context::new(&SHA256),
-                DigestAlgorithm::Sha512 => Context::new(&SHA512),
-                DigestAlgorithm::Sha384 => Context::new(&SHA384),
-            };
-            (a, ctx)
+        .filter_map(|&a| match a {
+            DigestAlgorithm::Sha256 => None,
+            DigestAlgorithm::Sha512 => Some((a, Context::new(&SHA512))),
+            DigestAlgorithm::Sha384 => Some((a, Context::new(&SHA384))),
         })
         .collect();
+    others.sort_by_key(|(a, _)| a.name());
+    others.dedup_by_key(|(a, _)| *a);
     let mut size = 0u64;
     loop {
         let n = match file.read(buffer) {
@@ -275,18 +362,33 @@ fn hash_open(
             Err(e) => return Err(Error::io(path)(e)),
         };
         size += n as u64;
-        for (_, ctx) in &mut contexts {
+        sha256.update(&buffer[..n]);
+        for (_, ctx) in &mut others {
             ctx.update(&buffer[..n]);
         }
     }
-    let set = contexts
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(sha256.finish().as_ref());
+    let others = others
         .into_iter()
-        .map(|(a, ctx)| {
-            let d = Digest::from_bytes(a, ctx.finish().as_ref());
-            (a.name().to_owned(), d.hex().to_owned())
-        })
+        .map(|(a, ctx)| Digest::from_bytes(a, ctx.finish().as_ref()))
         .collect();
-    Ok((set, size))
+    Ok((
+        FileDigests {
+            sha256: digest,
+            others,
+        },
+        size,
+    ))
+}
+
+/// A file found by the listing: its name, what to read (the file, or a symlink's target), and,
+/// when a cache knows the file, its stamp taken by the walk.
+#[derive(Debug)]
+struct Listed {
+    name: String,
+    path: PathBuf,
+    stamp: Option<FileStamp>,
 }
 
 /// Hashes every file under `paths` (files or directories, relative to `root` or absolute inside
@@ -306,26 +408,82 @@ pub fn hash_paths_cached(
     options: &HashOptions,
     cache: Option<&HashCache>,
 ) -> Result<Vec<HashedFile>> {
-    let root = root.canonicalize().map_err(Error::io(root))?;
-    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for path in paths {
-        collect(&root, path, options, &mut files)?;
+    let listing = list_paths(root, paths, options, cache)?;
+    hash_listing(listing, options, cache)
+}
+
+/// The files under `paths`, sorted by name, not yet hashed: see [`list_paths`].
+#[derive(Debug)]
+pub struct Listing {
+    files: Vec<Listed>,
+}
+
+impl Listing {
+    /// The names found, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|f| f.name.as_str())
     }
+
+    /// How many files were found.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether no file was found.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// Lists, without reading them, the files [`hash_paths_cached`] would hash: the walk runs on all
+/// cores, and files `cache` knows are stat'ed on the way.
+pub fn list_paths(
+    root: &Path,
+    paths: &[PathBuf],
+    options: &HashOptions,
+    cache: Option<&HashCache>,
+) -> Result<Listing> {
+    let root = root.canonicalize().map_err(Error::io(root))?;
+    let found = Mutex::new(Vec::new());
+    for path in paths {
+        collect(&root, path, options, cache, &found)?;
+    }
+    let mut files = found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    files.sort_by(|a: &Listed, b: &Listed| a.name.cmp(&b.name));
+    // Named twice (`-p out -p out/app`): listed once. Both entries read the same file.
+    files.dedup_by(|a, b| a.name == b.name);
+    Ok(Listing { files })
+}
+
+/// Hashes the files of `listing` on all cores, reusing digests from `cache` for files that
+/// provably did not change.
+pub fn hash_listing(
+    listing: Listing,
+    options: &HashOptions,
+    cache: Option<&HashCache>,
+) -> Result<Vec<HashedFile>> {
     let algorithms = algorithms_with_sha256(&options.algorithms);
     let progress = options.progress.as_ref();
-    progress.start(files.len() as u64);
+    progress.start(listing.files.len() as u64);
     // One read buffer per rayon task, reused across files: no per-file allocation or zeroing.
-    let hashed: Result<Vec<HashedFile>> = files
+    let hashed: Result<Vec<HashedFile>> = listing
+        .files
         .into_par_iter()
         .map_init(
             || vec![0u8; BUFFER_BYTES],
-            |buffer, (name, path)| {
+            |buffer, listed| {
                 let (digest, size) = match cache {
-                    Some(cache) => cache.hash(&path, &algorithms, buffer)?,
-                    None => hash_one(&path, &algorithms, buffer)?,
+                    Some(cache) => cache.hash(&listed, &algorithms, buffer)?,
+                    None => hash_one(&listed.path, &algorithms, buffer)?,
                 };
                 progress.advance(1);
-                Ok(HashedFile { name, digest, size })
+                Ok(HashedFile {
+                    name: listed.name,
+                    digest,
+                    size,
+                })
             },
         )
         .collect();
@@ -400,45 +558,159 @@ fn relative_name(root: &Path, path: &Path) -> Result<String> {
         .ok_or_else(|| Error::NonUtf8Name(path.to_path_buf()))
 }
 
+/// The stamp of a file named directly or reached through a symlink, when `cache` knows it.
+fn stamp_for(cache: Option<&HashCache>, path: &Path) -> Option<FileStamp> {
+    cache.filter(|c| c.knows(path))?;
+    // lstat: a file swapped for a symlink no longer matches and is opened (and refused).
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| FileStamp::of(&m))
+}
+
 fn collect(
     root: &Path,
     path: &Path,
     options: &HashOptions,
-    files: &mut BTreeMap<String, PathBuf>,
+    cache: Option<&HashCache>,
+    found: &Mutex<Vec<Listed>>,
 ) -> Result<()> {
     let start = resolve(root, path)?;
     let meta = std::fs::symlink_metadata(&start).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Missing(path.to_path_buf()),
         _ => Error::io(path)(e),
     })?;
+    let push = |name: String, path: PathBuf| {
+        let stamp = stamp_for(cache, &path);
+        found
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Listed { name, path, stamp });
+    };
     if meta.is_dir() {
-        return walk(root, &start, options, files);
+        return walk(root, &start, options, cache, found);
     }
     if meta.file_type().is_symlink() {
         let target = link_target(root, &start)?;
         // A named link to a directory inside the root: hashed where it really is.
         if target.is_dir() {
-            return walk(root, &target, options, files);
+            return walk(root, &target, options, cache, found);
         }
         if target.is_file() {
-            files.insert(relative_name(root, &start)?, target);
+            push(relative_name(root, &start)?, target);
         }
         return Ok(());
     }
     // Regular files only: sockets, FIFOs and devices are not build outputs to hash.
     if meta.is_file() {
-        files.insert(relative_name(root, &start)?, start);
+        push(relative_name(root, &start)?, start);
     }
     Ok(())
 }
 
-/// Lists the files under the real directory `start`. Named paths are always hashed; the skip
-/// list and ignore rules apply to what is found below them (the walker never filters its root).
+/// Walks the real directory `start`, one rayon task per directory. Named paths are always
+/// hashed; the skip list, the excludes and the ignore rules apply to what is found below them.
+struct Walker<'a> {
+    root: &'a Path,
+    start: &'a Path,
+    overrides: Override,
+    skip: &'a [PathBuf],
+    ignores: Option<&'a IgnoreRules>,
+    cache: Option<&'a HashCache>,
+}
+
+impl Walker<'_> {
+    /// Whether an entry found below the start is left out: a few byte comparisons and glob
+    /// matches, no system call (the directory listing gives the type).
+    fn left_out(&self, path: &Path, is_dir: bool) -> bool {
+        if self.skip.iter().any(|s| s.as_os_str() == path.as_os_str()) {
+            return true;
+        }
+        if self.overrides.matched(path, is_dir).is_ignore() {
+            return true;
+        }
+        self.ignores
+            .is_some_and(|rules| rules.is_ignored(path, is_dir))
+    }
+
+    fn error(&self, dir: &Path, e: &std::io::Error) -> Error {
+        Error::Walk {
+            path: self.start.to_path_buf(),
+            message: format!("{}: {e}", dir.display()),
+        }
+    }
+
+    /// Walks `dir`, `depth` levels below the start: subdirectories in parallel near the top,
+    /// then, deeper down, one after the other from a list on this thread, so a tree nested
+    /// thousands of levels deep cannot exhaust a worker's stack.
+    fn dir(&self, dir: &Path, depth: usize, found: &Mutex<Vec<Listed>>) -> Result<()> {
+        let subdirs = self.list(dir, found)?;
+        if depth < PARALLEL_DEPTH {
+            return subdirs
+                .into_par_iter()
+                .try_for_each(|sub| self.dir(&sub, depth + 1, found));
+        }
+        let mut pending = subdirs;
+        while let Some(sub) = pending.pop() {
+            pending.extend(self.list(&sub, found)?);
+        }
+        Ok(())
+    }
+
+    /// Lists the files of `dir` into `found`; returns its subdirectories to walk.
+    fn list(&self, dir: &Path, found: &Mutex<Vec<Listed>>) -> Result<Vec<PathBuf>> {
+        let entries = std::fs::read_dir(dir).map_err(|e| self.error(dir, &e))?;
+        let mut files = Vec::new();
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.error(dir, &e))?;
+            let kind = entry.file_type().map_err(|e| self.error(dir, &e))?;
+            let path = entry.path();
+            if self.left_out(&path, kind.is_dir()) {
+                continue;
+            }
+            if kind.is_dir() {
+                subdirs.push(path);
+                continue;
+            }
+            if kind.is_file() {
+                // Stat'ed relative to the open directory, without following a symlink, and
+                // only when the cache could reuse the file's digest.
+                let stamp = match self.cache {
+                    Some(cache) if cache.knows(&path) => {
+                        entry.metadata().ok().map(|m| FileStamp::of(&m))
+                    }
+                    _ => None,
+                };
+                let name = relative_name(self.root, &path)?;
+                files.push(Listed { name, path, stamp });
+                continue;
+            }
+            if let Some(target) = file_target(self.root, &path, kind)? {
+                let stamp = stamp_for(self.cache, &target);
+                let name = relative_name(self.root, &path)?;
+                files.push(Listed {
+                    name,
+                    path: target,
+                    stamp,
+                });
+            }
+        }
+        if !files.is_empty() {
+            found
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .append(&mut files);
+        }
+        Ok(subdirs)
+    }
+}
+
 fn walk(
     root: &Path,
     start: &Path,
     options: &HashOptions,
-    files: &mut BTreeMap<String, PathBuf>,
+    cache: Option<&HashCache>,
+    found: &Mutex<Vec<Listed>>,
 ) -> Result<()> {
     let mut overrides = OverrideBuilder::new(start);
     for pattern in &options.excludes {
@@ -453,41 +725,15 @@ fn walk(
         pattern: options.excludes.join(","),
         message: e.to_string(),
     })?;
-    let skip: Arc<[PathBuf]> = options.skip.clone().into();
-    let ignores = options.ignores.clone();
-    let walker = WalkBuilder::new(start)
-        .standard_filters(false)
-        .hidden(false)
-        .follow_links(false)
-        .overrides(overrides)
-        // Per entry: a few byte comparisons, no system call (the walk already knows the type).
-        .filter_entry(move |entry| {
-            let path = entry.path();
-            if skip.iter().any(|s| s.as_os_str() == path.as_os_str()) {
-                return false;
-            }
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            ignores
-                .as_ref()
-                .is_none_or(|rules| !rules.is_ignored(path, is_dir))
-        })
-        .build();
-    for entry in walker {
-        let entry = entry.map_err(|e| Error::Walk {
-            path: start.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let Some(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            continue;
-        }
-        if let Some(target) = file_target(root, entry.path(), kind)? {
-            files.insert(relative_name(root, entry.path())?, target);
-        }
-    }
-    Ok(())
+    let walker = Walker {
+        root,
+        start,
+        overrides,
+        skip: &options.skip,
+        ignores: options.ignores.as_deref(),
+        cache,
+    };
+    walker.dir(start, 0, found)
 }
 
 /// The canonical target of the symlink `link`, which must lie inside the root.
@@ -641,8 +887,9 @@ mod tests {
             ..Default::default()
         };
         let files = hash_paths(dir.path(), &[PathBuf::from("f")], &options).unwrap();
-        assert!(files[0].digest["sha512"].starts_with("ddaf35a193617aba"));
-        assert_eq!(files[0].digest.len(), 2);
+        let set = files[0].digest.to_set();
+        assert!(set["sha512"].starts_with("ddaf35a193617aba"));
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
@@ -831,5 +1078,30 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "nope does not exist");
+    }
+
+    /// A tree nested far deeper than the parallel levels is walked whole (and without
+    /// recursing once per level, which could exhaust a worker's stack).
+    #[test]
+    fn a_deeply_nested_tree_is_walked_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut path = dir.path().join("deep");
+        for level in 0..1500 {
+            if level % 500 == 0 {
+                std::fs::create_dir_all(&path).unwrap();
+                std::fs::write(path.join("f"), level.to_string()).unwrap();
+            }
+            path.push("d");
+        }
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("f"), b"bottom").unwrap();
+        let files = hash_paths(
+            dir.path(),
+            &[PathBuf::from("deep")],
+            &HashOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(files.len(), 4);
+        assert!(files.iter().any(|f| f.name.matches("/d").count() == 1500));
     }
 }

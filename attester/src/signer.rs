@@ -32,6 +32,13 @@ pub trait Signer {
     }
 }
 
+/// Seeds aws-lc's random generator, which it does from CPU jitter (tens of ms of CPU) on first
+/// use: a caller that will sign later can run this on a thread of its own while it does other
+/// work, so the signature does not wait for it.
+pub fn seed_random() {
+    let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
+}
+
 /// Signs with a private key; bundles carry the key's id as a public-key hint.
 #[derive(Debug)]
 pub struct KeySigner {

@@ -91,21 +91,9 @@ pub fn save(
     output: &OutputArgs,
     cwd: &Path,
 ) -> Result<Saved> {
-    let mut places = Vec::new();
-    let mut stored = None;
-    if let Some(path) = &output.output {
-        let bytes = match output.format {
-            BundleFormat::Bundle => bundle.to_json(),
-            BundleFormat::Dsse => serde_json::to_vec(&bundle.dsse_envelope)?,
-        };
-        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        places.push(path.display().to_string());
-    }
-    if !output.no_store {
-        let dir = store_args.dir(cwd);
-        let store = LayoutStore::open(&dir)
-            .with_context(|| format!("opening the store {}", dir.display()))?;
-        let subjects: Vec<Subject> = statement
+    let subjects = match output.no_store {
+        true => Vec::new(),
+        false => statement
             .subject
             .iter()
             .filter_map(|s| {
@@ -128,11 +116,54 @@ pub fn save(
                     media_type: m.media_type,
                 })
             })
-            .collect();
+            .collect(),
+    };
+    save_subjects(
+        bundle,
+        &statement.predicate_type,
+        &subjects,
+        step,
+        store_args,
+        output,
+        cwd,
+    )
+}
+
+/// [`save`] for a statement whose store subjects the caller already has (a step's hashed
+/// files), so the statement need not be parsed back.
+pub fn save_subjects(
+    bundle: &Bundle,
+    predicate_type: &str,
+    subjects: &[Subject],
+    step: Option<&str>,
+    store_args: &StoreArgs,
+    output: &OutputArgs,
+    cwd: &Path,
+) -> Result<Saved> {
+    let mut places = Vec::new();
+    let mut stored = None;
+    // Serialized once, for both places.
+    let json = bundle.to_json();
+    if let Some(path) = &output.output {
+        let dsse;
+        let bytes = match output.format {
+            BundleFormat::Bundle => &json,
+            BundleFormat::Dsse => {
+                dsse = serde_json::to_vec(&bundle.dsse_envelope)?;
+                &dsse
+            }
+        };
+        std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        places.push(path.display().to_string());
+    }
+    if !output.no_store {
+        let dir = store_args.dir(cwd);
+        let store = LayoutStore::open(&dir)
+            .with_context(|| format!("opening the store {}", dir.display()))?;
         let mut annotations = BTreeMap::from([
             (
                 ANNOTATION_PREDICATE_TYPE.to_owned(),
-                statement.predicate_type.clone(),
+                predicate_type.to_owned(),
             ),
             (
                 "org.opencontainers.image.created".to_owned(),
@@ -142,7 +173,7 @@ pub fn save(
         if let Some(step) = step {
             annotations.insert(ANNOTATION_STEP.to_owned(), step.to_owned());
         }
-        let descriptor = store.put(&bundle.to_json(), &subjects, &annotations)?;
+        let descriptor = store.put(&json, subjects, &annotations)?;
         places.push(dir.display().to_string());
         stored = Some((dir, descriptor.digest));
     }

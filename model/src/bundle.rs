@@ -315,8 +315,15 @@ impl Bundle {
 
     /// Canonical bytes Hallmark stores and exchanges.
     pub fn to_json(&self) -> Vec<u8> {
+        // Sized for the base64 payload up front: a bundle of a big statement would otherwise
+        // grow its buffer by doubling, to twice its size.
+        let payload = self.dsse_envelope.as_ref().map_or(0, |e| e.payload.len());
+        let mut out = Vec::with_capacity(payload.div_ceil(3) * 4 + 16 * 1024);
         // Plain data with string keys: serialization cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        match serde_json::to_writer(&mut out, self) {
+            Ok(()) => out,
+            Err(_) => Vec::new(),
+        }
     }
 }
 

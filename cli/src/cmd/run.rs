@@ -9,17 +9,19 @@ use hallmark_attester::ci::{CiContext, Env, process_env};
 use hallmark_attester::hashing::{HashOptions, HashedFile, hash_paths};
 use hallmark_attester::redact::CommandRecording;
 use hallmark_attester::repository::{IgnoreRules, never_hashed};
-use hallmark_attester::step::{SIGNING_ENV, StepContext, StepSpec, record_step};
+use hallmark_attester::step::{SIGNING_ENV, StepContext, StepSpec, StepStatement, record_step};
 use hallmark_model::clock::SystemClock;
 use hallmark_model::digest::DigestAlgorithm;
 use hallmark_model::resource::ResourceDescriptor;
-use hallmark_model::statement::Statement;
+use hallmark_model::statement::{PAYLOAD_TYPE, Statement};
 use hallmark_model::test_result::{MAX_TEST_NAMES, TEST_RESULT_V0_1, TestNames, TestResult};
+use hallmark_remote::layout::Subject;
+use hallmark_remote::oci::FILE_MEDIA_TYPE;
 
 use crate::Outcome;
 use crate::progress::HashingBar;
 use crate::signing::{SignArgs, read_limited};
-use crate::store::{OutputArgs, StoreArgs, SubjectMeta, save};
+use crate::store::{OutputArgs, StoreArgs, SubjectMeta, save, save_subjects};
 
 /// Largest `--exclude-from` file read.
 const MAX_EXCLUDE_FILE_BYTES: u64 = 1024 * 1024;
@@ -210,6 +212,10 @@ pub fn run(args: Args) -> Result<Outcome> {
              $SIGSTORE_ID_TOKEN (which the command does not see)"
         );
     }
+    // aws-lc seeds its random generator from CPU jitter (tens of ms of CPU) on first use, which
+    // is the signature at the end; seeded now on a thread of its own, it overlaps the key load,
+    // git and the walk instead.
+    std::thread::spawn(hallmark_attester::signer::seed_random);
     // Load the key and obtain the identity token first: a wrong password fails before the build
     // runs, and the command never needs (or sees) what signing consumes.
     let signer = args.sign.signer()?;
@@ -273,22 +279,34 @@ pub fn run(args: Args) -> Result<Outcome> {
         )?),
         false => None,
     };
-    let bundle = signer.sign_statement(&statement)?;
+    let bundle = signer.sign_dsse(PAYLOAD_TYPE, statement.payload())?;
+    drop(statement);
     // The subjects: the products, or for a step that produced none, its materials.
     let subjects = match outcome.products.is_empty() {
         true => &outcome.materials,
         false => &outcome.products,
     };
-    let meta = file_meta(subjects);
-    let saved = save(
+    let stored_subjects: Vec<Subject> = match args.output.no_store {
+        true => Vec::new(),
+        false => subjects
+            .iter()
+            .map(|f| Subject {
+                digest: f.digest.sha256(),
+                size: f.size,
+                media_type: FILE_MEDIA_TYPE.to_owned(),
+            })
+            .collect(),
+    };
+    let saved = save_subjects(
         &bundle,
-        &statement,
-        &meta,
+        StepStatement::PREDICATE_TYPE,
+        &stored_subjects,
         Some(&spec.name),
         &args.store,
         &args.output,
         &cwd,
     )?;
+    drop((stored_subjects, bundle));
     eprintln!(
         "hallmark: step {:?}: {}, {}; signed by {}; stored in {}",
         spec.name,
