@@ -163,6 +163,11 @@ fn chain(c: &mut Criterion) {
         SystemTime::now(),
         &json!({}),
     );
+    // The input and the policy's modules, to profile the evaluation outside criterion
+    // (docs/benchmarks.md).
+    if let Some(path) = std::env::var_os("HALLMARK_BENCH_SAVE_INPUT") {
+        std::fs::write(path, serde_json::to_vec_pretty(&input).unwrap()).unwrap();
+    }
     c.bench_function("chain walk: 10 steps (verify each)", |b| {
         b.iter(|| walk(&artifact, &initial, lookup, &requirements).unwrap())
     });
