@@ -2,12 +2,16 @@
 //!
 //! Each attestation is an OCI artifact manifest (artifactType = the Sigstore bundle media type,
 //! empty config, one bundle layer) whose `subject` is the attested artifact, as in a registry.
-//! `index.json` lists the manifests, annotated with their subject digest for fast lookup.
+//! `index.json` lists the manifests, annotated with their subject digest for fast lookup: an
+//! attestation of up to [`SUBJECT_LIST_THRESHOLD`] subjects has one entry per subject, a larger
+//! one a single entry plus a *subject list* (see [`SUBJECTS_ARTIFACT_TYPE`]) that lookups
+//! binary-search, so the index grows by entries per attestation, not per subject.
 //! Blobs are content-addressed and written atomically; `index.json` is replaced atomically under
 //! an exclusive lock, so concurrent writers never lose or corrupt entries.
 
 mod atomic;
 mod reader;
+mod subjects;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -27,6 +31,10 @@ use crate::{Error, Result};
 use atomic::{WriterLock, write_atomic};
 pub(crate) use reader::EntryRead;
 pub use reader::{MAX_STORED_ATTESTATIONS, Referrer, ReferrerIndex, Skipped, StoreReader};
+pub use subjects::{
+    ANNOTATION_SUBJECTS_OF, MAX_SUBJECT_LIST_BYTES, SUBJECT_LIST_THRESHOLD, SUBJECT_RECORD_BYTES,
+    SUBJECTS_ARTIFACT_TYPE, SUBJECTS_LAYER_MEDIA_TYPE,
+};
 
 /// Annotation naming an image in an OCI layout.
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -220,9 +228,12 @@ impl LayoutStore {
     }
 
     /// Stores one bundle as an attestation of `subjects`: one artifact manifest whose OCI
-    /// `subject` is the first subject (the shape a registry holds for that artifact), and one
-    /// `index.json` entry per subject so each is found by its digest. A step with 20,000 products
-    /// writes two blobs, not 20,000 manifests. Storing the same bundle again is a no-op.
+    /// `subject` is the first subject (the shape a registry holds for that artifact). Up to
+    /// [`SUBJECT_LIST_THRESHOLD`] distinct subjects get one `index.json` entry each; beyond, the
+    /// manifest gets one entry (under its first subject) and the SHA-256 subjects go into a
+    /// subject list, listed in the index after it (subjects of other algorithms, rare, keep an
+    /// entry each). A step with 20,000 products writes four blobs and two index entries.
+    /// Storing the same bundle again is a no-op.
     pub fn put(
         &self,
         bundle: &[u8],
@@ -236,7 +247,7 @@ impl LayoutStore {
         let bundle_digest = self.write_blob(bundle)?;
         let config_digest = self.write_blob(EMPTY_CONFIG)?;
         let manifest = Manifest::attestation(
-            config_digest,
+            config_digest.clone(),
             bundle_digest,
             bundle.len() as u64,
             Descriptor::plain(
@@ -260,11 +271,29 @@ impl LayoutStore {
             subject,
             predicate_type,
         };
-        let keys: Vec<String> = subjects.iter().map(|s| s.digest.to_string()).collect();
+        let mut seen = HashSet::new();
+        let mut keys: Vec<String> = subjects
+            .iter()
+            .map(|s| s.digest.to_string())
+            .filter(|k| seen.insert(k.clone()))
+            .collect();
+        drop(seen);
+        // Written before the lock: blobs are content-addressed, and the list is only found
+        // through the index entry added below.
+        let list_entry = if keys.len() > SUBJECT_LIST_THRESHOLD {
+            let list = subjects::write_list(self, &keys, &digest, bytes.len() as u64, &config_digest)?;
+            // The first subject keeps its entry (the manifest's own subject, as today);
+            // subjects a list cannot hold keep theirs.
+            let first_key = keys[0].clone();
+            keys.retain(|k| *k == first_key || !subjects::listable(k));
+            list
+        } else {
+            None
+        };
         let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
         let index = self.read_index()?;
-        // Entries are written as they are, straight from these strings: a step with 20,000
-        // products builds no descriptor (and no annotation map) per subject.
+        // Entries are written as they are, straight from these strings: a step with many
+        // subjects builds no descriptor (and no annotation map) per subject.
         let mut listed: HashSet<(&str, &str)> = index
             .manifests
             .iter()
@@ -278,15 +307,23 @@ impl LayoutStore {
             .filter(|key| listed.insert((digest.as_str(), key.as_str())))
             .map(|key| entry(key))
             .collect();
-        self.write_index_with(&index, &added)?;
+        let then = list_entry
+            .as_ref()
+            .filter(|l| !index.manifests.iter().any(|d| d.digest == l.digest));
+        self.write_index_with(&index, &added, then)?;
         Ok(entry(&keys[0]).descriptor())
     }
 
-    /// Writes `index` with `added` after its own entries.
-    fn write_index_with(&self, index: &Index, added: &[NewEntry<'_>]) -> Result<()> {
+    /// Writes `index` with `added`, then `then`, after its own entries.
+    fn write_index_with(
+        &self,
+        index: &Index,
+        added: &[NewEntry<'_>],
+        then: Option<&Descriptor>,
+    ) -> Result<()> {
         // Sized up front (an entry is about 330 bytes): no doubling of a buffer of megabytes.
         let mut bytes = Vec::with_capacity((index.manifests.len() + added.len()) * 400 + 256);
-        serde_json::to_writer(&mut bytes, &IndexWith { index, added }).map_err(|e| {
+        serde_json::to_writer(&mut bytes, &IndexWith { index, added, then }).map_err(|e| {
             Error::Corrupt {
                 path: self.index_path(),
                 message: e.to_string(),
@@ -545,6 +582,7 @@ impl serde::Serialize for NewEntry<'_> {
 struct IndexWith<'a> {
     index: &'a Index,
     added: &'a [NewEntry<'a>],
+    then: Option<&'a Descriptor>,
 }
 
 impl serde::Serialize for IndexWith<'_> {
@@ -560,12 +598,17 @@ impl serde::Serialize for IndexWith<'_> {
                 serializer: S,
             ) -> std::result::Result<S::Ok, S::Error> {
                 let listed = &self.0.index.manifests;
-                let mut seq = serializer.serialize_seq(Some(listed.len() + self.0.added.len()))?;
+                let then = self.0.then;
+                let len = listed.len() + self.0.added.len() + usize::from(then.is_some());
+                let mut seq = serializer.serialize_seq(Some(len))?;
                 for d in listed {
                     seq.serialize_element(d)?;
                 }
                 for e in self.0.added {
                     seq.serialize_element(e)?;
+                }
+                if let Some(d) = then {
+                    seq.serialize_element(d)?;
                 }
                 seq.end()
             }
