@@ -66,7 +66,11 @@ pub(super) fn write_list(
     manifest_size: u64,
     config_digest: &str,
 ) -> Result<Option<Descriptor>> {
-    let mut listed: Vec<&str> = keys.iter().map(String::as_str).filter(|k| listable(k)).collect();
+    let mut listed: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| listable(k))
+        .collect();
     if listed.is_empty() {
         return Ok(None);
     }
@@ -106,9 +110,10 @@ pub(super) fn write_list(
     let digest = store.write_blob(&bytes)?;
     let mut entry = Descriptor::plain(MANIFEST_MEDIA_TYPE, digest, bytes.len() as u64);
     entry.artifact_type = Some(SUBJECTS_ARTIFACT_TYPE.to_owned());
-    entry
-        .annotations
-        .insert(ANNOTATION_SUBJECTS_OF.to_owned(), manifest_digest.to_owned());
+    entry.annotations.insert(
+        ANNOTATION_SUBJECTS_OF.to_owned(),
+        manifest_digest.to_owned(),
+    );
     Ok(Some(entry))
 }
 
