@@ -129,20 +129,25 @@ impl Webhook {
 
     /// POSTs a review to `path` over HTTPS, trusting `ca_pem`; the answer's `response`.
     pub fn post(&self, ca_pem: &str, path: &str, review: &Value) -> Value {
+        self.try_post(ca_pem, path, review).unwrap()
+    }
+
+    /// [`Webhook::post`], or the error sending failed with (a server that stops reading an
+    /// oversized body may close the connection while the client is still writing it).
+    pub fn try_post(&self, ca_pem: &str, path: &str, review: &Value) -> Result<Value, ureq::Error> {
         let agent =
             hallmark_remote::http::agent(Some(ca_pem.as_bytes()), Some(Duration::from_secs(30)))
                 .unwrap();
         let mut response = agent
             .post(&format!("https://localhost:{}{path}", self.port))
             .header("Content-Type", "application/json")
-            .send(serde_json::to_vec(review).unwrap())
-            .unwrap();
+            .send(serde_json::to_vec(review).unwrap())?;
         assert_eq!(response.status(), 200);
         let answer: Value =
             serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
         assert_eq!(answer["apiVersion"], "admission.k8s.io/v1");
         assert_eq!(answer["kind"], "AdmissionReview");
-        answer["response"].clone()
+        Ok(answer["response"].clone())
     }
 
     /// A TLS request that only checks the handshake against `ca_pem`.
