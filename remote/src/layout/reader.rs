@@ -1,7 +1,5 @@
 //! The store as one decision reads it. `index.json` is parsed once into a table of subject →
-//! manifests (a typed, borrowing parse of the fields used, not a document tree) and the
-//! subject lists it names, each list's manifest read once and its layer binary-searched per
-//! lookup (see [`super::subjects`]); each
+//! manifests (a typed, borrowing parse of the two fields used, not a document tree); each
 //! manifest and bundle blob is read and digest-checked at most once, however many entries list
 //! it; every byte and document read is spent from the decision's [`Budget`]; and an entry that
 //! cannot be read (dangling, tampered, oversize, not JSON) is skipped with its reason, so the
@@ -19,7 +17,6 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
 use serde::Deserialize;
 
 use super::LayoutStore;
-use super::subjects::{SUBJECTS_ARTIFACT_TYPE, SubjectList};
 use crate::oci::Manifest;
 use crate::{Error, Result};
 
@@ -38,8 +35,6 @@ struct IndexDoc<'a> {
 struct IndexEntry<'a> {
     #[serde(borrow)]
     digest: Cow<'a, str>,
-    #[serde(borrow, default, rename = "artifactType")]
-    artifact_type: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     annotations: Option<EntryAnnotations<'a>>,
 }
@@ -48,77 +43,45 @@ struct IndexEntry<'a> {
 struct EntryAnnotations<'a> {
     #[serde(borrow, rename = "dev.hallmark.subject")]
     subject: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "dev.hallmark.subjects.of")]
-    subjects_of: Option<Cow<'a, str>>,
-}
-
-/// A subject list `index.json` names.
-#[derive(Debug, Clone)]
-struct ListEntry {
-    /// Its place in the index (lookups answer oldest first).
-    position: usize,
-    /// The list manifest.
-    digest: String,
-    /// The attestation manifest the index says it lists the subjects of.
-    annotated_of: Option<String>,
 }
 
 /// The store's index read once: subject digest → attestation manifest digests (oldest first,
-/// each once), and the subject lists (see [`super::subjects`]) to search.
+/// each once).
 #[derive(Debug, Clone, Default)]
 pub struct ReferrerIndex {
-    /// Subject → (place in the index, manifest).
-    by_subject: HashMap<String, Vec<(usize, String)>>,
-    lists: Vec<ListEntry>,
+    by_subject: HashMap<String, Vec<String>>,
 }
 
 impl ReferrerIndex {
     /// Parses `index.json`.
     pub(super) fn parse(bytes: &[u8]) -> serde_json::Result<Self> {
         let doc: IndexDoc<'_> = serde_json::from_slice(bytes)?;
-        let mut by_subject: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+        let mut by_subject: HashMap<String, Vec<String>> = HashMap::new();
         let mut seen: HashSet<(&str, &str)> = HashSet::new();
-        let mut lists = Vec::new();
-        let mut seen_lists: HashSet<&str> = HashSet::new();
-        for (position, entry) in doc.manifests.iter().enumerate() {
-            let annotations = entry.annotations.as_ref();
-            if entry.artifact_type.as_deref() == Some(SUBJECTS_ARTIFACT_TYPE) {
-                if seen_lists.insert(&entry.digest) {
-                    lists.push(ListEntry {
-                        position,
-                        digest: entry.digest.clone().into_owned(),
-                        annotated_of: annotations
-                            .and_then(|a| a.subjects_of.as_deref())
-                            .map(str::to_owned),
-                    });
-                }
-                continue;
-            }
-            let Some(subject) = annotations.and_then(|a| a.subject.as_deref()) else {
+        for entry in &doc.manifests {
+            let Some(subject) = entry
+                .annotations
+                .as_ref()
+                .and_then(|a| a.subject.as_deref())
+            else {
                 continue;
             };
             if seen.insert((subject, &entry.digest)) {
                 by_subject
                     .entry(subject.to_owned())
                     .or_default()
-                    .push((position, entry.digest.clone().into_owned()));
+                    .push(entry.digest.clone().into_owned());
             }
         }
-        Ok(ReferrerIndex { by_subject, lists })
+        Ok(ReferrerIndex { by_subject })
     }
 
-    /// The manifests `index.json` lists under `digest` itself (not those of subject lists),
-    /// with their places in the index.
-    fn entries(&self, digest: &Digest) -> &[(usize, String)] {
+    /// The manifests listed for `digest`.
+    pub fn manifests(&self, digest: &Digest) -> &[String] {
         self.by_subject
             .get(&digest.to_string())
             .map(Vec::as_slice)
             .unwrap_or_default()
-    }
-
-    /// How many subject lists the index names.
-    pub fn subject_lists(&self) -> usize {
-        self.lists.len()
     }
 }
 
@@ -173,8 +136,6 @@ pub struct StoreReader {
     manifests: RefCell<HashMap<String, Option<Referrer>>>,
     /// Bundle blobs by digest (several manifests may share one).
     blobs: RefCell<HashMap<String, Arc<[u8]>>>,
-    /// The subject lists, as `index.lists`, once opened; `None` when refused (noted once).
-    lists: RefCell<Vec<Option<Option<SubjectList>>>>,
     skipped: RefCell<Vec<Skipped>>,
 }
 
@@ -187,7 +148,6 @@ impl StoreReader {
             index,
             manifests: RefCell::default(),
             blobs: RefCell::default(),
-            lists: RefCell::default(),
             skipped: RefCell::default(),
         })
     }
@@ -206,9 +166,7 @@ impl StoreReader {
     /// skipped (see [`Self::take_skipped`]); once `budget` is spent, the rest are not read.
     pub fn referrers(&self, digest: &Digest, budget: &Budget) -> Vec<Referrer> {
         let mut found = Vec::new();
-        let Some(listed) = self.listed(digest, budget) else {
-            return found;
-        };
+        let listed = self.index.manifests(digest);
         if listed.len() > MAX_STORED_ATTESTATIONS {
             self.skipped.borrow_mut().push(Skipped {
                 manifest_digest: format!("{} more", listed.len() - MAX_STORED_ATTESTATIONS),
@@ -247,65 +205,6 @@ impl StoreReader {
             found.extend(read);
         }
         found
-    }
-
-    /// The manifests listed for `digest`, by entry or subject list, in index order, each once;
-    /// `None` once `budget` is spent. A list that cannot be used is skipped with a note (once),
-    /// the rest of the store still answers.
-    fn listed(&self, digest: &Digest, budget: &Budget) -> Option<Vec<String>> {
-        let mut listed: Vec<(usize, String)> = self.index.entries(digest).to_vec();
-        let mut lists = self.lists.borrow_mut();
-        if lists.is_empty() {
-            lists.resize(self.index.lists.len(), None);
-        }
-        for (entry, opened) in self.index.lists.iter().zip(lists.iter_mut()) {
-            let list = match opened {
-                Some(list) => list,
-                None => {
-                    let read = SubjectList::open(
-                        &self.store,
-                        &entry.digest,
-                        entry.annotated_of.as_deref(),
-                        budget,
-                    );
-                    match EntryRead::from(read.map(Some)) {
-                        EntryRead::Found(list) => opened.insert(list),
-                        EntryRead::OutOfBudget => return None,
-                        EntryRead::Skipped(error) => {
-                            self.skip(&entry.digest, error);
-                            opened.insert(None)
-                        }
-                    }
-                }
-            };
-            let Some(subjects) = list else { continue };
-            match EntryRead::from(subjects.contains(digest, budget).map(Some)) {
-                EntryRead::Found(Some(true)) => listed.push((entry.position, subjects.of.clone())),
-                EntryRead::Found(_) => {}
-                EntryRead::OutOfBudget => return None,
-                EntryRead::Skipped(error) => {
-                    // A list found bad is not searched again.
-                    self.skip(&entry.digest, error);
-                    *list = None;
-                }
-            }
-        }
-        listed.sort_by_key(|(position, _)| *position);
-        let mut seen = HashSet::new();
-        Some(
-            listed
-                .into_iter()
-                .map(|(_, manifest)| manifest)
-                .filter(|m| seen.insert(m.clone()))
-                .collect(),
-        )
-    }
-
-    fn skip(&self, manifest_digest: &str, error: Error) {
-        self.skipped.borrow_mut().push(Skipped {
-            manifest_digest: manifest_digest.to_owned(),
-            error,
-        });
     }
 
     /// One manifest and its bundle; `Ok(None)` when it is not an attestation manifest.
@@ -369,10 +268,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(index.by_subject.len(), 1);
-        assert_eq!(
-            index.by_subject["sha256:aa"],
-            [(0, "sha256:m1".to_owned()), (2, "sha256:m2".to_owned())]
-        );
-        assert!(index.lists.is_empty());
+        assert_eq!(index.by_subject["sha256:aa"], ["sha256:m1", "sha256:m2"]);
     }
 }
