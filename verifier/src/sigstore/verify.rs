@@ -276,77 +276,6 @@ pub fn verify_parsed<'b>(
         None => SignerMaterial::PublicKey(key.spki_der()),
     };
 
-    // The leaf's chain (a P-384 signature for Fulcio's intermediate) and its SCTs are the most
-    // expensive checks and depend on the other checks only through the time they are made at:
-    // the earliest verified time. When the log entries claim times and no timestamp authority
-    // adds others, that time is known in advance if the entries verify, so the chain is checked
-    // at it on a second thread while this one verifies the signature and the log. Its result is
-    // used only if the verified time is exactly the one it was checked at; otherwise (an entry
-    // failed, or no claim) the chain is checked here, as before.
-    let claimed = match &leaf {
-        Some(leaf) if vm.timestamp_verification_data.rfc3161_timestamps.is_empty() => vm
-            .tlog_entries
-            .iter()
-            .filter(|e| e.inclusion_promise.is_some() && e.integrated_time > 0)
-            .map(|e| {
-                std::time::UNIX_EPOCH
-                    + std::time::Duration::from_secs(e.integrated_time.unsigned_abs())
-            })
-            .min()
-            .map(|time| (leaf, time)),
-        _ => None,
-    };
-    let (envelope, times) = std::thread::scope(|scope| {
-        let speculated =
-            claimed.map(|(leaf, time)| (time, scope.spawn(move || check_leaf(leaf, trust, time))));
-        verify_signed(
-            bundle,
-            artifact,
-            trust,
-            now,
-            requirement,
-            leaf.as_ref(),
-            key,
-            signer_material,
-            speculated,
-        )
-    })?;
-    Ok(VerifiedBundle {
-        leaf,
-        envelope,
-        times,
-        tlog_entries: vm.tlog_entries.len(),
-    })
-}
-
-/// The leaf certificate's chain to a trusted authority at `time`, and its embedded SCTs.
-fn check_leaf(leaf: &LeafCertificate, trust: &TrustRoot, time: SystemTime) -> Result<(), Error> {
-    let (_, issuer_spki) = verify_chain(leaf, &trust.certificate_authorities, time)
-        .map_err(CertificateError::Chain)?;
-    if !trust.ctlogs.is_empty() {
-        verify_embedded_scts(&leaf.der, &issuer_spki, &trust.ctlogs)?;
-    }
-    Ok(())
-}
-
-/// The rest of [`verify_parsed`]: the signature, the log entries, the timestamps, the times and,
-/// for a certificate, its chain (the `speculated` result when it was checked at the right time).
-#[allow(clippy::too_many_arguments)]
-fn verify_signed<'b>(
-    bundle: &'b Bundle,
-    artifact: Option<Artifact<'_>>,
-    trust: &TrustRoot,
-    now: SystemTime,
-    requirement: ProofRequirement,
-    leaf: Option<&LeafCertificate>,
-    key: &PublicKey,
-    signer_material: SignerMaterial<'_>,
-    speculated: Option<(
-        SystemTime,
-        std::thread::ScopedJoinHandle<'_, Result<(), Error>>,
-    )>,
-) -> Result<(Option<&'b Envelope>, Vec<SystemTime>), Error> {
-    let vm = &bundle.verification_material;
     // What was signed, and the signature over it. A message signature signs the artifact's
     // SHA-256.
     let message_digest = match (&bundle.dsse_envelope, artifact) {
@@ -464,7 +393,7 @@ fn verify_signed<'b>(
         }
     }
 
-    if let Some(leaf) = leaf {
+    if let Some(leaf) = &leaf {
         let Some(&first) = times.iter().min() else {
             // When the only timestamps stamp other bytes, say so: that is why nothing dates it.
             return Err(match set_aside {
@@ -491,14 +420,18 @@ fn verify_signed<'b>(
                 .into());
             }
         }
-        match speculated {
-            Some((time, handle)) if time == first => handle
-                .join()
-                .unwrap_or_else(|_| check_leaf(leaf, trust, first))?,
-            _ => check_leaf(leaf, trust, first)?,
+        let (_, issuer_spki) = verify_chain(leaf, &trust.certificate_authorities, first)
+            .map_err(CertificateError::Chain)?;
+        if !trust.ctlogs.is_empty() {
+            verify_embedded_scts(&leaf.der, &issuer_spki, &trust.ctlogs)?;
         }
     }
-    Ok((envelope, times))
+    Ok(VerifiedBundle {
+        leaf,
+        envelope,
+        times,
+        tlog_entries: vm.tlog_entries.len(),
+    })
 }
 
 fn sha256_bytes(digest: &Digest) -> Result<Vec<u8>, SubjectError> {
