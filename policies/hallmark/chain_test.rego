@@ -300,3 +300,25 @@ test_job_provenance_does_not_produce_a_step_input if {
 	named := f.codes(doc, {"step_inputs": {"package": ["build"]}})
 	"chain.unattested-input" in named
 }
+
+# A failed step that produced the artifact stays denied when a whole-job provenance over the same
+# artifact is also a root (attest-build-provenance run with `if: always()` after the failure):
+# job provenance is no step, so it never succeeds in the failed step's place.
+test_failed_root_with_job_provenance_is_still_denied if {
+	job := {
+		"id": "sha256:0j",
+		"origin": "store sha256:0j",
+		"step": null,
+		"signers": ["ci-key"],
+		"signerDetails": [{"keyid": "ci-key"}],
+		"verifiedTimes": [],
+		"provenance": {"buildType": "https://actions.github.io/buildtypes/workflow/v1", "builderId": f.builder, "sourceUri": f.source, "sourceCommit": "0123abcd", "finishedOn": "2026-11-25T10:06:00Z"},
+		"materials": [],
+		"products": [f.product("dist/app.tar", "sha256:aa")],
+	}
+	doc := object.union(
+		f.with_steps([f.build_step({}), f.test_step({}), f.package_step({"exitCode": 1}), job]),
+		{"chain": {"roots": [f.id_package, "sha256:0j"]}},
+	)
+	"chain.step-failed" in f.codes(doc, {})
+}

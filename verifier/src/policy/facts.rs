@@ -148,10 +148,18 @@ fn chain_facts(steps: &mut [Value], roots: &HashSet<String>) {
     let any_succeeded = |ids: &[&str]| ids.iter().any(|i| !failed_ids.contains(*i));
     // How the steps proper use each step's products: used at all, and used only where no step
     // that succeeded produced the same thing (relied on).
-    let mut used: HashSet<String> = roots.clone();
+    // Only the steps proper among the roots count: a whole-job provenance over the artifact
+    // never "succeeded" in place of the step that produced it (else a failed step, re-attested
+    // by a job provenance, would look superseded).
+    let roots: Vec<&str> = roots
+        .iter()
+        .map(String::as_str)
+        .filter(|r| names.contains_key(*r))
+        .collect();
+    let mut used: HashSet<String> = roots.iter().map(|r| (*r).to_owned()).collect();
     let mut relied_on: HashSet<String> = HashSet::new();
-    if !any_succeeded(&roots.iter().map(String::as_str).collect::<Vec<_>>()) {
-        relied_on.extend(roots.iter().cloned());
+    if !any_succeeded(&roots) {
+        relied_on.extend(roots.iter().map(|r| (*r).to_owned()));
     }
     for (st, &is_job) in steps.iter().zip(&job) {
         if is_job {
@@ -421,6 +429,18 @@ mod tests {
         assert_eq!(steps[4]["job"], json!(true));
         assert_eq!(steps[3]["startsFromSource"], json!(false));
         assert_eq!(steps[0]["startsFromSource"], json!(true));
+    }
+
+    #[test]
+    fn a_job_provenance_over_the_artifact_does_not_supersede_a_failed_root() {
+        let mut job = step("j", Value::Null, 0, json!([]));
+        job["provenance"]["buildType"] = json!("https://actions.github.io/buildtypes/workflow/v1");
+        let mut input = json!({"chain": {"roots": ["p", "j"], "steps": [
+            step("p", json!("package"), 1, json!([])),
+            job,
+        ]}});
+        add_facts(&mut input);
+        assert_eq!(input["chain"]["steps"][0]["superseded"], json!(false));
     }
 
     #[test]

@@ -191,6 +191,18 @@ impl Policy {
                 if name.ends_with("_test.rego") && !with_tests {
                     continue;
                 }
+                // That package is Hallmark's own (it gathers deny, warn and the levels in one
+                // evaluation): a module adding rules to it could answer in the policy's place.
+                let package = text.lines().find_map(|l| l.trim().strip_prefix("package "));
+                if package.is_some_and(|p| {
+                    p.trim() == DECISION_PACKAGE
+                        || p.trim().starts_with(&format!("{DECISION_PACKAGE}."))
+                }) {
+                    return Err(error(
+                        &file,
+                        format!("package {DECISION_PACKAGE} is reserved for Hallmark"),
+                    ));
+                }
                 sources.push((name, text));
             } else {
                 if declarative::is_declarative(&text) {
@@ -337,6 +349,9 @@ impl Policy {
     }
 }
 
+/// The package of [`DECISION_MODULE`], which policies may not use.
+const DECISION_PACKAGE: &str = "hallmark_internal_decision";
+
 /// The module every engine gets: `deny`, `warn` and `verified_levels` in one object, undefined
 /// when `deny` is.
 const DECISION_MODULE: (&str, &str) = (
@@ -461,4 +476,30 @@ fn findings(value: &regorus::Value) -> Option<Vec<Finding>> {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_in_hallmarks_own_decision_package_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("p.rego"),
+            "package hallmark\nimport rego.v1\ndeny contains {\"code\": \"x\", \"msg\": \"no\"} if true\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("sneak.rego"),
+            "package hallmark_internal_decision\nimport rego.v1\ndefault result := {\"deny\": [], \"warn\": [], \"levels\": []}\n",
+        )
+        .unwrap();
+        let e = Policy::load(dir.path(), false).unwrap_err();
+        assert!(e.message.contains("reserved"), "{e}");
+        std::fs::remove_file(dir.path().join("sneak.rego")).unwrap();
+        let policy = Policy::load(dir.path(), false).unwrap();
+        let decision = policy.evaluate(&serde_json::json!({}));
+        assert_eq!(decision.deny.len(), 1, "{decision:?}");
+    }
 }
