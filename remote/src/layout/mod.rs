@@ -590,8 +590,22 @@ pub(crate) fn read_limited_within(
     what: &'static str,
     budget: Option<&Budget>,
 ) -> Result<Vec<u8>> {
-    let file = File::open(path).map_err(Error::io(path))?;
-    let size = file.metadata().map_err(Error::io(path))?.len();
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO someone left in the store must not wait for a writer (it is
+    // refused below); on a regular file the flag changes nothing.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(Error::io(path))?;
+    let meta = file.metadata().map_err(Error::io(path))?;
+    if !meta.is_file() {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("{what} is not a regular file"),
+        });
+    }
+    let size = meta.len();
     hallmark_model::limits::check(what, size, limit)?;
     let spend = |n: u64| match budget {
         Some(b) => b.spend(Work::Bytes, n).map_err(Error::budget),
@@ -619,6 +633,23 @@ mod tests {
             size: 3,
             media_type: crate::oci::FILE_MEDIA_TYPE.to_owned(),
         }
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_a_blob_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("blob");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // Without O_NONBLOCK this open would block until a writer came: the test would hang.
+        let e = read_limited(&fifo, 1024, "blob").unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"abc").unwrap();
+        assert_eq!(read_limited(&file, 1024, "blob").unwrap(), b"abc");
     }
 
     #[test]
