@@ -6,6 +6,8 @@
 //! - [`test_result`]: the in-toto test-result predicate a test step signs;
 //! - [`provenance`]: the SLSA provenance v1 predicate;
 //! - [`approval`]: Hallmark's approval predicate;
+//! - [`deployment`], [`lot`], [`target`]: deployment and lot records and the `SITE/LINE/ASSET`
+//!   targets they name (traceability);
 //! - [`vsa`]: the SLSA verification summary (VSA) v1 predicate;
 //! - [`sbom`]: SBOM predicate types (CycloneDX, SPDX), format detection, the typed inventory,
 //!   purls and version ranges;
@@ -34,12 +36,14 @@ mod base64_serde;
 pub mod budget;
 pub mod bundle;
 pub mod clock;
+pub mod deployment;
 pub mod digest;
 pub mod dsse;
 mod error;
 pub mod hex;
 pub mod keyid;
 pub mod limits;
+pub mod lot;
 pub mod provenance;
 pub mod resource;
 pub mod revocation;
@@ -47,6 +51,7 @@ pub mod sbom;
 pub mod signer;
 pub mod signing_config;
 pub mod statement;
+pub mod target;
 pub mod test_result;
 pub mod text;
 pub mod time;
