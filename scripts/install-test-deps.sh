@@ -44,6 +44,8 @@ command -v kubectl > /dev/null || missing+=(kubernetes-client)
 command -v wrk > /dev/null || missing+=(wrk)
 # The PKCS#11 tests keep keys in a throw-away SoftHSM2 token (docs/pkcs11.md).
 command -v softhsm2-util > /dev/null || missing+=(softhsm2)
+# The compliance report's HTML is rendered in headless Chromium and looked at as a screenshot.
+command -v chromium > /dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"
