@@ -245,7 +245,7 @@ fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
             if !with_source.is_empty() {
                 Outcome::Met(
                     format!(
-                        "{} provenance attestations naming builder and source",
+                        "{} provenance attestation(s) naming builder and source",
                         with_source.len()
                     ),
                     with_source,
@@ -277,11 +277,7 @@ fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
                 Outcome::Missing("no verified signature over its digest".into())
             } else {
                 Outcome::Met(
-                    format!(
-                        "{} verified signatures over {}",
-                        signed.len(),
-                        artifact.digest
-                    ),
+                    format!("{} verified attestation(s) bind its digest", signed.len()),
                     signed,
                 )
             }
@@ -371,7 +367,10 @@ fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
             if passed.is_empty() {
                 Outcome::Missing("no recorded policy decision that PASSED (a VSA)".into())
             } else {
-                Outcome::Met(format!("{} policy decisions PASSED", passed.len()), passed)
+                Outcome::Met(
+                    format!("{} policy decision(s) PASSED", passed.len()),
+                    passed,
+                )
             }
         }
         _ => Outcome::NotApplicable,
@@ -435,7 +434,7 @@ fn change_control(artifact: &Artifact) -> Outcome<'_> {
     }
     Outcome::Met(
         format!(
-            "{} deployments, each approved beforehand",
+            "{} deployment(s), each approved beforehand",
             deployments.len()
         ),
         used,

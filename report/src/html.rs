@@ -8,8 +8,8 @@ use crate::assess::{ControlResult, Report, Status};
 use crate::evidence::{Artifact, Kind};
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1f24}\
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}table{border-collapse:collapse;width:100%}\
-th,td{border:1px solid #c9d1d9;padding:.35em .6em;text-align:left;vertical-align:top}\
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}table{border-collapse:collapse;width:100%;table-layout:fixed}\
+th,td{border:1px solid #c9d1d9;padding:.35em .6em;text-align:left;vertical-align:top;overflow-wrap:anywhere}ul{margin:0;padding-left:1.1em}\
 th{background:#f3f5f7}code{font-size:.9em}.status{font-weight:600;padding:.1em .5em;border-radius:.3em}\
 .satisfied{background:#d3f5dc;color:#14532d}.partial{background:#fff2c6;color:#6b4e00}\
 .not-satisfied{background:#ffd7d5;color:#7f1d1d}.not-applicable{background:#e8eaed;color:#3c4043}\
@@ -46,8 +46,8 @@ pub fn page(report: &Report) -> String {
 
 fn controls_table(h: &mut String, controls: &[ControlResult]) {
     h.push_str(
-        "<h2>Controls</h2>\n<table id=\"controls\"><thead><tr><th>Control</th><th>Title</th>\
-<th>Status</th><th>Satisfied by</th><th>Missing</th><th>Evidence age</th></tr></thead><tbody>\n",
+        "<h2>Controls</h2>\n<table id=\"controls\"><thead><tr><th style=\"width:6%\">Control</th><th style=\"width:20%\">Title</th>\
+<th style=\"width:10%\">Status</th><th style=\"width:27%\">Satisfied by</th><th style=\"width:24%\">Missing</th><th style=\"width:13%\">Evidence age</th></tr></thead><tbody>\n",
     );
     for c in controls {
         let class = match c.status {
