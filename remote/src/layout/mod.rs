@@ -229,38 +229,65 @@ impl LayoutStore {
         subjects: &[Subject],
         annotations: &BTreeMap<String, String>,
     ) -> Result<Descriptor> {
-        let first = subjects.first().ok_or_else(|| Error::Corrupt {
-            path: self.root.clone(),
-            message: "an attestation needs at least one subject".to_owned(),
-        })?;
-        let bundle_digest = self.write_blob(bundle)?;
-        let config_digest = self.write_blob(EMPTY_CONFIG)?;
-        let manifest = Manifest::attestation(
-            config_digest,
-            bundle_digest,
-            bundle.len() as u64,
-            Descriptor::plain(
-                &first.media_type.clone(),
-                first.digest.to_string(),
-                first.size,
-            ),
+        let mut stored = self.put_all(&[Attestation {
+            bundle,
+            subjects,
             annotations,
-        );
-        let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Corrupt {
+        }])?;
+        stored.pop().ok_or_else(|| Error::Corrupt {
             path: self.root.clone(),
-            message: e.to_string(),
-        })?;
-        let digest = self.write_blob(&bytes)?;
-        let predicate_type = annotations
-            .get(ANNOTATION_PREDICATE_TYPE)
-            .map(String::as_str);
-        let entry = |subject| NewEntry {
-            digest: &digest,
-            size: bytes.len() as u64,
-            subject,
-            predicate_type,
-        };
-        let keys: Vec<String> = subjects.iter().map(|s| s.digest.to_string()).collect();
+            message: "nothing stored".to_owned(),
+        })
+    }
+
+    /// Stores many bundles as [`Self::put`] does, with one update of `index.json` for all of
+    /// them (a generated history or an import of thousands of attestations).
+    pub fn put_all(&self, attestations: &[Attestation<'_>]) -> Result<Vec<Descriptor>> {
+        struct Written {
+            digest: String,
+            size: u64,
+            keys: Vec<String>,
+        }
+        let mut written = Vec::with_capacity(attestations.len());
+        let config_digest = self.write_blob(EMPTY_CONFIG)?;
+        for a in attestations {
+            let first = a.subjects.first().ok_or_else(|| Error::Corrupt {
+                path: self.root.clone(),
+                message: "an attestation needs at least one subject".to_owned(),
+            })?;
+            let bundle_digest = self.write_blob(a.bundle)?;
+            let manifest = Manifest::attestation(
+                config_digest.clone(),
+                bundle_digest,
+                a.bundle.len() as u64,
+                Descriptor::plain(
+                    &first.media_type.clone(),
+                    first.digest.to_string(),
+                    first.size,
+                ),
+                a.annotations,
+            );
+            let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Corrupt {
+                path: self.root.clone(),
+                message: e.to_string(),
+            })?;
+            written.push(Written {
+                digest: self.write_blob(&bytes)?,
+                size: bytes.len() as u64,
+                keys: a.subjects.iter().map(|s| s.digest.to_string()).collect(),
+            });
+        }
+        fn entry<'x>(w: &'x Written, a: &'x Attestation<'x>, subject: &'x str) -> NewEntry<'x> {
+            NewEntry {
+                digest: &w.digest,
+                size: w.size,
+                subject,
+                predicate_type: a
+                    .annotations
+                    .get(ANNOTATION_PREDICATE_TYPE)
+                    .map(String::as_str),
+            }
+        }
         let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
         let index = self.read_index()?;
         // Entries are written as they are, straight from these strings: a step with 20,000
@@ -273,13 +300,20 @@ impl LayoutStore {
                 Some((d.digest.as_str(), subject.as_str()))
             })
             .collect();
-        let added: Vec<NewEntry<'_>> = keys
-            .iter()
-            .filter(|key| listed.insert((digest.as_str(), key.as_str())))
-            .map(|key| entry(key))
-            .collect();
+        let mut added = Vec::new();
+        for (w, a) in written.iter().zip(attestations) {
+            for key in &w.keys {
+                if listed.insert((w.digest.as_str(), key.as_str())) {
+                    added.push(entry(w, a, key));
+                }
+            }
+        }
         self.write_index_with(&index, &added)?;
-        Ok(entry(&keys[0]).descriptor())
+        Ok(written
+            .iter()
+            .zip(attestations)
+            .map(|(w, a)| entry(w, a, &w.keys[0]).descriptor())
+            .collect())
     }
 
     /// Writes `index` with `added` after its own entries.
@@ -484,6 +518,17 @@ impl LayoutStore {
 
 /// An `index.json` entry [`LayoutStore::put`] adds: an attestation manifest listed under one
 /// subject. Serializes as the [`Descriptor`] of [`NewEntry::descriptor`] does.
+/// One attestation for [`LayoutStore::put_all`].
+#[derive(Debug, Clone, Copy)]
+pub struct Attestation<'a> {
+    /// The serialized bundle.
+    pub bundle: &'a [u8],
+    /// What it attests (at least one).
+    pub subjects: &'a [Subject],
+    /// The manifest's annotations (predicate type, step, ...).
+    pub annotations: &'a BTreeMap<String, String>,
+}
+
 struct NewEntry<'a> {
     digest: &'a str,
     size: u64,
@@ -669,6 +714,50 @@ mod tests {
         // One manifest for both subjects, two index entries.
         assert_eq!(store.read_index().unwrap().manifests.len(), 2);
         assert!(store.referrers(&subject(3).digest).unwrap().is_empty());
+    }
+
+    #[test]
+    fn put_all_stores_each_once_with_one_index_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path().join("s")).unwrap();
+        let none = BTreeMap::new();
+        let (one, two) = ([subject(1), subject(2)], [subject(3)]);
+        let batch = [
+            Attestation {
+                bundle: b"bundle-1",
+                subjects: &one,
+                annotations: &none,
+            },
+            Attestation {
+                bundle: b"bundle-2",
+                subjects: &two,
+                annotations: &none,
+            },
+            Attestation {
+                bundle: b"bundle-1",
+                subjects: &one,
+                annotations: &none,
+            },
+        ];
+        let stored = store.put_all(&batch).unwrap();
+        assert_eq!(stored.len(), 3);
+        assert_eq!(stored[0], stored[2]);
+        assert_eq!(store.read_index().unwrap().manifests.len(), 3);
+        assert_eq!(
+            store.referrers(&subject(3).digest).unwrap()[0].bundle,
+            b"bundle-2"
+        );
+        assert_eq!(
+            store.referrers(&subject(2).digest).unwrap()[0].bundle,
+            b"bundle-1"
+        );
+        let empty: [Subject; 0] = [];
+        let bad = [Attestation {
+            bundle: b"x",
+            subjects: &empty,
+            annotations: &none,
+        }];
+        assert!(store.put_all(&bad).is_err());
     }
 
     /// `put` writes its entries itself: the index reads back as the descriptors it returns, and
