@@ -211,6 +211,26 @@ impl LayoutStore {
         })
     }
 
+    /// The attestation manifests `index.json` lists with the predicate type annotation
+    /// `predicate_type`, each once, oldest first (`hallmark record deployment` reads a target's
+    /// history from them).
+    pub fn manifests_of_type(&self, predicate_type: &str) -> Result<Vec<String>> {
+        let index = self.read_index()?;
+        let mut seen = HashSet::new();
+        Ok(index
+            .manifests
+            .into_iter()
+            .filter(|d| {
+                d.annotations
+                    .get(ANNOTATION_PREDICATE_TYPE)
+                    .map(String::as_str)
+                    == Some(predicate_type)
+            })
+            .filter(|d| seen.insert(d.digest.clone()))
+            .map(|d| d.digest)
+            .collect())
+    }
+
     fn write_index(&self, index: &Index) -> Result<()> {
         let bytes = serde_json::to_vec(index).map_err(|e| Error::Corrupt {
             path: self.index_path(),
