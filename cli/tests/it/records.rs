@@ -274,7 +274,7 @@ fn a_lot_is_its_own_subject_and_is_found_by_the_digest_of_its_name() {
         (
             "--to",
             "2026-11-26T05:00:00Z",
-            "--to 2026-11-26T05:00:00Z is before from",
+            "--to 2026-11-26T05:00:00Z is before --from 2026-11-26T06:00:00Z",
         ),
         ("--from", "this morning", "--from this morning"),
         ("--target", "plant a", "--target plant a"),
@@ -346,7 +346,8 @@ fn approve(s: &Scratch, key: &str, environment: &str) {
 
 /// `record deployment --policy` for production on `target`; the run.
 fn gated(s: &Scratch, target: &str, code: i32) -> Run {
-    s.expect(
+    let out = format!("{}.json", target.replace('/', "-"));
+    let run = s.expect(
         &[
             "record",
             "deployment",
@@ -361,10 +362,16 @@ fn gated(s: &Scratch, target: &str, code: i32) -> Run {
             "--key",
             "deployer.key",
             "-o",
-            "gated.json",
+            &out,
         ],
         code,
-    )
+    );
+    assert_eq!(
+        s.file(&out).exists(),
+        code == 0,
+        "recorded only when allowed"
+    );
+    run
 }
 
 fn verify(s: &Scratch, environment: Option<&str>, code: i32) -> Run {
@@ -392,26 +399,6 @@ fn a_deployment_needs_an_approval_for_its_environment_signed_before_it() {
         run.stdout
     );
     assert!(run.stderr.contains("was not recorded"), "{}", run.stderr);
-    assert!(!s.file("gated.json").exists());
-
-    // Deployed on line 4 without the gate, before any approval for production.
-    s.expect(
-        &[
-            "record",
-            "deployment",
-            "dist/app.tar",
-            "--target",
-            "plant-a/line-4/hmi-1",
-            "--environment",
-            "production",
-            "--first",
-            "--key",
-            "deployer.key",
-        ],
-        0,
-    );
-    // Approvals are signed in whole seconds: the next one is strictly later.
-    std::thread::sleep(Duration::from_millis(1100));
 
     // An approval for another environment does not count for production.
     approve(&s, "alice.key", "staging");
@@ -421,20 +408,37 @@ fn a_deployment_needs_an_approval_for_its_environment_signed_before_it() {
         "{}",
         run.stdout
     );
-    assert!(!s.file("gated.json").exists());
 
-    // An approval by a signer the policy does not trust does not count either.
+    // Nor does an approval by a signer the policy does not trust.
     approve(&s, "mallory.key", "production");
     gated(&s, TARGET, 1);
-    assert!(!s.file("gated.json").exists());
 
-    // An approver's approval for production: recorded.
+    // An approver's approval for production: recorded, and the record passes verification.
     approve(&s, "bob.key", "production");
     gated(&s, TARGET, 0);
-    assert!(s.file("gated.json").exists());
+    verify(&s, Some("production"), 0);
+    verify(&s, None, 0);
 
-    // The line-4 deployment predates every production approval: denied, and named.
-    let run = verify(&s, Some("production"), 1);
+    // Deployed to qa without the gate; the qa approval comes a second later (approvals and
+    // deployments are recorded in whole seconds), after the deployment: it does not count.
+    s.expect(
+        &[
+            "record",
+            "deployment",
+            "dist/app.tar",
+            "--target",
+            "plant-a/line-4/hmi-1",
+            "--environment",
+            "qa",
+            "--first",
+            "--key",
+            "deployer.key",
+        ],
+        0,
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    approve(&s, "alice.key", "qa");
+    let run = verify(&s, Some("qa"), 1);
     assert!(
         run.stdout.contains("deployment.unapproved"),
         "{}",
@@ -447,7 +451,7 @@ fn a_deployment_needs_an_approval_for_its_environment_signed_before_it() {
     );
     assert!(
         !run.stdout.contains(&format!("\"{TARGET}\"")),
-        "the gated one was approved: {}",
+        "the gated deployment was approved: {}",
         run.stdout
     );
     let run = verify(&s, None, 1);
@@ -456,8 +460,9 @@ fn a_deployment_needs_an_approval_for_its_environment_signed_before_it() {
         "{}",
         run.stdout
     );
-    // Deciding for staging judges no production record; alice approved staging.
-    verify(&s, Some("staging"), 0);
+    // Deciding for production judges no qa record: the gate still lets production through.
+    verify(&s, Some("production"), 0);
+    gated(&s, "plant-a/line-5/hmi-1", 0);
 
     // An unapproved staging deployment signed by an untrusted key is no evidence at all.
     s.expect(

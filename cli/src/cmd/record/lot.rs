@@ -52,11 +52,15 @@ pub struct Args {
 
 /// The predicate; a field the model refuses is named by its flag.
 fn lot(args: &Args) -> Result<Lot> {
+    let (from, to) = (time("from", &args.from)?, time("to", &args.to)?);
+    if to < from {
+        bail!("--to {to} is before --from {from}");
+    }
     let lot = Lot {
         lot: args.id.clone(),
         target: target(&args.target)?,
-        from: time("from", &args.from)?,
-        to: time("to", &args.to)?,
+        from,
+        to,
         product: args.product.clone(),
         work_order: args.work_order.clone(),
     };

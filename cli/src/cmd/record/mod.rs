@@ -73,6 +73,10 @@ fn time(flag: &str, text: &str) -> Result<hallmark_model::time::Timestamp> {
 fn target(text: &str) -> Result<hallmark_model::target::Target> {
     text.parse().map_err(|e: hallmark_model::Error| {
         let why = match e {
+            hallmark_model::Error::Field {
+                problem: hallmark_model::FieldProblem::Invalid(why),
+                ..
+            } => why,
             hallmark_model::Error::Field { problem, .. } => problem.to_string(),
             other => other.to_string(),
         };
