@@ -330,3 +330,20 @@ pub fn run(args: Args) -> Result<Outcome> {
         Outcome::Denied
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_is_a_fact_and_may_not_contradict_one() {
+        let f = facts(&["team=ops".to_owned()], Some("production")).unwrap();
+        assert_eq!(f["environment"], "production");
+        assert_eq!(f["team"], "ops");
+        assert!(facts(&["environment=production".to_owned()], Some("production")).is_ok());
+        let e = facts(&["environment=staging".to_owned()], Some("production")).unwrap_err();
+        assert!(e.to_string().contains("contradicts --environment"), "{e}");
+        assert!(facts(&[], Some(" ")).is_err());
+        assert!(facts(&[], None).unwrap().is_empty());
+    }
+}

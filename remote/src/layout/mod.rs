@@ -691,6 +691,25 @@ mod tests {
         assert!(store.referrers(&subject(3).digest).unwrap().is_empty());
     }
 
+    #[test]
+    fn lists_the_manifests_of_one_predicate_type_once_each_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let typed =
+            |t: &str| BTreeMap::from([(ANNOTATION_PREDICATE_TYPE.to_owned(), t.to_owned())]);
+        let d1 = store
+            .put(b"d1", &[subject(1), subject(2)], &typed("deploy"))
+            .unwrap();
+        store.put(b"a1", &[subject(1)], &typed("approve")).unwrap();
+        store.put(b"u1", &[subject(1)], &BTreeMap::new()).unwrap();
+        let d2 = store.put(b"d2", &[subject(3)], &typed("deploy")).unwrap();
+        assert_eq!(
+            store.manifests_of_type("deploy").unwrap(),
+            vec![d1.digest, d2.digest]
+        );
+        assert!(store.manifests_of_type("other").unwrap().is_empty());
+    }
+
     /// `put` writes its entries itself: the index reads back as the descriptors it returns, and
     /// serializes back to the same bytes.
     #[test]

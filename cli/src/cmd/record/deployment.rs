@@ -26,11 +26,12 @@ use crate::store::{OutputArgs, StoreArgs};
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("chain").args(["replaces", "first"])))]
 #[command(
-    after_help = "Examples:\n  hallmark record deployment dist/hmi-1.4.tar --target plant-a/line-3/hmi-2 --environment production \\\n    \
---work-order WO-2026-118 --change CHG-1234 --key deployer.key\n  \
-hallmark record deployment dist/hmi-1.0.tar --target plant-a/line-3/hmi-2 --first --key deployer.key\n  \
-hallmark record deployment oci://registry.plant-a/hmi@sha256:<hex> --target plant-a/line-3/hmi-2 \\\n    \
---environment production --policy release.yaml --key deployer.key\n\n\
+    after_help = "Examples:\n  hallmark record deployment dist/hmi-1.4.tar --target plant-a/line-3/hmi-2 \\\n    \
+--environment production --work-order WO-2026-118 --change CHG-1234 --key deployer.key\n  \
+hallmark record deployment dist/hmi-1.0.tar --target plant-a/line-3/hmi-2 --first \\\n    \
+--key deployer.key\n  \
+hallmark record deployment oci://registry.plant-a/hmi@sha256:<hex> \\\n    \
+--target plant-a/line-3/hmi-2 --environment production --policy release.yaml --key deployer.key\n\n\
 replaces: the version this one replaces on the target. Without --replaces or --first it is the\n\
 artifact of the newest deployment record for exactly this target in the store, among those\n\
 signed by the signing key used now (or a --trust-key / --certificate-identity signer).\n\

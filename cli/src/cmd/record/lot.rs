@@ -18,7 +18,8 @@ use crate::store::{OutputArgs, StoreArgs};
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  hallmark record lot L-2026-0042 --target plant-a/line-3 \\\n    \
---from 2026-11-26T06:00:00Z --to 2026-11-26T14:00:00Z --product valve-body-7 --work-order WO-118 --key line3.key\n\n\
+--from 2026-11-26T06:00:00Z --to 2026-11-26T14:00:00Z \\\n    \
+--product valve-body-7 --work-order WO-118 --key line3.key\n\n\
 The subject is the lot: name lot:L-2026-0042, digest the SHA-256 of that name (so\n\
 `hallmark verify sha256:<hex>` and the evidence index find it). A lot made on SITE/LINE is\n\
 traced to the software deployed on every asset under it (docs/lot-v1.md)."
