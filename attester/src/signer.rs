@@ -24,6 +24,12 @@ pub trait Signer {
         None
     }
 
+    /// The public key (PEM) of a key signer, so a command can check what it signed before
+    /// (`hallmark record deployment` reads a target's history); `None` for keyless signers.
+    fn public_key_pem(&self) -> Option<String> {
+        None
+    }
+
     /// Signs an in-toto statement.
     fn sign_statement(&self, statement: &Statement) -> Result<Bundle> {
         let payload = serde_json::to_vec(statement)
@@ -70,6 +76,10 @@ impl Signer for KeySigner {
 
     fn identity(&self) -> String {
         format!("key {} ({})", self.key.keyid(), self.key.kind().name())
+    }
+
+    fn public_key_pem(&self) -> Option<String> {
+        Some(self.key.public_key_pem())
     }
 }
 

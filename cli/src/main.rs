@@ -59,6 +59,8 @@ enum Command {
     Verify(Box<cmd::verify::Args>),
     /// Sign a release manager's approval of an artifact (change control as evidence).
     Approve(cmd::approve::Args),
+    /// Record a deployment on a target or a production lot, signed (traceability on the shop floor).
+    Record(cmd::record::Args),
     /// Sign a revocation list: artifacts, keys, keyless identities or vendors that no longer count.
     Revoke(Box<cmd::revoke::Args>),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
@@ -167,6 +169,7 @@ fn main() -> ExitCode {
         Command::Policy(args) => cmd::policy::run(args),
         Command::Trust(args) => cmd::trust::run(args),
         Command::Approve(args) => cmd::approve::run(args),
+        Command::Record(args) => cmd::record::run(args),
         Command::Revoke(args) => cmd::revoke::run(*args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Sbom(args) => cmd::sbom::run(args),

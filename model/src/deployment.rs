@@ -71,9 +71,13 @@ impl Deployment {
             text(WHAT, "lots", lot)?;
         }
         if let Some(replaces) = &self.replaces {
-            replaces
-                .parse::<Digest>()
-                .map_err(|e| field(WHAT, "replaces", FieldProblem::Unknown(e.to_string())))?;
+            replaces.parse::<Digest>().map_err(|e| {
+                field(
+                    WHAT,
+                    "replaces",
+                    FieldProblem::Invalid(format!("is not ALGORITHM:HEX: {e}")),
+                )
+            })?;
         }
         Ok(())
     }

@@ -161,6 +161,9 @@ pub enum FieldProblem {
     /// A value this version does not know.
     #[error("{0:?} is not a known value")]
     Unknown(String),
+    /// Malformed or inconsistent: the text says how (`holds a control character`).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Why [`Error::NoService`].

@@ -61,7 +61,7 @@ impl Lot {
             return Err(field(
                 WHAT,
                 "lot",
-                FieldProblem::Unknown("a control character".into()),
+                FieldProblem::Invalid("holds a control character".into()),
             ));
         }
         optional_text(WHAT, "product", self.product.as_deref())?;
@@ -70,7 +70,7 @@ impl Lot {
             return Err(field(
                 WHAT,
                 "to",
-                FieldProblem::Unknown(format!("{} is before from {}", self.to, self.from)),
+                FieldProblem::Invalid(format!("{} is before from {}", self.to, self.from)),
             ));
         }
         Ok(())

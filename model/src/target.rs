@@ -50,7 +50,7 @@ impl FromStr for Target {
         let problem = |why: String| Error::Field {
             what: "target",
             field: "target".to_owned(),
-            problem: FieldProblem::Unknown(why),
+            problem: FieldProblem::Invalid(why),
         };
         if s.is_empty() {
             return Err(Error::Field {
@@ -62,7 +62,7 @@ impl FromStr for Target {
         let segments: Vec<&str> = s.split('/').collect();
         if segments.len() > MAX_SEGMENTS {
             return Err(problem(format!(
-                "{} segments, at most {MAX_SEGMENTS}",
+                "has {} segments, at most {MAX_SEGMENTS}",
                 segments.len()
             )));
         }

@@ -162,6 +162,7 @@ known_settings := {
 	"sbom_unknown_version",
 	"allow_self_hosted_runners",
 	"approvals",
+	"deployments",
 	"min_slsa_build_level",
 	"slsa_l3_builders",
 	"allow_dirty_source",
@@ -170,6 +171,8 @@ known_settings := {
 }
 
 known_approval_settings := {"required", "approvers", "max_age_hours"}
+
+known_deployment_settings := {"require_approval"}
 
 warn contains v if {
 	is_object(config)
@@ -194,6 +197,20 @@ warn contains v if {
 		"msg": sprintf("unknown setting %s of approvals has no effect (known: %v)", [quote(key), sort(known_approval_settings)]),
 		"key": sprintf("approvals.%s", [key]),
 		"expected": sort(known_approval_settings),
+		"actual": key,
+	}
+}
+
+warn contains v if {
+	deployments := settings.deployments
+	is_object(deployments)
+	some key, _ in deployments
+	not key in known_deployment_settings
+	v := {
+		"code": "config.unknown-key",
+		"msg": sprintf("unknown setting %s of deployments has no effect (known: %v)", [quote(key), sort(known_deployment_settings)]),
+		"key": sprintf("deployments.%s", [key]),
+		"expected": sort(known_deployment_settings),
 		"actual": key,
 	}
 }

@@ -154,6 +154,7 @@ full_config := {
 	"sbom_unknown_version": "deny",
 	"allow_self_hosted_runners": false,
 	"approvals": {"required": 2, "approvers": ["alice", "bob", "ci-key"], "max_age_hours": 72},
+	"deployments": {"require_approval": true},
 	"min_slsa_build_level": 2,
 	"slsa_l3_builders": ["https://github.com/slsa-framework/slsa-github-generator/*"],
 	"allow_dirty_source": false,

@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod keygen;
 pub mod policy;
 pub mod push;
+pub mod record;
 pub mod revoke;
 pub mod run;
 pub mod sbom;

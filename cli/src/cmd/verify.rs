@@ -82,6 +82,11 @@ pub struct Args {
     /// Repeatable. Not with VSAs (emitted or accepted), which record no facts.
     #[arg(long, value_name = "KEY=VALUE", conflicts_with_all = ["accept_vsa_from", "accept_vsa_identity", "emit_vsa"])]
     pub fact: Vec<String>,
+    /// The environment the artifact is decided for, e.g. production (`context.facts.environment`
+    /// in the policy input): approvals for another environment do not count, and only
+    /// deployment records for it are checked. Same as --fact environment=NAME.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["accept_vsa_from", "accept_vsa_identity", "emit_vsa"])]
+    pub environment: Option<String>,
     /// Write a signed SLSA Verification Summary (VSA) of this decision to FILE, and store it with
     /// the artifact's attestations. Needs --policy, and --vsa-signing-key or --vsa-keyless.
     #[arg(long, value_name = "FILE", requires = "policy")]
@@ -124,12 +129,24 @@ pub struct Args {
     pub vsa_max_age: Duration,
 }
 
-fn facts(pairs: &[String]) -> Result<serde_json::Map<String, serde_json::Value>> {
+fn facts(
+    pairs: &[String],
+    environment: Option<&str>,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
     let mut map = serde_json::Map::new();
+    if let Some(env) = environment {
+        if env.trim().is_empty() {
+            bail!("--environment must not be empty");
+        }
+        map.insert("environment".to_owned(), env.into());
+    }
     for pair in pairs {
         let (k, v) = pair
             .split_once('=')
             .with_context(|| format!("--fact {pair}: expected KEY=VALUE"))?;
+        if k == "environment" && environment.is_some_and(|e| e != v) {
+            bail!("--fact environment={v} contradicts --environment; give one");
+        }
         map.insert(k.to_owned(), serde_json::Value::String(v.to_owned()));
     }
     Ok(map)
@@ -271,7 +288,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             .map(|t| predicate_type_uri(t).to_owned())
             .collect(),
         policy: policy.as_ref(),
-        facts: facts(&args.fact)?,
+        facts: facts(&args.fact, args.environment.as_deref())?,
         accept_vsa: vsa_acceptance(&args)?,
         ..Request::new(evidence.digest.clone(), at)
     };
@@ -312,4 +329,21 @@ pub fn run(args: Args) -> Result<Outcome> {
     } else {
         Outcome::Denied
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_is_a_fact_and_may_not_contradict_one() {
+        let f = facts(&["team=ops".to_owned()], Some("production")).unwrap();
+        assert_eq!(f["environment"], "production");
+        assert_eq!(f["team"], "ops");
+        assert!(facts(&["environment=production".to_owned()], Some("production")).is_ok());
+        let e = facts(&["environment=staging".to_owned()], Some("production")).unwrap_err();
+        assert!(e.to_string().contains("contradicts --environment"), "{e}");
+        assert!(facts(&[], Some(" ")).is_err());
+        assert!(facts(&[], None).unwrap().is_empty());
+    }
 }

@@ -19,6 +19,7 @@ mod pipelines;
 mod pkcs11;
 mod policy;
 mod producers;
+mod records;
 mod registry;
 mod revocation;
 mod run_step;

@@ -81,6 +81,12 @@ fn parse(dir: &Path, args: &[&str]) -> Flags {
                     .facts
                     .insert(k.to_owned(), Value::String(v.to_owned()));
             }
+            // The environment is a fact of the policy input (docs/policy-input.md).
+            "--environment" => {
+                flags
+                    .facts
+                    .insert("environment".to_owned(), Value::String(value().to_owned()));
+            }
             "--accept-vsa-from" => flags.vsa_keys.push(path(value())),
             "--vsa-policy-digest" => flags.vsa_policy_digest = Some(value().to_owned()),
             "--vsa-max-age" => {

@@ -211,6 +211,26 @@ impl LayoutStore {
         })
     }
 
+    /// The attestation manifests `index.json` lists with the predicate type annotation
+    /// `predicate_type`, each once, oldest first (`hallmark record deployment` reads a target's
+    /// history from them).
+    pub fn manifests_of_type(&self, predicate_type: &str) -> Result<Vec<String>> {
+        let index = self.read_index()?;
+        let mut seen = HashSet::new();
+        Ok(index
+            .manifests
+            .into_iter()
+            .filter(|d| {
+                d.annotations
+                    .get(ANNOTATION_PREDICATE_TYPE)
+                    .map(String::as_str)
+                    == Some(predicate_type)
+            })
+            .filter(|d| seen.insert(d.digest.clone()))
+            .map(|d| d.digest)
+            .collect())
+    }
+
     fn write_index(&self, index: &Index) -> Result<()> {
         let bytes = serde_json::to_vec(index).map_err(|e| Error::Corrupt {
             path: self.index_path(),
@@ -758,6 +778,25 @@ mod tests {
             annotations: &none,
         }];
         assert!(store.put_all(&bad).is_err());
+    }
+
+    #[test]
+    fn lists_the_manifests_of_one_predicate_type_once_each_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let typed =
+            |t: &str| BTreeMap::from([(ANNOTATION_PREDICATE_TYPE.to_owned(), t.to_owned())]);
+        let d1 = store
+            .put(b"d1", &[subject(1), subject(2)], &typed("deploy"))
+            .unwrap();
+        store.put(b"a1", &[subject(1)], &typed("approve")).unwrap();
+        store.put(b"u1", &[subject(1)], &BTreeMap::new()).unwrap();
+        let d2 = store.put(b"d2", &[subject(3)], &typed("deploy")).unwrap();
+        assert_eq!(
+            store.manifests_of_type("deploy").unwrap(),
+            vec![d1.digest, d2.digest]
+        );
+        assert!(store.manifests_of_type("other").unwrap().is_empty());
     }
 
     /// `put` writes its entries itself: the index reads back as the descriptors it returns, and

@@ -88,6 +88,19 @@ struct Approvals {
     max_age: Option<String>,
 }
 
+/// `deployments:`: what recorded deployments of the artifact must show (docs/deployment-v1.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Deployments {
+    /// Each deployment record needs the approvals (`approvals`) for its environment signed at
+    /// or before it.
+    #[serde(default)]
+    require_approval: bool,
+    /// Who records deployments: trusted for verification, so their records are judged.
+    #[serde(default)]
+    deployers: Option<Vec<SignerRef>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Declarative {
@@ -120,6 +133,8 @@ struct Declarative {
     external_inputs: Option<Vec<String>>,
     #[serde(default)]
     approvals: Option<Approvals>,
+    #[serde(default)]
+    deployments: Option<Deployments>,
     #[serde(default)]
     slsa_build_level: Option<u8>,
     #[serde(default)]
@@ -537,6 +552,23 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
         }
         config.insert("approvals".into(), approvals);
     }
+    if let Some(d) = &policy.deployments {
+        // Who approves must be named: with any signer counting, a deployer trusted to record
+        // deployments could approve their own.
+        if d.require_approval && policy.approvals.is_none() {
+            return Err(error(
+                path,
+                "deployments.requireApproval needs approvals: {required, approvers}: who may approve",
+            ));
+        }
+        if let Some(list) = &d.deployers {
+            signers.all("deployments.deployers", list)?;
+        }
+        config.insert(
+            "deployments".into(),
+            json!({"require_approval": d.require_approval}),
+        );
+    }
     if let Some(level) = policy.slsa_build_level {
         if !(1..=3).contains(&level) {
             return Err(error(path, "slsaBuildLevel must be 1, 2 or 3"));
@@ -567,4 +599,57 @@ pub(super) fn compile(path: &Path, text: &str) -> Result<Compiled, PolicyError> 
         identities: signers.identities,
         vendors: vendor_rules(path, base, &policy)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "apiVersion: hallmark.dev/policy/v1\nsourceSteps: [build]\n";
+
+    fn generated(compiled: &Compiled) -> &str {
+        &compiled
+            .modules
+            .iter()
+            .find(|(name, _)| name.ends_with("(generated)"))
+            .unwrap()
+            .1
+    }
+
+    #[test]
+    fn deployments_need_named_approvers_and_their_deployers_are_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        let e = compile(
+            &path,
+            &format!("{BASE}deployments: {{requireApproval: true}}\n"),
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("needs approvals"), "{e}");
+        let e = compile(
+            &path,
+            &format!("{BASE}deployments: {{requireApproval: true, extra: 1}}\n"),
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("unknown field"), "{e}");
+        let text = format!(
+            "{BASE}approvals: {{required: 1, approvers: [{{keyid: ab}}]}}\n\
+             deployments:\n  requireApproval: true\n  deployers: [{{identity: d@example.com, issuer: https://issuer.example}}]\n"
+        );
+        let compiled = compile(&path, &text).unwrap();
+        assert!(
+            generated(&compiled).contains("\"require_approval\": true"),
+            "{}",
+            generated(&compiled)
+        );
+        assert_eq!(
+            compiled.identities,
+            vec![(
+                "d@example.com".to_owned(),
+                "https://issuer.example".to_owned()
+            )]
+        );
+    }
 }

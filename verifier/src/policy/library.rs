@@ -24,5 +24,6 @@ pub const MODULES: &[(&str, &str)] = &[
     module!("sbom.rego"),
     module!("runners.rego"),
     module!("approvals.rego"),
+    module!("deployments.rego"),
     module!("slsa.rego"),
 ];

@@ -361,4 +361,8 @@ impl Signer for Pkcs11Key {
             self.token
         )
     }
+
+    fn public_key_pem(&self) -> Option<String> {
+        Some(Pkcs11Key::public_key_pem(self))
+    }
 }
