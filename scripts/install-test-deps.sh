@@ -44,6 +44,8 @@ command -v kubectl > /dev/null || missing+=(kubernetes-client)
 command -v wrk > /dev/null || missing+=(wrk)
 # The PKCS#11 tests keep keys in a throw-away SoftHSM2 token (docs/pkcs11.md).
 command -v softhsm2-util > /dev/null || missing+=(softhsm2)
+# The evidence index tests start a throw-away PostgreSQL (testsvc/src/postgres.rs).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"

@@ -118,7 +118,9 @@ impl Row {
     pub(crate) fn bytes(&self, i: usize) -> Result<Vec<u8>> {
         match self.cell(i)? {
             Cell::Bytes(b) => Ok(b.clone()),
-            other => Err(Error::Corrupt(format!("column {i} is {other:?}, not bytes"))),
+            other => Err(Error::Corrupt(format!(
+                "column {i} is {other:?}, not bytes"
+            ))),
         }
     }
 }

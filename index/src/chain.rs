@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use crate::Result;
 use crate::backend::Db;
 use crate::lookup::{aliases, signers, stamp, subjects_of};
 use crate::records::{
     ApprovalRecord, ArtifactChain, EvidenceRef, PackageRecord, SourceRecord, StepRecord,
 };
-use crate::Result;
 
 /// Deepest chain walked (steps from the artifact).
 pub const MAX_CHAIN_DEPTH: usize = 64;

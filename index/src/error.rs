@@ -27,7 +27,9 @@ pub enum Error {
     #[error("index database: {0}")]
     Database(String),
     /// The database was written by a newer Hallmark.
-    #[error("index schema version {found} is newer than this hallmark knows ({known}): upgrade hallmark")]
+    #[error(
+        "index schema version {found} is newer than this hallmark knows ({known}): upgrade hallmark"
+    )]
     NewerSchema {
         /// The version the database records.
         found: i64,

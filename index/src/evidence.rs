@@ -78,7 +78,11 @@ pub(crate) fn keys(evidence: &Evidence<'_>) -> Result<Keys> {
             "its payload is another statement".to_owned(),
         ));
     }
-    let signatures: Vec<&[u8]> = envelope.signatures.iter().map(|s| s.sig.as_slice()).collect();
+    let signatures: Vec<&[u8]> = envelope
+        .signatures
+        .iter()
+        .map(|s| s.sig.as_slice())
+        .collect();
     Ok(Keys {
         id: evidence_id(&envelope.payload_type, &envelope.payload, &signatures),
         payload: sha256(&envelope.payload),

@@ -79,7 +79,10 @@ fn materials(predicate_type: &str, predicate: Option<&Value>) -> Vec<(String, St
         SLSA_PROVENANCE_V0_2 => "/materials",
         _ => return Vec::new(),
     };
-    let Some(list) = predicate.and_then(|p| p.pointer(pointer)).and_then(Value::as_array) else {
+    let Some(list) = predicate
+        .and_then(|p| p.pointer(pointer))
+        .and_then(Value::as_array)
+    else {
         return Vec::new();
     };
     let mut rows = Vec::new();
@@ -91,7 +94,11 @@ fn materials(predicate_type: &str, predicate: Option<&Value>) -> Vec<(String, St
         if d.uri.starts_with("git+") || d.digest.contains_key("gitCommit") {
             continue;
         }
-        let uri = if d.uri.is_empty() { d.name.clone() } else { d.uri.clone() };
+        let uri = if d.uri.is_empty() {
+            d.name.clone()
+        } else {
+            d.uri.clone()
+        };
         for digest in all_digests(&d.digest) {
             rows.push((digest, uri.clone()));
         }
@@ -189,7 +196,12 @@ impl Facts {
             (LOT_V1, Some(p)) => match Lot::from_value(p) {
                 // The subject must be the lot the predicate describes, or a lot could be filed
                 // under another's name.
-                Ok(lot) if statement.subject.iter().any(|s| s.name == subject_name(&lot.lot)) => {
+                Ok(lot)
+                    if statement
+                        .subject
+                        .iter()
+                        .any(|s| s.name == subject_name(&lot.lot)) =>
+                {
                     facts.claimed_at = Some(to_micros(lot.from.time()));
                     facts.lot = Some(lot);
                 }

@@ -89,7 +89,12 @@ pub(crate) fn write(db: &mut Db, p: &Prepared<'_>) -> Result<Ingested> {
         db.execute(
             "INSERT INTO signers (attestation, kind, value, issuer) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
-            &[id.into(), s.kind.into(), (&s.value).into(), (&s.issuer).into()],
+            &[
+                id.into(),
+                s.kind.into(),
+                (&s.value).into(),
+                (&s.issuer).into(),
+            ],
         )?;
     }
     for (digest, artifact, name) in &f.subjects {
@@ -192,10 +197,7 @@ pub(crate) fn write(db: &mut Db, p: &Prepared<'_>) -> Result<Ingested> {
 /// Prepares `batch` (in parallel) and writes it in one transaction.
 pub(crate) fn add(db: &mut Db, batch: &[Evidence<'_>]) -> Result<Vec<Ingested>> {
     use rayon::prelude::*;
-    let prepared = batch
-        .par_iter()
-        .map(prepare)
-        .collect::<Result<Vec<_>>>()?;
+    let prepared = batch.par_iter().map(prepare).collect::<Result<Vec<_>>>()?;
     db.transaction(|db| {
         let mut out = Vec::with_capacity(prepared.len());
         for p in &prepared {

@@ -18,7 +18,7 @@
 //! Modules: [`location`] (file or URL, passwords redacted), `backend` (the two databases behind
 //! one interface), `schema` (versioned migrations), [`evidence`] (the index key), `facts` (rows
 //! of one attestation), `ingest`, [`records`] (what queries return), `lookup` and `chain`
-//! (indexed lookups), [`trace`] (the traces).
+//! (indexed lookups), [`trace`] (the traces), [`verify`] (many bundles verified in parallel).
 #![forbid(unsafe_code)]
 
 mod backend;
@@ -33,6 +33,7 @@ pub mod records;
 mod schema;
 pub mod time;
 pub mod trace;
+pub mod verify;
 
 use std::time::SystemTime;
 

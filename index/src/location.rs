@@ -53,8 +53,16 @@ pub fn redact(url: &str) -> String {
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
         .map(|(k, v)| {
-            let secret = k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
-            (k.into_owned(), if secret { "***".to_owned() } else { v.into_owned() })
+            let secret =
+                k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
+            (
+                k.into_owned(),
+                if secret {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                },
+            )
         })
         .collect();
     if !pairs.is_empty() {
@@ -92,7 +100,8 @@ impl Location {
         let local = match (parsed.host(), host_param.as_deref()) {
             (_, Some(h)) if h.starts_with('/') => true,
             (_, Some(h)) => is_loopback(h),
-            (Some(url::Host::Domain(d)), None) => is_loopback(d),
+            // An empty host is the client's default too: a Unix socket on this machine.
+            (Some(url::Host::Domain(d)), None) => d.is_empty() || is_loopback(d),
             (Some(url::Host::Ipv4(a)), None) => a.is_loopback(),
             (Some(url::Host::Ipv6(a)), None) => a.is_loopback(),
             // No host: the client's default, a Unix socket on this machine.
@@ -143,7 +152,8 @@ mod tests {
         assert!(local("postgres://u@127.0.0.1:5433/db"));
         assert!(local("postgres://u@localhost/db"));
         assert!(local("postgres://u@[::1]:5432/db"));
-        assert!(local("postgres://u@/db?host=/run/postgresql"));
+        assert!(local("postgres:///db?host=/run/postgresql"));
+        assert!(local("postgres:///db"));
         assert!(!local("postgres://u@db.example/db"));
         assert!(!local("postgres://u@10.0.0.5/db"));
         assert_eq!(

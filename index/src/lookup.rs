@@ -173,7 +173,10 @@ pub(crate) fn windows_on(db: &mut Db, target: &str) -> Result<Vec<ServiceWindow>
          d.change_ticket, d.work_order FROM deployments d WHERE d.target = $1",
         &[target.into()],
     )?;
-    let rows = rows.iter().map(deployment_row).collect::<Result<Vec<_>>>()?;
+    let rows = rows
+        .iter()
+        .map(deployment_row)
+        .collect::<Result<Vec<_>>>()?;
     windows_of(db, rows)
 }
 
@@ -185,12 +188,18 @@ pub(crate) fn windows_within(db: &mut Db, scope: &str) -> Result<Vec<ServiceWind
          JOIN deployments d ON d.attestation = s.attestation WHERE s.scope = $1",
         &[scope.into()],
     )?;
-    let rows = rows.iter().map(deployment_row).collect::<Result<Vec<_>>>()?;
+    let rows = rows
+        .iter()
+        .map(deployment_row)
+        .collect::<Result<Vec<_>>>()?;
     windows_of(db, rows)
 }
 
 /// The targets `artifact` (any of its digests) was deployed to, sorted.
-pub(crate) fn deployed_targets(db: &mut Db, digests: &BTreeSet<String>) -> Result<BTreeSet<String>> {
+pub(crate) fn deployed_targets(
+    db: &mut Db,
+    digests: &BTreeSet<String>,
+) -> Result<BTreeSet<String>> {
     let mut out = BTreeSet::new();
     for d in digests {
         for r in db.query(

@@ -150,7 +150,11 @@ pub fn parse_digest(text: &str) -> Result<String> {
 
 fn parse_commit(text: &str) -> Result<String> {
     if !matches!(text.len(), 40 | 64) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad("commit", text, "expected a full commit id (40 or 64 hex digits)"));
+        return Err(bad(
+            "commit",
+            text,
+            "expected a full commit id (40 or 64 hex digits)",
+        ));
     }
     Ok(text.to_ascii_lowercase())
 }
@@ -283,7 +287,10 @@ pub(crate) fn forward(db: &mut Db, from: &ForwardFrom) -> Result<ForwardTrace> {
                 windows_by_target.insert(target.clone(), w);
             }
             let windows = windows_by_target.get(&target).cloned().unwrap_or_default();
-            for window in windows.into_iter().filter(|w| digests.contains(&w.artifact)) {
+            for window in windows
+                .into_iter()
+                .filter(|w| digests.contains(&w.artifact))
+            {
                 let lots = lots_during(db, &window.target, window.deployed_at, window.until)?;
                 deployments.push(DeployedWindow { window, lots });
             }
