@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::Outcome;
 use crate::evidence::{TrustArgs, explain};
 use crate::registry::RegistryArgs;
+use crate::render::Format;
 use crate::revocations::RevocationArgs;
 use crate::store::StoreArgs;
 
@@ -78,11 +79,11 @@ impl DatabaseArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
 hallmark index add --key ci.pub                          (the default store, into .hallmark/index.sqlite)\n  \
-hallmark index add --store /srv/hallmark/store --key ci.pub --database postgres://hallmark@127.0.0.1/evidence\n  \
+hallmark index add --store /srv/hallmark/store --key ci.pub --database postgres://hallmark@127.0.0.1/evidence --format json\n  \
 hallmark index add app-1.4.tar --key vendor.pub --revocations plant.revocations.json\n  \
 hallmark index add oci://registry.plant.local/acme/app:v1 --certificate-identity ID --certificate-oidc-issuer URL\n\n\
 Each attestation is verified with the trust flags (as `verify` takes them) before it is written; each row\n\
-records that trust and the time. An attestation that fails verification is reported (stderr, and --json)\n\
+records that trust and the time. An attestation that fails verification is reported (stderr, and --format json)\n\
 and never written; the others are. Re-adding changes nothing.\n\
 Exit codes: 0 every attestation verified and is indexed, 1 some failed verification (the rest are\n\
 indexed), 2 error (nothing of the failing batch was written).")]
@@ -102,16 +103,17 @@ pub struct AddArgs {
     pub revocations: RevocationArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Print one JSON document (schemaVersion index-add/v1) instead of a summary.
-    #[arg(long)]
-    pub json: bool,
+    /// Output format: a summary on stderr, or one JSON document (schemaVersion index-add/v1)
+    /// on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 impl Args {
     /// The schema of the JSON output asked for, if any.
     pub fn json_schema(&self) -> Option<&'static str> {
         match &self.command {
-            IndexCommand::Add(a) if a.json => Some(INDEX_ADD_SCHEMA),
+            IndexCommand::Add(a) if a.format == Format::Json => Some(INDEX_ADD_SCHEMA),
             IndexCommand::Add(_) => None,
         }
     }
@@ -225,7 +227,7 @@ fn add(args: AddArgs) -> Result<Outcome> {
             printable(n["note"].as_str().unwrap_or_default())
         );
     }
-    if args.json {
+    if args.format == Format::Json {
         let doc = json!({
             "schemaVersion": INDEX_ADD_SCHEMA,
             "database": location,

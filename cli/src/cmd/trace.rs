@@ -1,5 +1,5 @@
 //! `hallmark trace forward|backward`: questions across many artifacts, answered from the
-//! evidence index (docs/index.md): a tree for people, `--json` for machines.
+//! evidence index (docs/index.md): a tree for people, `--format json` for machines.
 
 use std::fmt::Write as _;
 
@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::cmd::index::DatabaseArgs;
+use crate::render::Format;
 use crate::store::StoreArgs;
 
 /// `schemaVersion` of `trace --json`.
@@ -48,9 +49,9 @@ pub struct Common {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Print one JSON document (schemaVersion trace/v1) instead of a tree.
-    #[arg(long)]
-    pub json: bool,
+    /// Output format: a tree, or one JSON document (schemaVersion trace/v1).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 /// Arguments of `hallmark trace forward`.
@@ -91,8 +92,8 @@ impl Args {
     /// The schema of the JSON output asked for, if any.
     pub fn json_schema(&self) -> Option<&'static str> {
         let json = match &self.command {
-            TraceCommand::Forward(a) => a.common.json,
-            TraceCommand::Backward(a) => a.common.json,
+            TraceCommand::Forward(a) => a.common.format == Format::Json,
+            TraceCommand::Backward(a) => a.common.format == Format::Json,
         };
         json.then_some(TRACE_SCHEMA)
     }
@@ -129,7 +130,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             };
             let mut index = a.common.database.open(&a.common.store)?;
             let trace = index.trace_forward(&from).map_err(|e| anyhow!(e))?;
-            if a.common.json {
+            if a.common.format == Format::Json {
                 print_json("forward", &trace)?;
             } else {
                 print!("{}", forward_tree(&trace));
@@ -143,7 +144,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                     if trace.records.is_empty() {
                         eprintln!("hallmark: no lot {} in the index", printable(&lot));
                     }
-                    if a.common.json {
+                    if a.common.format == Format::Json {
                         print_json("backward", &trace)?;
                     } else {
                         print!("{}", lot_tree(&trace));
@@ -151,7 +152,7 @@ pub fn run(args: Args) -> Result<Outcome> {
                 }
                 (None, Some(target), Some(at)) => {
                     let trace = index.trace_target(&target, at).map_err(|e| anyhow!(e))?;
-                    if a.common.json {
+                    if a.common.format == Format::Json {
                         print_json("backward", &trace)?;
                     } else {
                         print!("{}", target_tree(&trace));
