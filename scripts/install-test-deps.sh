@@ -46,6 +46,8 @@ command -v wrk > /dev/null || missing+=(wrk)
 command -v softhsm2-util > /dev/null || missing+=(softhsm2)
 # The compliance report's HTML is rendered in headless Chromium and looked at as a screenshot.
 command -v chromium > /dev/null || missing+=(chromium)
+# The evidence index tests start a throw-away PostgreSQL (testsvc/src/postgres.rs).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
     echo "installing ${missing[*]} (Debian packages)"

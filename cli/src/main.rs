@@ -65,6 +65,10 @@ enum Command {
     Revoke(Box<cmd::revoke::Args>),
     /// Show the verified provenance chain behind an artifact: a tree, JSON, Mermaid or DOT.
     Inspect(cmd::inspect::Args),
+    /// The evidence index: verify attestations and index them (SQLite or PostgreSQL).
+    Index(cmd::index::Args),
+    /// Trace across the evidence index: commit/package → artifacts → deployments → lots, or back.
+    Trace(cmd::trace::Args),
     /// Show the inventory of an artifact's verified SBOMs: components, versions, purls, licenses.
     Sbom(cmd::sbom::Args),
     /// Sigstore trust roots: refresh them through TUF (`update`), or show those in use (`show`).
@@ -147,6 +151,8 @@ fn main() -> ExitCode {
             Some(cmd::verify_bundle::VERIFY_BUNDLE_SCHEMA)
         }
         Command::Bundle(args) => args.json_schema(),
+        Command::Index(args) => args.json_schema(),
+        Command::Trace(args) => args.json_schema(),
         Command::Policy(args)
             if matches!(args.command, cmd::policy::PolicyCommand::Eval { .. }) =>
         {
@@ -173,6 +179,8 @@ fn main() -> ExitCode {
         Command::Revoke(args) => cmd::revoke::run(*args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Sbom(args) => cmd::sbom::run(args),
+        Command::Index(args) => cmd::index::run(args),
+        Command::Trace(args) => cmd::trace::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

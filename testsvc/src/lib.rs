@@ -12,6 +12,7 @@
 //! - [`tsa`]: a test RFC 3161 time-stamping authority;
 //! - [`tuf`]: a TUF repository made with tough's editor, and a loopback mirror serving it;
 //! - [`http`]: the minimal loopback HTTP/1.1 server under them;
+//! - [`postgres`]: a throw-away PostgreSQL (Debian `postgresql`) on loopback, for the index;
 //! - [`registry`]: a real OCI registry (`docker-registry`) on loopback and images pushed with skopeo.
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod fulcio;
 pub mod http;
 pub mod log;
 pub mod oidc;
+pub mod postgres;
 pub mod registry;
 pub mod services;
 pub mod tsa;

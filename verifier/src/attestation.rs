@@ -220,7 +220,8 @@ impl Signed {
         self.into_verified()
     }
 
-    fn into_verified(self) -> Result<VerifiedAttestation, Rejection> {
+    /// The attestation for every subject it names (its predicate must still be valid).
+    pub(crate) fn into_verified(self) -> Result<VerifiedAttestation, Rejection> {
         Ok(VerifiedAttestation {
             statement: self.statement,
             signers: self.signers,

@@ -39,6 +39,20 @@ fn spent(e: Exhausted) -> Rejection {
     Rejection::Budget(e.to_string())
 }
 
+/// Verifies one bundle for whatever subjects it names, against `requirements` (keys and/or
+/// keyless trust, signature policy and revocations, judged at `requirements.at`), within a
+/// budget of its own: what an evidence index ingests. The checks are a decision's
+/// ([`Session::check_any_subject`]); only the subject match is left out, so the caller must
+/// record every subject the statement names rather than trust it for one artifact.
+pub fn verify_any_subject(
+    bytes: &[u8],
+    requirements: &Requirements,
+) -> Result<VerifiedAttestation, Rejection> {
+    let budget = Budget::default();
+    let session = Session::new(requirements, &budget);
+    session.check_any_subject(&Candidate::new("bundle", bytes))
+}
+
 impl<'a> Session<'a> {
     /// A decision under `requirements` (at `requirements.at`), spending from `budget`.
     pub fn new(requirements: &'a Requirements, budget: &'a Budget) -> Self {
@@ -114,6 +128,14 @@ impl<'a> Session<'a> {
             .as_ref()
             .map_err(Clone::clone)?
             .for_artifact(digest)
+    }
+
+    /// Checks `c` for whatever subjects its statement names (an evidence index records them
+    /// all): the same signature, certificate, log, timestamp, predicate and revocation checks
+    /// as [`Self::check`], only no subject is matched.
+    pub fn check_any_subject(&self, c: &Candidate) -> Result<VerifiedAttestation, Rejection> {
+        let memo = self.memo(c);
+        self.signed(&memo).clone()?.into_verified()
     }
 
     /// `c`'s verified statement and signers, for any artifact (revocation lists).

@@ -11,6 +11,7 @@ mod bundle;
 mod chain;
 mod conformance;
 mod flooding;
+mod index;
 mod keyless;
 mod keyless_verify;
 mod negative;

@@ -420,6 +420,20 @@ impl LayoutStore {
         })
     }
 
+    /// Every attestation manifest the index lists (each once, in index order): what the
+    /// evidence index reads to take in a whole store. Read each with [`Self::attestation`].
+    pub fn attestation_manifests(&self) -> Result<Vec<String>> {
+        let mut seen = HashSet::new();
+        Ok(self
+            .read_index()?
+            .manifests
+            .into_iter()
+            .filter(|d| d.annotations.contains_key(ANNOTATION_SUBJECT))
+            .filter(|d| seen.insert(d.digest.clone()))
+            .map(|d| d.digest)
+            .collect())
+    }
+
     /// Adds entries to `index.json` under the writer lock (an entry already listed with the same
     /// digest and annotations is not added twice).
     pub fn add_index_entries(&self, entries: Vec<Descriptor>) -> Result<()> {

@@ -2,6 +2,7 @@
 //! key verifier's and the Sigstore verifier's negative cases, mutated bundles, and property tests.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod any_subject;
 mod chain;
 mod chain_order;
 mod engine;
