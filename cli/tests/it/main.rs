@@ -18,6 +18,7 @@ mod negative;
 mod peer_bundles;
 mod pipelines;
 mod pkcs11;
+mod plant;
 mod policy;
 mod producers;
 mod records;
