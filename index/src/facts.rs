@@ -10,6 +10,7 @@ use hallmark_model::resource::ResourceDescriptor;
 use hallmark_model::sbom::purl::Purl;
 use hallmark_model::signer::SignerDetails;
 use hallmark_model::text::printable;
+use hallmark_model::vsa::VSA_V1;
 use hallmark_verifier::attestation::VerifiedAttestation;
 use serde_json::Value;
 
@@ -60,6 +61,8 @@ pub(crate) struct Facts {
     pub(crate) signers: Vec<SignerRow>,
     pub(crate) signed_at: Option<i64>,
     pub(crate) claimed_at: Option<i64>,
+    /// A verification summary's `verificationResult` (`PASSED`, `FAILED`).
+    pub(crate) result: Option<String>,
     /// (digest, the subject's primary digest, name)
     pub(crate) subjects: Vec<(String, String, String)>,
     /// (digest, uri)
@@ -163,6 +166,10 @@ impl Facts {
                 })
                 .collect(),
             materials: materials(predicate_type, predicate),
+            result: (predicate_type == VSA_V1)
+                .then(|| predicate?.get("verificationResult")?.as_str())
+                .flatten()
+                .map(printable),
             approvals: Vec::new(),
             deployments: Vec::new(),
             lot: None,

@@ -60,8 +60,8 @@ pub(crate) fn write(db: &mut Db, p: &Prepared<'_>) -> Result<Ingested> {
     let added = db.execute(
         "INSERT INTO attestations (id, payload_digest, predicate_type, signers, trust, \
          verified_at, signed_at, claimed_at, origin, step, builder_id, build_type, source_uri, \
-         source_commit, bundle) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         source_commit, source_dirty, result, bundle) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (id) DO NOTHING",
         &[
             id.into(),
@@ -78,6 +78,11 @@ pub(crate) fn write(db: &mut Db, p: &Prepared<'_>) -> Result<Ingested> {
             provenance.map(|p| p.build_type.as_str()).into(),
             provenance.and_then(|p| p.source_uri.as_deref()).into(),
             provenance.and_then(|p| p.source_commit.as_deref()).into(),
+            provenance
+                .and_then(|p| p.source_dirty)
+                .map(i64::from)
+                .into(),
+            p.facts.result.as_deref().into(),
             Val::Bytes(p.evidence.bundle),
         ],
     )?;

@@ -17,7 +17,8 @@
 //!
 //! Modules: [`location`] (file or URL, passwords redacted), `backend` (the two databases behind
 //! one interface), `schema` (versioned migrations), [`evidence`] (the index key), `facts` (rows
-//! of one attestation), `ingest`, [`records`] (what queries return), `lookup` and `chain`
+//! of one attestation), `ingest`, [`records`] (what queries return), `rows` (attestations as
+//! rows, for reports and audits), `lookup` and `chain`
 //! (indexed lookups), [`trace`] (the traces), [`verify`] (many bundles verified in parallel).
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,7 @@ mod ingest;
 pub mod location;
 mod lookup;
 pub mod records;
+mod rows;
 mod schema;
 pub mod time;
 pub mod trace;
@@ -44,6 +46,7 @@ pub use error::Error;
 pub use evidence::Evidence;
 pub use ingest::Ingested;
 pub use location::Location;
+pub use rows::AttestationRow;
 pub use schema::latest_version;
 pub use trace::{ForwardFrom, ForwardTrace, LotTrace, TargetTrace};
 

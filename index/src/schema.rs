@@ -38,6 +38,8 @@ CREATE TABLE attestations (
     build_type TEXT,
     source_uri TEXT,
     source_commit TEXT,
+    source_dirty BIGINT,
+    result TEXT,
     bundle BYTEA NOT NULL
 );
 CREATE INDEX attestations_source_commit ON attestations (source_commit);

@@ -4,6 +4,7 @@
 
 mod ingest;
 mod plant;
+mod rows;
 mod traces;
 
 use std::time::SystemTime;

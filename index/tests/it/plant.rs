@@ -119,6 +119,7 @@ fn provenance(
         "buildDefinition": {
             "buildType": hallmark_model::provenance::STEP_BUILD_TYPE,
             "externalParameters": {"step": step},
+            "internalParameters": {"exitCode": 0, "sourceDirty": false},
             "resolvedDependencies": deps,
         },
         "runDetails": {
