@@ -69,6 +69,11 @@ enum Command {
     Index(cmd::index::Args),
     /// Trace across the evidence index: commit/package → artifacts → deployments → lots, or back.
     Trace(cmd::trace::Args),
+    /// Map the indexed evidence to controls (NIST SP 800-53): HTML, JSON or OSCAL.
+    Report(Box<cmd::report::Args>),
+    /// Compare what is installed or running with the evidence: unattested, unexpected,
+    /// revoked, expired.
+    Audit(Box<cmd::audit::Args>),
     /// Show the inventory of an artifact's verified SBOMs: components, versions, purls, licenses.
     Sbom(cmd::sbom::Args),
     /// Sigstore trust roots: refresh them through TUF (`update`), or show those in use (`show`).
@@ -153,6 +158,7 @@ fn main() -> ExitCode {
         Command::Bundle(args) => args.json_schema(),
         Command::Index(args) => args.json_schema(),
         Command::Trace(args) => args.json_schema(),
+        Command::Audit(args) => args.json_schema(),
         Command::Policy(args)
             if matches!(args.command, cmd::policy::PolicyCommand::Eval { .. }) =>
         {
@@ -181,6 +187,8 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd::sbom::run(args),
         Command::Index(args) => cmd::index::run(args),
         Command::Trace(args) => cmd::trace::run(args),
+        Command::Report(args) => cmd::report::run(*args),
+        Command::Audit(args) => cmd::audit::run(*args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Version => {
             println!("hallmark {}", env!("CARGO_PKG_VERSION"));

@@ -15,6 +15,8 @@
 //! verified with and when. The index is a cache of verified facts, not the evidence: each row
 //! keeps its bundle and where it came from, so an auditor can re-verify it.
 //!
+//! [`audit`] compares what is installed or running on a target with the evidence.
+//!
 //! Modules: [`location`] (file or URL, passwords redacted), `backend` (the two databases behind
 //! one interface), `schema` (versioned migrations), [`evidence`] (the index key), `facts` (rows
 //! of one attestation), `ingest`, [`records`] (what queries return), `rows` (attestations as
@@ -22,6 +24,7 @@
 //! (indexed lookups), [`trace`] (the traces), [`verify`] (many bundles verified in parallel).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod backend;
 mod chain;
 mod error;

@@ -81,7 +81,8 @@ fn time(flag: &str, text: &str) -> Result<Timestamp> {
         .with_context(|| format!("--{flag} {text}"))
 }
 
-fn artifact_digest(text: &str) -> Result<Digest> {
+/// A file (hashed) or `ALGORITHM:HEX`, for commands that work offline on digests.
+pub(crate) fn artifact_digest(text: &str) -> Result<Digest> {
     if Path::new(text).is_file() {
         return hash_file(Path::new(text)).with_context(|| format!("hashing {text}"));
     }

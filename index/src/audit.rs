@@ -1,0 +1,248 @@
+//! Runtime audit: what is installed or running on a target, compared with the evidence
+//! (docs/index.md, "Runtime audit"). Each item is a name and a digest; findings say which are
+//! unattested, unexpected there, revoked, or expired.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use hallmark_model::digest::Digest;
+use hallmark_model::target::Target;
+use hallmark_model::time::Timestamp;
+use hallmark_verifier::revocation::Revocations;
+use serde::Serialize;
+
+use crate::records::ServiceWindow;
+use crate::trace::ForwardFrom;
+use crate::{Index, Result};
+
+/// What is wrong with an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Problem {
+    /// No verified attestation names it, and no verified step consumed it.
+    Unattested,
+    /// Attested, but not in service on this target at this time by any deployment record: of
+    /// it, or of an artifact it went into.
+    Unexpected,
+    /// A verified revocation list revokes it, or the deployed artifact it came in.
+    Revoked,
+    /// Its newest approval (or, without approvals, its newest attestation) is older than the
+    /// audit's maximum age.
+    Expired,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// The item: a path, a listed name, or `NAMESPACE/POD/CONTAINER`.
+    pub what: String,
+    /// Its digest.
+    pub digest: String,
+    /// What is wrong.
+    pub problem: Problem,
+    /// Why, in a sentence.
+    pub detail: String,
+}
+
+/// The result of an audit.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Audit {
+    /// The target audited.
+    pub target: String,
+    /// The time audited at.
+    pub at: Timestamp,
+    /// Items checked.
+    pub checked: usize,
+    /// Items without a finding.
+    pub clean: usize,
+    /// Findings, by item then problem.
+    pub findings: Vec<Finding>,
+}
+
+/// What an audit compares against.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditOptions<'a> {
+    /// The target the items are on.
+    pub target: &'a Target,
+    /// When they were seen.
+    pub at: SystemTime,
+    /// Evidence older than this is expired (`None`: never).
+    pub max_age: Option<Duration>,
+    /// Verified revocations.
+    pub revocations: &'a Revocations,
+}
+
+/// What the index says about one digest, worked out once however many items share it.
+struct Verdict {
+    problems: Vec<(Problem, String)>,
+}
+
+impl Index {
+    /// Audits `items` (name, digest) on `options.target` at `options.at`.
+    pub fn audit(
+        &mut self,
+        items: &[(String, Digest)],
+        options: &AuditOptions<'_>,
+    ) -> Result<Audit> {
+        let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
+        let mut findings = Vec::new();
+        let mut clean = 0;
+        for (what, digest) in items {
+            let key = digest.to_string();
+            if !verdicts.contains_key(&key) {
+                let verdict = self.judge(digest, options)?;
+                verdicts.insert(key.clone(), verdict);
+            }
+            let problems = verdicts
+                .get(&key)
+                .map(|v| v.problems.as_slice())
+                .unwrap_or(&[]);
+            if problems.is_empty() {
+                clean += 1;
+            }
+            findings.extend(problems.iter().map(|(problem, detail)| Finding {
+                what: what.clone(),
+                digest: key.clone(),
+                problem: *problem,
+                detail: detail.clone(),
+            }));
+        }
+        findings.sort_by(|a, b| (&a.what, a.problem).cmp(&(&b.what, b.problem)));
+        Ok(Audit {
+            target: options.target.to_string(),
+            at: Timestamp::new(options.at)
+                .map_err(|e| crate::Error::Query {
+                    what: "time",
+                    value: String::new(),
+                    problem: e.to_string(),
+                })?
+                .whole_seconds(),
+            checked: items.len(),
+            clean,
+            findings,
+        })
+    }
+
+    fn judge(&mut self, digest: &Digest, options: &AuditOptions<'_>) -> Result<Verdict> {
+        let text = digest.to_string();
+        let mut problems = Vec::new();
+        let own = self.attestations_of(&text)?;
+        // The artifact itself and every artifact it went into, with their deployments.
+        let forward = self.trace_forward(&ForwardFrom::Digest(text.clone()))?;
+        let consumed = forward.artifacts.iter().any(|a| a.depth > 0);
+        if own.is_empty() && !consumed {
+            problems.push((
+                Problem::Unattested,
+                "no verified attestation names it and no verified step consumed it".to_owned(),
+            ));
+            return Ok(Verdict { problems });
+        }
+        if let Some(r) = options.revocations.artifact(&[digest], options.at) {
+            problems.push((
+                Problem::Revoked,
+                format!("revoked by {} since {}: {}", r.list, r.effective, r.reason),
+            ));
+        }
+        let at = Timestamp::new(options.at).ok();
+        let related: Vec<&ServiceWindow> = forward
+            .artifacts
+            .iter()
+            .flat_map(|a| a.deployments.iter().map(|d| &d.window))
+            .filter(|w| {
+                w.target
+                    .parse::<Target>()
+                    .is_ok_and(|t| t.contains(options.target) || options.target.contains(&t))
+            })
+            .collect();
+        let in_service: Vec<&ServiceWindow> = related
+            .iter()
+            .copied()
+            .filter(|w| at.is_some_and(|at| w.deployed_at <= at && w.until.is_none_or(|u| u > at)))
+            .collect();
+        match (related.is_empty(), in_service.first()) {
+            (true, _) => problems.push((
+                Problem::Unexpected,
+                format!("no deployment record puts it on {}", options.target),
+            )),
+            (false, None) => {
+                let last = related.iter().max_by_key(|w| w.deployed_at);
+                problems.push((
+                    Problem::Unexpected,
+                    match last {
+                        Some(w) => format!(
+                            "deployed to {} at {}, but not in service there at this time{}",
+                            w.target,
+                            w.deployed_at,
+                            w.replaced_by
+                                .as_deref()
+                                .map(|r| format!(" (replaced by {r})"))
+                                .unwrap_or_default()
+                        ),
+                        None => format!("not in service on {}", options.target),
+                    },
+                ));
+            }
+            (false, Some(_)) => {}
+        }
+        for w in &in_service {
+            if w.artifact == text {
+                continue;
+            }
+            if let Ok(d) = w.artifact.parse::<Digest>()
+                && let Some(r) = options.revocations.artifact(&[&d], options.at)
+            {
+                problems.push((
+                    Problem::Revoked,
+                    format!(
+                        "came in {}, revoked by {}: {}",
+                        w.artifact, r.list, r.reason
+                    ),
+                ));
+            }
+        }
+        if let Some(max_age) = options.max_age {
+            let artifact = in_service
+                .first()
+                .map_or(text.clone(), |w| w.artifact.clone());
+            let rows = self.attestations_of(&artifact)?;
+            let approvals: Vec<_> = rows
+                .iter()
+                .filter(|r| r.predicate_type == hallmark_model::approval::APPROVAL_V1)
+                .collect();
+            let pool = if approvals.is_empty() {
+                rows.iter().collect()
+            } else {
+                approvals
+            };
+            let newest = pool
+                .iter()
+                .map(|r| r.signed_at.or(r.claimed_at).unwrap_or(r.verified_at))
+                .max();
+            if let Some(newest) = newest
+                && options
+                    .at
+                    .duration_since(newest.time())
+                    .is_ok_and(|age| age > max_age)
+            {
+                problems.push((
+                    Problem::Expired,
+                    format!(
+                        "its newest {} is from {newest}, older than {}",
+                        if pool
+                            .iter()
+                            .any(|r| r.predicate_type == hallmark_model::approval::APPROVAL_V1)
+                        {
+                            "approval"
+                        } else {
+                            "evidence"
+                        },
+                        humantime::format_duration(max_age)
+                    ),
+                ));
+            }
+        }
+        Ok(Verdict { problems })
+    }
+}
