@@ -26,5 +26,6 @@ mod registry;
 mod revocation;
 mod run_step;
 mod sbom;
+mod traceability;
 mod trust;
 mod vendor;

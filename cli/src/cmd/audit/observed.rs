@@ -24,7 +24,10 @@ pub struct Observed {
 
 /// Every file under `root`, named relative to it.
 pub fn from_dir(root: &Path, options: &HashOptions) -> Result<Vec<Observed>> {
-    let files = hash_paths(root, &[root.to_path_buf()], options)
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("{} does not exist", root.display()))?;
+    let files = hash_paths(&root, &[root.clone()], options)
         .with_context(|| format!("hashing {}", root.display()))?;
     Ok(files
         .into_iter()
