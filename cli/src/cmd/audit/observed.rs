@@ -27,7 +27,7 @@ pub fn from_dir(root: &Path, options: &HashOptions) -> Result<Vec<Observed>> {
     let root = root
         .canonicalize()
         .with_context(|| format!("{} does not exist", root.display()))?;
-    let files = hash_paths(&root, &[root.clone()], options)
+    let files = hash_paths(&root, std::slice::from_ref(&root), options)
         .with_context(|| format!("hashing {}", root.display()))?;
     Ok(files
         .into_iter()
