@@ -45,6 +45,9 @@ bash scripts/lint-ci.sh
 echo "== examples/air-gap (vendor → transfer station → plant, offline)"
 HALLMARK="${CARGO_TARGET_DIR:-target}/debug/hallmark" bash examples/air-gap/walkthrough.sh > /dev/null
 echo "the air-gap walkthrough ran to the end"
+echo "== examples/plant (builds, approvals, deployments, lots → index → trace, report, audit)"
+HALLMARK="${CARGO_TARGET_DIR:-target}/debug/hallmark" bash examples/plant/walkthrough.sh > /dev/null
+echo "the plant walkthrough ran to the end"
 echo "== interop"
 bash tests/interop/run.sh
 echo "== GitLab CI: lint (check-jsonschema vendor.gitlab-ci)"
