@@ -89,7 +89,8 @@ Exit codes: 0 every attestation verified and is indexed, 1 some failed verificat
 indexed), 2 error (nothing of the failing batch was written).")]
 pub struct AddArgs {
     /// What to read besides --store: evidence bundles (FILE.tar, from `hallmark bundle export`)
-    /// and registry artifacts (oci://REGISTRY/REPO:TAG|@DIGEST: that artifact's attestations).
+    /// and registry artifacts (oci://REGISTRY/REPO:TAG|@DIGEST: that artifact's attestations;
+    /// oci://REGISTRY/REPO: those of every tagged artifact of the repository).
     /// Without any, the store is read.
     #[arg(value_name = "BUNDLE.tar|oci://…")]
     pub sources: Vec<String>,

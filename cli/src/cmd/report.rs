@@ -205,7 +205,10 @@ fn attestation(row: AttestationRow, about_artifact: bool, kind: Kind) -> Attesta
         signers: row.signers,
         time_proven: row.signed_at.is_some(),
         // Whole seconds: what a reader compares, and what the attestations themselves carry.
-        signed_at: row.signed_at.or(row.claimed_at).map(Timestamp::whole_seconds),
+        signed_at: row
+            .signed_at
+            .or(row.claimed_at)
+            .map(Timestamp::whole_seconds),
         verified_at: row.verified_at.whole_seconds(),
         kind,
     }

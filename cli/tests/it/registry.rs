@@ -1316,3 +1316,81 @@ fn a_chain_is_walked_in_the_registry() {
         "the build step came from the registry: {origins}"
     );
 }
+
+#[test]
+fn index_add_reads_every_tagged_artifact_of_a_repository() {
+    let s = Scratch::repo();
+    let storage = tempfile::tempdir().unwrap();
+    let registry = Registry::start(storage.path());
+    let host = registry.host();
+    s.expect(&["keygen", "--output", "k"], 0);
+    let insecure = ["--allow-insecure-registry", host.as_str()];
+    let mut digests = Vec::new();
+    for tag in ["v1", "v2"] {
+        digests.push(push_image(
+            storage.path(),
+            &format!("{host}/plant/hmi:{tag}"),
+            tag,
+        ));
+        let reference = format!("oci://{host}/plant/hmi:{tag}");
+        let mut attest = vec![
+            "attest",
+            "--subject",
+            reference.as_str(),
+            "--provenance",
+            "--key",
+            "k.key",
+        ];
+        attest.extend(insecure);
+        s.expect(&attest, 0);
+    }
+    // From the registry only (a source given: the local store is not read), the repository
+    // without a tag.
+    let repository = format!("oci://{host}/plant/hmi");
+    let mut add = vec![
+        "index",
+        "add",
+        repository.as_str(),
+        "--key",
+        "k.pub",
+        "--database",
+        "registry.sqlite",
+        "--format",
+        "json",
+    ];
+    add.extend(insecure);
+    let run = s.expect(&add, 0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["added"], 2, "{doc}");
+    for digest in &digests {
+        let trace = s.expect(
+            &[
+                "trace",
+                "forward",
+                "--digest",
+                digest,
+                "--database",
+                "registry.sqlite",
+                "--format",
+                "json",
+            ],
+            0,
+        );
+        let doc: serde_json::Value = serde_json::from_str(&trace.stdout).unwrap();
+        assert_eq!(doc["artifacts"][0]["digest"], digest.as_str(), "{doc}");
+    }
+    // A stranger's key: nothing is indexed, both are reported.
+    s.expect(&["keygen", "--output", "other"], 0);
+    add[4] = "other.pub";
+    add[6] = "other.sqlite";
+    let run = s.expect(&add, 1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (
+            doc["added"].as_u64(),
+            doc["rejected"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(2)),
+        "{doc}"
+    );
+}

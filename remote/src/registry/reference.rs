@@ -111,6 +111,25 @@ impl FromStr for Reference {
 }
 
 impl Reference {
+    /// A repository named without an artifact (`oci://REGISTRY/REPO`), for listing its tags:
+    /// the same rules as a full reference; `tag` and `digest` are `None`.
+    pub fn repository(text: &str) -> Result<Reference, Error> {
+        if text.contains('@')
+            || text
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':'))
+        {
+            return Err(bad(text, "names an artifact: give the repository alone"));
+        }
+        // A placeholder tag lets the one parser check the registry and the repository.
+        let parsed: Reference = format!("{text}:_").parse()?;
+        Ok(Reference {
+            tag: None,
+            ..parsed
+        })
+    }
+
     /// The same repository at `digest`.
     pub fn with_digest(&self, digest: &str) -> Reference {
         Reference {
@@ -143,6 +162,25 @@ impl fmt::Display for Reference {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_repository_alone() {
+        let r = super::Reference::repository("oci://127.0.0.1:5000/plant/hmi").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("127.0.0.1:5000", "plant/hmi")
+        );
+        assert!(r.tag.is_none() && r.digest.is_none());
+        for bad in [
+            "oci://h/plant/hmi:v1",
+            "oci://h/plant/hmi@sha256:00",
+            "oci://h",
+            "h/plant/hmi",
+            "oci://h/Plant",
+        ] {
+            assert!(super::Reference::repository(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -72,13 +72,28 @@ impl Read {
     /// The attestations of one registry artifact (referrers and cosign's legacy tags). Listing
     /// every artifact of a repository is not done: name each artifact by tag or digest.
     pub fn registry(&mut self, reference: &str, args: &RegistryArgs) -> Result<()> {
-        let parsed: Reference = reference.parse()?;
-        if parsed.tag.is_none() && parsed.digest.is_none() {
-            bail!(
-                "{reference}: name the artifact by :TAG or @DIGEST (a whole repository is not listed)"
-            );
-        }
+        let whole = Reference::repository(reference);
+        let parsed: Reference = match &whole {
+            Ok(repository) => repository.clone(),
+            Err(_) => reference.parse()?,
+        };
         let client = args.client(&parsed.registry, &process_env())?;
+        if whole.is_ok() {
+            // A whole repository: every tagged artifact. Tags of the referrers fallback and of
+            // cosign (`sha256-<hex>`, `.att`, `.sig`) point at attestations, not artifacts.
+            let tags = client.tags_with_prefix(&parsed, "")?;
+            let artifacts: Vec<&String> = tags
+                .iter()
+                .filter(|t| !t.starts_with("sha256-") && !t.starts_with("sha512-"))
+                .collect();
+            if artifacts.is_empty() {
+                bail!("{reference}: the repository has no tagged artifacts");
+            }
+            for tag in artifacts {
+                self.registry(&format!("{}:{tag}", reference.trim_end_matches('/')), args)?;
+            }
+            return Ok(());
+        }
         let attestations = RegistryAttestations::new(&client);
         let subject = attestations.resolve(&parsed)?;
         let budget = Budget::default();
