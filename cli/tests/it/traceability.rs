@@ -381,4 +381,32 @@ fn the_audit_finds_unattested_revoked_and_other_lines_software() {
         1,
     );
     assert!(run.stdout.contains("expired"), "{}", run.stdout);
+
+    // Pods as `kubectl get pods -A -o json` lists them: the package runs as an image on the
+    // line's cluster target (its deployment record is for plant-a/line-1/hmi-1, under
+    // plant-a/line-1), and a sidecar nobody attested.
+    let app = sha256_hex(&std::fs::read(s.file("dist/app.tar")).unwrap());
+    let pods = serde_json::json!({"kind": "List", "items": [{
+    "metadata": {"namespace": "hmi", "name": "hmi-0"},
+    "status": {"containerStatuses": [
+        {"name": "app", "imageID": format!("registry.plant/hmi@sha256:{app}")},
+        {"name": "sidecar", "imageID": format!("registry.plant/proxy@sha256:{}", "0".repeat(64))}
+    ]}}]});
+    std::fs::write(s.file("pods.json"), pods.to_string()).unwrap();
+    let run = s.expect(
+        &[
+            "audit",
+            "--pods",
+            "pods.json",
+            "--target",
+            "plant-a/line-1",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_eq!(doc["findings"][0]["what"], "hmi/hmi-0/sidecar");
+    assert_eq!(doc["findings"][0]["problem"], "unattested");
 }
