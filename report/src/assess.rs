@@ -423,9 +423,10 @@ fn change_control(artifact: &Artifact) -> Outcome<'_> {
             } => {
                 (env.is_none() || env == *environment)
                     && a.effective_time(*approved_at) <= *at
-                    && !a.signers.iter().any(|s| {
-                        builders.contains(&s.as_str()) || deployment.signers.contains(s)
-                    })
+                    && !a
+                        .signers
+                        .iter()
+                        .any(|s| builders.contains(&s.as_str()) || deployment.signers.contains(s))
             }
             _ => false,
         });

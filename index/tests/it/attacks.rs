@@ -106,11 +106,7 @@ fn a_lot_record_whose_subject_digest_is_not_its_name_is_not_filed(backend: &Back
 fn deployments_in_one_second_follow_their_replaces_chain(backend: &Backend) {
     let site = Site::new();
     let mut index = backend.open();
-    let (x, y, z) = (
-        sha256("first"),
-        sha256("upgrade"),
-        sha256("rolled-forward"),
-    );
+    let (x, y, z) = (sha256("first"), sha256("upgrade"), sha256("rolled-forward"));
     // Name them so that digest order is the reverse of deployment order at the same second.
     let (second, third) = if y < z { (z, y) } else { (y, z) };
     let t0 = "2026-11-01T00:00:00Z";
@@ -124,7 +120,10 @@ fn deployments_in_one_second_follow_their_replaces_chain(backend: &Backend) {
         ],
     );
     let at: hallmark_model::time::Timestamp = "2026-11-01T07:00:00Z".parse().unwrap();
-    let running = index.trace_target("plant-a/line-1/hmi", at).unwrap().running;
+    let running = index
+        .trace_target("plant-a/line-1/hmi", at)
+        .unwrap()
+        .running;
     assert_eq!(running.len(), 1, "{running:#?}");
     assert_eq!(running[0].artifact, third, "{running:#?}");
     assert!(!running[0].breaks_chain);
@@ -133,4 +132,43 @@ fn deployments_in_one_second_follow_their_replaces_chain(backend: &Backend) {
 on_both!(
     a_lot_record_whose_subject_digest_is_not_its_name_is_not_filed,
     deployments_in_one_second_follow_their_replaces_chain,
+    each_record_of_one_event_keeps_its_own_environment,
 );
+
+fn each_record_of_one_event_keeps_its_own_environment(backend: &Backend) {
+    let site = Site::new();
+    let mut index = backend.open();
+    let artifact = sha256("hmi-1.0.tar");
+    let record = |environment: &str, change: Option<&str>| {
+        site.sign(
+            ("hmi.tar", &artifact),
+            hallmark_model::deployment::DEPLOYMENT_V1,
+            json!({"target": "plant-a/line-1/hmi", "environment": environment,
+                   "change": change, "deployedAt": "2026-11-01T00:00:00Z"}),
+        )
+    };
+    let added = site.add(
+        &mut index,
+        &[record("staging", Some("CHG-1")), record("production", None)],
+    );
+    // One event, one window (it shows one record's fields)...
+    let windows = index.deployments_of(&artifact).unwrap();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0].evidence.len(), 2);
+    // ...but each record, read on its own, says what it says.
+    let staging = index.deployment_record(added[0].id()).unwrap().unwrap();
+    let production = index.deployment_record(added[1].id()).unwrap().unwrap();
+    assert_eq!(
+        (staging.environment.as_deref(), staging.change.as_deref()),
+        (Some("staging"), Some("CHG-1"))
+    );
+    assert_eq!(
+        (
+            production.environment.as_deref(),
+            production.change.as_deref()
+        ),
+        (Some("production"), None)
+    );
+    assert_eq!(production.target, "plant-a/line-1/hmi");
+    assert!(index.deployment_record("sha256:00").unwrap().is_none());
+}
