@@ -201,19 +201,21 @@ impl Facts {
                 Err(e) => facts.notes.push(invalid("deployment", &e)),
             },
             (LOT_V1, Some(p)) => match Lot::from_value(p) {
-                // The subject must be the lot the predicate describes, or a lot could be filed
-                // under another's name.
+                // The subject must be the lot the predicate describes, named and hashed as
+                // docs/lot-v1.md says, or a lot could be filed under another's name, or a lot
+                // record could stand as evidence about another artifact's digest.
                 Ok(lot)
                     if statement
                         .subject
                         .iter()
-                        .any(|s| s.name == subject_name(&lot.lot)) =>
+                        .any(|s| is_lot_subject(&s.name, &s.digest, &lot.lot)) =>
                 {
                     facts.claimed_at = Some(to_micros(lot.from.time()));
                     facts.lot = Some(lot);
                 }
                 Ok(lot) => facts.notes.push(format!(
-                    "not filed as a lot: no subject is named {}",
+                    "not filed as a lot: no subject is named {} with the SHA-256 of that name \
+                     as its digest",
                     printable(&subject_name(&lot.lot))
                 )),
                 Err(e) => facts.notes.push(invalid("lot", &e)),
@@ -247,6 +249,18 @@ impl Facts {
         }
         facts
     }
+}
+
+/// True when a subject is lot `id`'s: named `lot:<ID>`, with the SHA-256 of that name as its
+/// `sha256` digest (and no other digest claiming otherwise).
+fn is_lot_subject(name: &str, digest: &DigestSet, id: &str) -> bool {
+    let expected = subject_name(id);
+    let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, expected.as_bytes());
+    name == expected
+        && digest.len() == 1
+        && digest
+            .get("sha256")
+            .is_some_and(|v| v.eq_ignore_ascii_case(&hallmark_model::hex::encode(hash.as_ref())))
 }
 
 /// Every scope a target lies in: `a`, `a/b`, `a/b/c` for `a/b/c` (a lot made on `a/b` finds

@@ -118,10 +118,47 @@ fn deployment_lots(db: &mut Db, attestation: &str) -> Result<Vec<String>> {
     .collect()
 }
 
+/// One deployment event: (target, time, artifact), and the rows that record it.
+type Event = ((String, i64, String), Vec<DeploymentRow>);
+
+/// Puts events on one target at the same instant (records are stamped to the second: a quick
+/// upgrade and rollback share one) in the order their `replaces` chain gives, starting from
+/// what ran before; by artifact digest where the chain says nothing. Without this, the digest
+/// order alone would decide which artifact is left in service.
+fn chain_order(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut rest = events.into_iter().peekable();
+    while let Some(event) = rest.next() {
+        let mut tie = vec![event];
+        while let Some(next) = rest.next_if(|n| n.0.0 == tie[0].0.0 && n.0.1 == tie[0].0.1) {
+            tie.push(next);
+        }
+        let mut previous = out
+            .last()
+            .filter(|e| e.0.0 == tie[0].0.0)
+            .map(|e| e.0.2.clone());
+        while !tie.is_empty() {
+            let k = tie
+                .iter()
+                .position(|e| {
+                    previous.is_some()
+                        && e.1
+                            .iter()
+                            .any(|r| r.replaces.as_deref() == previous.as_deref())
+                })
+                .unwrap_or(0);
+            let chosen = tie.remove(k);
+            previous = Some(chosen.0.2.clone());
+            out.push(chosen);
+        }
+    }
+    out
+}
+
 /// The service windows of every deployment on the targets the rows are on (all rows of each
 /// target must be given). The same deployment recorded by several attestations (same target,
 /// artifact and time) is one window listing them all. Ordered by target, then time; at one
-/// instant, by artifact digest.
+/// instant, by the `replaces` chain, else by artifact digest ([`chain_order`]).
 fn windows_of(db: &mut Db, rows: Vec<DeploymentRow>) -> Result<Vec<ServiceWindow>> {
     let mut by_event: BTreeMap<(String, i64, String), Vec<DeploymentRow>> = BTreeMap::new();
     for row in rows {
@@ -132,7 +169,7 @@ fn windows_of(db: &mut Db, rows: Vec<DeploymentRow>) -> Result<Vec<ServiceWindow
     }
     let mut windows: Vec<ServiceWindow> = Vec::with_capacity(by_event.len());
     let mut previous: Option<(String, String)> = None; // (target, artifact)
-    for ((target, at, artifact), mut group) in by_event {
+    for ((target, at, artifact), mut group) in chain_order(by_event.into_iter().collect()) {
         group.sort_by(|a, b| a.attestation.cmp(&b.attestation));
         let first = &group[0];
         let mut lots = BTreeSet::new();

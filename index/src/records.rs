@@ -182,3 +182,21 @@ pub struct ArtifactChain {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
 }
+
+/// One attestation's deployment record, as that attestation says it. A [`ServiceWindow`]
+/// merges every record of the same event (target, artifact, time) and shows the first one's
+/// environment and change; a report judging each record must read its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentRecord {
+    /// Where.
+    pub target: String,
+    /// The environment, if named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// The change ticket, if named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    /// When, as claimed.
+    pub deployed_at: Timestamp,
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::backend::Row;
 use crate::lookup::{aliases, deployed_targets, primary_of, signers, stamp, windows_on};
-use crate::records::ServiceWindow;
+use crate::records::{DeploymentRecord, ServiceWindow};
 use crate::{Index, Result};
 
 /// One indexed attestation's columns.
@@ -106,6 +106,25 @@ impl Index {
             );
         }
         Ok(out)
+    }
+
+    /// The deployment attestation `id` records, with its own environment and change (every
+    /// subject of one record shares them); `None` when it filed no deployment.
+    pub fn deployment_record(&mut self, id: &str) -> Result<Option<DeploymentRecord>> {
+        let rows = self.db.query(
+            "SELECT target, environment, change_ticket, deployed_at FROM deployments \
+             WHERE attestation = $1 ORDER BY artifact",
+            &[id.into()],
+        )?;
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(DeploymentRecord {
+            target: r.text(0)?,
+            environment: r.opt_text(1)?,
+            change: r.opt_text(2)?,
+            deployed_at: stamp(r.int(3)?)?,
+        }))
     }
 
     /// Every artifact with a deployment record or an approval (what a compliance report covers

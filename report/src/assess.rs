@@ -377,10 +377,17 @@ fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
     }
 }
 
-/// CM-3: each deployment needs a verified approval for its environment signed no later, and a
-/// change ticket on one of them.
+/// CM-3: each deployment needs a verified approval for its environment signed no later, by
+/// someone who neither built the artifact (as the `approvals` policy rule) nor recorded that
+/// deployment (no self-approval), and a change ticket on one of them.
 fn change_control(artifact: &Artifact) -> Outcome<'_> {
     let own = || artifact.attestations.iter().filter(|a| a.about_artifact);
+    let builders: Vec<&str> = artifact
+        .attestations
+        .iter()
+        .filter(|a| matches!(a.kind, Kind::Provenance { .. }))
+        .flat_map(|a| a.signers.iter().map(String::as_str))
+        .collect();
     let deployments: Vec<_> = own()
         .filter_map(|a| match &a.kind {
             Kind::Deployment {
@@ -393,7 +400,12 @@ fn change_control(artifact: &Artifact) -> Outcome<'_> {
                 target,
                 environment,
                 change,
-                a.effective_time(*deployed_at),
+                // The earlier of the claimed and the proven time, as the `deployments` policy
+                // rule: a record signed after the fact still says when the change was made.
+                match (a.time_proven, a.signed_at) {
+                    (true, Some(signed)) => signed.min(*deployed_at),
+                    _ => *deployed_at,
+                },
             )),
             _ => None,
         })
@@ -408,12 +420,20 @@ fn change_control(artifact: &Artifact) -> Outcome<'_> {
                 environment: env,
                 approved_at,
                 ..
-            } => (env.is_none() || env == *environment) && a.effective_time(*approved_at) <= *at,
+            } => {
+                (env.is_none() || env == *environment)
+                    && a.effective_time(*approved_at) <= *at
+                    && !a
+                        .signers
+                        .iter()
+                        .any(|s| builders.contains(&s.as_str()) || deployment.signers.contains(s))
+            }
             _ => false,
         });
         let Some(approval) = approval else {
             return Outcome::Missing(format!(
-                "the deployment to {target} at {at} has no approval for {} signed before it",
+                "the deployment to {target} at {at} has no approval for {} signed before it by \
+                 someone who neither built it nor recorded the deployment",
                 environment.as_deref().unwrap_or("its environment")
             ));
         };

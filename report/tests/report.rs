@@ -180,3 +180,45 @@ fn oscal_output_validates_against_nists_schema_and_is_deterministic() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Release 1's evidence alone, with the approval (`a1`, index 2) signed by a release manager.
+fn release_one() -> Evidence {
+    let mut e = evidence();
+    e.artifacts.truncate(1);
+    e.artifacts[0].attestations[2].signers = vec!["SHA256:release-manager".into()];
+    e
+}
+
+#[test]
+fn an_approval_signed_by_the_builder_or_the_deployer_does_not_count() {
+    let e = release_one();
+    assert_eq!(status(&report(e.clone()), "cm-3"), Status::Satisfied);
+    // The key that signed the provenance approves its own build.
+    let mut builder = e.clone();
+    builder.artifacts[0].attestations[2].signers = vec!["SHA256:builder-key".into()];
+    assert_eq!(status(&report(builder), "cm-3"), Status::NotSatisfied);
+    // The key that recorded the deployment approves it (d1 is index 3).
+    let mut deployer = e.clone();
+    deployer.artifacts[0].attestations[3].signers = vec!["SHA256:operations".into()];
+    deployer.artifacts[0].attestations[2].signers = vec!["SHA256:operations".into()];
+    let r = report(deployer);
+    assert_eq!(status(&r, "cm-3"), Status::NotSatisfied);
+}
+
+#[test]
+fn a_deployment_recorded_late_counts_from_when_it_says_it_happened() {
+    // d1 claims 2026-11-22T06:00; the approval is from 2026-11-21T09:00 (claimed).
+    let mut e = release_one();
+    // Approved (proven) on the 23rd, after the deployment it claims (the 22nd), but the
+    // deployment record itself was only signed (proven) on the 24th: the approval came after
+    // the deployment, whatever the record's signing time.
+    e.artifacts[0].attestations[2].time_proven = true;
+    e.artifacts[0].attestations[2].signed_at = Some(t("2026-11-23T00:00:00Z"));
+    e.artifacts[0].attestations[3].time_proven = true;
+    e.artifacts[0].attestations[3].signed_at = Some(t("2026-11-24T00:00:00Z"));
+    assert_eq!(status(&report(e.clone()), "cm-3"), Status::NotSatisfied);
+    // A record signed (proven) before the time it claims counts from its signing time.
+    e.artifacts[0].attestations[2].signed_at = Some(t("2026-11-21T09:00:00Z"));
+    e.artifacts[0].attestations[3].signed_at = Some(t("2026-11-21T08:00:00Z"));
+    assert_eq!(status(&report(e), "cm-3"), Status::NotSatisfied);
+}

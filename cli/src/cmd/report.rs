@@ -168,10 +168,15 @@ fn artifact(
         .iter()
         .map(|a| (a.evidence.clone(), a.clone()))
         .collect();
+    // Each deployment attestation as it records itself: a service window merges the records
+    // of one event and shows only the first one's environment and change, which would let a
+    // production deployment be judged by a staging record's approval.
     let mut deployments = BTreeMap::new();
     for window in index.deployments_of(digest)? {
         for id in &window.evidence {
-            deployments.insert(id.clone(), window.clone());
+            if let Some(record) = index.deployment_record(id)? {
+                deployments.insert(id.clone(), record);
+            }
         }
     }
     let mut attestations: Vec<Attestation> = Vec::new();
@@ -217,7 +222,7 @@ fn attestation(row: AttestationRow, about_artifact: bool, kind: Kind) -> Attesta
 fn kind(
     row: &AttestationRow,
     approvals: &BTreeMap<String, hallmark_index::records::ApprovalRecord>,
-    deployments: &BTreeMap<String, hallmark_index::records::ServiceWindow>,
+    deployments: &BTreeMap<String, hallmark_index::records::DeploymentRecord>,
 ) -> Kind {
     let pt = row.predicate_type.as_str();
     if PROVENANCE_TYPES.contains(&pt) {

@@ -8,10 +8,12 @@ use serde_json::Value;
 
 use crate::common::Scratch;
 
-/// The two-step build, approved for production and deployed to line 1's HMI, indexed.
+/// The two-step build (k.key), approved for production by a release manager (rm.key) and
+/// deployed to line 1's HMI (k.key).
 fn deployed() -> Scratch {
     let s = Scratch::repo();
     s.build_and_package();
+    s.expect(&["keygen", "--output", "rm"], 0);
     s.expect(
         &[
             "approve",
@@ -23,7 +25,7 @@ fn deployed() -> Scratch {
             "--ticket",
             "CHG-7",
             "--key",
-            "k.key",
+            "rm.key",
         ],
         0,
     );
@@ -60,7 +62,7 @@ fn venv_tool(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_report_maps_indexed_evidence_to_controls_in_every_format() {
     let s = deployed();
-    s.expect(&["index", "add", "--key", "k.pub"], 0);
+    s.expect(&["index", "add", "--key", "k.pub", "--key", "rm.pub"], 0);
 
     let json = s.expect(&["report", "--format", "json"], 0);
     let report: Value = serde_json::from_str(&json.stdout).unwrap();
@@ -150,11 +152,11 @@ fn the_report_maps_indexed_evidence_to_controls_in_every_format() {
             "--environment",
             "production",
             "--key",
-            "k.key",
+            "rm.key",
         ],
         0,
     );
-    s.expect(&["index", "add", "--key", "k.pub"], 0);
+    s.expect(&["index", "add", "--key", "k.pub", "--key", "rm.pub"], 0);
     let json = s.expect(&["report", "late.bin", "--format", "json"], 0);
     let report: Value = serde_json::from_str(&json.stdout).unwrap();
     let cm3 = report["controls"]
@@ -235,7 +237,7 @@ fn the_audit_finds_unattested_revoked_and_other_lines_software() {
         ],
         0,
     );
-    s.expect(&["index", "add", "--key", "k.pub"], 0);
+    s.expect(&["index", "add", "--key", "k.pub", "--key", "rm.pub"], 0);
 
     // The HMI's install folder: the deployed package, the revoked driver, line 2's tool and a
     // file nobody attested.

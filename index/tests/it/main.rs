@@ -2,6 +2,7 @@
 //! server, or the one `HALLMARK_TEST_POSTGRES` names).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attacks;
 mod ingest;
 mod plant;
 mod rows;

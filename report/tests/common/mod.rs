@@ -9,11 +9,17 @@ pub fn t(s: &str) -> Timestamp {
 }
 
 fn attestation(id: &str, kind: Kind, signed: &str) -> Attestation {
+    // Separate duties: CI builds, a release manager approves, operations deploys.
+    let signer = match kind {
+        Kind::Approval { .. } => "SHA256:release-manager",
+        Kind::Deployment { .. } => "SHA256:operations",
+        _ => "SHA256:builder-key",
+    };
     Attestation {
         id: id.into(),
         origin: "store:/var/lib/hallmark".into(),
         about_artifact: true,
-        signers: vec!["SHA256:builder-key".into()],
+        signers: vec![signer.into()],
         time_proven: false,
         signed_at: Some(t(signed)),
         verified_at: t("2026-12-01T00:00:00Z"),

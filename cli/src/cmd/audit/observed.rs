@@ -91,14 +91,33 @@ pub fn from_pods(json: &[u8]) -> Result<Vec<Observed>> {
                 .to_owned()
         };
         let (namespace, name) = (meta("namespace"), meta("name"));
-        for field in [
-            "initContainerStatuses",
-            "containerStatuses",
-            "ephemeralContainerStatuses",
+        for (spec, field) in [
+            ("initContainers", "initContainerStatuses"),
+            ("containers", "containerStatuses"),
+            ("ephemeralContainers", "ephemeralContainerStatuses"),
         ] {
             let statuses = pod
                 .pointer(&format!("/status/{field}"))
                 .and_then(Value::as_array);
+            // Every container the spec names must have a status: a pod listed without its
+            // statuses (pending, or an edited list) would otherwise be audited as nothing.
+            let reported: Vec<&str> = statuses
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.get("name").and_then(Value::as_str))
+                .collect();
+            let declared = pod
+                .pointer(&format!("/spec/{spec}"))
+                .and_then(Value::as_array);
+            for c in declared.into_iter().flatten() {
+                let container = c.get("name").and_then(Value::as_str).unwrap_or("?");
+                if !reported.contains(&container) {
+                    bail!(
+                        "{namespace}/{name}/{container}: no status in status.{field}, so no \
+                         running image digest to audit"
+                    );
+                }
+            }
             for status in statuses.into_iter().flatten() {
                 let container = status.get("name").and_then(Value::as_str).unwrap_or("?");
                 let what = format!("{namespace}/{name}/{container}");
@@ -160,5 +179,25 @@ mod tests {
             "status":{"containerStatuses":[{"name":"app","imageID":""}]}}"#;
         assert!(from_pods(pending.as_bytes()).is_err());
         assert!(from_pods(br#"{"kind":"Deployment"}"#).is_err());
+    }
+
+    #[test]
+    fn refuses_a_pod_whose_containers_have_no_status() {
+        let running = format!(
+            r#"{{"kind":"List","items":[{{"metadata":{{"namespace":"p","name":"x"}},
+            "spec":{{"containers":[{{"name":"app"}},{{"name":"sidecar"}}]}},
+            "status":{{"containerStatuses":[{{"name":"app","imageID":"sha256:{A}"}}]}}}}]}}"#
+        );
+        let err = from_pods(running.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("p/x/sidecar"), "{err}");
+        let no_status = r#"{"kind":"Pod","metadata":{"namespace":"p","name":"x"},
+            "spec":{"containers":[{"name":"app"}]}}"#;
+        assert!(from_pods(no_status.as_bytes()).is_err());
+        let both = format!(
+            r#"{{"kind":"Pod","metadata":{{"namespace":"p","name":"x"}},
+            "spec":{{"containers":[{{"name":"app"}}]}},
+            "status":{{"containerStatuses":[{{"name":"app","imageID":"sha256:{A}"}}]}}}}"#
+        );
+        assert_eq!(from_pods(both.as_bytes()).unwrap().len(), 1);
     }
 }
