@@ -72,6 +72,10 @@ pub struct AuditOptions<'a> {
     pub max_age: Option<Duration>,
     /// Verified revocations.
     pub revocations: &'a Revocations,
+    /// Who may record deployments (signers as the index names them: keyids, or
+    /// `identity (issuer …)`); `None`: every verified signer. A deployment recorded by anyone
+    /// else puts nothing on a target.
+    pub deployers: Option<&'a [String]>,
 }
 
 /// What the index says about one digest, worked out once however many items share it.
@@ -125,6 +129,25 @@ impl Index {
         })
     }
 
+    /// True when a record of `window` is signed by one of `deployers` (or none is required).
+    fn by_deployer(
+        &mut self,
+        window: &ServiceWindow,
+        deployers: Option<&[String]>,
+    ) -> Result<bool> {
+        let Some(deployers) = deployers else {
+            return Ok(true);
+        };
+        for id in &window.evidence {
+            if let Some(row) = self.attestation(id)?
+                && row.signers.iter().any(|s| deployers.contains(s))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn judge(&mut self, digest: &Digest, options: &AuditOptions<'_>) -> Result<Verdict> {
         let text = digest.to_string();
         let mut problems = Vec::new();
@@ -146,7 +169,8 @@ impl Index {
             ));
         }
         let at = Timestamp::new(options.at).ok();
-        let related: Vec<&ServiceWindow> = forward
+        let mut related: Vec<&ServiceWindow> = Vec::new();
+        for w in forward
             .artifacts
             .iter()
             .flat_map(|a| a.deployments.iter().map(|d| &d.window))
@@ -155,7 +179,11 @@ impl Index {
                     .parse::<Target>()
                     .is_ok_and(|t| t.contains(options.target) || options.target.contains(&t))
             })
-            .collect();
+        {
+            if self.by_deployer(w, options.deployers)? {
+                related.push(w);
+            }
+        }
         let in_service: Vec<&ServiceWindow> = related
             .iter()
             .copied()

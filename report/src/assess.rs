@@ -10,7 +10,7 @@ use crate::controls::Control;
 use crate::evidence::{Artifact, Attestation, Evidence, Kind};
 
 /// What a report is decided at.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The report's time: ages are measured to it.
     pub at: Timestamp,
@@ -18,6 +18,30 @@ pub struct Options {
     pub since: Option<Timestamp>,
     /// Evidence whose newest piece is older than this is flagged stale.
     pub max_age: Duration,
+    /// Who may approve (signer names as the evidence gives them); `None`: any verified signer
+    /// who neither built the artifact nor recorded the deployment.
+    pub approvers: Option<Vec<String>>,
+    /// Who may record deployments; `None`: any verified signer. A deployment recorded by
+    /// anyone else is a change without authority: CM-3 is not met.
+    pub deployers: Option<Vec<String>>,
+}
+
+impl Options {
+    /// Options at `at`, with no `since`, no role lists and a 90-day maximum age.
+    pub fn at(at: Timestamp) -> Self {
+        Options {
+            at,
+            since: None,
+            max_age: Duration::from_secs(90 * 86_400),
+            approvers: None,
+            deployers: None,
+        }
+    }
+}
+
+/// True when `signers` holds one of `allowed` (or no list restricts them).
+fn in_role(allowed: Option<&Vec<String>>, signers: &[String]) -> bool {
+    allowed.is_none_or(|allowed| signers.iter().any(|s| allowed.contains(s)))
 }
 
 /// How far a control is met across the artifacts in scope.
@@ -157,7 +181,7 @@ fn result(control: Control, artifacts: &[Artifact], options: &Options) -> Contro
     let mut times = Vec::new();
     let mut applicable = false;
     for artifact in artifacts {
-        match outcome(&control.id, artifact) {
+        match outcome(&control.id, artifact, options) {
             Outcome::Met(summary, attestations) => {
                 applicable = true;
                 times.extend(attestations.iter().map(|a| time_of(a)));
@@ -221,7 +245,7 @@ fn time_of(a: &Attestation) -> Timestamp {
     a.signed_at.unwrap_or(a.verified_at)
 }
 
-fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
+fn outcome<'a>(control: &str, artifact: &'a Artifact, options: &Options) -> Outcome<'a> {
     let own = || artifact.attestations.iter().filter(|a| a.about_artifact);
     let provenance = || {
         artifact
@@ -300,7 +324,7 @@ fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
                 signed,
             )
         }
-        "cm-3" => change_control(artifact),
+        "cm-3" => change_control(artifact, options),
         "cm-8" => {
             let sboms: Vec<_> = own()
                 .filter(|a| matches!(a.kind, Kind::Sbom { .. }))
@@ -380,7 +404,7 @@ fn outcome<'a>(control: &str, artifact: &'a Artifact) -> Outcome<'a> {
 /// CM-3: each deployment needs a verified approval for its environment signed no later, by
 /// someone who neither built the artifact (as the `approvals` policy rule) nor recorded that
 /// deployment (no self-approval), and a change ticket on one of them.
-fn change_control(artifact: &Artifact) -> Outcome<'_> {
+fn change_control<'a>(artifact: &'a Artifact, options: &Options) -> Outcome<'a> {
     let own = || artifact.attestations.iter().filter(|a| a.about_artifact);
     let builders: Vec<&str> = artifact
         .attestations
@@ -415,6 +439,12 @@ fn change_control(artifact: &Artifact) -> Outcome<'_> {
     }
     let mut used = Vec::new();
     for (deployment, target, environment, change, at) in &deployments {
+        if !in_role(options.deployers.as_ref(), &deployment.signers) {
+            return Outcome::Missing(format!(
+                "the deployment to {target} at {at} was recorded by {}, who is not a deployer",
+                deployment.signers.join(", ")
+            ));
+        }
         let approval = own().find(|a| match &a.kind {
             Kind::Approval {
                 environment: env,
@@ -423,6 +453,7 @@ fn change_control(artifact: &Artifact) -> Outcome<'_> {
             } => {
                 (env.is_none() || env == *environment)
                     && a.effective_time(*approved_at) <= *at
+                    && in_role(options.approvers.as_ref(), &a.signers)
                     && !a
                         .signers
                         .iter()

@@ -6,7 +6,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use common::{evidence, t};
 use hallmark_report::assess::{Options, assess};
@@ -61,11 +60,7 @@ fn the_report_renders_with_its_controls_table() {
         NIST_800_53,
         controls(NIST_800_53).unwrap(),
         evidence(),
-        Options {
-            at: t("2026-12-05T00:00:00Z"),
-            since: None,
-            max_age: Duration::from_secs(90 * 86_400),
-        },
+        Options::at(t("2026-12-05T00:00:00Z")),
     );
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");

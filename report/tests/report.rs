@@ -19,11 +19,7 @@ fn report(evidence: Evidence) -> Report {
         NIST_800_53,
         controls(NIST_800_53).unwrap(),
         evidence,
-        Options {
-            at: t("2026-12-05T00:00:00Z"),
-            since: None,
-            max_age: Duration::from_secs(90 * 86_400),
-        },
+        Options::at(t("2026-12-05T00:00:00Z")),
     )
 }
 
@@ -88,9 +84,9 @@ fn since_drops_older_evidence_and_nothing_in_scope_satisfies_nothing() {
         controls(NIST_800_53).unwrap(),
         evidence(),
         Options {
-            at: t("2026-12-05T00:00:00Z"),
             since: Some(t("2026-11-23T00:00:00Z")),
             max_age: Duration::from_secs(86_400),
+            ..Options::at(t("2026-12-05T00:00:00Z"))
         },
     );
     assert_eq!(status(&r, "sr-4"), Status::NotSatisfied);
@@ -221,4 +217,39 @@ fn a_deployment_recorded_late_counts_from_when_it_says_it_happened() {
     e.artifacts[0].attestations[2].signed_at = Some(t("2026-11-21T09:00:00Z"));
     e.artifacts[0].attestations[3].signed_at = Some(t("2026-11-21T08:00:00Z"));
     assert_eq!(status(&report(e), "cm-3"), Status::NotSatisfied);
+}
+
+#[test]
+fn with_role_lists_only_listed_approvers_and_deployers_count() {
+    let e = release_one();
+    let with = |approvers: &[&str], deployers: &[&str]| {
+        let options = Options {
+            approvers: Some(approvers.iter().map(|s| (*s).to_owned()).collect()),
+            deployers: Some(deployers.iter().map(|s| (*s).to_owned()).collect()),
+            ..Options::at(t("2026-12-05T00:00:00Z"))
+        };
+        let r = assess(
+            NIST_800_53,
+            controls(NIST_800_53).unwrap(),
+            e.clone(),
+            options,
+        );
+        let cm3 = r
+            .controls
+            .iter()
+            .find(|c| c.control.id == "cm-3")
+            .unwrap()
+            .clone();
+        (cm3.status, cm3.missing.first().map(|m| m.what.clone()))
+    };
+    let listed = with(&["SHA256:release-manager"], &["SHA256:operations"]);
+    assert_eq!(listed.0, Status::Satisfied, "{listed:?}");
+    // Operations recorded it, but the list names another deployer: a change without authority.
+    let (status, why) = with(&["SHA256:release-manager"], &["SHA256:mes"]);
+    assert_eq!(status, Status::NotSatisfied);
+    assert!(why.unwrap().contains("not a deployer"));
+    // The approval is by someone not on the approvers list.
+    let (status, why) = with(&["SHA256:quality"], &["SHA256:operations"]);
+    assert_eq!(status, Status::NotSatisfied);
+    assert!(why.unwrap().contains("no approval"));
 }

@@ -25,6 +25,7 @@ use hallmark_verifier::revocation::Revocations;
 use crate::Outcome;
 use crate::cmd::index::DatabaseArgs;
 use crate::cmd::revoke::artifact_digest;
+use crate::evidence::read_key;
 use crate::revocations::RevocationArgs;
 use crate::signing::read_limited;
 use crate::store::StoreArgs;
@@ -80,6 +81,8 @@ pub struct Args {
     pub store: StoreArgs,
     #[command(flatten)]
     pub revocations: RevocationArgs,
+    #[command(flatten)]
+    pub roles: RoleArgs,
 }
 
 /// Runs `hallmark report`.
@@ -127,6 +130,8 @@ pub fn run(args: Args) -> Result<Outcome> {
             at,
             since,
             max_age: Duration::from(args.max_age),
+            approvers: args.roles.approvers()?,
+            deployers: args.roles.deployers()?,
         },
     );
     let bytes = match args.format {
@@ -270,4 +275,45 @@ fn other(predicate_type: &str) -> Kind {
     Kind::Other {
         predicate_type: predicate_type.to_owned(),
     }
+}
+
+/// Who may approve and who may record deployments, for `report` and `audit`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoleArgs {
+    /// A release manager's public key: only approvals it signed count (repeatable). Without
+    /// any, every verified signer who neither built the artifact nor recorded the deployment.
+    #[arg(long, value_name = "PUB")]
+    pub approver_key: Vec<PathBuf>,
+    /// An operator's public key: only deployment records it signed count (repeatable). Without
+    /// any, every verified signer's records count (a warning says so).
+    #[arg(long, value_name = "PUB")]
+    pub deployer_key: Vec<PathBuf>,
+}
+
+impl RoleArgs {
+    /// The approvers' keyids, if restricted.
+    pub fn approvers(&self) -> Result<Option<Vec<String>>> {
+        keyids(&self.approver_key)
+    }
+
+    /// The deployers' keyids, if restricted; warns when not.
+    pub fn deployers(&self) -> Result<Option<Vec<String>>> {
+        if self.deployer_key.is_empty() {
+            eprintln!(
+                "hallmark: warning: no --deployer-key: deployment records by every signer the index verified count"
+            );
+        }
+        keyids(&self.deployer_key)
+    }
+}
+
+fn keyids(paths: &[PathBuf]) -> Result<Option<Vec<String>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    paths
+        .iter()
+        .map(|p| read_key(p).map(|k| k.keyid().to_owned()))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }

@@ -412,3 +412,106 @@ fn the_audit_finds_unattested_revoked_and_other_lines_software() {
     assert_eq!(doc["findings"][0]["what"], "hmi/hmi-0/sidecar");
     assert_eq!(doc["findings"][0]["problem"], "unattested");
 }
+
+/// Roles: the MES's lot key builds and deploys a DLL and the CI key approves it; with the
+/// deployer and approver keys named, neither record counts.
+#[test]
+fn records_by_keys_outside_their_role_do_not_count() {
+    let s = deployed();
+    s.expect(&["keygen", "--output", "mes"], 0);
+    std::fs::write(s.file("evil.dll"), b"evil").unwrap();
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            "evil.dll",
+            "--provenance",
+            "--key",
+            "mes.key",
+        ],
+        0,
+    );
+    s.expect(
+        &[
+            "approve",
+            "evil.dll",
+            "--reason",
+            "trust me",
+            "--environment",
+            "production",
+            "--ticket",
+            "CHG-666",
+            "--key",
+            "k.key",
+        ],
+        0,
+    );
+    s.expect(
+        &[
+            "record",
+            "deployment",
+            "evil.dll",
+            "--target",
+            "plant-a/line-1/hmi-1/plugins",
+            "--first",
+            "--environment",
+            "production",
+            "--change",
+            "CHG-666",
+            "--key",
+            "mes.key",
+        ],
+        0,
+    );
+    s.expect(
+        &[
+            "index", "add", "--key", "k.pub", "--key", "rm.pub", "--key", "mes.pub",
+        ],
+        0,
+    );
+    let install = s.file("install");
+    std::fs::create_dir_all(&install).unwrap();
+    std::fs::copy(s.file("dist/app.tar"), install.join("app.tar")).unwrap();
+    std::fs::copy(s.file("evil.dll"), install.join("evil.dll")).unwrap();
+    let audit = [
+        "audit",
+        "--dir",
+        "install",
+        "--target",
+        "plant-a/line-1/hmi-1",
+    ];
+    // Every verified signer counts: the forged deployment hides the DLL (and a warning says so).
+    let open = s.expect(&audit, 0);
+    assert!(open.stderr.contains("no --deployer-key"), "{}", open.stderr);
+    // With operations' key (k.pub here) as the only deployer, the DLL is unexpected.
+    let mut strict = audit.to_vec();
+    strict.extend(["--deployer-key", "k.pub", "--format", "json"]);
+    let run = s.expect(&strict, 1);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_eq!(doc["findings"][0]["what"], "evil.dll");
+    assert_eq!(doc["findings"][0]["problem"], "unexpected");
+
+    // The report: CM-3 for the DLL holds only while nobody's role is checked.
+    let cm3 = |extra: &[&str]| {
+        let mut args = vec!["report", "evil.dll", "--format", "json"];
+        args.extend(extra);
+        let run = s.expect(&args, 0);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        doc["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"]["id"] == "cm-3")
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(cm3(&[]), "satisfied");
+    assert_eq!(cm3(&["--deployer-key", "k.pub"]), "not-satisfied");
+    assert_eq!(
+        cm3(&["--approver-key", "rm.pub", "--deployer-key", "mes.pub"]),
+        "not-satisfied"
+    );
+}

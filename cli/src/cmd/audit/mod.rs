@@ -19,6 +19,7 @@ use serde_json::json;
 
 use crate::Outcome;
 use crate::cmd::index::DatabaseArgs;
+use crate::cmd::report::RoleArgs;
 use crate::render::Format;
 use crate::revocations::RevocationArgs;
 use crate::signing::read_limited;
@@ -70,6 +71,17 @@ pub struct Args {
     pub store: StoreArgs,
     #[command(flatten)]
     pub revocations: RevocationArgs,
+    #[command(flatten)]
+    pub roles: DeployerArgs,
+}
+
+/// Who may record deployments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployerArgs {
+    /// An operator's public key: only deployment records it signed put software on a target
+    /// (repeatable). Without any, every verified signer's records count (a warning says so).
+    #[arg(long, value_name = "PUB")]
+    pub deployer_key: Vec<PathBuf>,
 }
 
 impl Args {
@@ -121,6 +133,11 @@ pub fn run(args: Args) -> Result<Outcome> {
     let revocations = args.revocations.load(&Trust::default(), None, at)?;
     let mut index = args.database.open(&args.store)?;
     let pairs: Vec<_> = items.into_iter().map(|o| (o.what, o.digest)).collect();
+    let deployers = RoleArgs {
+        approver_key: Vec::new(),
+        deployer_key: args.roles.deployer_key.clone(),
+    }
+    .deployers()?;
     let audit = index.audit(
         &pairs,
         &AuditOptions {
@@ -128,6 +145,7 @@ pub fn run(args: Args) -> Result<Outcome> {
             at,
             max_age: args.max_age.map(Into::into),
             revocations: &revocations,
+            deployers: deployers.as_deref(),
         },
     )?;
     match args.format {
