@@ -120,16 +120,17 @@ say "question 2: where did the software on line 1's HMI come from while lot L-00
   | python3 -c 'import json,sys,os; d=json.load(sys.stdin); r=[w["artifact"] for w in d["running"]]; assert len(r)==1, r; print("lot L-003 ran with", r[0])'
 
 say "compliance: the NIST SP 800-53 report (HTML for people, OSCAL for the GRC tool)"
-"$hallmark" report --controls nist-800-53 -o report.html 2>&1 | tee report.log
+roles=(--approver-key rm.pub --deployer-key ops.pub)
+"$hallmark" report --controls nist-800-53 "${roles[@]}" -o report.html 2>&1 | tee report.log
 grep -q "8 of 8 controls satisfied" report.log || { echo "expected every control satisfied" >&2; exit 1; }
-"$hallmark" report --controls nist-800-53 --format oscal -o assessment-results.json
+"$hallmark" report --controls nist-800-53 "${roles[@]}" --format oscal -o assessment-results.json
 
 say "audit: line 1's HMI install folder (release 1 back in service, plus a hand-copied DLL)"
 mkdir -p hmi-install && cp "$v1" hmi-install/ && echo "hotfix from a USB stick" > hmi-install/patch.dll
-if "$hallmark" audit --dir hmi-install --target plant-a/line-1/hmi-1; then
+if "$hallmark" audit --dir hmi-install --target plant-a/line-1/hmi-1 --deployer-key ops.pub; then
   echo "the audit missed the unattested DLL" >&2; exit 1
 fi
 rm hmi-install/patch.dll
-"$hallmark" audit --dir hmi-install --target plant-a/line-1/hmi-1
+"$hallmark" audit --dir hmi-install --target plant-a/line-1/hmi-1 --deployer-key ops.pub
 echo
 echo "done: report.html, assessment-results.json and the index are in $work${KEEP:+ (kept)}"
