@@ -290,7 +290,11 @@ impl Db {
             // Rows are (id, parent, notused, detail), parents before their children.
             let rows = statement
                 .query_map(rusqlite::params_from_iter(nulls), |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(3)?))
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(3)?,
+                    ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut depth: HashMap<i64, usize> = HashMap::new();

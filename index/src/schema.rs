@@ -19,10 +19,11 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first. Never edit one that has shipped: add the next.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "evidence index",
-    sql: r"
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "evidence index",
+        sql: r"
 CREATE TABLE attestations (
     id TEXT PRIMARY KEY,
     payload_digest TEXT NOT NULL,
@@ -137,7 +138,26 @@ CREATE INDEX packages_purl ON packages (purl);
 CREATE INDEX packages_package ON packages (package, version);
 CREATE INDEX packages_artifact ON packages (artifact);
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "deployment targets by scope",
+        // Backward traces find the targets under a line through this table, then read each
+        // target's deployments by time, instead of reading the line's whole history. Derived
+        // from deployment_scopes (ingest writes both); rows are never removed, as attestations
+        // are not.
+        sql: r"
+CREATE TABLE deployment_targets (
+    scope TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (scope, target)
+);
+INSERT INTO deployment_targets (scope, target)
+    SELECT DISTINCT s.scope, d.target FROM deployment_scopes s
+    JOIN deployments d ON d.attestation = s.attestation;
+",
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {

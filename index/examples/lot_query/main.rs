@@ -127,7 +127,8 @@ fn query(location: &str, truth: &Truth, lots: usize, runs: usize) {
     let picked: Vec<&(String, String, u64, u64)> = (0..lots)
         .map(|i| &truth.lots[i * truth.lots.len() / lots.max(1)])
         .collect();
-    let check = |trace: &hallmark_index::LotTrace, (_, line, from, to): &(String, String, u64, u64)| {
+    let check = |trace: &hallmark_index::LotTrace,
+                 (_, line, from, to): &(String, String, u64, u64)| {
         let mut running: Vec<(String, String)> = trace
             .running
             .iter()
@@ -135,7 +136,12 @@ fn query(location: &str, truth: &Truth, lots: usize, runs: usize) {
             .collect();
         running.sort();
         running.dedup();
-        assert_eq!(running, truth.running(line, *from, *to), "lot {}", trace.lot);
+        assert_eq!(
+            running,
+            truth.running(line, *from, *to),
+            "lot {}",
+            trace.lot
+        );
         assert_eq!(trace.records.len(), 1);
     };
     // The first query of the process: SQLite's page cache is empty (and the OS cache too when
@@ -155,7 +161,11 @@ fn query(location: &str, truth: &Truth, lots: usize, runs: usize) {
                 check(&trace, lot);
                 artifacts += trace.artifacts.len();
                 steps += trace.artifacts.iter().map(|a| a.steps.len()).sum::<usize>();
-                evidence += trace.artifacts.iter().map(|a| a.evidence.len()).sum::<usize>();
+                evidence += trace
+                    .artifacts
+                    .iter()
+                    .map(|a| a.evidence.len())
+                    .sum::<usize>();
             }
         }
     }
@@ -195,7 +205,9 @@ fn query(location: &str, truth: &Truth, lots: usize, runs: usize) {
     index.record_statements();
     let (_, line, from, to) = picked[0];
     index.trace_lot(&picked[0].0).unwrap();
-    index.trace_target(line, plant::at((from + to) / 2)).unwrap();
+    index
+        .trace_target(line, plant::at((from + to) / 2))
+        .unwrap();
     let plans = index.query_plans().unwrap();
     if !plans.is_empty() {
         println!(

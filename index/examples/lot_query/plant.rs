@@ -143,7 +143,12 @@ pub fn events(n: usize, seed: u64) -> (Vec<Event>, Truth) {
             product,
             n: b,
             time,
-            commit: format!("{:016x}{:016x}{:08x}", rng.next(), rng.next(), rng.next() as u32),
+            commit: format!(
+                "{:016x}{:016x}{:08x}",
+                rng.next(),
+                rng.next(),
+                rng.next() as u32
+            ),
             src: rng.digest(),
             obj: rng.digest(),
             bin,
@@ -208,8 +213,15 @@ pub fn events(n: usize, seed: u64) -> (Vec<Event>, Truth) {
         let line = format!("plant-a/line-{}", rng.below(LINES as u64));
         let from = START + rng.below(span - 8 * 3_600);
         let to = from + 8 * 3_600;
-        truth.lots.push((format!("L-{k:07}"), line.clone(), from, to));
-        events.push(Event::Lot { n: k, line, from, to });
+        truth
+            .lots
+            .push((format!("L-{k:07}"), line.clone(), from, to));
+        events.push(Event::Lot {
+            n: k,
+            line,
+            from,
+            to,
+        });
         truth.attestations += 1;
     }
     (events, truth)
