@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:?usage: check-json-outputs.sh DIR}"
 venv="${HALLMARK_VENV:-$HOME/.cache/hallmark/venv}"
-for schema in verify verify-bundle inspect policy-decision trust sbom evidence-bundle-inspect evidence-bundle-import; do
+for schema in verify verify-bundle inspect policy-decision trust sbom evidence-bundle-inspect evidence-bundle-import \
+  index-add trace audit; do
   # SCHEMA-PID-N.json: the digit keeps verify from matching verify-bundle's files.
   files=("$dir/$schema"-[0-9]*.json)
   if [ ! -e "${files[0]}" ]; then

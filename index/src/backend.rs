@@ -2,7 +2,7 @@
 //! `$n` placeholders (rewritten to SQLite's `?n`), typed parameters, rows read as cells, and
 //! explicit transactions. Nothing here knows the schema.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use postgres::types::{ToSql, Type};
 
@@ -125,9 +125,21 @@ impl Row {
     }
 }
 
+/// How SQLite runs one statement (see [`crate::Index::query_plans`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryPlan {
+    /// The statement, as the index writes it (PostgreSQL's `$n` placeholders).
+    pub sql: String,
+    /// `EXPLAIN QUERY PLAN`'s lines, indented two spaces per level (`SEARCH … USING INDEX …`
+    /// where an index is used, `SCAN …` where a table or index is read whole).
+    pub plan: Vec<String>,
+}
+
 /// Which database, and what it needs between statements.
 pub(crate) enum Db {
-    Sqlite(rusqlite::Connection),
+    /// The connection, and the statements run since recording started
+    /// ([`Db::record_statements`]; `None` when not recording).
+    Sqlite(rusqlite::Connection, Option<BTreeSet<&'static str>>),
     Postgres {
         client: Box<postgres::Client>,
         /// Prepared statements by their SQL: ingest runs the same few many thousand times.
@@ -207,7 +219,10 @@ impl Db {
     /// Runs a statement that returns no rows; the number of rows it changed.
     pub(crate) fn execute(&mut self, sql: &'static str, params: &[Val<'_>]) -> Result<u64> {
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, seen) => {
+                if let Some(seen) = seen {
+                    seen.insert(sql);
+                }
                 let mut statement = conn.prepare_cached(&sqlite_sql(sql))?;
                 Ok(statement.execute(rusqlite::params_from_iter(params.iter()))? as u64)
             }
@@ -221,7 +236,10 @@ impl Db {
     /// Runs a query; every row.
     pub(crate) fn query(&mut self, sql: &'static str, params: &[Val<'_>]) -> Result<Vec<Row>> {
         match self {
-            Db::Sqlite(conn) => {
+            Db::Sqlite(conn, seen) => {
+                if let Some(seen) = seen {
+                    seen.insert(sql);
+                }
                 let mut statement = conn.prepare_cached(&sqlite_sql(sql))?;
                 let n = statement.column_count();
                 let rows = statement
@@ -245,9 +263,53 @@ impl Db {
     /// Runs statements separated by `;` without parameters (schema changes).
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
         match self {
-            Db::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Db::Sqlite(conn, _) => Ok(conn.execute_batch(sql)?),
             Db::Postgres { client, .. } => Ok(client.batch_execute(sql)?),
         }
+    }
+
+    /// Starts (again) recording the text of every statement run through [`Self::query`] and
+    /// [`Self::execute`], for [`Self::query_plans`]. SQLite only: PostgreSQL needs parameter
+    /// values to plan a prepared statement, so nothing is recorded there.
+    pub(crate) fn record_statements(&mut self) {
+        if let Db::Sqlite(_, seen) = self {
+            *seen = Some(BTreeSet::new());
+        }
+    }
+
+    /// SQLite's plan (`EXPLAIN QUERY PLAN`, every parameter NULL) of each statement recorded
+    /// since [`Self::record_statements`], by statement text. Empty on PostgreSQL.
+    pub(crate) fn query_plans(&mut self) -> Result<Vec<QueryPlan>> {
+        let Db::Sqlite(conn, Some(seen)) = self else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(seen.len());
+        for sql in seen.iter() {
+            let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", sqlite_sql(sql)))?;
+            let nulls = vec![rusqlite::types::Null; statement.parameter_count()];
+            // Rows are (id, parent, notused, detail), parents before their children.
+            let rows = statement
+                .query_map(rusqlite::params_from_iter(nulls), |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut depth: HashMap<i64, usize> = HashMap::new();
+            let mut plan = Vec::with_capacity(rows.len());
+            for (id, parent, detail) in rows {
+                let d = depth.get(&parent).map_or(0, |d| d + 1);
+                depth.insert(id, d);
+                plan.push(format!("{}{detail}", "  ".repeat(d)));
+            }
+            out.push(QueryPlan {
+                sql: (*sql).to_owned(),
+                plan,
+            });
+        }
+        Ok(out)
     }
 
     /// Runs `work` in one transaction: committed when it succeeds, rolled back when it fails.
@@ -255,7 +317,7 @@ impl Db {
     /// each other instead of failing halfway.
     pub(crate) fn transaction<T>(&mut self, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
         self.batch(match self {
-            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Sqlite(..) => "BEGIN IMMEDIATE",
             Db::Postgres { .. } => "BEGIN",
         })?;
         match work(self) {

@@ -155,6 +155,11 @@ pub(crate) fn write(db: &mut Db, p: &Prepared<'_>) -> Result<Ingested> {
                  ON CONFLICT DO NOTHING",
                 &[id.into(), scope.as_str().into()],
             )?;
+            db.execute(
+                "INSERT INTO deployment_targets (scope, target) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+                &[scope.as_str().into(), d.record.target.as_str().into()],
+            )?;
         }
         for lot in &d.record.lots {
             db.execute(

@@ -44,6 +44,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+pub use backend::QueryPlan;
 pub use chain::{MAX_CHAIN_DEPTH, MAX_CHAIN_STEPS};
 pub use error::Error;
 pub use evidence::Evidence;
@@ -138,7 +139,7 @@ impl Index {
             message: e.to_string(),
         };
         let db = match &location {
-            Location::Sqlite(path) => Db::Sqlite(open_sqlite(path).map_err(opening)?),
+            Location::Sqlite(path) => Db::Sqlite(open_sqlite(path).map_err(opening)?, None),
             Location::Postgres {
                 url,
                 local,
@@ -236,6 +237,19 @@ impl Index {
     /// chain.
     pub fn trace_target(&mut self, target: &str, at: Timestamp) -> Result<TargetTrace> {
         trace::at_target(&mut self.db, target, at)
+    }
+
+    /// Starts recording which statements the index runs (SQLite only), so that
+    /// [`Self::query_plans`] can show how SQLite runs them: for benchmarks and for checking
+    /// that a query uses an index. Starting again forgets what was recorded.
+    pub fn record_statements(&mut self) {
+        self.db.record_statements();
+    }
+
+    /// SQLite's `EXPLAIN QUERY PLAN` of every statement run since [`Self::record_statements`],
+    /// by statement text. Empty on PostgreSQL, and when not recording.
+    pub fn query_plans(&mut self) -> Result<Vec<QueryPlan>> {
+        self.db.query_plans()
     }
 
     /// The chain behind one artifact (any of its digests).

@@ -19,10 +19,11 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first. Never edit one that has shipped: add the next.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "evidence index",
-    sql: r"
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "evidence index",
+        sql: r"
 CREATE TABLE attestations (
     id TEXT PRIMARY KEY,
     payload_digest TEXT NOT NULL,
@@ -137,7 +138,26 @@ CREATE INDEX packages_purl ON packages (purl);
 CREATE INDEX packages_package ON packages (package, version);
 CREATE INDEX packages_artifact ON packages (artifact);
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "deployment targets by scope",
+        // Backward traces find the targets under a line through this table, then read each
+        // target's deployments by time, instead of reading the line's whole history. Derived
+        // from deployment_scopes (ingest writes both); rows are never removed, as attestations
+        // are not.
+        sql: r"
+CREATE TABLE deployment_targets (
+    scope TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (scope, target)
+);
+INSERT INTO deployment_targets (scope, target)
+    SELECT DISTINCT s.scope, d.target FROM deployment_scopes s
+    JOIN deployments d ON d.attestation = s.attestation;
+",
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {
@@ -208,4 +228,54 @@ pub(crate) fn migrate(db: &mut Db, at: SystemTime) -> Result<Vec<i64>> {
         });
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database at version 1 with deployments gets `deployment_targets` filled by migration 2,
+    /// so backward traces over an index made before it still find every target.
+    #[test]
+    fn migration_2_fills_deployment_targets_from_existing_deployments() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        // As the index opens SQLite: child rows without their attestation are fine here.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        let mut db = Db::Sqlite(conn, None);
+        db.batch(CREATE_MIGRATIONS).unwrap();
+        db.batch(MIGRATIONS[0].sql).unwrap();
+        db.batch(
+            "INSERT INTO schema_migrations VALUES (1, 'evidence index', 0);
+             INSERT INTO deployments (attestation, artifact, target, deployed_at)
+                 VALUES ('a1', 'sha256:01', 'p/l1/hmi', 1), ('a2', 'sha256:02', 'p/l2/plc', 2);
+             INSERT INTO deployment_scopes (attestation, scope) VALUES
+                 ('a1', 'p'), ('a1', 'p/l1'), ('a1', 'p/l1/hmi'),
+                 ('a2', 'p'), ('a2', 'p/l2'), ('a2', 'p/l2/plc');",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut db, SystemTime::now()).unwrap(), [2]);
+        let rows: Vec<(String, String)> = db
+            .query(
+                "SELECT scope, target FROM deployment_targets ORDER BY scope, target",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.text(0).unwrap(), r.text(1).unwrap()))
+            .collect();
+        let want = [
+            ("p", "p/l1/hmi"),
+            ("p", "p/l2/plc"),
+            ("p/l1", "p/l1/hmi"),
+            ("p/l1/hmi", "p/l1/hmi"),
+            ("p/l2", "p/l2/plc"),
+            ("p/l2/plc", "p/l2/plc"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(s, t)| ((*s).to_owned(), (*t).to_owned()))
+            .collect();
+        assert_eq!(rows, want);
+        assert_eq!(current_version(&mut db).unwrap(), 2);
+    }
 }

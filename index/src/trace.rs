@@ -17,7 +17,7 @@ use crate::backend::Db;
 use crate::chain::chain;
 use crate::lookup::{
     aliases, consumers, deployed_targets, lots_during, lots_named, primary_of, subjects_of,
-    windows_on, windows_within,
+    windows_meeting, windows_on,
 };
 use crate::records::{ArtifactChain, LotRecord, ServiceWindow};
 use crate::{Error, Result};
@@ -321,12 +321,9 @@ pub(crate) fn from_lot(db: &mut Db, id: &str) -> Result<LotTrace> {
     let records = lots_named(db, id)?;
     let mut running: BTreeMap<(String, Timestamp, String), ServiceWindow> = BTreeMap::new();
     for record in &records {
-        for w in windows_within(db, &record.target)? {
-            // The window [deployedAt, until) overlaps the lot's [from, to], boundaries included.
-            let overlaps = w.deployed_at <= record.to && w.until.is_none_or(|u| u >= record.from);
-            if overlaps {
-                running.insert((w.target.clone(), w.deployed_at, w.artifact.clone()), w);
-            }
+        // Windows [deployedAt, until) that meet the lot's [from, to], boundaries included.
+        for w in windows_meeting(db, &record.target, record.from, record.to)? {
+            running.insert((w.target.clone(), w.deployed_at, w.artifact.clone()), w);
         }
     }
     let running: Vec<ServiceWindow> = running.into_values().collect();
@@ -343,7 +340,7 @@ pub(crate) fn at_target(db: &mut Db, target: &str, at: Timestamp) -> Result<Targ
     let checked: Target = target
         .parse()
         .map_err(|e: hallmark_model::Error| bad("target", target, e.to_string()))?;
-    let running: Vec<ServiceWindow> = windows_within(db, checked.as_str())?
+    let running: Vec<ServiceWindow> = windows_meeting(db, checked.as_str(), at, at)?
         .into_iter()
         .filter(|w| w.deployed_at <= at && w.until.is_none_or(|u| at < u))
         .collect();

@@ -22,13 +22,11 @@ fn hallmark(dir: &std::path::Path, args: &[&str], code: i32) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "hallmark {args:?}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let run = crate::common::into_run(out);
+    // JSON outputs (index add, trace) are kept for scripts/check-json-outputs.sh.
+    crate::common::record_json(args, &run);
+    assert_eq!(run.code, code, "hallmark {args:?}\n{}", run.stderr);
+    run.stdout
 }
 
 fn json(dir: &std::path::Path, args: &[&str], code: i32) -> Value {

@@ -297,7 +297,34 @@ fn backward_from_a_target_at_a_time(backend: &Backend) {
     assert!(index.trace_target("plant a", hour(1)).is_err());
 }
 
+/// A backward trace reads only the deployments near the time asked for; each window it gives
+/// must still be the whole window (until, what replaced it, the chain check, evidence) that the
+/// artifact's full deployment history gives.
+fn backward_windows_are_whole_windows(backend: &Backend) {
+    let (plant, mut index) = loaded(backend);
+    let mut windows = Vec::new();
+    for lot in &plant.lots {
+        windows.extend(index.trace_lot(&lot.id).unwrap().running);
+    }
+    for target in ["plant-a/line-1/hmi", "plant-a/line-3", "plant-a"] {
+        for h in 0..30 {
+            windows.extend(index.trace_target(target, hour(h)).unwrap().running);
+        }
+    }
+    assert!(windows.iter().any(|w| w.until.is_some()));
+    assert!(windows.iter().any(|w| w.replaces.is_some()));
+    for w in &windows {
+        let full = index.deployments_of(&w.artifact).unwrap();
+        let same = full
+            .iter()
+            .find(|f| f.target == w.target && f.deployed_at == w.deployed_at)
+            .unwrap();
+        assert_eq!(w, same);
+    }
+}
+
 on_both!(
+    backward_windows_are_whole_windows,
     forward_from_each_commit,
     forward_from_a_package,
     forward_from_a_digest,

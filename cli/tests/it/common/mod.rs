@@ -204,6 +204,9 @@ fn json_schema(args: &[&str]) -> Option<&'static str> {
         ["policy", "eval", ..] => Some("policy-decision"),
         ["bundle", "inspect", ..] if json => Some("evidence-bundle-inspect"),
         ["bundle", "import", ..] if json => Some("evidence-bundle-import"),
+        ["index", "add", ..] if json => Some("index-add"),
+        ["trace", ..] if json => Some("trace"),
+        ["audit", ..] if json => Some("audit"),
         _ => None,
     }
 }
