@@ -246,7 +246,13 @@ impl Index {
             };
             let newest = pool
                 .iter()
-                .map(|r| r.signed_at.or(r.claimed_at).unwrap_or(r.verified_at))
+                // A claim later than the verification counts from the verification: evidence
+                // dated in the future never stays fresh.
+                .map(|r| {
+                    r.signed_at
+                        .or(r.claimed_at)
+                        .map_or(r.verified_at, |t| t.min(r.verified_at))
+                })
                 .max();
             if let Some(newest) = newest
                 && options

@@ -241,8 +241,10 @@ fn freshness(times: &[Timestamp], options: &Options) -> Option<Freshness> {
 }
 
 /// The time evidence counts from: its signing time, else when it was verified.
+/// A claim later than the verification cannot be true: it counts from the verification, so
+/// evidence dated in the future never stays fresh.
 fn time_of(a: &Attestation) -> Timestamp {
-    a.signed_at.unwrap_or(a.verified_at)
+    a.signed_at.map_or(a.verified_at, |t| t.min(a.verified_at))
 }
 
 fn outcome<'a>(control: &str, artifact: &'a Artifact, options: &Options) -> Outcome<'a> {

@@ -253,3 +253,23 @@ fn with_role_lists_only_listed_approvers_and_deployers_count() {
     assert_eq!(status, Status::NotSatisfied);
     assert!(why.unwrap().contains("no approval"));
 }
+
+#[test]
+fn evidence_dated_in_the_future_counts_from_its_verification() {
+    let mut e = release_one();
+    // Everything verified on 2026-12-01; the provenance claims a time years ahead.
+    e.artifacts[0].attestations[0].signed_at = Some(t("2031-01-01T00:00:00Z"));
+    let r = assess(
+        NIST_800_53,
+        controls(NIST_800_53).unwrap(),
+        e,
+        Options {
+            max_age: std::time::Duration::from_secs(86_400),
+            ..Options::at(t("2026-12-20T00:00:00Z"))
+        },
+    );
+    let sr4 = r.controls.iter().find(|c| c.control.id == "sr-4").unwrap();
+    let fresh = sr4.freshness.as_ref().unwrap();
+    assert_eq!(fresh.newest, t("2026-12-01T00:00:00Z"));
+    assert!(fresh.stale);
+}

@@ -384,6 +384,44 @@ fn the_audit_finds_unattested_revoked_and_other_lines_software() {
     );
     assert!(run.stdout.contains("expired"), "{}", run.stdout);
 
+    // An approval that claims a date far ahead does not keep the evidence fresh: it counts
+    // from when it was verified.
+    std::fs::write(
+        s.file("future.json"),
+        r#"{"reason": "pre-approved", "environment": "production", "approvedAt": "2099-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    s.expect(
+        &[
+            "attest",
+            "--subject",
+            "dist/app.tar",
+            "--predicate",
+            "future.json",
+            "--type",
+            "https://hallmark.dev/approval/v1",
+            "--key",
+            "rm.key",
+        ],
+        0,
+    );
+    s.expect(&["index", "add", "--key", "k.pub", "--key", "rm.pub"], 0);
+    let run = s.expect(
+        &[
+            "audit",
+            "--digests",
+            "clean.txt",
+            "--target",
+            "plant-a/line-1/hmi-1",
+            "--at",
+            later,
+            "--max-age",
+            "365d",
+        ],
+        1,
+    );
+    assert!(run.stdout.contains("expired"), "{}", run.stdout);
+
     // Pods as `kubectl get pods -A -o json` lists them: the package runs as an image on the
     // line's cluster target (its deployment record is for plant-a/line-1/hmi-1, under
     // plant-a/line-1), and a sidecar nobody attested.
