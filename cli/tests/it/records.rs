@@ -482,3 +482,32 @@ fn a_deployment_needs_an_approval_for_its_environment_signed_before_it() {
     );
     verify(&s, Some("staging"), 0);
 }
+
+/// The gate needs the environment it decides for: without it, an approval for staging would do.
+#[test]
+fn the_deployment_gate_needs_an_environment() {
+    let s = Scratch::repo();
+    s.build_and_package();
+    let run = s.expect(
+        &[
+            "record",
+            "deployment",
+            "dist/app.tar",
+            "--target",
+            "plant-a/line-1/hmi-1",
+            "--first",
+            "--policy",
+            "release.yaml",
+            "--key",
+            "k.key",
+        ],
+        2,
+    );
+    assert!(run.stderr.contains("--environment"), "{}", run.stderr);
+    assert!(
+        !s.file(".hallmark/store/index.json").exists() || {
+            let index = std::fs::read_to_string(s.file(".hallmark/store/index.json")).unwrap();
+            !index.contains("deployment/v1")
+        }
+    );
+}

@@ -65,8 +65,9 @@ pub struct Args {
     #[arg(long)]
     pub first: bool,
     /// Decide on the artifact under this policy (declarative .yaml, Rego file or directory) for
-    /// --environment before signing; refuse to record when it is denied.
-    #[arg(long, value_name = "FILE|DIR")]
+    /// --environment before signing; refuse to record when it is denied. Needs --environment:
+    /// a decision for no environment would count an approval for any.
+    #[arg(long, value_name = "FILE|DIR", requires = "environment")]
     pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub trust: TrustFlags,
