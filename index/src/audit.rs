@@ -2,7 +2,7 @@
 //! (docs/index.md, "Runtime audit"). Each item is a name and a digest; findings say which are
 //! unattested, unexpected there, revoked, or expired.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use hallmark_model::digest::Digest;
@@ -11,6 +11,7 @@ use hallmark_model::time::Timestamp;
 use hallmark_verifier::revocation::Revocations;
 use serde::Serialize;
 
+use crate::lookup::windows_on;
 use crate::records::ServiceWindow;
 use crate::trace::ForwardFrom;
 use crate::{Index, Result};
@@ -129,6 +130,37 @@ impl Index {
         })
     }
 
+    /// The service windows on exactly `target`, from the records of `deployers` only when
+    /// named: each window then ends at the next deployer's deployment.
+    fn history(
+        &mut self,
+        target: &str,
+        deployers: Option<&[String]>,
+    ) -> Result<Vec<ServiceWindow>> {
+        let all = windows_on(&mut self.db, target)?;
+        if deployers.is_none() {
+            return Ok(all);
+        }
+        let mut kept = Vec::with_capacity(all.len());
+        for w in all {
+            if self.by_deployer(&w, deployers)? {
+                kept.push(w);
+            }
+        }
+        // Ordered by time already (windows_on); close each at the next kept one.
+        let next: Vec<(Option<Timestamp>, Option<String>)> = kept
+            .iter()
+            .skip(1)
+            .map(|w| (Some(w.deployed_at), Some(w.artifact.clone())))
+            .chain(std::iter::once((None, None)))
+            .collect();
+        for (w, (until, by)) in kept.iter_mut().zip(next) {
+            w.until = until;
+            w.replaced_by = by;
+        }
+        Ok(kept)
+    }
+
     /// True when a record of `window` is signed by one of `deployers` (or none is required).
     fn by_deployer(
         &mut self,
@@ -169,21 +201,32 @@ impl Index {
             ));
         }
         let at = Timestamp::new(options.at).ok();
-        let mut related: Vec<&ServiceWindow> = Vec::new();
-        for w in forward
+        // The windows on targets related to the audited one. With deployers named, each such
+        // target's history is rebuilt from their records alone, so a record by anyone else can
+        // neither put software there nor end what a deployer put there.
+        let artifacts: BTreeSet<&str> = forward
             .artifacts
             .iter()
-            .flat_map(|a| a.deployments.iter().map(|d| &d.window))
-            .filter(|w| {
-                w.target
-                    .parse::<Target>()
+            .map(|a| a.digest.as_str())
+            .collect();
+        let targets: BTreeSet<String> = forward
+            .artifacts
+            .iter()
+            .flat_map(|a| a.deployments.iter().map(|d| d.window.target.clone()))
+            .filter(|t| {
+                t.parse::<Target>()
                     .is_ok_and(|t| t.contains(options.target) || options.target.contains(&t))
             })
-        {
-            if self.by_deployer(w, options.deployers)? {
-                related.push(w);
-            }
+            .collect();
+        let mut windows: Vec<ServiceWindow> = Vec::new();
+        for target in &targets {
+            windows.extend(
+                self.history(target, options.deployers)?
+                    .into_iter()
+                    .filter(|w| artifacts.contains(w.artifact.as_str())),
+            );
         }
+        let related: Vec<&ServiceWindow> = windows.iter().collect();
         let in_service: Vec<&ServiceWindow> = related
             .iter()
             .copied()

@@ -484,13 +484,15 @@ fn records_by_keys_outside_their_role_do_not_count() {
         ],
         0,
     );
+    // A second later than the package's deployment: records are stamped to the second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     s.expect(
         &[
             "record",
             "deployment",
             "evil.dll",
             "--target",
-            "plant-a/line-1/hmi-1/plugins",
+            "plant-a/line-1/hmi-1",
             "--first",
             "--environment",
             "production",
@@ -518,10 +520,18 @@ fn records_by_keys_outside_their_role_do_not_count() {
         "--target",
         "plant-a/line-1/hmi-1",
     ];
-    // Every verified signer counts: the forged deployment hides the DLL (and a warning says so).
-    let open = s.expect(&audit, 0);
+    // Every verified signer counts (a warning says so): the MES's record replaced the package
+    // on the HMI, so the DLL passes and the package looks out of service.
+    let open = s.expect(&audit, 1);
     assert!(open.stderr.contains("no --deployer-key"), "{}", open.stderr);
-    // With operations' key (k.pub here) as the only deployer, the DLL is unexpected.
+    assert!(
+        open.stdout.contains("unexpected app.tar"),
+        "{}",
+        open.stdout
+    );
+    assert!(!open.stdout.contains("evil.dll"), "{}", open.stdout);
+    // With operations' key (k.pub here) as the only deployer, the history is rebuilt from its
+    // records alone: the package is in service and the DLL is unexpected.
     let mut strict = audit.to_vec();
     strict.extend(["--deployer-key", "k.pub", "--format", "json"]);
     let run = s.expect(&strict, 1);
