@@ -252,6 +252,14 @@ add("revocation", json.dumps({"name": "plant", "sequence": 3, "issued": "2026-01
     {"kind": "key", "value": "0123abcd", "reason": "lost", "effective": "2026-01-01T00:00:00Z"},
     {"kind": "vendor", "value": "acme", "reason": "contract ended", "effective": "2026-01-01T00:00:00Z"}]}))
 
+add("traceability", json.dumps({"target": "plant-a/line-3/hmi-2", "environment": "production",
+    "replaces": digest, "lots": ["L-0042"], "workOrder": "WO-118", "change": "CHG-1234",
+    "deployedAt": "2026-11-26T09:30:00Z"}))
+add("traceability", json.dumps({"lot": "L-2026-0042", "target": "plant-a/line-3",
+    "from": "2026-11-26T06:00:00Z", "to": "2026-11-26T14:00:00Z", "product": "valve-body-7"}))
+add("traceability", "plant-a/line-3\nplant-a/line-3/hmi-2")
+add("traceability", "plant-a/line-1\nplant-a/line-10")
+
 def tar_bytes(members):
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as t:
