@@ -65,8 +65,6 @@ pub enum Kind {
         source_commit: Option<String>,
         /// Whether the tree had uncommitted changes, when the provenance says.
         source_dirty: Option<bool>,
-        /// The command's exit code, when recorded.
-        exit_code: Option<i64>,
     },
     /// An SBOM.
     Sbom {
@@ -97,8 +95,6 @@ pub enum Kind {
     Vsa {
         /// `PASSED` or `FAILED`.
         result: String,
-        /// The policy it was decided under, if named.
-        policy: Option<String>,
     },
     /// Anything else (tests, lot records, other predicates).
     Other {

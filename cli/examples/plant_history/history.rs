@@ -6,7 +6,7 @@
 //! Shared by the `plant_history` example (benchmarks, walkthroughs) and the CLI's tests.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use hallmark_attester::keys::SigningKey;
 use hallmark_attester::signer::{KeySigner, Signer};
@@ -202,8 +202,8 @@ impl Writer<'_> {
     }
 }
 
-fn sha256_of(name: &str, rng: &mut Rng) -> Digest {
-    let _ = name;
+/// A made-up file digest (the history has no files).
+fn random_digest(rng: &mut Rng) -> Digest {
     Digest::from_hex(DigestAlgorithm::Sha256, &rng.hex(32)).unwrap_or_else(|_| unreachable!())
 }
 
@@ -267,10 +267,10 @@ pub fn generate(store: &LayoutStore, spec: &Spec) -> (String, Truth) {
         let time = START + (b as u64 * DAYS * 86_400) / builds.max(1) as u64;
         let commit = rng.hex(20);
         let repo = format!("https://git.example/plant/{name}");
-        let src = sha256_of("src", &mut rng);
-        let obj = sha256_of("obj", &mut rng);
-        let bin = sha256_of("bin", &mut rng);
-        let report = sha256_of("report", &mut rng);
+        let src = random_digest(&mut rng);
+        let obj = random_digest(&mut rng);
+        let bin = random_digest(&mut rng);
+        let report = random_digest(&mut rng);
         let bin_name = format!("{name}-{b}.bin");
         w.sign(
             vec![("build/app.o".into(), obj.clone())],
@@ -397,7 +397,7 @@ pub fn generate(store: &LayoutStore, spec: &Spec) -> (String, Truth) {
             work_order: Some(format!("WO-{n}")),
         };
         let name = subject_name(&id);
-        let digest = Digest::from_bytes(DigestAlgorithm::Sha256, &sha256(name.as_bytes()));
+        let digest = hallmark_attester::hashing::sha256(name.as_bytes());
         w.sign(vec![(name, digest)], LOT_V1, record.to_value());
         let mut running: Vec<(String, String)> = deployments
             .iter()
@@ -430,15 +430,4 @@ pub fn generate(store: &LayoutStore, spec: &Spec) -> (String, Truth) {
         attestations: w.written,
     };
     (w.signer.key().public_key_pem(), truth)
-}
-
-fn sha256(bytes: &[u8]) -> Vec<u8> {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
-        .as_ref()
-        .to_vec()
-}
-
-/// Now, for callers that stamp their output.
-pub fn now() -> SystemTime {
-    SystemTime::now()
 }

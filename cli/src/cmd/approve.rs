@@ -8,7 +8,6 @@ use hallmark_model::approval::{APPROVAL_V1, Approval};
 use hallmark_model::time::Timestamp;
 
 use super::attest;
-use super::run::HashArgs;
 use crate::Outcome;
 use crate::registry::RegistryArgs;
 use crate::signing::SignArgs;
@@ -67,24 +66,14 @@ fn approval(args: &Args) -> Result<Approval> {
 /// Runs `hallmark approve`.
 pub fn run(args: Args) -> Result<Outcome> {
     let predicate = approval(&args)?.to_value();
-    let attest_args = attest::Args {
-        subject: vec![args.artifact],
-        provenance: false,
-        predicate: None,
-        predicate_type: None,
-        sbom: None,
-        hashing: HashArgs {
-            exclude: Vec::new(),
-            exclude_from: Vec::new(),
-            gitignore: false,
-            sha512: false,
-        },
-        sign: args.sign,
-        store: args.store,
-        output: args.output,
-        platform: args.platform,
-        registry: args.registry,
-    };
+    let attest_args = attest::Args::about(
+        args.artifact,
+        args.sign,
+        args.store,
+        args.output,
+        args.platform,
+        args.registry,
+    );
     attest::publish(&attest_args, |_, _, _| {
         Ok((APPROVAL_V1.to_owned(), predicate))
     })

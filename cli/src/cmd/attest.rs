@@ -213,6 +213,38 @@ pub fn run(args: Args) -> Result<Outcome> {
     })
 }
 
+impl Args {
+    /// The arguments of a command that signs its own predicate about `subject` (`approve`,
+    /// `record`): no provenance, no predicate file, no hashing options.
+    pub fn about(
+        subject: String,
+        sign: SignArgs,
+        store: StoreArgs,
+        output: OutputArgs,
+        platform: Option<String>,
+        registry: RegistryArgs,
+    ) -> Args {
+        Args {
+            subject: vec![subject],
+            provenance: false,
+            predicate: None,
+            predicate_type: None,
+            sbom: None,
+            hashing: HashArgs {
+                exclude: Vec::new(),
+                exclude_from: Vec::new(),
+                gitignore: false,
+                sha512: false,
+            },
+            sign,
+            store,
+            output,
+            platform,
+            registry,
+        }
+    }
+}
+
 /// Signs the predicate that `predicate` makes (once the signer and the `--subject`s are known
 /// good) about the subjects, stores it, and pushes it next to `oci://` subjects.
 pub fn publish(

@@ -237,7 +237,6 @@ fn kind(
             source_repository: row.source_uri.clone(),
             source_commit: row.source_commit.clone(),
             source_dirty: row.source_dirty,
-            exit_code: None,
         };
     }
     if format_of_type(pt).is_some() {
@@ -265,7 +264,6 @@ fn kind(
         },
         VSA_V1 => Kind::Vsa {
             result: row.result.clone().unwrap_or_default(),
-            policy: None,
         },
         _ => other(pt),
     }

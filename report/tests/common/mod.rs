@@ -36,7 +36,6 @@ fn provenance(id: &str, dirty: bool) -> Attestation {
             source_repository: Some("https://git.example/plant/hmi".into()),
             source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
             source_dirty: Some(dirty),
-            exit_code: Some(0),
         },
         "2026-11-20T10:00:00Z",
     )
@@ -74,7 +73,6 @@ pub fn evidence() -> Evidence {
                 "v1",
                 Kind::Vsa {
                     result: "PASSED".into(),
-                    policy: None,
                 },
                 "2026-11-21T08:00:00Z",
             ),

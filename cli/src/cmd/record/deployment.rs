@@ -14,7 +14,6 @@ use hallmark_model::time::Timestamp;
 use hallmark_verifier::keys::TrustedKey;
 
 use super::super::attest;
-use super::super::run::HashArgs;
 use super::gate::{self, Place, TrustFlags};
 use super::{flag_error, history, target};
 use crate::Outcome;
@@ -200,24 +199,14 @@ pub fn run(args: Args) -> Result<Outcome> {
             return Ok(Outcome::Denied);
         }
     }
-    let attest_args = attest::Args {
-        subject: vec![args.artifact.clone()],
-        provenance: false,
-        predicate: None,
-        predicate_type: None,
-        sbom: None,
-        hashing: HashArgs {
-            exclude: Vec::new(),
-            exclude_from: Vec::new(),
-            gitignore: false,
-            sha512: false,
-        },
-        sign: args.sign.clone(),
-        store: args.store.clone(),
-        output: args.output.clone(),
-        platform: args.platform.clone(),
-        registry: args.registry.clone(),
-    };
+    let attest_args = attest::Args::about(
+        args.artifact.clone(),
+        args.sign.clone(),
+        args.store.clone(),
+        args.output.clone(),
+        args.platform.clone(),
+        args.registry.clone(),
+    );
     attest::publish(&attest_args, |cwd, _, signer| {
         let replaces = match replaces {
             Replaces::Given(r) => r,

@@ -7,7 +7,6 @@ use hallmark_attester::hashing::sha256;
 use hallmark_model::lot::{LOT_V1, Lot, subject_name};
 
 use super::super::attest;
-use super::super::run::HashArgs;
 use super::{flag_error, target, time};
 use crate::Outcome;
 use crate::registry::RegistryArgs;
@@ -84,27 +83,17 @@ fn subject(id: &str) -> Result<String> {
 pub fn run(args: Args) -> Result<Outcome> {
     // Before the signer: a bad flag costs no password prompt or token.
     let predicate = lot(&args)?.to_value();
-    let attest_args = attest::Args {
-        subject: vec![subject(&args.id)?],
-        provenance: false,
-        predicate: None,
-        predicate_type: None,
-        sbom: None,
-        hashing: HashArgs {
-            exclude: Vec::new(),
-            exclude_from: Vec::new(),
-            gitignore: false,
-            sha512: false,
-        },
-        sign: args.sign,
-        store: args.store,
-        output: args.output,
-        platform: None,
-        registry: RegistryArgs {
+    let attest_args = attest::Args::about(
+        subject(&args.id)?,
+        args.sign,
+        args.store,
+        args.output,
+        None,
+        RegistryArgs {
             allow_insecure_registry: Vec::new(),
             registry_ca: None,
         },
-    };
+    );
     attest::publish(&attest_args, |_, _, _| Ok((LOT_V1.to_owned(), predicate)))
 }
 
