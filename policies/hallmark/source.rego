@@ -107,31 +107,21 @@ normal_repo(url) := trim_suffix(trim_suffix(lower(url), "/"), ".git")
 # same pipeline run). Identical outputs rebuilt from other commits are extra producers and do no
 # harm; an input whose every producer is from elsewhere is a hand-over across builds. A step with
 # no value (no commit recorded, or run outside CI) that consumes inputs from steps with one
-# cannot show it belongs to their build: those inputs count too. Each produced material carries
-# its producers' commits and runs (producerCommits, producerRuns; docs/policy-input.md).
+# cannot show it belongs to their build: those inputs count too. Which inputs crossed over is a
+# fact of the evidence, computed once per step (crossed.commit, crossed.run: indices into its
+# materials; docs/policy-input.md); whether that is allowed is the policy's.
 mixed_fields := {
 	"commit": {"key": "sourceCommit", "producers": "producerCommits", "what": "commit"},
 	"run": {"key": "pipelineRun", "producers": "producerRuns", "what": "pipeline run"},
 }
 
-# [field, step index, material index] of every produced input that crossed over: none of its
-# producers shares the step's value, or, for a step without one, some producer has one. Found in
-# one flat pass; messages are built only for the steps listed.
+# [field, step index, material index] of every produced input that crossed over.
 mixed_crossings contains [f, k, i] if {
 	not settings.allow_mixed_sources == true
-	some f, spec in mixed_fields
 	some k, st in steps
-	count(st.produced) > 0
-	mine := object.get(st.provenance, spec.key, null)
-	# A step with a value needs one producer sharing it; one without crosses with any value.
-	with_value := to_number(is_string(mine))
-	some i in st.produced
-	m := st.materials[i]
-	# (bound first: regorus builds an error, with a backtrace under RUST_BACKTRACE, for every
-	# x[i][j] whose first index is not a literal)
-	values := m[spec.producers]
-	not mine in values
-	count(values) + with_value > 0
+	some f, crossed in st.crossed
+	mixed_fields[f]
+	some i in crossed
 }
 
 deny contains v if {

@@ -3,6 +3,10 @@
 //! a declarative policy that uses every rule.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+/// The allocator the `hallmark` and `hallmark-webhook` binaries use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -146,6 +150,17 @@ fn chain(c: &mut Criterion) {
     let sources: [&dyn AttestationSource; 1] = [&memory];
     let decided = engine::decide(&request, &sources).unwrap();
     assert!(decided.verdict.allowed(), "{:?}", decided.policy);
+    // A fixed number of decisions and nothing else, to count instructions under
+    // `valgrind --tool=callgrind` (docs/benchmarks.md): steadier than time on a shared machine.
+    if let Some(n) = std::env::var("HALLMARK_BENCH_DECISIONS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        for _ in 0..n {
+            std::hint::black_box(engine::decide(&request, &sources).unwrap());
+        }
+        std::process::exit(0);
+    }
     c.bench_function(
         "engine::decide: 10-step chain, declarative policy (all rules)",
         |b| b.iter(|| engine::decide(&request, &sources).unwrap()),
@@ -166,7 +181,12 @@ fn chain(c: &mut Criterion) {
     // The input and the policy's modules, to profile the evaluation outside criterion
     // (docs/benchmarks.md).
     if let Some(path) = std::env::var_os("HALLMARK_BENCH_SAVE_INPUT") {
-        std::fs::write(path, serde_json::to_vec_pretty(&input).unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_vec_pretty(&input).unwrap()).unwrap();
+        let dir = std::path::PathBuf::from(format!("{}.modules", path.to_string_lossy()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, (_, text)) in policy.modules().iter().enumerate() {
+            std::fs::write(dir.join(format!("{i:02}.rego")), text).unwrap();
+        }
     }
     c.bench_function("chain walk: 10 steps (verify each)", |b| {
         b.iter(|| walk(&artifact, &initial, lookup, &requirements).unwrap())

@@ -5,6 +5,10 @@
 //! step attestation.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+/// The allocator the `hallmark` and `hallmark-webhook` binaries use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::SystemTime;
 

@@ -9,6 +9,11 @@
 
 #![forbid(unsafe_code)]
 
+/// mimalloc rather than the C library's malloc: allocation was a fifth of a policy decision
+/// (docs/decisions/0029-allocator.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin;
 mod log;
 mod metrics;

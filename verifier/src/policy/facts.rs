@@ -32,8 +32,9 @@ const GITLAB_RUNNER_SUFFIX: &str = "/PROVENANCE.md";
 
 /// Adds the derived facts to a policy input document, in place: per chain step `job`, `failed`,
 /// `superseded`, `startsFromSource`, `time`, the indices of its materials split into
-/// `produced`, `unproduced` and `unpinned`, and of the unproduced ones recorded as not committed
-/// (`uncommitted`); per produced material `producers`, `producerNames`, `producerCommits` and
+/// `produced`, `unproduced` and `unpinned`, of the unproduced ones recorded as not committed
+/// (`uncommitted`), and of the produced ones that crossed from another commit or pipeline run
+/// (`crossed`); per produced material `producers`, `producerNames`, `producerCommits` and
 /// `producerRuns`;
 /// per provenance `sourceRepository` and `sourceRef`; `time` for provenance attestations.
 /// Anything missing or of the wrong type counts as absent: a hand-written input gets the facts
@@ -205,6 +206,10 @@ fn chain_facts(steps: &mut [Value], roots: &HashSet<String>) {
             }
         }
         let consumes_produced = !produced.is_empty();
+        let crossed = json!({
+            "commit": crossed(st, &produced, "sourceCommit", "producerCommits"),
+            "run": crossed(st, &produced, "pipelineRun", "producerRuns"),
+        });
         let time = provenance_time(st);
         if let Some(obj) = st.as_object_mut() {
             obj.insert("job".into(), Value::Bool(is_job));
@@ -222,11 +227,40 @@ fn chain_facts(steps: &mut [Value], roots: &HashSet<String>) {
             obj.insert("unproduced".into(), json!(unproduced));
             obj.insert("unpinned".into(), json!(unpinned));
             obj.insert("uncommitted".into(), json!(uncommitted));
+            obj.insert("crossed".into(), crossed);
             if let Some(p) = obj.get_mut("provenance") {
                 source_facts(p);
             }
         }
     }
+}
+
+/// The indices (of `produced`) of the materials that crossed over from another build: for a step
+/// whose provenance records `key` as a string, those none of whose producers share it; for a
+/// step without one, those any producer has one for (it cannot show it belongs to their build).
+/// Reads the `producers_key` facts, so it runs after they are written.
+fn crossed(st: &Value, produced: &[usize], key: &str, producers_key: &str) -> Vec<usize> {
+    let mine = st.get("provenance").and_then(|p| p.get(key));
+    let mine = mine.and_then(Value::as_str);
+    let Some(materials) = st.get("materials").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    produced
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let values: Vec<&str> = materials
+                .get(i)
+                .and_then(|m| m.get(producers_key))
+                .and_then(Value::as_array)
+                .map(|v| v.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            match mine {
+                Some(mine) => !values.contains(&mine),
+                None => !values.is_empty(),
+            }
+        })
+        .collect()
 }
 
 /// A producer's name as a set member: null (an unnamed step) sorts first, as in Rego.
@@ -429,6 +463,36 @@ mod tests {
         assert_eq!(steps[4]["job"], json!(true));
         assert_eq!(steps[3]["startsFromSource"], json!(false));
         assert_eq!(steps[0]["startsFromSource"], json!(true));
+    }
+
+    #[test]
+    fn crossings_are_inputs_no_producer_of_the_same_commit_or_run_made() {
+        let mut a = step("a", json!("build"), 0, json!([]));
+        a["provenance"]["pipelineRun"] = json!("r1");
+        let mut b = step("b", json!("build"), 0, json!([]));
+        b["provenance"]["sourceCommit"] = json!("other");
+        let materials = json!([
+            {"name": "x", "digest": "sha256:1", "producedBy": ["a"]},
+            {"name": "y", "digest": "sha256:2", "producedBy": ["b"]},
+            {"name": "z", "digest": "sha256:3", "producedBy": ["a", "b"]},
+            {"name": "s", "digest": "sha256:4"},
+        ]);
+        let mut same = step("p", json!("package"), 0, materials.clone());
+        same["provenance"]["pipelineRun"] = json!("r1");
+        let mut bare = step("q", json!("package"), 0, materials);
+        bare["provenance"] = json!({"buildType": "b"});
+        let mut input = json!({"chain": {"roots": ["p"], "steps": [a, b, same, bare]}});
+        add_facts(&mut input);
+        let steps = &input["chain"]["steps"];
+        // Commit "c" and run r1: y came only from another commit (z has one producer of "c"),
+        // y and nothing else from outside the run (b recorded none).
+        assert_eq!(steps[2]["crossed"], json!({"commit": [1], "run": [1]}));
+        // No commit, no run: everything produced by a step that records one crossed.
+        assert_eq!(
+            steps[3]["crossed"],
+            json!({"commit": [0, 1, 2], "run": [0, 2]})
+        );
+        assert_eq!(steps[0]["crossed"], json!({"commit": [], "run": []}));
     }
 
     #[test]
