@@ -784,6 +784,9 @@ pub(crate) fn read_limited_within(
 }
 
 #[cfg(test)]
+mod list_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use hallmark_model::digest::DigestAlgorithm;
