@@ -6,16 +6,7 @@ use std::collections::BTreeMap;
 use hallmark_remote::layout::{LayoutStore, Subject};
 
 use crate::common::Scratch;
-
-const POLICY: &str = "apiVersion: hallmark.dev/policy/v1
-kind: ReleasePolicy
-steps:
-  build:   {signers: [k.pub], inputs: [source]}
-  package: {signers: [k.pub], inputs: [build]}
-sources:
-  repositories: [https://git.example/acme/app]
-  refs: [refs/heads/*]
-";
+use crate::flooding::{POLICY, verify};
 
 /// The first design (reverted) searched each list with positioned reads for every lookup and
 /// spent them from the decision's budget: a step of 20,000 materials in a store of 7 lists was
@@ -76,17 +67,7 @@ fn a_step_of_20000_materials_in_a_store_of_seven_lists_is_allowed() {
         .filter(|e| e["artifactType"] == "application/vnd.dev.hallmark.subjects.v1")
         .count();
     assert_eq!(lists, 7, "{index}");
-    let verdict = s.expect(
-        &[
-            "verify",
-            "dist/app.tar",
-            "--policy",
-            "release.yaml",
-            "--format",
-            "json",
-        ],
-        0,
-    );
+    let verdict = verify(&s, 0);
     let doc: serde_json::Value = serde_json::from_str(&verdict.stdout).unwrap();
     assert_eq!(doc["verdict"], "allow", "{}", verdict.stdout);
     assert!(

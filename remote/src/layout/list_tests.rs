@@ -92,6 +92,24 @@ fn add_lists(
     store.add_index_entries(entries).unwrap();
 }
 
+/// The one note `reader` has taken since it was last asked.
+fn one_note(reader: &StoreReader) -> String {
+    let skipped = reader.take_skipped();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    skipped[0].error.to_string()
+}
+
+/// A store with one attestation of 20 subjects (so one list): the store, the attestation, its
+/// subjects and its list's layer.
+fn store_of_one_list(dir: &Path) -> (LayoutStore, Descriptor, Vec<Subject>, Descriptor) {
+    let store = LayoutStore::open(dir).unwrap();
+    let subjects = subjects_of(1, 20);
+    let kept = store.put(b"kept", &subjects, &BTreeMap::new()).unwrap();
+    let [list] = list_entries(&store).try_into().unwrap();
+    let layer = layer_of(&store, &list);
+    (store, kept, subjects, layer)
+}
+
 fn found(reader: &StoreReader, digest: &Digest, budget: &Budget) -> Vec<String> {
     reader
         .referrers(digest, budget)
@@ -279,11 +297,7 @@ fn a_list_changed_in_place_is_refused_when_read_whole() {
 #[test]
 fn lists_beyond_the_count_limit_are_not_read_with_one_note() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LayoutStore::open(dir.path()).unwrap();
-    let first = subjects_of(1, 20);
-    let kept = store.put(b"kept", &first, &BTreeMap::new()).unwrap();
-    let [list] = list_entries(&store).try_into().unwrap();
-    let layer = layer_of(&store, &list);
+    let (store, kept, first, layer) = store_of_one_list(dir.path());
     add_lists(
         &store,
         &kept,
@@ -307,10 +321,8 @@ fn lists_beyond_the_count_limit_are_not_read_with_one_note() {
         found(&reader, &first[7].digest, &budget),
         vec![kept.digest.clone()]
     );
-    let skipped = reader.take_skipped();
     // One note for the list beyond; its manifest, removed above, was not even opened.
-    assert_eq!(skipped.len(), 1, "{skipped:?}");
-    let note = skipped[0].error.to_string();
+    let note = one_note(&reader);
     assert!(
         note.contains("1 subject lists not read") && note.contains("1024"),
         "{note}"
@@ -329,11 +341,8 @@ fn lists_beyond_the_count_limit_are_not_read_with_one_note() {
 #[test]
 fn lists_beyond_the_byte_limit_are_not_read_and_writers_fall_back_to_entries() {
     let dir = tempfile::tempdir().unwrap();
-    let store = LayoutStore::open(dir.path()).unwrap();
-    let first = subjects_of(1, 20);
-    let kept = store.put(b"kept", &first, &BTreeMap::new()).unwrap();
-    let [list] = list_entries(&store).try_into().unwrap();
-    let used = layer_of(&store, &list).size;
+    let (store, kept, first, used) = store_of_one_list(dir.path());
+    let used = used.size;
     // Lists of made-up digests: 7 of the largest size and one of what is left, to the record;
     // then one more, beyond the limit.
     let records = MAX_SUBJECT_LIST_BYTES / SUBJECT_RECORD_BYTES;
@@ -359,9 +368,7 @@ fn lists_beyond_the_byte_limit_are_not_read_and_writers_fall_back_to_entries() {
         found(&reader, &first[7].digest, &budget),
         vec![kept.digest.clone()]
     );
-    let skipped = reader.take_skipped();
-    assert_eq!(skipped.len(), 1, "{skipped:?}");
-    let note = skipped[0].error.to_string();
+    let note = one_note(&reader);
     assert!(
         note.contains("1 subject lists not read") && note.contains("bytes"),
         "{note}"
