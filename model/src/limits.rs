@@ -37,6 +37,20 @@ pub const MAX_DSSE_SIGNATURES: usize = 16;
 /// years of a project's ordinary builds; reading one this size takes a few hundred milliseconds.
 pub const MAX_STORE_INDEX_BYTES: u64 = 128 * 1024 * 1024;
 
+/// Most subject lists a local store's readers use: 1,024. An attestation of more than 16
+/// subjects is stored as one `index.json` entry plus a sorted list of its subjects, and a lookup
+/// searches every list, so their number bounds a lookup's time (about 30 µs a list): 1,024 lists
+/// of 20,000-product steps hold 20 million subjects. Lists beyond are not read (with a note),
+/// whoever added them; a writer stores one index entry per subject instead.
+pub const MAX_STORE_SUBJECT_LISTS: usize = 1024;
+
+/// Most bytes of subject lists a local store's readers use, all lists together: 128 MiB (72
+/// bytes a subject: about 1.86 million subjects), as for `index.json`, which they stand in for.
+/// A chain walk reads each list at most once (a single lookup reads a few records of each), so
+/// this bounds the reading a store's lists cause for one decision; lists beyond are not read,
+/// with a note, and a writer stores one index entry per subject instead.
+pub const MAX_STORE_SUBJECT_LIST_BYTES: u64 = 128 * 1024 * 1024;
+
 /// Largest SBOM document accepted by `attest --sbom` (read and schema-validated): 64 MiB, as for
 /// any predicate file. Real SBOMs of large images are a few MiB.
 pub const MAX_SBOM_BYTES: u64 = MAX_PREDICATE_BYTES;

@@ -13,7 +13,8 @@ use crate::common::{Run, Scratch};
 const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
-const POLICY: &str = "apiVersion: hallmark.dev/policy/v1
+/// The policy of the genuine build → package chain (key k).
+pub(crate) const POLICY: &str = "apiVersion: hallmark.dev/policy/v1
 kind: ReleasePolicy
 steps:
   build:   {signers: [k.pub], inputs: [source]}
@@ -31,7 +32,8 @@ fn genuine() -> Scratch {
     s
 }
 
-fn verify(s: &Scratch, code: i32) -> Run {
+/// `verify dist/app.tar` against [`POLICY`], as JSON, expecting exit `code`.
+pub(crate) fn verify(s: &Scratch, code: i32) -> Run {
     s.expect(
         &[
             "verify",

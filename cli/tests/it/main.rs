@@ -26,6 +26,7 @@ mod registry;
 mod revocation;
 mod run_step;
 mod sbom;
+mod store_lists;
 mod traceability;
 mod trust;
 mod vendor;

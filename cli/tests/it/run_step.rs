@@ -224,6 +224,75 @@ fn two_runs_at_once_never_corrupt_the_store() {
     }
 }
 
+/// Steps of more than 16 products are stored as one index entry and a subject list (two runs at
+/// once here): every product is still found by its digest, and nothing else is.
+#[test]
+fn many_products_are_found_through_subject_lists() {
+    let s = keyed();
+    for step in 0..2 {
+        std::fs::create_dir_all(s.file(&format!("out{step}"))).unwrap();
+        for i in 0..30 {
+            std::fs::write(
+                s.file(&format!("out{step}/f{i}")),
+                format!("product {step} {i}"),
+            )
+            .unwrap();
+        }
+    }
+    let children: Vec<_> = (0..2)
+        .map(|step| {
+            s.command(&[
+                "run",
+                "--step",
+                &format!("s{step}"),
+                "-p",
+                &format!("out{step}"),
+                "--key",
+                "k.key",
+                "--",
+                "true",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for child in children {
+        let run = into_run(child.wait_with_output().unwrap());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(s.file(".hallmark/store/index.json")).unwrap())
+            .unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 4, "{index}");
+    let lists = entries
+        .iter()
+        .filter(|e| e["artifactType"] == "application/vnd.dev.hallmark.subjects.v1")
+        .count();
+    assert_eq!(lists, 2, "{index}");
+    for step in 0..2 {
+        for i in [0, 7, 29] {
+            s.expect(
+                &[
+                    "verify",
+                    &format!("out{step}/f{i}"),
+                    "--key",
+                    "k.pub",
+                    "--step",
+                    &format!("s{step}"),
+                ],
+                0,
+            );
+        }
+    }
+    std::fs::write(s.file("stranger"), "not a product").unwrap();
+    s.expect(&["verify", "stranger", "--key", "k.pub"], 1);
+    // One product of step 0 checked against step 1: found only under its own step.
+    s.expect(&["verify", "out0/f3", "--key", "k.pub", "--step", "s1"], 1);
+}
+
 #[test]
 fn recorded_env_is_allow_listed_and_secrets_redacted() {
     let s = keyed();

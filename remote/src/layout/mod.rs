@@ -2,12 +2,16 @@
 //!
 //! Each attestation is an OCI artifact manifest (artifactType = the Sigstore bundle media type,
 //! empty config, one bundle layer) whose `subject` is the attested artifact, as in a registry.
-//! `index.json` lists the manifests, annotated with their subject digest for fast lookup.
+//! `index.json` lists the manifests, annotated with their subject digest for fast lookup: an
+//! attestation of up to [`SUBJECT_LIST_THRESHOLD`] subjects has one entry per subject, a larger
+//! one a single entry plus a *subject list* (see [`SUBJECTS_ARTIFACT_TYPE`]) that lookups
+//! binary-search, so the index grows by entries per attestation, not per subject.
 //! Blobs are content-addressed and written atomically; `index.json` is replaced atomically under
 //! an exclusive lock, so concurrent writers never lose or corrupt entries.
 
 mod atomic;
 mod reader;
+mod subjects;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -27,6 +31,10 @@ use crate::{Error, Result};
 use atomic::{WriterLock, write_atomic};
 pub(crate) use reader::EntryRead;
 pub use reader::{MAX_STORED_ATTESTATIONS, Referrer, ReferrerIndex, Skipped, StoreReader};
+pub use subjects::{
+    ANNOTATION_SUBJECTS_OF, MAX_SUBJECT_LIST_BYTES, SUBJECT_LIST_THRESHOLD, SUBJECT_RECORD_BYTES,
+    SUBJECTS_ARTIFACT_TYPE, SUBJECTS_LAYER_MEDIA_TYPE,
+};
 
 /// Annotation naming an image in an OCI layout.
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -240,9 +248,12 @@ impl LayoutStore {
     }
 
     /// Stores one bundle as an attestation of `subjects`: one artifact manifest whose OCI
-    /// `subject` is the first subject (the shape a registry holds for that artifact), and one
-    /// `index.json` entry per subject so each is found by its digest. A step with 20,000 products
-    /// writes two blobs, not 20,000 manifests. Storing the same bundle again is a no-op.
+    /// `subject` is the first subject (the shape a registry holds for that artifact). Up to
+    /// [`SUBJECT_LIST_THRESHOLD`] distinct subjects get one `index.json` entry each; beyond, the
+    /// manifest gets one entry (under its first subject) and the SHA-256 subjects go into a
+    /// subject list, listed in the index after it (subjects of other algorithms, rare, keep an
+    /// entry each). A step with 20,000 products writes four blobs and two index entries.
+    /// Storing the same bundle again is a no-op.
     pub fn put(
         &self,
         bundle: &[u8],
@@ -266,7 +277,10 @@ impl LayoutStore {
         struct Written {
             digest: String,
             size: u64,
+            /// The distinct subjects, first first.
             keys: Vec<String>,
+            /// Its subject list and the list's layer bytes, when it has one.
+            list: Option<(Descriptor, u64)>,
         }
         let mut written = Vec::with_capacity(attestations.len());
         let config_digest = self.write_blob(EMPTY_CONFIG)?;
@@ -291,10 +305,27 @@ impl LayoutStore {
                 path: self.root.clone(),
                 message: e.to_string(),
             })?;
+            let digest = self.write_blob(&bytes)?;
+            let mut seen = HashSet::new();
+            let keys: Vec<String> = a
+                .subjects
+                .iter()
+                .map(|s| s.digest.to_string())
+                .filter(|k| seen.insert(k.clone()))
+                .collect();
+            // Written before the lock: blobs are content-addressed, and the list is only found
+            // through the index entry added below (if the store has no room left for it, the
+            // blobs stay unreferenced).
+            let list = if keys.len() > SUBJECT_LIST_THRESHOLD {
+                subjects::write_list(self, &keys, &digest, bytes.len() as u64, &config_digest)?
+            } else {
+                None
+            };
             written.push(Written {
-                digest: self.write_blob(&bytes)?,
+                digest,
                 size: bytes.len() as u64,
-                keys: a.subjects.iter().map(|s| s.digest.to_string()).collect(),
+                keys,
+                list,
             });
         }
         fn entry<'x>(w: &'x Written, a: &'x Attestation<'x>, subject: &'x str) -> NewEntry<'x> {
@@ -310,8 +341,8 @@ impl LayoutStore {
         }
         let _lock = WriterLock::acquire(&self.root.join(LOCK_FILE))?;
         let index = self.read_index()?;
-        // Entries are written as they are, straight from these strings: a step with 20,000
-        // products builds no descriptor (and no annotation map) per subject.
+        // Entries are written as they are, straight from these strings: a step with many
+        // subjects builds no descriptor (and no annotation map) per subject.
         let mut listed: HashSet<(&str, &str)> = index
             .manifests
             .iter()
@@ -320,12 +351,43 @@ impl LayoutStore {
                 Some((d.digest.as_str(), subject.as_str()))
             })
             .collect();
+        let mut lists_listed: HashSet<&str> = HashSet::new();
+        let mut room = subjects::ListRoom::default();
+        for d in &index.manifests {
+            if d.artifact_type.as_deref() == Some(SUBJECTS_ARTIFACT_TYPE)
+                && lists_listed.insert(d.digest.as_str())
+            {
+                // Counted as readers count them; a list readers would not use takes no room.
+                let bytes = subjects::SubjectList::open(
+                    self,
+                    &d.digest,
+                    d.annotations
+                        .get(ANNOTATION_SUBJECTS_OF)
+                        .map(String::as_str),
+                )
+                .ok()
+                .map(|l| l.bytes());
+                let _ = room.take(bytes);
+            }
+        }
         let mut added = Vec::new();
         for (w, a) in written.iter().zip(attestations) {
-            for key in &w.keys {
-                if listed.insert((w.digest.as_str(), key.as_str())) {
-                    added.push(entry(w, a, key));
+            // A list already listed (the same attestation stored again) or one the store has
+            // room for stands in for the listable subjects; beyond the limits on lists, every
+            // subject gets an entry, as in stores of older versions.
+            let list = w.list.as_ref().filter(|(list, bytes)| {
+                lists_listed.contains(list.digest.as_str()) || room.take(Some(*bytes)).is_ok()
+            });
+            for (i, key) in w.keys.iter().enumerate() {
+                let in_list = list.is_some() && i > 0 && subjects::listable(key);
+                if !in_list && listed.insert((w.digest.as_str(), key.as_str())) {
+                    added.push(Added::Entry(entry(w, a, key)));
                 }
+            }
+            if let Some((list, _)) = list
+                && lists_listed.insert(list.digest.as_str())
+            {
+                added.push(Added::List(list));
             }
         }
         self.write_index_with(&index, &added)?;
@@ -337,7 +399,7 @@ impl LayoutStore {
     }
 
     /// Writes `index` with `added` after its own entries.
-    fn write_index_with(&self, index: &Index, added: &[NewEntry<'_>]) -> Result<()> {
+    fn write_index_with(&self, index: &Index, added: &[Added<'_>]) -> Result<()> {
         // Sized up front (an entry is about 330 bytes): no doubling of a buffer of megabytes.
         let mut bytes = Vec::with_capacity((index.manifests.len() + added.len()) * 400 + 256);
         serde_json::to_writer(&mut bytes, &IndexWith { index, added }).map_err(|e| {
@@ -623,7 +685,27 @@ impl serde::Serialize for NewEntry<'_> {
 /// An [`Index`] with entries added after its own, serialized as the index holding them all.
 struct IndexWith<'a> {
     index: &'a Index,
-    added: &'a [NewEntry<'a>],
+    added: &'a [Added<'a>],
+}
+
+/// An entry [`LayoutStore::put_all`] adds to `index.json`.
+enum Added<'a> {
+    /// An attestation manifest under one subject.
+    Entry(NewEntry<'a>),
+    /// A subject list.
+    List(&'a Descriptor),
+}
+
+impl serde::Serialize for Added<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Added::Entry(e) => e.serialize(serializer),
+            Added::List(d) => d.serialize(serializer),
+        }
+    }
 }
 
 impl serde::Serialize for IndexWith<'_> {
@@ -700,6 +782,9 @@ pub(crate) fn read_limited_within(
     spend((bytes.len() as u64).saturating_sub(size))?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod list_tests;
 
 #[cfg(test)]
 mod tests {
@@ -962,5 +1047,241 @@ mod tests {
         }
         let store = LayoutStore::open(&root).unwrap();
         assert_eq!(store.read_index().unwrap().manifests.len(), 80);
+    }
+
+    fn many(n: u16) -> Vec<Subject> {
+        (0..n)
+            .map(|i| Subject {
+                digest: hallmark_attester::hashing::sha256(&i.to_be_bytes()),
+                size: 1,
+                media_type: crate::oci::FILE_MEDIA_TYPE.to_owned(),
+            })
+            .collect()
+    }
+
+    fn lookup(store: &LayoutStore, digest: &Digest) -> (Vec<String>, Vec<String>) {
+        let reader = StoreReader::open(store.clone()).unwrap();
+        let found = reader
+            .referrers(digest, &Budget::default())
+            .into_iter()
+            .map(|r| r.manifest_digest)
+            .collect();
+        let skipped = reader
+            .take_skipped()
+            .into_iter()
+            .map(|s| s.error.to_string())
+            .collect();
+        (found, skipped)
+    }
+
+    /// The list of `store`'s only subject-list entry: (manifest path, layer path).
+    fn list_paths(store: &LayoutStore) -> (PathBuf, PathBuf) {
+        let index = store.read_index().unwrap();
+        let entry = index
+            .manifests
+            .iter()
+            .find(|d| d.artifact_type.as_deref() == Some(SUBJECTS_ARTIFACT_TYPE))
+            .unwrap();
+        let manifest: Manifest =
+            serde_json::from_slice(&store.read_blob(&entry.digest, MAX_MANIFEST_BYTES).unwrap())
+                .unwrap();
+        (
+            store.blob_path(&entry.digest).unwrap(),
+            store.blob_path(&manifest.layers[0].digest).unwrap(),
+        )
+    }
+
+    #[test]
+    fn many_subjects_go_into_one_sorted_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let mut subjects = many(1000);
+        let sha512 = Subject {
+            digest: Digest::from_bytes(DigestAlgorithm::Sha512, &[7; 64]),
+            size: 1,
+            media_type: crate::oci::FILE_MEDIA_TYPE.to_owned(),
+        };
+        subjects.push(sha512.clone());
+        subjects.push(subjects[5].clone());
+        let d = store.put(b"big", &subjects, &BTreeMap::new()).unwrap();
+        let small = store.put(b"small", &many(3), &BTreeMap::new()).unwrap();
+        // Again: nothing added.
+        store.put(b"big", &subjects, &BTreeMap::new()).unwrap();
+        let index = store.read_index().unwrap();
+        // big: its first subject, the SHA-512 one, its list; small: three entries.
+        assert_eq!(index.manifests.len(), 6, "{index:?}");
+        assert_eq!(index.manifests[0], d);
+        let list = &index.manifests[2];
+        assert_eq!(list.artifact_type.as_deref(), Some(SUBJECTS_ARTIFACT_TYPE));
+        assert_eq!(list.annotations[ANNOTATION_SUBJECTS_OF], d.digest);
+        let manifest: Manifest =
+            serde_json::from_slice(&store.read_blob(&list.digest, MAX_MANIFEST_BYTES).unwrap())
+                .unwrap();
+        assert_eq!(manifest.subject.as_ref().unwrap().digest, d.digest);
+        let layer = store
+            .read_blob(&manifest.layers[0].digest, MAX_SUBJECT_LIST_BYTES)
+            .unwrap();
+        assert_eq!(layer.len() as u64, 1000 * SUBJECT_RECORD_BYTES);
+        let mut lines: Vec<String> = many(1000)
+            .iter()
+            .map(|s| format!("{}\n", s.digest))
+            .collect();
+        lines.sort();
+        assert_eq!(String::from_utf8(layer).unwrap(), lines.concat());
+        // (The first three are small's subjects too, see below.)
+        for s in many(1000)[3..].iter().chain([&sha512]) {
+            let (found, skipped) = lookup(&store, &s.digest);
+            assert_eq!(found, vec![d.digest.clone()], "{}", s.digest);
+            assert!(skipped.is_empty());
+        }
+        // small's subjects are many(3), also the first three of big's.
+        assert_eq!(
+            lookup(&store, &many(3)[1].digest).0,
+            [d.digest.clone(), small.digest.clone()]
+        );
+        for other in [subject(1), subject(0xff)] {
+            assert_eq!(lookup(&store, &other.digest), (vec![], vec![]));
+        }
+        assert_eq!(store.referrers(&many(1000)[999].digest).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_bad_list_is_refused_and_the_rest_still_answers() {
+        type Tamper = fn(&Path, &Path);
+        let tampers: [(&str, Tamper); 6] = [
+            ("truncated", |_, layer| {
+                let bytes = std::fs::read(layer).unwrap();
+                std::fs::write(layer, &bytes[..bytes.len() - 5]).unwrap();
+            }),
+            ("reversed", |_, layer| {
+                let bytes = std::fs::read(layer).unwrap();
+                let mut records: Vec<&[u8]> = bytes.chunks(72).collect();
+                records.reverse();
+                std::fs::write(layer, records.concat()).unwrap();
+            }),
+            ("not digests", |_, layer| {
+                let len = std::fs::metadata(layer).unwrap().len();
+                std::fs::write(layer, vec![b'z'; len as usize]).unwrap();
+            }),
+            ("missing", |_, layer| std::fs::remove_file(layer).unwrap()),
+            ("manifest edited", |manifest, _| {
+                std::fs::write(manifest, b"{}").unwrap();
+            }),
+            ("manifest not json", |manifest, _| {
+                std::fs::write(manifest, b"\xff").unwrap();
+            }),
+        ];
+        for (what, tamper) in tampers {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LayoutStore::open(dir.path()).unwrap();
+            let subjects = many(100);
+            let big = store.put(b"big", &subjects, &BTreeMap::new()).unwrap();
+            let other = store
+                .put(b"other", &[subjects[50].clone()], &BTreeMap::new())
+                .unwrap();
+            let (manifest, layer) = list_paths(&store);
+            tamper(&manifest, &layer);
+            let (found, skipped) = lookup(&store, &subjects[50].digest);
+            assert_eq!(found, vec![other.digest.clone()], "{what}");
+            assert_eq!(skipped.len(), 1, "{what}: {skipped:?}");
+            if ["truncated", "reversed", "not digests"].contains(&what) {
+                assert!(skipped[0].contains("subject list"), "{what}: {skipped:?}");
+            }
+            // The first subject has its own entry.
+            assert_eq!(
+                lookup(&store, &subjects[0].digest).0,
+                vec![big.digest.clone()],
+                "{what}"
+            );
+            // Strict readers (copy, push) report it.
+            assert!(store.referrers(&subjects[50].digest).is_err(), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_list_claiming_a_huge_layer_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let subjects = many(20);
+        let big = store.put(b"big", &subjects, &BTreeMap::new()).unwrap();
+        let config = store.write_blob(EMPTY_CONFIG).unwrap();
+        let keys: Vec<String> = subjects.iter().map(|s| s.digest.to_string()).collect();
+        let (mut entry, _) = subjects::write_list(&store, &keys, &big.digest, big.size, &config)
+            .unwrap()
+            .unwrap();
+        let mut manifest: Manifest =
+            serde_json::from_slice(&store.read_blob(&entry.digest, MAX_MANIFEST_BYTES).unwrap())
+                .unwrap();
+        manifest.layers[0].size = MAX_SUBJECT_LIST_BYTES + SUBJECT_RECORD_BYTES;
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        entry.digest = store.write_blob(&bytes).unwrap();
+        let mut index = store.read_index().unwrap();
+        index
+            .manifests
+            .retain(|d| d.artifact_type.as_deref() != Some(SUBJECTS_ARTIFACT_TYPE));
+        index.manifests.push(entry);
+        store.write_index(&index).unwrap();
+        let (found, skipped) = lookup(&store, &subjects[3].digest);
+        assert!(found.is_empty());
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].contains("subject list"), "{skipped:?}");
+    }
+
+    /// A store written before subject lists: one entry per subject, all still found.
+    #[test]
+    fn per_subject_entries_of_older_stores_are_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::open(dir.path()).unwrap();
+        let subjects = many(40);
+        let d = store.put(b"old", &subjects[..1], &BTreeMap::new()).unwrap();
+        let entries = subjects[1..]
+            .iter()
+            .map(|s| {
+                let mut e = d.clone();
+                e.annotations
+                    .insert(ANNOTATION_SUBJECT.to_owned(), s.digest.to_string());
+                e
+            })
+            .collect();
+        store.add_index_entries(entries).unwrap();
+        assert_eq!(store.read_index().unwrap().manifests.len(), 40);
+        for s in &subjects {
+            assert_eq!(lookup(&store, &s.digest), (vec![d.digest.clone()], vec![]));
+        }
+        // A new attestation of many subjects lands beside them, and both answer.
+        let new = store.put(b"new", &subjects, &BTreeMap::new()).unwrap();
+        assert_eq!(store.read_index().unwrap().manifests.len(), 42);
+        assert_eq!(
+            lookup(&store, &subjects[39].digest).0,
+            [d.digest.clone(), new.digest.clone()]
+        );
+    }
+
+    #[test]
+    fn concurrent_writers_of_many_subjects_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        LayoutStore::open(&root).unwrap();
+        let threads: Vec<_> = (0..6u8)
+            .map(|t| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let store = LayoutStore::open(&root).unwrap();
+                    store
+                        .put(&[t], &many(50 + u16::from(t)), &BTreeMap::new())
+                        .unwrap()
+                })
+            })
+            .collect();
+        let digests: Vec<String> = threads
+            .into_iter()
+            .map(|t| t.join().unwrap().digest)
+            .collect();
+        let store = LayoutStore::open(&root).unwrap();
+        assert_eq!(store.read_index().unwrap().manifests.len(), 12);
+        let (found, skipped) = lookup(&store, &many(55)[54].digest);
+        assert!(skipped.is_empty());
+        assert_eq!(found, [digests[5].clone()]);
+        assert_eq!(lookup(&store, &many(1)[0].digest).0.len(), 6);
     }
 }

@@ -1,7 +1,10 @@
 //! The store as one decision reads it. `index.json` is parsed once into a table of subject →
-//! manifests (a typed, borrowing parse of the two fields used, not a document tree); each
-//! manifest and bundle blob is read and digest-checked at most once, however many entries list
-//! it; every byte and document read is spent from the decision's [`Budget`]; and an entry that
+//! manifests (a typed, borrowing parse of the fields used, not a document tree) and the
+//! subject lists it names, each list opened once and read at most once whole (see
+//! [`super::subjects`]); `index.json` and the lists are the store's index, bounded by their
+//! own limits and not spent from a decision's budget. Each manifest and bundle blob is read and
+//! digest-checked at most once, however many entries list it; every byte and document of
+//! evidence read is spent from the decision's [`Budget`]; and an entry that
 //! cannot be read (dangling, tampered, oversize, not JSON) is skipped with its reason, so the
 //! decision is made on what verifies instead of failing for everyone.
 
@@ -13,10 +16,11 @@ use std::sync::Arc;
 use hallmark_model::budget::{Budget, Work};
 use hallmark_model::bundle::BUNDLE_V0_3;
 use hallmark_model::digest::Digest;
-use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES};
+use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_SUBJECT_LISTS};
 use serde::Deserialize;
 
 use super::LayoutStore;
+use super::subjects::{ListRoom, SUBJECTS_ARTIFACT_TYPE, SubjectList};
 use crate::oci::Manifest;
 use crate::{Error, Result};
 
@@ -35,6 +39,8 @@ struct IndexDoc<'a> {
 struct IndexEntry<'a> {
     #[serde(borrow)]
     digest: Cow<'a, str>,
+    #[serde(borrow, default, rename = "artifactType")]
+    artifact_type: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     annotations: Option<EntryAnnotations<'a>>,
 }
@@ -43,45 +49,77 @@ struct IndexEntry<'a> {
 struct EntryAnnotations<'a> {
     #[serde(borrow, rename = "dev.hallmark.subject")]
     subject: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "dev.hallmark.subjects.of")]
+    subjects_of: Option<Cow<'a, str>>,
+}
+
+/// A subject list `index.json` names.
+#[derive(Debug, Clone)]
+struct ListEntry {
+    /// Its place in the index (lookups answer oldest first).
+    position: usize,
+    /// The list manifest.
+    digest: String,
+    /// The attestation manifest the index says it lists the subjects of.
+    annotated_of: Option<String>,
 }
 
 /// The store's index read once: subject digest → attestation manifest digests (oldest first,
-/// each once).
+/// each once), and the subject lists (see [`super::subjects`]) to search.
 #[derive(Debug, Clone, Default)]
 pub struct ReferrerIndex {
-    by_subject: HashMap<String, Vec<String>>,
+    /// Subject → (place in the index, manifest).
+    by_subject: HashMap<String, Vec<(usize, String)>>,
+    lists: Vec<ListEntry>,
 }
 
 impl ReferrerIndex {
     /// Parses `index.json`.
     pub(super) fn parse(bytes: &[u8]) -> serde_json::Result<Self> {
         let doc: IndexDoc<'_> = serde_json::from_slice(bytes)?;
-        let mut by_subject: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_subject: HashMap<String, Vec<(usize, String)>> = HashMap::new();
         let mut seen: HashSet<(&str, &str)> = HashSet::new();
-        for entry in &doc.manifests {
-            let Some(subject) = entry
-                .annotations
-                .as_ref()
-                .and_then(|a| a.subject.as_deref())
-            else {
+        let mut lists = Vec::new();
+        let mut seen_lists: HashSet<&str> = HashSet::new();
+        for (position, entry) in doc.manifests.iter().enumerate() {
+            let annotations = entry.annotations.as_ref();
+            if entry.artifact_type.as_deref() == Some(SUBJECTS_ARTIFACT_TYPE) {
+                if seen_lists.insert(&entry.digest) {
+                    lists.push(ListEntry {
+                        position,
+                        digest: entry.digest.clone().into_owned(),
+                        annotated_of: annotations
+                            .and_then(|a| a.subjects_of.as_deref())
+                            .map(str::to_owned),
+                    });
+                }
+                continue;
+            }
+            let Some(subject) = annotations.and_then(|a| a.subject.as_deref()) else {
                 continue;
             };
             if seen.insert((subject, &entry.digest)) {
                 by_subject
                     .entry(subject.to_owned())
                     .or_default()
-                    .push(entry.digest.clone().into_owned());
+                    .push((position, entry.digest.clone().into_owned()));
             }
         }
-        Ok(ReferrerIndex { by_subject })
+        Ok(ReferrerIndex { by_subject, lists })
     }
 
-    /// The manifests listed for `digest`.
-    pub fn manifests(&self, digest: &Digest) -> &[String] {
+    /// The manifests `index.json` lists under `digest` itself (not those of subject lists),
+    /// with their places in the index.
+    fn entries(&self, digest: &Digest) -> &[(usize, String)] {
         self.by_subject
             .get(&digest.to_string())
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// How many subject lists the index names.
+    pub fn subject_lists(&self) -> usize {
+        self.lists.len()
     }
 }
 
@@ -136,6 +174,9 @@ pub struct StoreReader {
     manifests: RefCell<HashMap<String, Option<Referrer>>>,
     /// Bundle blobs by digest (several manifests may share one).
     blobs: RefCell<HashMap<String, Arc<[u8]>>>,
+    /// The subject lists, as `index.lists`, opened at the first lookup; `None` for one refused
+    /// or beyond the store's limits (noted once).
+    lists: RefCell<Option<Vec<Option<SubjectList>>>>,
     skipped: RefCell<Vec<Skipped>>,
 }
 
@@ -148,6 +189,7 @@ impl StoreReader {
             index,
             manifests: RefCell::default(),
             blobs: RefCell::default(),
+            lists: RefCell::default(),
             skipped: RefCell::default(),
         })
     }
@@ -166,7 +208,7 @@ impl StoreReader {
     /// skipped (see [`Self::take_skipped`]); once `budget` is spent, the rest are not read.
     pub fn referrers(&self, digest: &Digest, budget: &Budget) -> Vec<Referrer> {
         let mut found = Vec::new();
-        let listed = self.index.manifests(digest);
+        let listed = self.listed(digest);
         if listed.len() > MAX_STORED_ATTESTATIONS {
             self.skipped.borrow_mut().push(Skipped {
                 manifest_digest: format!("{} more", listed.len() - MAX_STORED_ATTESTATIONS),
@@ -205,6 +247,86 @@ impl StoreReader {
             found.extend(read);
         }
         found
+    }
+
+    /// The manifests listed for `digest`, by entry or subject list, in index order, each once.
+    /// A list that cannot be used is skipped with a note (once), the rest of the store still
+    /// answers.
+    fn listed(&self, digest: &Digest) -> Vec<String> {
+        let mut listed: Vec<(usize, String)> = self.index.entries(digest).to_vec();
+        let mut lists = self.lists.borrow_mut();
+        let lists = lists.get_or_insert_with(|| self.open_lists());
+        for (entry, opened) in self.index.lists.iter().zip(lists.iter_mut()) {
+            let Some(subjects) = opened else { continue };
+            match subjects.contains(&self.store, digest) {
+                Ok(true) => listed.push((entry.position, subjects.of.clone())),
+                Ok(false) => {}
+                Err(error) => {
+                    // A list found bad is not searched again.
+                    self.skip(&entry.digest, error);
+                    *opened = None;
+                }
+            }
+        }
+        listed.sort_by_key(|(position, _)| *position);
+        let mut seen = HashSet::new();
+        listed
+            .into_iter()
+            .map(|(_, manifest)| manifest)
+            .filter(|m| seen.insert(m.clone()))
+            .collect()
+    }
+
+    /// Opens the lists the index names, in its order, each once for this reader; those that
+    /// cannot be read are noted, and those beyond the store's limits on lists are not read
+    /// (one note for them all).
+    fn open_lists(&self) -> Vec<Option<SubjectList>> {
+        let mut room = ListRoom::default();
+        let mut beyond: Option<(usize, String)> = None;
+        let mut opened_lists = Vec::with_capacity(self.index.lists.len());
+        for entry in &self.index.lists {
+            // Beyond the count, not even the manifest is read: anyone who can append to the
+            // store can add lists, and a lookup must stay bounded.
+            let opened = (room.lists < MAX_STORE_SUBJECT_LISTS).then(|| {
+                SubjectList::open(&self.store, &entry.digest, entry.annotated_of.as_deref())
+            });
+            let bytes = opened
+                .as_ref()
+                .and_then(|o| o.as_ref().ok())
+                .map(SubjectList::bytes);
+            let used = match (room.take(bytes), opened) {
+                (Ok(()), Some(Ok(list))) => Some(list),
+                (Ok(()), Some(Err(error))) => {
+                    self.skip(&entry.digest, error);
+                    None
+                }
+                (Ok(()), None) => None,
+                (Err(why), _) => {
+                    beyond
+                        .get_or_insert_with(|| (0, format!("{}: {why}", entry.digest)))
+                        .0 += 1;
+                    None
+                }
+            };
+            opened_lists.push(used);
+        }
+        if let Some((count, first)) = beyond {
+            self.skip(
+                &format!("{count} subject lists"),
+                Error::Corrupt {
+                    path: self.store.index_path(),
+                    message: format!("{count} subject lists not read; the first: {first}"),
+                },
+            );
+        }
+        opened_lists
+    }
+
+    fn skip(&self, manifest_digest: &str, error: Error) {
+        self.skipped.borrow_mut().push(Skipped {
+            manifest_digest: manifest_digest.to_owned(),
+            error,
+        });
     }
 
     /// One manifest and its bundle; `Ok(None)` when it is not an attestation manifest.
@@ -268,6 +390,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(index.by_subject.len(), 1);
-        assert_eq!(index.by_subject["sha256:aa"], ["sha256:m1", "sha256:m2"]);
+        assert_eq!(
+            index.by_subject["sha256:aa"],
+            [(0, "sha256:m1".to_owned()), (2, "sha256:m2".to_owned())]
+        );
+        assert!(index.lists.is_empty());
     }
 }
