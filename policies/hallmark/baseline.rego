@@ -91,10 +91,10 @@ source_rules contains k if {
 
 deny contains v if {
 	count(source_rules) > 0
-	what := {true: "repositories", false: "refs"}[count({"source_repositories"} & source_rules) > 0]
-	allowed := object.get(config, ["source_repositories"], object.get(config, ["source_refs"], []))
 	some p in provenances
 	not is_string(p.provenance.sourceRepository)
+	what := {true: "repositories", false: "refs"}[count({"source_repositories"} & source_rules) > 0]
+	allowed := object.get(config, ["source_repositories"], object.get(config, ["source_refs"], []))
 	v := {
 		"code": "source.unknown",
 		"msg": sprintf("%s records no source (provenance sourceUri), so it cannot be checked against the allowed %s %v", [step_ref(p), what, allowed]),

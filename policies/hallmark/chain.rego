@@ -100,10 +100,13 @@ unattested_input(st, m) := {
 	"attestation": st.origin,
 }
 
-# Source steps: named (setting source_steps, or "source" in their step_inputs), else assumed.
-source_step_ids := {st.id |
+# Source steps: named (setting source_steps, or "source" in their step_inputs), else assumed
+# (startsFromSource). Sets built once, not a function per step: a Rego function call costs more
+# than a set lookup, and is not memoised.
+source_step_ids := {st.id | some st in steps; st.step in source_step_names} | {st.id |
+	not source_steps_named
 	some st in steps
-	source_step(st)
+	st.startsFromSource == true
 }
 
 # Steps whose step_inputs are the object form with a key "source".
@@ -177,30 +180,24 @@ deny contains v if {
 # Source steps are named when source_steps is set, or when step_inputs lists "source" for them.
 source_steps_named if settings.source_steps
 
-source_steps_named if {
-	some _, inputs in step_inputs
-	names_source(inputs)
-}
+source_steps_named if count(inputs_name_source) > 0
 
-# "source" in a list of inputs, or a key "source" of an object of inputs.
-names_source(inputs) if {
+# The steps whose step_inputs name "source": in a list of inputs, or as a key of an object of
+# inputs.
+inputs_name_source contains name if {
+	some name, inputs in step_inputs
 	is_array(inputs)
 	"source" in inputs
 }
 
-names_source(inputs) if {
+inputs_name_source contains name if {
+	some name, inputs in step_inputs
 	is_object(inputs)
 	"source" in object.keys(inputs)
 }
 
-source_step(st) if st.step in configured_source_steps
-
-source_step(st) if names_source(step_inputs[st.step])
-
-source_step(st) if {
-	not source_steps_named
-	st.startsFromSource == true
-}
+# The names of the named source steps.
+source_step_names := configured_source_steps | inputs_name_source
 
 # Steps taken as source steps by the heuristic: no source step is named, and the step records a
 # source and consumed nothing a verified step produced (startsFromSource).

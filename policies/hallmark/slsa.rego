@@ -31,14 +31,18 @@ slsa_l3_builders := builders if {
 	builders := settings.slsa_l3_builders
 } else := default_slsa_l3_builders
 
-step_build_level(st) := 3 if {
-	level_2(st)
+# Level 2 (or 3) is judged once per step: a function is not memoised, and each branch of an
+# else chain would judge it again.
+step_build_level(st) := platform_level(st) if level_2(st)
+else := 1
+
+# The level of a step that reaches level 2: 3 when its builder and a build-platform certificate
+# both name an SLSA Level 3 builder.
+platform_level(st) := 3 if {
 	some d in platform_details(st)
 	l3_builder(st.provenance.builderId)
 	l3_builder(object.get(d, ["extensions", "buildSignerURI"], null))
-} else := 2 if {
-	level_2(st)
-} else := 1
+} else := 2
 
 level_2(st) if {
 	builder := st.provenance.builderId

@@ -115,20 +115,13 @@ mixed_fields := {
 	"run": {"key": "pipelineRun", "producers": "producerRuns", "what": "pipeline run"},
 }
 
-# [field, step index, material index] of every produced input that crossed over.
-mixed_crossings contains [f, k, i] if {
-	not settings.allow_mixed_sources == true
-	some k, st in steps
-	some f, crossed in st.crossed
-	mixed_fields[f]
-	some i in crossed
-}
-
 deny contains v if {
-	some [f, k] in {[c[0], c[1]] | some c in mixed_crossings}
+	not settings.allow_mixed_sources == true
+	some st in steps
+	some f, indices in st.crossed
+	count(indices) > 0
 	spec := mixed_fields[f]
-	st := steps[k]
-	crossed := [m | some c in mixed_crossings; c[0] == f; c[1] == k; m := st.materials[c[2]]]
+	crossed := [m | some i in indices; m := st.materials[i]]
 	names := sort([object.get(m, "name", null) | some m in crossed])
 	others := sort({x | some m in crossed; some x in m[spec.producers]})
 	mine := object.get(st.provenance, spec.key, null)
