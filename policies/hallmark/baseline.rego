@@ -50,9 +50,10 @@ else := sprintf("%s names no step; the declared steps are %v", [step_ref(st), de
 # Every step's builder is trusted, when the list is configured.
 deny contains v if {
 	allowed := settings.trusted_builders
-	some p in provenances
-	builder := object.get(p.provenance, "builderId", null)
+	some builder in builder_ids
 	not builder in allowed
+	some p in provenances
+	object.get(p.provenance, "builderId", null) == builder
 	v := {
 		"code": "builder.untrusted",
 		"msg": sprintf("%s was built by %s, which is not a trusted builder (expected one of %v)", [step_ref(p), quote(builder), allowed]),
@@ -108,8 +109,10 @@ deny contains v if {
 # A provenance records a source when its sourceUri is a non-empty string; sourceRepository (a
 # derived fact) is a string exactly then.
 
-# The distinct source URIs of the provenances (a chain usually has one), each judged once.
-source_uris := {p.provenance.sourceUri | some p in provenances; is_string(p.provenance.sourceRepository)}
+# The distinct source URIs of the provenances (a chain usually has one), each judged once: from
+# the input's summary, else gathered here.
+source_uris := input.summary.sourceUris if is_array(input.summary.sourceUris)
+else := {p.provenance.sourceUri | some p in provenances; is_string(p.provenance.sourceRepository)}
 
 untrusted_source_uris := {uri |
 	allowed := settings.source_repositories
@@ -173,7 +176,8 @@ deny contains v if {
 # from the FIRST "@refs/" on; otherwise (a commit, a short name) it is the text after the last
 # "@" (a repository URL may hold one: "ssh://git@host/…"). Undefined when the URI names none.
 # The distinct refs the provenances record, each matched once (a glob is compiled per match).
-source_refs := {ref | some p in provenances; ref := p.provenance.sourceRef; is_string(ref)}
+source_refs := input.summary.sourceRefs if is_array(input.summary.sourceRefs)
+else := {ref | some p in provenances; ref := p.provenance.sourceRef; is_string(ref)}
 
 refs_not_allowed := {ref |
 	patterns := settings.source_refs
@@ -199,9 +203,21 @@ latest_ns := now_ns + (future_skew_seconds * 1000000000)
 time_desc(st) := sprintf("was signed at %s (verified time)", [st.time]) if st.basis == "verified"
 else := sprintf("finished at %s (claimed finishedOn, not verified)", [st.time])
 
+# Whether some provenance may be older than oldest_ns, or dated after latest_ns: told by the
+# input's summary of step times (oldestNs, newestNs) when it has one, so that a chain within
+# both limits is judged once; without one, every provenance is looked at.
+may_be_too_old if not is_number(input.summary.oldestNs)
+
+may_be_too_old if input.summary.oldestNs < oldest_ns
+
+may_be_from_the_future if not is_number(input.summary.newestNs)
+
+may_be_from_the_future if input.summary.newestNs > latest_ns
+
 # Every step is recent enough, when a maximum age is configured.
 deny contains v if {
 	max_hours := settings.max_age_hours
+	may_be_too_old
 	oldest := oldest_ns
 	some p in provenances
 	st := p.time
@@ -239,6 +255,7 @@ future_skew_seconds := 300
 # configured: a future finishedOn would otherwise pass any age limit.
 deny contains v if {
 	settings.max_age_hours
+	may_be_from_the_future
 	latest := latest_ns
 	some p in provenances
 	st := p.time
@@ -256,10 +273,11 @@ deny contains v if {
 
 # Self-asserted local builds are worth a warning.
 warn contains v if {
-	some p in provenances
-	builder := p.provenance.builderId
+	some builder in builder_ids
 	is_string(builder)
 	endswith(builder, "/self-asserted")
+	some p in provenances
+	p.provenance.builderId == builder
 	v := {
 		"code": "builder.self-asserted",
 		"msg": sprintf("%s was built on a self-asserted local builder", [step_ref(p)]),

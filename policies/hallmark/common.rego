@@ -42,24 +42,14 @@ root_ids := object.get(input, ["chain", "roots"], [])
 root_steps := [st | some st in steps; st.id in root_ids]
 
 # Every verified provenance: the chain's steps, plus any provenance attestation of the artifact
-# itself (the same records as the roots; kept so the rules hold if the chain is absent).
-# Duplicates collapse because both sides build identical objects. Records are built inline, not
-# by a function: Rego does not memoise functions, and these are read by many rules.
-provenances contains p if {
-	some st in steps
-	p := {
-		"origin": st.origin,
-		"step": object.get(st, "step", null),
-		"signers": object.get(st, "signers", []),
-		"verifiedTimes": object.get(st, "verifiedTimes", []),
-		"time": object.get(st, "time", null),
-		"provenance": st.provenance,
-	}
-}
-
-provenances contains p if {
+# itself that is not one of them (the same records as the roots, marked inChain; kept so the
+# rules hold if the chain is absent). The steps are taken as they are: every step carries the
+# record's fields (origin, step, signers, verifiedTimes, time, provenance; docs/policy-input.md),
+# and rebuilding ten objects per decision was a tenth of the evaluation.
+provenances := array.concat(steps, [p |
 	some a in input.attestations
 	is_object(a.provenance)
+	not a.inChain == true
 	p := {
 		"origin": a.origin,
 		"step": object.get(a, "step", null),
@@ -68,7 +58,13 @@ provenances contains p if {
 		"time": object.get(a, "time", null),
 		"provenance": a.provenance,
 	}
-}
+])
+
+# The distinct builder ids of the provenances (null for a provenance without one), so a rule
+# judges each once rather than once per step: from the input's summary (docs/policy-input.md),
+# else gathered here (a document without derived facts).
+builder_ids := input.summary.builderIds if is_array(input.summary.builderIds)
+else := {object.get(p.provenance, "builderId", null) | some p in provenances}
 
 # The signing times a transparency log or timestamp authority proved ([] when none).
 verified_times(x) := ts if {

@@ -36,7 +36,8 @@ const GITLAB_RUNNER_SUFFIX: &str = "/PROVENANCE.md";
 /// (`uncommitted`), and of the produced ones that crossed from another commit or pipeline run
 /// (`crossed`); per produced material `producers`, `producerNames`, `producerCommits` and
 /// `producerRuns`;
-/// per provenance `sourceRepository` and `sourceRef`; `time` for provenance attestations.
+/// per provenance `sourceRepository` and `sourceRef`; `time` for provenance attestations; and
+/// `summary`, the distinct values over all of them ([`summary`]).
 /// Anything missing or of the wrong type counts as absent: a hand-written input gets the facts
 /// its fields support.
 pub fn add_facts(input: &mut Value) {
@@ -68,6 +69,125 @@ pub fn add_facts(input: &mut Value) {
                 }
             }
         }
+    }
+    in_chain(input);
+    let summary = summary(input);
+    if let Some(obj) = input.as_object_mut() {
+        obj.insert("summary".into(), summary);
+    }
+}
+
+/// The fields of a provenance record (the library's `provenances`), with the values a record
+/// takes when a step or attestation lacks one.
+const RECORD_FIELDS: [(&str, fn() -> Value); 6] = [
+    ("origin", || Value::Null),
+    ("step", || Value::Null),
+    ("signers", || json!([])),
+    ("verifiedTimes", || json!([])),
+    ("time", || Value::Null),
+    ("provenance", || Value::Null),
+];
+
+/// Gives every chain step the fields of a provenance record (a hand-written step may lack
+/// `step`, `signers` or `verifiedTimes`), so the library can take steps as records as they are,
+/// and marks `inChain` each provenance attestation whose record a step of the chain (not a
+/// `job`) already is: the same origin, step, signers, verified times, time and provenance.
+fn in_chain(input: &mut Value) {
+    let record = |v: &Value| -> Vec<Value> {
+        RECORD_FIELDS
+            .iter()
+            .map(|(k, default)| v.get(*k).cloned().unwrap_or_else(default))
+            .collect()
+    };
+    let mut records: Vec<Vec<Value>> = Vec::new();
+    if let Some(steps) = input
+        .pointer_mut("/chain/steps")
+        .and_then(Value::as_array_mut)
+    {
+        for st in steps.iter_mut() {
+            let Some(obj) = st.as_object_mut() else {
+                continue;
+            };
+            for (k, default) in &RECORD_FIELDS[1..4] {
+                obj.entry(*k).or_insert_with(default);
+            }
+            if obj.get("job") != Some(&Value::Bool(true)) {
+                records.push(record(st));
+            }
+        }
+    }
+    if let Some(attestations) = input.get_mut("attestations").and_then(Value::as_array_mut) {
+        for a in attestations {
+            if a.get("provenance").is_some_and(Value::is_object) {
+                let in_chain = records.contains(&record(a));
+                if let Some(obj) = a.as_object_mut() {
+                    obj.insert("inChain".into(), Value::Bool(in_chain));
+                }
+            }
+        }
+    }
+}
+
+/// The distinct values the provenance records hold, for rules that judge a value once rather
+/// than once per step (a chain of ten steps usually has one builder, one source, one ref). The
+/// records are the library's `provenances`: chain steps other than `job` ones, and attestations
+/// whose `provenance` is an object, each with an `origin` and a `provenance`.
+fn summary(input: &Value) -> Value {
+    let steps = input
+        .pointer("/chain/steps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|st| st.get("job") != Some(&Value::Bool(true)));
+    let attestations = input
+        .get("attestations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| a.get("provenance").is_some_and(Value::is_object));
+    let records = steps
+        .chain(attestations)
+        .filter(|r| r.get("origin").is_some())
+        .filter_map(|r| Some((r, r.get("provenance")?)));
+    let (mut builders, mut uris, mut refs) = (
+        Distinct::default(),
+        Distinct::default(),
+        Distinct::default(),
+    );
+    let (mut oldest, mut newest) = (None::<i64>, None::<i64>);
+    for (record, provenance) in records {
+        builders.add(provenance.get("builderId").unwrap_or(&Value::Null));
+        if provenance
+            .get("sourceRepository")
+            .is_some_and(Value::is_string)
+            && let Some(uri) = provenance.get("sourceUri")
+        {
+            uris.add(uri);
+        }
+        if let Some(r) = provenance.get("sourceRef").filter(|r| r.is_string()) {
+            refs.add(r);
+        }
+        if let Some(ns) = record.pointer("/time/ns").and_then(Value::as_i64) {
+            oldest = Some(oldest.map_or(ns, |o| o.min(ns)));
+            newest = Some(newest.map_or(ns, |n| n.max(ns)));
+        }
+    }
+    json!({
+        "builderIds": builders.0.into_values().collect::<Vec<_>>(),
+        "sourceUris": uris.0.into_values().collect::<Vec<_>>(),
+        "sourceRefs": refs.0.into_values().collect::<Vec<_>>(),
+        "oldestNs": oldest,
+        "newestNs": newest,
+    })
+}
+
+/// Distinct JSON values, in the order of their text.
+#[derive(Default)]
+struct Distinct(std::collections::BTreeMap<String, Value>);
+
+impl Distinct {
+    fn add(&mut self, v: &Value) {
+        self.0.entry(v.to_string()).or_insert_with(|| v.clone());
     }
 }
 
