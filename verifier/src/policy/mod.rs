@@ -10,6 +10,7 @@ mod facts;
 mod input;
 mod library;
 pub mod pipeline;
+mod rego_value;
 mod sbom_rules;
 mod tests_runner;
 
@@ -327,18 +328,7 @@ impl Policy {
                 return decision;
             }
         };
-        // Converted in memory: writing the input out as JSON text for regorus to parse again cost
-        // about a tenth of an evaluation.
-        match <regorus::Value as serde::Deserialize>::deserialize(input) {
-            Ok(value) => engine.set_input(value),
-            Err(e) => {
-                decision.deny.push(fail(
-                    "policy.error",
-                    format!("the input cannot be converted: {e}"),
-                ));
-                return decision;
-            }
-        }
+        engine.set_input(rego_value::to_rego(input));
         // One evaluation for the three results, so the rules they share (the steps, the
         // provenances, the settings) are computed once. Anything unusual (an undefined deny, an
         // error, a result of the wrong shape) is evaluated again rule by rule, which says
