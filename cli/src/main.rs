@@ -5,11 +5,6 @@
 //! command's own code when the command fails.
 #![forbid(unsafe_code)]
 
-/// mimalloc rather than the C library's malloc: allocation was a fifth of a policy decision
-/// (docs/decisions/0029-allocator.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod cmd;
 mod coded;
 mod evidence;

@@ -5,7 +5,8 @@
 //! step attestation.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-/// The allocator the `hallmark` and `hallmark-webhook` binaries use, so the figures are theirs.
+/// The allocator `hallmark-webhook` uses, so the figures are the admission gate's
+/// (docs/decisions/0029-allocator.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

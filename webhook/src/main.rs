@@ -9,8 +9,8 @@
 
 #![forbid(unsafe_code)]
 
-/// mimalloc rather than the C library's malloc: allocation was a fifth of a policy decision
-/// (docs/decisions/0029-allocator.md).
+/// mimalloc rather than the C library's malloc: allocation was a fifth of a policy decision, and
+/// the webhook makes decisions all day (docs/decisions/0029-allocator.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -180,24 +180,13 @@ fn missing_key_and_missing_products_are_clear_errors() {
     );
 }
 
-#[test]
-fn two_runs_at_once_never_corrupt_the_store() {
-    let s = keyed();
-    for i in 0..6 {
-        std::fs::write(s.file(&format!("p{i}")), format!("product {i}")).unwrap();
-    }
-    let children: Vec<_> = (0..6)
-        .map(|i| {
+/// Runs `hallmark run --step STEP -p PRODUCT` for each pair, all at once; each must succeed.
+fn run_at_once(s: &Scratch, steps: &[(String, String)]) {
+    let children: Vec<_> = steps
+        .iter()
+        .map(|(step, product)| {
             s.command(&[
-                "run",
-                "--step",
-                &format!("s{i}"),
-                "-p",
-                &format!("p{i}"),
-                "--key",
-                "k.key",
-                "--",
-                "true",
+                "run", "--step", step, "-p", product, "--key", "k.key", "--", "true",
             ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -209,6 +198,16 @@ fn two_runs_at_once_never_corrupt_the_store() {
         let run = into_run(child.wait_with_output().unwrap());
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
+}
+
+#[test]
+fn two_runs_at_once_never_corrupt_the_store() {
+    let s = keyed();
+    for i in 0..6 {
+        std::fs::write(s.file(&format!("p{i}")), format!("product {i}")).unwrap();
+    }
+    let steps: Vec<(String, String)> = (0..6).map(|i| (format!("s{i}"), format!("p{i}"))).collect();
+    run_at_once(&s, &steps);
     for i in 0..6 {
         s.expect(
             &[
@@ -239,29 +238,10 @@ fn many_products_are_found_through_subject_lists() {
             .unwrap();
         }
     }
-    let children: Vec<_> = (0..2)
-        .map(|step| {
-            s.command(&[
-                "run",
-                "--step",
-                &format!("s{step}"),
-                "-p",
-                &format!("out{step}"),
-                "--key",
-                "k.key",
-                "--",
-                "true",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
+    let steps: Vec<(String, String)> = (0..2)
+        .map(|step| (format!("s{step}"), format!("out{step}")))
         .collect();
-    for child in children {
-        let run = into_run(child.wait_with_output().unwrap());
-        assert_eq!(run.code, 0, "{}", run.stderr);
-    }
+    run_at_once(&s, &steps);
     let index: Value =
         serde_json::from_slice(&std::fs::read(s.file(".hallmark/store/index.json")).unwrap())
             .unwrap();
