@@ -90,8 +90,15 @@ source_rules contains k if {
 	settings[k]
 }
 
+# Whether some provenance may record no source: told by the input's summary (withoutSource)
+# when it has one; without one, every provenance is looked at.
+may_lack_source if not is_number(input.summary.withoutSource)
+
+may_lack_source if input.summary.withoutSource > 0
+
 deny contains v if {
 	count(source_rules) > 0
+	may_lack_source
 	some p in provenances
 	not is_string(p.provenance.sourceRepository)
 	what := {true: "repositories", false: "refs"}[count({"source_repositories"} & source_rules) > 0]

@@ -358,3 +358,25 @@ test_refs_alone_also_need_a_recorded_source if {
 	doc := f.with_steps([f.build_step({"provenance": {"sourceUri": null}}), f.test_step({}), f.package_step({})])
 	"source.unknown" in f.codes(doc, {"source_refs": ["refs/heads/main"]})
 }
+
+# The input's summary (docs/policy-input.md) only saves work: without it, the builder, source,
+# ref and time rules find the same steps, by looking at every provenance.
+test_the_value_rules_hold_without_the_summary if {
+	doc := f.with_steps([
+		f.build_step({"provenance": {"sourceUri": "git+https://git.example/fork/app@refs/heads/x", "builderId": "https://b.example/self-asserted"}}),
+		f.test_step({"provenance": {"builderId": "https://evil.example/b", "finishedOn": "2020-01-01T00:00:00Z"}}),
+		f.package_step({"provenance": {"finishedOn": "2100-01-01T00:00:00Z"}}),
+	])
+	full := hallmark.with_facts(doc)
+	bare := object.remove(full, ["summary"])
+	denied := {v | some v in data.hallmark.deny with input as full with data.hallmark_config as f.full_config}
+	denied_bare := {v | some v in data.hallmark.deny with input as bare with data.hallmark_config as f.full_config}
+	warned := {v | some v in data.hallmark.warn with input as full with data.hallmark_config as f.full_config}
+	warned_bare := {v | some v in data.hallmark.warn with input as bare with data.hallmark_config as f.full_config}
+	denied == denied_bare
+	warned == warned_bare
+	codes := {v.code | some v in denied} | {v.code | some v in warned}
+	every code in ["builder.untrusted", "builder.self-asserted", "source.untrusted", "source.ref-not-allowed", "provenance.too-old", "provenance.from-the-future"] {
+		code in codes
+	}
+}

@@ -263,6 +263,7 @@ source_lookalike(m, allowed) if {
 # Each material a step consumed that a step produced comes from a step named for it, under a
 # name one of that step's patterns matches (object form; strict: no collision exception).
 deny contains v if {
+	count(object_input_steps) > 0
 	some st in steps
 	allowed := step_inputs[st.step]
 	is_object(allowed)
@@ -282,6 +283,9 @@ deny contains v if {
 		"actual": names,
 	}
 }
+
+# The steps whose step_inputs are the object form (read once: most policies use the list form).
+object_input_steps := {name | some name, inputs in step_inputs; is_object(inputs)}
 
 # Every step that produced the material is named for it, and its patterns match the file.
 object_input_allowed(allowed, m) if {

@@ -54,7 +54,19 @@ claim_fields := {
 	"sourceRepositoryURI": "repository",
 }
 
+# Whether some signature may carry certificate extensions (keyless), and whether some input may
+# have crossed from another build: told by the input's summary (certifiedSigners, crossed) when
+# it has one; without one, every record is looked at.
+may_be_certified if not is_number(input.summary.certifiedSigners)
+
+may_be_certified if input.summary.certifiedSigners > 0
+
+may_have_crossed if not is_number(input.summary.crossed)
+
+may_have_crossed if input.summary.crossed > 0
+
 deny contains v if {
+	may_be_certified
 	some p in provenance_records
 	some d in p.signerDetails
 	is_object(d.extensions)
@@ -117,6 +129,7 @@ mixed_fields := {
 
 deny contains v if {
 	not settings.allow_mixed_sources == true
+	may_have_crossed
 	some st in steps
 	some f, indices in st.crossed
 	count(indices) > 0

@@ -128,10 +128,13 @@ fn in_chain(input: &mut Value) {
     }
 }
 
-/// The distinct values the provenance records hold, for rules that judge a value once rather
-/// than once per step (a chain of ten steps usually has one builder, one source, one ref). The
-/// records are the library's `provenances`: chain steps other than `job` ones, and attestations
-/// whose `provenance` is an object, each with an `origin` and a `provenance`.
+/// The distinct values the provenance records hold, and counts of what is rare, for rules that
+/// judge a value once rather than once per step (a chain of ten steps usually has one builder,
+/// one source, one ref) and look at the steps only when something is wrong. The records are
+/// the chain's steps other than `job` ones and the attestations whose `provenance` is an
+/// object: every record of the library's `provenances` and `provenance_records`, so that the
+/// values and counts cover every record a rule would look at (a record without a provenance
+/// counts as one without a source).
 fn summary(input: &Value) -> Value {
     let steps = input
         .pointer("/chain/steps")
@@ -145,17 +148,36 @@ fn summary(input: &Value) -> Value {
         .into_iter()
         .flatten()
         .filter(|a| a.get("provenance").is_some_and(Value::is_object));
+    let none = Value::Object(Map::new());
     let records = steps
         .chain(attestations)
-        .filter(|r| r.get("origin").is_some())
-        .filter_map(|r| Some((r, r.get("provenance")?)));
+        .map(|r| (r, r.get("provenance").unwrap_or(&none)));
     let (mut builders, mut uris, mut refs) = (
         Distinct::default(),
         Distinct::default(),
         Distinct::default(),
     );
     let (mut oldest, mut newest) = (None::<i64>, None::<i64>);
+    let (mut without_source, mut crossed, mut certified) = (0u64, 0u64, 0u64);
     for (record, provenance) in records {
+        if !provenance
+            .get("sourceRepository")
+            .is_some_and(Value::is_string)
+        {
+            without_source += 1;
+        }
+        crossed += ["commit", "run"]
+            .iter()
+            .filter_map(|f| record.get("crossed")?.get(*f)?.as_array())
+            .map(|a| a.len() as u64)
+            .sum::<u64>();
+        certified += record
+            .get("signerDetails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|d| d.get("extensions").is_some_and(Value::is_object))
+            .count() as u64;
         builders.add(provenance.get("builderId").unwrap_or(&Value::Null));
         if provenance
             .get("sourceRepository")
@@ -178,6 +200,9 @@ fn summary(input: &Value) -> Value {
         "sourceRefs": refs.0.into_values().collect::<Vec<_>>(),
         "oldestNs": oldest,
         "newestNs": newest,
+        "withoutSource": without_source,
+        "crossed": crossed,
+        "certifiedSigners": certified,
     })
 }
 
