@@ -77,9 +77,12 @@ pub fn add_facts(input: &mut Value) {
     }
 }
 
+/// Makes the value a record field takes when it is missing.
+type MakeDefault = fn() -> Value;
+
 /// The fields of a provenance record (the library's `provenances`), with the values a record
 /// takes when a step or attestation lacks one.
-const RECORD_FIELDS: [(&str, fn() -> Value); 6] = [
+const RECORD_FIELDS: [(&str, MakeDefault); 6] = [
     ("origin", || Value::Null),
     ("step", || Value::Null),
     ("signers", || json!([])),

@@ -12,3 +12,4 @@ mod producers;
 mod properties;
 mod revocation;
 mod sigstore_negative;
+mod summary;
