@@ -20,7 +20,7 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_SUB
 use serde::Deserialize;
 
 use super::LayoutStore;
-use super::subjects::{ListRoom, SUBJECTS_ARTIFACT_TYPE, SubjectList};
+use super::subjects::{self, ListRoom, SUBJECTS_ARTIFACT_TYPE, SubjectList};
 use crate::oci::Manifest;
 use crate::{Error, Result};
 
@@ -256,11 +256,15 @@ impl StoreReader {
     /// answers.
     fn listed(&self, digest: &Digest) -> Vec<String> {
         let mut listed: Vec<(usize, String)> = self.index.entries(digest).to_vec();
+        // A digest no list can hold (not SHA-256) opens none.
+        let Some(target) = subjects::key(digest) else {
+            return Self::in_order(listed);
+        };
         let mut lists = self.lists.borrow_mut();
         let lists = lists.get_or_insert_with(|| self.open_lists());
         lists.retain_mut(|(i, subjects)| {
             let entry = &self.index.lists[*i];
-            match subjects.contains(&self.store, digest) {
+            match subjects.contains(&self.store, &target) {
                 Ok(true) => {
                     listed.push((entry.position, subjects.of.clone()));
                     true
@@ -273,6 +277,11 @@ impl StoreReader {
                 }
             }
         });
+        Self::in_order(listed)
+    }
+
+    /// The manifests of `listed` in index order, each once.
+    fn in_order(mut listed: Vec<(usize, String)>) -> Vec<String> {
         listed.sort_by_key(|(position, _)| *position);
         let mut seen = HashSet::new();
         listed
