@@ -394,3 +394,51 @@ fn lists_beyond_the_byte_limit_are_not_read_and_writers_fall_back_to_entries() {
         entries_before + 30
     );
 }
+
+/// List entries beyond the count limit cost a lookup nothing: anyone who can append to the store
+/// can name hundreds of thousands of lists in `index.json` (600,000 fit in its 128 MiB), and a
+/// lookup that stepped over each made a 20,000-material walk take minutes (2.4 ms a lookup).
+/// Only the lists in use are searched; the others are noted once.
+#[test]
+fn a_lookup_searches_only_the_lists_in_use_however_many_the_index_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, kept, first, layer) = store_of_one_list(dir.path());
+    add_lists(
+        &store,
+        &kept,
+        &layer,
+        layer.size,
+        MAX_STORE_SUBJECT_LISTS - 1,
+    );
+    // Appended entries naming lists that are not there (their manifests are never opened).
+    let appended = 5000;
+    let mut index = store.read_index().unwrap();
+    index.manifests.extend((0..appended).map(|i| {
+        let mut entry = Descriptor::plain(MANIFEST_MEDIA_TYPE, format!("sha256:{i:064x}"), 600);
+        entry.artifact_type = Some(SUBJECTS_ARTIFACT_TYPE.to_owned());
+        entry
+    }));
+    store.write_index(&index).unwrap();
+    let reader = StoreReader::open(store.clone()).unwrap();
+    let budget = Budget::default();
+    assert_eq!(
+        found(&reader, &first[7].digest, &budget),
+        vec![kept.digest.clone()]
+    );
+    assert_eq!(reader.searched_lists(), MAX_STORE_SUBJECT_LISTS);
+    let note = one_note(&reader);
+    assert!(note.contains("5000 subject lists not read"), "{note}");
+    // A list found bad is dropped from the search too.
+    let index = store.read_index().unwrap();
+    let bad_list = index
+        .manifests
+        .iter()
+        .find(|d| d.artifact_type.as_deref() == Some(SUBJECTS_ARTIFACT_TYPE))
+        .unwrap();
+    let layer_path = store.blob_path(&layer_of(&store, bad_list).digest).unwrap();
+    std::fs::remove_file(layer_path).unwrap();
+    let reader = StoreReader::open(store.clone()).unwrap();
+    // Every list of this store shares that layer: each is refused at its first search.
+    assert!(found(&reader, &first[7].digest, &budget).is_empty());
+    assert_eq!(reader.searched_lists(), 0);
+}

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use hallmark_model::budget::{Budget, Work};
 use hallmark_model::bundle::BUNDLE_V0_3;
 use hallmark_model::digest::Digest;
-use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_INDEX_BYTES};
+use hallmark_model::limits::{
+    MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_INDEX_BYTES, MAX_STORE_SUBJECT_LISTS,
+};
 
 use crate::oci::{
     ANNOTATION_PREDICATE_TYPE, ANNOTATION_SUBJECT, Descriptor, EMPTY_CONFIG, Index,
@@ -358,6 +360,11 @@ impl LayoutStore {
                 && lists_listed.insert(d.digest.as_str())
             {
                 // Counted as readers count them; a list readers would not use takes no room.
+                // Beyond the count readers do not open a list's manifest, and nor does this:
+                // an index may name hundreds of thousands of lists.
+                if room.lists >= MAX_STORE_SUBJECT_LISTS {
+                    continue;
+                }
                 let bytes = subjects::SubjectList::open(
                     self,
                     &d.digest,

@@ -20,7 +20,7 @@ use hallmark_model::limits::{MAX_BUNDLE_BYTES, MAX_MANIFEST_BYTES, MAX_STORE_SUB
 use serde::Deserialize;
 
 use super::LayoutStore;
-use super::subjects::{ListRoom, SUBJECTS_ARTIFACT_TYPE, SubjectList};
+use super::subjects::{self, ListRoom, SUBJECTS_ARTIFACT_TYPE, SubjectList};
 use crate::oci::Manifest;
 use crate::{Error, Result};
 
@@ -174,9 +174,11 @@ pub struct StoreReader {
     manifests: RefCell<HashMap<String, Option<Referrer>>>,
     /// Bundle blobs by digest (several manifests may share one).
     blobs: RefCell<HashMap<String, Arc<[u8]>>>,
-    /// The subject lists, as `index.lists`, opened at the first lookup; `None` for one refused
-    /// or beyond the store's limits (noted once).
-    lists: RefCell<Option<Vec<Option<SubjectList>>>>,
+    /// The subject lists a lookup searches, opened at the first lookup: each with its place in
+    /// `index.lists`, only those within the store's limits that opened (the rest are noted
+    /// once and dropped, so a lookup's work is bounded by [`MAX_STORE_SUBJECT_LISTS`], not by
+    /// how many list entries `index.json` names); a list found bad later is dropped too.
+    lists: RefCell<Option<Vec<(usize, SubjectList)>>>,
     skipped: RefCell<Vec<Skipped>>,
 }
 
@@ -254,20 +256,32 @@ impl StoreReader {
     /// answers.
     fn listed(&self, digest: &Digest) -> Vec<String> {
         let mut listed: Vec<(usize, String)> = self.index.entries(digest).to_vec();
+        // A digest no list can hold (not SHA-256) opens none.
+        let Some(target) = subjects::key(digest) else {
+            return Self::in_order(listed);
+        };
         let mut lists = self.lists.borrow_mut();
         let lists = lists.get_or_insert_with(|| self.open_lists());
-        for (entry, opened) in self.index.lists.iter().zip(lists.iter_mut()) {
-            let Some(subjects) = opened else { continue };
-            match subjects.contains(&self.store, digest) {
-                Ok(true) => listed.push((entry.position, subjects.of.clone())),
-                Ok(false) => {}
+        lists.retain_mut(|(i, subjects)| {
+            let entry = &self.index.lists[*i];
+            match subjects.contains(&self.store, &target) {
+                Ok(true) => {
+                    listed.push((entry.position, subjects.of.clone()));
+                    true
+                }
+                Ok(false) => true,
                 Err(error) => {
                     // A list found bad is not searched again.
                     self.skip(&entry.digest, error);
-                    *opened = None;
+                    false
                 }
             }
-        }
+        });
+        Self::in_order(listed)
+    }
+
+    /// The manifests of `listed` in index order, each once.
+    fn in_order(mut listed: Vec<(usize, String)>) -> Vec<String> {
         listed.sort_by_key(|(position, _)| *position);
         let mut seen = HashSet::new();
         listed
@@ -280,13 +294,19 @@ impl StoreReader {
     /// Opens the lists the index names, in its order, each once for this reader; those that
     /// cannot be read are noted, and those beyond the store's limits on lists are not read
     /// (one note for them all).
-    fn open_lists(&self) -> Vec<Option<SubjectList>> {
+    fn open_lists(&self) -> Vec<(usize, SubjectList)> {
         let mut room = ListRoom::default();
         let mut beyond: Option<(usize, String)> = None;
-        let mut opened_lists = Vec::with_capacity(self.index.lists.len());
-        for entry in &self.index.lists {
+        let mut opened_lists = Vec::new();
+        for (i, entry) in self.index.lists.iter().enumerate() {
             // Beyond the count, not even the manifest is read: anyone who can append to the
             // store can add lists, and a lookup must stay bounded.
+            if room.lists >= MAX_STORE_SUBJECT_LISTS
+                && let Some((count, _)) = beyond.as_mut()
+            {
+                *count += 1;
+                continue;
+            }
             let opened = (room.lists < MAX_STORE_SUBJECT_LISTS).then(|| {
                 SubjectList::open(&self.store, &entry.digest, entry.annotated_of.as_deref())
             });
@@ -294,21 +314,16 @@ impl StoreReader {
                 .as_ref()
                 .and_then(|o| o.as_ref().ok())
                 .map(SubjectList::bytes);
-            let used = match (room.take(bytes), opened) {
-                (Ok(()), Some(Ok(list))) => Some(list),
-                (Ok(()), Some(Err(error))) => {
-                    self.skip(&entry.digest, error);
-                    None
-                }
-                (Ok(()), None) => None,
+            match (room.take(bytes), opened) {
+                (Ok(()), Some(Ok(list))) => opened_lists.push((i, list)),
+                (Ok(()), Some(Err(error))) => self.skip(&entry.digest, error),
+                (Ok(()), None) => {}
                 (Err(why), _) => {
                     beyond
                         .get_or_insert_with(|| (0, format!("{}: {why}", entry.digest)))
                         .0 += 1;
-                    None
                 }
-            };
-            opened_lists.push(used);
+            }
         }
         if let Some((count, first)) = beyond {
             self.skip(
@@ -320,6 +335,12 @@ impl StoreReader {
             );
         }
         opened_lists
+    }
+
+    /// How many subject lists a lookup searches now (none before the first lookup).
+    #[cfg(test)]
+    pub(super) fn searched_lists(&self) -> usize {
+        self.lists.borrow().as_ref().map_or(0, Vec::len)
     }
 
     fn skip(&self, manifest_digest: &str, error: Error) {

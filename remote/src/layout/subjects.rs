@@ -225,21 +225,16 @@ impl SubjectList {
     /// and every later lookup searches it in memory, so a chain walk looking 20,000 materials up
     /// reads each list once instead of 20,000 times. A record that is not a SHA-256 digest
     /// line, or out of order, makes the list refused (the caller notes it and stops using it).
-    pub(super) fn contains(&mut self, store: &LayoutStore, digest: &Digest) -> Result<bool> {
-        if digest.algorithm() != DigestAlgorithm::Sha256 {
-            return Ok(false);
-        }
-        let Ok(target) = <[u8; 32]>::try_from(digest.to_bytes().as_slice()) else {
-            return Ok(false);
-        };
+    /// `target` is the looked-up digest's [`key`], decoded once per lookup for every list.
+    pub(super) fn contains(&mut self, store: &LayoutStore, target: &[u8; 32]) -> Result<bool> {
         if self.loaded.is_none() && self.probed >= PROBED_LOOKUPS {
             self.loaded = Some(self.load(store)?);
         }
         if let Some(records) = &self.loaded {
-            return Ok(records.binary_search(&target).is_ok());
+            return Ok(records.binary_search(target).is_ok());
         }
         self.probed += 1;
-        self.probe(&target)
+        self.probe(target)
     }
 
     /// Reads the whole list (its size checked against the manifest, its digest checked) and
@@ -304,6 +299,14 @@ impl SubjectList {
         }
         Ok(false)
     }
+}
+
+/// The 32 bytes a list would hold `digest` as: `None` when it is not SHA-256 (no list holds it).
+pub(super) fn key(digest: &Digest) -> Option<[u8; 32]> {
+    if digest.algorithm() != DigestAlgorithm::Sha256 {
+        return None;
+    }
+    <[u8; 32]>::try_from(digest.to_bytes().as_slice()).ok()
 }
 
 /// The 32 bytes of a record `sha256:<64 lowercase hex>\n`, or `None` when it is not one.
