@@ -110,7 +110,7 @@ fn materials(statement: &Statement) -> Vec<ChainArtifact> {
         .predicate
         .as_ref()
         .and_then(|p| p.pointer("/buildDefinition/resolvedDependencies"))
-        .and_then(|v| serde_json::from_value::<Vec<ResourceDescriptor>>(v.clone()).ok())
+        .and_then(|v| <Vec<ResourceDescriptor> as serde::Deserialize>::deserialize(v).ok())
         .unwrap_or_default();
     deps.iter()
         .filter(|d| !is_source(d))
