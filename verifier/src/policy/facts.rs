@@ -8,7 +8,7 @@
 //! `hallmark policy test` can complete hand-written inputs with the same code
 //! (`hallmark.with_facts`, registered for tests only).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::time::UNIX_EPOCH;
 
@@ -77,55 +77,73 @@ pub fn add_facts(input: &mut Value) {
     }
 }
 
-/// Makes the value a record field takes when it is missing.
-type MakeDefault = fn() -> Value;
-
-/// The fields of a provenance record (the library's `provenances`), with the values a record
-/// takes when a step or attestation lacks one.
-const RECORD_FIELDS: [(&str, MakeDefault); 6] = [
-    ("origin", || Value::Null),
-    ("step", || Value::Null),
-    ("signers", || json!([])),
-    ("verifiedTimes", || json!([])),
-    ("time", || Value::Null),
-    ("provenance", || Value::Null),
+/// The fields of a provenance record (the library's `provenances`).
+const RECORD_FIELDS: [&str; 6] = [
+    "origin",
+    "step",
+    "signers",
+    "verifiedTimes",
+    "time",
+    "provenance",
 ];
+/// The value a record field takes when a step or attestation lacks it (the library's
+/// `object.get` defaults): an empty list for the lists, null for the rest.
+static NO_LIST: Value = Value::Array(Vec::new());
+
+fn record_field<'v>(v: &'v Value, key: &str) -> &'v Value {
+    v.get(key).unwrap_or(match key {
+        "signers" | "verifiedTimes" => &NO_LIST,
+        _ => &Value::Null,
+    })
+}
 
 /// Gives every chain step the fields of a provenance record (a hand-written step may lack
 /// `step`, `signers` or `verifiedTimes`), so the library can take steps as records as they are,
 /// and marks `inChain` each provenance attestation whose record a step of the chain (not a
 /// `job`) already is: the same origin, step, signers, verified times, time and provenance.
 fn in_chain(input: &mut Value) {
-    let record = |v: &Value| -> Vec<Value> {
-        RECORD_FIELDS
-            .iter()
-            .map(|(k, default)| v.get(*k).cloned().unwrap_or_else(default))
-            .collect()
-    };
-    let mut records: Vec<Vec<Value>> = Vec::new();
     if let Some(steps) = input
         .pointer_mut("/chain/steps")
         .and_then(Value::as_array_mut)
     {
-        for st in steps.iter_mut() {
-            let Some(obj) = st.as_object_mut() else {
-                continue;
-            };
-            for (k, default) in &RECORD_FIELDS[1..4] {
-                obj.entry(*k).or_insert_with(default);
-            }
-            if obj.get("job") != Some(&Value::Bool(true)) {
-                records.push(record(st));
+        for obj in steps.iter_mut().filter_map(Value::as_object_mut) {
+            for key in ["step", "signers", "verifiedTimes"] {
+                if !obj.contains_key(key) {
+                    let default = record_field(&Value::Null, key).clone();
+                    obj.insert(key.into(), default);
+                }
             }
         }
     }
+    let same = |a: &Value, b: &Value| {
+        RECORD_FIELDS
+            .iter()
+            .all(|k| record_field(a, k) == record_field(b, k))
+    };
+    let marks: Vec<Option<bool>> = {
+        let steps: Vec<&Value> = input
+            .pointer("/chain/steps")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|st| st.get("job") != Some(&Value::Bool(true)))
+            .collect();
+        input
+            .get("attestations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                a.get("provenance")
+                    .is_some_and(Value::is_object)
+                    .then(|| steps.iter().any(|st| same(st, a)))
+            })
+            .collect()
+    };
     if let Some(attestations) = input.get_mut("attestations").and_then(Value::as_array_mut) {
-        for a in attestations {
-            if a.get("provenance").is_some_and(Value::is_object) {
-                let in_chain = records.contains(&record(a));
-                if let Some(obj) = a.as_object_mut() {
-                    obj.insert("inChain".into(), Value::Bool(in_chain));
-                }
+        for (a, mark) in attestations.iter_mut().zip(marks) {
+            if let (Some(in_chain), Some(obj)) = (mark, a.as_object_mut()) {
+                obj.insert("inChain".into(), Value::Bool(in_chain));
             }
         }
     }
@@ -211,7 +229,7 @@ fn summary(input: &Value) -> Value {
 
 /// Distinct JSON values, in the order of their text.
 #[derive(Default)]
-struct Distinct(std::collections::BTreeMap<String, Value>);
+struct Distinct(BTreeMap<String, Value>);
 
 impl Distinct {
     fn add(&mut self, v: &Value) {
@@ -641,6 +659,38 @@ mod tests {
             json!({"commit": [0, 1, 2], "run": [0, 2]})
         );
         assert_eq!(steps[0]["crossed"], json!({"commit": [], "run": []}));
+    }
+
+    #[test]
+    fn an_attestation_is_in_the_chain_only_when_a_step_is_the_same_record() {
+        let root = step("p", json!("package"), 0, json!([]));
+        let mut job = step("j", Value::Null, 0, json!([]));
+        job["provenance"]["buildType"] = json!("https://hallmark.dev/buildtypes/local-job/v1");
+        let record = |st: &Value| {
+            json!({"origin": "o", "step": st["step"], "signers": [], "verifiedTimes": [],
+                   "provenance": st["provenance"]})
+        };
+        let mut resigned = record(&root);
+        resigned["signers"] = json!(["someone else"]);
+        let mut root = root;
+        root["origin"] = json!("o");
+        job["origin"] = json!("o");
+        let mut input = json!({
+            "chain": {"roots": ["p"], "steps": [root.clone(), job.clone()]},
+            "attestations": [record(&root), resigned, record(&job), {"origin": "o"}],
+        });
+        add_facts(&mut input);
+        let a = &input["attestations"];
+        assert_eq!(a[0]["inChain"], json!(true));
+        assert_eq!(
+            a[1]["inChain"],
+            json!(false),
+            "other signers: another record"
+        );
+        assert_eq!(a[2]["inChain"], json!(false), "a job step is no record");
+        assert!(a[3].get("inChain").is_none(), "no provenance: no record");
+        // The steps got the record fields they lacked.
+        assert_eq!(input["chain"]["steps"][0]["signers"], json!([]));
     }
 
     #[test]
