@@ -506,9 +506,11 @@ function bundlePathFor(env, label) {
 async function run(env = process.env) {
   const started = process.hrtime.bigint();
   let keyDir = null;
+  let gate = false;
   try {
     const inp = readInputs(env);
     const mode = inp.mode;
+    gate = mode === "verify";
     if (!["run", "attest", "verify"].includes(mode)) {
       throw new Error(`input mode must be run, attest or verify, got ${JSON.stringify(mode)}`);
     }
@@ -536,12 +538,15 @@ async function run(env = process.env) {
       try {
         doc = JSON.parse(res2.stdout);
       } catch {
-        throw new Error(`hallmark verify exited ${res2.code} without a JSON document`);
+        const why2 = res2.signal ? `was killed by ${res2.signal}` : `exited ${res2.code}`;
+        const last = res2.stderr.trim().split("\n").slice(-3).join(" / ");
+        throw new Error(`hallmark verify ${why2} without a JSON document${last ? `: ${last}` : ""}`);
       }
       process.stdout.write(`${JSON.stringify(doc, null, 2)}
 `);
       if (runner.bool("summary", inp.summary)) runner.summary(summary.verdict(doc, inp.artifact), env);
       runner.setOutput("allowed", doc.allowed === true ? "true" : "false", env);
+      gate = false;
       if (res2.code === 0 && doc.allowed === true) return;
       if (doc.error) throw new Error(`no decision: ${doc.error.code}: ${doc.error.message}`);
       const why = (doc.violations || []).map((v) => `${v.code}: ${v.message}`).join("; ");
@@ -595,6 +600,7 @@ async function run(env = process.env) {
     }
     if (res.code !== 0) throw new Error(`hallmark ${mode} exited ${res.code}`);
   } catch (e) {
+    if (gate) runner.setOutput("allowed", "false", env);
     runner.error(e.message);
     process.exitCode = 1;
   } finally {

@@ -12,6 +12,9 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const h = require('./harness');
 const { replay, report } = require('./replay');
 
+/** The end of a step's log, for an assertion's message (what hallmark said when it failed). */
+const tail = (step) => (step.log || '').slice(-3000);
+
 const IDENTITY = `https://github.com/${h.WORKFLOW_REF}`;
 
 describe('the Hallmark Action through local-action', () => {
@@ -226,7 +229,7 @@ describe('the Hallmark Action through local-action', () => {
       const text = report(result);
       for (const j of ['build', 'test', 'package', 'image', 'verify']) assert.equal(result.jobs[j].status, 'success', text);
       const gate = result.jobs.verify.steps.at(-1);
-      assert.equal(gate.outputs.allowed, 'true', gate.log);
+      assert.equal(gate.outputs.allowed, 'true', tail(gate));
       assert.match(gate.summary, /ALLOWED `.*acme\/app\/hello/);
       assert.match(gate.summary, /Chain: 4 step\(s\) verified/);
       const digest = result.jobs.image.outputs.digest;
@@ -267,8 +270,8 @@ describe('the Hallmark Action through local-action', () => {
       assert.equal(untested.jobs.test.status, 'success', text);
       assert.equal(untested.jobs.verify.status, 'failure', text);
       const denied = untested.jobs.verify.steps.at(-1);
-      assert.equal(denied.outputs.allowed, 'false');
-      assert.match(denied.summary, /DENIED/);
+      assert.equal(denied.outputs.allowed, 'false', tail(denied));
+      assert.match(denied.summary, /DENIED/, tail(denied));
       // For the missing step, or for the report no recorded step produced.
       assert.match(denied.summary, /`(step\.missing|chain\.unattested-input)`/, denied.summary);
       // An artifact swapped between jobs: the package job downloads the build's output where
@@ -282,7 +285,7 @@ describe('the Hallmark Action through local-action', () => {
       assert.equal(swapped.jobs.package.status, 'success', swapText);
       assert.equal(swapped.jobs.verify.status, 'failure', swapText);
       const swapGate = swapped.jobs.verify.steps.at(-1);
-      assert.equal(swapGate.outputs.allowed, 'false');
+      assert.equal(swapGate.outputs.allowed, 'false', tail(swapGate));
       assert.match(swapGate.summary, /`chain\.input-from-wrong-step` \| .*reports\/hello/, swapGate.summary);
     });
 
@@ -296,8 +299,8 @@ describe('the Hallmark Action through local-action', () => {
       for (const j of ['build', 'test', 'package', 'image']) assert.equal(result.jobs[j].status, 'success', text);
       assert.equal(result.jobs.verify.status, 'failure', text);
       const gate = result.jobs.verify.steps.at(-1);
-      assert.equal(gate.outputs.allowed, 'false');
-      assert.match(gate.summary, /DENIED/);
+      assert.equal(gate.outputs.allowed, 'false', tail(gate));
+      assert.match(gate.summary, /DENIED/, tail(gate));
       assert.match(gate.summary, /`chain\.unattested-input` \| .*reports\/extra\.txt/);
     });
   });
