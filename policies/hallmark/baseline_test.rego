@@ -380,3 +380,58 @@ test_the_value_rules_hold_without_the_summary if {
 		code in codes
 	}
 }
+
+# Whole-job provenance anywhere in the chain (not only over the artifact) is judged by the
+# builder, source and time rules: a trusted key that signs a job record naming an untrusted
+# builder, another repository or an old time is denied, not waved through for naming no step.
+deep_job(patch) := f.step("sha256:08", null, [], [{"name": "out/lib.a", "digest": "sha256:0b"}], object.union({"job": true, "provenance": {
+	"buildType": "https://actions.github.io/buildtypes/workflow/v1",
+	"step": null,
+}}, patch))
+
+test_whole_job_steps_in_the_chain_meet_the_builder_source_and_time_rules if {
+	steps := array.concat(f.good.chain.steps, [deep_job({})])
+	ok := object.union(f.good, {"chain": {"steps": steps}})
+	codes := f.codes(ok, f.full_config)
+	not "builder.untrusted" in codes
+	not "source.untrusted" in codes
+	not "step.undeclared" in codes
+	bad := [deep_job({"provenance": {
+		"builderId": "https://evil.example/b",
+		"sourceUri": "git+https://git.example/fork/app@refs/heads/x",
+		"finishedOn": "2020-01-01T00:00:00Z",
+	}})]
+	doc := object.union(f.good, {"chain": {"steps": array.concat(f.good.chain.steps, bad)}})
+	some v in f.denied(doc, f.full_config, "builder.untrusted")
+	v.attestation == "store sha256:08"
+	every code in ["source.untrusted", "source.ref-not-allowed", "provenance.too-old"] {
+		some w in f.denied(doc, f.full_config, code)
+		w.attestation == "store sha256:08"
+	}
+}
+
+# A hand-written step may lack record fields: it is still judged (a missing origin or provenance
+# does not make the record disappear), and an attestation equal to it is not dropped on its
+# behalf while the step itself escapes the rules.
+test_a_step_missing_record_fields_is_still_judged if {
+	evil := object.remove(f.test_step({"provenance": {"builderId": "https://evil.example/b"}}), ["origin"])
+	twin := {"origin": null, "step": "test", "signers": ["ci-key"], "verifiedTimes": [], "provenance": evil.provenance}
+	doc := object.union(f.with_steps([f.build_step({}), evil, f.package_step({})]), {"attestations": array.concat(f.good.attestations, [twin])})
+	"builder.untrusted" in f.codes(doc, {"trusted_builders": [f.builder]})
+	bare := object.remove(f.test_step({}), ["provenance"])
+	"builder.untrusted" in f.codes(f.with_steps([f.build_step({}), bare, f.package_step({})]), {"trusted_builders": [f.builder]})
+}
+
+# An input with an object where a list belongs (Rego iterates its values all the same) gets no
+# summary: the rules look at every record instead of trusting counts that missed some.
+test_odd_containers_get_no_summary if {
+	evil := f.test_step({"provenance": {"builderId": "https://evil.example/b"}})
+	doc := object.union(f.good, {"chain": {"steps": {"a": f.build_step({}), "b": evil}}})
+	not hallmark.with_facts(doc).summary
+	claims := f.test_step({"signerDetails": {"x": {"identity": "i", "issuer": "https://token.actions.githubusercontent.com", "extensions": {"sourceRepositoryURI": "https://git.example/evil/app"}}}})
+	odd := f.with_steps([f.build_step({}), claims, f.package_step({})])
+	not hallmark.with_facts(odd).summary
+	# A summary the document brought is replaced, never trusted.
+	forged := object.union(f.with_steps([f.build_step({}), evil, f.package_step({})]), {"summary": {"builderIds": [f.builder]}})
+	"builder.untrusted" in f.codes(forged, {"trusted_builders": [f.builder]})
+}

@@ -24,14 +24,17 @@ artifact_label := name if {
 	name != ""
 } else := input.artifact.digest
 
-# Every verified SLSA-provenance step reachable backwards from the artifact. Whole-job
-# provenance (GitHub's workflow buildType, the GitLab runner's, Hallmark's local job; the input
-# marks it `job`) names no step: it records the job that ran the steps, not a step of the chain,
-# so the step rules do not judge it (it stays in `provenances` for the builder and source rules).
-# Leaving it out never allows what the steps alone would deny: the chain's own steps must still
-# be there.
+# Every verified SLSA-provenance step reachable backwards from the artifact, whole-job ones
+# included.
+chain_steps := object.get(input, ["chain", "steps"], [])
+
+# The steps proper. Whole-job provenance (GitHub's workflow buildType, the GitLab runner's,
+# Hallmark's local job; the input marks it `job`) names no step: it records the job that ran the
+# steps, not a step of the chain, so the step rules do not judge it (it stays in `provenances`
+# for the builder, source and time rules). Leaving it out never allows what the steps alone
+# would deny: the chain's own steps must still be there.
 steps := [st |
-	some st in object.get(input, ["chain", "steps"], [])
+	some st in chain_steps
 	not st.job == true
 ]
 
@@ -41,17 +44,18 @@ root_ids := object.get(input, ["chain", "roots"], [])
 # The chain steps that produced the artifact (input.chain.roots, looked up by id).
 root_steps := [st | some st in steps; st.id in root_ids]
 
-# Every verified provenance: the chain's steps, plus any provenance attestation of the artifact
-# itself that is not one of them (the same records as the roots, marked inChain; kept so the
-# rules hold if the chain is absent). The steps are taken as they are: every step carries the
-# record's fields (origin, step, signers, verifiedTimes, time, provenance; docs/policy-input.md),
-# and rebuilding ten objects per decision was a tenth of the evaluation.
-provenances := array.concat(steps, [p |
+# Every verified provenance: the chain's steps (whole-job ones included), plus any provenance
+# attestation of the artifact itself that is not one of them (the same records as the roots,
+# marked inChain; kept so the rules hold if the chain is absent). The steps are taken as they
+# are: every step carries the record's fields (origin, step, signers, verifiedTimes, time,
+# provenance; docs/policy-input.md), and rebuilding ten objects per decision was a tenth of the
+# evaluation.
+provenances := array.concat(chain_steps, [p |
 	some a in input.attestations
 	is_object(a.provenance)
 	not a.inChain == true
 	p := {
-		"origin": a.origin,
+		"origin": object.get(a, "origin", null),
 		"step": object.get(a, "step", null),
 		"signers": object.get(a, "signers", []),
 		"verifiedTimes": object.get(a, "verifiedTimes", []),

@@ -16,8 +16,9 @@ package hallmark
 import rego.v1
 
 # Every verified provenance with the signer details of the signature(s) that verified it.
-# The chain's steps and the provenance attestations of the artifact, with their signer details.
-provenance_records := array.concat(steps, [a | some a in input.attestations; is_object(a.provenance)])
+# The chain's steps (whole-job ones included) and the provenance attestations of the artifact,
+# with their signer details.
+provenance_records := array.concat(chain_steps, [a | some a in input.attestations; is_object(a.provenance)])
 
 deny contains v if {
 	some p in provenances

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::UNIX_EPOCH;
 
 use hallmark_model::time::Timestamp;
@@ -41,6 +42,7 @@ const GITLAB_RUNNER_SUFFIX: &str = "/PROVENANCE.md";
 /// Anything missing or of the wrong type counts as absent: a hand-written input gets the facts
 /// its fields support.
 pub fn add_facts(input: &mut Value) {
+    complete_records(input);
     let roots: HashSet<String> = input
         .pointer("/chain/roots")
         .and_then(Value::as_array)
@@ -71,9 +73,13 @@ pub fn add_facts(input: &mut Value) {
         }
     }
     in_chain(input);
-    let summary = summary(input);
+    let summary = summarisable(input).then(|| summary(input));
     if let Some(obj) = input.as_object_mut() {
-        obj.insert("summary".into(), summary);
+        // A summary the document brought is never kept: the rules trust it.
+        match summary {
+            Some(summary) => obj.insert("summary".into(), summary),
+            None => obj.remove("summary"),
+        };
     }
 }
 
@@ -87,27 +93,30 @@ const RECORD_FIELDS: [&str; 6] = [
     "provenance",
 ];
 /// The value a record field takes when a step or attestation lacks it (the library's
-/// `object.get` defaults): an empty list for the lists, null for the rest.
+/// `object.get` defaults): an empty list for the lists, an empty object for the provenance (a
+/// record without one names no builder and no source, which the rules deny where they are
+/// configured), null for the rest.
 static NO_LIST: Value = Value::Array(Vec::new());
+static NO_PROVENANCE: LazyLock<Value> = LazyLock::new(|| Value::Object(Map::new()));
 
 fn record_field<'v>(v: &'v Value, key: &str) -> &'v Value {
     v.get(key).unwrap_or(match key {
         "signers" | "verifiedTimes" => &NO_LIST,
+        "provenance" => &*NO_PROVENANCE,
         _ => &Value::Null,
     })
 }
 
-/// Gives every chain step the fields of a provenance record (a hand-written step may lack
-/// `step`, `signers` or `verifiedTimes`), so the library can take steps as records as they are,
-/// and marks `inChain` each provenance attestation whose record a step of the chain (not a
-/// `job`) already is: the same origin, step, signers, verified times, time and provenance.
-fn in_chain(input: &mut Value) {
+/// Gives every chain step every field of a provenance record (a hand-written step may lack
+/// some), so the library takes steps as records as they are and no rule goes undefined on a
+/// missing field. First of all facts: a provenance given here gets its own facts like any.
+fn complete_records(input: &mut Value) {
     if let Some(steps) = input
         .pointer_mut("/chain/steps")
         .and_then(Value::as_array_mut)
     {
         for obj in steps.iter_mut().filter_map(Value::as_object_mut) {
-            for key in ["step", "signers", "verifiedTimes"] {
+            for key in RECORD_FIELDS {
                 if !obj.contains_key(key) {
                     let default = record_field(&Value::Null, key).clone();
                     obj.insert(key.into(), default);
@@ -115,6 +124,12 @@ fn in_chain(input: &mut Value) {
             }
         }
     }
+}
+
+/// Marks `inChain` each provenance attestation whose record a step of the chain already is: the
+/// same origin, step, signers, verified times, time and provenance. Whole-job steps count: they
+/// are records of `provenances` too.
+fn in_chain(input: &mut Value) {
     let same = |a: &Value, b: &Value| {
         RECORD_FIELDS
             .iter()
@@ -126,7 +141,7 @@ fn in_chain(input: &mut Value) {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter(|st| st.get("job") != Some(&Value::Bool(true)))
+            .filter(|st| st.is_object())
             .collect();
         input
             .get("attestations")
@@ -149,10 +164,36 @@ fn in_chain(input: &mut Value) {
     }
 }
 
+/// Whether the containers the summary reads are lists and objects where the input document
+/// (docs/policy-input.md) has them. Rego iterates an object's values as it iterates a list, so
+/// a hand-written input with an object where a list belongs would hide records from the summary
+/// while the rules still see them: such an input gets no summary, and the rules look at every
+/// record.
+fn summarisable(input: &Value) -> bool {
+    let list_or_absent = |v: Option<&Value>| v.is_none_or(Value::is_array);
+    let steps = input.pointer("/chain/steps");
+    let attestations = input.get("attestations");
+    list_or_absent(steps)
+        && list_or_absent(attestations)
+        && steps
+            .and_then(Value::as_array)
+            .into_iter()
+            .chain(attestations.and_then(Value::as_array))
+            .flatten()
+            .all(|r| {
+                list_or_absent(r.get("signerDetails"))
+                    && r.get("crossed").is_none_or(|c| {
+                        c.is_object()
+                            && list_or_absent(c.get("commit"))
+                            && list_or_absent(c.get("run"))
+                    })
+            })
+}
+
 /// The distinct values the provenance records hold, and counts of what is rare, for rules that
 /// judge a value once rather than once per step (a chain of ten steps usually has one builder,
 /// one source, one ref) and look at the steps only when something is wrong. The records are
-/// the chain's steps other than `job` ones and the attestations whose `provenance` is an
+/// the chain's steps (whole-job ones included) and the attestations whose `provenance` is an
 /// object: every record of the library's `provenances` and `provenance_records`, so that the
 /// values and counts cover every record a rule would look at (a record without a provenance
 /// counts as one without a source).
@@ -161,8 +202,7 @@ fn summary(input: &Value) -> Value {
         .pointer("/chain/steps")
         .and_then(Value::as_array)
         .into_iter()
-        .flatten()
-        .filter(|st| st.get("job") != Some(&Value::Bool(true)));
+        .flatten();
     let attestations = input
         .get("attestations")
         .and_then(Value::as_array)
@@ -687,10 +727,60 @@ mod tests {
             json!(false),
             "other signers: another record"
         );
-        assert_eq!(a[2]["inChain"], json!(false), "a job step is no record");
+        assert_eq!(
+            a[2]["inChain"],
+            json!(true),
+            "a job step is a record like any step"
+        );
         assert!(a[3].get("inChain").is_none(), "no provenance: no record");
         // The steps got the record fields they lacked.
         assert_eq!(input["chain"]["steps"][0]["signers"], json!([]));
+    }
+
+    #[test]
+    fn a_step_missing_record_fields_gets_them_and_a_twin_with_null_is_the_same_record() {
+        let mut bare = step("p", json!("package"), 0, json!([]));
+        if let Some(obj) = bare.as_object_mut() {
+            obj.remove("origin");
+            obj.remove("provenance");
+        }
+        let mut input = json!({
+            "chain": {"roots": ["p"], "steps": [bare]},
+            "attestations": [{"origin": null, "step": "package", "signers": [], "verifiedTimes": [],
+                              "provenance": {}}],
+        });
+        add_facts(&mut input);
+        let st = &input["chain"]["steps"][0];
+        assert_eq!(st["origin"], Value::Null);
+        assert_eq!(st["provenance"]["sourceRepository"], Value::Null, "{st}");
+        assert!(st["provenance"].get("builderId").is_none());
+        // The step stands for the attestation, and is itself a record the rules judge.
+        assert_eq!(input["attestations"][0]["inChain"], json!(true));
+        assert_eq!(input["summary"]["builderIds"], json!([null]));
+        assert_eq!(input["summary"]["withoutSource"], json!(2));
+    }
+
+    #[test]
+    fn odd_containers_get_no_summary_and_a_brought_summary_is_never_kept() {
+        let forged = json!({"builderIds": ["https://ci.example/builder"]});
+        let good = || json!({"chain": {"roots": ["p"], "steps": [step("p", json!("package"), 0, json!([]))]}});
+        let mut input = good();
+        input["summary"] = forged.clone();
+        add_facts(&mut input);
+        assert_ne!(input["summary"], forged, "recomputed");
+        assert!(input["summary"]["builderIds"].is_array());
+        let odd = [
+            json!({"chain": {"steps": {"a": step("p", json!("package"), 0, json!([]))}}}),
+            json!({"attestations": {"a": {"provenance": {}}}}),
+            json!({"attestations": [{"provenance": {}, "signerDetails": {"x": {"extensions": {}}}}]}),
+            json!({"attestations": [{"provenance": {}, "crossed": {"commit": {"x": 1}}}]}),
+            json!({"attestations": [{"provenance": {}, "crossed": [1]}]}),
+        ];
+        for mut input in odd {
+            input["summary"] = forged.clone();
+            add_facts(&mut input);
+            assert!(input.get("summary").is_none(), "{input}");
+        }
     }
 
     #[test]

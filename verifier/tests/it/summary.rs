@@ -1,8 +1,8 @@
 //! The policy input's `summary` (docs/policy-input.md) is an optimisation only: the library's rules
 //! use it to skip looking at every step when nothing can be wrong. Over random chains (builders,
 //! sources, refs, times, certificates, crossed inputs, attestations inside and outside the
-//! chain), a decision with the summary equals the decision without it, where every rule looks at
-//! every record.
+//! chain, whole-job steps), a decision with the summary and `inChain` equals the decision without
+//! them, where every rule looks at every record.
 
 use hallmark_verifier::policy::{Policy, add_facts};
 use proptest::prelude::*;
@@ -146,13 +146,23 @@ proptest! {
     fn a_decision_with_the_summary_equals_one_without(
         choices in proptest::collection::vec(step_choice(), 1..=3),
         root_attestation in prop_oneof![Just(0u8), Just(1), Just(2)],
+        job in proptest::option::of(step_choice()),
     ) {
-        let steps: Vec<Value> = choices
+        let mut steps: Vec<Value> = choices
             .iter()
             .enumerate()
             .map(|(i, (b, u, t, c, r, cert))| step(i, *b, *u, *t, *c, *r, *cert))
             .collect();
         let last = steps.len() - 1;
+        // Whole-job provenance somewhere in the chain: judged by the builder, source and time
+        // rules like any record.
+        if let Some((b, u, t, c, r, cert)) = job {
+            let mut j = step(9, b, u, t, c, r, cert);
+            j["step"] = Value::Null;
+            j["provenance"]["step"] = Value::Null;
+            j["provenance"]["buildType"] = json!("https://actions.github.io/buildtypes/workflow/v1");
+            steps.push(j);
+        }
         // The artifact's own attestation: none, the chain's root itself, or one outside the chain.
         let attestations = match root_attestation {
             0 => json!([]),
@@ -169,9 +179,16 @@ proptest! {
             "context": {"time": "2026-12-06T12:00:00Z"},
         });
         add_facts(&mut input);
+        // Without the summary and without `inChain`: every rule looks at every record, and
+        // the chain's root is counted twice (the library's rules report a violation once).
         let mut bare = input.clone();
         if let Some(obj) = bare.as_object_mut() {
             obj.remove("summary");
+        }
+        for a in bare["attestations"].as_array_mut().into_iter().flatten() {
+            if let Some(obj) = a.as_object_mut() {
+                obj.remove("inChain");
+            }
         }
         let policy = policy();
         prop_assert_eq!(outcome(&policy, &input), outcome(&policy, &bare));
