@@ -224,6 +224,14 @@ describe('the Hallmark Action through local-action', () => {
       envOverrides: { REGISTRY: registry.host, IMAGE: `${registry.host}/acme/app/hello`, INSECURE_REGISTRY: registry.host },
     });
 
+    // Each replay after the first pushes to its own repository: the image is reproducible, and
+    // attestations another replay left next to the same digest must not decide this one.
+    const own = (base, edit, repo) => {
+      const o = opts(base, edit);
+      o.envOverrides = { ...o.envOverrides, IMAGE: `${registry.host}/acme/app/${repo}` };
+      return o;
+    };
+
     it('source → build → test → package → image → attest → the gate allows the image from the registry', async () => {
       const result = await replay(workflow, opts(path.join(tmp, 'replay-ok')));
       const text = report(result);
@@ -249,13 +257,6 @@ describe('the Hallmark Action through local-action', () => {
       const gateUses = (wf) => {
         const gate = wf.jobs.verify.steps.find((s) => s.with && s.with.mode === 'verify');
         gate.with.policy = derived;
-      };
-      // Each replay pushes to its own repository: the image is reproducible, and attestations
-      // another replay left next to the same digest must not decide this one.
-      const own = (base, edit, repo) => {
-        const o = opts(base, edit);
-        o.envOverrides = { ...o.envOverrides, IMAGE: `${registry.host}/acme/app/${repo}` };
-        return o;
       };
       const ok = await replay(workflow, own(path.join(tmp, 'replay-derived'), gateUses, 'derived'));
       const gate = ok.jobs.verify.steps.at(-1);
@@ -290,11 +291,11 @@ describe('the Hallmark Action through local-action', () => {
     });
 
     it('a package job that slips in a file no step produced is denied by the gate, by name', async () => {
-      const result = await replay(workflow, opts(path.join(tmp, 'replay-tampered'), (wf) => {
+      const result = await replay(workflow, own(path.join(tmp, 'replay-tampered'), (wf) => {
         const steps = wf.jobs.package.steps;
         const at = steps.findIndex((s) => s.with && s.with.step === 'package');
         steps.splice(at, 0, { run: 'echo "not from any step" > reports/extra.txt' });
-      }));
+      }, 'tampered'));
       const text = report(result);
       for (const j of ['build', 'test', 'package', 'image']) assert.equal(result.jobs[j].status, 'success', text);
       assert.equal(result.jobs.verify.status, 'failure', text);
