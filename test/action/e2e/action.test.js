@@ -218,8 +218,11 @@ describe('the Hallmark Action through local-action', () => {
 
   describe('examples/github replayed job by job', () => {
     const workflow = path.join(h.ROOT, 'examples', 'github', '.github', 'workflows', 'release.yml');
+    // One tool cache for every job of every replay (a self-hosted runner's): the first tests
+    // cover the download, its checks and the cache; here each job would write another 35 MB copy
+    // of the debug build, a gigabyte over the suite.
     const opts = (base, edit) => ({
-      base, source, sha, services, edit,
+      base, source, sha, services, edit, toolCache: path.join(tmp, 'replay-tool-cache'),
       hallmarkInputs: sigstore(),
       envOverrides: { REGISTRY: registry.host, IMAGE: `${registry.host}/acme/app/hello`, INSECURE_REGISTRY: registry.host },
     });

@@ -114,8 +114,9 @@ async function startRegistry(dir, port) {
 async function serveRelease(dir, hallmark) {
   fs.mkdirSync(dir, { recursive: true });
   const bin = path.join(dir, 'hallmark');
-  fs.copyFileSync(hallmark, bin);
-  execFileSync('strip', [bin]); // a 185 MB debug binary is slow to gzip; the code is the same
+  // Stripped (the code is the same): the debug binary is 300 MB, slow to gzip, and each job that
+  // installs it writes a copy.
+  execFileSync('strip', ['-o', bin, hallmark]);
   const out = path.join(dir, 'release');
   execFileSync('bash', [path.join(ROOT, 'scripts', 'release.sh'), 'package', bin, TARGET], {
     cwd: ROOT, env: { ...process.env, OUT: out, SOURCE_DATE_EPOCH: '0' }, stdio: 'inherit',
@@ -157,8 +158,9 @@ function parseOutputs(text) {
 }
 
 /** The variables a GitHub-hosted runner gives a job, for a workspace and a runner directory. */
-function runnerEnv({ workspace, runnerDir, services, job, sha }) {
-  for (const d of ['temp', 'tool-cache']) fs.mkdirSync(path.join(runnerDir, d), { recursive: true });
+function runnerEnv({ workspace, runnerDir, services, job, sha, toolCache }) {
+  const cache = toolCache || path.join(runnerDir, 'tool-cache');
+  for (const d of [path.join(runnerDir, 'temp'), cache]) fs.mkdirSync(d, { recursive: true });
   return {
     CI: 'true',
     GITHUB_ACTIONS: 'true',
@@ -186,7 +188,7 @@ function runnerEnv({ workspace, runnerDir, services, job, sha }) {
     RUNNER_NAME: 'GitHub Actions 1',
     RUNNER_ENVIRONMENT: 'github-hosted',
     RUNNER_TEMP: path.join(runnerDir, 'temp'),
-    RUNNER_TOOL_CACHE: path.join(runnerDir, 'tool-cache'),
+    RUNNER_TOOL_CACHE: cache,
     // The runtime URL names the job; the test services put its commit in the token (sha claim).
     ACTIONS_ID_TOKEN_REQUEST_URL: `${services.url}/actions/token/sha/${sha}?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: RUNTIME_TOKEN,

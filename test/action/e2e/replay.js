@@ -49,8 +49,10 @@ function copyInto(from, to) {
 }
 
 /**
- * replay(workflowFile, { base, source, sha, services, hallmarkInputs, envOverrides, edit })
+ * replay(workflowFile, { base, source, sha, services, hallmarkInputs, envOverrides, edit, toolCache })
  * → { jobs: { NAME: { status: 'success'|'failure'|'skipped', steps: [...], outputs } } }
+ * With `toolCache`, every job uses that tool cache, as on a self-hosted runner (a hosted runner
+ * starts each job with an empty one): the Action installs hallmark once, not once per job.
  */
 async function replay(file, opts) {
   const wf = YAML.parse(fs.readFileSync(file, 'utf8'));
@@ -67,7 +69,7 @@ async function replay(file, opts) {
     if (job.if !== undefined) throw new Error(`job ${name}: the replay does not evaluate if:`);
     const dir = path.join(opts.base, 'jobs', name);
     const workspace = path.join(dir, 'work');
-    const runner = h.runnerEnv({ workspace, runnerDir: path.join(dir, 'runner'), services: opts.services, job: name, sha: opts.sha });
+    const runner = h.runnerEnv({ workspace, runnerDir: path.join(dir, 'runner'), services: opts.services, job: name, sha: opts.sha, toolCache: opts.toolCache });
     const ctx = { env: { ...runner }, steps: {}, needs: Object.fromEntries(needs.map((n) => [n, results[n]])) };
     for (const [k, v] of Object.entries(wf.env || {})) ctx.env[k] = k in (opts.envOverrides || {}) ? opts.envOverrides[k] : substitute(v, ctx);
     for (const [k, v] of Object.entries(job.env || {})) ctx.env[k] = substitute(v, ctx);
