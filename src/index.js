@@ -123,9 +123,12 @@ async function run(env = process.env) {
       }
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
       if (runner.bool('summary', inp.summary)) runner.summary(summary.verdict(doc, inp.artifact), env);
-      runner.setOutput('allowed', doc.allowed === true ? 'true' : 'false', env);
+      // Allowed only by a verdict that allows and the exit status that goes with it: a document
+      // saying allowed from a process that then failed (killed after printing) is no verdict.
+      const allowed = res.code === 0 && doc.allowed === true;
+      runner.setOutput('allowed', allowed ? 'true' : 'false', env);
       gate = false;
-      if (res.code === 0 && doc.allowed === true) return;
+      if (allowed) return;
       if (doc.error) throw new Error(`no decision: ${doc.error.code}: ${doc.error.message}`);
       const why = (doc.violations || []).map((v) => `${v.code}: ${v.message}`).join('; ');
       throw new Error(`DENIED ${inp.artifact}: ${why}`);

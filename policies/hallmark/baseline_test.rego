@@ -428,6 +428,8 @@ test_odd_containers_get_no_summary if {
 	evil := f.test_step({"provenance": {"builderId": "https://evil.example/b"}})
 	doc := object.union(f.good, {"chain": {"steps": {"a": f.build_step({}), "b": evil}}})
 	not hallmark.with_facts(doc).summary
+	some v in f.denied(doc, {"trusted_builders": [f.builder]}, "builder.untrusted")
+	v.actual == "https://evil.example/b"
 	claims := f.test_step({"signerDetails": {"x": {"identity": "i", "issuer": "https://token.actions.githubusercontent.com", "extensions": {"sourceRepositoryURI": "https://git.example/evil/app"}}}})
 	odd := f.with_steps([f.build_step({}), claims, f.package_step({})])
 	not hallmark.with_facts(odd).summary

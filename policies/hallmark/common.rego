@@ -26,7 +26,8 @@ artifact_label := name if {
 
 # Every verified SLSA-provenance step reachable backwards from the artifact, whole-job ones
 # included.
-chain_steps := object.get(input, ["chain", "steps"], [])
+# A list whatever a hand-written input holds there (Rego iterates an object's values too).
+chain_steps := [st | some st in object.get(input, ["chain", "steps"], [])]
 
 # The steps proper. Whole-job provenance (GitHub's workflow buildType, the GitLab runner's,
 # Hallmark's local job; the input marks it `job`) names no step: it records the job that ran the

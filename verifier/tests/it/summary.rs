@@ -145,7 +145,7 @@ proptest! {
     #[test]
     fn a_decision_with_the_summary_equals_one_without(
         choices in proptest::collection::vec(step_choice(), 1..=3),
-        root_attestation in prop_oneof![Just(0u8), Just(1), Just(2)],
+        root_attestation in prop_oneof![Just(0u8), Just(1), Just(2), Just(3)],
         job in proptest::option::of(step_choice()),
     ) {
         let mut steps: Vec<Value> = choices
@@ -163,11 +163,14 @@ proptest! {
             j["provenance"]["buildType"] = json!("https://actions.github.io/buildtypes/workflow/v1");
             steps.push(j);
         }
-        // The artifact's own attestation: none, the chain's root itself, or one outside the chain.
+        // The artifact's own attestation: none, the chain's root itself, one outside the chain,
+        // or the whole-job step's record (the same record as a job step: inChain).
+        let twin = |st: &Value| json!([{"origin": st["origin"], "step": st["step"],
+            "signers": st["signers"], "verifiedTimes": [], "provenance": st["provenance"]}]);
         let attestations = match root_attestation {
             0 => json!([]),
-            1 => json!([{"origin": steps[last]["origin"], "step": steps[last]["step"],
-                "signers": steps[last]["signers"], "verifiedTimes": [], "provenance": steps[last]["provenance"]}]),
+            1 => twin(&steps[last]),
+            3 => steps.last().map_or(json!([]), twin),
             _ => json!([{"origin": "elsewhere", "step": "s9", "signers": ["k0"], "verifiedTimes": [],
                 "provenance": {"builderId": BUILDERS[1], "sourceUri": URIS[1], "finishedOn": TIMES[1]}}]),
         };
