@@ -544,8 +544,8 @@ async function run(env = process.env) {
       }
       process.stdout.write(`${JSON.stringify(doc, null, 2)}
 `);
-      if (runner.bool("summary", inp.summary)) runner.summary(summary.verdict(doc, inp.artifact), env);
       const allowed = res2.code === 0 && doc.allowed === true;
+      if (runner.bool("summary", inp.summary)) runner.summary(summary.verdict({ ...doc, allowed }, inp.artifact), env);
       runner.setOutput("allowed", allowed ? "true" : "false", env);
       gate = false;
       if (allowed) return;

@@ -122,10 +122,10 @@ async function run(env = process.env) {
         throw new Error(`hallmark verify ${why} without a JSON document${last ? `: ${last}` : ''}`);
       }
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      if (runner.bool('summary', inp.summary)) runner.summary(summary.verdict(doc, inp.artifact), env);
       // Allowed only by a verdict that allows and the exit status that goes with it: a document
       // saying allowed from a process that then failed (killed after printing) is no verdict.
       const allowed = res.code === 0 && doc.allowed === true;
+      if (runner.bool('summary', inp.summary)) runner.summary(summary.verdict({ ...doc, allowed }, inp.artifact), env);
       runner.setOutput('allowed', allowed ? 'true' : 'false', env);
       gate = false;
       if (allowed) return;

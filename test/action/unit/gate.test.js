@@ -33,7 +33,10 @@ function gate(script, extra = {}) {
   // A process of its own: the Action writes workflow commands to its stdout.
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(ENTRY)}).run()`], { env, encoding: 'utf8' });
   try {
-    return { status: r.status, failed: r.status === 1, outputs: parseOutputs(fs.readFileSync(output, 'utf8')), log: r.stdout + r.stderr };
+    return {
+      status: r.status, failed: r.status === 1, outputs: parseOutputs(fs.readFileSync(output, 'utf8')),
+      summary: fs.readFileSync(summary, 'utf8'), log: r.stdout + r.stderr,
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -49,6 +52,7 @@ test('a document saying allowed from a hallmark that then failed is no allow', (
   const r = gate(`echo '{"allowed": true, "violations": []}'; exit 1`);
   assert.equal(r.failed, true);
   assert.equal(r.outputs.allowed, 'false');
+  assert.match(r.summary, /Hallmark: DENIED/);
 });
 
 test('a denial sets allowed=false and fails the step with the violations', () => {
