@@ -101,6 +101,19 @@ fn one_note(reader: &StoreReader) -> String {
 
 /// A store with one attestation of 20 subjects (so one list): the store, the attestation, its
 /// subjects and its list's layer.
+/// [`store_of_one_list`] with as many more lists as the count limit allows readers to use.
+fn store_at_the_list_limit(dir: &Path) -> (LayoutStore, Descriptor, Vec<Subject>, Descriptor) {
+    let (store, kept, first, layer) = store_of_one_list(dir);
+    add_lists(
+        &store,
+        &kept,
+        &layer,
+        layer.size,
+        MAX_STORE_SUBJECT_LISTS - 1,
+    );
+    (store, kept, first, layer)
+}
+
 fn store_of_one_list(dir: &Path) -> (LayoutStore, Descriptor, Vec<Subject>, Descriptor) {
     let store = LayoutStore::open(dir).unwrap();
     let subjects = subjects_of(1, 20);
@@ -297,14 +310,7 @@ fn a_list_changed_in_place_is_refused_when_read_whole() {
 #[test]
 fn lists_beyond_the_count_limit_are_not_read_with_one_note() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, kept, first, layer) = store_of_one_list(dir.path());
-    add_lists(
-        &store,
-        &kept,
-        &layer,
-        layer.size,
-        MAX_STORE_SUBJECT_LISTS - 1,
-    );
+    let (store, kept, first, _) = store_at_the_list_limit(dir.path());
     // One more, beyond the limit (written without the writer, which would not add it).
     let late = subjects_of(2, 20);
     let dropped = store.put(b"late", &late[..1], &BTreeMap::new()).unwrap();
@@ -402,14 +408,7 @@ fn lists_beyond_the_byte_limit_are_not_read_and_writers_fall_back_to_entries() {
 #[test]
 fn a_lookup_searches_only_the_lists_in_use_however_many_the_index_names() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, kept, first, layer) = store_of_one_list(dir.path());
-    add_lists(
-        &store,
-        &kept,
-        &layer,
-        layer.size,
-        MAX_STORE_SUBJECT_LISTS - 1,
-    );
+    let (store, kept, first, _) = store_at_the_list_limit(dir.path());
     // Appended entries naming lists that are not there (their manifests are never opened).
     let appended = 5000;
     let mut index = store.read_index().unwrap();
